@@ -1,0 +1,231 @@
+// convnd: N-dimensional convolution (cross-correlation, no kernel flip) on the CPU.
+//
+// The whole public C++ API is in this header:
+//   Spec        what one convolution is: shapes, stride, dilation, padding, mode, layout, dtype
+//   TensorView  pointer + dtype + shape + strides (in elements, any sign, any order)
+//   Plan        a Spec + Pass resolved once, with its algorithm chosen, run many times
+//   Error       the one exception type; its message names the argument, the axis and the rule
+//
+// Shapes are given in logical order whatever the memory layout:
+//   forward      x (N, C, S0..), w (K, C/groups, k0..), y (N, K, O0..), bias (K)
+//   transposed   x (N, C, S0..), w (C, K/groups, k0..), y (N, K, O0..), bias (K)
+// With Layout::channels_last the views of x and y are (N, S0.., C) and (N, O0.., K) instead.
+// The weight is always logical (K, C/groups, k..) (or (C, K/groups, k..) when transposed); its
+// strides may describe any memory order (e.g. HWIO is a permuted view of OIHW).
+//
+// A transposed Spec is the backward-data pass of its matching forward Spec, and its gradients are
+// that Spec's forward and backward-weights passes: one implementation serves the three uses.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace convnd {
+
+using dim_t = std::int64_t;
+
+// The single error type. kind() tells a dtype problem (TypeError in Python) from a value problem.
+class Error : public std::invalid_argument {
+ public:
+  enum class Kind { value, type };
+  explicit Error(const std::string& what, Kind kind = Kind::value)
+      : std::invalid_argument(what), kind_(kind) {}
+  Kind kind() const noexcept { return kind_; }
+
+ private:
+  Kind kind_;
+};
+
+enum class DType { f32, f64 };
+enum class Layout { channels_first, channels_last };
+
+// How samples outside the input are produced, for every pass. For an input 'a b c d':
+//   zeros      0 0 | a b c d | 0 0
+//   reflect    c b | a b c d | c b   (mirror, edge not repeated; numpy "reflect", ndimage "mirror")
+//   symmetric  b a | a b c d | d c   (mirror, edge repeated; numpy "symmetric", ndimage "reflect")
+//   replicate  a a | a b c d | d d   (numpy "edge", ndimage "nearest")
+//   circular   c d | a b c d | a b   (numpy/ndimage "wrap")
+// Any padding size works: reflect and symmetric repeat periodically as numpy.pad does.
+enum class PadMode { zeros, reflect, symmetric, replicate, circular };
+
+// How `same` padding splits its total. See resolve_padding() and the README's table.
+enum class SamePolicy {
+  torch,     // stride 1 only; total = dil*(k-1); extra element on the high side
+  tf,        // out = ceil(S/stride); extra element on the high side
+  tf_lower,  // out = ceil(S/stride); extra element on the low side
+  numpy_ml,  // out = S for any stride (numpy-ml's calc_pad_dims_2D); extra on the high side
+  scipy,     // total = dil*(k-1); extra element on the low side (scipy.ndimage origin 0)
+};
+
+enum class Pass { forward, backward_data, backward_weights };
+
+// Parsers accept the canonical names printed by to_string() and the documented synonyms.
+PadMode parse_pad_mode(std::string_view name);
+SamePolicy parse_same_policy(std::string_view name);
+Pass parse_pass(std::string_view name);
+DType parse_dtype(std::string_view name);
+Layout parse_layout(std::string_view name);
+const char* to_string(PadMode);
+const char* to_string(SamePolicy);
+const char* to_string(Pass);
+const char* to_string(DType);
+const char* to_string(Layout);
+std::size_t dtype_size(DType);
+
+// A padding request, resolved per axis by resolve_padding().
+struct Padding {
+  enum class Kind { explicit_pairs, valid, full, causal, same };
+  Kind kind = Kind::explicit_pairs;
+  // explicit_pairs: one (lo, hi) pair for every axis, or a single pair used for all axes.
+  std::vector<std::pair<dim_t, dim_t>> pairs{{0, 0}};
+  SamePolicy policy = SamePolicy::torch;  // used by Kind::same only
+
+  static Padding uniform(dim_t p) { return lo_hi({{p, p}}); }
+  static Padding per_axis(const std::vector<dim_t>& p);
+  static Padding lo_hi(std::vector<std::pair<dim_t, dim_t>> pairs);
+  static Padding valid() { return {Kind::valid, {}, SamePolicy::torch}; }
+  static Padding full() { return {Kind::full, {}, SamePolicy::torch}; }
+  // All of dil*(k-1) on the low side of every axis (a causal filter for 1-D sequences).
+  static Padding causal() { return {Kind::causal, {}, SamePolicy::torch}; }
+  static Padding same(SamePolicy policy = SamePolicy::torch) { return {Kind::same, {}, policy}; }
+  // "3", "1,2", "1:2,0:1" (lo:hi per axis), "valid", "full", "causal", "same", "same:tf", ...
+  static Padding parse(std::string_view text);
+  std::string to_string() const;
+};
+
+// One convolution. Vectors of per-axis values (stride, dilation, output_padding) may hold a
+// single value that is used for every axis, or be empty for the default.
+struct Spec {
+  dim_t N = 1;       // batch
+  dim_t C = 1;       // channels of x
+  dim_t K = 1;       // channels of y
+  dim_t groups = 1;  // C and K must both be multiples of it; groups == C is depthwise
+  std::vector<dim_t> input;   // spatial extents of x; its size is the rank d >= 1
+  std::vector<dim_t> kernel;  // spatial extents of w, size d
+  std::vector<dim_t> stride;  // default 1
+  std::vector<dim_t> dilation;  // 1-based: 1 is a dense kernel; default 1
+  Padding padding;
+  PadMode pad_mode = PadMode::zeros;
+  Layout layout = Layout::channels_first;
+  DType dtype = DType::f32;
+  bool bias = false;
+  // Transposed convolution. output_padding (< max(stride, dilation) per axis) adds elements on
+  // the high side; alternatively output_size (spatial, size d) asks for an exact output size.
+  bool transposed = false;
+  std::vector<dim_t> output_padding;
+  std::vector<dim_t> output_size;
+  // MyGrad's rule: reject a forward geometry whose last window does not end exactly on the
+  // padded input (a non-integer (S + lo + hi - dil*(k-1) - 1) / stride) instead of flooring.
+  bool strict = false;
+
+  int rank() const { return static_cast<int>(input.size()); }
+  // One problem string, used by tests, benchmarks, the CLI and errors, e.g.
+  // "n1c64k64s56x56k3x3p1", "n2c4k8g2s9x7k3x2t2x1d1x2pl1h0:2 mode=reflect layout=nhwc f64 t"
+  std::string to_string() const;
+};
+
+// Per-axis (lo, hi) padding of the spec as given (for a transposed spec: of the transposed op,
+// i.e. the amount cropped from its output). Throws Error on an invalid spec.
+std::vector<std::pair<dim_t, dim_t>> resolve_padding(const Spec& spec);
+// Spatial extents of y.
+std::vector<dim_t> output_extents(const Spec& spec);
+// Output padding actually used by a transposed spec (derived from output_size when given).
+std::vector<dim_t> resolve_output_padding(const Spec& spec);
+
+// Full logical shapes of the views a pass takes, in the order of the Spec's layout.
+struct Shapes {
+  std::vector<dim_t> x, w, y, bias;
+};
+Shapes shapes(const Spec& spec);
+
+// A few lines showing, for each axis, the output formula with the numbers filled in.
+std::string explain(const Spec& spec);
+
+// A strided view of a tensor. Strides are in elements and may be negative or zero-free in any
+// order; empty strides mean C-contiguous. When capacity_elems >= 0, every element the view can
+// address must lie in [data, data + capacity_elems) or the call is rejected.
+template <class Ptr>
+struct BasicView {
+  Ptr data = nullptr;
+  DType dtype = DType::f32;
+  std::vector<dim_t> shape;
+  std::vector<dim_t> strides;
+  dim_t capacity_elems = -1;
+
+  template <class Other>
+  BasicView(const BasicView<Other>& o)  // NOLINT: mutable -> const is implicit
+      : data(o.data), dtype(o.dtype), shape(o.shape), strides(o.strides),
+        capacity_elems(o.capacity_elems) {}
+  BasicView() = default;
+  BasicView(Ptr d, DType t, std::vector<dim_t> s, std::vector<dim_t> st = {}, dim_t cap = -1)
+      : data(d), dtype(t), shape(std::move(s)), strides(std::move(st)), capacity_elems(cap) {}
+  BasicView(float* d, std::vector<dim_t> s) : BasicView(d, DType::f32, std::move(s)) {}
+  BasicView(double* d, std::vector<dim_t> s) : BasicView(d, DType::f64, std::move(s)) {}
+  BasicView(const float* d, std::vector<dim_t> s)
+    requires std::is_const_v<std::remove_pointer_t<Ptr>>
+      : BasicView(d, DType::f32, std::move(s)) {}
+  BasicView(const double* d, std::vector<dim_t> s)
+    requires std::is_const_v<std::remove_pointer_t<Ptr>>
+      : BasicView(d, DType::f64, std::move(s)) {}
+};
+using TensorView = BasicView<void*>;
+using ConstTensorView = BasicView<const void*>;
+
+struct PlanOptions {
+  std::size_t workspace_limit = SIZE_MAX;  // bytes; an algorithm needing more is not chosen
+  int threads = 0;                         // 0: all cores
+  std::string algorithm;                   // force one algorithm by name ("" = best)
+};
+
+// A spec + pass, validated and resolved once; run() many times. Not copyable state beyond the
+// spec; safe to run from several threads at once with distinct outputs.
+class Plan {
+ public:
+  Plan(const Spec& spec, Pass pass, PlanOptions options = {});
+  ~Plan();
+  Plan(Plan&&) noexcept;
+  Plan& operator=(Plan&&) noexcept;
+
+  const Spec& spec() const;
+  Pass pass() const;
+  const std::string& algorithm() const;
+  std::size_t workspace_bytes() const;
+  // Why each better-ranked algorithm was not chosen, one line each.
+  const std::vector<std::string>& rejections() const;
+
+  // Pass::forward:          y = conv(x, w) (+ bias)
+  void forward(ConstTensorView x, ConstTensorView w, std::optional<ConstTensorView> bias,
+               TensorView y) const;
+  // Pass::backward_data:    dx = gradient of <y, dy> with respect to x
+  void backward_data(ConstTensorView dy, ConstTensorView w, TensorView dx) const;
+  // Pass::backward_weights: dw (and dbias when given) = gradient of <y, dy> w.r.t. w (and bias)
+  void backward_weights(ConstTensorView x, ConstTensorView dy, TensorView dw,
+                        std::optional<TensorView> dbias) const;
+
+  struct Impl;
+
+ private:
+  Impl* impl_;
+};
+
+// One-shot helpers: make a Plan and run it once.
+void forward(const Spec& spec, ConstTensorView x, ConstTensorView w,
+             std::optional<ConstTensorView> bias, TensorView y, PlanOptions options = {});
+void backward_data(const Spec& spec, ConstTensorView dy, ConstTensorView w, TensorView dx,
+                   PlanOptions options = {});
+void backward_weights(const Spec& spec, ConstTensorView x, ConstTensorView dy, TensorView dw,
+                      std::optional<TensorView> dbias, PlanOptions options = {});
+
+// Names of the algorithms this build has, best first.
+std::vector<std::string> algorithms();
+
+const char* version();
+
+}  // namespace convnd

@@ -1,0 +1,31 @@
+// The interface between dispatch and the algorithms: an Algorithm accepts a problem or says why
+// not, and makes an Executor that holds whatever it prepared once (tiling, packed constants).
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string>
+
+#include "algo/problem.h"
+
+namespace convnd::detail {
+
+class Executor {
+ public:
+  virtual ~Executor() = default;
+  virtual std::size_t workspace_bytes() const = 0;
+  // Runs the operation. `workspace` holds workspace_bytes() bytes, 64-byte aligned. The result
+  // must not depend on `threads` (bitwise), and the executor must not keep pointers past return.
+  virtual void run(const OpArgs& args, void* workspace, int threads) const = 0;
+};
+
+class Algorithm {
+ public:
+  virtual ~Algorithm() = default;
+  virtual const char* name() const = 0;
+  // Empty when the algorithm handles the problem; otherwise the reason it does not.
+  virtual std::string reject(const Geometry& g, Op op) const = 0;
+  virtual std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const = 0;
+};
+
+}  // namespace convnd::detail

@@ -1,0 +1,201 @@
+// Plan: resolve the spec once, map (spec, pass) onto an operation of a forward-equivalent
+// geometry, choose the algorithm, then on each run check the views and execute.
+#include <memory>
+
+#include "algo/bias_grad.h"
+#include "api/errors.h"
+#include "api/resolve.h"
+#include "api/views.h"
+#include "dispatch/registry.h"
+#include "runtime/buffer.h"
+#include "runtime/threads.h"
+
+namespace convnd {
+
+using detail::Op;
+using detail::ViewRole;
+
+struct Plan::Impl {
+  Spec spec;
+  detail::Resolved resolved;
+  Pass pass;
+  Shapes shapes;
+  detail::Geometry geometry;
+  Op op;
+  std::unique_ptr<detail::Executor> executor;
+  std::string algorithm;
+  std::vector<std::string> rejections;
+  int threads = 1;
+
+  void require_pass(Pass wanted) const {
+    if (pass != wanted)
+      detail::fail("pass", detail::kNoAxis,
+                   detail::rule("this plan was made for pass ", to_string(pass),
+                                ", not ", to_string(wanted)));
+  }
+
+  ConstTensorView check(const ConstTensorView& v, const char* arg,
+                        const std::vector<dim_t>& expected, ViewRole role, bool is_output) const {
+    return detail::canonical_view(v, arg, expected, spec.dtype, role, spec.layout, is_output);
+  }
+
+  void execute(const detail::OpArgs& args) const {
+    detail::AlignedBuffer workspace(executor->workspace_bytes(), "workspace");
+    executor->run(args, workspace.data(), threads);
+  }
+};
+
+namespace {
+
+// A transposed spec runs on the geometry of its matching forward convolution: that forward
+// conv's input is the transposed output (K channels, extents `out`), its output is the
+// transposed input (C channels, extents `input`), and the weight (C, K/groups, k..) is already
+// the forward weight (K_f = C, C_f/groups = K/groups).
+detail::Geometry make_geometry(const detail::Resolved& r) {
+  const Spec& s = r.spec;
+  detail::Geometry g;
+  g.N = s.N;
+  g.groups = s.groups;
+  g.C = s.transposed ? s.K : s.C;
+  g.K = s.transposed ? s.C : s.K;
+  g.in = s.transposed ? r.out : s.input;
+  g.out = s.transposed ? s.input : r.out;
+  g.kernel = s.kernel;
+  g.stride = s.stride;
+  g.dil = s.dilation;
+  for (const auto& [lo, hi] : r.pad) {
+    g.lo.push_back(lo);
+    g.hi.push_back(hi);
+  }
+  g.mode = s.pad_mode;
+  g.dtype = s.dtype;
+  return g;
+}
+
+Op op_for(bool transposed, Pass pass) {
+  switch (pass) {
+    case Pass::forward: return transposed ? Op::bwd_data : Op::fwd;
+    case Pass::backward_data: return transposed ? Op::fwd : Op::bwd_data;
+    case Pass::backward_weights: return Op::bwd_weights;
+  }
+  return Op::fwd;
+}
+
+}  // namespace
+
+Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) : impl_(new Impl) {
+  std::unique_ptr<Impl> guard(impl_);
+  impl_->spec = spec;
+  impl_->resolved = detail::resolve(spec);
+  impl_->pass = pass;
+  impl_->shapes = shapes(spec);
+  impl_->geometry = make_geometry(impl_->resolved);
+  impl_->op = op_for(spec.transposed, pass);
+  auto choice = detail::choose(impl_->geometry, impl_->op, options.workspace_limit,
+                               options.algorithm);
+  impl_->executor = std::move(choice.executor);
+  impl_->algorithm = choice.algorithm->name();
+  impl_->rejections = std::move(choice.rejections);
+  if (options.threads < 0)
+    detail::fail("threads", detail::kNoAxis,
+                 detail::rule("must be >= 0 (0 = all cores), got ", options.threads));
+  impl_->threads = detail::resolve_threads(options.threads);
+  guard.release();
+}
+
+Plan::~Plan() { delete impl_; }
+Plan::Plan(Plan&& o) noexcept : impl_(o.impl_) { o.impl_ = nullptr; }
+Plan& Plan::operator=(Plan&& o) noexcept {
+  if (this != &o) {
+    delete impl_;
+    impl_ = o.impl_;
+    o.impl_ = nullptr;
+  }
+  return *this;
+}
+
+const Spec& Plan::spec() const { return impl_->spec; }
+Pass Plan::pass() const { return impl_->pass; }
+const std::string& Plan::algorithm() const { return impl_->algorithm; }
+std::size_t Plan::workspace_bytes() const { return impl_->executor->workspace_bytes(); }
+const std::vector<std::string>& Plan::rejections() const { return impl_->rejections; }
+
+void Plan::forward(ConstTensorView x, ConstTensorView w, std::optional<ConstTensorView> bias,
+                   TensorView y) const {
+  const Impl& p = *impl_;
+  p.require_pass(Pass::forward);
+  if (bias.has_value() != p.spec.bias)
+    detail::fail("bias", detail::kNoAxis,
+                 p.spec.bias ? "the spec has bias = true but no bias view was given"
+                             : "a bias view was given but the spec has bias = false");
+  detail::OpArgs args;
+  args.a = p.check(x, "x", p.shapes.x, ViewRole::activation, false);
+  args.b = p.check(w, "w", p.shapes.w, ViewRole::weight, false);
+  if (bias) args.bias = p.check(*bias, "bias", p.shapes.bias, ViewRole::vector, false);
+  args.out = detail::as_mutable(p.check(y, "y", p.shapes.y, ViewRole::activation, true));
+  detail::check_disjoint(args.out, "y", args.a, "x");
+  detail::check_disjoint(args.out, "y", args.b, "w");
+  if (args.bias) detail::check_disjoint(args.out, "y", *args.bias, "bias");
+  p.execute(args);
+}
+
+void Plan::backward_data(ConstTensorView dy, ConstTensorView w, TensorView dx) const {
+  const Impl& p = *impl_;
+  p.require_pass(Pass::backward_data);
+  detail::OpArgs args;
+  args.a = p.check(dy, "dy", p.shapes.y, ViewRole::activation, false);
+  args.b = p.check(w, "w", p.shapes.w, ViewRole::weight, false);
+  args.out = detail::as_mutable(p.check(dx, "dx", p.shapes.x, ViewRole::activation, true));
+  detail::check_disjoint(args.out, "dx", args.a, "dy");
+  detail::check_disjoint(args.out, "dx", args.b, "w");
+  p.execute(args);
+}
+
+void Plan::backward_weights(ConstTensorView x, ConstTensorView dy, TensorView dw,
+                            std::optional<TensorView> dbias) const {
+  const Impl& p = *impl_;
+  p.require_pass(Pass::backward_weights);
+  const ConstTensorView xc = p.check(x, "x", p.shapes.x, ViewRole::activation, false);
+  const ConstTensorView dyc = p.check(dy, "dy", p.shapes.y, ViewRole::activation, false);
+  detail::OpArgs args;
+  // For a transposed spec the forward-equivalent input is the transposed spec's dy.
+  args.a = p.spec.transposed ? dyc : xc;
+  args.b = p.spec.transposed ? xc : dyc;
+  args.out = detail::as_mutable(p.check(dw, "dw", p.shapes.w, ViewRole::weight, true));
+  detail::check_disjoint(args.out, "dw", xc, "x");
+  detail::check_disjoint(args.out, "dw", dyc, "dy");
+  std::optional<TensorView> dbc;
+  if (dbias) {
+    dbc = detail::as_mutable(p.check(*dbias, "dbias", p.shapes.bias, ViewRole::vector, true));
+    detail::check_disjoint(*dbc, "dbias", xc, "x");
+    detail::check_disjoint(*dbc, "dbias", dyc, "dy");
+    detail::check_disjoint(*dbc, "dbias", args.out, "dw");
+  }
+  p.execute(args);
+  if (dbc) detail::bias_gradient(dyc, *dbc);
+}
+
+void forward(const Spec& spec, ConstTensorView x, ConstTensorView w,
+             std::optional<ConstTensorView> bias, TensorView y, PlanOptions options) {
+  Plan(spec, Pass::forward, std::move(options)).forward(x, w, bias, y);
+}
+
+void backward_data(const Spec& spec, ConstTensorView dy, ConstTensorView w, TensorView dx,
+                   PlanOptions options) {
+  Plan(spec, Pass::backward_data, std::move(options)).backward_data(dy, w, dx);
+}
+
+void backward_weights(const Spec& spec, ConstTensorView x, ConstTensorView dy, TensorView dw,
+                      std::optional<TensorView> dbias, PlanOptions options) {
+  Plan(spec, Pass::backward_weights, std::move(options)).backward_weights(x, dy, dw, dbias);
+}
+
+std::vector<std::string> algorithms() {
+  std::vector<std::string> names;
+  for (const auto* a : detail::candidates()) names.emplace_back(a->name());
+  return names;
+}
+
+const char* version() { return CONVND_VERSION; }
+
+}  // namespace convnd

@@ -1,0 +1,49 @@
+#include "dispatch/registry.h"
+
+#include <cstdlib>
+
+#include "algo/reference.h"
+#include "api/errors.h"
+
+namespace convnd::detail {
+
+const std::vector<const Algorithm*>& candidates() {
+  static const std::vector<const Algorithm*> list{&reference_algorithm()};
+  return list;
+}
+
+Choice choose(const Geometry& g, Op op, std::size_t workspace_limit, const std::string& forced_in) {
+  std::string forced = forced_in;
+  if (forced.empty())
+    if (const char* env = std::getenv("CONVND_ALGO")) forced = env;
+  std::string names;
+  bool known = forced.empty();
+  for (const Algorithm* a : candidates()) {
+    names += (names.empty() ? "" : ", ") + std::string(a->name());
+    if (a->name() == forced) known = true;
+  }
+  if (!known)
+    fail("algorithm", kNoAxis, rule("unknown algorithm '", forced, "' (this build has: ", names, ")"));
+
+  Choice choice;
+  for (const Algorithm* a : candidates()) {
+    if (!forced.empty() && a->name() != forced) continue;
+    std::string why = a->reject(g, op);
+    if (why.empty()) {
+      auto exec = a->make_executor(g, op);
+      if (exec->workspace_bytes() <= workspace_limit) {
+        choice.algorithm = a;
+        choice.executor = std::move(exec);
+        return choice;
+      }
+      why = rule("needs ", exec->workspace_bytes(), " bytes of workspace, over the limit of ",
+                 workspace_limit);
+    }
+    choice.rejections.push_back(std::string(a->name()) + ": " + why);
+  }
+  std::string all;
+  for (const auto& r : choice.rejections) all += "; " + r;
+  fail("workspace_limit", kNoAxis, rule("no algorithm accepts this problem", all));
+}
+
+}  // namespace convnd::detail

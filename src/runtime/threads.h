@@ -1,0 +1,29 @@
+// The threading seam. Algorithms split work into a fixed list of independent tasks whose
+// boundaries do not depend on the thread count, so every output element is computed by the same
+// instruction sequence with 1 or 64 threads (bitwise-identical results).
+#pragma once
+
+#include <cstdint>
+
+namespace convnd::detail {
+
+// Number of hardware threads OpenMP would use by default (>= 1).
+int hardware_threads();
+
+// Resolves a requested count: 0 -> hardware_threads(), otherwise the request (>= 1).
+int resolve_threads(int requested);
+
+// Runs fn(task) for task in [0, tasks) on up to `threads` threads; each task runs exactly once.
+template <class Fn>
+void parallel_tasks(std::int64_t tasks, int threads, Fn&& fn) {
+#if defined(_OPENMP)
+  if (threads > 1 && tasks > 1) {
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (std::int64_t t = 0; t < tasks; ++t) fn(t);
+    return;
+  }
+#endif
+  for (std::int64_t t = 0; t < tasks; ++t) fn(t);
+}
+
+}  // namespace convnd::detail
