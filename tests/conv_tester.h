@@ -1,0 +1,133 @@
+// ConvTester: builds a Spec fluently, makes integer-valued inputs, runs a pass with a chosen
+// algorithm and compares it with the reference. Used by every algorithm's test file.
+//
+//   ConvTester().input(2, 5, {7, 9, 4}).kernel(8, {3, 3, 2}).stride({2, 1, 1})
+//       .padding(Padding::same(SamePolicy::tf)).test("implicit_gemm");
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tensor.h"
+
+namespace convnd::testing {
+
+struct PassResult {
+  Tensor out;     // y, dx or dw
+  Tensor dbias;   // backward_weights only, when the spec has a bias
+  std::string algorithm;
+};
+
+// Shapes of a pass's inputs and output, from the spec.
+struct PassShapes {
+  std::vector<dim_t> a, b, out;
+};
+inline PassShapes pass_shapes(const Spec& s, Pass p) {
+  const Shapes sh = shapes(s);
+  switch (p) {
+    case Pass::forward: return {sh.x, sh.w, sh.y};
+    case Pass::backward_data: return {sh.y, sh.w, sh.x};
+    case Pass::backward_weights: return {sh.x, sh.y, sh.w};
+  }
+  return {};
+}
+
+// Runs one pass. `a`, `b` as in PassShapes; bias used by forward when spec.bias.
+inline PassResult run_pass(const Spec& s, Pass p, const Tensor& a, const Tensor& b,
+                           const Tensor* bias, const PlanOptions& opts, dim_t out_gap = 0) {
+  Plan plan(s, p, opts);
+  PassResult r;
+  r.algorithm = plan.algorithm();
+  r.out = Tensor(s.dtype, pass_shapes(s, p).out, out_gap);
+  r.out.fill(1e30);  // a value no correct result has: catches elements left unwritten
+  switch (p) {
+    case Pass::forward:
+      plan.forward(a.view(), b.view(),
+                   bias ? std::optional<ConstTensorView>(bias->view()) : std::nullopt,
+                   r.out.view());
+      break;
+    case Pass::backward_data: plan.backward_data(a.view(), b.view(), r.out.view()); break;
+    case Pass::backward_weights:
+      if (s.bias) r.dbias = Tensor(s.dtype, {s.K});
+      plan.backward_weights(a.view(), b.view(), r.out.view(),
+                            s.bias ? std::optional<TensorView>(r.dbias.view()) : std::nullopt);
+      break;
+  }
+  return r;
+}
+
+class ConvTester {
+ public:
+  ConvTester& input(dim_t N, dim_t C, std::vector<dim_t> spatial) {
+    spec_.N = N;
+    spec_.C = C;
+    spec_.input = std::move(spatial);
+    return *this;
+  }
+  ConvTester& kernel(dim_t K, std::vector<dim_t> extents) {
+    spec_.K = K;
+    spec_.kernel = std::move(extents);
+    return *this;
+  }
+  ConvTester& groups(dim_t g) { spec_.groups = g; return *this; }
+  ConvTester& stride(std::vector<dim_t> s) { spec_.stride = std::move(s); return *this; }
+  ConvTester& dilation(std::vector<dim_t> d) { spec_.dilation = std::move(d); return *this; }
+  ConvTester& padding(Padding p) { spec_.padding = std::move(p); return *this; }
+  ConvTester& mode(PadMode m) { spec_.pad_mode = m; return *this; }
+  ConvTester& layout(Layout l) { spec_.layout = l; return *this; }
+  ConvTester& dtype(DType t) { spec_.dtype = t; return *this; }
+  ConvTester& bias(bool b = true) { spec_.bias = b; return *this; }
+  ConvTester& transposed(std::vector<dim_t> output_padding = {}) {
+    spec_.transposed = true;
+    spec_.output_padding = std::move(output_padding);
+    return *this;
+  }
+  ConvTester& threads(int t) { threads_ = t; return *this; }
+  ConvTester& strided_views(dim_t gap) { gap_ = gap; return *this; }
+  ConvTester& seed(std::uint32_t s) { seed_ = s; return *this; }
+  const Spec& spec() const { return spec_; }
+
+  // Runs `pass` with `algorithm` and with the reference on the same integer data and compares.
+  // f64 must match to rounding of exact integers; f32 within the reduction length times eps.
+  void test(const std::string& algorithm, Pass pass) const {
+    SCOPED_TRACE(spec_.to_string() + " pass=" + to_string(pass) + " algo=" + algorithm);
+    const PassShapes sh = pass_shapes(spec_, pass);
+    Tensor a(spec_.dtype, sh.a, gap_), b(spec_.dtype, sh.b, gap_), bias(spec_.dtype, {spec_.K});
+    a.fill_integers(seed_);
+    b.fill_integers(seed_ + 1);
+    bias.fill_integers(seed_ + 2);
+    PlanOptions fast;
+    fast.algorithm = algorithm;
+    fast.threads = threads_;
+    PlanOptions ref;
+    ref.algorithm = "reference";
+    const Tensor* bp = spec_.bias ? &bias : nullptr;
+    const PassResult got = run_pass(spec_, pass, a, b, bp, fast, gap_);
+    const PassResult want = run_pass(spec_, pass, a, b, bp, ref);
+    EXPECT_EQ(got.algorithm, algorithm);
+    const double tol = spec_.dtype == DType::f64 ? 1e-9 : 1e-6 * reduction_length(pass) * 64;
+    EXPECT_TRUE(all_near(got.out, want.out, tol, tol, "output"));
+    if (pass == Pass::backward_weights && spec_.bias)
+      EXPECT_TRUE(all_near(got.dbias, want.dbias, tol, tol, "dbias"));
+  }
+
+  void test_all_passes(const std::string& algorithm) const {
+    for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weights}) test(algorithm, p);
+  }
+
+ private:
+  double reduction_length(Pass p) const {
+    const double taps = static_cast<double>(numel(spec_.kernel));
+    const double cg = static_cast<double>(spec_.C / spec_.groups);
+    if (p == Pass::backward_weights)
+      return static_cast<double>(spec_.N) * static_cast<double>(numel(output_extents(spec_)));
+    return taps * cg + 1;
+  }
+
+  Spec spec_;
+  int threads_ = 0;
+  dim_t gap_ = 0;
+  std::uint32_t seed_ = 1;
+};
+
+}  // namespace convnd::testing
