@@ -162,12 +162,16 @@ Resolved resolve(const Spec& in) {
     for (int a = 0; a < d; ++a) {
       const dim_t op = sp.output_padding[a];
       const dim_t limit = std::max(sp.stride[a], sp.dilation[a]);
-      const char* arg = sp.output_size.empty() ? "output_padding" : "output_size";
+      if (!sp.output_size.empty() && (op < 0 || op >= limit))
+        fail("output_size", a,
+             rule("output_size ", sp.output_size[a], " is outside the reachable range [",
+                  base[a], ", ", base[a] + limit - 1,
+                  "] (it needs output_padding = ", op, ", and 0 <= output_padding < "
+                  "max(stride, dilation) = ", limit, ")"));
       if (op < 0 || op >= limit)
-        fail(arg, a,
-             rule("output_padding must satisfy 0 <= output_padding < max(stride, dilation) = ",
-                  limit, " (got ", op, sp.output_size.empty() ? "" : " from output_size ",
-                  sp.output_size.empty() ? "" : std::to_string(sp.output_size[a]).c_str(), ")"));
+        fail("output_padding", a,
+             rule("must satisfy 0 <= output_padding < max(stride, dilation) = ", limit,
+                  " (got ", op, ")"));
       r.out[a] = base[a] + op;
       if (r.out[a] < 1)
         fail("padding", a,
