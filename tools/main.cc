@@ -1,5 +1,5 @@
 // convnd: the command-line face of the library. `convnd --help` lists the subcommands; with no
-// subcommand it runs the embedded default job (see default_job.cc).
+// subcommand it runs the embedded default job (run_default_job in commands.h).
 #include <iostream>
 
 #include "commands.h"
@@ -12,6 +12,7 @@ int main(int argc, char** argv) {
   convnd::tool::add_explain_command(app);
   convnd::tool::add_run_command(app);
   convnd::tool::add_info_command(app);
+  convnd::tool::add_demo_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -21,8 +22,12 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (app.get_subcommands().empty()) {
-    std::cout << app.help();
-    return 0;
+    try {
+      return convnd::tool::run_default_job();
+    } catch (const convnd::Error& e) {
+      std::cerr << e.what() << "\n";
+      return 2;
+    }
   }
   return 0;
 }

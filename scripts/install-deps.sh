@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages convnd builds and tests with (root, or sudo when present).
+# Packages already installed are skipped, so a second run costs nothing.
+set -euo pipefail
+packages=(
+  build-essential cmake ninja-build pkg-config
+  libhwy-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libstb-dev
+  libdnnl-dev
+  python3 python3-dev python3-numpy python3-pytest python3-hypothesis pybind11-dev
+  python3-torch
+)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages present"
+  exit 0
+fi
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+echo "install-deps: installing ${missing[*]}"
+$sudo apt-get update -q
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
