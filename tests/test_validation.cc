@@ -105,6 +105,21 @@ TEST(Validation, Overflow) {
   s.kernel = {1, 1};
   s.padding = Padding::lo_hi({{dim_t{1} << 62, 0}, {0, 0}});
   expect_error(s, {"overflows int64"});
+  // Found by fuzz_spec: a transposed output extent whose padding subtraction overflowed.
+  s = base();
+  s.transposed = true;
+  s.padding = Padding::lo_hi({{std::numeric_limits<dim_t>::max() - 5, dim_t{1} << 54}, {0, 0}});
+  expect_error(s, {"'padding'", "overflows int64"});
+  s = base();
+  s.transposed = true;
+  s.output_size = {std::numeric_limits<dim_t>::min() + 1, 9};
+  expect_error(s, {"'output_size'", "overflows int64"});
+  // Found by fuzz_spec: ceil(S / stride) computed as (S + stride - 1) / stride overflowed.
+  s = base();
+  s.input = {std::numeric_limits<dim_t>::max() - 1, 8};
+  s.stride = {4, 1};
+  s.padding = Padding::same(SamePolicy::tf);
+  expect_error(s, {"overflows int64"});
   s = base();
   s.kernel = {std::numeric_limits<dim_t>::max(), 1};
   s.dilation = {2};

@@ -1,9 +1,9 @@
 // # The reference convolution
 // Plain N-D loops, every product and sum in double, no blocking, no SIMD, no threads: short
 // enough to check by reading, and the single oracle of the test suite. Padding modes enter only
-// through a per-axis table tap_index[a][o * k + t] = input coordinate read by output position o
-// and kernel tap t (or -1 for a zero sample), so the three operations share one definition of
-// which input sample meets which weight:
+// through input_offset(): the input coordinate read by output position o and kernel tap t (or
+// -1 for a zero sample), so the three operations share one definition of which input sample
+// meets which weight:
 //   fwd          y[n,k,o]   = sum_{c,t} w[k,c,t] * x[n,c,map(o,t)]        (+ bias[k])
 //   bwd_data     dx[n,c,i]  = sum_{k,o,t : map(o,t) = i} w[k,c,t] * dy[n,k,o]  (+ bias[c])
 //   bwd_weights  dw[k,c,t]  = sum_{n,o} x[n,c,map(o,t)] * dy[n,k,o]
@@ -12,7 +12,6 @@
 
 #include <vector>
 
-#include "runtime/buffer.h"
 
 namespace convnd::detail {
 namespace {
@@ -32,31 +31,14 @@ dim_t count(const std::vector<dim_t>& ext) {
   return p;
 }
 
-struct TapTables {
-  std::vector<std::vector<dim_t>> index;  // [axis][o * k + t]
-};
-
-TapTables make_tap_tables(const Geometry& g) {
-  TapTables t;
-  t.index.resize(g.rank());
-  for (int a = 0; a < g.rank(); ++a) {
-    auto& tab = t.index[a];
-    tab.resize(g.out[a] * g.kernel[a]);
-    for (dim_t o = 0; o < g.out[a]; ++o)
-      for (dim_t k = 0; k < g.kernel[a]; ++k)
-        tab[o * g.kernel[a] + k] =
-            map_padded_index(o * g.stride[a] - g.lo[a] + k * g.dil[a], g.in[a], g.mode);
-  }
-  return t;
-}
-
-// Offset (in elements) of spatial input sample read by output o and tap t, or -1 when it is a
-// zero-padding sample.
-dim_t input_offset(const Geometry& g, const TapTables& tt, const std::vector<dim_t>& o,
-                   const std::vector<dim_t>& t, const std::vector<dim_t>& strides) {
+// Offset (in elements) of the input sample read by output position o and kernel tap t, or -1
+// when it is a zero-padding sample. Computed per call rather than tabulated: a table of
+// out * k entries per axis can be far larger than any tensor of the problem.
+dim_t input_offset(const Geometry& g, const std::vector<dim_t>& o, const std::vector<dim_t>& t,
+                   const std::vector<dim_t>& strides) {
   dim_t off = 0;
   for (int a = 0; a < g.rank(); ++a) {
-    const dim_t m = tt.index[a][o[a] * g.kernel[a] + t[a]];
+    const dim_t m = map_padded_index(o[a] * g.stride[a] - g.lo[a] + t[a] * g.dil[a], g.in[a], g.mode);
     if (m < 0) return -1;
     off += m * strides[2 + a];
   }
@@ -72,7 +54,7 @@ dim_t spatial_offset(const std::vector<dim_t>& idx, const std::vector<dim_t>& st
 template <class T>
 class ReferenceExecutor final : public Executor {
  public:
-  ReferenceExecutor(const Geometry& g, Op op) : g_(g), op_(op), taps_(make_tap_tables(g)) {}
+  ReferenceExecutor(const Geometry& g, Op op) : g_(g), op_(op) {}
 
   std::size_t workspace_bytes() const override {
     // bwd_data scatters into one double plane of dx at a time.
@@ -107,7 +89,7 @@ class ReferenceExecutor final : public Executor {
           for (dim_t c = 0; c < g_.Cg(); ++c) {
             std::fill(t.begin(), t.end(), 0);
             do {
-              const dim_t xo = input_offset(g_, taps_, o, t, xs);
+              const dim_t xo = input_offset(g_, o, t, xs);
               if (xo < 0) continue;
               const double xv = x[n * xs[0] + (c0 + c) * xs[1] + xo];
               const double wv = w[k * ws[0] + c * ws[1] + spatial_offset(t, ws)];
@@ -143,7 +125,7 @@ class ReferenceExecutor final : public Executor {
             const double g = dy[n * dys[0] + k * dys[1] + spatial_offset(o, dys)];
             std::fill(t.begin(), t.end(), 0);
             do {
-              const dim_t po = input_offset(g_, taps_, o, t, ps);
+              const dim_t po = input_offset(g_, o, t, ps);
               if (po < 0) continue;
               plane[po] += g * static_cast<double>(w[k * ws[0] + cg * ws[1] + spatial_offset(t, ws)]);
             } while (next_index(t, g_.kernel));
@@ -173,7 +155,7 @@ class ReferenceExecutor final : public Executor {
           for (dim_t n = 0; n < g_.N; ++n) {
             std::fill(o.begin(), o.end(), 0);
             do {
-              const dim_t xo = input_offset(g_, taps_, o, t, xs);
+              const dim_t xo = input_offset(g_, o, t, xs);
               if (xo < 0) continue;
               acc += static_cast<double>(x[n * xs[0] + (c0 + c) * xs[1] + xo]) *
                      static_cast<double>(dy[n * dys[0] + k * dys[1] + spatial_offset(o, dys)]);
@@ -187,7 +169,6 @@ class ReferenceExecutor final : public Executor {
 
   Geometry g_;
   Op op_;
-  TapTables taps_;
 };
 
 class Reference final : public Algorithm {

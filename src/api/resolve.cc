@@ -38,7 +38,7 @@ std::pair<dim_t, dim_t> same_pair(SamePolicy policy, dim_t S, dim_t ke, dim_t s,
       return {total - total / 2, total / 2};
     case SamePolicy::tf:
     case SamePolicy::tf_lower: {
-      dim_t out = (S + s - 1) / s;  // ceil(S / s)
+      const dim_t out = S / s + (S % s != 0);  // ceil(S / s), without overflowing S + s - 1
       total = std::max<dim_t>(checked_add(checked_mul(out - 1, s, "padding"), ke - S, "padding"),
                               0);
       if (policy == SamePolicy::tf) return {total / 2, total - total / 2};
@@ -147,15 +147,19 @@ Resolved resolve(const Spec& in) {
     std::vector<dim_t> base(d);
     for (int a = 0; a < d; ++a) {
       const dim_t ke = effective_kernel(sp.kernel[a], sp.dilation[a]);
-      base[a] = checked_add(checked_mul(sp.input[a] - 1, sp.stride[a], "input"), ke, "kernel") -
-                r.pad[a].first - r.pad[a].second;
+      base[a] = checked_sub(
+          checked_sub(checked_add(checked_mul(sp.input[a] - 1, sp.stride[a], "input"), ke,
+                                  "kernel"),
+                      r.pad[a].first, "padding"),
+          r.pad[a].second, "padding");
     }
     if (!sp.output_size.empty()) {
       if (static_cast<int>(sp.output_size.size()) != d)
         fail("output_size", kNoAxis,
              rule("needs ", d, " spatial extents (got ", sp.output_size.size(), ")"));
       sp.output_padding.resize(d);
-      for (int a = 0; a < d; ++a) sp.output_padding[a] = sp.output_size[a] - base[a];
+      for (int a = 0; a < d; ++a)
+        sp.output_padding[a] = checked_sub(sp.output_size[a], base[a], "output_size");
     } else {
       sp.output_padding = expand(sp.output_padding, d, 0, "output_padding");
     }
@@ -165,14 +169,14 @@ Resolved resolve(const Spec& in) {
       if (!sp.output_size.empty() && (op < 0 || op >= limit))
         fail("output_size", a,
              rule("output_size ", sp.output_size[a], " is outside the reachable range [",
-                  base[a], ", ", base[a] + limit - 1,
+                  base[a], ", ", checked_add(base[a], limit - 1, "output_size"),
                   "] (it needs output_padding = ", op, ", and 0 <= output_padding < "
                   "max(stride, dilation) = ", limit, ")"));
       if (op < 0 || op >= limit)
         fail("output_padding", a,
              rule("must satisfy 0 <= output_padding < max(stride, dilation) = ", limit,
                   " (got ", op, ")"));
-      r.out[a] = base[a] + op;
+      r.out[a] = checked_add(base[a], op, "output_padding");
       if (r.out[a] < 1)
         fail("padding", a,
              rule("transposed output extent (S-1)*stride - lo - hi + dil*(k-1) + "

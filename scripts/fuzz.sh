@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for SECONDS seconds
+# (default 30) on the corpus in tests/fuzz/corpus, adding what it finds there. A crash leaves a
+# crash-* file in build-fuzz/ and fails the script; turn it into a regression test.
+#   scripts/fuzz.sh            # the CI smoke: 30 s per target
+#   scripts/fuzz.sh 3600       # an hour per target
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-30}
+need=()
+for p in clang-14 libclang-rt-14-dev libomp-14-dev; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -q && DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q "${need[@]}"
+fi
+cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCONVND_BUILD_FUZZ=ON -DCONVND_SANITIZE=address,undefined -DCONVND_BUILD_PYTHON=OFF \
+  -DCONVND_BUILD_TESTS=OFF -DCONVND_BUILD_TOOLS=OFF -DCONVND_BUILD_BENCH=OFF > /dev/null
+cmake --build build-fuzz -j "$(nproc)"
+for target in fuzz_spec fuzz_passes; do
+  corpus=tests/fuzz/corpus/${target#fuzz_}
+  mkdir -p "$corpus"
+  echo "== $target: $seconds s"
+  (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 ./tests/fuzz/$target -max_total_time="$seconds" \
+      -max_len=256 -print_final_stats=1 ../"$corpus" 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR)" || true)
+  if ls build-fuzz/crash-* > /dev/null 2>&1; then
+    echo "fuzz: $target crashed; inputs in build-fuzz/crash-*" >&2
+    exit 1
+  fi
+done
