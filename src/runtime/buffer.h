@@ -2,6 +2,7 @@
 // failure becomes convnd::Error (naming what was being allocated), never an abort.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdlib>
 #include <new>
@@ -10,6 +11,27 @@
 #include "convnd/convnd.h"
 
 namespace convnd::detail {
+
+// Bytes held by all AlignedBuffers now, and the most held at once since the last reset: the
+// tests use these to check that every algorithm stays within a Plan's workspace limit.
+struct BufferStats {
+  static std::atomic<std::size_t>& live() {
+    static std::atomic<std::size_t> v{0};
+    return v;
+  }
+  static std::atomic<std::size_t>& peak() {
+    static std::atomic<std::size_t> v{0};
+    return v;
+  }
+  static void reset_peak() { peak().store(live().load()); }
+  static void add(std::size_t bytes) {
+    const std::size_t now = live().fetch_add(bytes) + bytes;
+    std::size_t p = peak().load();
+    while (now > p && !peak().compare_exchange_weak(p, now)) {
+    }
+  }
+  static void remove(std::size_t bytes) { live().fetch_sub(bytes); }
+};
 
 class AlignedBuffer {
  public:
@@ -23,12 +45,10 @@ class AlignedBuffer {
     o.data_ = nullptr;
     o.size_ = 0;
   }
-  ~AlignedBuffer() { std::free(data_); }
+  ~AlignedBuffer() { release(); }
 
   void resize(std::size_t bytes, const char* what) {
-    std::free(data_);
-    data_ = nullptr;
-    size_ = 0;
+    release();
     if (bytes == 0) return;
     const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
     if (rounded < bytes) throw Error(std::string("convnd: ") + what + ": size overflows");
@@ -37,12 +57,20 @@ class AlignedBuffer {
       throw Error(std::string("convnd: ") + what + ": cannot allocate " + std::to_string(bytes) +
                   " bytes");
     size_ = bytes;
+    BufferStats::add(size_);
   }
 
   void* data() const { return data_; }
   std::size_t size() const { return size_; }
 
  private:
+  void release() {
+    if (data_) BufferStats::remove(size_);
+    std::free(data_);
+    data_ = nullptr;
+    size_ = 0;
+  }
+
   void* data_ = nullptr;
   std::size_t size_ = 0;
 };
