@@ -10,6 +10,7 @@ void add_explain_command(CLI::App& app);
 void add_run_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_filter_command(CLI::App& app);
 
 // What `convnd` does without a subcommand.
 int run_default_job();

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   convnd::tool::add_run_command(app);
   convnd::tool::add_info_command(app);
   convnd::tool::add_demo_command(app);
+  convnd::tool::add_filter_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
