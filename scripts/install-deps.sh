@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages convnd builds and tests with (root, or sudo when present).
-# Packages already installed are skipped, so a second run costs nothing.
+# Packages already installed are skipped, so a second run costs nothing. With --sanitizers it
+# also installs clang and LLVM's OpenMP runtime (for the fuzz and ThreadSanitizer builds).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
@@ -9,6 +10,9 @@ packages=(
   python3 python3-dev python3-numpy python3-pytest python3-hypothesis pybind11-dev
   python3-torch
 )
+if [ "${1:-}" = "--sanitizers" ]; then
+  packages+=(clang-14 libclang-rt-14-dev libomp-14-dev)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

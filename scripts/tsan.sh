@@ -4,6 +4,7 @@
 # tells TSan about OpenMP's own synchronisation; without it every parallel region is a report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+scripts/install-deps.sh --sanitizers
 cmake -S . -B build-tsan -G Ninja -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCONVND_SANITIZE=thread -DCONVND_BUILD_PYTHON=OFF -DCONVND_BUILD_TOOLS=OFF \
   -DCONVND_BUILD_BENCH=OFF > /dev/null
