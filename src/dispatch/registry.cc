@@ -3,12 +3,17 @@
 #include <cstdlib>
 
 #include "algo/reference.h"
+#include "algo/via_forward.h"
 #include "api/errors.h"
 
 namespace convnd::detail {
 
 const std::vector<const Algorithm*>& candidates() {
-  static const std::vector<const Algorithm*> list{&reference_algorithm()};
+  static const std::vector<const Algorithm*> list{
+      &bwd_data_phases_algorithm(),
+      &bwd_weights_as_fwd_algorithm(),
+      &reference_algorithm(),
+  };
   return list;
 }
 

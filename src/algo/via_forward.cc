@@ -1,0 +1,337 @@
+// # Backward passes as forward convolutions
+//
+// Both gradients of a convolution are themselves convolutions; with views of arbitrary strides
+// (negative ones included) they need no copies, only different index maps over the same memory.
+//
+// bwd_data (zeros padding; dil = 1 or stride = 1): along an axis with stride s, the input
+// positions i with (i + lo) = r (mod s) receive only the kernel taps t = r (mod s). Each such
+// *phase* r is a dense stride-1 correlation of dy with the sub-sampled, reversed kernel
+//     w_r[u] = w[r + s*(M_r - 1 - u)],  M_r = ceil((k - r) / s),
+// writing every s-th element of dx. Over d axes that is prod(s) forward problems, none of which
+// multiplies by an inserted zero (a "zero-insertion" transposed conv wastes (s^d - 1)/s^d of its
+// multiplies). The weight view swaps the channel axes (w_r is (C/groups, K/groups, M..)) and runs
+// the taps backwards with a negative stride; groups become separate sub-problems because the
+// swapped channel axis is not affine in the channel index across groups.
+//
+// bwd_weights (every padding mode): dw[k, c, t] = sum_{n, o} x[n, c, map(o*s - lo + t*dil)]
+// dy[n, k, o] is a forward convolution whose batch is C, whose channels are N, whose kernel is dy
+// (extents O) and whose output extents are the kernel extents k, with stride dil and dilation s.
+//
+// The sub-problems run on the best forward algorithm that accepts them. When that is only the
+// reference (no fast forward path for them), these algorithms reject the problem, so the
+// reference runs the pass directly; CONVND_COMPOSE_WITH_REFERENCE=1 lifts that, which the tests
+// use to check the decomposition itself on the reference.
+#include "algo/via_forward.h"
+
+#include <cstdlib>
+#include <vector>
+
+#include "dispatch/registry.h"
+
+namespace convnd::detail {
+namespace {
+
+bool compose_with_reference() {
+  const char* env = std::getenv("CONVND_COMPOSE_WITH_REFERENCE");
+  return env && env[0] == '1';
+}
+
+// A view shifted by `offset_elems` with a new shape and strides.
+ConstTensorView reshape(const ConstTensorView& v, dim_t offset_elems, std::vector<dim_t> shape,
+                        std::vector<dim_t> strides) {
+  const auto* base = static_cast<const char*>(v.data);
+  return ConstTensorView(base + offset_elems * static_cast<dim_t>(dtype_size(v.dtype)), v.dtype,
+                         std::move(shape), std::move(strides));
+}
+
+TensorView reshape(const TensorView& v, dim_t offset_elems, std::vector<dim_t> shape,
+                   std::vector<dim_t> strides) {
+  auto* base = static_cast<char*>(v.data);
+  return TensorView(base + offset_elems * static_cast<dim_t>(dtype_size(v.dtype)), v.dtype,
+                    std::move(shape), std::move(strides));
+}
+
+// ---------------------------------------------------------------------------------------------
+// bwd_data by stride phases.
+
+// One axis of one phase.
+struct AxisPhase {
+  dim_t r = 0;      // the phase: taps t = r (mod s)
+  dim_t taps = 0;   // M_r
+  dim_t i0 = 0;     // first dx position of the phase
+  dim_t count = 0;  // dx positions of the phase: i0, i0 + s, ...
+  dim_t start = 0;  // dy position read by output 0 and reversed tap 0 (may be negative)
+};
+
+std::vector<AxisPhase> axis_phases(const Geometry& g, int a) {
+  const dim_t s = g.stride[a], k = g.kernel[a], lo = g.lo[a], S = g.in[a], dil = g.dil[a];
+  std::vector<AxisPhase> out;
+  for (dim_t r = 0; r < s; ++r) {
+    AxisPhase p;
+    p.r = r;
+    p.taps = r < k ? (k - r + s - 1) / s : 0;
+    p.i0 = ((r - lo) % s + s) % s;
+    p.count = p.i0 < S ? (S - 1 - p.i0) / s + 1 : 0;
+    const dim_t q0 = (p.i0 + lo - r) / s;  // exact: (i0 + lo - r) = 0 (mod s), and >= 0
+    p.start = q0 - dil * (p.taps - 1);     // s > 1 implies dil == 1
+    out.push_back(p);
+  }
+  return out;
+}
+
+// One phase over all axes: the forward geometry, and where its views start.
+struct Phase {
+  Geometry sub;
+  bool empty = false;  // no tap or no dy sample reaches it: its dx elements are 0 (+ bias)
+  std::vector<AxisPhase> axes;
+  std::vector<dim_t> dy_skip;  // leading dy elements cropped per axis (when start > 0)
+};
+
+std::vector<Phase> make_phases(const Geometry& g) {
+  const int d = g.rank();
+  std::vector<std::vector<AxisPhase>> per_axis;
+  for (int a = 0; a < d; ++a) per_axis.push_back(axis_phases(g, a));
+  std::vector<Phase> phases;
+  std::vector<std::size_t> idx(d, 0);
+  for (;;) {
+    Phase ph;
+    ph.sub.N = g.N;
+    ph.sub.C = g.Kg();
+    ph.sub.K = g.Cg();
+    ph.sub.groups = 1;
+    ph.sub.mode = PadMode::zeros;
+    ph.sub.dtype = g.dtype;
+    bool skip = false;
+    for (int a = 0; a < d; ++a) {
+      const AxisPhase& p = per_axis[a][idx[a]];
+      ph.axes.push_back(p);
+      if (p.count == 0) skip = true;  // no dx element in this phase at all
+      const dim_t dil = g.stride[a] == 1 ? g.dil[a] : 1;
+      const dim_t lo = p.start < 0 ? -p.start : 0;
+      const dim_t skip_elems = p.start > 0 ? p.start : 0;
+      const dim_t in = g.out[a] - skip_elems;
+      if (p.taps == 0 || in <= 0) ph.empty = true;
+      ph.dy_skip.push_back(skip_elems);
+      ph.sub.in.push_back(in);
+      ph.sub.out.push_back(p.count);
+      ph.sub.kernel.push_back(p.taps);
+      ph.sub.stride.push_back(1);
+      ph.sub.dil.push_back(dil);
+      ph.sub.lo.push_back(lo);
+      ph.sub.hi.push_back(std::max<dim_t>(0, (p.count - 1) + dil * (p.taps - 1) + 1 - lo - in));
+    }
+    if (!skip) phases.push_back(std::move(ph));
+    int a = d - 1;
+    while (a >= 0 && ++idx[a] == per_axis[a].size()) idx[a--] = 0;
+    if (a < 0) break;
+  }
+  return phases;
+}
+
+template <class T>
+void fill_phase(const TensorView& out, const std::optional<ConstTensorView>& bias) {
+  // out: (N, Cg, count..) strided; every element gets bias[c] or 0.
+  T* base = static_cast<T*>(out.data);
+  const int nd = static_cast<int>(out.shape.size());
+  std::vector<dim_t> idx(nd, 0);
+  dim_t total = 1;
+  for (dim_t e : out.shape) total *= e;
+  for (dim_t i = 0; i < total; ++i) {
+    dim_t off = 0;
+    for (int a = 0; a < nd; ++a) off += idx[a] * out.strides[a];
+    base[off] = bias ? static_cast<const T*>(bias->data)[idx[1] * bias->strides[0]] : T(0);
+    for (int a = nd - 1; a >= 0 && ++idx[a] == out.shape[a]; --a) idx[a] = 0;
+  }
+}
+
+class PhasesExecutor final : public Executor {
+ public:
+  PhasesExecutor(const Geometry& g, std::vector<Phase> phases,
+                 std::vector<std::unique_ptr<Executor>> subs)
+      : g_(g), phases_(std::move(phases)), subs_(std::move(subs)) {}
+
+  std::size_t workspace_bytes() const override {
+    std::size_t w = 0;
+    for (const auto& e : subs_)
+      if (e) w = std::max(w, e->workspace_bytes());
+    return w;
+  }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    const int d = g_.rank();
+    const auto &dys = args.a.strides, &ws = args.b.strides, &dxs = args.out.strides;
+    for (dim_t grp = 0; grp < g_.groups; ++grp)
+      for (std::size_t p = 0; p < phases_.size(); ++p) {
+        const Phase& ph = phases_[p];
+        // dx elements of this phase: (N, Cg, count..), every s-th element from i0.
+        std::vector<dim_t> o_shape{g_.N, g_.Cg()}, o_strides{dxs[0], dxs[1]};
+        dim_t o_off = grp * g_.Cg() * dxs[1];
+        for (int a = 0; a < d; ++a) {
+          o_shape.push_back(ph.axes[a].count);
+          o_strides.push_back(g_.stride[a] * dxs[2 + a]);
+          o_off += ph.axes[a].i0 * dxs[2 + a];
+        }
+        OpArgs sub;
+        sub.out = reshape(args.out, o_off, o_shape, o_strides);
+        if (args.bias)
+          sub.bias = reshape(*args.bias, grp * g_.Cg() * args.bias->strides[0], {g_.Cg()},
+                             {args.bias->strides[0]});
+        if (ph.empty) {
+          if (g_.dtype == DType::f32)
+            fill_phase<float>(sub.out, sub.bias);
+          else
+            fill_phase<double>(sub.out, sub.bias);
+          continue;
+        }
+        // dy cropped to what the phase reads: (N, Kg, in'..).
+        std::vector<dim_t> a_shape{g_.N, g_.Kg()}, a_strides{dys[0], dys[1]};
+        dim_t a_off = grp * g_.Kg() * dys[1];
+        // w_r as (Cg, Kg, M..): channel axes swapped, taps reversed and sub-sampled.
+        std::vector<dim_t> b_shape{g_.Cg(), g_.Kg()}, b_strides{ws[1], ws[0]};
+        dim_t b_off = grp * g_.Kg() * ws[0];
+        for (int a = 0; a < d; ++a) {
+          a_shape.push_back(ph.sub.in[a]);
+          a_strides.push_back(dys[2 + a]);
+          a_off += ph.dy_skip[a] * dys[2 + a];
+          const dim_t step = g_.stride[a] == 1 ? 1 : g_.stride[a];
+          b_shape.push_back(ph.axes[a].taps);
+          b_strides.push_back(-step * ws[2 + a]);
+          b_off += (ph.axes[a].r + step * (ph.axes[a].taps - 1)) * ws[2 + a];
+        }
+        sub.a = reshape(args.a, a_off, a_shape, a_strides);
+        sub.b = reshape(args.b, b_off, b_shape, b_strides);
+        subs_[p]->run(sub, workspace, threads);
+      }
+  }
+
+ private:
+  Geometry g_;
+  std::vector<Phase> phases_;
+  std::vector<std::unique_ptr<Executor>> subs_;
+};
+
+// The best forward executor for a sub-problem, or null with `why` set.
+std::unique_ptr<Executor> forward_executor(const Geometry& sub, std::string& why) {
+  for (const Algorithm* a : candidates()) {
+    if (a == &bwd_data_phases_algorithm() || a == &bwd_weights_as_fwd_algorithm()) continue;
+    if (!a->reject(sub, Op::fwd).empty()) continue;
+    if (std::string(a->name()) == "reference" && !compose_with_reference()) {
+      why = "no fast forward algorithm accepts the sub-problem";
+      return nullptr;
+    }
+    return a->make_executor(sub, Op::fwd);
+  }
+  why = "no forward algorithm accepts the sub-problem";
+  return nullptr;
+}
+
+class BwdDataPhases final : public Algorithm {
+ public:
+  const char* name() const override { return "bwd_data_phases"; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::bwd_data) return "only the backward-data pass";
+    if (g.mode != PadMode::zeros) return "padding modes other than zeros fold gradients back";
+    for (int a = 0; a < g.rank(); ++a)
+      if (g.stride[a] > 1 && g.dil[a] > 1) return "stride and dilation both > 1 on one axis";
+    std::string why;
+    for (const Phase& ph : make_phases(g))
+      if (!ph.empty && !forward_executor(ph.sub, why)) return why;
+    return {};
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    std::vector<Phase> phases = make_phases(g);
+    std::vector<std::unique_ptr<Executor>> subs;
+    std::string why;
+    for (const Phase& ph : phases) subs.push_back(ph.empty ? nullptr : forward_executor(ph.sub, why));
+    return std::make_unique<PhasesExecutor>(g, std::move(phases), std::move(subs));
+  }
+};
+
+// ---------------------------------------------------------------------------------------------
+// bwd_weights as a forward convolution.
+
+Geometry weights_geometry(const Geometry& g) {
+  Geometry s;
+  s.N = g.Cg();
+  s.C = g.N;
+  s.K = g.Kg();
+  s.groups = 1;
+  s.in = g.in;
+  s.kernel = g.out;
+  s.out = g.kernel;
+  s.stride = g.dil;
+  s.dil = g.stride;
+  s.lo = g.lo;
+  for (int a = 0; a < g.rank(); ++a)
+    s.hi.push_back(std::max<dim_t>(
+        0, g.dil[a] * (g.kernel[a] - 1) + g.stride[a] * (g.out[a] - 1) + 1 - g.in[a] - g.lo[a]));
+  s.mode = g.mode;
+  s.dtype = g.dtype;
+  return s;
+}
+
+class WeightsExecutor final : public Executor {
+ public:
+  WeightsExecutor(const Geometry& g, std::unique_ptr<Executor> sub) : g_(g), sub_(std::move(sub)) {}
+  std::size_t workspace_bytes() const override { return sub_->workspace_bytes(); }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    const auto &xs = args.a.strides, &dys = args.b.strides, &dws = args.out.strides;
+    for (dim_t grp = 0; grp < g_.groups; ++grp) {
+      std::vector<dim_t> xa{g_.Cg(), g_.N}, xst{xs[1], xs[0]};
+      std::vector<dim_t> ya{g_.Kg(), g_.N}, yst{dys[1], dys[0]};
+      std::vector<dim_t> oa{g_.Cg(), g_.Kg()}, ost{dws[1], dws[0]};
+      for (int a = 0; a < g_.rank(); ++a) {
+        xa.push_back(g_.in[a]);
+        xst.push_back(xs[2 + a]);
+        ya.push_back(g_.out[a]);
+        yst.push_back(dys[2 + a]);
+        oa.push_back(g_.kernel[a]);
+        ost.push_back(dws[2 + a]);
+      }
+      OpArgs sub;
+      sub.a = reshape(args.a, grp * g_.Cg() * xs[1], xa, xst);
+      sub.b = reshape(args.b, grp * g_.Kg() * dys[1], ya, yst);
+      sub.out = reshape(args.out, grp * g_.Kg() * dws[0], oa, ost);
+      sub_->run(sub, workspace, threads);
+    }
+  }
+
+ private:
+  Geometry g_;
+  std::unique_ptr<Executor> sub_;
+};
+
+class BwdWeightsAsFwd final : public Algorithm {
+ public:
+  const char* name() const override { return "bwd_weights_as_fwd"; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::bwd_weights) return "only the backward-weights pass";
+    if (g.N == 0) return "empty batch";
+    std::string why;
+    if (!forward_executor(weights_geometry(g), why)) return why;
+    return {};
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    std::string why;
+    return std::make_unique<WeightsExecutor>(g, forward_executor(weights_geometry(g), why));
+  }
+};
+
+}  // namespace
+
+const Algorithm& bwd_data_phases_algorithm() {
+  static const BwdDataPhases instance;
+  return instance;
+}
+
+const Algorithm& bwd_weights_as_fwd_algorithm() {
+  static const BwdWeightsAsFwd instance;
+  return instance;
+}
+
+}  // namespace convnd::detail
