@@ -3,7 +3,7 @@
 // Both gradients of a convolution are themselves convolutions; with views of arbitrary strides
 // (negative ones included) they need no copies, only different index maps over the same memory.
 //
-// bwd_data (zeros padding; dil = 1 or stride = 1): along an axis with stride s, the input
+// bwd_data (dil = 1 or stride = 1 per axis): along an axis with stride s, the input
 // positions i with (i + lo) = r (mod s) receive only the kernel taps t = r (mod s). Each such
 // *phase* r is a dense stride-1 correlation of dy with the sub-sampled, reversed kernel
 //     w_r[u] = w[r + s*(M_r - 1 - u)],  M_r = ceil((k - r) / s),
@@ -11,7 +11,10 @@
 // multiplies by an inserted zero (a "zero-insertion" transposed conv wastes (s^d - 1)/s^d of its
 // multiplies). The weight view swaps the channel axes (w_r is (C/groups, K/groups, M..)) and runs
 // the taps backwards with a negative stride; groups become separate sub-problems because the
-// swapped channel axis is not affine in the channel index across groups.
+// swapped channel axis is not affine in the channel index across groups. With a padding mode
+// other than zeros, the gradient is first computed for the padded input (extent
+// (O-1)*s + dil*(k-1) + 1 from coordinate -lo, zero padding) into the workspace, then folded
+// back: each padded position adds into the input sample the mode maps it to, in a fixed order.
 //
 // bwd_weights (every padding mode): dw[k, c, t] = sum_{n, o} x[n, c, map(o*s - lo + t*dil)]
 // dy[n, k, o] is a forward convolution whose batch is C, whose channels are N, whose kernel is dy
@@ -210,6 +213,95 @@ class PhasesExecutor final : public Executor {
   std::vector<std::unique_ptr<Executor>> subs_;
 };
 
+// The padded-domain geometry of a non-zeros-mode bwd_data: every position the taps touch, with
+// zero padding.
+Geometry padded_geometry(const Geometry& g) {
+  Geometry p = g;
+  p.mode = PadMode::zeros;
+  for (int a = 0; a < g.rank(); ++a) {
+    p.in[a] = (g.out[a] - 1) * g.stride[a] + g.dil[a] * (g.kernel[a] - 1) + 1;
+    p.lo[a] = 0;
+    p.hi[a] = 0;
+  }
+  return p;
+}
+
+template <class T>
+void fold_padded(const Geometry& g, const Geometry& pg, const T* padded, const TensorView& dx,
+                 const std::optional<ConstTensorView>& bias) {
+  const int d = g.rank();
+  dim_t plane = 1;
+  for (dim_t e : pg.in) plane *= e;
+  T* out = static_cast<T*>(dx.data);
+  const auto& xs = dx.strides;
+  std::vector<dim_t> i(d);
+  for (dim_t n = 0; n < g.N; ++n)
+    for (dim_t c = 0; c < g.C; ++c) {
+      const dim_t base = n * xs[0] + c * xs[1];
+      // dx = bias (or 0), then every padded position adds into the sample it maps to.
+      const T init = bias ? static_cast<const T*>(bias->data)[c * bias->strides[0]] : T(0);
+      std::fill(i.begin(), i.end(), 0);
+      for (bool more = true; more;) {
+        dim_t off = base;
+        for (int a = 0; a < d; ++a) off += i[a] * xs[2 + a];
+        out[off] = init;
+        more = false;
+        for (int a = d - 1; a >= 0; --a) {
+          if (++i[a] < g.in[a]) { more = true; break; }
+          i[a] = 0;
+        }
+      }
+      const T* src = padded + (n * g.C + c) * plane;
+      std::fill(i.begin(), i.end(), 0);
+      for (dim_t p = 0; p < plane; ++p) {
+        dim_t off = base;
+        bool zero = false;
+        for (int a = 0; a < d; ++a) {
+          const dim_t m = map_padded_index(i[a] - g.lo[a], g.in[a], g.mode);
+          if (m < 0) zero = true;
+          off += m * xs[2 + a];
+        }
+        if (!zero) out[off] += src[p];
+        for (int a = d - 1; a >= 0 && ++i[a] == pg.in[a]; --a) i[a] = 0;
+      }
+    }
+}
+
+class FoldingExecutor final : public Executor {
+ public:
+  FoldingExecutor(const Geometry& g, std::unique_ptr<Executor> padded)
+      : g_(g), pg_(padded_geometry(g)), padded_(std::move(padded)) {
+    elems_ = g.N * g.C;
+    for (dim_t e : pg_.in) elems_ *= e;
+  }
+  std::size_t workspace_bytes() const override {
+    return align(static_cast<std::size_t>(elems_) * dtype_size(g_.dtype)) + padded_->workspace_bytes();
+  }
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    auto* buf = static_cast<char*>(workspace);
+    const std::size_t bytes = align(static_cast<std::size_t>(elems_) * dtype_size(g_.dtype));
+    // The padded gradient, contiguous (N, C, padded extents..).
+    std::vector<dim_t> shape{g_.N, g_.C}, strides(2 + g_.rank());
+    shape.insert(shape.end(), pg_.in.begin(), pg_.in.end());
+    strides.back() = 1;
+    for (int a = static_cast<int>(shape.size()) - 2; a >= 0; --a) strides[a] = strides[a + 1] * shape[a + 1];
+    OpArgs sub = args;
+    sub.bias.reset();
+    sub.out = TensorView(buf, g_.dtype, shape, strides);
+    padded_->run(sub, buf + bytes, threads);
+    if (g_.dtype == DType::f32)
+      fold_padded<float>(g_, pg_, reinterpret_cast<const float*>(buf), args.out, args.bias);
+    else
+      fold_padded<double>(g_, pg_, reinterpret_cast<const double*>(buf), args.out, args.bias);
+  }
+
+ private:
+  static std::size_t align(std::size_t b) { return (b + 63) / 64 * 64; }
+  Geometry g_, pg_;
+  std::unique_ptr<Executor> padded_;
+  dim_t elems_ = 0;
+};
+
 // The best forward executor for a sub-problem, or null with `why` set.
 std::unique_ptr<Executor> forward_executor(const Geometry& sub, std::string& why) {
   for (const Algorithm* a : candidates()) {
@@ -231,16 +323,23 @@ class BwdDataPhases final : public Algorithm {
 
   std::string reject(const Geometry& g, Op op) const override {
     if (op != Op::bwd_data) return "only the backward-data pass";
-    if (g.mode != PadMode::zeros) return "padding modes other than zeros fold gradients back";
     for (int a = 0; a < g.rank(); ++a)
       if (g.stride[a] > 1 && g.dil[a] > 1) return "stride and dilation both > 1 on one axis";
     std::string why;
-    for (const Phase& ph : make_phases(g))
+    const Geometry zg = g.mode == PadMode::zeros ? g : padded_geometry(g);
+    for (const Phase& ph : make_phases(zg))
       if (!ph.empty && !forward_executor(ph.sub, why)) return why;
     return {};
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    if (g.mode != PadMode::zeros)
+      return std::make_unique<FoldingExecutor>(g, zeros_executor(padded_geometry(g)));
+    return zeros_executor(g);
+  }
+
+ private:
+  static std::unique_ptr<Executor> zeros_executor(const Geometry& g) {
     std::vector<Phase> phases = make_phases(g);
     std::vector<std::unique_ptr<Executor>> subs;
     std::string why;
