@@ -180,6 +180,11 @@ TEST(Validation, ViewRules) {
   yz.strides = {0, 1, 1, 1};
   expect_call_error([&] { plan.forward(x.view(), w.view(), std::nullopt, yz); }, y,
                     "'y', axis 0: output view has stride 0");
+  // Strides that make two (n, k, h, w) name the same element.
+  TensorView yo = y.view();
+  yo.strides = {1, 1, 1, 1};
+  expect_call_error([&] { plan.forward(x.view(), w.view(), std::nullopt, yo); }, y,
+                    "output view's elements may overlap");
 }
 
 TEST(Validation, UnknownAlgorithmAndWorkspaceLimit) {

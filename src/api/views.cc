@@ -1,6 +1,7 @@
 #include "api/views.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "api/checked.h"
 #include "api/errors.h"
@@ -48,6 +49,27 @@ Span offsets(const ConstTensorView& v, const char* arg) {
   return s;
 }
 
+// An output must not name one element twice (results would depend on write order). Sufficient
+// test: with the axes sorted by |stride|, each stride exceeds the reach of all smaller ones. It
+// accepts every dense layout in any axis order, and rejects only exotic interleavings.
+void check_no_self_overlap(const ConstTensorView& v, const char* arg) {
+  std::vector<int> axes;
+  for (int a = 0; a < static_cast<int>(v.shape.size()); ++a)
+    if (v.shape[a] > 1) axes.push_back(a);
+  std::sort(axes.begin(), axes.end(),
+            [&](int x, int y) { return std::abs(v.strides[x]) < std::abs(v.strides[y]); });
+  dim_t reach = 0;
+  for (int a : axes) {
+    const dim_t st = std::abs(v.strides[a]);
+    if (st == 0) fail(arg, a, "output view has stride 0 on an axis of extent > 1 (elements overlap)");
+    if (st <= reach)
+      fail(arg, a,
+           rule("output view's elements may overlap: stride ", v.strides[a],
+                " is not larger than the reach ", reach, " of the axes with smaller strides"));
+    reach = checked_add(reach, checked_mul(st, v.shape[a] - 1, arg), arg);
+  }
+}
+
 }  // namespace
 
 ConstTensorView canonical_view(const ConstTensorView& v, const char* arg,
@@ -84,10 +106,7 @@ ConstTensorView canonical_view(const ConstTensorView& v, const char* arg,
     fail(arg, kNoAxis,
          rule("strides reach elements [", span.min_offset, ", ", span.max_offset,
               "] outside the buffer of ", v.capacity_elems, " elements"));
-  if (is_output && !span.empty)
-    for (int a = 0; a < ndim; ++a)
-      if (c.shape[a] > 1 && c.strides[a] == 0)
-        fail(arg, a, "output view has stride 0 on an axis of extent > 1 (elements overlap)");
+  if (is_output && !span.empty) check_no_self_overlap(c, arg);
   if (role == ViewRole::activation && layout == Layout::channels_last) {
     // (N, S.., C) -> (N, C, S..)
     std::rotate(c.shape.begin() + 1, c.shape.end() - 1, c.shape.end());
