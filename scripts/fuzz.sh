@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets with clang (ASan + UBSan) and runs each for SECONDS seconds
 # (default 30) on the corpus in tests/fuzz/corpus, adding what it finds there. A crash leaves a
-# crash-* file in build-fuzz/ and fails the script; turn it into a regression test.
+# crash-* (or timeout-*, oom-*: 10 s or 2 GB for one input) file in build-fuzz/ and fails the
+# script; turn it into a regression test.
 #   scripts/fuzz.sh            # the CI smoke: 30 s per target
 #   scripts/fuzz.sh 3600       # an hour per target
 set -euo pipefail
@@ -17,9 +18,9 @@ for target in fuzz_spec fuzz_passes; do
   mkdir -p "$corpus"
   echo "== $target: $seconds s"
   (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 ./tests/fuzz/$target -max_total_time="$seconds" \
-      -max_len=256 -print_final_stats=1 ../"$corpus" 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR)" || true)
-  if ls build-fuzz/crash-* > /dev/null 2>&1; then
-    echo "fuzz: $target crashed; inputs in build-fuzz/crash-*" >&2
+      -max_len=256 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 ../"$corpus" 2>&1 | grep -E "^(#[0-9]+ +DONE|stat::number_of_executed_units|stat::new_units_added|==[0-9]+==ERROR)" || true)
+  if ls build-fuzz/crash-* build-fuzz/timeout-* build-fuzz/oom-* > /dev/null 2>&1; then
+    echo "fuzz: $target crashed, hung or ran out of memory; inputs in build-fuzz/" >&2
     exit 1
   fi
 done

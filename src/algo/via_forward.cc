@@ -34,6 +34,8 @@
 namespace convnd::detail {
 namespace {
 
+constexpr dim_t kMaxPhases = 4096;
+
 bool compose_with_reference() {
   const char* env = std::getenv("CONVND_COMPOSE_WITH_REFERENCE");
   return env && env[0] == '1';
@@ -323,8 +325,13 @@ class BwdDataPhases final : public Algorithm {
 
   std::string reject(const Geometry& g, Op op) const override {
     if (op != Op::bwd_data) return "only the backward-data pass";
-    for (int a = 0; a < g.rank(); ++a)
+    dim_t phases = 1;
+    for (int a = 0; a < g.rank(); ++a) {
       if (g.stride[a] > 1 && g.dil[a] > 1) return "stride and dilation both > 1 on one axis";
+      // Bounds the plan's size: one sub-problem per phase (strides this large are degenerate).
+      phases *= std::min<dim_t>(g.stride[a], kMaxPhases + 1);
+      if (phases > kMaxPhases) return "more than 4096 stride phases";
+    }
     std::string why;
     const Geometry zg = g.mode == PadMode::zeros ? g : padded_geometry(g);
     for (const Phase& ph : make_phases(zg))
