@@ -201,7 +201,7 @@ TEST(Validation, UnknownAlgorithmAndWorkspaceLimit) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("workspace"), std::string::npos) << e.what();
   }
-  const Plan fits(base(), Pass::backward_data);
+  const Plan fits(base(), Pass::backward_data, PlanOptions{SIZE_MAX, 0, "reference"});
   EXPECT_EQ(fits.workspace_bytes(), 7u * 8u * sizeof(double));
 }
 

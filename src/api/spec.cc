@@ -19,7 +19,11 @@ std::string join(const std::vector<dim_t>& v, const char* sep) {
   return s;
 }
 
-std::string tuple(const std::vector<dim_t>& v) { return "(" + join(v, ", ") + ")"; }
+std::string tuple(const std::vector<dim_t>& v) {
+  std::string s("(");
+  s.append(join(v, ", ")).append(")");
+  return s;
+}
 
 dim_t parse_int(std::string_view t, std::string_view whole) {
   dim_t v = 0;
@@ -74,14 +78,14 @@ std::string Padding::to_string() const {
     case Kind::valid: return "valid";
     case Kind::full: return "full";
     case Kind::causal: return "causal";
-    case Kind::same: return std::string("same:") + convnd::to_string(policy);
+    case Kind::same: return std::string("same:").append(convnd::to_string(policy));
     case Kind::explicit_pairs: break;
   }
   std::string s;
   for (std::size_t i = 0; i < pairs.size(); ++i) {
     if (i) s += ",";
     s += std::to_string(pairs[i].first);
-    if (pairs[i].second != pairs[i].first) s += ":" + std::to_string(pairs[i].second);
+    if (pairs[i].second != pairs[i].first) s.append(":").append(std::to_string(pairs[i].second));
   }
   return s;
 }
@@ -153,7 +157,8 @@ std::string explain(const Spec& spec) {
      << ", groups " << s.groups << ", padding '" << s.padding.to_string() << "' mode "
      << convnd::to_string(s.pad_mode) << "\n";
   os << "  x " << tuple(sh.x) << "  w " << tuple(sh.w) << "  ->  y " << tuple(sh.y)
-     << (s.bias ? "  (+ bias " + tuple(sh.bias) + ")" : std::string()) << "\n";
+     << (s.bias ? std::string("  (+ bias ").append(tuple(sh.bias)).append(")") : std::string())
+     << "\n";
   if (!s.transposed)
     os << "  O = floor((S + lo + hi - dil*(k-1) - 1) / stride) + 1\n";
   else

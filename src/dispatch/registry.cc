@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "algo/implicit_gemm.h"
 #include "algo/reference.h"
 #include "algo/via_forward.h"
 #include "api/errors.h"
@@ -10,6 +11,7 @@ namespace convnd::detail {
 
 const std::vector<const Algorithm*>& candidates() {
   static const std::vector<const Algorithm*> list{
+      &implicit_gemm_algorithm(),
       &bwd_data_phases_algorithm(),
       &bwd_weights_as_fwd_algorithm(),
       &reference_algorithm(),

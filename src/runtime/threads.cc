@@ -15,6 +15,14 @@ int hardware_threads() {
 #endif
 }
 
+int thread_index() {
+#if defined(_OPENMP)
+  return omp_get_thread_num();
+#else
+  return 0;
+#endif
+}
+
 int resolve_threads(int requested) { return requested > 0 ? requested : hardware_threads(); }
 
 }  // namespace convnd::detail

@@ -10,6 +10,9 @@ namespace convnd::detail {
 // Number of hardware threads OpenMP would use by default (>= 1).
 int hardware_threads();
 
+// Index of the calling thread inside a parallel_tasks region (0 outside one).
+int thread_index();
+
 // Resolves a requested count: 0 -> hardware_threads(), otherwise the request (>= 1).
 int resolve_threads(int requested);
 

@@ -1,0 +1,244 @@
+// # Implicit-GEMM forward convolution
+//
+// Per group, the forward pass is the product Y[P x K] = A[P x D] . W[D x K], where P are the
+// output positions of one image, D = (C/groups) * taps the reduction, and A the im2col matrix.
+// A is never built in full: a task (image, group, chunk of RC output positions) first tabulates,
+// for each of its positions and each kernel tap, the offset of the input sample it reads (padding
+// modes fold into that table; -1 means a zero), then packs mr-row panels of A for one kc-slice of
+// D at a time and multiplies them with the weights, which are packed once per run into nr-column
+// panels. The microkernel (kernels/gemm_tile.h) only ever sees dense, zero-filled tiles.
+//
+// Reduction order: D is ordered (tap, c) when the input's channels are contiguous (channels-last:
+// a panel row then reads consecutive memory) and (c, tap) otherwise. Every output element is
+// summed by one task in a fixed order, so results do not depend on the thread count.
+//
+// Blocking (Zen 4: 32 KiB L1d, 1 MiB L2 per core): kc = 256 floats keeps the A panel (12 x 256 x
+// 4 B = 12 KiB) in L1 while the weight panels of that slice stream from L2; RC = 8 tiles of rows
+// bounds the task's accumulator block (RC x K) to a few hundred KiB of L2.
+#include "algo/implicit_gemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "kernels/gemm_tile.h"
+#include "runtime/threads.h"
+
+namespace convnd::detail {
+namespace {
+
+constexpr dim_t kMaxTaps = 1 << 16;
+constexpr std::size_t kTilesPerTask = 8;
+
+std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+template <class T>
+class IgemmExecutor final : public Executor {
+ public:
+  IgemmExecutor(const Geometry& g) : g_(g) {
+    const kernels::TileShape ts = kernels::tile_shape(g.dtype);
+    mr_ = static_cast<dim_t>(ts.mr);
+    nr_ = static_cast<dim_t>(ts.nr);
+    taps_ = 1;
+    for (dim_t k : g.kernel) taps_ *= k;
+    positions_ = 1;
+    for (dim_t o : g.out) positions_ *= o;
+    depth_ = g.Cg() * taps_;
+    kc_max_ = std::min<dim_t>(depth_, sizeof(T) == 4 ? 256 : 128);
+    col_blocks_ = (g.Kg() + nr_ - 1) / nr_;
+    rows_per_task_ = mr_ * static_cast<dim_t>(kTilesPerTask);
+    slots_ = hardware_threads();
+    weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
+    slot_bytes_ = align64(sizeof(T) * kc_max_ * mr_) +
+                  align64(sizeof(T) * rows_per_task_ * col_blocks_ * nr_) +
+                  align64(sizeof(dim_t) * rows_per_task_ * taps_);
+  }
+
+  std::size_t workspace_bytes() const override {
+    return weights_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
+  }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    auto* ws = static_cast<char*>(workspace);
+    T* packed_w = reinterpret_cast<T*>(ws);
+    const bool tap_major = args.a.strides[1] == 1;  // channels-last input: order D as (tap, c)
+    pack_weights(args.b, tap_major, packed_w);
+    const dim_t chunks = (positions_ + rows_per_task_ - 1) / rows_per_task_;
+    const dim_t tasks = g_.N * g_.groups * chunks;
+    parallel_tasks(tasks, std::min(threads, slots_), [&](dim_t task) {
+      char* slot = ws + weights_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
+      const dim_t chunk = task % chunks, ng = task / chunks;
+      run_task(args, tap_major, packed_w, ng / g_.groups, ng % g_.groups, chunk * rows_per_task_,
+               slot);
+    });
+  }
+
+ private:
+  // W[group][col block][d][nr]: column j of block b is output channel b * nr + j of the group
+  // (zero past Kg), row d the (c, tap) or (tap, c) reduction index.
+  void pack_weights(const ConstTensorView& w, bool tap_major, T* out) const {
+    const T* src = static_cast<const T*>(w.data);
+    const std::vector<dim_t> tap_off = tap_offsets(w.strides);
+    for (dim_t grp = 0; grp < g_.groups; ++grp)
+      for (dim_t b = 0; b < col_blocks_; ++b) {
+        T* panel = out + (grp * col_blocks_ + b) * depth_ * nr_;
+        for (dim_t d = 0; d < depth_; ++d) {
+          const dim_t c = tap_major ? d % g_.Cg() : d / taps_;
+          const dim_t t = tap_major ? d / g_.Cg() : d % taps_;
+          for (dim_t j = 0; j < nr_; ++j) {
+            const dim_t k = b * nr_ + j;
+            panel[d * nr_ + j] =
+                k < g_.Kg() ? src[(grp * g_.Kg() + k) * w.strides[0] + c * w.strides[1] + tap_off[t]]
+                            : T(0);
+          }
+        }
+      }
+  }
+
+  // Spatial offset of every kernel tap inside a tensor with these (canonical) strides.
+  std::vector<dim_t> tap_offsets(const std::vector<dim_t>& strides) const {
+    std::vector<dim_t> off(taps_, 0), t(g_.rank(), 0);
+    for (dim_t i = 0; i < taps_; ++i) {
+      for (int a = 0; a < g_.rank(); ++a) off[i] += t[a] * strides[2 + a];
+      for (int a = g_.rank() - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+    }
+    return off;
+  }
+
+  void run_task(const OpArgs& args, bool tap_major, const T* packed_w, dim_t n, dim_t grp,
+                dim_t p0, char* slot) const {
+    const dim_t rows = std::min(rows_per_task_, positions_ - p0);
+    const dim_t ldc = col_blocks_ * nr_;
+    T* apanel = reinterpret_cast<T*>(slot);
+    T* acc = reinterpret_cast<T*>(slot + align64(sizeof(T) * kc_max_ * mr_));
+    dim_t* table = reinterpret_cast<dim_t*>(slot + align64(sizeof(T) * kc_max_ * mr_) +
+                                           align64(sizeof(T) * rows_per_task_ * ldc));
+    const auto& xs = args.a.strides;
+    const int d = g_.rank();
+
+    // 1. Which input sample each (position, tap) reads.
+    std::vector<dim_t> o(d), t(d);
+    {
+      dim_t rem = p0;
+      for (int a = d - 1; a >= 0; --a) {
+        o[a] = rem % g_.out[a];
+        rem /= g_.out[a];
+      }
+    }
+    for (dim_t r = 0; r < rows; ++r) {
+      std::fill(t.begin(), t.end(), 0);
+      for (dim_t tap = 0; tap < taps_; ++tap) {
+        dim_t off = 0;
+        for (int a = 0; a < d && off >= 0; ++a) {
+          const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
+                                           g_.in[a], g_.mode);
+          off = m < 0 ? -1 : off + m * xs[2 + a];
+        }
+        table[r * taps_ + tap] = off;
+        for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+      }
+      for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+    }
+
+    // 2. Accumulators start at the bias.
+    const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
+    for (dim_t r = 0; r < rows; ++r)
+      for (dim_t k = 0; k < ldc; ++k)
+        acc[r * ldc + k] = (bias && k < g_.Kg())
+                               ? bias[(grp * g_.Kg() + k) * args.bias->strides[0]]
+                               : T(0);
+    // Rows past `rows` in the last tile are computed on zero panels and never stored.
+    const dim_t tiles = (rows + mr_ - 1) / mr_;
+    std::fill(acc + rows * ldc, acc + tiles * mr_ * ldc, T(0));
+
+    // 3. kc-slices of the reduction: pack an A panel per row tile, multiply by every column block.
+    const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + grp * g_.Cg() * xs[1];
+    for (dim_t k0 = 0; k0 < depth_; k0 += kc_max_) {
+      const dim_t kc = std::min(kc_max_, depth_ - k0);
+      for (dim_t tile = 0; tile < tiles; ++tile) {
+        const dim_t r0 = tile * mr_;
+        const dim_t valid = std::min(mr_, rows - r0);
+        for (dim_t dd = 0; dd < kc; ++dd) {
+          const dim_t dk = k0 + dd;
+          const dim_t c = tap_major ? dk % g_.Cg() : dk / taps_;
+          const dim_t tap = tap_major ? dk / g_.Cg() : dk % taps_;
+          const T* xc = x + c * xs[1];
+          T* dst = apanel + dd * mr_;
+          for (dim_t m = 0; m < valid; ++m) {
+            const dim_t off = table[(r0 + m) * taps_ + tap];
+            dst[m] = off >= 0 ? xc[off] : T(0);
+          }
+          for (dim_t m = valid; m < mr_; ++m) dst[m] = T(0);
+        }
+        for (dim_t b = 0; b < col_blocks_; ++b)
+          kernels::gemm_tile<T>(static_cast<std::size_t>(kc), apanel,
+                                packed_w + ((grp * col_blocks_ + b) * depth_ + k0) * nr_,
+                                acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
+      }
+    }
+
+    // 4. Store the task's rows into y.
+    T* y = static_cast<T*>(args.out.data);
+    const auto& ys = args.out.strides;
+    {
+      dim_t rem = p0;
+      for (int a = d - 1; a >= 0; --a) {
+        o[a] = rem % g_.out[a];
+        rem /= g_.out[a];
+      }
+    }
+    for (dim_t r = 0; r < rows; ++r) {
+      dim_t off = n * ys[0] + grp * g_.Kg() * ys[1];
+      for (int a = 0; a < d; ++a) off += o[a] * ys[2 + a];
+      const T* src = acc + r * ldc;
+      if (ys[1] == 1) {
+        std::memcpy(y + off, src, sizeof(T) * g_.Kg());
+      } else {
+        for (dim_t k = 0; k < g_.Kg(); ++k) y[off + k * ys[1]] = src[k];
+      }
+      for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+    }
+  }
+
+  Geometry g_;
+  dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, depth_ = 0, kc_max_ = 0;
+  dim_t col_blocks_ = 0, rows_per_task_ = 0;
+  int slots_ = 1;
+  std::size_t weights_bytes_ = 0, slot_bytes_ = 0;
+};
+
+class ImplicitGemm final : public Algorithm {
+ public:
+  const char* name() const override { return "implicit_gemm"; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::fwd) return "forward pass only (backward passes compose it: via_forward.cc)";
+    dim_t taps = 1;
+    for (dim_t k : g.kernel) {
+      taps *= k;
+      if (taps > kMaxTaps) return "more than 65536 kernel taps";
+    }
+    if (g.N == 0) return "empty batch";
+    // The packed weights and per-thread panels must have a size that fits comfortably.
+    dim_t bytes = 0;
+    const dim_t depth = g.Cg() * taps;
+    if (__builtin_mul_overflow(g.groups * (g.Kg() + 64), depth, &bytes) ||
+        __builtin_mul_overflow(bytes, dim_t{64}, &bytes) || bytes > (dim_t{1} << 40))
+      return "packed weights would exceed 1 TiB";
+    return {};
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    if (g.dtype == DType::f32) return std::make_unique<IgemmExecutor<float>>(g);
+    return std::make_unique<IgemmExecutor<double>>(g);
+  }
+};
+
+}  // namespace
+
+const Algorithm& implicit_gemm_algorithm() {
+  static const ImplicitGemm instance;
+  return instance;
+}
+
+}  // namespace convnd::detail
