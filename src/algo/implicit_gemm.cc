@@ -2,8 +2,8 @@
 //
 // Per group, the forward pass is the product Y[P x K] = A[P x D] . W[D x K], where P are the
 // output positions of one image, D = (C/groups) * taps the reduction, and A the im2col matrix.
-// A is never built in full: a task (image, group, chunk of RC output positions) first tabulates,
-// for each of its positions and each kernel tap, the offset of the input sample it reads (padding
+// A is never built in full: a task (group, chunk of RC rows = (image, position) pairs) tabulates,
+// for each of its rows (image, output position) and each kernel tap, the offset of the input sample it reads (padding
 // modes fold into that table; -1 means a zero), then packs mr-row panels of A for one kc-slice of
 // D at a time and multiplies them with the weights, which are packed once per run into nr-column
 // panels. The microkernel (kernels/gemm_tile.h) only ever sees dense, zero-filled tiles.
@@ -63,17 +63,17 @@ class IgemmExecutor final : public Executor {
     T* packed_w = reinterpret_cast<T*>(ws);
     const bool tap_major = args.a.strides[1] == 1;  // channels-last input: order D as (tap, c)
     pack_weights(args.b, tap_major, packed_w);
-    const dim_t chunks = (positions_ + rows_per_task_ - 1) / rows_per_task_;
-    const dim_t tasks = g_.N * g_.groups * chunks;
+    // Rows of the GEMM are (image, output position) pairs, so that small outputs (7x7 layers,
+    // the 1x1-output sub-problems of bwd_weights) still fill whole tiles.
+    const dim_t total_rows = g_.N * positions_;
+    const dim_t chunks = (total_rows + rows_per_task_ - 1) / rows_per_task_;
+    const dim_t tasks = g_.groups * chunks;
     parallel_tasks(tasks, std::min(threads, slots_), [&](dim_t task) {
       char* slot = ws + weights_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
-      const dim_t chunk = task % chunks, ng = task / chunks;
-      run_task(args, tap_major, packed_w, ng / g_.groups, ng % g_.groups, chunk * rows_per_task_,
-               slot);
+      run_task(args, tap_major, packed_w, task / chunks, (task % chunks) * rows_per_task_, slot);
     });
   }
 
- private:
   // W[group][col block][d][nr]: column j of block b is output channel b * nr + j of the group
   // (zero past Kg), row d the (c, tap) or (tap, c) reduction index.
   void pack_weights(const ConstTensorView& w, bool tap_major, T* out) const {
@@ -105,9 +105,10 @@ class IgemmExecutor final : public Executor {
     return off;
   }
 
-  void run_task(const OpArgs& args, bool tap_major, const T* packed_w, dim_t n, dim_t grp,
-                dim_t p0, char* slot) const {
-    const dim_t rows = std::min(rows_per_task_, positions_ - p0);
+  // Rows [row0, row0 + rows_per_task_) of group grp; row = image * positions + position.
+  void run_task(const OpArgs& args, bool tap_major, const T* packed_w, dim_t grp, dim_t row0,
+                char* slot) const {
+    const dim_t rows = std::min(rows_per_task_, g_.N * positions_ - row0);
     const dim_t ldc = col_blocks_ * nr_;
     T* apanel = reinterpret_cast<T*>(slot);
     T* acc = reinterpret_cast<T*>(slot + align64(sizeof(T) * kc_max_ * mr_));
@@ -116,19 +117,15 @@ class IgemmExecutor final : public Executor {
     const auto& xs = args.a.strides;
     const int d = g_.rank();
 
-    // 1. Which input sample each (position, tap) reads.
+    // 1. Which input sample each (row, tap) reads, as an offset from the group's first channel
+    //    (image term included); -1 for a zero.
     std::vector<dim_t> o(d), t(d);
-    {
-      dim_t rem = p0;
-      for (int a = d - 1; a >= 0; --a) {
-        o[a] = rem % g_.out[a];
-        rem /= g_.out[a];
-      }
-    }
+    dim_t n = row0 / positions_;
+    unflatten(row0 % positions_, o);
     for (dim_t r = 0; r < rows; ++r) {
       std::fill(t.begin(), t.end(), 0);
       for (dim_t tap = 0; tap < taps_; ++tap) {
-        dim_t off = 0;
+        dim_t off = n * xs[0];
         for (int a = 0; a < d && off >= 0; ++a) {
           const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
                                            g_.in[a], g_.mode);
@@ -137,7 +134,7 @@ class IgemmExecutor final : public Executor {
         table[r * taps_ + tap] = off;
         for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
       }
-      for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+      if (advance(o)) ++n;
     }
 
     // 2. Accumulators start at the bias.
@@ -152,7 +149,7 @@ class IgemmExecutor final : public Executor {
     std::fill(acc + rows * ldc, acc + tiles * mr_ * ldc, T(0));
 
     // 3. kc-slices of the reduction: pack an A panel per row tile, multiply by every column block.
-    const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + grp * g_.Cg() * xs[1];
+    const T* x = static_cast<const T*>(args.a.data) + grp * g_.Cg() * xs[1];
     for (dim_t k0 = 0; k0 < depth_; k0 += kc_max_) {
       const dim_t kc = std::min(kc_max_, depth_ - k0);
       for (dim_t tile = 0; tile < tiles; ++tile) {
@@ -180,13 +177,8 @@ class IgemmExecutor final : public Executor {
     // 4. Store the task's rows into y.
     T* y = static_cast<T*>(args.out.data);
     const auto& ys = args.out.strides;
-    {
-      dim_t rem = p0;
-      for (int a = d - 1; a >= 0; --a) {
-        o[a] = rem % g_.out[a];
-        rem /= g_.out[a];
-      }
-    }
+    n = row0 / positions_;
+    unflatten(row0 % positions_, o);
     for (dim_t r = 0; r < rows; ++r) {
       dim_t off = n * ys[0] + grp * g_.Kg() * ys[1];
       for (int a = 0; a < d; ++a) off += o[a] * ys[2 + a];
@@ -196,8 +188,24 @@ class IgemmExecutor final : public Executor {
       } else {
         for (dim_t k = 0; k < g_.Kg(); ++k) y[off + k * ys[1]] = src[k];
       }
-      for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+      if (advance(o)) ++n;
     }
+  }
+
+  // Output coordinates of flat position p.
+  void unflatten(dim_t p, std::vector<dim_t>& o) const {
+    for (int a = g_.rank() - 1; a >= 0; --a) {
+      o[a] = p % g_.out[a];
+      p /= g_.out[a];
+    }
+  }
+  // Next output position; true when it wrapped around to the next image.
+  bool advance(std::vector<dim_t>& o) const {
+    for (int a = g_.rank() - 1; a >= 0; --a) {
+      if (++o[a] < g_.out[a]) return false;
+      o[a] = 0;
+    }
+    return true;
   }
 
   Geometry g_;
