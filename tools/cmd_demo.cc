@@ -1,4 +1,4 @@
-// `convnd demo [--dir DIR]`: the tool's embedded default job. It writes a small example to .npy
+// `convnd demo [--dir DIR]`: a worked example, end to end. It writes a small example to .npy
 // files (MyGrad's square wave and box kernel; a 2-channel 6x7 image and two 3x3 edge kernels),
 // explains each spec, runs every pass through a Plan, prints the results and checks the square
 // wave against its documented values. The files can be fed to `convnd run` afterwards.
@@ -91,13 +91,11 @@ int demo(const std::string& dir) {
 
 void add_demo_command(CLI::App& app) {
   auto dir = std::make_shared<std::string>("convnd-demo");
-  CLI::App* cmd = app.add_subcommand("demo", "the default job: a worked example, end to end");
+  CLI::App* cmd = app.add_subcommand("demo", "a worked example, end to end (writes .npy files)");
   cmd->add_option("--dir", *dir, "where to write the example .npy files")->capture_default_str();
   cmd->callback([dir] {
     if (demo(*dir) != 0) throw CLI::RuntimeError(1);
   });
 }
-
-int run_default_job() { return demo("convnd-demo"); }
 
 }  // namespace convnd::tool

@@ -11,8 +11,10 @@ void add_run_command(CLI::App& app);
 void add_info_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
 void add_filter_command(CLI::App& app);
+void add_bench_command(CLI::App& app);
 
-// What `convnd` does without a subcommand.
-int run_default_job();
+// `convnd bench` with its defaults: the embedded suite, both layouts, all cores, oneDNN beside.
+int run_bench_default();
+
 
 }  // namespace convnd::tool

@@ -1,5 +1,5 @@
 // convnd: the command-line face of the library. `convnd --help` lists the subcommands; with no
-// subcommand it runs the embedded default job (run_default_job in commands.h).
+// subcommand it runs the main job: `convnd bench` on the embedded suite.
 #include <iostream>
 
 #include "commands.h"
@@ -14,6 +14,7 @@ int main(int argc, char** argv) {
   convnd::tool::add_info_command(app);
   convnd::tool::add_demo_command(app);
   convnd::tool::add_filter_command(app);
+  convnd::tool::add_bench_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -24,7 +25,7 @@ int main(int argc, char** argv) {
   }
   if (app.get_subcommands().empty()) {
     try {
-      return convnd::tool::run_default_job();
+      return convnd::tool::run_bench_default();
     } catch (const convnd::Error& e) {
       std::cerr << e.what() << "\n";
       return 2;

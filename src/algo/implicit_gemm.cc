@@ -1,10 +1,10 @@
 // # Implicit-GEMM forward convolution
 //
-// Per group, the forward pass is the product Y[P x K] = A[P x D] . W[D x K], where P are the
-// output positions of one image, D = (C/groups) * taps the reduction, and A the im2col matrix.
-// A is never built in full: a task (group, chunk of RC rows = (image, position) pairs) tabulates,
-// for each of its rows (image, output position) and each kernel tap, the offset of the input sample it reads (padding
-// modes fold into that table; -1 means a zero), then packs mr-row panels of A for one kc-slice of
+// Per group, the forward pass is the product Y[R x K] = A[R x D] . W[D x K], where the rows R are
+// (image, output position) pairs, D = (C/groups) * taps is the reduction, and A the im2col
+// matrix. A is never built in full: a task (group, chunk of RC rows) tabulates, for each of its
+// rows and each kernel tap, the offset of the input sample it reads (padding modes fold into
+// that table; -1 means a zero), then packs mr-row panels of A for one kc-slice of
 // D at a time and multiplies them with the weights, which are packed once per run into nr-column
 // panels. The microkernel (kernels/gemm_tile.h) only ever sees dense, zero-filled tiles.
 //
@@ -18,6 +18,7 @@
 #include "algo/implicit_gemm.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -51,7 +52,8 @@ class IgemmExecutor final : public Executor {
     weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
     slot_bytes_ = align64(sizeof(T) * kc_max_ * mr_) +
                   align64(sizeof(T) * rows_per_task_ * col_blocks_ * nr_) +
-                  align64(sizeof(dim_t) * rows_per_task_ * taps_);
+                  align64(sizeof(dim_t) * rows_per_task_ * taps_) +
+                  align64(static_cast<std::size_t>(kTilesPerTask * taps_));
   }
 
   std::size_t workspace_bytes() const override {
@@ -131,11 +133,23 @@ class IgemmExecutor final : public Executor {
                                            g_.in[a], g_.mode);
           off = m < 0 ? -1 : off + m * xs[2 + a];
         }
-        table[r * taps_ + tap] = off;
+        table[tap * rows_per_task_ + r] = off;
         for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
       }
       if (advance(o)) ++n;
     }
+
+    // Tiles whose mr rows read mr consecutive samples for a tap (the interior of a stride-1
+    // channels-first row) are packed by a plain copy.
+    const dim_t tiles = (rows + mr_ - 1) / mr_;
+    std::uint8_t* dense_runs = reinterpret_cast<std::uint8_t*>(table + rows_per_task_ * taps_);
+    for (dim_t tile = 0; tile < tiles; ++tile)
+      for (dim_t tap = 0; tap < taps_; ++tap) {
+        const dim_t* offs = table + tap * rows_per_task_ + tile * mr_;
+        bool run = (tile + 1) * mr_ <= rows && offs[0] >= 0;
+        for (dim_t m = 1; run && m < mr_; ++m) run = offs[m] == offs[0] + m;
+        dense_runs[tile * taps_ + tap] = run;
+      }
 
     // 2. Accumulators start at the bias.
     const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
@@ -145,7 +159,6 @@ class IgemmExecutor final : public Executor {
                                ? bias[(grp * g_.Kg() + k) * args.bias->strides[0]]
                                : T(0);
     // Rows past `rows` in the last tile are computed on zero panels and never stored.
-    const dim_t tiles = (rows + mr_ - 1) / mr_;
     std::fill(acc + rows * ldc, acc + tiles * mr_ * ldc, T(0));
 
     // 3. kc-slices of the reduction: pack an A panel per row tile, multiply by every column block.
@@ -155,17 +168,27 @@ class IgemmExecutor final : public Executor {
       for (dim_t tile = 0; tile < tiles; ++tile) {
         const dim_t r0 = tile * mr_;
         const dim_t valid = std::min(mr_, rows - r0);
+        // (c, tap) of the slice's first reduction index; then stepped without divisions.
+        dim_t c = tap_major ? k0 % g_.Cg() : k0 / taps_;
+        dim_t tap = tap_major ? k0 / g_.Cg() : k0 % taps_;
+        const std::uint8_t* dense = dense_runs + tile * taps_;
         for (dim_t dd = 0; dd < kc; ++dd) {
-          const dim_t dk = k0 + dd;
-          const dim_t c = tap_major ? dk % g_.Cg() : dk / taps_;
-          const dim_t tap = tap_major ? dk / g_.Cg() : dk % taps_;
           const T* xc = x + c * xs[1];
+          const dim_t* offs = table + tap * rows_per_task_ + r0;
           T* dst = apanel + dd * mr_;
-          for (dim_t m = 0; m < valid; ++m) {
-            const dim_t off = table[(r0 + m) * taps_ + tap];
-            dst[m] = off >= 0 ? xc[off] : T(0);
+          if (dense[tap]) {
+            // mr consecutive samples of one input row: a straight copy.
+            const T* src = xc + offs[0];
+            for (dim_t m = 0; m < mr_; ++m) dst[m] = src[m];
+          } else {
+            for (dim_t m = 0; m < valid; ++m) dst[m] = offs[m] >= 0 ? xc[offs[m]] : T(0);
+            for (dim_t m = valid; m < mr_; ++m) dst[m] = T(0);
           }
-          for (dim_t m = valid; m < mr_; ++m) dst[m] = T(0);
+          if (tap_major) {
+            if (++c == g_.Cg()) c = 0, ++tap;
+          } else if (++tap == taps_) {
+            tap = 0, ++c;
+          }
         }
         for (dim_t b = 0; b < col_blocks_; ++b)
           kernels::gemm_tile<T>(static_cast<std::size_t>(kc), apanel,

@@ -1,0 +1,252 @@
+// `convnd bench`: times the suite (embedded, or --suite FILE) case by case and pass by pass, in
+// both layouts, against oneDNN in the same run when the build has it, and prints ms, GFLOP/s,
+// the fraction of this machine's FMA peak (measured here), the peer's time and the ratio.
+#include <omp.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <fstream>
+#include <iomanip>
+#include <iostream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <vector>
+
+#include "commands.h"
+#include "fma_peak.h"
+#include "onednn_peer.h"
+#include "suite.h"
+
+namespace convnd::tool {
+namespace {
+
+struct BenchFlags {
+  std::string suite_file, pass, layout = "both", format = "text";
+  std::vector<std::string> cases;
+  int threads = 0, repeats = 0;
+  double min_time = 0.3;
+  bool no_peer = false;
+};
+
+struct Row {
+  std::string name, pass, layout, algorithm;
+  int threads = 0;
+  double ms = 0, gflops = 0, peak_pct = 0;
+  std::optional<double> onednn_ms;
+};
+
+std::vector<float> filled(const std::vector<dim_t>& shape) {
+  dim_t n = 1;
+  for (dim_t e : shape) n *= e;
+  std::vector<float> v(static_cast<std::size_t>(n));
+  for (std::size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>(static_cast<int>(i % 17) - 8) / 8;
+  return v;
+}
+
+// Median of timed runs after one warm-up: at least 5 runs (or --repeats), and more while the
+// total stays under --min-time seconds (at most 100).
+template <class Run>
+double median_ms(Run&& run, const BenchFlags& f) {
+  run();
+  std::vector<double> t;
+  double total = 0;
+  while (t.size() < 100) {
+    const auto t0 = std::chrono::steady_clock::now();
+    run();
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    t.push_back(ms);
+    total += ms / 1e3;
+    const std::size_t want = f.repeats > 0 ? static_cast<std::size_t>(f.repeats) : 5;
+    if (t.size() >= want && (f.repeats > 0 || total >= f.min_time)) break;
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
+}
+
+Row time_convnd(const bench::Case& c, Spec spec, Pass pass, int threads, const BenchFlags& f) {
+  PlanOptions opts;
+  opts.threads = threads;
+  const Plan plan(spec, pass, opts);
+  const Shapes sh = shapes(spec);
+  std::vector<float> x = filled(sh.x), w = filled(sh.w), y = filled(sh.y);
+  auto run = [&] {
+    switch (pass) {
+      case Pass::forward:
+        plan.forward({x.data(), sh.x}, {w.data(), sh.w}, std::nullopt, {y.data(), sh.y});
+        break;
+      case Pass::backward_data:
+        plan.backward_data({y.data(), sh.y}, {w.data(), sh.w}, {x.data(), sh.x});
+        break;
+      case Pass::backward_weights:
+        plan.backward_weights({x.data(), sh.x}, {y.data(), sh.y}, {w.data(), sh.w}, std::nullopt);
+        break;
+    }
+  };
+  Row r;
+  r.name = c.name;
+  r.pass = to_string(pass);
+  r.layout = to_string(spec.layout);
+  r.algorithm = plan.algorithm();
+  r.threads = threads;
+  r.ms = median_ms(run, f);
+  r.gflops = bench::pass_flops(spec) / (r.ms * 1e6);
+  return r;
+}
+
+std::string fixed(double v, int digits) {
+  std::ostringstream os;
+  os << std::fixed << std::setprecision(digits) << v;
+  return os.str();
+}
+
+double geomean(const std::vector<double>& v) {
+  if (v.empty()) return 0;
+  double s = 0;
+  for (double x : v) s += std::log(x);
+  return std::exp(s / static_cast<double>(v.size()));
+}
+
+void print(const std::vector<Row>& rows, const BenchFlags& f, double peak, int threads) {
+  std::vector<double> ratios, gflops;
+  for (const Row& r : rows) {
+    gflops.push_back(r.gflops);
+    if (r.onednn_ms) ratios.push_back(*r.onednn_ms / r.ms);
+  }
+  if (f.format == "json") {
+    nlohmann::json out = nlohmann::json::array();
+    for (const Row& r : rows) {
+      nlohmann::json j{{"case", r.name},       {"pass", r.pass},     {"layout", r.layout},
+                       {"algorithm", r.algorithm}, {"threads", r.threads}, {"ms", r.ms},
+                       {"gflops", r.gflops},   {"peak_pct", r.peak_pct}};
+      j["onednn_ms"] = r.onednn_ms ? nlohmann::json(*r.onednn_ms) : nlohmann::json(nullptr);
+      j["speedup_vs_onednn"] =
+          r.onednn_ms ? nlohmann::json(*r.onednn_ms / r.ms) : nlohmann::json(nullptr);
+      out.push_back(j);
+    }
+    std::cout << out.dump(1) << "\n";
+    return;
+  }
+  const bool md = f.format == "markdown";
+  std::cout << (md ? "" : "# ") << "convnd " << version() << ", " << threads
+            << " threads, float32; FMA peak measured " << fixed(peak, 1) << " GFLOP/s; oneDNN "
+            << bench::onednn_version() << "\n\n";
+  if (md) {
+    std::cout << "| case | pass | layout | algorithm | ms | GFLOP/s | % peak | oneDNN ms | vs oneDNN |\n"
+              << "|---|---|---|---|---:|---:|---:|---:|---:|\n";
+    for (const Row& r : rows)
+      std::cout << "| " << r.name << " | " << r.pass << " | " << r.layout << " | " << r.algorithm
+                << " | " << fixed(r.ms, 3) << " | " << fixed(r.gflops, 1) << " | "
+                << fixed(r.peak_pct, 0) << " | "
+                << (r.onednn_ms ? fixed(*r.onednn_ms, 3) : "-") << " | "
+                << (r.onednn_ms ? fixed(*r.onednn_ms / r.ms, 2) + "x" : "-") << " |\n";
+  } else {
+    std::cout << std::left << std::setw(20) << "case" << std::setw(12) << "pass" << std::setw(15)
+              << "layout" << std::setw(20) << "algorithm" << std::right << std::setw(10) << "ms"
+              << std::setw(9) << "GFLOP/s" << std::setw(7) << "%peak" << std::setw(11)
+              << "oneDNN ms" << std::setw(8) << "ratio" << "\n";
+    for (const Row& r : rows)
+      std::cout << std::left << std::setw(20) << r.name << std::setw(12) << r.pass << std::setw(15)
+                << r.layout << std::setw(20) << r.algorithm << std::right << std::setw(10)
+                << fixed(r.ms, 3) << std::setw(9) << fixed(r.gflops, 1) << std::setw(7)
+                << fixed(r.peak_pct, 0) << std::setw(11)
+                << (r.onednn_ms ? fixed(*r.onednn_ms, 3) : "-") << std::setw(8)
+                << (r.onednn_ms ? fixed(*r.onednn_ms / r.ms, 2) : "-") << "\n";
+  }
+  std::cout << "\ngeomean: " << fixed(geomean(gflops), 1) << " GFLOP/s";
+  if (!ratios.empty()) std::cout << ", " << fixed(geomean(ratios), 2) << "x oneDNN";
+  std::cout << " over " << rows.size() << " case-pass-layouts\n";
+}
+
+int bench(const BenchFlags& f) {
+  const std::string text = f.suite_file.empty() ? bench::embedded_suite() : [&] {
+    std::ifstream in(f.suite_file);
+    if (!in) throw Error("convnd: file '" + f.suite_file + "': cannot open");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }();
+  std::vector<bench::Case> cases = bench::parse_suite(text, f.suite_file.empty() ? "embedded" : f.suite_file);
+  if (!f.cases.empty()) {
+    std::vector<bench::Case> keep;
+    for (const auto& name : f.cases) {
+      auto it = std::find_if(cases.begin(), cases.end(), [&](const auto& c) { return c.name == name; });
+      if (it == cases.end()) throw Error("convnd: argument '--case': no case named '" + name + "' in the suite");
+      keep.push_back(*it);
+    }
+    cases = keep;
+  }
+  std::vector<Layout> layouts;
+  if (f.layout == "both")
+    layouts = {Layout::channels_first, Layout::channels_last};
+  else
+    layouts = {parse_layout(f.layout)};
+  std::optional<Pass> only;
+  if (!f.pass.empty()) only = parse_pass(f.pass);
+  const int threads = f.threads > 0 ? f.threads : [] {
+    int n = 1;
+#pragma omp parallel
+#pragma omp single
+    n = omp_get_num_threads();
+    return n;
+  }();
+
+  const bool tty = isatty(2);
+  if (tty) std::cerr << "measuring the FMA peak ...\r" << std::flush;
+  const double peak = bench::measure_fma_peak_gflops(threads);
+  int total = 0, done = 0;
+  for (const auto& c : cases)
+    for (Pass p : c.passes)
+      if (!only || *only == p) total += static_cast<int>(layouts.size());
+  std::vector<Row> rows;
+  for (const auto& c : cases)
+    for (Pass p : c.passes) {
+      if (only && *only != p) continue;
+      std::optional<double> peer;
+      if (!f.no_peer) peer = bench::onednn_time_ms(c.spec, p, threads, 10);
+      for (Layout l : layouts) {
+        ++done;
+        if (tty)
+          std::cerr << "\r[" << std::setw(3) << done << "/" << total << "] " << std::left
+                    << std::setw(20) << c.name << std::setw(12) << to_string(p)
+                    << std::setw(15) << to_string(l) << std::right << std::flush;
+        Spec s = c.spec;
+        s.layout = l;
+        Row r = time_convnd(c, s, p, threads, f);
+        r.peak_pct = 100.0 * r.gflops / peak;
+        r.onednn_ms = peer;
+        rows.push_back(r);
+      }
+    }
+  if (tty) std::cerr << "\r" << std::string(72, ' ') << "\r";
+  print(rows, f, peak, threads);
+  return 0;
+}
+
+}  // namespace
+
+void add_bench_command(CLI::App& app) {
+  auto f = std::make_shared<BenchFlags>();
+  CLI::App* cmd = app.add_subcommand("bench", "time the benchmark suite (and oneDNN beside it)");
+  cmd->add_option("--suite", f->suite_file, "suite JSON file (default: the embedded suite)");
+  cmd->add_option("--case", f->cases, "only these cases (repeatable)");
+  cmd->add_option("--pass", f->pass, "only this pass: fwd, bwd_data, bwd_weights");
+  cmd->add_option("--layout", f->layout, "channels_first, channels_last or both")->capture_default_str();
+  cmd->add_option("--threads", f->threads, "threads (0 = all cores)");
+  cmd->add_option("--format", f->format, "text, markdown or json")
+      ->check(CLI::IsMember({"text", "markdown", "json"}))
+      ->capture_default_str();
+  cmd->add_option("--repeats", f->repeats, "timed runs per measurement (default: adaptive)");
+  cmd->add_option("--min-time", f->min_time, "seconds of timed runs per measurement")->capture_default_str();
+  cmd->add_flag("--no-peer", f->no_peer, "skip oneDNN");
+  cmd->callback([f] { bench(*f); });
+}
+
+int run_bench_default() {
+  BenchFlags f;
+  return bench(f);
+}
+
+}  // namespace convnd::tool
