@@ -53,7 +53,8 @@ class IgemmExecutor final : public Executor {
     slot_bytes_ = align64(sizeof(T) * kc_max_ * mr_) +
                   align64(sizeof(T) * rows_per_task_ * col_blocks_ * nr_) +
                   align64(sizeof(dim_t) * rows_per_task_ * taps_) +
-                  align64(static_cast<std::size_t>(kTilesPerTask * taps_));
+                  align64(static_cast<std::size_t>(kTilesPerTask * taps_)) +
+                  align64(sizeof(T*) * kc_max_);
   }
 
   std::size_t workspace_bytes() const override {
@@ -116,6 +117,10 @@ class IgemmExecutor final : public Executor {
     T* acc = reinterpret_cast<T*>(slot + align64(sizeof(T) * kc_max_ * mr_));
     dim_t* table = reinterpret_cast<dim_t*>(slot + align64(sizeof(T) * kc_max_ * mr_) +
                                            align64(sizeof(T) * rows_per_task_ * ldc));
+    char* cols_scratch = slot + align64(sizeof(T) * kc_max_ * mr_) +
+                         align64(sizeof(T) * rows_per_task_ * ldc) +
+                         align64(sizeof(dim_t) * rows_per_task_ * taps_) +
+                         align64(static_cast<std::size_t>(kTilesPerTask * taps_));
     const auto& xs = args.a.strides;
     const int d = g_.rank();
 
@@ -161,57 +166,87 @@ class IgemmExecutor final : public Executor {
     // Rows past `rows` in the last tile are computed on zero panels and never stored.
     std::fill(acc + rows * ldc, acc + tiles * mr_ * ldc, T(0));
 
-    // 3. kc-slices of the reduction: pack an A panel per row tile, multiply by every column block.
+    // 3. The reduction, in kc-slices, each multiplied by every column block of the weights.
     const T* x = static_cast<const T*>(args.a.data) + grp * g_.Cg() * xs[1];
-    for (dim_t k0 = 0; k0 < depth_; k0 += kc_max_) {
-      const dim_t kc = std::min(kc_max_, depth_ - k0);
-      for (dim_t tile = 0; tile < tiles; ++tile) {
-        const dim_t r0 = tile * mr_;
-        const dim_t valid = std::min(mr_, rows - r0);
-        // (c, tap) of the slice's first reduction index; then stepped without divisions.
-        dim_t c = tap_major ? k0 % g_.Cg() : k0 / taps_;
-        dim_t tap = tap_major ? k0 / g_.Cg() : k0 % taps_;
-        const std::uint8_t* dense = dense_runs + tile * taps_;
-        for (dim_t dd = 0; dd < kc; ++dd) {
-          const T* xc = x + c * xs[1];
-          const dim_t* offs = table + tap * rows_per_task_ + r0;
-          T* dst = apanel + dd * mr_;
-          if (dense[tap]) {
-            // mr consecutive samples of one input row: a straight copy.
-            const T* src = xc + offs[0];
-            for (dim_t m = 0; m < mr_; ++m) dst[m] = src[m];
-          } else {
-            for (dim_t m = 0; m < valid; ++m) dst[m] = offs[m] >= 0 ? xc[offs[m]] : T(0);
-            for (dim_t m = valid; m < mr_; ++m) dst[m] = T(0);
-          }
-          if (tap_major) {
-            if (++c == g_.Cg()) c = 0, ++tap;
-          } else if (++tap == taps_) {
-            tap = 0, ++c;
+    if (rows_mode(tap_major)) {
+      // Contiguous channels: row m of a tile is one position's channels for one tap, read in
+      // place (padding rows point at zeros): no packing at all.
+      const T* zeros = reinterpret_cast<const T*>(zeros_);
+      const T* row_ptr[kMaxRows];
+      for (dim_t tap = 0; tap < taps_; ++tap)
+        for (dim_t c0 = 0; c0 < g_.Cg(); c0 += kc_max_) {
+          const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
+          const T* w_slice = packed_w + (grp * col_blocks_ * depth_ + tap * g_.Cg() + c0) * nr_;
+          for (dim_t tile = 0; tile < tiles; ++tile) {
+            const dim_t r0 = tile * mr_;
+            for (dim_t m = 0; m < mr_; ++m) {
+              const dim_t off = r0 + m < rows ? table[tap * rows_per_task_ + r0 + m] : -1;
+              row_ptr[m] = off >= 0 ? x + off + c0 : zeros;
+            }
+            for (dim_t b = 0; b < col_blocks_; ++b)
+              kernels::gemm_tile_rows<T>(static_cast<std::size_t>(kc), row_ptr,
+                                         w_slice + b * depth_ * nr_, acc + r0 * ldc + b * nr_,
+                                         static_cast<std::size_t>(ldc));
           }
         }
-        for (dim_t b = 0; b < col_blocks_; ++b)
-          kernels::gemm_tile<T>(static_cast<std::size_t>(kc), apanel,
-                                packed_w + ((grp * col_blocks_ + b) * depth_ + k0) * nr_,
-                                acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
+    } else {
+      // Column p of a tile is mr values of one (c, tap): read in place when they are mr
+      // consecutive samples (stride-1 interior), else gathered into the scratch panel.
+      const T** col_ptr = reinterpret_cast<const T**>(cols_scratch);
+      for (dim_t k0 = 0; k0 < depth_; k0 += kc_max_) {
+        const dim_t kc = std::min(kc_max_, depth_ - k0);
+        for (dim_t tile = 0; tile < tiles; ++tile) {
+          const dim_t r0 = tile * mr_;
+          const dim_t valid = std::min(mr_, rows - r0);
+          // (c, tap) of the slice's first reduction index; then stepped without divisions.
+          dim_t c = tap_major ? k0 % g_.Cg() : k0 / taps_;
+          dim_t tap = tap_major ? k0 / g_.Cg() : k0 % taps_;
+          const std::uint8_t* dense = dense_runs + tile * taps_;
+          for (dim_t dd = 0; dd < kc; ++dd) {
+            const T* xc = x + c * xs[1];
+            const dim_t* offs = table + tap * rows_per_task_ + r0;
+            if (dense[tap]) {
+              col_ptr[dd] = xc + offs[0];
+            } else {
+              T* dst = apanel + dd * mr_;
+              for (dim_t m = 0; m < valid; ++m) dst[m] = offs[m] >= 0 ? xc[offs[m]] : T(0);
+              for (dim_t m = valid; m < mr_; ++m) dst[m] = T(0);
+              col_ptr[dd] = dst;
+            }
+            if (tap_major) {
+              if (++c == g_.Cg()) c = 0, ++tap;
+            } else if (++tap == taps_) {
+              tap = 0, ++c;
+            }
+          }
+          for (dim_t b = 0; b < col_blocks_; ++b)
+            kernels::gemm_tile_cols<T>(static_cast<std::size_t>(kc), col_ptr,
+                                       packed_w + ((grp * col_blocks_ + b) * depth_ + k0) * nr_,
+                                       acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
+        }
       }
     }
 
-    // 4. Store the task's rows into y.
+    // 4. Store the task's rows into y. Channels-last rows are contiguous runs of K; otherwise
+    //    store channel by channel so that consecutive rows (positions) hit consecutive memory.
     T* y = static_cast<T*>(args.out.data);
     const auto& ys = args.out.strides;
+    dim_t* row_off = table;  // the offset table is no longer needed
     n = row0 / positions_;
     unflatten(row0 % positions_, o);
     for (dim_t r = 0; r < rows; ++r) {
       dim_t off = n * ys[0] + grp * g_.Kg() * ys[1];
       for (int a = 0; a < d; ++a) off += o[a] * ys[2 + a];
-      const T* src = acc + r * ldc;
-      if (ys[1] == 1) {
-        std::memcpy(y + off, src, sizeof(T) * g_.Kg());
-      } else {
-        for (dim_t k = 0; k < g_.Kg(); ++k) y[off + k * ys[1]] = src[k];
-      }
+      row_off[r] = off;
       if (advance(o)) ++n;
+    }
+    if (ys[1] == 1) {
+      for (dim_t r = 0; r < rows; ++r) std::memcpy(y + row_off[r], acc + r * ldc, sizeof(T) * g_.Kg());
+    } else {
+      for (dim_t k = 0; k < g_.Kg(); ++k) {
+        T* yk = y + k * ys[1];
+        for (dim_t r = 0; r < rows; ++r) yk[row_off[r]] = acc[r * ldc + k];
+      }
     }
   }
 
@@ -230,6 +265,14 @@ class IgemmExecutor final : public Executor {
     }
     return true;
   }
+
+  // Row pointers (no packing) pay off when a tap's channel run is long enough to amortise the
+  // accumulator traffic of a kernel call.
+  bool rows_mode(bool tap_major) const { return tap_major && g_.Cg() >= 32; }
+
+  static constexpr dim_t kMaxRows = 16;
+  // What padding rows point at in rows mode: kc_max zeros (no tensor is larger than 256 here).
+  alignas(64) static inline const double zeros_[256] = {};
 
   Geometry g_;
   dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, depth_ = 0, kc_max_ = 0;

@@ -27,19 +27,21 @@ constexpr std::size_t kRows = 6;
 #define CONVND_ROWS_6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define CONVND_ROWS_12(X) CONVND_ROWS_6(X) X(6) X(7) X(8) X(9) X(10) X(11)
 
-template <class T>
-HWY_INLINE void Tile(std::size_t kc, const T* HWY_RESTRICT a, const T* HWY_RESTRICT b,
-                     T* HWY_RESTRICT c, std::size_t ldc) {
+// A is read through `at(p, i)`: element (reduction index p, row i). The three public variants
+// differ only in where A lives: a packed panel, mr row pointers, or kc column pointers.
+template <class T, class AAt>
+HWY_INLINE void Tile(std::size_t kc, AAt at, const T* HWY_RESTRICT b, T* HWY_RESTRICT c,
+                     std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
 #define CONVND_LOAD(i)                        \
   auto acc0_##i = hn::LoadU(d, c + i * ldc); \
   auto acc1_##i = hn::LoadU(d, c + i * ldc + N);
-#define CONVND_FMA(i)                                  \
-  {                                                    \
-    const auto ai = hn::Set(d, a[p * kRows + i]);      \
-    acc0_##i = hn::MulAdd(ai, b0, acc0_##i);           \
-    acc1_##i = hn::MulAdd(ai, b1, acc1_##i);           \
+#define CONVND_FMA(i)                            \
+  {                                              \
+    const auto ai = hn::Set(d, at(p, i));        \
+    acc0_##i = hn::MulAdd(ai, b0, acc0_##i);     \
+    acc1_##i = hn::MulAdd(ai, b1, acc1_##i);     \
   }
 #define CONVND_STORE(i)                  \
   hn::StoreU(acc0_##i, d, c + i * ldc); \
@@ -66,11 +68,43 @@ HWY_INLINE void Tile(std::size_t kc, const T* HWY_RESTRICT a, const T* HWY_RESTR
 #undef CONVND_STORE
 }
 
+template <class T>
+HWY_INLINE void TilePacked(std::size_t kc, const T* HWY_RESTRICT a, const T* b, T* c,
+                           std::size_t ldc) {
+  Tile<T>(kc, [a](std::size_t p, std::size_t i) { return a[p * kRows + i]; }, b, c, ldc);
+}
+template <class T>
+HWY_INLINE void TileRows(std::size_t kc, const T* const* HWY_RESTRICT rows, const T* b, T* c,
+                         std::size_t ldc) {
+  Tile<T>(kc, [rows](std::size_t p, std::size_t i) { return rows[i][p]; }, b, c, ldc);
+}
+template <class T>
+HWY_INLINE void TileCols(std::size_t kc, const T* const* HWY_RESTRICT cols, const T* b, T* c,
+                         std::size_t ldc) {
+  Tile<T>(kc, [cols](std::size_t p, std::size_t i) { return cols[p][i]; }, b, c, ldc);
+}
+
 void GemmTileF32(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc) {
-  Tile<float>(kc, a, b, c, ldc);
+  TilePacked<float>(kc, a, b, c, ldc);
 }
 void GemmTileF64(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc) {
-  Tile<double>(kc, a, b, c, ldc);
+  TilePacked<double>(kc, a, b, c, ldc);
+}
+void GemmTileRowsF32(std::size_t kc, const float* const* a, const float* b, float* c,
+                     std::size_t ldc) {
+  TileRows<float>(kc, a, b, c, ldc);
+}
+void GemmTileRowsF64(std::size_t kc, const double* const* a, const double* b, double* c,
+                     std::size_t ldc) {
+  TileRows<double>(kc, a, b, c, ldc);
+}
+void GemmTileColsF32(std::size_t kc, const float* const* a, const float* b, float* c,
+                     std::size_t ldc) {
+  TileCols<float>(kc, a, b, c, ldc);
+}
+void GemmTileColsF64(std::size_t kc, const double* const* a, const double* b, double* c,
+                     std::size_t ldc) {
+  TileCols<double>(kc, a, b, c, ldc);
 }
 std::size_t RowsPerTile() { return kRows; }
 std::size_t LanesF32() { return hn::Lanes(hn::ScalableTag<float>()); }
@@ -86,6 +120,10 @@ namespace convnd::kernels {
 
 HWY_EXPORT(GemmTileF32);
 HWY_EXPORT(GemmTileF64);
+HWY_EXPORT(GemmTileRowsF32);
+HWY_EXPORT(GemmTileRowsF64);
+HWY_EXPORT(GemmTileColsF32);
+HWY_EXPORT(GemmTileColsF64);
 HWY_EXPORT(RowsPerTile);
 HWY_EXPORT(LanesF32);
 HWY_EXPORT(LanesF64);
@@ -104,6 +142,22 @@ void gemm_tile_f32(std::size_t kc, const float* a, const float* b, float* c, std
 }
 void gemm_tile_f64(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc) {
   HWY_DYNAMIC_DISPATCH(GemmTileF64)(kc, a, b, c, ldc);
+}
+void gemm_tile_rows_f32(std::size_t kc, const float* const* a, const float* b, float* c,
+                        std::size_t ldc) {
+  HWY_DYNAMIC_DISPATCH(GemmTileRowsF32)(kc, a, b, c, ldc);
+}
+void gemm_tile_rows_f64(std::size_t kc, const double* const* a, const double* b, double* c,
+                        std::size_t ldc) {
+  HWY_DYNAMIC_DISPATCH(GemmTileRowsF64)(kc, a, b, c, ldc);
+}
+void gemm_tile_cols_f32(std::size_t kc, const float* const* a, const float* b, float* c,
+                        std::size_t ldc) {
+  HWY_DYNAMIC_DISPATCH(GemmTileColsF32)(kc, a, b, c, ldc);
+}
+void gemm_tile_cols_f64(std::size_t kc, const double* const* a, const double* b, double* c,
+                        std::size_t ldc) {
+  HWY_DYNAMIC_DISPATCH(GemmTileColsF64)(kc, a, b, c, ldc);
 }
 
 }  // namespace convnd::kernels

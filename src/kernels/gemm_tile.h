@@ -1,7 +1,12 @@
 // The register-blocked GEMM microkernel family (Highway, dispatched at run time per ISA).
 //
-// One call computes C[mr x nr] += A[kc x mr]^T . B[kc x nr] over packed panels:
-//   a: kc rows of mr values (a[p * mr + i]), broadcast one at a time;
+// One call computes C[mr x nr] += A^T . B[kc x nr] with A (kc x mr) given in one of three ways:
+//   gemm_tile:       a packed panel, element (p, i) at a[p * mr + i];
+//   gemm_tile_rows:  mr row pointers, element (p, i) at a[i][p] (indirect convolution with
+//                    contiguous channels: each row is one output position's input samples);
+//   gemm_tile_cols:  kc column pointers, element (p, i) at a[p][i] (each column is mr consecutive
+//                    output positions, e.g. a stride-1 row of a channels-first input);
+// its elements broadcast one at a time, and
 //   b: kc rows of nr values (b[p * nr + j]), loaded as nr / lanes vectors;
 //   c: mr rows of nr values, row i at c + i * ldc (ldc >= nr), read, added to, written back.
 // mr and nr are fixed per ISA (tile_shape()): the callers pack partial tiles with zeros, so the
@@ -25,6 +30,14 @@ const char* isa_name();
 
 void gemm_tile_f32(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc);
 void gemm_tile_f64(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc);
+void gemm_tile_rows_f32(std::size_t kc, const float* const* a, const float* b, float* c,
+                        std::size_t ldc);
+void gemm_tile_rows_f64(std::size_t kc, const double* const* a, const double* b, double* c,
+                        std::size_t ldc);
+void gemm_tile_cols_f32(std::size_t kc, const float* const* a, const float* b, float* c,
+                        std::size_t ldc);
+void gemm_tile_cols_f64(std::size_t kc, const double* const* a, const double* b, double* c,
+                        std::size_t ldc);
 
 template <class T>
 inline void gemm_tile(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc) {
@@ -32,6 +45,20 @@ inline void gemm_tile(std::size_t kc, const T* a, const T* b, T* c, std::size_t 
     gemm_tile_f32(kc, a, b, c, ldc);
   else
     gemm_tile_f64(kc, a, b, c, ldc);
+}
+template <class T>
+inline void gemm_tile_rows(std::size_t kc, const T* const* a, const T* b, T* c, std::size_t ldc) {
+  if constexpr (sizeof(T) == 4)
+    gemm_tile_rows_f32(kc, a, b, c, ldc);
+  else
+    gemm_tile_rows_f64(kc, a, b, c, ldc);
+}
+template <class T>
+inline void gemm_tile_cols(std::size_t kc, const T* const* a, const T* b, T* c, std::size_t ldc) {
+  if constexpr (sizeof(T) == 4)
+    gemm_tile_cols_f32(kc, a, b, c, ldc);
+  else
+    gemm_tile_cols_f64(kc, a, b, c, ldc);
 }
 
 }  // namespace convnd::kernels
