@@ -30,6 +30,7 @@ namespace {
 
 constexpr dim_t kMaxTaps = 1 << 16;
 constexpr std::size_t kTilesPerTask = 8;
+enum ColumnKind : std::uint8_t { kGather, kDense, kTwoRuns };
 
 std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -48,12 +49,24 @@ class IgemmExecutor final : public Executor {
     kc_max_ = std::min<dim_t>(depth_, sizeof(T) == 4 ? 256 : 128);
     col_blocks_ = (g.Kg() + nr_ - 1) / nr_;
     rows_per_task_ = mr_ * static_cast<dim_t>(kTilesPerTask);
+    // Per-axis tables of input coordinates (padding modes applied once), unless degenerate
+    // extents would make them larger than the problem warrants.
+    dim_t entries = 0;
+    for (int a = 0; a < g.rank(); ++a) entries += g.out[a] * g.kernel[a];
+    if (entries <= (dim_t{1} << 20)) {
+      axis_index_.resize(g.rank());
+      for (int a = 0; a < g.rank(); ++a)
+        for (dim_t o = 0; o < g.out[a]; ++o)
+          for (dim_t t = 0; t < g.kernel[a]; ++t)
+            axis_index_[a].push_back(map_padded_index(o * g.stride[a] - g.lo[a] + t * g.dil[a],
+                                                      g.in[a], g.mode));
+    }
     slots_ = hardware_threads();
     weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
     slot_bytes_ = align64(sizeof(T) * kc_max_ * mr_) +
                   align64(sizeof(T) * rows_per_task_ * col_blocks_ * nr_) +
                   align64(sizeof(dim_t) * rows_per_task_ * taps_) +
-                  align64(static_cast<std::size_t>(kTilesPerTask * taps_)) +
+                  align64(static_cast<std::size_t>(2 * kTilesPerTask * taps_)) +
                   align64(sizeof(T*) * kc_max_);
   }
 
@@ -120,7 +133,7 @@ class IgemmExecutor final : public Executor {
     char* cols_scratch = slot + align64(sizeof(T) * kc_max_ * mr_) +
                          align64(sizeof(T) * rows_per_task_ * ldc) +
                          align64(sizeof(dim_t) * rows_per_task_ * taps_) +
-                         align64(static_cast<std::size_t>(kTilesPerTask * taps_));
+                         align64(static_cast<std::size_t>(2 * kTilesPerTask * taps_));
     const auto& xs = args.a.strides;
     const int d = g_.rank();
 
@@ -134,8 +147,7 @@ class IgemmExecutor final : public Executor {
       for (dim_t tap = 0; tap < taps_; ++tap) {
         dim_t off = n * xs[0];
         for (int a = 0; a < d && off >= 0; ++a) {
-          const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
-                                           g_.in[a], g_.mode);
+          const dim_t m = input_index(a, o[a], t[a]);
           off = m < 0 ? -1 : off + m * xs[2 + a];
         }
         table[tap * rows_per_task_ + r] = off;
@@ -144,16 +156,26 @@ class IgemmExecutor final : public Executor {
       if (advance(o)) ++n;
     }
 
-    // Tiles whose mr rows read mr consecutive samples for a tap (the interior of a stride-1
-    // channels-first row) are packed by a plain copy.
+    // How each (tile, tap) column can be formed: kDense when the mr rows read mr consecutive
+    // samples (the interior of a stride-1 channels-first row: read in place); kTwoRuns when they
+    // read two consecutive runs (a tile straddling two output rows: two short copies); kGather
+    // otherwise (padding, strides). For kTwoRuns, split[] holds where the second run starts.
     const dim_t tiles = (rows + mr_ - 1) / mr_;
-    std::uint8_t* dense_runs = reinterpret_cast<std::uint8_t*>(table + rows_per_task_ * taps_);
+    std::uint8_t* kind = reinterpret_cast<std::uint8_t*>(table + rows_per_task_ * taps_);
+    std::uint8_t* split = kind + kTilesPerTask * taps_;
     for (dim_t tile = 0; tile < tiles; ++tile)
       for (dim_t tap = 0; tap < taps_; ++tap) {
         const dim_t* offs = table + tap * rows_per_task_ + tile * mr_;
-        bool run = (tile + 1) * mr_ <= rows && offs[0] >= 0;
-        for (dim_t m = 1; run && m < mr_; ++m) run = offs[m] == offs[0] + m;
-        dense_runs[tile * taps_ + tap] = run;
+        const dim_t i = tile * taps_ + tap;
+        kind[i] = kGather;
+        if ((tile + 1) * mr_ > rows || offs[0] < 0) continue;
+        dim_t breaks = 0, at = 0;
+        for (dim_t m = 1; m < mr_ && breaks < 2; ++m) {
+          if (offs[m] < 0) breaks = 2;
+          else if (offs[m] != offs[m - 1] + 1) ++breaks, at = m;
+        }
+        if (breaks == 0) kind[i] = kDense;
+        if (breaks == 1) kind[i] = kTwoRuns, split[i] = static_cast<std::uint8_t>(at);
       }
 
     // 2. Accumulators start at the bias.
@@ -201,17 +223,22 @@ class IgemmExecutor final : public Executor {
           // (c, tap) of the slice's first reduction index; then stepped without divisions.
           dim_t c = tap_major ? k0 % g_.Cg() : k0 / taps_;
           dim_t tap = tap_major ? k0 / g_.Cg() : k0 % taps_;
-          const std::uint8_t* dense = dense_runs + tile * taps_;
+          const std::uint8_t* tile_kind = kind + tile * taps_;
+          const std::uint8_t* tile_split = split + tile * taps_;
           for (dim_t dd = 0; dd < kc; ++dd) {
             const T* xc = x + c * xs[1];
             const dim_t* offs = table + tap * rows_per_task_ + r0;
-            if (dense[tap]) {
+            T* dst = apanel + dd * mr_;
+            col_ptr[dd] = dst;
+            if (tile_kind[tap] == kDense) {
               col_ptr[dd] = xc + offs[0];
+            } else if (tile_kind[tap] == kTwoRuns) {
+              const dim_t at = tile_split[tap];
+              std::memcpy(dst, xc + offs[0], sizeof(T) * at);
+              std::memcpy(dst + at, xc + offs[at], sizeof(T) * (mr_ - at));
             } else {
-              T* dst = apanel + dd * mr_;
               for (dim_t m = 0; m < valid; ++m) dst[m] = offs[m] >= 0 ? xc[offs[m]] : T(0);
               for (dim_t m = valid; m < mr_; ++m) dst[m] = T(0);
-              col_ptr[dd] = dst;
             }
             if (tap_major) {
               if (++c == g_.Cg()) c = 0, ++tap;
@@ -250,6 +277,13 @@ class IgemmExecutor final : public Executor {
     }
   }
 
+  // Input coordinate read along axis a by output coordinate o and tap t (-1: a zero sample),
+  // from the per-axis table when there is one.
+  dim_t input_index(int a, dim_t o, dim_t t) const {
+    if (!axis_index_.empty()) return axis_index_[a][o * g_.kernel[a] + t];
+    return map_padded_index(o * g_.stride[a] - g_.lo[a] + t * g_.dil[a], g_.in[a], g_.mode);
+  }
+
   // Output coordinates of flat position p.
   void unflatten(dim_t p, std::vector<dim_t>& o) const {
     for (int a = g_.rank() - 1; a >= 0; --a) {
@@ -275,6 +309,7 @@ class IgemmExecutor final : public Executor {
   alignas(64) static inline const double zeros_[256] = {};
 
   Geometry g_;
+  std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty
   dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, depth_ = 0, kc_max_ = 0;
   dim_t col_blocks_ = 0, rows_per_task_ = 0;
   int slots_ = 1;
