@@ -182,6 +182,11 @@ struct PlanOptions {
   std::size_t workspace_limit = SIZE_MAX;  // bytes; an algorithm needing more is not chosen
   int threads = 0;                         // 0: all cores
   std::string algorithm;                   // force one algorithm by name ("" = best)
+  // A promise that every run of this plan gets the same weights, unchanged (inference). The
+  // plan may then keep the weights packed after the first run instead of packing them per run.
+  // Passing a different weight pointer repacks; changing the values behind the same pointer is
+  // not detected.
+  bool constant_weights = false;
 };
 
 // A spec + pass, validated and resolved once; run() many times. Not copyable state beyond the

@@ -20,9 +20,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "kernels/gemm_tile.h"
+#include "runtime/buffer.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
@@ -76,27 +78,47 @@ class IgemmExecutor final : public Executor {
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     auto* ws = static_cast<char*>(workspace);
-    T* packed_w = reinterpret_cast<T*>(ws);
     const bool tap_major = args.a.strides[1] == 1;  // channels-last input: order D as (tap, c)
-    pack_weights(args.b, tap_major, packed_w);
+    const T* packed_w = weights(args.b, tap_major, reinterpret_cast<T*>(ws), threads);
     // Rows of the GEMM are (image, output position) pairs, so that small outputs (7x7 layers,
     // the 1x1-output sub-problems of bwd_weights) still fill whole tiles.
-    const dim_t total_rows = g_.N * positions_;
-    const dim_t chunks = (total_rows + rows_per_task_ - 1) / rows_per_task_;
-    const dim_t tasks = g_.groups * chunks;
-    parallel_tasks(tasks, std::min(threads, slots_), [&](dim_t task) {
+    const dim_t chunks = row_chunks();
+    const dim_t parts = col_parts();
+    const dim_t per_part = (col_blocks_ + parts - 1) / parts;
+    parallel_tasks(g_.groups * chunks * parts, std::min(threads, slots_), [&](dim_t task) {
       char* slot = ws + weights_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
-      run_task(args, tap_major, packed_w, task / chunks, (task % chunks) * rows_per_task_, slot);
+      const dim_t part = task % parts, chunk = (task / parts) % chunks, grp = task / (parts * chunks);
+      run_task(args, tap_major, packed_w, grp, chunk * rows_per_task_, part * per_part,
+               std::min(col_blocks_, (part + 1) * per_part), slot);
     });
   }
 
+  // The packed weights: packed into the workspace on every run, or, for a plan with constant
+  // weights, once into a buffer the executor keeps (repacked when the pointer or layout changes).
+  const T* weights(const ConstTensorView& w, bool tap_major, T* workspace, int threads) const {
+    if (!g_.constant_weights) {
+      pack_weights(w, tap_major, workspace, threads);
+      return workspace;
+    }
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    if (cache_.size() == 0 || cached_data_ != w.data || cached_strides_ != w.strides ||
+        cached_tap_major_ != tap_major) {
+      cache_.resize(weights_bytes_, "packed weights");
+      pack_weights(w, tap_major, static_cast<T*>(cache_.data()), threads);
+      cached_data_ = w.data;
+      cached_strides_ = w.strides;
+      cached_tap_major_ = tap_major;
+    }
+    return static_cast<const T*>(cache_.data());
+  }
+
   // W[group][col block][d][nr]: column j of block b is output channel b * nr + j of the group
-  // (zero past Kg), row d the (c, tap) or (tap, c) reduction index.
-  void pack_weights(const ConstTensorView& w, bool tap_major, T* out) const {
+  // (zero past Kg), row d the (c, tap) or (tap, c) reduction index. One task per panel.
+  void pack_weights(const ConstTensorView& w, bool tap_major, T* out, int threads) const {
     const T* src = static_cast<const T*>(w.data);
     const std::vector<dim_t> tap_off = tap_offsets(w.strides);
-    for (dim_t grp = 0; grp < g_.groups; ++grp)
-      for (dim_t b = 0; b < col_blocks_; ++b) {
+    parallel_tasks(g_.groups * col_blocks_, std::min(threads, slots_), [&](dim_t panel_index) {
+        const dim_t grp = panel_index / col_blocks_, b = panel_index % col_blocks_;
         T* panel = out + (grp * col_blocks_ + b) * depth_ * nr_;
         for (dim_t d = 0; d < depth_; ++d) {
           const dim_t c = tap_major ? d % g_.Cg() : d / taps_;
@@ -108,7 +130,7 @@ class IgemmExecutor final : public Executor {
                             : T(0);
           }
         }
-      }
+    });
   }
 
   // Spatial offset of every kernel tap inside a tensor with these (canonical) strides.
@@ -121,9 +143,20 @@ class IgemmExecutor final : public Executor {
     return off;
   }
 
-  // Rows [row0, row0 + rows_per_task_) of group grp; row = image * positions + position.
+  dim_t row_chunks() const { return (g_.N * positions_ + rows_per_task_ - 1) / rows_per_task_; }
+
+  // With few row chunks (a 7x7 layer at batch 1 has one), the column blocks are split over
+  // several tasks too, so that both cores get work. The split depends on the problem only,
+  // never on the thread count, so every output is still computed by one fixed sequence.
+  dim_t col_parts() const {
+    const dim_t row_tasks = g_.groups * row_chunks();
+    if (row_tasks >= 16) return 1;
+    return std::min(col_blocks_, (16 + row_tasks - 1) / row_tasks);
+  }
+
+  // Rows [row0, row0 + rows_per_task_) and column blocks [b0, b1) of group grp.
   void run_task(const OpArgs& args, bool tap_major, const T* packed_w, dim_t grp, dim_t row0,
-                char* slot) const {
+                dim_t b0, dim_t b1, char* slot) const {
     const dim_t rows = std::min(rows_per_task_, g_.N * positions_ - row0);
     const dim_t ldc = col_blocks_ * nr_;
     T* apanel = reinterpret_cast<T*>(slot);
@@ -178,10 +211,11 @@ class IgemmExecutor final : public Executor {
         if (breaks == 1) kind[i] = kTwoRuns, split[i] = static_cast<std::uint8_t>(at);
       }
 
-    // 2. Accumulators start at the bias.
+    // 2. Accumulators (this task's column blocks only) start at the bias.
+    const dim_t k_begin = b0 * nr_, k_end = std::min(b1 * nr_, g_.Kg());
     const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
     for (dim_t r = 0; r < rows; ++r)
-      for (dim_t k = 0; k < ldc; ++k)
+      for (dim_t k = k_begin; k < b1 * nr_; ++k)
         acc[r * ldc + k] = (bias && k < g_.Kg())
                                ? bias[(grp * g_.Kg() + k) * args.bias->strides[0]]
                                : T(0);
@@ -205,7 +239,7 @@ class IgemmExecutor final : public Executor {
               const dim_t off = r0 + m < rows ? table[tap * rows_per_task_ + r0 + m] : -1;
               row_ptr[m] = off >= 0 ? x + off + c0 : zeros;
             }
-            for (dim_t b = 0; b < col_blocks_; ++b)
+            for (dim_t b = b0; b < b1; ++b)
               kernels::gemm_tile_rows<T>(static_cast<std::size_t>(kc), row_ptr,
                                          w_slice + b * depth_ * nr_, acc + r0 * ldc + b * nr_,
                                          static_cast<std::size_t>(ldc));
@@ -246,7 +280,7 @@ class IgemmExecutor final : public Executor {
               tap = 0, ++c;
             }
           }
-          for (dim_t b = 0; b < col_blocks_; ++b)
+          for (dim_t b = b0; b < b1; ++b)
             kernels::gemm_tile_cols<T>(static_cast<std::size_t>(kc), col_ptr,
                                        packed_w + ((grp * col_blocks_ + b) * depth_ + k0) * nr_,
                                        acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
@@ -268,9 +302,10 @@ class IgemmExecutor final : public Executor {
       if (advance(o)) ++n;
     }
     if (ys[1] == 1) {
-      for (dim_t r = 0; r < rows; ++r) std::memcpy(y + row_off[r], acc + r * ldc, sizeof(T) * g_.Kg());
+      for (dim_t r = 0; r < rows; ++r)
+        std::memcpy(y + row_off[r] + k_begin, acc + r * ldc + k_begin, sizeof(T) * (k_end - k_begin));
     } else {
-      for (dim_t k = 0; k < g_.Kg(); ++k) {
+      for (dim_t k = k_begin; k < k_end; ++k) {
         T* yk = y + k * ys[1];
         for (dim_t r = 0; r < rows; ++r) yk[row_off[r]] = acc[r * ldc + k];
       }
@@ -307,6 +342,12 @@ class IgemmExecutor final : public Executor {
   static constexpr dim_t kMaxRows = 16;
   // What padding rows point at in rows mode: kc_max zeros (no tensor is larger than 256 here).
   alignas(64) static inline const double zeros_[256] = {};
+
+  mutable std::mutex cache_mutex_;
+  mutable AlignedBuffer cache_;
+  mutable const void* cached_data_ = nullptr;
+  mutable std::vector<dim_t> cached_strides_;
+  mutable bool cached_tap_major_ = false;
 
   Geometry g_;
   std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty

@@ -30,6 +30,7 @@ struct Geometry {
   std::vector<dim_t> in, out, kernel, stride, dil, lo, hi;
   PadMode mode = PadMode::zeros;
   DType dtype = DType::f32;
+  bool constant_weights = false;  // PlanOptions::constant_weights: packed weights may be kept
 
   int rank() const { return static_cast<int>(in.size()); }
   dim_t Cg() const { return C / groups; }

@@ -90,6 +90,7 @@ Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) : impl_(new Impl) {
   impl_->pass = pass;
   impl_->shapes = shapes(spec);
   impl_->geometry = make_geometry(impl_->resolved);
+  impl_->geometry.constant_weights = options.constant_weights;
   impl_->op = op_for(spec.transposed, pass);
   auto choice = detail::choose(impl_->geometry, impl_->op, options.workspace_limit,
                                options.algorithm);

@@ -1,0 +1,80 @@
+// implicit_gemm against the reference on shapes chosen from its tiling: column-block tails
+// (K not a multiple of nr), several row chunks and tiles straddling output rows, channels-last
+// runs read in place (C/groups >= 32), strides, dilation, groups, every mode, 1-D to 4-D, f32
+// and f64, strided views, and constant (cached) weights.
+#include "conv_tester.h"
+
+namespace convnd::testing {
+namespace {
+
+const char* kAlgo = "implicit_gemm";
+
+TEST(ImplicitGemm, TilingEdges) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last})
+    for (DType t : {DType::f32, DType::f64}) {
+      // K = 33, 65: one and two full column blocks plus a tail of one channel.
+      ConvTester().input(2, 5, {13, 11}).kernel(33, {3, 3}).padding(Padding::uniform(1)).layout(l)
+          .dtype(t).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(1, 40, {9, 7}).kernel(65, {2, 3}).stride({2, 1}).layout(l).dtype(t)
+          .test(kAlgo, Pass::forward);
+      // More rows than one task holds, tiles straddling rows of 28.
+      ConvTester().input(3, 4, {28, 28}).kernel(7, {5, 5}).padding(Padding::uniform(2)).layout(l)
+          .dtype(t).test(kAlgo, Pass::forward);
+      // Channels-last with long channel runs (rows read in place), padding rows pointing at zeros.
+      ConvTester().input(2, 64, {6, 5}).kernel(16, {3, 3}).padding(Padding::uniform(2)).layout(l)
+          .dtype(t).bias().test(kAlgo, Pass::forward);
+      // kc-slices: reduction longer than one slice (C * taps = 300 * 1 > 256).
+      ConvTester().input(1, 300, {4, 4}).kernel(8, {1, 1}).layout(l).dtype(t).test(kAlgo, Pass::forward);
+    }
+}
+
+TEST(ImplicitGemm, GeometryClasses) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                    PadMode::circular})
+    for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+      ConvTester().input(2, 6, {10, 9}).kernel(6, {3, 4}).groups(3).stride({3, 2}).dilation({2, 1})
+          .padding(Padding::lo_hi({{4, 1}, {0, 5}})).mode(m).layout(l).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 3, {17}).kernel(5, {4}).stride({5}).padding(Padding::uniform(6)).mode(m)
+          .layout(l).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 2, {5, 4, 6}).kernel(3, {3, 2, 3}).padding(Padding::same(SamePolicy::tf))
+          .mode(m).layout(l).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 2, {3, 4, 3, 4}).kernel(2, {2, 2, 2, 2}).padding(Padding::full()).mode(m)
+          .layout(l).test(kAlgo, Pass::forward);
+    }
+}
+
+TEST(ImplicitGemm, StridedViewsAndThreads) {
+  for (int threads : {1, 2, 3})
+    ConvTester().input(2, 8, {12, 12}).kernel(40, {3, 3}).padding(Padding::uniform(1)).threads(threads)
+        .strided_views(3).bias().test(kAlgo, Pass::forward);
+}
+
+TEST(ImplicitGemm, ConstantWeightsAreCachedAndRepackedForNewPointers) {
+  Spec s;
+  s.N = 2;
+  s.C = 6;
+  s.K = 35;
+  s.input = {9, 8};
+  s.kernel = {3, 3};
+  s.padding = Padding::uniform(1);
+  const Shapes sh = shapes(s);
+  Tensor x(s.dtype, sh.x), w1(s.dtype, sh.w), w2(s.dtype, sh.w);
+  x.fill_integers(1);
+  w1.fill_integers(2);
+  w2.fill_integers(3);
+  PlanOptions cached;
+  cached.algorithm = kAlgo;
+  cached.constant_weights = true;
+  PlanOptions ref;
+  ref.algorithm = "reference";
+  const Plan plan(s, Pass::forward, cached);
+  for (const Tensor* w : {&w1, &w1, &w2, &w1}) {
+    Tensor y(s.dtype, sh.y);
+    plan.forward(x.view(), w->view(), std::nullopt, y.view());
+    const Tensor want = run_pass(s, Pass::forward, x, *w, nullptr, ref).out;
+    EXPECT_TRUE(all_near(y, want, 0, 0, "cached weights"));
+  }
+}
+
+}  // namespace
+}  // namespace convnd::testing
