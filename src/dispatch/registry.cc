@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "algo/depthwise.h"
 #include "algo/implicit_gemm.h"
 #include "algo/reference.h"
 #include "algo/via_forward.h"
@@ -11,6 +12,7 @@ namespace convnd::detail {
 
 const std::vector<const Algorithm*>& candidates() {
   static const std::vector<const Algorithm*> list{
+      &depthwise_algorithm(),
       &implicit_gemm_algorithm(),
       &bwd_data_phases_algorithm(),
       &bwd_weights_as_fwd_algorithm(),

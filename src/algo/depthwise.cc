@@ -1,0 +1,259 @@
+// # Depthwise forward convolution (groups == C == K)
+//
+// Each output channel reads one input channel, so there is no reduction over channels for a GEMM
+// to block: a GEMM would fill 1 of its 32 lanes. Instead the outputs themselves are vectorised:
+//  - channels-last input (channel stride 1): for each output position, the channel vectors of
+//    the samples its taps read are combined with tap-major weights (kernels::dw_channels); taps
+//    that fall in zero padding point at a zero vector.
+//  - otherwise, per (image, channel) plane: the plane is copied once, padded (every padding mode)
+//    and with its last axis split into `stride` phases, so that the samples any tap reads for
+//    consecutive outputs are consecutive in memory (kernels::dw_row).
+// Tasks are fixed chunks of positions (channels-last) or planes (channels-first): each output is
+// computed by one task, in one order, whatever the thread count.
+#include "algo/depthwise.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "kernels/dwconv.h"
+#include "runtime/threads.h"
+
+namespace convnd::detail {
+namespace {
+
+constexpr dim_t kMaxTaps = 4096;
+constexpr dim_t kPositionsPerTask = 64;
+constexpr dim_t kMaxPlane = dim_t{1} << 22;
+
+std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
+
+// Extent of the padded region the taps read along axis a: (out-1)*stride + (k-1)*dil + 1.
+dim_t padded_extent(const Geometry& g, int a) {
+  return (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dil[a] + 1;
+}
+
+template <class T>
+class DepthwiseExecutor final : public Executor {
+ public:
+  explicit DepthwiseExecutor(const Geometry& g) : g_(g), slots_(hardware_threads()) {
+    const int d = g.rank();
+    taps_ = 1;
+    for (dim_t k : g.kernel) taps_ *= k;
+    positions_ = 1;
+    for (dim_t o : g.out) positions_ *= o;
+    plane_ = 1;
+    for (int a = 0; a < d; ++a) {
+      const dim_t e = padded_extent(g, a);
+      const dim_t ext = a == d - 1 ? g.stride[a] * ((e + g.stride[a] - 1) / g.stride[a]) : e;
+      plane_ *= ext;
+    }
+    pad_table_.resize(d);
+    for (int a = 0; a < d; ++a)
+      for (dim_t q = 0; q < padded_extent(g, a); ++q)
+        pad_table_[a].push_back(map_padded_index(q - g.lo[a], g.in[a], g.mode));
+    shared_bytes_ = align64(sizeof(T) * g.C * taps_) + 2 * align64(sizeof(T) * g.C);
+    // The row buffer doubles as the last axis's source-offset table while a plane is built.
+    const dim_t last_row = g.stride.back() * ((padded_extent(g, d - 1) + g.stride.back() - 1) / g.stride.back());
+    row_bytes_ = std::max(align64(sizeof(T) * std::max(g.C, g.out.back())), align64(sizeof(dim_t) * last_row));
+    slot_bytes_ = align64(sizeof(T*) * taps_) + row_bytes_ + align64(sizeof(T) * plane_);
+  }
+
+  std::size_t workspace_bytes() const override {
+    return shared_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
+  }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    auto* ws = static_cast<char*>(workspace);
+    T* wt = reinterpret_cast<T*>(ws);
+    T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
+    T* zeros = bias + align64(sizeof(T) * g_.C) / sizeof(T);
+    const bool channels_last = args.a.strides[1] == 1;
+    // Weights tap-major (w[t][c]) for channels-last, channel-major (w[c][t]) otherwise.
+    const T* w = static_cast<const T*>(args.b.data);
+    const std::vector<dim_t> tap_off = tap_offsets(args.b.strides);
+    for (dim_t c = 0; c < g_.C; ++c)
+      for (dim_t t = 0; t < taps_; ++t)
+        wt[channels_last ? t * g_.C + c : c * taps_ + t] = w[c * args.b.strides[0] + tap_off[t]];
+    const T* b = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
+    for (dim_t c = 0; c < g_.C; ++c) {
+      bias[c] = b ? b[c * args.bias->strides[0]] : T(0);
+      zeros[c] = T(0);
+    }
+    const int n_threads = std::min(threads, slots_);
+    auto slot = [&] { return ws + shared_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
+    if (channels_last) {
+      const dim_t chunks = (positions_ + kPositionsPerTask - 1) / kPositionsPerTask;
+      parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
+        run_channels_last(args, wt, bias, zeros, task / chunks, (task % chunks) * kPositionsPerTask,
+                          slot());
+      });
+    } else {
+      parallel_tasks(g_.N * g_.C, n_threads, [&](dim_t task) {
+        run_plane(args, wt, bias, task / g_.C, task % g_.C, slot());
+      });
+    }
+  }
+
+ private:
+  // Input coordinate of padded coordinate q along axis a (-1: a zero sample).
+  dim_t pad_index(int a, dim_t q) const { return pad_table_[a][q]; }
+
+  std::vector<dim_t> tap_offsets(const std::vector<dim_t>& strides) const {
+    std::vector<dim_t> off(taps_, 0), t(g_.rank(), 0);
+    for (dim_t i = 0; i < taps_; ++i) {
+      for (int a = 0; a < g_.rank(); ++a) off[i] += t[a] * strides[2 + a];
+      for (int a = g_.rank() - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+    }
+    return off;
+  }
+
+  void run_channels_last(const OpArgs& args, const T* wt, const T* bias, const T* zeros, dim_t n,
+                         dim_t p0, char* slot) const {
+    const int d = g_.rank();
+    const T** ptrs = reinterpret_cast<const T**>(slot);
+    T* row = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_));
+    const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0];
+    T* y = static_cast<T*>(args.out.data) + n * args.out.strides[0];
+    const auto &xs = args.a.strides, &ys = args.out.strides;
+    std::vector<dim_t> o(d), t(d);
+    dim_t rem = p0;
+    for (int a = d - 1; a >= 0; --a) o[a] = rem % g_.out[a], rem /= g_.out[a];
+    const dim_t p1 = std::min(positions_, p0 + kPositionsPerTask);
+    for (dim_t p = p0; p < p1; ++p) {
+      std::fill(t.begin(), t.end(), 0);
+      for (dim_t tap = 0; tap < taps_; ++tap) {
+        dim_t off = 0;
+        for (int a = 0; a < d && off >= 0; ++a) {
+          const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
+                                           g_.in[a], g_.mode);
+          off = m < 0 ? -1 : off + m * xs[2 + a];
+        }
+        ptrs[tap] = off < 0 ? zeros : x + off;
+        for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+      }
+      dim_t yo = 0;
+      for (int a = 0; a < d; ++a) yo += o[a] * ys[2 + a];
+      T* out = ys[1] == 1 ? y + yo : row;
+      kernels::dw_channels<T>(static_cast<std::size_t>(taps_), ptrs, wt,
+                              static_cast<std::size_t>(g_.C), bias, out,
+                              static_cast<std::size_t>(g_.C));
+      if (out == row)
+        for (dim_t c = 0; c < g_.C; ++c) y[yo + c * ys[1]] = row[c];
+      for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+    }
+  }
+
+  void run_plane(const OpArgs& args, const T* wc, const T* bias, dim_t n, dim_t c,
+                 char* slot) const {
+    const int d = g_.rank(), last = d - 1;
+    const T** ptrs = reinterpret_cast<const T**>(slot);
+    T* row = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_));
+    T* plane = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_) + row_bytes_);
+    const auto &xs = args.a.strides, &ys = args.out.strides;
+    const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1];
+    // Padded plane: extents E_a; the last axis stored as `s` phase rows of J samples each.
+    std::vector<dim_t> E(d);
+    for (int a = 0; a < d; ++a) E[a] = padded_extent(g_, a);
+    const dim_t s = g_.stride[last];
+    const dim_t J = (E[last] + s - 1) / s;
+    const dim_t row_len = s * J;  // one padded row (all phases)
+    std::vector<dim_t> e(d, 0);
+    const dim_t outer_rows = [&] {
+      dim_t r = 1;
+      for (int a = 0; a < last; ++a) r *= E[a];
+      return r;
+    }();
+    // Source offset of every padded coordinate along the last axis (-1: zero), stored in the
+    // phase-split order, computed once per plane.
+    dim_t* last_src = reinterpret_cast<dim_t*>(row);  // row is free until the output rows
+    for (dim_t q = 0; q < E[last]; ++q) {
+      const dim_t m = pad_index(last, q);
+      last_src[(q % s) * J + q / s] = m < 0 ? -1 : m * xs[2 + last];
+    }
+    for (dim_t j = E[last]; j < row_len; ++j) last_src[(j % s) * J + j / s] = -1;
+    for (dim_t r = 0; r < outer_rows; ++r) {
+      dim_t base = 0;
+      bool zero_row = false;
+      for (int a = 0; a < last; ++a) {
+        const dim_t m = pad_index(a, e[a]);
+        if (m < 0) zero_row = true;
+        base += m * xs[2 + a];
+      }
+      T* dst = plane + r * row_len;
+      if (zero_row) {
+        std::fill(dst, dst + row_len, T(0));
+      } else {
+        const T* src = x + base;
+        for (dim_t j = 0; j < row_len; ++j) dst[j] = last_src[j] < 0 ? T(0) : src[last_src[j]];
+      }
+      for (int a = last - 1; a >= 0 && ++e[a] == E[a]; --a) e[a] = 0;
+    }
+    // Each output row (all axes but the last fixed) is one dw_row call.
+    std::vector<dim_t> o(d, 0), t(d, 0);
+    const dim_t out_rows = positions_ / g_.out[last];
+    std::vector<dim_t> row_stride(d, 0);  // padded-plane stride of each outer axis, in rows
+    dim_t rows_below = 1;
+    for (int a = last - 1; a >= 0; --a) {
+      row_stride[a] = rows_below;
+      rows_below *= E[a];
+    }
+    T* y = static_cast<T*>(args.out.data) + n * ys[0] + c * ys[1];
+    for (dim_t r = 0; r < out_rows; ++r) {
+      std::fill(t.begin(), t.end(), 0);
+      for (dim_t tap = 0; tap < taps_; ++tap) {
+        dim_t prow = 0;
+        for (int a = 0; a < last; ++a) prow += (o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride[a];
+        const dim_t q0 = t[last] * g_.dil[last];  // padded coordinate of output 0 on the last axis
+        ptrs[tap] = plane + prow * row_len + (q0 % s) * J + q0 / s;
+        for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+      }
+      dim_t yo = 0;
+      for (int a = 0; a < last; ++a) yo += o[a] * ys[2 + a];
+      T* out = ys[2 + last] == 1 ? y + yo : row;
+      kernels::dw_row<T>(static_cast<std::size_t>(taps_), ptrs, wc + c * taps_, bias[c], out,
+                         static_cast<std::size_t>(g_.out[last]));
+      if (out == row)
+        for (dim_t j = 0; j < g_.out[last]; ++j) y[yo + j * ys[2 + last]] = row[j];
+      for (int a = last - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+    }
+  }
+
+  Geometry g_;
+  std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
+  int slots_ = 1;
+  dim_t taps_ = 1, positions_ = 1, plane_ = 1;
+  std::size_t shared_bytes_ = 0, slot_bytes_ = 0, row_bytes_ = 0;
+};
+
+class Depthwise final : public Algorithm {
+ public:
+  const char* name() const override { return "depthwise"; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::fwd) return "forward pass only (backward passes compose it: via_forward.cc)";
+    if (g.Cg() != 1 || g.Kg() != 1) return "not depthwise (needs groups == C == K)";
+    if (g.N == 0) return "empty batch";
+    dim_t taps = 1, plane = 1;
+    for (int a = 0; a < g.rank(); ++a) {
+      taps *= g.kernel[a];
+      if (taps > kMaxTaps) return "more than 4096 kernel taps";
+      const dim_t e = padded_extent(g, a) + g.stride[a];
+      if (e > kMaxPlane || (plane *= e) > kMaxPlane) return "padded plane larger than 2^22 samples";
+    }
+    return {};
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    if (g.dtype == DType::f32) return std::make_unique<DepthwiseExecutor<float>>(g);
+    return std::make_unique<DepthwiseExecutor<double>>(g);
+  }
+};
+
+}  // namespace
+
+const Algorithm& depthwise_algorithm() {
+  static const Depthwise instance;
+  return instance;
+}
+
+}  // namespace convnd::detail

@@ -1,0 +1,40 @@
+// Depthwise-convolution kernels (Highway, dispatched per ISA): each output element is a short
+// dot product over kernel taps, vectorised across independent outputs, accumulated in registers.
+//
+//   dw_channels: out[c] = bias[c] + sum_t w[t * w_stride + c] * in[t][c]     for c < count
+//     (channels-last: `in[t]` is the channel vector of the input sample tap t reads)
+//   dw_row:      out[j] = bias + sum_t w[t] * in[t][j]                         for j < count
+//     (channels-first: `in[t]` is the run of input samples tap t reads for consecutive outputs)
+// bias may be null (0). Any count works; nothing outside [0, count) is read or written.
+#pragma once
+
+#include <cstddef>
+
+namespace convnd::kernels {
+
+void dw_channels_f32(std::size_t taps, const float* const* in, const float* w,
+                     std::size_t w_stride, const float* bias, float* out, std::size_t count);
+void dw_channels_f64(std::size_t taps, const double* const* in, const double* w,
+                     std::size_t w_stride, const double* bias, double* out, std::size_t count);
+void dw_row_f32(std::size_t taps, const float* const* in, const float* w, float bias, float* out,
+                std::size_t count);
+void dw_row_f64(std::size_t taps, const double* const* in, const double* w, double bias,
+                double* out, std::size_t count);
+
+template <class T>
+void dw_channels(std::size_t taps, const T* const* in, const T* w, std::size_t w_stride,
+                 const T* bias, T* out, std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    dw_channels_f32(taps, in, w, w_stride, bias, out, count);
+  else
+    dw_channels_f64(taps, in, w, w_stride, bias, out, count);
+}
+template <class T>
+void dw_row(std::size_t taps, const T* const* in, const T* w, T bias, T* out, std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    dw_row_f32(taps, in, w, bias, out, count);
+  else
+    dw_row_f64(taps, in, w, bias, out, count);
+}
+
+}  // namespace convnd::kernels

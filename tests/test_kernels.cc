@@ -1,0 +1,136 @@
+// Kernel-level tests: every GEMM microkernel variant (packed panel, row pointers, column
+// pointers) against a scalar loop, once per ISA that this build compiled and this CPU runs, for
+// reduction lengths around the unroll and blocking edges (1..17, 31..33, 255..257) and for
+// accumulator rows wider than the tile (ldc > nr, as the algorithms use them).
+//
+// Data are small integers ((r % 17) - 8), so every product and partial sum is exact in f32 and
+// f64: the kernel must match the scalar loop bit for bit, whatever order it sums in.
+#include <gtest/gtest.h>
+#include <hwy/targets.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "kernels/gemm_tile.h"
+
+namespace convnd::kernels {
+namespace {
+
+// Restricts Highway's dispatch to one target for the scope of the object, so that the exported
+// kernels run that target's code; restores the CPU's own set afterwards.
+class OnlyTarget {
+ public:
+  explicit OnlyTarget(std::int64_t target) { hwy::SetSupportedTargetsForTest(target); }
+  ~OnlyTarget() { hwy::SetSupportedTargetsForTest(0); }
+  OnlyTarget(const OnlyTarget&) = delete;
+  OnlyTarget& operator=(const OnlyTarget&) = delete;
+};
+
+// Every target compiled into the library that this CPU can run (AVX3, AVX2, SSE4, ... ).
+std::vector<std::int64_t> targets() { return hwy::SupportedAndGeneratedTargets(); }
+
+template <class T>
+std::vector<T> integers(std::size_t n, std::uint32_t seed) {
+  std::vector<T> v(n);
+  for (std::size_t i = 0; i < n; ++i)
+    v[i] = static_cast<T>(static_cast<int>((i * 7 + seed * 13) % 17) - 8);
+  return v;
+}
+
+enum class Variant { packed, rows, cols };
+const char* name(Variant v) {
+  return v == Variant::packed ? "packed" : v == Variant::rows ? "rows" : "cols";
+}
+
+// One kernel call on an accumulator block that starts non-zero (the kernel adds to C), compared
+// with the scalar loop c[i][j] += sum_p a(p, i) * b[p][j].
+template <class T>
+void check_tile(Variant variant, std::size_t kc, std::size_t ldc_extra) {
+  const TileShape ts = tile_shape(sizeof(T) == 4 ? DType::f32 : DType::f64);
+  const std::size_t mr = ts.mr, nr = ts.nr, ldc = nr + ldc_extra;
+  // A as (p, i) values; the three variants read the same values from different layouts.
+  const std::vector<T> a = integers<T>(kc * mr, 1);
+  const std::vector<T> b = integers<T>(kc * nr, 2);
+  std::vector<T> c = integers<T>(mr * ldc, 3);
+  std::vector<T> want = c;
+  for (std::size_t i = 0; i < mr; ++i)
+    for (std::size_t j = 0; j < nr; ++j) {
+      T s = want[i * ldc + j];
+      for (std::size_t p = 0; p < kc; ++p) s += a[p * mr + i] * b[p * nr + j];
+      want[i * ldc + j] = s;
+    }
+
+  switch (variant) {
+    case Variant::packed: gemm_tile<T>(kc, a.data(), b.data(), c.data(), ldc); break;
+    case Variant::rows: {
+      // Row i: kc values a(., i), each row its own allocation (no overlap with its neighbours).
+      std::vector<std::vector<T>> rows(mr, std::vector<T>(kc));
+      std::vector<const T*> ptr(mr);
+      for (std::size_t i = 0; i < mr; ++i) {
+        for (std::size_t p = 0; p < kc; ++p) rows[i][p] = a[p * mr + i];
+        ptr[i] = rows[i].data();
+      }
+      gemm_tile_rows<T>(kc, ptr.data(), b.data(), c.data(), ldc);
+      break;
+    }
+    case Variant::cols: {
+      std::vector<const T*> ptr(kc);
+      for (std::size_t p = 0; p < kc; ++p) ptr[p] = a.data() + p * mr;
+      gemm_tile_cols<T>(kc, ptr.data(), b.data(), c.data(), ldc);
+      break;
+    }
+  }
+
+  std::size_t bad = 0, first = 0;
+  for (std::size_t i = 0; i < mr * ldc; ++i)
+    if (c[i] != want[i] && bad++ == 0) first = i;
+  EXPECT_EQ(bad, 0u) << isa_name() << " " << name(variant) << " " << mr << "x" << nr
+                     << " kc=" << kc << " ldc=" << ldc << ": first bad at row " << first / ldc
+                     << " col " << first % ldc << " got " << c[first] << " want " << want[first];
+}
+
+std::vector<std::size_t> reduction_lengths() {
+  std::vector<std::size_t> kcs;
+  for (std::size_t kc = 1; kc <= 17; ++kc) kcs.push_back(kc);
+  for (std::size_t kc : {31, 32, 33, 255, 256, 257}) kcs.push_back(kc);
+  return kcs;
+}
+
+template <class T>
+void check_all_variants() {
+  for (std::int64_t target : targets()) {
+    const OnlyTarget only(target);
+    SCOPED_TRACE(hwy::TargetName(target));
+    EXPECT_STREQ(isa_name(), hwy::TargetName(target));
+    const TileShape ts = tile_shape(sizeof(T) == 4 ? DType::f32 : DType::f64);
+    // The tile must fit the registers of the target (see gemm_tile.cc): at most 12 rows of two
+    // vectors, and nr is exactly two vectors.
+    EXPECT_GE(ts.mr, 1u);
+    EXPECT_LE(ts.mr, 12u);
+    EXPECT_EQ(ts.nr % 2, 0u);
+    for (Variant v : {Variant::packed, Variant::rows, Variant::cols})
+      for (std::size_t kc : reduction_lengths())
+        for (std::size_t extra : {std::size_t{0}, ts.nr, std::size_t{3}}) check_tile<T>(v, kc, extra);
+  }
+}
+
+TEST(Kernels, GemmTileF32MatchesScalarOnEveryTarget) { check_all_variants<float>(); }
+TEST(Kernels, GemmTileF64MatchesScalarOnEveryTarget) { check_all_variants<double>(); }
+
+// The tile shape differs per target (12 rows with 32 vector registers, 6 with 16); algorithms
+// read it at run time, so the reported shape must follow the dispatched target.
+TEST(Kernels, TileShapeFollowsTarget) {
+  for (std::int64_t target : targets()) {
+    const OnlyTarget only(target);
+    const TileShape ts = tile_shape(DType::f32);
+    std::printf("  %s: f32 tile %zux%zu\n", hwy::TargetName(target), ts.mr, ts.nr);
+    const bool avx3 = target == HWY_AVX3 || target == HWY_AVX3_DL;
+    if (avx3) EXPECT_EQ(ts.mr, 12u) << hwy::TargetName(target);
+    if (!avx3) EXPECT_LE(ts.mr, 6u) << hwy::TargetName(target);
+  }
+}
+
+}  // namespace
+}  // namespace convnd::kernels
