@@ -111,6 +111,11 @@ class ConvTester {
       EXPECT_TRUE(all_near(got.dbias, want.dbias, tol, tol, "dbias"));
   }
 
+  void test(const std::string& algorithm, Pass first, Pass second) const {
+    test(algorithm, first);
+    test(algorithm, second);
+  }
+
   void test_all_passes(const std::string& algorithm) const {
     for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weights}) test(algorithm, p);
   }

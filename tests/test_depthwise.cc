@@ -1,4 +1,4 @@
-// depthwise against the reference: channel counts and row lengths around the vector widths
+// depthwise (forward and weight gradient) against the reference: channel counts and row lengths around the vector widths
 // (full 4-vector steps, single vectors, scalar tails), strides 1-3 (phase-split planes),
 // dilation, every padding mode with padding larger than the kernel, 1-D to 3-D, both layouts,
 // strided views, bias, f32 and f64.
@@ -13,7 +13,7 @@ TEST(Depthwise, WidthsAndTails) {
   for (dim_t C : {1, 7, 16, 17, 64, 67, 144})
     for (Layout l : {Layout::channels_first, Layout::channels_last})
       ConvTester().input(2, C, {9, 70}).kernel(C, {3, 3}).groups(C).padding(Padding::uniform(1))
-          .layout(l).bias().test(kAlgo, Pass::forward);
+          .layout(l).bias().test(kAlgo, Pass::forward, Pass::backward_weights);
 }
 
 TEST(Depthwise, StridesDilationModes) {
@@ -22,11 +22,11 @@ TEST(Depthwise, StridesDilationModes) {
     for (Layout l : {Layout::channels_first, Layout::channels_last})
       for (dim_t s : {1, 2, 3}) {
         ConvTester().input(1, 5, {11, 13}).kernel(5, {3, 5}).groups(5).stride({s}).dilation({1, 2})
-            .padding(Padding::lo_hi({{4, 2}, {1, 6}})).mode(m).layout(l).test(kAlgo, Pass::forward);
+            .padding(Padding::lo_hi({{4, 2}, {1, 6}})).mode(m).layout(l).test(kAlgo, Pass::forward, Pass::backward_weights);
         ConvTester().input(2, 3, {23}).kernel(3, {4}).groups(3).stride({s}).padding(Padding::same(SamePolicy::tf))
-            .mode(m).layout(l).dtype(DType::f64).test(kAlgo, Pass::forward);
+            .mode(m).layout(l).dtype(DType::f64).test(kAlgo, Pass::forward, Pass::backward_weights);
         ConvTester().input(1, 4, {5, 6, 7}).kernel(4, {3, 2, 3}).groups(4).stride({s, 1, s})
-            .padding(Padding::uniform(2)).mode(m).layout(l).test(kAlgo, Pass::forward);
+            .padding(Padding::uniform(2)).mode(m).layout(l).test(kAlgo, Pass::forward, Pass::backward_weights);
       }
 }
 
@@ -34,7 +34,7 @@ TEST(Depthwise, StridedViewsAndThreads) {
   for (int threads : {1, 2})
     for (Layout l : {Layout::channels_first, Layout::channels_last})
       ConvTester().input(3, 20, {14, 15}).kernel(20, {3, 3}).groups(20).stride({2}).padding(Padding::uniform(1))
-          .layout(l).strided_views(3).threads(threads).bias().test(kAlgo, Pass::forward);
+          .layout(l).strided_views(3).threads(threads).bias().test(kAlgo, Pass::forward, Pass::backward_weights);
 }
 
 }  // namespace

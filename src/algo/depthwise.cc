@@ -1,4 +1,4 @@
-// # Depthwise forward convolution (groups == C == K)
+// # Depthwise convolution (groups == C == K): forward and weight gradient
 //
 // Each output channel reads one input channel, so there is no reduction over channels for a GEMM
 // to block: a GEMM would fill 1 of its 32 lanes. Instead the outputs themselves are vectorised:
@@ -8,7 +8,10 @@
 //  - otherwise, per (image, channel) plane: the plane is copied once, padded (every padding mode)
 //    and with its last axis split into `stride` phases, so that the samples any tap reads for
 //    consecutive outputs are consecutive in memory (kernels::dw_row).
-// Tasks are fixed chunks of positions (channels-last) or planes (channels-first): each output is
+// The weight gradient uses the same two layouts of work: channels-last accumulates channel
+// vectors of sample * gradient per tap (kernels::dw_accumulate); otherwise each tap's gradient is
+// a sum of dot products of output-gradient rows with the padded plane's phase rows.
+// Tasks are fixed chunks of positions (channels-last), planes, taps or channels: each output is
 // computed by one task, in one order, whatever the thread count.
 #include "algo/depthwise.h"
 
@@ -35,7 +38,7 @@ dim_t padded_extent(const Geometry& g, int a) {
 template <class T>
 class DepthwiseExecutor final : public Executor {
  public:
-  explicit DepthwiseExecutor(const Geometry& g) : g_(g), slots_(hardware_threads()) {
+  DepthwiseExecutor(const Geometry& g, Op op) : g_(g), op_(op), slots_(hardware_threads()) {
     const int d = g.rank();
     taps_ = 1;
     for (dim_t k : g.kernel) taps_ *= k;
@@ -55,7 +58,8 @@ class DepthwiseExecutor final : public Executor {
     // The row buffer doubles as the last axis's source-offset table while a plane is built.
     const dim_t last_row = g.stride.back() * ((padded_extent(g, d - 1) + g.stride.back() - 1) / g.stride.back());
     row_bytes_ = std::max(align64(sizeof(T) * std::max(g.C, g.out.back())), align64(sizeof(dim_t) * last_row));
-    slot_bytes_ = align64(sizeof(T*) * taps_) + row_bytes_ + align64(sizeof(T) * plane_);
+    slot_bytes_ = align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)) + row_bytes_ +
+                  align64(sizeof(T) * std::max(plane_, taps_));
   }
 
   std::size_t workspace_bytes() const override {
@@ -63,6 +67,7 @@ class DepthwiseExecutor final : public Executor {
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
+    if (op_ == Op::bwd_weights) return run_weights(args, workspace, threads);
     auto* ws = static_cast<char*>(workspace);
     T* wt = reinterpret_cast<T*>(ws);
     T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
@@ -97,6 +102,49 @@ class DepthwiseExecutor final : public Executor {
  private:
   // Input coordinate of padded coordinate q along axis a (-1: a zero sample).
   dim_t pad_index(int a, dim_t q) const { return pad_table_[a][q]; }
+
+  // Copies plane x (one image and channel) into `plane`, padded by the mode to the extents the
+  // taps read, with its last axis split into `stride` phase rows of J samples each.
+  // `last_src` (one padded row of scratch) receives the last axis's source offsets.
+  void build_plane(const T* x, const std::vector<dim_t>& xs, dim_t* last_src, T* plane) const {
+    const int d = g_.rank(), last = d - 1;
+    // Padded plane: extents E_a; the last axis stored as `s` phase rows of J samples each.
+    std::vector<dim_t> E(d);
+    for (int a = 0; a < d; ++a) E[a] = padded_extent(g_, a);
+    const dim_t s = g_.stride[last];
+    const dim_t J = (E[last] + s - 1) / s;
+    const dim_t row_len = s * J;  // one padded row (all phases)
+    std::vector<dim_t> e(d, 0);
+    const dim_t outer_rows = [&] {
+      dim_t r = 1;
+      for (int a = 0; a < last; ++a) r *= E[a];
+      return r;
+    }();
+    // Source offset of every padded coordinate along the last axis (-1: zero), stored in the
+    // phase-split order, computed once per plane.
+    for (dim_t q = 0; q < E[last]; ++q) {
+      const dim_t m = pad_index(last, q);
+      last_src[(q % s) * J + q / s] = m < 0 ? -1 : m * xs[2 + last];
+    }
+    for (dim_t j = E[last]; j < row_len; ++j) last_src[(j % s) * J + j / s] = -1;
+    for (dim_t r = 0; r < outer_rows; ++r) {
+      dim_t base = 0;
+      bool zero_row = false;
+      for (int a = 0; a < last; ++a) {
+        const dim_t m = pad_index(a, e[a]);
+        if (m < 0) zero_row = true;
+        base += m * xs[2 + a];
+      }
+      T* dst = plane + r * row_len;
+      if (zero_row) {
+        std::fill(dst, dst + row_len, T(0));
+      } else {
+        const T* src = x + base;
+        for (dim_t j = 0; j < row_len; ++j) dst[j] = last_src[j] < 0 ? T(0) : src[last_src[j]];
+      }
+      for (int a = last - 1; a >= 0 && ++e[a] == E[a]; --a) e[a] = 0;
+    }
+  }
 
   std::vector<dim_t> tap_offsets(const std::vector<dim_t>& strides) const {
     std::vector<dim_t> off(taps_, 0), t(g_.rank(), 0);
@@ -151,43 +199,12 @@ class DepthwiseExecutor final : public Executor {
     T* plane = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_) + row_bytes_);
     const auto &xs = args.a.strides, &ys = args.out.strides;
     const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1];
-    // Padded plane: extents E_a; the last axis stored as `s` phase rows of J samples each.
+    build_plane(x, xs, reinterpret_cast<dim_t*>(row), plane);
+    const dim_t s = g_.stride[last];
+    const dim_t J = (padded_extent(g_, last) + s - 1) / s;
+    const dim_t row_len = s * J;  // one padded row (all phases)
     std::vector<dim_t> E(d);
     for (int a = 0; a < d; ++a) E[a] = padded_extent(g_, a);
-    const dim_t s = g_.stride[last];
-    const dim_t J = (E[last] + s - 1) / s;
-    const dim_t row_len = s * J;  // one padded row (all phases)
-    std::vector<dim_t> e(d, 0);
-    const dim_t outer_rows = [&] {
-      dim_t r = 1;
-      for (int a = 0; a < last; ++a) r *= E[a];
-      return r;
-    }();
-    // Source offset of every padded coordinate along the last axis (-1: zero), stored in the
-    // phase-split order, computed once per plane.
-    dim_t* last_src = reinterpret_cast<dim_t*>(row);  // row is free until the output rows
-    for (dim_t q = 0; q < E[last]; ++q) {
-      const dim_t m = pad_index(last, q);
-      last_src[(q % s) * J + q / s] = m < 0 ? -1 : m * xs[2 + last];
-    }
-    for (dim_t j = E[last]; j < row_len; ++j) last_src[(j % s) * J + j / s] = -1;
-    for (dim_t r = 0; r < outer_rows; ++r) {
-      dim_t base = 0;
-      bool zero_row = false;
-      for (int a = 0; a < last; ++a) {
-        const dim_t m = pad_index(a, e[a]);
-        if (m < 0) zero_row = true;
-        base += m * xs[2 + a];
-      }
-      T* dst = plane + r * row_len;
-      if (zero_row) {
-        std::fill(dst, dst + row_len, T(0));
-      } else {
-        const T* src = x + base;
-        for (dim_t j = 0; j < row_len; ++j) dst[j] = last_src[j] < 0 ? T(0) : src[last_src[j]];
-      }
-      for (int a = last - 1; a >= 0 && ++e[a] == E[a]; --a) e[a] = 0;
-    }
     // Each output row (all axes but the last fixed) is one dw_row call.
     std::vector<dim_t> o(d, 0), t(d, 0);
     const dim_t out_rows = positions_ / g_.out[last];
@@ -218,7 +235,113 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
+  // dw[c, t] = sum over images and output positions of dy[n, c, o] * x[n, c, sample(o, t)].
+  void run_weights(const OpArgs& args, void* workspace, int threads) const {
+    auto* ws = static_cast<char*>(workspace);
+    T* zeros = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
+    std::fill(zeros, zeros + g_.C, T(0));
+    const int n_threads = std::min(threads, slots_);
+    auto slot = [&] { return ws + shared_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
+    if (args.a.strides[1] == 1 && args.b.strides[1] == 1) {
+      // Channels-last: one task per tap, vectorised over channels.
+      parallel_tasks(taps_, n_threads, [&](dim_t tap) { weights_channels_last(args, zeros, tap, slot()); });
+    } else {
+      parallel_tasks(g_.C, n_threads, [&](dim_t c) { weights_plane(args, c, slot()); });
+    }
+  }
+
+  void weights_channels_last(const OpArgs& args, const T* zeros, dim_t tap, char* slot) const {
+    const int d = g_.rank();
+    const T** a_ptr = reinterpret_cast<const T**>(slot);
+    const T** b_ptr = a_ptr + kPositionsPerTask;
+    T* acc = reinterpret_cast<T*>(slot + align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)) + row_bytes_);
+    std::fill(acc, acc + g_.C, T(0));
+    std::vector<dim_t> t(d), o(d);
+    dim_t rem = tap;
+    for (int a = d - 1; a >= 0; --a) t[a] = rem % g_.kernel[a], rem /= g_.kernel[a];
+    const auto &xs = args.a.strides, &ys = args.b.strides;
+    for (dim_t n = 0; n < g_.N; ++n) {
+      const T* x = static_cast<const T*>(args.a.data) + n * xs[0];
+      const T* dy = static_cast<const T*>(args.b.data) + n * ys[0];
+      std::fill(o.begin(), o.end(), 0);
+      for (dim_t p0 = 0; p0 < positions_; p0 += kPositionsPerTask) {
+        const dim_t count = std::min(kPositionsPerTask, positions_ - p0);
+        for (dim_t i = 0; i < count; ++i) {
+          dim_t xo = 0, yo = 0;
+          for (int a = 0; a < d; ++a) {
+            const dim_t m = xo < 0 ? -1 : map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a], g_.in[a], g_.mode);
+            xo = m < 0 ? -1 : xo + m * xs[2 + a];
+            yo += o[a] * ys[2 + a];
+          }
+          a_ptr[i] = xo < 0 ? zeros : x + xo;
+          b_ptr[i] = dy + yo;
+          for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+        }
+        kernels::dw_accumulate<T>(static_cast<std::size_t>(count), a_ptr, b_ptr, acc,
+                                  static_cast<std::size_t>(g_.C));
+      }
+    }
+    T* dw = static_cast<T*>(args.out.data);
+    dim_t wo = 0;
+    for (int a = 0; a < d; ++a) wo += t[a] * args.out.strides[2 + a];
+    for (dim_t c = 0; c < g_.C; ++c) dw[c * args.out.strides[0] + wo] = acc[c];
+  }
+
+  void weights_plane(const OpArgs& args, dim_t c, char* slot) const {
+    const int d = g_.rank(), last = d - 1;
+    T* row = reinterpret_cast<T*>(slot + align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)));
+    T* plane = reinterpret_cast<T*>(reinterpret_cast<char*>(row) + row_bytes_);
+    std::vector<T> acc(taps_, T(0));
+    const auto &xs = args.a.strides, &ys = args.b.strides;
+    const dim_t s = g_.stride[last];
+    const dim_t J = (padded_extent(g_, last) + s - 1) / s;
+    const dim_t row_len = s * J;
+    std::vector<dim_t> row_stride(d, 0);
+    dim_t rows_below = 1;
+    for (int a = last - 1; a >= 0; --a) {
+      row_stride[a] = rows_below;
+      rows_below *= padded_extent(g_, a);
+    }
+    const dim_t out_rows = positions_ / g_.out[last];
+    std::vector<T> dy_row(static_cast<std::size_t>(g_.out[last]));
+    std::vector<dim_t> o(d), t(d);
+    for (dim_t n = 0; n < g_.N; ++n) {
+      build_plane(static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1], xs,
+                  reinterpret_cast<dim_t*>(row), plane);
+      const T* dy = static_cast<const T*>(args.b.data) + n * ys[0] + c * ys[1];
+      std::fill(o.begin(), o.end(), 0);
+      for (dim_t r = 0; r < out_rows; ++r) {
+        dim_t yo = 0;
+        for (int a = 0; a < last; ++a) yo += o[a] * ys[2 + a];
+        const T* g = dy + yo;
+        if (ys[2 + last] != 1) {
+          for (dim_t j = 0; j < g_.out[last]; ++j) dy_row[j] = g[j * ys[2 + last]];
+          g = dy_row.data();
+        }
+        std::fill(t.begin(), t.end(), 0);
+        for (dim_t tap = 0; tap < taps_; ++tap) {
+          dim_t prow = 0;
+          for (int a = 0; a < last; ++a) prow += (o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride[a];
+          const dim_t q0 = t[last] * g_.dil[last];
+          acc[tap] += kernels::dot<T>(g, plane + prow * row_len + (q0 % s) * J + q0 / s,
+                                      static_cast<std::size_t>(g_.out[last]));
+          for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+        }
+        for (int a = last - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+      }
+    }
+    T* dw = static_cast<T*>(args.out.data) + c * args.out.strides[0];
+    std::fill(t.begin(), t.end(), 0);
+    for (dim_t tap = 0; tap < taps_; ++tap) {
+      dim_t wo = 0;
+      for (int a = 0; a < d; ++a) wo += t[a] * args.out.strides[2 + a];
+      dw[wo] = acc[tap];
+      for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+    }
+  }
+
   Geometry g_;
+  Op op_;
   std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
   int slots_ = 1;
   dim_t taps_ = 1, positions_ = 1, plane_ = 1;
@@ -230,7 +353,7 @@ class Depthwise final : public Algorithm {
   const char* name() const override { return "depthwise"; }
 
   std::string reject(const Geometry& g, Op op) const override {
-    if (op != Op::fwd) return "forward pass only (backward passes compose it: via_forward.cc)";
+    if (op == Op::bwd_data) return "backward data composes the forward pass (via_forward.cc)";
     if (g.Cg() != 1 || g.Kg() != 1) return "not depthwise (needs groups == C == K)";
     if (g.N == 0) return "empty batch";
     dim_t taps = 1, plane = 1;
@@ -243,9 +366,9 @@ class Depthwise final : public Algorithm {
     return {};
   }
 
-  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<DepthwiseExecutor<float>>(g);
-    return std::make_unique<DepthwiseExecutor<double>>(g);
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
+    if (g.dtype == DType::f32) return std::make_unique<DepthwiseExecutor<float>>(g, op);
+    return std::make_unique<DepthwiseExecutor<double>>(g, op);
   }
 };
 

@@ -92,6 +92,8 @@ struct Phase {
   std::vector<dim_t> dy_skip;  // leading dy elements cropped per axis (when start > 0)
 };
 
+bool keeps_groups(const Geometry& g) { return g.Cg() == 1; }
+
 std::vector<Phase> make_phases(const Geometry& g) {
   const int d = g.rank();
   std::vector<std::vector<AxisPhase>> per_axis;
@@ -101,9 +103,13 @@ std::vector<Phase> make_phases(const Geometry& g) {
   for (;;) {
     Phase ph;
     ph.sub.N = g.N;
-    ph.sub.C = g.Kg();
-    ph.sub.K = g.Cg();
-    ph.sub.groups = 1;
+    // With one input channel per group the swapped weight view stays affine across groups (its
+    // channel c is w's group c), so one sub-problem covers every group: a depthwise backward
+    // pass is again depthwise. Otherwise each group is its own sub-problem.
+    const bool whole = keeps_groups(g);
+    ph.sub.C = whole ? g.K : g.Kg();
+    ph.sub.K = whole ? g.C : g.Cg();
+    ph.sub.groups = whole ? g.groups : 1;
     ph.sub.mode = PadMode::zeros;
     ph.sub.dtype = g.dtype;
     bool skip = false;
@@ -165,11 +171,14 @@ class PhasesExecutor final : public Executor {
   void run(const OpArgs& args, void* workspace, int threads) const override {
     const int d = g_.rank();
     const auto &dys = args.a.strides, &ws = args.b.strides, &dxs = args.out.strides;
-    for (dim_t grp = 0; grp < g_.groups; ++grp)
+    const bool whole = keeps_groups(g_);
+    const dim_t parts = whole ? 1 : g_.groups;
+    const dim_t c_count = whole ? g_.C : g_.Cg(), k_count = whole ? g_.K : g_.Kg();
+    for (dim_t grp = 0; grp < parts; ++grp)
       for (std::size_t p = 0; p < phases_.size(); ++p) {
         const Phase& ph = phases_[p];
-        // dx elements of this phase: (N, Cg, count..), every s-th element from i0.
-        std::vector<dim_t> o_shape{g_.N, g_.Cg()}, o_strides{dxs[0], dxs[1]};
+        // dx elements of this phase: (N, channels, count..), every s-th element from i0.
+        std::vector<dim_t> o_shape{g_.N, c_count}, o_strides{dxs[0], dxs[1]};
         dim_t o_off = grp * g_.Cg() * dxs[1];
         for (int a = 0; a < d; ++a) {
           o_shape.push_back(ph.axes[a].count);
@@ -179,7 +188,7 @@ class PhasesExecutor final : public Executor {
         OpArgs sub;
         sub.out = reshape(args.out, o_off, o_shape, o_strides);
         if (args.bias)
-          sub.bias = reshape(*args.bias, grp * g_.Cg() * args.bias->strides[0], {g_.Cg()},
+          sub.bias = reshape(*args.bias, grp * g_.Cg() * args.bias->strides[0], {c_count},
                              {args.bias->strides[0]});
         if (ph.empty) {
           if (g_.dtype == DType::f32)
@@ -188,11 +197,13 @@ class PhasesExecutor final : public Executor {
             fill_phase<double>(sub.out, sub.bias);
           continue;
         }
-        // dy cropped to what the phase reads: (N, Kg, in'..).
-        std::vector<dim_t> a_shape{g_.N, g_.Kg()}, a_strides{dys[0], dys[1]};
+        // dy cropped to what the phase reads: (N, channels, in'..).
+        std::vector<dim_t> a_shape{g_.N, k_count}, a_strides{dys[0], dys[1]};
         dim_t a_off = grp * g_.Kg() * dys[1];
-        // w_r as (Cg, Kg, M..): channel axes swapped, taps reversed and sub-sampled.
-        std::vector<dim_t> b_shape{g_.Cg(), g_.Kg()}, b_strides{ws[1], ws[0]};
+        // w_r as (C, Kg, M..) or per group (Cg, Kg, M..): channel axes swapped, taps reversed
+        // and sub-sampled. For whole groups, channel c of w_r is w's output channels c*Kg + k.
+        std::vector<dim_t> b_shape{c_count, g_.Kg()};
+        std::vector<dim_t> b_strides{whole ? g_.Kg() * ws[0] : ws[1], ws[0]};
         dim_t b_off = grp * g_.Kg() * ws[0];
         for (int a = 0; a < d; ++a) {
           a_shape.push_back(ph.sub.in[a]);

@@ -83,6 +83,59 @@ HWY_INLINE void Row(std::size_t taps, const T* const* in, const T* w, T bias, T*
   }
 }
 
+template <class T>
+HWY_INLINE void Accumulate(std::size_t positions, const T* const* a, const T* const* b, T* acc,
+                           std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t c = 0;
+  for (; c + 2 * N <= count; c += 2 * N) {
+    auto s0 = hn::LoadU(d, acc + c), s1 = hn::LoadU(d, acc + c + N);
+    for (std::size_t p = 0; p < positions; ++p) {
+      s0 = hn::MulAdd(hn::LoadU(d, a[p] + c), hn::LoadU(d, b[p] + c), s0);
+      s1 = hn::MulAdd(hn::LoadU(d, a[p] + c + N), hn::LoadU(d, b[p] + c + N), s1);
+    }
+    hn::StoreU(s0, d, acc + c);
+    hn::StoreU(s1, d, acc + c + N);
+  }
+  for (; c < count; ++c) {  // scalar tail
+    T s = acc[c];
+    for (std::size_t p = 0; p < positions; ++p) s += a[p][c] * b[p][c];
+    acc[c] = s;
+  }
+}
+
+// Four partial sums in a fixed order, then a fixed reduction: the same bits every run.
+template <class T>
+HWY_INLINE T Dot(const T* a, const T* b, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  auto s0 = hn::Zero(d), s1 = s0, s2 = s0, s3 = s0;
+  std::size_t j = 0;
+  for (; j + 4 * N <= count; j += 4 * N) {
+    s0 = hn::MulAdd(hn::LoadU(d, a + j), hn::LoadU(d, b + j), s0);
+    s1 = hn::MulAdd(hn::LoadU(d, a + j + N), hn::LoadU(d, b + j + N), s1);
+    s2 = hn::MulAdd(hn::LoadU(d, a + j + 2 * N), hn::LoadU(d, b + j + 2 * N), s2);
+    s3 = hn::MulAdd(hn::LoadU(d, a + j + 3 * N), hn::LoadU(d, b + j + 3 * N), s3);
+  }
+  T s = hn::GetLane(hn::SumOfLanes(d, hn::Add(hn::Add(s0, s1), hn::Add(s2, s3))));
+  for (; j < count; ++j) s += a[j] * b[j];
+  return s;
+}
+
+void DwAccumulateF32(std::size_t positions, const float* const* a, const float* const* b,
+                     float* acc, std::size_t count) {
+  Accumulate<float>(positions, a, b, acc, count);
+}
+void DwAccumulateF64(std::size_t positions, const double* const* a, const double* const* b,
+                     double* acc, std::size_t count) {
+  Accumulate<double>(positions, a, b, acc, count);
+}
+float DotF32(const float* a, const float* b, std::size_t count) { return Dot<float>(a, b, count); }
+double DotF64(const double* a, const double* b, std::size_t count) {
+  return Dot<double>(a, b, count);
+}
+
 void DwChannelsF32(std::size_t taps, const float* const* in, const float* w, std::size_t ws,
                    const float* bias, float* out, std::size_t count) {
   Channels<float>(taps, in, w, ws, bias, out, count);
@@ -111,6 +164,25 @@ HWY_EXPORT(DwChannelsF32);
 HWY_EXPORT(DwChannelsF64);
 HWY_EXPORT(DwRowF32);
 HWY_EXPORT(DwRowF64);
+HWY_EXPORT(DwAccumulateF32);
+HWY_EXPORT(DwAccumulateF64);
+HWY_EXPORT(DotF32);
+HWY_EXPORT(DotF64);
+
+void dw_accumulate_f32(std::size_t positions, const float* const* a, const float* const* b,
+                       float* acc, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwAccumulateF32)(positions, a, b, acc, count);
+}
+void dw_accumulate_f64(std::size_t positions, const double* const* a, const double* const* b,
+                       double* acc, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwAccumulateF64)(positions, a, b, acc, count);
+}
+float dot_f32(const float* a, const float* b, std::size_t count) {
+  return HWY_DYNAMIC_DISPATCH(DotF32)(a, b, count);
+}
+double dot_f64(const double* a, const double* b, std::size_t count) {
+  return HWY_DYNAMIC_DISPATCH(DotF64)(a, b, count);
+}
 
 void dw_channels_f32(std::size_t taps, const float* const* in, const float* w, std::size_t ws,
                      const float* bias, float* out, std::size_t count) {

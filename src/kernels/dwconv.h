@@ -5,6 +5,9 @@
 //     (channels-last: `in[t]` is the channel vector of the input sample tap t reads)
 //   dw_row:      out[j] = bias + sum_t w[t] * in[t][j]                         for j < count
 //     (channels-first: `in[t]` is the run of input samples tap t reads for consecutive outputs)
+//   dw_accumulate: acc[c] += sum_p a[p][c] * b[p][c]                          for c < count
+//     (depthwise weight gradient, channels-last: sample times output gradient per position)
+//   dot:         returns sum_j a[j] * b[j]                                     for j < count
 // bias may be null (0). Any count works; nothing outside [0, count) is read or written.
 #pragma once
 
@@ -20,6 +23,29 @@ void dw_row_f32(std::size_t taps, const float* const* in, const float* w, float 
                 std::size_t count);
 void dw_row_f64(std::size_t taps, const double* const* in, const double* w, double bias,
                 double* out, std::size_t count);
+
+void dw_accumulate_f32(std::size_t positions, const float* const* a, const float* const* b,
+                      float* acc, std::size_t count);
+void dw_accumulate_f64(std::size_t positions, const double* const* a, const double* const* b,
+                      double* acc, std::size_t count);
+float dot_f32(const float* a, const float* b, std::size_t count);
+double dot_f64(const double* a, const double* b, std::size_t count);
+
+template <class T>
+void dw_accumulate(std::size_t positions, const T* const* a, const T* const* b, T* acc,
+                   std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    dw_accumulate_f32(positions, a, b, acc, count);
+  else
+    dw_accumulate_f64(positions, a, b, acc, count);
+}
+template <class T>
+T dot(const T* a, const T* b, std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    return dot_f32(a, b, count);
+  else
+    return dot_f64(a, b, count);
+}
 
 template <class T>
 void dw_channels(std::size_t taps, const T* const* in, const T* w, std::size_t w_stride,
