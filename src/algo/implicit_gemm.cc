@@ -69,7 +69,7 @@ class IgemmExecutor final : public Executor {
                   align64(sizeof(T) * rows_per_task_ * col_blocks_ * nr_) +
                   align64(sizeof(dim_t) * rows_per_task_ * taps_) +
                   align64(static_cast<std::size_t>(2 * kTilesPerTask * taps_)) +
-                  align64(sizeof(T*) * kc_max_);
+                  align64(sizeof(T*) * kc_max_) + align64(sizeof(dim_t) * taps_);
   }
 
   std::size_t workspace_bytes() const override {
@@ -82,13 +82,17 @@ class IgemmExecutor final : public Executor {
     const T* packed_w = weights(args.b, tap_major, reinterpret_cast<T*>(ws), threads);
     // Rows of the GEMM are (image, output position) pairs, so that small outputs (7x7 layers,
     // the 1x1-output sub-problems of bwd_weights) still fill whole tiles.
+    // Rows are ordered image-fastest when images are adjacent in memory (batch stride 1, as in
+    // the re-strided input of a channels-last weight gradient): then a tile's rows at one
+    // position read consecutive samples and its columns are read in place.
+    const bool batch_fastest = args.a.strides[0] == 1 && g_.N >= mr_;
     const dim_t chunks = row_chunks();
     const dim_t parts = col_parts();
     const dim_t per_part = (col_blocks_ + parts - 1) / parts;
     parallel_tasks(g_.groups * chunks * parts, std::min(threads, slots_), [&](dim_t task) {
       char* slot = ws + weights_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
       const dim_t part = task % parts, chunk = (task / parts) % chunks, grp = task / (parts * chunks);
-      run_task(args, tap_major, packed_w, grp, chunk * rows_per_task_, part * per_part,
+      run_task(args, tap_major, batch_fastest, packed_w, grp, chunk * rows_per_task_, part * per_part,
                std::min(col_blocks_, (part + 1) * per_part), slot);
     });
   }
@@ -155,8 +159,8 @@ class IgemmExecutor final : public Executor {
   }
 
   // Rows [row0, row0 + rows_per_task_) and column blocks [b0, b1) of group grp.
-  void run_task(const OpArgs& args, bool tap_major, const T* packed_w, dim_t grp, dim_t row0,
-                dim_t b0, dim_t b1, char* slot) const {
+  void run_task(const OpArgs& args, bool tap_major, bool batch_fastest, const T* packed_w,
+                dim_t grp, dim_t row0, dim_t b0, dim_t b1, char* slot) const {
     const dim_t rows = std::min(rows_per_task_, g_.N * positions_ - row0);
     const dim_t ldc = col_blocks_ * nr_;
     T* apanel = reinterpret_cast<T*>(slot);
@@ -167,41 +171,68 @@ class IgemmExecutor final : public Executor {
                          align64(sizeof(T) * rows_per_task_ * ldc) +
                          align64(sizeof(dim_t) * rows_per_task_ * taps_) +
                          align64(static_cast<std::size_t>(2 * kTilesPerTask * taps_));
+    dim_t* tap_scratch = reinterpret_cast<dim_t*>(cols_scratch + align64(sizeof(T*) * kc_max_));
     const auto& xs = args.a.strides;
     const int d = g_.rank();
 
     // 1. Which input sample each (row, tap) reads, as an offset from the group's first channel
-    //    (image term included); -1 for a zero.
+    //    (image term included); -1 for a zero. Image-fastest rows share positions, so only the
+    //    spatial offsets of the task's few positions are tabulated: sp[(p - p_first) * taps + t].
     std::vector<dim_t> o(d), t(d);
-    dim_t n = row0 / positions_;
-    unflatten(row0 % positions_, o);
-    for (dim_t r = 0; r < rows; ++r) {
-      std::fill(t.begin(), t.end(), 0);
-      for (dim_t tap = 0; tap < taps_; ++tap) {
-        dim_t off = n * xs[0];
-        for (int a = 0; a < d && off >= 0; ++a) {
-          const dim_t m = input_index(a, o[a], t[a]);
-          off = m < 0 ? -1 : off + m * xs[2 + a];
-        }
-        table[tap * rows_per_task_ + r] = off;
-        for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+    dim_t n = 0;
+    const dim_t p_first = batch_fastest ? row0 / g_.N : 0;
+    if (batch_fastest) {
+      const dim_t p_count = (row0 + rows - 1) / g_.N - p_first + 1;
+      for (dim_t pi = 0; pi < p_count; ++pi) {
+        unflatten(p_first + pi, o);
+        fill_spatial_offsets(o, xs, table + pi * taps_);
       }
-      if (advance(o)) ++n;
+    } else {
+      for (dim_t r = 0; r < rows; ++r) {
+        row_coords(row0 + r, false, n, o);
+        fill_spatial_offsets(o, xs, tap_scratch);
+        for (dim_t tap = 0; tap < taps_; ++tap)
+          table[tap * rows_per_task_ + r] = tap_scratch[tap] < 0 ? -1 : n * xs[0] + tap_scratch[tap];
+      }
     }
+    // Offset for row r0 + m of the task and `tap`.
+    auto offset = [&](dim_t r, dim_t tap) -> dim_t {
+      if (!batch_fastest) return table[tap * rows_per_task_ + r];
+      const dim_t row = row0 + r;
+      const dim_t sp = table[(row / g_.N - p_first) * taps_ + tap];
+      return sp < 0 ? -1 : (row % g_.N) + sp;  // batch stride is 1 here
+    };
 
     // How each (tile, tap) column can be formed: kDense when the mr rows read mr consecutive
-    // samples (the interior of a stride-1 channels-first row: read in place); kTwoRuns when they
-    // read two consecutive runs (a tile straddling two output rows: two short copies); kGather
-    // otherwise (padding, strides). For kTwoRuns, split[] holds where the second run starts.
+    // samples (read in place: the interior of a stride-1 channels-first row, or mr consecutive
+    // images at one position); kTwoRuns when they read two consecutive runs (a tile straddling
+    // two output rows or two positions: two short copies); kGather otherwise (padding, strides).
+    // For kTwoRuns, split[] holds where the second run starts.
     const dim_t tiles = (rows + mr_ - 1) / mr_;
     std::uint8_t* kind = reinterpret_cast<std::uint8_t*>(table + rows_per_task_ * taps_);
     std::uint8_t* split = kind + kTilesPerTask * taps_;
-    for (dim_t tile = 0; tile < tiles; ++tile)
+    for (dim_t tile = 0; tile < tiles; ++tile) {
+      const bool full = (tile + 1) * mr_ <= rows;
+      // Image-fastest: where the tile's rows move to the next position (mr if they do not).
+      dim_t wrap = mr_;
+      if (batch_fastest) {
+        const dim_t first = row0 + tile * mr_;
+        wrap = std::min<dim_t>(mr_, g_.N - first % g_.N);
+      }
       for (dim_t tap = 0; tap < taps_; ++tap) {
-        const dim_t* offs = table + tap * rows_per_task_ + tile * mr_;
         const dim_t i = tile * taps_ + tap;
         kind[i] = kGather;
-        if ((tile + 1) * mr_ > rows || offs[0] < 0) continue;
+        if (!full) continue;
+        if (batch_fastest) {
+          const dim_t a = offset(tile * mr_, tap);
+          const dim_t b = wrap < mr_ ? offset(tile * mr_ + wrap, tap) : 0;
+          if (a < 0 || b < 0) continue;  // N >= mr: the second run never wraps again
+          kind[i] = wrap == mr_ ? kDense : kTwoRuns;
+          split[i] = static_cast<std::uint8_t>(wrap);
+          continue;
+        }
+        const dim_t* offs = table + tap * rows_per_task_ + tile * mr_;
+        if (offs[0] < 0) continue;
         dim_t breaks = 0, at = 0;
         for (dim_t m = 1; m < mr_ && breaks < 2; ++m) {
           if (offs[m] < 0) breaks = 2;
@@ -210,6 +241,7 @@ class IgemmExecutor final : public Executor {
         if (breaks == 0) kind[i] = kDense;
         if (breaks == 1) kind[i] = kTwoRuns, split[i] = static_cast<std::uint8_t>(at);
       }
+    }
 
     // 2. Accumulators (this task's column blocks only) start at the bias.
     const dim_t k_begin = b0 * nr_, k_end = std::min(b1 * nr_, g_.Kg());
@@ -236,7 +268,7 @@ class IgemmExecutor final : public Executor {
           for (dim_t tile = 0; tile < tiles; ++tile) {
             const dim_t r0 = tile * mr_;
             for (dim_t m = 0; m < mr_; ++m) {
-              const dim_t off = r0 + m < rows ? table[tap * rows_per_task_ + r0 + m] : -1;
+              const dim_t off = r0 + m < rows ? offset(r0 + m, tap) : -1;
               row_ptr[m] = off >= 0 ? x + off + c0 : zeros;
             }
             for (dim_t b = b0; b < b1; ++b)
@@ -261,17 +293,19 @@ class IgemmExecutor final : public Executor {
           const std::uint8_t* tile_split = split + tile * taps_;
           for (dim_t dd = 0; dd < kc; ++dd) {
             const T* xc = x + c * xs[1];
-            const dim_t* offs = table + tap * rows_per_task_ + r0;
             T* dst = apanel + dd * mr_;
             col_ptr[dd] = dst;
             if (tile_kind[tap] == kDense) {
-              col_ptr[dd] = xc + offs[0];
+              col_ptr[dd] = xc + offset(r0, tap);
             } else if (tile_kind[tap] == kTwoRuns) {
               const dim_t at = tile_split[tap];
-              std::memcpy(dst, xc + offs[0], sizeof(T) * at);
-              std::memcpy(dst + at, xc + offs[at], sizeof(T) * (mr_ - at));
+              std::memcpy(dst, xc + offset(r0, tap), sizeof(T) * at);
+              std::memcpy(dst + at, xc + offset(r0 + at, tap), sizeof(T) * (mr_ - at));
             } else {
-              for (dim_t m = 0; m < valid; ++m) dst[m] = offs[m] >= 0 ? xc[offs[m]] : T(0);
+              for (dim_t m = 0; m < valid; ++m) {
+                const dim_t off = offset(r0 + m, tap);
+                dst[m] = off >= 0 ? xc[off] : T(0);
+              }
               for (dim_t m = valid; m < mr_; ++m) dst[m] = T(0);
             }
             if (tap_major) {
@@ -293,13 +327,11 @@ class IgemmExecutor final : public Executor {
     T* y = static_cast<T*>(args.out.data);
     const auto& ys = args.out.strides;
     dim_t* row_off = table;  // the offset table is no longer needed
-    n = row0 / positions_;
-    unflatten(row0 % positions_, o);
     for (dim_t r = 0; r < rows; ++r) {
+      row_coords(row0 + r, batch_fastest, n, o);
       dim_t off = n * ys[0] + grp * g_.Kg() * ys[1];
       for (int a = 0; a < d; ++a) off += o[a] * ys[2 + a];
       row_off[r] = off;
-      if (advance(o)) ++n;
     }
     if (ys[1] == 1) {
       for (dim_t r = 0; r < rows; ++r)
@@ -317,6 +349,33 @@ class IgemmExecutor final : public Executor {
   dim_t input_index(int a, dim_t o, dim_t t) const {
     if (!axis_index_.empty()) return axis_index_[a][o * g_.kernel[a] + t];
     return map_padded_index(o * g_.stride[a] - g_.lo[a] + t * g_.dil[a], g_.in[a], g_.mode);
+  }
+
+  // Spatial input offset (or -1) of every tap for output coordinates o.
+  void fill_spatial_offsets(const std::vector<dim_t>& o, const std::vector<dim_t>& xs,
+                            dim_t* out) const {
+    const int d = g_.rank();
+    std::vector<dim_t> t(d, 0);
+    for (dim_t tap = 0; tap < taps_; ++tap) {
+      dim_t off = 0;
+      for (int a = 0; a < d && off >= 0; ++a) {
+        const dim_t m = input_index(a, o[a], t[a]);
+        off = m < 0 ? -1 : off + m * xs[2 + a];
+      }
+      out[tap] = off;
+      for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+    }
+  }
+
+  // Image and output coordinates of GEMM row r.
+  void row_coords(dim_t r, bool batch_fastest, dim_t& n, std::vector<dim_t>& o) const {
+    if (batch_fastest) {
+      n = r % g_.N;
+      unflatten(r / g_.N, o);
+    } else {
+      n = r / positions_;
+      unflatten(r % positions_, o);
+    }
   }
 
   // Output coordinates of flat position p.
