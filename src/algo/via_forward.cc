@@ -34,7 +34,7 @@
 namespace convnd::detail {
 namespace {
 
-constexpr dim_t kMaxPhases = 4096;
+constexpr dim_t kMaxPhases = 256;
 
 bool compose_with_reference() {
   const char* env = std::getenv("CONVND_COMPOSE_WITH_REFERENCE");
@@ -315,8 +315,9 @@ class FoldingExecutor final : public Executor {
   dim_t elems_ = 0;
 };
 
-// The best forward executor for a sub-problem, or null with `why` set.
-std::unique_ptr<Executor> forward_executor(const Geometry& sub, std::string& why) {
+// The best forward algorithm for a sub-problem, or null with `why` set. Only asks reject():
+// planning must stay cheap, so executors are made once, by make_executor.
+const Algorithm* forward_algorithm(const Geometry& sub, std::string& why) {
   for (const Algorithm* a : candidates()) {
     if (a == &bwd_data_phases_algorithm() || a == &bwd_weights_as_fwd_algorithm()) continue;
     if (!a->reject(sub, Op::fwd).empty()) continue;
@@ -324,10 +325,16 @@ std::unique_ptr<Executor> forward_executor(const Geometry& sub, std::string& why
       why = "no fast forward algorithm accepts the sub-problem";
       return nullptr;
     }
-    return a->make_executor(sub, Op::fwd);
+    return a;
   }
   why = "no forward algorithm accepts the sub-problem";
   return nullptr;
+}
+
+std::unique_ptr<Executor> forward_executor(const Geometry& sub) {
+  std::string why;
+  const Algorithm* a = forward_algorithm(sub, why);
+  return a ? a->make_executor(sub, Op::fwd) : nullptr;
 }
 
 class BwdDataPhases final : public Algorithm {
@@ -341,12 +348,12 @@ class BwdDataPhases final : public Algorithm {
       if (g.stride[a] > 1 && g.dil[a] > 1) return "stride and dilation both > 1 on one axis";
       // Bounds the plan's size: one sub-problem per phase (strides this large are degenerate).
       phases *= std::min<dim_t>(g.stride[a], kMaxPhases + 1);
-      if (phases > kMaxPhases) return "more than 4096 stride phases";
+      if (phases > kMaxPhases) return "more than 256 stride phases";
     }
     std::string why;
     const Geometry zg = g.mode == PadMode::zeros ? g : padded_geometry(g);
     for (const Phase& ph : make_phases(zg))
-      if (!ph.empty && !forward_executor(ph.sub, why)) return why;
+      if (!ph.empty && !forward_algorithm(ph.sub, why)) return why;
     return {};
   }
 
@@ -360,8 +367,7 @@ class BwdDataPhases final : public Algorithm {
   static std::unique_ptr<Executor> zeros_executor(const Geometry& g) {
     std::vector<Phase> phases = make_phases(g);
     std::vector<std::unique_ptr<Executor>> subs;
-    std::string why;
-    for (const Phase& ph : phases) subs.push_back(ph.empty ? nullptr : forward_executor(ph.sub, why));
+    for (const Phase& ph : phases) subs.push_back(ph.empty ? nullptr : forward_executor(ph.sub));
     return std::make_unique<PhasesExecutor>(g, std::move(phases), std::move(subs));
   }
 };
@@ -429,13 +435,12 @@ class BwdWeightsAsFwd final : public Algorithm {
     if (op != Op::bwd_weights) return "only the backward-weights pass";
     if (g.N == 0) return "empty batch";
     std::string why;
-    if (!forward_executor(weights_geometry(g), why)) return why;
+    if (!forward_algorithm(weights_geometry(g), why)) return why;
     return {};
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    std::string why;
-    return std::make_unique<WeightsExecutor>(g, forward_executor(weights_geometry(g), why));
+    return std::make_unique<WeightsExecutor>(g, forward_executor(weights_geometry(g)));
   }
 };
 
