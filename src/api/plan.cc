@@ -1,6 +1,7 @@
 // Plan: resolve the spec once, map (spec, pass) onto an operation of a forward-equivalent
 // geometry, choose the algorithm, then on each run check the views and execute.
 #include <memory>
+#include <new>
 
 #include "algo/bias_grad.h"
 #include "api/errors.h"
@@ -39,9 +40,16 @@ struct Plan::Impl {
     return detail::canonical_view(v, arg, expected, spec.dtype, role, spec.layout, is_output);
   }
 
+  // Runs the executor; an allocation failure anywhere inside becomes convnd::Error. (Outputs may
+  // then be partly written: all argument checks happen before this point.)
   void execute(const detail::OpArgs& args) const {
-    detail::AlignedBuffer workspace(executor->workspace_bytes(), "workspace");
-    executor->run(args, workspace.data(), threads);
+    try {
+      detail::AlignedBuffer workspace(executor->workspace_bytes(), "workspace");
+      executor->run(args, workspace.data(), threads);
+    } catch (const std::bad_alloc&) {
+      throw Error("convnd: out of memory while running " + spec.to_string() + " (" +
+                  to_string(pass) + ", algorithm " + algorithm + ")");
+    }
   }
 };
 
@@ -92,8 +100,12 @@ Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) : impl_(new Impl) {
   impl_->geometry = make_geometry(impl_->resolved);
   impl_->geometry.constant_weights = options.constant_weights;
   impl_->op = op_for(spec.transposed, pass);
-  auto choice = detail::choose(impl_->geometry, impl_->op, options.workspace_limit,
-                               options.algorithm);
+  detail::Choice choice;
+  try {
+    choice = detail::choose(impl_->geometry, impl_->op, options.workspace_limit, options.algorithm);
+  } catch (const std::bad_alloc&) {
+    throw Error("convnd: out of memory while planning " + spec.to_string());
+  }
   impl_->executor = std::move(choice.executor);
   impl_->algorithm = choice.algorithm->name();
   impl_->rejections = std::move(choice.rejections);
