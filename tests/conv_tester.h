@@ -107,8 +107,9 @@ class ConvTester {
     EXPECT_EQ(got.algorithm, algorithm);
     const double tol = spec_.dtype == DType::f64 ? 1e-9 : 1e-6 * reduction_length(pass) * 64;
     EXPECT_TRUE(all_near(got.out, want.out, tol, tol, "output"));
-    if (pass == Pass::backward_weights && spec_.bias)
+    if (pass == Pass::backward_weights && spec_.bias) {
       EXPECT_TRUE(all_near(got.dbias, want.dbias, tol, tol, "dbias"));
+    }
   }
 
   void test(const std::string& algorithm, Pass first, Pass second) const {

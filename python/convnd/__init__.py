@@ -1,0 +1,23 @@
+"""convnd: N-dimensional convolution on the CPU, NumPy API over the convnd C++ core.
+
+Main API (names and meanings of torch.nn.functional, any number of spatial axes):
+    conv, conv_transpose, conv_backward_data, conv_backward_weight, conv_backward_bias,
+    output_shape, resolve_padding, explain, Plan, algorithms.
+
+Drop-in replacements for NumPy convolution codes (change the import, keep the call):
+    convnd.numpy_ml      numpy-ml's conv2D, conv1D, deconv2D_naive, im2col, ... (NHWC, HWIO)
+    convnd.mygrad        MyGrad's conv_nd (returns an ndarray) and its gradients
+    convnd.conv2d_numpy  Conv2D-NumPy's conv2d (HWC image)
+    convnd.convolution   convolve_2d, fast_convolve_2d and the backprop functions (NCHW)
+"""
+
+from ._api import (Plan, algorithms, conv, conv_backward_bias, conv_backward_data,
+                   conv_backward_weight, conv_transpose, explain, output_shape,
+                   resolve_padding)
+from ._core import version as _version
+
+__version__ = _version()
+
+__all__ = ["Plan", "algorithms", "conv", "conv_backward_bias", "conv_backward_data",
+           "conv_backward_weight", "conv_transpose", "explain", "output_shape",
+           "resolve_padding"]

@@ -1,0 +1,283 @@
+"""The NumPy API: torch.nn.functional's names and meanings, any number of spatial axes.
+
+Every function describes one convolution by (input shape, weight shape, keywords), builds a
+`Plan` for it and runs it once. `Plan` is the same thing made explicit, for callers that run
+one geometry many times. Shapes, padding forms and all value checks come from the C++ core;
+this file only converts arguments and allocates results (in the input's dtype).
+"""
+
+import numpy as np
+
+from . import _core
+from ._args import (as_input, as_output, check_dtype, dtype_name, is_int,
+                    layout_arg, padding_arg, per_axis, split_shape)
+
+_OPS = {"forward": "forward", "backward_data": "backward_data",
+        "backward_weight": "backward_weights", "backward_weights": "backward_weights"}
+
+
+def _output_size_arg(output_size, d, layout):
+    if output_size is None:
+        return []
+    sizes = list(output_size)
+    if len(sizes) == d + 2:  # a full shape, as torch also accepts
+        sizes = sizes[1:-1] if layout == "channels_last" else sizes[2:]
+    return per_axis(sizes, d, "output_size")
+
+
+def _make_spec(input_shape, weight_shape, *, dtype="float32", bias=False, transposed=False,
+               stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+               same_policy="torch", layout="channels_first", output_padding=0,
+               output_size=None, strict=False):
+    layout = layout_arg(layout)
+    n, c, spatial = split_shape(input_shape, layout, "input_shape")
+    d = len(spatial)
+    w = tuple(int(s) for s in weight_shape)
+    if len(w) != d + 2:
+        raise ValueError(f"convnd: argument 'w': must have {d + 2} dimensions like the input "
+                         f"({d} spatial axes), got shape {w}")
+    if not is_int(groups):
+        raise TypeError(f"convnd: argument 'groups': must be an int, got {groups!r}")
+    # Transposed weights are (C, K/groups, k..): K is not the first extent there.
+    k = w[1] * int(groups) if transposed else w[0]
+    if output_size is not None and is_int(output_padding) and output_padding == 0:
+        output_padding = None  # the core takes one of the two
+    return _core.Spec(
+        N=n, C=c, K=k, groups=int(groups), input=spatial, kernel=list(w[2:]),
+        stride=per_axis(stride, d, "stride"), dilation=per_axis(dilation, d, "dilation"),
+        padding=padding_arg(padding, d), same_policy=same_policy, pad_mode=padding_mode,
+        layout=layout, dtype=dtype_name(check_dtype(dtype, "dtype")), bias=bool(bias),
+        transposed=bool(transposed),
+        output_padding=(per_axis(output_padding, d, "output_padding", allow_empty=True)
+                        if transposed else []),
+        output_size=_output_size_arg(output_size, d, layout), strict=bool(strict))
+
+
+class Plan:
+    """One convolution geometry, validated and planned once, run many times.
+
+    Plan(input_shape, weight_shape, *, op="forward", dtype="float32", bias=False,
+         transposed=False, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+         same_policy="torch", layout="channels_first", output_padding=0, output_size=None,
+         strict=False, algorithm=None, threads=0, workspace_limit=None,
+         constant_weights=False)
+
+    `op` is "forward", "backward_data" or "backward_weight". `algorithm` forces one of
+    `convnd.algorithms()` (e.g. "reference"); `.algorithm` says which one was chosen and
+    `.rejections` why the better-ranked ones were not. Safe to run from several threads.
+    """
+
+    def __init__(self, input_shape, weight_shape, *, op="forward", dtype="float32",
+                 bias=False, transposed=False, stride=1, padding=0, dilation=1, groups=1,
+                 padding_mode="zeros", same_policy="torch", layout="channels_first",
+                 output_padding=0, output_size=None, strict=False, algorithm=None, threads=0,
+                 workspace_limit=None, constant_weights=False):
+        if op not in _OPS:
+            raise ValueError(f"convnd: argument 'op': must be one of 'forward', "
+                             f"'backward_data', 'backward_weight', got {op!r}")
+        self._op = "backward_weight" if op == "backward_weights" else op
+        self._dtype = check_dtype(dtype, "dtype")
+        self._layout = layout_arg(layout)
+        self._spec = _make_spec(
+            input_shape, weight_shape, dtype=self._dtype, bias=bias, transposed=transposed,
+            stride=stride, padding=padding, dilation=dilation, groups=groups,
+            padding_mode=padding_mode, same_policy=same_policy, layout=layout,
+            output_padding=output_padding, output_size=output_size, strict=strict)
+        self._plan = _core.Plan(self._spec, _OPS[op], algorithm=algorithm or "",
+                                threads=int(threads), workspace_limit=workspace_limit,
+                                constant_weights=bool(constant_weights))
+        self._shapes = self._spec.shapes()
+
+    algorithm = property(lambda self: self._plan.algorithm, doc="the algorithm chosen")
+    workspace_bytes = property(lambda self: self._plan.workspace_bytes,
+                               doc="scratch memory one run needs")
+    rejections = property(lambda self: list(self._plan.rejections))
+    op = property(lambda self: self._op)
+    dtype = property(lambda self: self._dtype)
+    input_shape = property(lambda self: self._shapes["x"])
+    weight_shape = property(lambda self: self._shapes["w"])
+    output_shape = property(lambda self: self._shapes["y"])
+
+    @property
+    def spec(self):
+        """The problem string, e.g. 'n1c3k8s32x32k3x3p1' (the CLI and benchmarks use it too)."""
+        return str(self._spec)
+
+    def padding(self):
+        """Resolved (lo, hi) padding per spatial axis."""
+        return [tuple(p) for p in self._spec.resolve_padding()]
+
+    def explain(self):
+        return self._spec.explain()
+
+    def __repr__(self):
+        return f"<convnd.Plan {self._op} {self.spec} algorithm={self.algorithm}>"
+
+    def _require(self, op):
+        if self._op != op:
+            raise ValueError(f"convnd: this Plan was made for op={self._op!r}, not {op!r}")
+
+    def forward(self, x, w, bias=None, out=None):
+        """y = conv(x, w) (+ bias), or the transposed convolution for a transposed Plan."""
+        self._require("forward")
+        x, w = as_input(x, "x"), as_input(w, "w")
+        b = None if bias is None else as_input(bias, "bias")
+        y = as_output(out, self.output_shape, self._dtype)
+        self._plan.forward(x, w, b, y)
+        return y
+
+    __call__ = forward
+
+    def backward_data(self, grad_out, w, out=None):
+        """Gradient of <conv(x, w), grad_out> with respect to x."""
+        self._require("backward_data")
+        dy, w = as_input(grad_out, "grad_out"), as_input(w, "w")
+        dx = as_output(out, self.input_shape, self._dtype)
+        self._plan.backward_data(dy, w, dx)
+        return dx
+
+    def backward_weight(self, x, grad_out, out=None, bias_out=None):
+        """Gradient of <conv(x, w), grad_out> with respect to w (and to the bias, written to
+        `bias_out` when given)."""
+        self._require("backward_weight")
+        x, dy = as_input(x, "x"), as_input(grad_out, "grad_out")
+        dw = as_output(out, self.weight_shape, self._dtype)
+        db = None
+        if bias_out is not None:
+            db = as_output(bias_out, (self._out_channels(),), self._dtype, "bias_out")
+        self._plan.backward_weights(x, dy, dw, db)
+        return dw
+
+    def _out_channels(self):
+        shape = self.output_shape
+        return shape[-1] if self._layout == "channels_last" else shape[1]
+
+
+def _same_dtype(a, b, what):
+    if a.dtype != b.dtype:
+        raise TypeError(f"convnd: {what} must have the same dtype (float32 or float64), got "
+                        f"{a.dtype} and {b.dtype}")
+
+
+def _prepare(x, w, bias, x_name="x"):
+    x, w = as_input(x, x_name), as_input(w, "w")
+    _same_dtype(x, w, f"'{x_name}' and 'w'")
+    if x.ndim != w.ndim:
+        raise ValueError(f"convnd: arguments '{x_name}' and 'w': must have the same number of "
+                         f"dimensions, got {x.ndim} ({x.shape}) and {w.ndim} ({w.shape})")
+    if bias is not None:
+        bias = as_input(bias, "bias")
+        _same_dtype(x, bias, f"'{x_name}' and 'bias'")
+    return x, w, bias
+
+
+def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+         same_policy="torch", layout="channels_first", out=None, strict=False, algorithm=None,
+         threads=0):
+    """N-dimensional convolution (cross-correlation), torch.nn.functional.conv{1,2,3}d.
+
+    x (N, C, S0..) [channels_last: (N, S0.., C)], w (K, C/groups, k0..) with any strides,
+    bias (K,) or None. padding: int, per-axis ints, per-axis (lo, hi) pairs, "valid",
+    "same" (split by `same_policy`: torch, tf, tf_lower, numpy_ml, scipy), "full" or
+    "causal". padding_mode: zeros, reflect, symmetric, replicate, circular. Returns y in x's
+    dtype (float32 or float64), or writes into `out`.
+    """
+    x, w, bias = _prepare(x, w, bias)
+    plan = Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
+                stride=stride, padding=padding, dilation=dilation, groups=groups,
+                padding_mode=padding_mode, same_policy=same_policy, layout=layout,
+                strict=strict, algorithm=algorithm, threads=threads)
+    return plan.forward(x, w, bias, out)
+
+
+def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1,
+                   groups=1, output_size=None, padding_mode="zeros", layout="channels_first",
+                   out=None, algorithm=None, threads=0):
+    """Transposed convolution, torch.nn.functional.conv_transpose{1,2,3}d.
+
+    x (N, C, S0..), w (C, K/groups, k0..). Output extent per axis:
+    (S-1)*stride - lo - hi + dilation*(k-1) + output_padding + 1, or `output_size`.
+    """
+    x, w, bias = _prepare(x, w, bias)
+    plan = Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
+                transposed=True, stride=stride, padding=padding, dilation=dilation,
+                groups=groups, padding_mode=padding_mode, layout=layout,
+                output_padding=output_padding, output_size=output_size, algorithm=algorithm,
+                threads=threads)
+    return plan.forward(x, w, bias, out)
+
+
+def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilation=1, groups=1,
+                       padding_mode="zeros", same_policy="torch", layout="channels_first",
+                       out=None, algorithm=None, threads=0):
+    """Gradient of conv(x, w) with respect to x, for x of shape `input_shape`."""
+    dy, w, _ = _prepare(grad_out, w, None, "grad_out")
+    plan = Plan(input_shape, w.shape, op="backward_data", dtype=dy.dtype, stride=stride,
+                padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
+                same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads)
+    return plan.backward_data(dy, w, out)
+
+
+def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dilation=1,
+                         groups=1, padding_mode="zeros", same_policy="torch",
+                         layout="channels_first", out=None, algorithm=None, threads=0):
+    """Gradient of conv(x, w) with respect to w, for w of shape `weight_shape`."""
+    x, dy = as_input(x, "x"), as_input(grad_out, "grad_out")
+    _same_dtype(x, dy, "'x' and 'grad_out'")
+    plan = Plan(x.shape, weight_shape, op="backward_weight", dtype=x.dtype, stride=stride,
+                padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
+                same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads)
+    return plan.backward_weight(x, dy, out)
+
+
+def conv_backward_bias(grad_out, *, layout="channels_first"):
+    """Gradient with respect to the bias: grad_out summed over every axis but the channels."""
+    dy = as_input(grad_out, "grad_out")
+    layout = layout_arg(layout)
+    if dy.ndim < 3:
+        raise ValueError(f"convnd: argument 'grad_out': needs at least 3 dimensions, got "
+                         f"shape {dy.shape}")
+    channel_axis = dy.ndim - 1 if layout == "channels_last" else 1
+    axes = tuple(a for a in range(dy.ndim) if a != channel_axis)
+    # Accumulate in float64 as the core's reference does, then round once.
+    return np.sum(dy, axis=axes, dtype=np.float64).astype(dy.dtype)
+
+
+def _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
+              layout, transposed, output_padding, output_size, padding_mode="zeros"):
+    return _make_spec(input_shape, weight_shape, transposed=transposed, stride=stride,
+                      padding=padding, dilation=dilation, groups=groups,
+                      padding_mode=padding_mode, same_policy=same_policy, layout=layout,
+                      output_padding=output_padding, output_size=output_size)
+
+
+def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
+                 same_policy="torch", layout="channels_first", transposed=False,
+                 output_padding=0, output_size=None):
+    """Full shape of the result of conv (or conv_transpose with transposed=True)."""
+    spec = _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
+                     layout, transposed, output_padding, output_size)
+    return tuple(spec.shapes()["y"])
+
+
+def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
+                    same_policy="torch", layout="channels_first", transposed=False,
+                    output_padding=0, output_size=None):
+    """The (lo, hi) padding per spatial axis that `padding` means for this geometry."""
+    spec = _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
+                     layout, transposed, output_padding, output_size)
+    return [tuple(p) for p in spec.resolve_padding()]
+
+
+def explain(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
+            same_policy="torch", layout="channels_first", transposed=False, output_padding=0,
+            output_size=None, padding_mode="zeros"):
+    """A few lines showing, per axis, the output-size formula with the numbers filled in."""
+    spec = _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
+                     layout, transposed, output_padding, output_size, padding_mode)
+    return spec.explain()
+
+
+def algorithms():
+    """Names of the algorithms of this build, best first ("reference" is the oracle)."""
+    return list(_core.algorithms())
