@@ -120,13 +120,13 @@ class DepthwiseExecutor final : public Executor {
       for (int a = 0; a < last; ++a) r *= E[a];
       return r;
     }();
-    // Source offset of every padded coordinate along the last axis (-1: zero), stored in the
+    // Source offset of every padded coordinate along the last axis (kNoSample: zero), stored in the
     // phase-split order, computed once per plane.
     for (dim_t q = 0; q < E[last]; ++q) {
       const dim_t m = pad_index(last, q);
-      last_src[(q % s) * J + q / s] = m < 0 ? -1 : m * xs[2 + last];
+      last_src[(q % s) * J + q / s] = m < 0 ? kNoSample : m * xs[2 + last];
     }
-    for (dim_t j = E[last]; j < row_len; ++j) last_src[(j % s) * J + j / s] = -1;
+    for (dim_t j = E[last]; j < row_len; ++j) last_src[(j % s) * J + j / s] = kNoSample;
     for (dim_t r = 0; r < outer_rows; ++r) {
       dim_t base = 0;
       bool zero_row = false;
@@ -140,7 +140,7 @@ class DepthwiseExecutor final : public Executor {
         std::fill(dst, dst + row_len, T(0));
       } else {
         const T* src = x + base;
-        for (dim_t j = 0; j < row_len; ++j) dst[j] = last_src[j] < 0 ? T(0) : src[last_src[j]];
+        for (dim_t j = 0; j < row_len; ++j) dst[j] = last_src[j] == kNoSample ? T(0) : src[last_src[j]];
       }
       for (int a = last - 1; a >= 0 && ++e[a] == E[a]; --a) e[a] = 0;
     }
@@ -171,12 +171,12 @@ class DepthwiseExecutor final : public Executor {
       std::fill(t.begin(), t.end(), 0);
       for (dim_t tap = 0; tap < taps_; ++tap) {
         dim_t off = 0;
-        for (int a = 0; a < d && off >= 0; ++a) {
+        for (int a = 0; a < d && off != kNoSample; ++a) {
           const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
                                            g_.in[a], g_.mode);
-          off = m < 0 ? -1 : off + m * xs[2 + a];
+          off = m < 0 ? kNoSample : off + m * xs[2 + a];
         }
-        ptrs[tap] = off < 0 ? zeros : x + off;
+        ptrs[tap] = off == kNoSample ? zeros : x + off;
         for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
       }
       dim_t yo = 0;
@@ -269,11 +269,11 @@ class DepthwiseExecutor final : public Executor {
         for (dim_t i = 0; i < count; ++i) {
           dim_t xo = 0, yo = 0;
           for (int a = 0; a < d; ++a) {
-            const dim_t m = xo < 0 ? -1 : map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a], g_.in[a], g_.mode);
-            xo = m < 0 ? -1 : xo + m * xs[2 + a];
+            const dim_t m = xo == kNoSample ? -1 : map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a], g_.in[a], g_.mode);
+            xo = m < 0 ? kNoSample : xo + m * xs[2 + a];
             yo += o[a] * ys[2 + a];
           }
-          a_ptr[i] = xo < 0 ? zeros : x + xo;
+          a_ptr[i] = xo == kNoSample ? zeros : x + xo;
           b_ptr[i] = dy + yo;
           for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
         }

@@ -4,7 +4,7 @@
 // (image, output position) pairs, D = (C/groups) * taps is the reduction, and A the im2col
 // matrix. A is never built in full: a task (group, chunk of RC rows) tabulates, for each of its
 // rows and each kernel tap, the offset of the input sample it reads (padding modes fold into
-// that table; -1 means a zero), then packs mr-row panels of A for one kc-slice of
+// that table; kNoSample marks a zero), then packs mr-row panels of A for one kc-slice of
 // D at a time and multiplies them with the weights, which are packed once per run into nr-column
 // panels. The microkernel (kernels/gemm_tile.h) only ever sees dense, zero-filled tiles.
 //
@@ -176,7 +176,7 @@ class IgemmExecutor final : public Executor {
     const int d = g_.rank();
 
     // 1. Which input sample each (row, tap) reads, as an offset from the group's first channel
-    //    (image term included); -1 for a zero. Image-fastest rows share positions, so only the
+    //    (image term included); kNoSample for a zero. Image-fastest rows share positions, so only the
     //    spatial offsets of the task's few positions are tabulated: sp[(p - p_first) * taps + t].
     std::vector<dim_t> o(d), t(d);
     dim_t n = 0;
@@ -192,7 +192,8 @@ class IgemmExecutor final : public Executor {
         row_coords(row0 + r, false, n, o);
         fill_spatial_offsets(o, xs, tap_scratch);
         for (dim_t tap = 0; tap < taps_; ++tap)
-          table[tap * rows_per_task_ + r] = tap_scratch[tap] < 0 ? -1 : n * xs[0] + tap_scratch[tap];
+          table[tap * rows_per_task_ + r] =
+              tap_scratch[tap] == kNoSample ? kNoSample : n * xs[0] + tap_scratch[tap];
       }
     }
     // Offset for row r0 + m of the task and `tap`.
@@ -200,7 +201,7 @@ class IgemmExecutor final : public Executor {
       if (!batch_fastest) return table[tap * rows_per_task_ + r];
       const dim_t row = row0 + r;
       const dim_t sp = table[(row / g_.N - p_first) * taps_ + tap];
-      return sp < 0 ? -1 : (row % g_.N) + sp;  // batch stride is 1 here
+      return sp == kNoSample ? kNoSample : (row % g_.N) + sp;  // batch stride is 1 here
     };
 
     // How each (tile, tap) column can be formed: kDense when the mr rows read mr consecutive
@@ -226,16 +227,16 @@ class IgemmExecutor final : public Executor {
         if (batch_fastest) {
           const dim_t a = offset(tile * mr_, tap);
           const dim_t b = wrap < mr_ ? offset(tile * mr_ + wrap, tap) : 0;
-          if (a < 0 || b < 0) continue;  // N >= mr: the second run never wraps again
+          if (a == kNoSample || b == kNoSample) continue;  // N >= mr: the second run never wraps again
           kind[i] = wrap == mr_ ? kDense : kTwoRuns;
           split[i] = static_cast<std::uint8_t>(wrap);
           continue;
         }
         const dim_t* offs = table + tap * rows_per_task_ + tile * mr_;
-        if (offs[0] < 0) continue;
+        if (offs[0] == kNoSample) continue;
         dim_t breaks = 0, at = 0;
         for (dim_t m = 1; m < mr_ && breaks < 2; ++m) {
-          if (offs[m] < 0) breaks = 2;
+          if (offs[m] == kNoSample) breaks = 2;
           else if (offs[m] != offs[m - 1] + 1) ++breaks, at = m;
         }
         if (breaks == 0) kind[i] = kDense;
@@ -268,8 +269,8 @@ class IgemmExecutor final : public Executor {
           for (dim_t tile = 0; tile < tiles; ++tile) {
             const dim_t r0 = tile * mr_;
             for (dim_t m = 0; m < mr_; ++m) {
-              const dim_t off = r0 + m < rows ? offset(r0 + m, tap) : -1;
-              row_ptr[m] = off >= 0 ? x + off + c0 : zeros;
+              const dim_t off = r0 + m < rows ? offset(r0 + m, tap) : kNoSample;
+              row_ptr[m] = off != kNoSample ? x + off + c0 : zeros;
             }
             for (dim_t b = b0; b < b1; ++b)
               kernels::gemm_tile_rows<T>(static_cast<std::size_t>(kc), row_ptr,
@@ -304,7 +305,7 @@ class IgemmExecutor final : public Executor {
             } else {
               for (dim_t m = 0; m < valid; ++m) {
                 const dim_t off = offset(r0 + m, tap);
-                dst[m] = off >= 0 ? xc[off] : T(0);
+                dst[m] = off != kNoSample ? xc[off] : T(0);
               }
               for (dim_t m = valid; m < mr_; ++m) dst[m] = T(0);
             }
@@ -351,16 +352,16 @@ class IgemmExecutor final : public Executor {
     return map_padded_index(o * g_.stride[a] - g_.lo[a] + t * g_.dil[a], g_.in[a], g_.mode);
   }
 
-  // Spatial input offset (or -1) of every tap for output coordinates o.
+  // Spatial input offset (or kNoSample) of every tap for output coordinates o.
   void fill_spatial_offsets(const std::vector<dim_t>& o, const std::vector<dim_t>& xs,
                             dim_t* out) const {
     const int d = g_.rank();
     std::vector<dim_t> t(d, 0);
     for (dim_t tap = 0; tap < taps_; ++tap) {
       dim_t off = 0;
-      for (int a = 0; a < d && off >= 0; ++a) {
+      for (int a = 0; a < d && off != kNoSample; ++a) {
         const dim_t m = input_index(a, o[a], t[a]);
-        off = m < 0 ? -1 : off + m * xs[2 + a];
+        off = m < 0 ? kNoSample : off + m * xs[2 + a];
       }
       out[tap] = off;
       for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;

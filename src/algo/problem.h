@@ -16,6 +16,7 @@
 // channels-last tensor is therefore just a view whose channel stride is 1.
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <vector>
 
@@ -24,6 +25,10 @@
 namespace convnd::detail {
 
 enum class Op { fwd, bwd_data, bwd_weights };
+
+// An element offset that stands for "a zero-padding sample". Offsets themselves may be negative
+// (views with negative strides), so no ordinary value can serve as the marker.
+constexpr dim_t kNoSample = std::numeric_limits<dim_t>::min();
 
 struct Geometry {
   dim_t N = 0, C = 0, K = 0, groups = 1;

@@ -31,15 +31,15 @@ dim_t count(const std::vector<dim_t>& ext) {
   return p;
 }
 
-// Offset (in elements) of the input sample read by output position o and kernel tap t, or -1
-// when it is a zero-padding sample. Computed per call rather than tabulated: a table of
+// Offset (in elements) of the input sample read by output position o and kernel tap t, or
+// kNoSample when it is a zero-padding sample. Computed per call rather than tabulated: a table of
 // out * k entries per axis can be far larger than any tensor of the problem.
 dim_t input_offset(const Geometry& g, const std::vector<dim_t>& o, const std::vector<dim_t>& t,
                    const std::vector<dim_t>& strides) {
   dim_t off = 0;
   for (int a = 0; a < g.rank(); ++a) {
     const dim_t m = map_padded_index(o[a] * g.stride[a] - g.lo[a] + t[a] * g.dil[a], g.in[a], g.mode);
-    if (m < 0) return -1;
+    if (m < 0) return kNoSample;
     off += m * strides[2 + a];
   }
   return off;
@@ -90,7 +90,7 @@ class ReferenceExecutor final : public Executor {
             std::fill(t.begin(), t.end(), 0);
             do {
               const dim_t xo = input_offset(g_, o, t, xs);
-              if (xo < 0) continue;
+              if (xo == kNoSample) continue;
               const double xv = x[n * xs[0] + (c0 + c) * xs[1] + xo];
               const double wv = w[k * ws[0] + c * ws[1] + spatial_offset(t, ws)];
               acc += xv * wv;
@@ -126,7 +126,7 @@ class ReferenceExecutor final : public Executor {
             std::fill(t.begin(), t.end(), 0);
             do {
               const dim_t po = input_offset(g_, o, t, ps);
-              if (po < 0) continue;
+              if (po == kNoSample) continue;
               plane[po] += g * static_cast<double>(w[k * ws[0] + cg * ws[1] + spatial_offset(t, ws)]);
             } while (next_index(t, g_.kernel));
           } while (next_index(o, g_.out));
@@ -156,7 +156,7 @@ class ReferenceExecutor final : public Executor {
             std::fill(o.begin(), o.end(), 0);
             do {
               const dim_t xo = input_offset(g_, o, t, xs);
-              if (xo < 0) continue;
+              if (xo == kNoSample) continue;
               acc += static_cast<double>(x[n * xs[0] + (c0 + c) * xs[1] + xo]) *
                      static_cast<double>(dy[n * dys[0] + k * dys[1] + spatial_offset(o, dys)]);
             } while (next_index(o, g_.out));
