@@ -75,7 +75,7 @@ class DepthwiseExecutor final : public Executor {
     const bool channels_last = args.a.strides[1] == 1;
     // Weights tap-major (w[t][c]) for channels-last, channel-major (w[c][t]) otherwise.
     const T* w = static_cast<const T*>(args.b.data);
-    const std::vector<dim_t> tap_off = tap_offsets(args.b.strides);
+    const std::vector<dim_t> tap_off = tap_offsets(g_, args.b.strides);
     for (dim_t c = 0; c < g_.C; ++c)
       for (dim_t t = 0; t < taps_; ++t)
         wt[channels_last ? t * g_.C + c : c * taps_ + t] = w[c * args.b.strides[0] + tap_off[t]];
@@ -144,15 +144,6 @@ class DepthwiseExecutor final : public Executor {
       }
       for (int a = last - 1; a >= 0 && ++e[a] == E[a]; --a) e[a] = 0;
     }
-  }
-
-  std::vector<dim_t> tap_offsets(const std::vector<dim_t>& strides) const {
-    std::vector<dim_t> off(taps_, 0), t(g_.rank(), 0);
-    for (dim_t i = 0; i < taps_; ++i) {
-      for (int a = 0; a < g_.rank(); ++a) off[i] += t[a] * strides[2 + a];
-      for (int a = g_.rank() - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
-    }
-    return off;
   }
 
   void run_channels_last(const OpArgs& args, const T* wt, const T* bias, const T* zeros, dim_t n,

@@ -120,7 +120,7 @@ class IgemmExecutor final : public Executor {
   // (zero past Kg), row d the (c, tap) or (tap, c) reduction index. One task per panel.
   void pack_weights(const ConstTensorView& w, bool tap_major, T* out, int threads) const {
     const T* src = static_cast<const T*>(w.data);
-    const std::vector<dim_t> tap_off = tap_offsets(w.strides);
+    const std::vector<dim_t> tap_off = tap_offsets(g_, w.strides);
     parallel_tasks(g_.groups * col_blocks_, std::min(threads, slots_), [&](dim_t panel_index) {
         const dim_t grp = panel_index / col_blocks_, b = panel_index % col_blocks_;
         T* panel = out + (grp * col_blocks_ + b) * depth_ * nr_;
@@ -135,16 +135,6 @@ class IgemmExecutor final : public Executor {
           }
         }
     });
-  }
-
-  // Spatial offset of every kernel tap inside a tensor with these (canonical) strides.
-  std::vector<dim_t> tap_offsets(const std::vector<dim_t>& strides) const {
-    std::vector<dim_t> off(taps_, 0), t(g_.rank(), 0);
-    for (dim_t i = 0; i < taps_; ++i) {
-      for (int a = 0; a < g_.rank(); ++a) off[i] += t[a] * strides[2 + a];
-      for (int a = g_.rank() - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
-    }
-    return off;
   }
 
   dim_t row_chunks() const { return (g_.N * positions_ + rows_per_task_ - 1) / rows_per_task_; }

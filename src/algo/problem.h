@@ -73,4 +73,17 @@ inline dim_t map_padded_index(dim_t i, dim_t S, PadMode mode) {
   return -1;
 }
 
+// Spatial offset (in elements) of every kernel tap, in row-major tap order, inside a canonical
+// weight-shaped view with these strides.
+inline std::vector<dim_t> tap_offsets(const Geometry& g, const std::vector<dim_t>& strides) {
+  dim_t taps = 1;
+  for (dim_t k : g.kernel) taps *= k;
+  std::vector<dim_t> off(static_cast<std::size_t>(taps), 0), t(g.rank(), 0);
+  for (dim_t i = 0; i < taps; ++i) {
+    for (int a = 0; a < g.rank(); ++a) off[i] += t[a] * strides[2 + a];
+    for (int a = g.rank() - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+  }
+  return off;
+}
+
 }  // namespace convnd::detail
