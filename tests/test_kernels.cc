@@ -1,7 +1,8 @@
 // Kernel-level tests: every GEMM microkernel variant (packed panel, row pointers, column
-// pointers) against a scalar loop, once per ISA that this build compiled and this CPU runs, for
-// reduction lengths around the unroll and blocking edges (1..17, 31..33, 255..257) and for
-// accumulator rows wider than the tile (ldc > nr, as the algorithms use them).
+// pointers, and gemm_bptr's B row pointers) against a scalar loop, once per ISA that this
+// build compiled and this CPU runs, for reduction lengths around the unroll and blocking edges
+// (1..17, 31..33, 255..257) and for accumulator rows wider than the tile (ldc > nr, as the
+// algorithms use them).
 //
 // Data are small integers ((r % 17) - 8), so every product and partial sum is exact in f32 and
 // f64: the kernel must match the scalar loop bit for bit, whatever order it sums in.
@@ -13,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "kernels/gemm_bptr.h"
 #include "kernels/gemm_tile.h"
 
 namespace convnd::kernels {
@@ -39,9 +41,9 @@ std::vector<T> integers(std::size_t n, std::uint32_t seed) {
   return v;
 }
 
-enum class Variant { packed, rows, cols };
+enum class Variant { packed, rows, cols, bptr };
 const char* name(Variant v) {
-  return v == Variant::packed ? "packed" : v == Variant::rows ? "rows" : "cols";
+  return v == Variant::packed ? "packed" : v == Variant::rows ? "rows" : v == Variant::cols ? "cols" : "bptr";
 }
 
 // One kernel call on an accumulator block that starts non-zero (the kernel adds to C), compared
@@ -81,6 +83,18 @@ void check_tile(Variant variant, std::size_t kc, std::size_t ldc_extra) {
       gemm_tile_cols<T>(kc, ptr.data(), b.data(), c.data(), ldc);
       break;
     }
+    case Variant::bptr: {
+      // B rows through pointers, each row its own allocation, visited in reverse memory order.
+      std::vector<std::vector<T>> rows(kc, std::vector<T>(nr));
+      std::vector<const T*> ptr(kc);
+      for (std::size_t p = 0; p < kc; ++p) {
+        std::vector<T>& row = rows[kc - 1 - p];
+        for (std::size_t j = 0; j < nr; ++j) row[j] = b[p * nr + j];
+        ptr[p] = row.data();
+      }
+      gemm_bptr<T>(kc, a.data(), ptr.data(), c.data(), ldc);
+      break;
+    }
   }
 
   std::size_t bad = 0, first = 0;
@@ -110,7 +124,7 @@ void check_all_variants() {
     EXPECT_GE(ts.mr, 1u);
     EXPECT_LE(ts.mr, 12u);
     EXPECT_EQ(ts.nr % 2, 0u);
-    for (Variant v : {Variant::packed, Variant::rows, Variant::cols})
+    for (Variant v : {Variant::packed, Variant::rows, Variant::cols, Variant::bptr})
       for (std::size_t kc : reduction_lengths())
         for (std::size_t extra : {std::size_t{0}, ts.nr, std::size_t{3}}) check_tile<T>(v, kc, extra);
   }

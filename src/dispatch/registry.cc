@@ -4,6 +4,8 @@
 
 #include "algo/depthwise.h"
 #include "algo/implicit_gemm.h"
+#include "algo/padded_igemm.h"
+#include "algo/pointwise.h"
 #include "algo/reference.h"
 #include "algo/via_forward.h"
 #include "api/errors.h"
@@ -13,6 +15,8 @@ namespace convnd::detail {
 const std::vector<const Algorithm*>& candidates() {
   static const std::vector<const Algorithm*> list{
       &depthwise_algorithm(),
+      &pointwise_algorithm(),
+      &padded_igemm_algorithm(),
       &implicit_gemm_algorithm(),
       &bwd_data_phases_algorithm(),
       &bwd_weights_as_fwd_algorithm(),

@@ -1,0 +1,164 @@
+// padded_igemm against the reference, on shapes chosen from how it lays out its copy: grid rows
+// that are thrown away (L > O on every axis but the first), stride phases (stride 2, 3, 5 and
+// stride > kernel: phases no tap reads), dilation not a multiple of the stride, padding wider
+// than the kernel in every mode, column-block tails (K % nr), reductions longer than one kc
+// slice, groups (buffer offsets per group), tiles running past the last image into the slack,
+// 1-D to 4-D, both layouts (channels-last with C/groups >= 64 goes to implicit_gemm's in-place
+// path, below 64 through the copy), strided views, bias, and 1 vs 2 vs 3 threads bitwise.
+#include "conv_tester.h"
+
+namespace convnd::testing {
+namespace {
+
+const char* kAlgo = "padded_igemm";
+
+TEST(PaddedIgemm, GridAndPhases) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last})
+    for (DType t : {DType::f32, DType::f64}) {
+      // 3x3 pad 1 on odd sizes: L = O + 2 per row; K = 33 leaves a one-channel column tail.
+      ConvTester().input(2, 5, {13, 11}).kernel(33, {3, 3}).padding(Padding::uniform(1)).layout(l)
+          .dtype(t).bias().test(kAlgo, Pass::forward);
+      // The r50 stem in miniature: C = 3, 7x7, stride 2, pad 3.
+      ConvTester().input(1, 3, {23, 19}).kernel(16, {7, 7}).stride({2, 2}).padding(Padding::uniform(3))
+          .layout(l).dtype(t).test(kAlgo, Pass::forward);
+      // Stride 3 and 2 with dilation 2 (taps land in different phases), uneven padding.
+      ConvTester().input(2, 4, {17, 14}).kernel(7, {3, 2}).stride({3, 2}).dilation({2, 3})
+          .padding(Padding::lo_hi({{2, 0}, {1, 3}})).layout(l).dtype(t).test(kAlgo, Pass::forward);
+      // Stride larger than the kernel: phases that no tap reads.
+      ConvTester().input(1, 3, {16, 15}).kernel(5, {2, 1}).stride({5, 4}).padding(Padding::uniform(1))
+          .layout(l).dtype(t).test(kAlgo, Pass::forward);
+      // Reduction longer than one kc slice (40 * 9 = 360 > 256) and several row chunks.
+      ConvTester().input(2, 40, {11, 10}).kernel(20, {3, 3}).padding(Padding::uniform(1)).layout(l)
+          .dtype(t).bias().test(kAlgo, Pass::forward);
+      // 1-D, a wav2vec-like first layer: C = 1, k = 10, stride 5.
+      ConvTester().input(2, 1, {103}).kernel(9, {10}).stride({5}).layout(l).dtype(t)
+          .test(kAlgo, Pass::forward);
+      // 1x1 stride 2 (accepted: only stride-1 unpadded 1x1 is left to implicit_gemm).
+      ConvTester().input(1, 6, {9, 8}).kernel(5, {1, 1}).stride({2, 2}).layout(l).dtype(t)
+          .test(kAlgo, Pass::forward);
+    }
+}
+
+// C/groups >= 64 with zero padding: the reduction runs tap by tap and taps that read only
+// padding for a whole tile are skipped; dilated, padded wider than the kernel, two kc slices
+// (260 channels), 3-D, groups.
+TEST(PaddedIgemm, TapsInZeroPaddingSkipped) {
+  for (DType t : {DType::f32, DType::f64}) {
+    ConvTester().input(1, 70, {9, 8}).kernel(20, {3, 3}).dilation({3, 2}).padding(Padding::uniform(4))
+        .dtype(t).bias().test(kAlgo, Pass::forward);
+    ConvTester().input(1, 260, {5, 4}).kernel(13, {3, 3}).padding(Padding::uniform(2)).dtype(t)
+        .test(kAlgo, Pass::forward);
+    ConvTester().input(2, 64, {4, 6, 8}).kernel(9, {3, 3, 3}).padding(Padding::uniform(1))
+        .stride({1, 2, 1}).dtype(t).bias().test(kAlgo, Pass::forward);
+    ConvTester().input(1, 128, {6, 7}).kernel(10, {3, 3}).groups(2).padding(Padding::uniform(3))
+        .dtype(t).test(kAlgo, Pass::forward);
+    // Every other mode reads real samples in the padding: no skipping, (c, tap) order.
+    ConvTester().input(1, 64, {5, 6}).kernel(7, {3, 3}).padding(Padding::uniform(2))
+        .mode(PadMode::reflect).dtype(t).test(kAlgo, Pass::forward);
+  }
+}
+
+TEST(PaddedIgemm, EveryModeRankAndGroups) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                    PadMode::circular})
+    for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+      ConvTester().input(2, 6, {10, 9}).kernel(6, {3, 4}).groups(3).stride({3, 2}).dilation({2, 1})
+          .padding(Padding::lo_hi({{4, 1}, {0, 5}})).mode(m).layout(l).bias().test(kAlgo, Pass::forward);
+      // Padding wider than the kernel (6 > 4) on a 1-D signal.
+      ConvTester().input(1, 3, {17}).kernel(5, {4}).stride({5}).padding(Padding::uniform(6)).mode(m)
+          .layout(l).test(kAlgo, Pass::forward);
+      // Causal 1-D with dilation, strided (1-D stride 1 is left to implicit_gemm).
+      ConvTester().input(2, 4, {21}).kernel(3, {3}).dilation({4}).stride({2}).padding(Padding::causal())
+          .mode(m).layout(l).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 2, {5, 4, 6}).kernel(3, {3, 2, 3}).padding(Padding::same(SamePolicy::tf))
+          .stride({2, 1, 2}).mode(m).layout(l).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 2, {3, 4, 3, 4}).kernel(2, {2, 2, 2, 2}).padding(Padding::full()).mode(m)
+          .layout(l).test(kAlgo, Pass::forward);
+    }
+}
+
+TEST(PaddedIgemm, ChannelsLastHandOverAt64AndCopyBelow) {
+  // C/groups = 64: channels-last goes to implicit_gemm's in-place rows; C/groups = 32 and
+  // channels-first go through the copy. All must agree with the reference.
+  for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+    ConvTester().input(2, 64, {6, 5}).kernel(16, {3, 3}).padding(Padding::uniform(2)).layout(l)
+        .bias().test(kAlgo, Pass::forward);
+    ConvTester().input(1, 64, {7, 7}).kernel(8, {3, 3}).groups(2).padding(Padding::uniform(1))
+        .layout(l).test(kAlgo, Pass::forward);
+  }
+}
+
+TEST(PaddedIgemm, StridedViewsAndThreads) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last})
+    for (int threads : {1, 2, 3})
+      ConvTester().input(2, 8, {12, 12}).kernel(40, {3, 3}).stride({2, 1}).padding(Padding::uniform(1))
+          .threads(threads).strided_views(3).layout(l).bias().test(kAlgo, Pass::forward);
+}
+
+// Same inputs, 1 and 2 threads: the outputs must be identical bit for bit (non-integer data, so
+// that a different summation order would show).
+TEST(PaddedIgemm, ThreadCountDoesNotChangeBits) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+    Spec s;
+    s.N = 3;
+    s.C = 7;
+    s.K = 45;
+    s.input = {15, 13};
+    s.kernel = {3, 3};
+    s.stride = {2, 1};
+    s.padding = Padding::uniform(1);
+    s.layout = l;
+    s.bias = true;
+    const PassShapes sh = pass_shapes(s, Pass::forward);
+    Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
+    x.fill_integers(5);
+    w.fill_integers(6);
+    bias.fill_integers(7);
+    // Scale to non-integers: rounding now depends on the order of the sums.
+    for (Tensor* t : {&x, &w})
+      for (dim_t i = 0; i < t->size(); ++i) t->set(i, t->get(i) * 0.1 + 0.0037 * static_cast<double>(i % 11));
+    PlanOptions one, two;
+    one.algorithm = two.algorithm = kAlgo;
+    one.threads = 1;
+    two.threads = 2;
+    const PassResult r1 = run_pass(s, Pass::forward, x, w, &bias, one);
+    const PassResult r2 = run_pass(s, Pass::forward, x, w, &bias, two);
+    EXPECT_TRUE(bitwise_equal(r1.out, r2.out)) << s.to_string();
+  }
+}
+
+// constant_weights: packed once, packed again when the weights move (w1, w1, w2, w1), both for
+// the copy path (channels-first) and the channels-last hand-over (C = 64).
+TEST(PaddedIgemm, ConstantWeightsAreCachedAndRepackedForNewPointers) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last})
+    for (dim_t C : {6, 64}) {
+      Spec s;
+      s.N = 2;
+      s.C = C;
+      s.K = 35;
+      s.input = {9, 8};
+      s.kernel = {3, 3};
+      s.padding = Padding::uniform(1);
+      s.layout = l;
+      const Shapes sh = shapes(s);
+      Tensor x(s.dtype, sh.x), w1(s.dtype, sh.w), w2(s.dtype, sh.w);
+      x.fill_integers(1);
+      w1.fill_integers(2);
+      w2.fill_integers(3);
+      PlanOptions cached;
+      cached.algorithm = kAlgo;
+      cached.constant_weights = true;
+      PlanOptions ref;
+      ref.algorithm = "reference";
+      const Plan plan(s, Pass::forward, cached);
+      for (const Tensor* w : {&w1, &w1, &w2, &w1}) {
+        Tensor y(s.dtype, sh.y);
+        plan.forward(x.view(), w->view(), std::nullopt, y.view());
+        const Tensor want = run_pass(s, Pass::forward, x, *w, nullptr, ref).out;
+        EXPECT_TRUE(all_near(y, want, 0, 0, "cached weights")) << s.to_string();
+      }
+    }
+}
+
+}  // namespace
+}  // namespace convnd::testing

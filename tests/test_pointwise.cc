@@ -1,0 +1,123 @@
+// pointwise against the reference: position tails (P % nr: 1, 5, 31, 33 positions), channel
+// tails (K % mr), reductions longer than one kc slice (C/groups = 300 > 256), several position
+// blocks per image (P > 8 nr) and few (column split over tasks), groups, bias, 1-D to 4-D, f32
+// and f64, channels-last and strided views (handed to implicit_gemm), threads 1 vs 2 bitwise.
+#include "conv_tester.h"
+
+namespace convnd::testing {
+namespace {
+
+const char* kAlgo = "pointwise";
+
+TEST(Pointwise, Tails) {
+  for (DType t : {DType::f32, DType::f64})
+    for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+      ConvTester().input(1, 7, {1}).kernel(5, {1}).dtype(t).layout(l).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(2, 9, {5}).kernel(13, {1}).dtype(t).layout(l).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 16, {31}).kernel(25, {1}).dtype(t).layout(l).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(2, 3, {3, 11}).kernel(12, {1, 1}).dtype(t).layout(l).test(kAlgo, Pass::forward);
+      // 300 channels: two kc slices; 7x7 = 49 positions: one full tile and a tail.
+      ConvTester().input(1, 300, {7, 7}).kernel(40, {1, 1}).dtype(t).layout(l).bias().test(kAlgo, Pass::forward);
+      // More than one position block (P = 20 * 20 = 400 > 8 tiles of 32).
+      ConvTester().input(2, 10, {20, 20}).kernel(24, {1, 1}).dtype(t).layout(l).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 4, {3, 2, 5}).kernel(6, {1, 1, 1}).dtype(t).layout(l).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 5, {2, 3, 2, 3}).kernel(7, {1, 1, 1, 1}).dtype(t).layout(l).bias()
+          .test(kAlgo, Pass::forward);
+    }
+}
+
+TEST(Pointwise, GroupsViewsAndThreads) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last})
+    for (int threads : {1, 2, 3}) {
+      ConvTester().input(2, 12, {9, 8}).kernel(30, {1, 1}).groups(3).layout(l).threads(threads).bias()
+          .test(kAlgo, Pass::forward);
+      // Rows with a gap: positions are not one dense run, so implicit_gemm runs it.
+      ConvTester().input(2, 8, {6, 6}).kernel(40, {1, 1}).layout(l).threads(threads).strided_views(3)
+          .bias().test(kAlgo, Pass::forward);
+    }
+}
+
+// A transposed 2x2/2 convolution is four 1x1 stride phases (bwd_data_phases), each writing
+// every other output element: a dense input with a scattered output, written from pointwise's
+// scratch tiles. Tails in positions (5 x 6 = 30 < 32) and channels (K/groups = 10, 13).
+TEST(Pointwise, ScatteredOutputOfTransposedPhases) {
+  for (int threads : {1, 2}) {
+    ConvTester().input(1, 12, {5, 6}).kernel(10, {2, 2}).stride({2, 2}).transposed().bias()
+        .threads(threads).test("bwd_data_phases", Pass::forward);
+    ConvTester().input(2, 40, {9, 7}).kernel(26, {2, 2}).groups(2).stride({2, 2}).transposed()
+        .threads(threads).test("bwd_data_phases", Pass::forward);
+    ConvTester().input(1, 8, {37}).kernel(13, {3}).stride({3}).transposed().bias().threads(threads)
+        .test("bwd_data_phases", Pass::forward);
+  }
+}
+
+TEST(Pointwise, RejectsWhatIsNotOneByOne) {
+  Spec s;
+  s.C = 4;
+  s.K = 4;
+  s.input = {8, 8};
+  s.kernel = {1, 1};
+  s.stride = {2, 2};
+  PlanOptions o;
+  o.algorithm = kAlgo;
+  EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+  s.stride = {1, 1};
+  s.padding = Padding::uniform(1);
+  EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+  s.padding = Padding::uniform(0);
+  EXPECT_NO_THROW(Plan(s, Pass::forward, o));
+  EXPECT_THROW(Plan(s, Pass::backward_data, o), Error);
+}
+
+// Non-integer data, 1 vs 2 threads: bitwise identical outputs.
+TEST(Pointwise, ThreadCountDoesNotChangeBits) {
+  Spec s;
+  s.N = 1;
+  s.C = 70;
+  s.K = 50;
+  s.input = {7, 9};
+  s.kernel = {1, 1};
+  s.bias = true;
+  const PassShapes sh = pass_shapes(s, Pass::forward);
+  Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
+  x.fill_integers(5);
+  w.fill_integers(6);
+  bias.fill_integers(7);
+  for (Tensor* t : {&x, &w})
+    for (dim_t i = 0; i < t->size(); ++i) t->set(i, t->get(i) * 0.1 + 0.0037 * static_cast<double>(i % 11));
+  PlanOptions one, two;
+  one.algorithm = two.algorithm = kAlgo;
+  one.threads = 1;
+  two.threads = 2;
+  EXPECT_TRUE(bitwise_equal(run_pass(s, Pass::forward, x, w, &bias, one).out,
+                            run_pass(s, Pass::forward, x, w, &bias, two).out));
+}
+
+// constant_weights: packed once, packed again when the weights move.
+TEST(Pointwise, ConstantWeightsRepackForNewPointers) {
+  Spec s;
+  s.N = 2;
+  s.C = 20;
+  s.K = 35;
+  s.input = {6, 7};
+  s.kernel = {1, 1};
+  const Shapes sh = shapes(s);
+  Tensor x(s.dtype, sh.x), w1(s.dtype, sh.w), w2(s.dtype, sh.w);
+  x.fill_integers(1);
+  w1.fill_integers(2);
+  w2.fill_integers(3);
+  PlanOptions cached;
+  cached.algorithm = kAlgo;
+  cached.constant_weights = true;
+  PlanOptions ref;
+  ref.algorithm = "reference";
+  const Plan plan(s, Pass::forward, cached);
+  for (const Tensor* w : {&w1, &w1, &w2, &w1}) {
+    Tensor y(s.dtype, sh.y);
+    plan.forward(x.view(), w->view(), std::nullopt, y.view());
+    EXPECT_TRUE(all_near(y, run_pass(s, Pass::forward, x, *w, nullptr, ref).out, 0, 0, "cached"));
+  }
+}
+
+}  // namespace
+}  // namespace convnd::testing
