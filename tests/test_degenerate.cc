@@ -28,5 +28,18 @@ TEST(Degenerate, KernelCoversPaddedInput) {
           .dtype(t).bias().test_all_passes("reference");
 }
 
+// Found by the Python tests: strides near INT64_MAX on an 8x8 input (output 1x1) crashed
+// padded_igemm's planning (SIGFPE: its grid sizes overflowed) and made another algorithm
+// report "out of memory". Every pass must plan and match the reference.
+TEST(Degenerate, StridesNearInt64Max) {
+  for (dim_t st : {std::numeric_limits<dim_t>::max(), dim_t{1} << 62, dim_t{1} << 40})
+    for (Layout l : {Layout::channels_first, Layout::channels_last})
+      for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weights}) {
+        const Plan plan(ConvTester().input(1, 3, {8, 8}).kernel(4, {3, 3}).stride({st}).layout(l).spec(), p);
+        ConvTester().input(1, 3, {8, 8}).kernel(4, {3, 3}).stride({st}).layout(l).bias()
+            .test(plan.algorithm(), p);
+      }
+}
+
 }  // namespace
 }  // namespace convnd::testing

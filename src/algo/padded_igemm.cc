@@ -53,6 +53,9 @@ constexpr dim_t kMaxBufferElems = dim_t{1} << 26;
 
 std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
+constexpr dim_t kMaxPlaneElems = dim_t{1} << 26;
+constexpr dim_t kMaxAxisEntries = dim_t{1} << 22;  // bounds planning time (tables per axis)
+
 // Shapes of the phase-split buffer, shared by reject() and the executor.
 struct PhaseGrid {
   std::vector<dim_t> len;    // L_a = ceil(P_a / s_a), P_a = (O_a - 1) s_a + (k_a - 1) dil_a + 1
@@ -62,17 +65,30 @@ struct PhaseGrid {
   dim_t rows = 0;            // GEMM rows per image: O_0 * pitch_0
   dim_t valid = 1;           // prod O_a: rows that are real outputs
 
+  bool too_large = false;    // some size does not fit the limits below: reject, never build
+  dim_t axis_entries = 0;    // sum s_a L_a: the executor's per-axis tables
+
+  // Sizes are computed with overflow checks: a degenerate spec (strides near 2^63, found by the
+  // Python tests) must be rejected, not wrap around into a division by zero.
   explicit PhaseGrid(const Geometry& g) {
     const int d = g.rank();
-    len.resize(d);
+    len.assign(d, 1);
     pitch.assign(d, 1);
-    for (int a = 0; a < d; ++a) {
-      const dim_t P = (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dil[a] + 1;
-      len[a] = (P + g.stride[a] - 1) / g.stride[a];
-      grid *= len[a];
-      plane *= len[a] * g.stride[a];
-      valid *= g.out[a];
+    for (int a = 0; a < d && !too_large; ++a) {
+      dim_t P = 0, span = 0, ext = 0;
+      too_large = __builtin_mul_overflow(g.out[a] - 1, g.stride[a], &P) ||
+                  __builtin_mul_overflow(g.kernel[a] - 1, g.dil[a], &span) ||
+                  __builtin_add_overflow(P, span + 1, &P);
+      if (too_large) break;
+      len[a] = P / g.stride[a] + (P % g.stride[a] != 0);
+      too_large = __builtin_mul_overflow(len[a], g.stride[a], &ext) ||
+                  __builtin_mul_overflow(grid, len[a], &grid) ||
+                  __builtin_mul_overflow(plane, ext, &plane) ||
+                  __builtin_mul_overflow(valid, g.out[a], &valid) ||
+                  __builtin_add_overflow(axis_entries, ext, &axis_entries) ||
+                  plane > kMaxPlaneElems || axis_entries > kMaxAxisEntries;
     }
+    if (too_large) return;
     for (int a = d - 2; a >= 0; --a) pitch[a] = pitch[a + 1] * len[a + 1];
     rows = g.out[0] * pitch[0];
   }
@@ -553,6 +569,7 @@ class PaddedIgemm final : public Algorithm {
     // the copy only adds its cost (tcn_dil8_b8: 14.5 ms against 10.6 on one core).
     if (g.rank() == 1 && g.stride[0] == 1) return "1-D stride 1: implicit_gemm reads it in place";
     const PhaseGrid pg(g);
+    if (pg.too_large) return "phase grid of one plane over 2^26 elements (or 2^22 along the axes)";
     // Rows computed on the grid but thrown away (L - O per row) must stay a minority.
     if (pg.rows > 2 * pg.valid)
       return "more than half of the grid rows would be discarded (kernel much wider than output)";
