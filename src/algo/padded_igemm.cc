@@ -66,7 +66,7 @@ struct PhaseGrid {
   dim_t valid = 1;           // prod O_a: rows that are real outputs
 
   bool too_large = false;    // some size does not fit the limits below: reject, never build
-  dim_t axis_entries = 0;    // sum s_a L_a: the executor's per-axis tables
+  dim_t axis_entries = 0;    // sum (s_a + k_a) L_a: the executor's per-axis tables
 
   // Sizes are computed with overflow checks: a degenerate spec (strides near 2^63, found by the
   // Python tests) must be rejected, not wrap around into a division by zero.
@@ -81,7 +81,10 @@ struct PhaseGrid {
                   __builtin_add_overflow(P, span + 1, &P);
       if (too_large) break;
       len[a] = P / g.stride[a] + (P % g.stride[a] != 0);
+      dim_t tap_entries = 0;  // the executor's tap_valid_ table for this axis
       too_large = __builtin_mul_overflow(len[a], g.stride[a], &ext) ||
+                  __builtin_mul_overflow(len[a], g.kernel[a], &tap_entries) ||
+                  __builtin_add_overflow(axis_entries, tap_entries, &axis_entries) ||
                   __builtin_mul_overflow(grid, len[a], &grid) ||
                   __builtin_mul_overflow(plane, ext, &plane) ||
                   __builtin_mul_overflow(valid, g.out[a], &valid) ||
@@ -159,7 +162,9 @@ class PaddedExecutor final : public Executor {
     // Tap by tap only where it pays: the (c, tap) order makes fewer, longer kernel calls, so
     // the skipped share of one image's (tile, tap) pairs must reach 5 % (c3d_conv2: 8 %, 8 %
     // faster; r50_res2_3x3: 1 %, 12 % slower tap by tap).
-    if (g.mode == PadMode::zeros && g.Cg() >= kTapMajorChannels) {
+    // (Skipped for shapes where the analysis itself would cost more than planning should.)
+    if (g.mode == PadMode::zeros && g.Cg() >= kTapMajorChannels &&
+        pg_.rows / mr_ <= (dim_t{1} << 24) / taps_) {
       dim_t skipped = 0, total = 0;
       for (dim_t q0 = 0; q0 < pg_.rows; q0 += rows_per_task_) {
         const dim_t rows = std::min(rows_per_task_, pg_.rows - q0);
