@@ -52,5 +52,27 @@ TEST(Workspace, EveryAlgorithmStaysWithinTheLimit) {
   }
 }
 
+// A workspace that cannot be allocated is an Error, not an abort: an empty batch keeps every
+// tensor empty while the reference's backward-data plane (one double per input position of one
+// image, 2^45 positions = 256 TiB) cannot exist.
+TEST(Workspace, AllocationFailureIsAnError) {
+  Spec s;
+  s.N = 0;
+  s.input = {dim_t{1} << 45};
+  s.kernel = {1};
+  s.dtype = DType::f64;
+  const Shapes sh = shapes(s);
+  const Plan plan(s, Pass::backward_data, PlanOptions{SIZE_MAX, 1, "reference"});
+  ASSERT_EQ(plan.workspace_bytes(), (std::size_t{1} << 45) * sizeof(double));
+  double one = 1;
+  try {
+    plan.backward_data(ConstTensorView(&one, DType::f64, sh.y), ConstTensorView(&one, DType::f64, sh.w),
+                       TensorView(nullptr, DType::f64, sh.x));
+    ADD_FAILURE() << "a 256 TiB workspace was allocated";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot allocate"), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace convnd::testing
