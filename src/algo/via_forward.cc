@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "dispatch/registry.h"
+#include "runtime/threads.h"
 
 namespace convnd::detail {
 namespace {
@@ -395,13 +396,76 @@ Geometry weights_geometry(const Geometry& g) {
   return s;
 }
 
+// Copies x (N, C, S..) into `dst` laid out channels-last and dense. When each (n, c) plane of x
+// is one dense run of P samples this is N transposes of C x P matrices, done in 16 x 16 blocks
+// so that reads and writes both stay within a few cache lines (a plane-by-plane copy writes
+// with a stride of C elements and was slower than the GEMM it prepares); otherwise plane by
+// plane through the strides.
+template <class T>
+void copy_to_channels_last(const ConstTensorView& x, T* dst, const std::vector<dim_t>& dst_strides,
+                           int threads) {
+  const int d = static_cast<int>(x.shape.size()) - 2;
+  const T* src = static_cast<const T*>(x.data);
+  const dim_t N = x.shape[0], C = x.shape[1];
+  dim_t P = 1;
+  bool dense = true;
+  for (int a = d - 1; a >= 0; --a) {
+    dense = dense && x.strides[2 + a] == P;
+    P *= x.shape[2 + a];
+  }
+  if (dense) {
+    constexpr dim_t kB = 16;
+    const dim_t p_blocks = (P + kB - 1) / kB;
+    parallel_tasks(N * p_blocks, threads, [&](dim_t task) {
+      const dim_t n = task / p_blocks, p0 = (task % p_blocks) * kB, p1 = std::min(P, p0 + kB);
+      const T* s = src + n * x.strides[0];
+      T* t = dst + n * dst_strides[0];
+      for (dim_t c0 = 0; c0 < C; c0 += kB)
+        for (dim_t c = c0; c < std::min(C, c0 + kB); ++c)
+          for (dim_t p = p0; p < p1; ++p) t[p * C + c] = s[c * x.strides[1] + p];
+    });
+    return;
+  }
+  parallel_tasks(N * C, threads, [&](dim_t task) {
+    const dim_t n = task / C, c = task % C;
+    std::vector<dim_t> i(d, 0);
+    for (dim_t p = 0; p < P; ++p) {
+      dim_t so = n * x.strides[0] + c * x.strides[1], to = n * dst_strides[0] + c;
+      for (int a = 0; a < d; ++a) so += i[a] * x.strides[2 + a], to += i[a] * dst_strides[2 + a];
+      dst[to] = src[so];
+      for (int a = d - 1; a >= 0 && ++i[a] == x.shape[2 + a]; --a) i[a] = 0;
+    }
+  });
+}
+
 class WeightsExecutor final : public Executor {
  public:
-  WeightsExecutor(const Geometry& g, std::unique_ptr<Executor> sub) : g_(g), sub_(std::move(sub)) {}
-  std::size_t workspace_bytes() const override { return sub_->workspace_bytes(); }
+  WeightsExecutor(const Geometry& g, std::unique_ptr<Executor> sub) : g_(g), sub_(std::move(sub)) {
+    // A channels-first x is first copied channels-last: the sub-problem's images are then x's
+    // channels, adjacent in memory, and its GEMM reads them in place (image-fastest rows of
+    // implicit_gemm) instead of gathering one sample at a time; dy likewise, so that packing it
+    // reads K contiguously. Costs one copy of each (unet3d_b2 channels-first: 272 -> 62 ms).
+    // Only when a tile's worth of channels per group exists and the output is large (the
+    // gather's tables grow with it): measured, the copies lose on r50_res4_1x1_b16 (14x14:
+    // 11.7 -> 19.5 ms) and mnist_5x5_b64 (28x28: 62 -> 66 ms).
+    dim_t positions = 1;
+    for (dim_t o : g.out) positions *= o;
+    if (g.Cg() >= 12 && positions >= 4096) {
+      x_bytes_ = dense_bytes(g.N * g.C, g.in, g.dtype);
+      dy_bytes_ = dense_bytes(g.N * g.K, g.out, g.dtype);
+      copy_bytes_ = x_bytes_ + dy_bytes_;
+    }
+  }
+  std::size_t workspace_bytes() const override { return copy_bytes_ + sub_->workspace_bytes(); }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
-    const auto &xs = args.a.strides, &dys = args.b.strides, &dws = args.out.strides;
+    auto* ws = static_cast<char*>(workspace);
+    // dy goes channels-last too: the sub-problem packs it as its weights, K innermost.
+    const ConstTensorView x = copy_bytes_ > 0 ? channels_last(args.a, g_.in, ws, threads) : args.a;
+    const ConstTensorView dy =
+        copy_bytes_ > 0 ? channels_last(args.b, g_.out, ws + x_bytes_, threads) : args.b;
+    void* sub_ws = static_cast<char*>(workspace) + copy_bytes_;
+    const auto &xs = x.strides, &dys = dy.strides, &dws = args.out.strides;
     for (dim_t grp = 0; grp < g_.groups; ++grp) {
       std::vector<dim_t> xa{g_.Cg(), g_.N}, xst{xs[1], xs[0]};
       std::vector<dim_t> ya{g_.Kg(), g_.N}, yst{dys[1], dys[0]};
@@ -415,16 +479,38 @@ class WeightsExecutor final : public Executor {
         ost.push_back(dws[2 + a]);
       }
       OpArgs sub;
-      sub.a = reshape(args.a, grp * g_.Cg() * xs[1], xa, xst);
-      sub.b = reshape(args.b, grp * g_.Kg() * dys[1], ya, yst);
+      sub.a = reshape(x, grp * g_.Cg() * xs[1], xa, xst);
+      sub.b = reshape(dy, grp * g_.Kg() * dys[1], ya, yst);
       sub.out = reshape(args.out, grp * g_.Kg() * dws[0], oa, ost);
-      sub_->run(sub, workspace, threads);
+      sub_->run(sub, sub_ws, threads);
     }
   }
 
  private:
+  static std::size_t dense_bytes(dim_t lead, const std::vector<dim_t>& spatial, DType t) {
+    for (dim_t e : spatial) lead *= e;
+    return (static_cast<std::size_t>(lead) * dtype_size(t) + 63) / 64 * 64;
+  }
+
+  // v itself when its channels are already contiguous, else a dense channels-last copy in `buf`.
+  ConstTensorView channels_last(const ConstTensorView& v, const std::vector<dim_t>& spatial,
+                                void* buf, int threads) const {
+    if (v.strides[1] == 1) return v;
+    std::vector<dim_t> st(v.shape.size());
+    st[1] = 1;
+    dim_t run = v.shape[1];
+    for (int a = g_.rank() - 1; a >= 0; --a) st[2 + a] = run, run *= spatial[a];
+    st[0] = run;
+    if (g_.dtype == DType::f32)
+      copy_to_channels_last(v, static_cast<float*>(buf), st, threads);
+    else
+      copy_to_channels_last(v, static_cast<double*>(buf), st, threads);
+    return ConstTensorView(buf, g_.dtype, v.shape, st);
+  }
+
   Geometry g_;
   std::unique_ptr<Executor> sub_;
+  std::size_t x_bytes_ = 0, dy_bytes_ = 0, copy_bytes_ = 0;
 };
 
 class BwdWeightsAsFwd final : public Algorithm {
