@@ -20,11 +20,10 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <mutex>
 #include <vector>
 
+#include "algo/weight_cache.h"
 #include "kernels/gemm_tile.h"
-#include "runtime/buffer.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
@@ -101,23 +100,9 @@ class IgemmExecutor final : public Executor {
     });
   }
 
-  // The packed weights: packed into the workspace on every run, or, for a plan with constant
-  // weights, once into a buffer the executor keeps (repacked when the pointer or layout changes).
   const T* weights(const ConstTensorView& w, bool tap_major, T* workspace, int threads) const {
-    if (!g_.constant_weights) {
-      pack_weights(w, tap_major, workspace, threads);
-      return workspace;
-    }
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    if (cache_.size() == 0 || cached_data_ != w.data || cached_strides_ != w.strides ||
-        cached_tap_major_ != tap_major) {
-      cache_.resize(weights_bytes_, "packed weights");
-      pack_weights(w, tap_major, static_cast<T*>(cache_.data()), threads);
-      cached_data_ = w.data;
-      cached_strides_ = w.strides;
-      cached_tap_major_ = tap_major;
-    }
-    return static_cast<const T*>(cache_.data());
+    return weights_cache_.get<T>(g_.constant_weights, w, tap_major, weights_bytes_, workspace,
+                                 [&](T* out) { pack_weights(w, tap_major, out, threads); });
   }
 
   // W[group][col block][d][nr]: column j of block b is output channel b * nr + j of the group
@@ -397,11 +382,7 @@ class IgemmExecutor final : public Executor {
   // What padding rows point at in rows mode: kc_max zeros (no tensor is larger than 256 here).
   alignas(64) static inline const double zeros_[256] = {};
 
-  mutable std::mutex cache_mutex_;
-  mutable AlignedBuffer cache_;
-  mutable const void* cached_data_ = nullptr;
-  mutable std::vector<dim_t> cached_strides_;
-  mutable bool cached_tap_major_ = false;
+  PackedWeightsCache weights_cache_;
 
   Geometry g_;
   std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "algo/implicit_gemm.h"
+#include "algo/weight_cache.h"
 #include "kernels/gemm_tile.h"
 #include "runtime/buffer.h"
 #include "runtime/threads.h"
@@ -256,23 +257,11 @@ class PaddedExecutor final : public Executor {
   }
 
  private:
-  // The packed weights: into the workspace on every run, or, when the plan promises constant
-  // weights (PlanOptions::constant_weights), once into a buffer kept by the executor and packed
-  // again only when the weights' pointer or strides change. Packing a 512x512x3x3 layer moves
-  // 9.4 MB, about as long as its batch-1 GEMM.
+  // The packed weights (weight_cache.h). Packing a 512x512x3x3 layer moves 9.4 MB, about as
+  // long as its batch-1 GEMM: worth keeping when the plan promises constant weights.
   const T* packed_weights(const ConstTensorView& w, T* workspace, int threads) const {
-    if (!g_.constant_weights) {
-      pack_weights(w, workspace, threads);
-      return workspace;
-    }
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    if (cache_.size() == 0 || cached_data_ != w.data || cached_strides_ != w.strides) {
-      cache_.resize(weights_bytes_, "packed weights");
-      pack_weights(w, static_cast<T*>(cache_.data()), threads);
-      cached_data_ = w.data;
-      cached_strides_ = w.strides;
-    }
-    return static_cast<const T*>(cache_.data());
+    return weights_cache_.get<T>(g_.constant_weights, w, 0, weights_bytes_, workspace,
+                                 [&](T* out) { pack_weights(w, out, threads); });
   }
 
   // W[group][col block][d][nr], d = dindex(c, tap); zero columns past Kg. One task per panel.
@@ -539,10 +528,7 @@ class PaddedExecutor final : public Executor {
   PhaseGrid pg_;
   std::vector<Run> runs_;  // per last-axis phase
   std::unique_ptr<Executor> channels_last_;  // implicit_gemm's executor, or null
-  mutable std::mutex cache_mutex_;
-  mutable AlignedBuffer cache_;
-  mutable const void* cached_data_ = nullptr;
-  mutable std::vector<dim_t> cached_strides_;
+  PackedWeightsCache weights_cache_;
   bool tap_major_ = false;
   std::vector<dim_t> col_off_;                // [dindex(c, tap)]
   std::vector<std::vector<std::uint8_t>> tap_valid_;  // [axis][j * k + t]

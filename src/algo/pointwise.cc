@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "algo/implicit_gemm.h"
+#include "algo/weight_cache.h"
 #include "kernels/gemm_bptr.h"
 #include "kernels/gemm_tile.h"
 #include "runtime/buffer.h"
@@ -100,18 +101,8 @@ class PointwiseExecutor final : public Executor {
 
  private:
   const T* packed_weights(const ConstTensorView& w, T* workspace, int threads) const {
-    if (!g_.constant_weights) {
-      pack_weights(w, workspace, threads);
-      return workspace;
-    }
-    std::lock_guard<std::mutex> lock(cache_mutex_);
-    if (cache_.size() == 0 || cached_data_ != w.data || cached_strides_ != w.strides) {
-      cache_.resize(weights_bytes_, "packed weights");
-      pack_weights(w, static_cast<T*>(cache_.data()), threads);
-      cached_data_ = w.data;
-      cached_strides_ = w.strides;
-    }
-    return static_cast<const T*>(cache_.data());
+    return weights_cache_.get<T>(g_.constant_weights, w, 0, weights_bytes_, workspace,
+                                 [&](T* out) { pack_weights(w, out, threads); });
   }
 
   // A[group][k tile][c][mr]: the mr output channels of a tile side by side for every input
@@ -249,10 +240,7 @@ class PointwiseExecutor final : public Executor {
   dim_t parts_ = 1, per_part_ = 1;
   int slots_ = 1;
   std::size_t weights_bytes_ = 0, slot_bytes_ = 0;
-  mutable std::mutex cache_mutex_;
-  mutable AlignedBuffer cache_;
-  mutable const void* cached_data_ = nullptr;
-  mutable std::vector<dim_t> cached_strides_;
+  PackedWeightsCache weights_cache_;
 };
 
 class Pointwise final : public Algorithm {
