@@ -31,7 +31,6 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "algo/implicit_gemm.h"

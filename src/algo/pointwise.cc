@@ -21,7 +21,6 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
-#include <mutex>
 #include <vector>
 
 #include "algo/implicit_gemm.h"
