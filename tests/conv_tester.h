@@ -56,6 +56,30 @@ inline PassResult run_pass(const Spec& s, Pass p, const Tensor& a, const Tensor&
   return r;
 }
 
+// A plan made with PlanOptions::constant_weights and run with the weights w1, w1, w2, w1 must
+// give the reference result every time: cached packed weights are reused for the same pointer
+// and repacked when the pointer changes.
+inline void expect_constant_weights_cached(const Spec& s, const std::string& algorithm) {
+  SCOPED_TRACE(s.to_string() + " algo=" + algorithm);
+  const Shapes sh = shapes(s);
+  Tensor x(s.dtype, sh.x), w1(s.dtype, sh.w), w2(s.dtype, sh.w);
+  x.fill_integers(1);
+  w1.fill_integers(2);
+  w2.fill_integers(3);
+  PlanOptions cached;
+  cached.algorithm = algorithm;
+  cached.constant_weights = true;
+  PlanOptions ref;
+  ref.algorithm = "reference";
+  const Plan plan(s, Pass::forward, cached);
+  for (const Tensor* w : {&w1, &w1, &w2, &w1}) {
+    Tensor y(s.dtype, sh.y);
+    plan.forward(x.view(), w->view(), std::nullopt, y.view());
+    EXPECT_TRUE(all_near(y, run_pass(s, Pass::forward, x, *w, nullptr, ref).out, 0, 0,
+                         "cached weights"));
+  }
+}
+
 class ConvTester {
  public:
   ConvTester& input(dim_t N, dim_t C, std::vector<dim_t> spatial) {

@@ -57,23 +57,7 @@ TEST(ImplicitGemm, ConstantWeightsAreCachedAndRepackedForNewPointers) {
   s.input = {9, 8};
   s.kernel = {3, 3};
   s.padding = Padding::uniform(1);
-  const Shapes sh = shapes(s);
-  Tensor x(s.dtype, sh.x), w1(s.dtype, sh.w), w2(s.dtype, sh.w);
-  x.fill_integers(1);
-  w1.fill_integers(2);
-  w2.fill_integers(3);
-  PlanOptions cached;
-  cached.algorithm = kAlgo;
-  cached.constant_weights = true;
-  PlanOptions ref;
-  ref.algorithm = "reference";
-  const Plan plan(s, Pass::forward, cached);
-  for (const Tensor* w : {&w1, &w1, &w2, &w1}) {
-    Tensor y(s.dtype, sh.y);
-    plan.forward(x.view(), w->view(), std::nullopt, y.view());
-    const Tensor want = run_pass(s, Pass::forward, x, *w, nullptr, ref).out;
-    EXPECT_TRUE(all_near(y, want, 0, 0, "cached weights"));
-  }
+  expect_constant_weights_cached(s, kAlgo);
 }
 
 }  // namespace

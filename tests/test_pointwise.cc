@@ -101,22 +101,7 @@ TEST(Pointwise, ConstantWeightsRepackForNewPointers) {
   s.K = 35;
   s.input = {6, 7};
   s.kernel = {1, 1};
-  const Shapes sh = shapes(s);
-  Tensor x(s.dtype, sh.x), w1(s.dtype, sh.w), w2(s.dtype, sh.w);
-  x.fill_integers(1);
-  w1.fill_integers(2);
-  w2.fill_integers(3);
-  PlanOptions cached;
-  cached.algorithm = kAlgo;
-  cached.constant_weights = true;
-  PlanOptions ref;
-  ref.algorithm = "reference";
-  const Plan plan(s, Pass::forward, cached);
-  for (const Tensor* w : {&w1, &w1, &w2, &w1}) {
-    Tensor y(s.dtype, sh.y);
-    plan.forward(x.view(), w->view(), std::nullopt, y.view());
-    EXPECT_TRUE(all_near(y, run_pass(s, Pass::forward, x, *w, nullptr, ref).out, 0, 0, "cached"));
-  }
+  expect_constant_weights_cached(s, kAlgo);
 }
 
 }  // namespace
