@@ -66,17 +66,24 @@ enum class SamePolicy {
 
 enum class Pass { forward, backward_data, backward_weights };
 
+// What a Plan may trade for speed. standard: algorithms whose error stays within a documented
+// bound of direct summation's (Winograd for 3x3 stride-1 layers; docs/winograd.md has the
+// measured bounds; Plan::error_bound() reports the chosen one's). highest: direct summation only.
+enum class Precision { standard, highest };
+
 // Parsers accept the canonical names printed by to_string() and the documented synonyms.
 PadMode parse_pad_mode(std::string_view name);
 SamePolicy parse_same_policy(std::string_view name);
 Pass parse_pass(std::string_view name);
 DType parse_dtype(std::string_view name);
 Layout parse_layout(std::string_view name);
+Precision parse_precision(std::string_view name);
 const char* to_string(PadMode);
 const char* to_string(SamePolicy);
 const char* to_string(Pass);
 const char* to_string(DType);
 const char* to_string(Layout);
+const char* to_string(Precision);
 std::size_t dtype_size(DType);
 
 // A padding request, resolved per axis by resolve_padding().
@@ -187,6 +194,7 @@ struct PlanOptions {
   // Passing a different weight pointer repacks; changing the values behind the same pointer is
   // not detected.
   bool constant_weights = false;
+  Precision precision = Precision::standard;
 };
 
 // A spec + pass, validated and resolved once; run() many times. Not copyable state beyond the
@@ -204,6 +212,9 @@ class Plan {
   std::size_t workspace_bytes() const;
   // Why each better-ranked algorithm was not chosen, one line each.
   const std::vector<std::string>& rejections() const;
+  // Bound on max |result - exact| / max (sum over the reduction of |products|) of the chosen
+  // algorithm: the classic n * u of direct summation, or Winograd's measured bound.
+  double error_bound() const;
 
   // Pass::forward:          y = conv(x, w) (+ bias)
   void forward(ConstTensorView x, ConstTensorView w, std::optional<ConstTensorView> bias,

@@ -25,6 +25,13 @@ class Algorithm {
   virtual const char* name() const = 0;
   // Empty when the algorithm handles the problem; otherwise the reason it does not.
   virtual std::string reject(const Geometry& g, Op op) const = 0;
+  // Empty when the algorithm, accepting the problem, is also the one to choose unforced;
+  // otherwise why not (e.g. measured slower than the next candidate here). Forcing an
+  // algorithm by name skips this question.
+  virtual std::string pays(const Geometry&, Op) const { return {}; }
+  // Bound on max |result - exact| / max (sum of |products|) over the outputs, the error measure
+  // of docs/winograd.md. Direct summation: the classic n * u for reductions of length n.
+  virtual double error_bound(const Geometry& g, Op op) const;
   virtual std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const = 0;
 };
 

@@ -36,6 +36,7 @@ struct Geometry {
   PadMode mode = PadMode::zeros;
   DType dtype = DType::f32;
   bool constant_weights = false;  // PlanOptions::constant_weights: packed weights may be kept
+  Precision precision = Precision::standard;  // PlanOptions::precision
 
   int rank() const { return static_cast<int>(in.size()); }
   dim_t Cg() const { return C / groups; }

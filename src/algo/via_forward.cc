@@ -113,6 +113,7 @@ std::vector<Phase> make_phases(const Geometry& g) {
     ph.sub.groups = whole ? g.groups : 1;
     ph.sub.mode = PadMode::zeros;
     ph.sub.dtype = g.dtype;
+    ph.sub.precision = g.precision;
     bool skip = false;
     for (int a = 0; a < d; ++a) {
       const AxisPhase& p = per_axis[a][idx[a]];
@@ -321,7 +322,7 @@ class FoldingExecutor final : public Executor {
 const Algorithm* forward_algorithm(const Geometry& sub, std::string& why) {
   for (const Algorithm* a : candidates()) {
     if (a == &bwd_data_phases_algorithm() || a == &bwd_weights_as_fwd_algorithm()) continue;
-    if (!a->reject(sub, Op::fwd).empty()) continue;
+    if (!a->reject(sub, Op::fwd).empty() || !a->pays(sub, Op::fwd).empty()) continue;
     if (std::string(a->name()) == "reference" && !compose_with_reference()) {
       why = "no fast forward algorithm accepts the sub-problem";
       return nullptr;
@@ -364,6 +365,18 @@ class BwdDataPhases final : public Algorithm {
     return zeros_executor(g);
   }
 
+  // The largest bound of the forward algorithms that run the phases.
+  double error_bound(const Geometry& g, Op) const override {
+    std::string why;
+    double bound = 0;
+    const Geometry zg = g.mode == PadMode::zeros ? g : padded_geometry(g);
+    for (const Phase& ph : make_phases(zg))
+      if (!ph.empty)
+        if (const Algorithm* a = forward_algorithm(ph.sub, why))
+          bound = std::max(bound, a->error_bound(ph.sub, Op::fwd));
+    return bound;
+  }
+
  private:
   static std::unique_ptr<Executor> zeros_executor(const Geometry& g) {
     std::vector<Phase> phases = make_phases(g);
@@ -393,6 +406,7 @@ Geometry weights_geometry(const Geometry& g) {
         0, g.dil[a] * (g.kernel[a] - 1) + g.stride[a] * (g.out[a] - 1) + 1 - g.in[a] - g.lo[a]));
   s.mode = g.mode;
   s.dtype = g.dtype;
+  s.precision = g.precision;
   return s;
 }
 

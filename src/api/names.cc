@@ -84,6 +84,15 @@ Layout parse_layout(std::string_view name) {
   return lookup(name, table, "layout", "channels_first, channels_last");
 }
 
+Precision parse_precision(std::string_view name) {
+  static constexpr std::array<std::pair<const char*, Precision>, 3> table{{
+      {"standard", Precision::standard},
+      {"default", Precision::standard},
+      {"highest", Precision::highest},
+  }};
+  return lookup(name, table, "precision", "standard (or default), highest");
+}
+
 const char* to_string(PadMode m) {
   switch (m) {
     case PadMode::zeros: return "zeros";
@@ -119,6 +128,7 @@ const char* to_string(DType t) { return t == DType::f32 ? "float32" : "float64";
 const char* to_string(Layout l) {
   return l == Layout::channels_first ? "channels_first" : "channels_last";
 }
+const char* to_string(Precision p) { return p == Precision::standard ? "standard" : "highest"; }
 std::size_t dtype_size(DType t) { return t == DType::f32 ? 4 : 8; }
 
 }  // namespace convnd

@@ -26,6 +26,7 @@ struct Plan::Impl {
   std::unique_ptr<detail::Executor> executor;
   std::string algorithm;
   std::vector<std::string> rejections;
+  double error_bound = 0;
   int threads = 1;
 
   void require_pass(Pass wanted) const {
@@ -99,6 +100,7 @@ Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) : impl_(new Impl) {
   impl_->shapes = shapes(spec);
   impl_->geometry = make_geometry(impl_->resolved);
   impl_->geometry.constant_weights = options.constant_weights;
+  impl_->geometry.precision = options.precision;
   impl_->op = op_for(spec.transposed, pass);
   detail::Choice choice;
   try {
@@ -109,6 +111,7 @@ Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) : impl_(new Impl) {
   impl_->executor = std::move(choice.executor);
   impl_->algorithm = choice.algorithm->name();
   impl_->rejections = std::move(choice.rejections);
+  impl_->error_bound = choice.algorithm->error_bound(impl_->geometry, impl_->op);
   if (options.threads < 0)
     detail::fail("threads", detail::kNoAxis,
                  detail::rule("must be >= 0 (0 = all cores), got ", options.threads));
@@ -130,6 +133,7 @@ Plan& Plan::operator=(Plan&& o) noexcept {
 const Spec& Plan::spec() const { return impl_->spec; }
 Pass Plan::pass() const { return impl_->pass; }
 const std::string& Plan::algorithm() const { return impl_->algorithm; }
+double Plan::error_bound() const { return impl_->error_bound; }
 std::size_t Plan::workspace_bytes() const { return impl_->executor->workspace_bytes(); }
 const std::vector<std::string>& Plan::rejections() const { return impl_->rejections; }
 

@@ -8,6 +8,7 @@
 #include "algo/pointwise.h"
 #include "algo/reference.h"
 #include "algo/via_forward.h"
+#include "algo/winograd.h"
 #include "api/errors.h"
 
 namespace convnd::detail {
@@ -16,6 +17,9 @@ const std::vector<const Algorithm*>& candidates() {
   static const std::vector<const Algorithm*> list{
       &depthwise_algorithm(),
       &pointwise_algorithm(),
+      &winograd_f6_algorithm(),
+      &winograd_f4_algorithm(),
+      &winograd_f2_algorithm(),
       &padded_igemm_algorithm(),
       &implicit_gemm_algorithm(),
       &bwd_data_phases_algorithm(),
@@ -42,6 +46,7 @@ Choice choose(const Geometry& g, Op op, std::size_t workspace_limit, const std::
   for (const Algorithm* a : candidates()) {
     if (!forced.empty() && a->name() != forced) continue;
     std::string why = a->reject(g, op);
+    if (why.empty() && forced.empty()) why = a->pays(g, op);
     if (why.empty()) {
       auto exec = a->make_executor(g, op);
       if (exec->workspace_bytes() <= workspace_limit) {

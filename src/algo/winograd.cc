@@ -1,0 +1,381 @@
+// # Winograd convolution F(m, 3) for 3-tap, stride-1 kernels in 1-D, 2-D and 3-D
+//
+// A tile of m^d outputs needs alpha^d inputs (alpha = m + 2). Transformed, the tile's
+// convolution is an element-wise product over alpha^d "frequencies" xi, summed over the input
+// channels, so per xi it is one GEMM:
+//     M[xi](tiles x K) = V[xi](tiles x C) . U[xi](C x K)
+// with V = BT d B (input transform), U = G g GT (weight transform, once per Plan when the
+// weights are promised constant) and y = AT M A (output transform). Direct convolution spends
+// 3^d multiplies per output and channel pair; this spends alpha^d / m^d: 2.25x fewer for
+// F(2x2, 3x3), 4x for F(4x4), 5.06x for F(6x6), 3.38x for F(2x2x2, 3x3x3).
+//
+// The work runs in super blocks of tiles, small enough that V and M stay in the caches, each in
+// three parallel sweeps:
+//   1. input transform: kBlockTiles tiles at once (the lanes of the transform), each sample
+//      gathered through per-axis coordinate tables that already hold the padding mode;
+//   2. per (xi, group, column block of K) the GEMM on the existing microkernel (kernels/
+//      gemm_tile.h): rows are tiles (V packed as the A panel), columns output channels;
+//   3. output transform over nr output channels at once, plus bias, written through the
+//      output view's strides (either layout).
+// Dilation needs no phase copies: an axis is tiled per dilation phase (outputs p, p + dil, ..),
+// and a tile's inputs are then dil apart; the coordinate tables take care of it.
+//
+// Precision: the transforms multiply by constants up to 21/4 (F(6, 3)) and cancel, so the
+// result is less accurate than direct summation; the bounds are measured, documented in
+// docs/winograd.md and reported by the Plan. PlanOptions::precision = highest never uses it.
+// Determinism: every output element is computed by one task in a fixed order, the super blocks
+// and tasks are fixed by the problem, not by the thread count.
+#include "algo/winograd.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "algo/weight_cache.h"
+#include "algo/winograd_matrices.h"
+#include "api/errors.h"
+#include "kernels/gemm_tile.h"
+#include "kernels/winograd_transform.h"
+#include "runtime/buffer.h"
+#include "runtime/threads.h"
+
+namespace convnd::detail {
+namespace {
+
+constexpr dim_t kBlockTiles = 48;          // tiles per input transform (a multiple of every mr)
+constexpr dim_t kChannelChunk = 32;        // input channels per input-transform task
+constexpr dim_t kOutputTiles = 16;         // tiles per output-transform task
+constexpr std::size_t kSuperBytes = 3 << 20;  // V + M of one super block, about L2 + some L3
+constexpr dim_t kMaxExtent = dim_t{1} << 30;
+
+std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+dim_t ipow(dim_t b, int e) {
+  dim_t r = 1;
+  for (int i = 0; i < e; ++i) r *= b;
+  return r;
+}
+
+// How one spatial axis is cut into tiles: per dilation phase p (outputs p, p + dil, ..) runs of
+// m outputs; per tile the output coordinate of each of its m outputs (-1 past the end) and the
+// input coordinate of each of its alpha inputs after the padding mode (-1 for a zero sample).
+struct AxisTiles {
+  dim_t count = 0;
+  std::vector<dim_t> out, in;
+};
+
+AxisTiles tile_axis(const Geometry& g, int axis, int m, int alpha) {
+  AxisTiles t;
+  const dim_t dil = g.dil[axis], out = g.out[axis];
+  for (dim_t p = 0; p < std::min(dil, out); ++p) {
+    const dim_t n = (out - p + dil - 1) / dil;
+    for (dim_t q = 0; q < n; q += m) {
+      for (int i = 0; i < m; ++i) t.out.push_back(q + i < n ? p + (q + i) * dil : -1);
+      for (int j = 0; j < alpha; ++j)
+        t.in.push_back(map_padded_index(p + (q + j) * dil - g.lo[axis], g.in[axis], g.mode));
+      ++t.count;
+    }
+  }
+  return t;
+}
+
+template <class T>
+class WinogradExecutor final : public Executor {
+ public:
+  WinogradExecutor(const Geometry& g, int m) : g_(g), m_(m) {
+    const WinogradMatrices& w = winograd_matrices(m);
+    alpha_ = w.alpha;
+    rank_ = g.rank();
+    E_ = ipow(alpha_, rank_);
+    outs_per_tile_ = ipow(m_, rank_);
+    bt_.assign(w.bt.begin(), w.bt.end());
+    at_.assign(w.at.begin(), w.at.end());
+    g_coef_ = w.g;
+    const kernels::TileShape ts = kernels::tile_shape(g.dtype);
+    mr_ = static_cast<dim_t>(ts.mr);
+    nr_ = static_cast<dim_t>(ts.nr);
+    kblocks_ = (g.Kg() + nr_ - 1) / nr_;
+    kpad_ = kblocks_ * nr_;
+    tiles_per_image_ = 1;
+    for (int a = 0; a < rank_; ++a) {
+      axes_.push_back(tile_axis(g, a, m_, alpha_));
+      tiles_per_image_ *= axes_.back().count;
+    }
+    total_tiles_ = g.N * tiles_per_image_;
+    const dim_t blocks = (total_tiles_ + kBlockTiles - 1) / kBlockTiles;
+    const std::size_t per_block = sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles * g.groups *
+                                                                       (g.Cg() + kpad_));
+    sb_blocks_ = std::clamp<dim_t>(static_cast<dim_t>(kSuperBytes / per_block), 1, blocks);
+    sb_tiles_ = sb_blocks_ * kBlockTiles;
+    supers_ = (blocks + sb_blocks_ - 1) / sb_blocks_;
+    u_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * g.Cg()));
+    v_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * sb_tiles_ * g.Cg()));
+    m_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * sb_tiles_ * kpad_));
+    slots_ = hardware_threads();
+    slot_bytes_ = align64(sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
+                  3 * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles));
+  }
+
+  std::size_t workspace_bytes() const override {
+    return u_bytes_ + v_bytes_ + m_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
+  }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    char* ws = static_cast<char*>(workspace);
+    const int th = std::min(threads, slots_);
+    const T* u = weights_cache_.get<T>(g_.constant_weights, args.b, 0, u_bytes_,
+                                       reinterpret_cast<T*>(ws),
+                                       [&](T* out) { transform_weights(args.b, out, th); });
+    T* v = reinterpret_cast<T*>(ws + u_bytes_);
+    T* mm = reinterpret_cast<T*>(ws + u_bytes_ + v_bytes_);
+    char* slots = ws + u_bytes_ + v_bytes_ + m_bytes_;
+    const dim_t cchunks = (g_.Cg() + kChannelChunk - 1) / kChannelChunk;
+    for (dim_t s = 0; s < supers_; ++s) {
+      const dim_t t0 = s * sb_tiles_;
+      const dim_t tiles = std::min(sb_tiles_, total_tiles_ - t0);
+      const dim_t blocks = (tiles + kBlockTiles - 1) / kBlockTiles;
+      const dim_t panels = (tiles + mr_ - 1) / mr_;
+      parallel_tasks(g_.groups * blocks * cchunks, th, [&](dim_t task) {
+        const dim_t cc = task % cchunks, b = (task / cchunks) % blocks;
+        const dim_t grp = task / (cchunks * blocks);
+        transform_inputs(args.a, grp, t0, b, cc * kChannelChunk,
+                         std::min(g_.Cg(), (cc + 1) * kChannelChunk), v, slot(slots));
+      });
+      parallel_tasks(E_ * g_.groups * kblocks_, th, [&](dim_t task) {
+        const dim_t kb = task % kblocks_, eg = task / kblocks_;  // eg = xi * groups + group
+        const T* ub = u + (eg * kblocks_ + kb) * g_.Cg() * nr_;
+        for (dim_t p = 0; p < panels; ++p) {
+          T* c = mm + (eg * sb_tiles_ + p * mr_) * kpad_ + kb * nr_;
+          for (dim_t i = 0; i < mr_; ++i) std::fill(c + i * kpad_, c + i * kpad_ + nr_, T(0));
+          kernels::gemm_tile<T>(static_cast<std::size_t>(g_.Cg()),
+                                v + (eg * (sb_tiles_ / mr_) + p) * g_.Cg() * mr_, ub, c,
+                                static_cast<std::size_t>(kpad_));
+        }
+      });
+      const dim_t ochunks = (tiles + kOutputTiles - 1) / kOutputTiles;
+      parallel_tasks(g_.groups * ochunks, th, [&](dim_t task) {
+        const dim_t grp = task / ochunks, oc = task % ochunks;
+        transform_outputs(args, grp, t0, oc * kOutputTiles, std::min(tiles, (oc + 1) * kOutputTiles),
+                          mm, slot(slots));
+      });
+    }
+  }
+
+ private:
+  char* slot(char* slots) const {
+    return slots + static_cast<std::size_t>(thread_index()) * slot_bytes_;
+  }
+  T* slot_values(char* s, int which) const {
+    return reinterpret_cast<T*>(s + align64(sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
+                                which * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles)));
+  }
+
+  // Per-axis tile indices of tile t (image-major, last axis fastest); returns the image.
+  dim_t split_tile(dim_t t, dim_t* idx) const {
+    dim_t rem = t % tiles_per_image_;
+    for (int a = rank_ - 1; a >= 0; --a) {
+      idx[a] = rem % axes_[a].count;
+      rem /= axes_[a].count;
+    }
+    return t / tiles_per_image_;
+  }
+
+  // U[xi][group][k block][c][nr] = (G g GT)[xi] of the 3^d taps of (k, c); zero for k >= Kg.
+  void transform_weights(const ConstTensorView& w, T* out, int threads) const {
+    const T* src = static_cast<const T*>(w.data);
+    const std::vector<dim_t> taps = tap_offsets(g_, w.strides);
+    const dim_t slab = g_.Cg() * nr_;  // one (xi, group, k block)
+    parallel_tasks(g_.groups * kblocks_, threads, [&](dim_t task) {
+      const dim_t grp = task / kblocks_, kb = task % kblocks_;
+      std::vector<double> tile(static_cast<std::size_t>(E_)), res(tile.size()), tmp(tile.size());
+      for (dim_t xi = 0; xi < E_; ++xi) {
+        T* dst = out + ((xi * g_.groups + grp) * kblocks_ + kb) * slab;
+        std::fill(dst, dst + slab, T(0));
+      }
+      for (dim_t j = 0; j < nr_ && kb * nr_ + j < g_.Kg(); ++j) {
+        const dim_t k = grp * g_.Kg() + kb * nr_ + j;
+        for (dim_t c = 0; c < g_.Cg(); ++c) {
+          const T* wkc = src + k * w.strides[0] + c * w.strides[1];
+          for (std::size_t i = 0; i < taps.size(); ++i) tile[i] = static_cast<double>(wkc[taps[i]]);
+          kernels::winograd_apply<double>(rank_, alpha_, 3, g_coef_.data(), 1, tile.data(),
+                                          res.data(), tmp.data());
+          for (dim_t xi = 0; xi < E_; ++xi)
+            out[((xi * g_.groups + grp) * kblocks_ + kb) * slab + c * nr_ + j] =
+                static_cast<T>(res[xi]);
+        }
+      }
+    });
+  }
+
+  // Input transform of block b of the super block starting at tile t0, channels [c0, c1) of a
+  // group: V[xi][group][panel][c][mr].
+  void transform_inputs(const ConstTensorView& x, dim_t grp, dim_t t0, dim_t b, dim_t c0,
+                        dim_t c1, T* v, char* s) const {
+    dim_t* offs = reinterpret_cast<dim_t*>(s);  // [e][tile]
+    T* gathered = slot_values(s, 0);
+    T* transformed = slot_values(s, 1);
+    T* tmp = slot_values(s, 2);
+    const T* xd = static_cast<const T*>(x.data);
+    dim_t idx[3] = {0, 0, 0};
+    for (dim_t j = 0; j < kBlockTiles; ++j) {
+      const dim_t t = t0 + b * kBlockTiles + j;
+      if (t >= total_tiles_) {
+        for (dim_t e = 0; e < E_; ++e) offs[e * kBlockTiles + j] = kNoSample;
+        continue;
+      }
+      const dim_t n = split_tile(t, idx);
+      for (dim_t e = 0; e < E_; ++e) {
+        dim_t off = n * x.strides[0], rem = e;
+        for (int a = rank_ - 1; a >= 0 && off != kNoSample; --a) {
+          const dim_t c = axes_[a].in[idx[a] * alpha_ + rem % alpha_];
+          rem /= alpha_;
+          off = c < 0 ? kNoSample : off + c * x.strides[2 + a];
+        }
+        offs[e * kBlockTiles + j] = off;
+      }
+    }
+    const dim_t panels_sb = sb_tiles_ / mr_, panels_b = kBlockTiles / mr_;
+    for (dim_t c = c0; c < c1; ++c) {
+      const dim_t coff = (grp * g_.Cg() + c) * x.strides[1];
+      for (dim_t i = 0; i < E_ * kBlockTiles; ++i)
+        gathered[i] = offs[i] == kNoSample ? T(0) : xd[offs[i] + coff];
+      kernels::winograd_apply<T>(rank_, alpha_, alpha_, bt_.data(), kBlockTiles, gathered,
+                                 transformed, tmp);
+      for (dim_t xi = 0; xi < E_; ++xi)
+        for (dim_t p = 0; p < panels_b; ++p) {
+          T* dst = v + ((xi * g_.groups + grp) * panels_sb + b * panels_b + p) * g_.Cg() * mr_ + c * mr_;
+          std::memcpy(dst, transformed + xi * kBlockTiles + p * mr_, sizeof(T) * mr_);
+        }
+    }
+  }
+
+  // Output transform of super-block tiles [l0, l1) of a group, plus bias, into y.
+  void transform_outputs(const OpArgs& args, dim_t grp, dim_t t0, dim_t l0, dim_t l1,
+                         const T* mm, char* s) const {
+    T* gathered = slot_values(s, 0);
+    T* result = slot_values(s, 1);
+    T* tmp = slot_values(s, 2);
+    T* y = static_cast<T*>(args.out.data);
+    const auto& ys = args.out.strides;
+    const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
+    const dim_t bs = args.bias ? args.bias->strides[0] : 0;
+    dim_t idx[3] = {0, 0, 0};
+    for (dim_t l = l0; l < l1; ++l) {
+      const dim_t n = split_tile(t0 + l, idx);
+      for (dim_t kb = 0; kb < kblocks_; ++kb) {
+        for (dim_t xi = 0; xi < E_; ++xi)
+          std::memcpy(gathered + xi * nr_,
+                      mm + ((xi * g_.groups + grp) * sb_tiles_ + l) * kpad_ + kb * nr_,
+                      sizeof(T) * nr_);
+        kernels::winograd_apply<T>(rank_, m_, alpha_, at_.data(), static_cast<std::size_t>(nr_),
+                                   gathered, result, tmp);
+        const dim_t k0 = grp * g_.Kg() + kb * nr_;
+        const dim_t nk = std::min(nr_, g_.Kg() - kb * nr_);
+        for (dim_t e = 0; e < outs_per_tile_; ++e) {
+          dim_t off = n * ys[0], rem = e;
+          bool inside = true;
+          for (int a = rank_ - 1; a >= 0; --a) {
+            const dim_t o = axes_[a].out[idx[a] * m_ + rem % m_];
+            rem /= m_;
+            if (o < 0) {
+              inside = false;
+              break;
+            }
+            off += o * ys[2 + a];
+          }
+          if (!inside) continue;
+          const T* r = result + e * nr_;
+          for (dim_t j = 0; j < nk; ++j)
+            y[off + (k0 + j) * ys[1]] = r[j] + (bias ? bias[(k0 + j) * bs] : T(0));
+        }
+      }
+    }
+  }
+
+  Geometry g_;
+  int m_ = 0, alpha_ = 0, rank_ = 0;
+  dim_t E_ = 0, outs_per_tile_ = 0, mr_ = 0, nr_ = 0, kblocks_ = 0, kpad_ = 0;
+  dim_t tiles_per_image_ = 0, total_tiles_ = 0, sb_blocks_ = 0, sb_tiles_ = 0, supers_ = 0;
+  std::vector<AxisTiles> axes_;
+  std::vector<T> bt_, at_;
+  std::vector<double> g_coef_;
+  std::size_t u_bytes_ = 0, v_bytes_ = 0, m_bytes_ = 0, slot_bytes_ = 0;
+  int slots_ = 1;
+  PackedWeightsCache weights_cache_;
+};
+
+// Measured error bounds (docs/winograd.md): max |y - y_exact| / max sum |x w| over the suite's
+// random and adversarial inputs, times a safety factor of 4, per tile size, rank and dtype.
+double measured_bound(int m, int rank, DType dtype) {
+  const double u = dtype == DType::f32 ? 5.96e-8 : 1.11e-16;  // unit roundoff
+  // Growth over direct summation, per axis: F(2,3) ~4, F(4,3) ~20, F(6,3) ~200 (measured).
+  const double growth = m == 2 ? 4.0 : m == 4 ? 20.0 : 200.0;
+  double g = 1.0;
+  for (int a = 0; a < rank; ++a) g *= growth;
+  return 4.0 * g * u;
+}
+
+class Winograd final : public Algorithm {
+ public:
+  Winograd(int m, const char* name, int max_rank) : m_(m), name_(name), max_rank_(max_rank) {}
+  const char* name() const override { return name_; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::fwd) return "forward pass only (backward-data reaches it via bwd_data_phases)";
+    if (g.precision == Precision::highest) return "precision 'highest' asks for direct summation";
+    if (g.rank() > max_rank_)
+      return rule("rank ", g.rank(), " over ", max_rank_, " (tiles of ", m_ + 2, "^rank samples)");
+    if (g.N == 0) return "empty batch";
+    for (int a = 0; a < g.rank(); ++a) {
+      if (g.kernel[a] != 3) return "kernel is not 3 on every axis";
+      if (g.stride[a] != 1) return "stride is not 1";
+      if (g.in[a] > kMaxExtent || g.out[a] > kMaxExtent || g.dil[a] > kMaxExtent ||
+          g.lo[a] > kMaxExtent || g.hi[a] > kMaxExtent)
+        return "an extent, dilation or padding over 2^30";
+    }
+    // Bound the plan: tile tables, the transformed weights and the workspace.
+    double tiles = static_cast<double>(g.N), weights = static_cast<double>(g.K) * static_cast<double>(g.Cg());
+    for (int a = 0; a < g.rank(); ++a) {
+      tiles *= static_cast<double>(g.out[a] / m_ + std::min(g.dil[a], g.out[a]));
+      weights *= m_ + 2;
+      if (static_cast<double>(g.out[a]) / m_ + static_cast<double>(g.dil[a]) > 1 << 24)
+        return "tile table over 2^24 entries";
+    }
+    if (tiles > 1e15 || weights * 8 > 1e12) return "transformed sizes over 2^40 bytes";
+    return {};
+  }
+
+  std::string pays(const Geometry& g, Op op) const override { return winograd_pays(g, op, m_); }
+
+  double error_bound(const Geometry& g, Op) const override {
+    return measured_bound(m_, g.rank(), g.dtype);
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    if (g.dtype == DType::f32) return std::make_unique<WinogradExecutor<float>>(g, m_);
+    return std::make_unique<WinogradExecutor<double>>(g, m_);
+  }
+
+ private:
+  int m_;
+  const char* name_;
+  int max_rank_;
+};
+
+}  // namespace
+
+const Algorithm& winograd_f2_algorithm() {
+  static const Winograd instance(2, "winograd_f2", 3);
+  return instance;
+}
+const Algorithm& winograd_f4_algorithm() {
+  static const Winograd instance(4, "winograd_f4", 3);
+  return instance;
+}
+const Algorithm& winograd_f6_algorithm() {
+  static const Winograd instance(6, "winograd_f6", 2);
+  return instance;
+}
+
+}  // namespace convnd::detail

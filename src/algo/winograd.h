@@ -1,0 +1,17 @@
+#pragma once
+
+#include "algo/algorithm.h"
+
+namespace convnd::detail {
+
+// Winograd F(m, 3) for 3-tap stride-1 forward convolutions (winograd.cc): m = 2 and 4 in 1-D
+// to 3-D, m = 6 in 1-D and 2-D.
+const Algorithm& winograd_f2_algorithm();
+const Algorithm& winograd_f4_algorithm();
+const Algorithm& winograd_f6_algorithm();
+
+// Empty when Winograd F(m, 3) is measured faster than the direct algorithms on this problem
+// (winograd_crossover.cc); otherwise why not.
+std::string winograd_pays(const Geometry& g, Op op, int m);
+
+}  // namespace convnd::detail

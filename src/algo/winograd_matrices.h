@@ -1,0 +1,26 @@
+// The transform matrices of Winograd's minimal filtering algorithm F(m, 3), built by the
+// Toom-Cook construction from interpolation points (0, +-1, +-2, +-1/2, ... and infinity).
+//
+// One output tile of m samples of a 3-tap correlation is
+//     y = AT . [ (G . g) (*) (BT . d) ]
+// with d the alpha = m + 2 input samples, g the 3 taps and (*) the element-wise product.
+// In N-D every axis is transformed in turn (the matrices act on each axis of the tile).
+// Building them from the points, in double, keeps one code path for every m and lets the tests
+// check the construction itself (AT . diag(G g) . BT must be the correlation matrix).
+#pragma once
+
+#include <vector>
+
+namespace convnd::detail {
+
+struct WinogradMatrices {
+  int m = 0, alpha = 0;      // output samples per tile, input samples per tile (m + 2)
+  std::vector<double> at;    // m x alpha, row-major
+  std::vector<double> g;     // alpha x 3
+  std::vector<double> bt;    // alpha x alpha
+};
+
+// F(m, 3) for m in {2, 4, 6}.
+const WinogradMatrices& winograd_matrices(int m);
+
+}  // namespace convnd::detail

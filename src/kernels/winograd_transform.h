@@ -1,0 +1,33 @@
+// The transform step of Winograd convolution (Highway, dispatched at run time per ISA).
+//
+// A tile is a tensor of `cols` samples along each of `rank` axes, times `lanes` independent
+// tiles stored innermost (element (i0, .., i_{rank-1}, l) at ((i0 * cols + i1) * cols ..) * lanes
+// + l). winograd_apply multiplies every axis in turn by the rows x cols matrix `coef` (row-major),
+// giving `rows` samples per axis: the input (BT), weight (G) and output (AT) transforms are all
+// this one operation. The lanes make it vector work: many tiles (input transform) or many
+// output channels (output transform) at once. Zero coefficients are skipped, so the sparse
+// transform matrices cost only their non-zeros.
+//
+// `dst` and `tmp` each hold max(rows, cols)^rank * lanes values (both carry intermediate axes);
+// src, dst and tmp must not overlap.
+#pragma once
+
+#include <cstddef>
+
+namespace convnd::kernels {
+
+void winograd_apply_f32(int rank, int rows, int cols, const float* coef, std::size_t lanes,
+                        const float* src, float* dst, float* tmp);
+void winograd_apply_f64(int rank, int rows, int cols, const double* coef, std::size_t lanes,
+                        const double* src, double* dst, double* tmp);
+
+template <class T>
+inline void winograd_apply(int rank, int rows, int cols, const T* coef, std::size_t lanes,
+                           const T* src, T* dst, T* tmp) {
+  if constexpr (sizeof(T) == 4)
+    winograd_apply_f32(rank, rows, cols, coef, lanes, src, dst, tmp);
+  else
+    winograd_apply_f64(rank, rows, cols, coef, lanes, src, dst, tmp);
+}
+
+}  // namespace convnd::kernels

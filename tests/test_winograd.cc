@@ -1,0 +1,251 @@
+// Winograd F(m, 3) against the reference: the transform matrices themselves, every variant over
+// shapes chosen from its tiling (tile tails, odd sizes, padding wider than the kernel, dilation
+// phases, groups, every mode, both layouts, 1-D to 3-D, f32 and f64, strided views, bias,
+// constant weights, 1 vs 2 threads), backward-data through bwd_data_phases, the precision
+// contract (measured error within Plan::error_bound() on random and adversarial data) and
+// dispatch (precision highest never picks it).
+#include <cmath>
+#include <random>
+
+#include "algo/winograd_matrices.h"
+#include "conv_tester.h"
+
+namespace convnd::testing {
+namespace {
+
+const char* const kVariants[] = {"winograd_f2", "winograd_f4", "winograd_f6"};
+int max_rank(const std::string& v) { return v == "winograd_f6" ? 2 : 3; }
+
+// AT . [(G g) (*) (BT d)] must be the 3-tap correlation of d, for every m.
+TEST(Winograd, MatricesComputeTheCorrelation) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<double> u(-1, 1);
+  for (int m : {2, 4, 6}) {
+    const detail::WinogradMatrices& w = detail::winograd_matrices(m);
+    ASSERT_EQ(w.alpha, m + 2);
+    for (int trial = 0; trial < 20; ++trial) {
+      std::vector<double> d(w.alpha), g(3);
+      for (double& v : d) v = u(rng);
+      for (double& v : g) v = u(rng);
+      std::vector<double> prod(w.alpha);
+      for (int j = 0; j < w.alpha; ++j) {
+        double gg = 0, dd = 0;
+        for (int k = 0; k < 3; ++k) gg += w.g[j * 3 + k] * g[k];
+        for (int i = 0; i < w.alpha; ++i) dd += w.bt[j * w.alpha + i] * d[i];
+        prod[j] = gg * dd;
+      }
+      for (int i = 0; i < m; ++i) {
+        double y = 0, want = 0;
+        for (int j = 0; j < w.alpha; ++j) y += w.at[i * w.alpha + j] * prod[j];
+        for (int k = 0; k < 3; ++k) want += g[k] * d[i + k];
+        EXPECT_NEAR(y, want, 1e-12) << "m=" << m << " output " << i;
+      }
+    }
+  }
+}
+
+TEST(Winograd, ShapesModesLayouts2D) {
+  for (const char* v : kVariants)
+    for (Layout l : {Layout::channels_first, Layout::channels_last})
+      for (DType t : {DType::f64, DType::f32}) {
+        // Output not a multiple of any tile size; K not a multiple of nr; bias.
+        ConvTester().input(2, 5, {13, 11}).kernel(33, {3, 3}).padding(Padding::uniform(1))
+            .layout(l).dtype(t).bias().test(v, Pass::forward);
+        // Valid padding, a 3x3 input (one partial tile), a 1-row output.
+        ConvTester().input(1, 3, {3, 9}).kernel(4, {3, 3}).layout(l).dtype(t).test(v, Pass::forward);
+        // Padding wider than the kernel, asymmetric.
+        ConvTester().input(1, 4, {5, 6}).kernel(6, {3, 3})
+            .padding(Padding::lo_hi({{4, 1}, {0, 5}})).layout(l).dtype(t).test(v, Pass::forward);
+        // Dilation phases (2 and 3), odd sizes.
+        ConvTester().input(2, 3, {17, 12}).kernel(5, {3, 3}).dilation({2, 3})
+            .padding(Padding::same()).layout(l).dtype(t).test(v, Pass::forward);
+        // Groups: per-group GEMMs.
+        ConvTester().input(1, 12, {10, 9}).kernel(8, {3, 3}).groups(4).padding(Padding::uniform(1))
+            .layout(l).dtype(t).bias().test(v, Pass::forward);
+        // More tiles than one super block / transform block: N * tiles > 48.
+        ConvTester().input(3, 7, {30, 29}).kernel(9, {3, 3}).padding(Padding::uniform(1))
+            .layout(l).dtype(t).test(v, Pass::forward);
+      }
+}
+
+TEST(Winograd, EveryPaddingMode) {
+  for (const char* v : kVariants)
+    for (PadMode mode : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                         PadMode::circular})
+      for (DType t : {DType::f64, DType::f32}) {
+        ConvTester().input(2, 3, {9, 8}).kernel(5, {3, 3}).padding(Padding::uniform(2)).mode(mode)
+            .dtype(t).test(v, Pass::forward);
+        // Padding larger than the input: modes repeat periodically.
+        ConvTester().input(1, 2, {2, 3}).kernel(3, {3, 3}).padding(Padding::uniform(4)).mode(mode)
+            .dtype(t).layout(Layout::channels_last).test(v, Pass::forward);
+      }
+}
+
+TEST(Winograd, Ranks1And3) {
+  for (const char* v : kVariants)
+    for (Layout l : {Layout::channels_first, Layout::channels_last})
+      for (DType t : {DType::f64, DType::f32}) {
+        ConvTester().input(3, 6, {50}).kernel(7, {3}).padding(Padding::uniform(1)).layout(l)
+            .dtype(t).bias().test(v, Pass::forward);
+        ConvTester().input(2, 4, {23}).kernel(3, {3}).dilation({4}).padding(Padding::causal())
+            .mode(PadMode::reflect).layout(l).dtype(t).test(v, Pass::forward);
+        if (max_rank(v) < 3) continue;
+        ConvTester().input(2, 3, {5, 7, 6}).kernel(5, {3, 3, 3}).padding(Padding::uniform(1))
+            .layout(l).dtype(t).bias().test(v, Pass::forward);
+        ConvTester().input(1, 4, {9, 4, 5}).kernel(2, {3, 3, 3}).dilation({2, 1, 1}).groups(2)
+            .padding(Padding::lo_hi({{2, 2}, {0, 1}, {3, 0}})).mode(PadMode::replicate).layout(l)
+            .dtype(t).test(v, Pass::forward);
+      }
+}
+
+TEST(Winograd, StridedViewsAndThreads) {
+  for (const char* v : kVariants)
+    for (int threads : {1, 2}) {
+      ConvTester().input(2, 6, {11, 10}).kernel(7, {3, 3}).padding(Padding::uniform(1))
+          .strided_views(3).threads(threads).bias().test(v, Pass::forward);
+    }
+}
+
+TEST(Winograd, RejectsWhatItCannotDo) {
+  Spec s;
+  s.C = 4;
+  s.K = 4;
+  s.input = {8, 8};
+  s.kernel = {3, 3};
+  PlanOptions o;
+  o.algorithm = "winograd_f4";
+  s.stride = {2, 1};
+  EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+  s.stride = {1, 1};
+  s.kernel = {3, 5};
+  EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+  s.kernel = {3, 3};
+  EXPECT_THROW(Plan(s, Pass::backward_weights, o), Error);
+  o.precision = Precision::highest;
+  EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+  o.precision = Precision::standard;
+  EXPECT_NO_THROW(Plan(s, Pass::forward, o));
+  o.algorithm = "winograd_f6";
+  s.input = {8, 8, 8};
+  s.kernel = {3, 3, 3};
+  EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+}
+
+TEST(Winograd, ConstantWeightsCached) {
+  Spec s;
+  s.N = 2;
+  s.C = 5;
+  s.K = 6;
+  s.input = {9, 10};
+  s.kernel = {3, 3};
+  s.padding = Padding::uniform(1);
+  s.dtype = DType::f64;
+  for (const char* v : kVariants) expect_constant_weights_cached(s, v, 1e-12);
+}
+
+// A layer big enough that dispatch picks Winograd unforced; its backward-data pass is again a
+// 3x3 stride-1 convolution (flipped, transposed kernel) and runs on it through bwd_data_phases.
+Spec dispatch_layer() {
+  Spec s;
+  s.N = 2;
+  s.C = 64;
+  s.K = 64;
+  s.input = {20, 20};
+  s.kernel = {3, 3};
+  s.padding = Padding::uniform(1);
+  return s;
+}
+
+TEST(Winograd, DispatchAndPrecisionContract) {
+  const Spec s = dispatch_layer();
+  const Plan fast(s, Pass::forward);
+  EXPECT_EQ(fast.algorithm().rfind("winograd", 0), 0u) << fast.algorithm();
+  PlanOptions highest;
+  highest.precision = Precision::highest;
+  const Plan exact(s, Pass::forward, highest);
+  EXPECT_EQ(exact.algorithm().find("winograd"), std::string::npos) << exact.algorithm();
+  EXPECT_GT(fast.error_bound(), exact.error_bound());
+  EXPECT_GT(exact.error_bound(), 0.0);
+  // Transposed of a 3x3 stride-1 layer: also Winograd underneath, and the plan says so.
+  Spec t = s;
+  t.transposed = true;
+  const Plan tp(t, Pass::forward);
+  EXPECT_EQ(tp.algorithm(), "bwd_data_phases");
+  EXPECT_DOUBLE_EQ(tp.error_bound(), fast.error_bound());
+  ConvTester tester;
+  tester.input(2, 64, {20, 20}).kernel(64, {3, 3}).padding(Padding::uniform(1));
+  tester.test("bwd_data_phases", Pass::backward_data);
+  tester.mode(PadMode::reflect).test("bwd_data_phases", Pass::backward_data);
+}
+
+// The measure of docs/winograd.md: max |y - y64| / max_i sum |x w| over the outputs.
+double scaled_error(const Spec& s, const Tensor& x, const Tensor& w, const std::string& algo) {
+  PlanOptions fast;
+  fast.algorithm = algo;
+  const PassResult got = run_pass(s, Pass::forward, x, w, nullptr, fast);
+  // Exact-enough oracle: the reference in f64 on the same (f32-representable) values, and the
+  // same with |x|, |w| for the scale.
+  Spec s64 = s;
+  s64.dtype = DType::f64;
+  const Shapes sh = shapes(s);
+  Tensor x64(DType::f64, sh.x), w64(DType::f64, sh.w), ax(DType::f64, sh.x), aw(DType::f64, sh.w);
+  for (dim_t i = 0; i < x.size(); ++i) {
+    x64.set(i, x.get(i));
+    ax.set(i, std::fabs(x.get(i)));
+  }
+  for (dim_t i = 0; i < w.size(); ++i) {
+    w64.set(i, w.get(i));
+    aw.set(i, std::fabs(w.get(i)));
+  }
+  PlanOptions ref;
+  ref.algorithm = "reference";
+  const Tensor want = run_pass(s64, Pass::forward, x64, w64, nullptr, ref).out;
+  const Tensor scale = run_pass(s64, Pass::forward, ax, aw, nullptr, ref).out;
+  double err = 0, sc = 0;
+  for (dim_t i = 0; i < want.size(); ++i) {
+    err = std::max(err, std::fabs(got.out.get(i) - want.get(i)));
+    sc = std::max(sc, scale.get(i));
+  }
+  return err / sc;
+}
+
+// Random data: uniform in [-1, 1]; adversarial: magnitudes spread over 2^-8..2^8 with random
+// signs, and a large constant offset that the transforms' differences cancel.
+void fill(Tensor& t, int kind, std::mt19937& rng) {
+  std::uniform_real_distribution<double> u(-1, 1), e(-8, 8);
+  for (dim_t i = 0; i < t.size(); ++i) {
+    double v = u(rng);
+    if (kind == 1) v = (v < 0 ? -1 : 1) * std::exp2(e(rng));
+    if (kind == 2) v = 1000.0 + u(rng);
+    t.set(i, static_cast<double>(static_cast<float>(v)));
+  }
+}
+
+TEST(Winograd, ErrorWithinTheDocumentedBound) {
+  std::mt19937 rng(2026);
+  for (const char* v : kVariants)
+    for (int rank = 1; rank <= max_rank(v); ++rank)
+      for (int kind = 0; kind < 3; ++kind) {
+        Spec s;
+        s.N = 2;
+        s.C = rank == 3 ? 16 : 64;
+        s.K = 16;
+        s.input = rank == 1 ? std::vector<dim_t>{61} : rank == 2 ? std::vector<dim_t>{17, 19}
+                                                                 : std::vector<dim_t>{7, 9, 8};
+        s.kernel = std::vector<dim_t>(rank, 3);
+        s.padding = Padding::uniform(1);
+        const Shapes sh = shapes(s);
+        Tensor x(DType::f32, sh.x), w(DType::f32, sh.w);
+        fill(x, kind, rng);
+        fill(w, kind == 2 ? 0 : kind, rng);
+        PlanOptions o;
+        o.algorithm = v;
+        const double bound = Plan(s, Pass::forward, o).error_bound();
+        const double err = scaled_error(s, x, w, v);
+        std::printf("  %s rank %d data %d: error %.3g (bound %.3g)\n", v, rank, kind, err, bound);
+        EXPECT_LE(err, bound) << v << " rank " << rank << " data " << kind;
+      }
+}
+
+}  // namespace
+}  // namespace convnd::testing
