@@ -53,6 +53,13 @@ def _make_spec(input_shape, weight_shape, *, dtype="float32", bias=False, transp
         output_size=_output_size_arg(output_size, d, layout), strict=bool(strict))
 
 
+def _precision_arg(precision):
+    if not isinstance(precision, str):
+        raise TypeError(f"convnd: argument 'precision': must be a string ('standard' or "
+                        f"'highest'), got {type(precision).__name__}")
+    return precision
+
+
 class Plan:
     """One convolution geometry, validated and planned once, run many times.
 
@@ -60,18 +67,21 @@ class Plan:
          transposed=False, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
          same_policy="torch", layout="channels_first", output_padding=0, output_size=None,
          strict=False, algorithm=None, threads=0, workspace_limit=None,
-         constant_weights=False)
+         constant_weights=False, precision="standard")
 
     `op` is "forward", "backward_data" or "backward_weight". `algorithm` forces one of
     `convnd.algorithms()` (e.g. "reference"); `.algorithm` says which one was chosen and
-    `.rejections` why the better-ranked ones were not. Safe to run from several threads.
+    `.rejections` why the better-ranked ones were not. `precision="highest"` keeps to direct
+    summation; the default "standard" lets float32 3x3 stride-1 layers use Winograd, whose
+    measured error bound (docs/winograd.md) `.error_bound` reports. Safe to run from several
+    threads.
     """
 
     def __init__(self, input_shape, weight_shape, *, op="forward", dtype="float32",
                  bias=False, transposed=False, stride=1, padding=0, dilation=1, groups=1,
                  padding_mode="zeros", same_policy="torch", layout="channels_first",
                  output_padding=0, output_size=None, strict=False, algorithm=None, threads=0,
-                 workspace_limit=None, constant_weights=False):
+                 workspace_limit=None, constant_weights=False, precision="standard"):
         if op not in _OPS:
             raise ValueError(f"convnd: argument 'op': must be one of 'forward', "
                              f"'backward_data', 'backward_weight', got {op!r}")
@@ -85,13 +95,17 @@ class Plan:
             output_padding=output_padding, output_size=output_size, strict=strict)
         self._plan = _core.Plan(self._spec, _OPS[op], algorithm=algorithm or "",
                                 threads=int(threads), workspace_limit=workspace_limit,
-                                constant_weights=bool(constant_weights))
+                                constant_weights=bool(constant_weights),
+                                precision=_precision_arg(precision))
         self._shapes = self._spec.shapes()
 
     algorithm = property(lambda self: self._plan.algorithm, doc="the algorithm chosen")
     workspace_bytes = property(lambda self: self._plan.workspace_bytes,
                                doc="scratch memory one run needs")
     rejections = property(lambda self: list(self._plan.rejections))
+    error_bound = property(
+        lambda self: self._plan.error_bound,
+        doc="bound on max|result - exact| / max(sum of |products|) of the chosen algorithm")
     op = property(lambda self: self._op)
     dtype = property(lambda self: self._dtype)
     input_shape = property(lambda self: self._shapes["x"])
@@ -173,26 +187,27 @@ def _prepare(x, w, bias, x_name="x"):
 
 def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
          same_policy="torch", layout="channels_first", out=None, strict=False, algorithm=None,
-         threads=0):
+         threads=0, precision="standard"):
     """N-dimensional convolution (cross-correlation), torch.nn.functional.conv{1,2,3}d.
 
     x (N, C, S0..) [channels_last: (N, S0.., C)], w (K, C/groups, k0..) with any strides,
     bias (K,) or None. padding: int, per-axis ints, per-axis (lo, hi) pairs, "valid",
     "same" (split by `same_policy`: torch, tf, tf_lower, numpy_ml, scipy), "full" or
     "causal". padding_mode: zeros, reflect, symmetric, replicate, circular. Returns y in x's
-    dtype (float32 or float64), or writes into `out`.
+    dtype (float32 or float64), or writes into `out`. precision: "standard" (float32 3x3
+    stride-1 layers may use Winograd, within its documented error bound) or "highest".
     """
     x, w, bias = _prepare(x, w, bias)
     plan = Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
                 stride=stride, padding=padding, dilation=dilation, groups=groups,
                 padding_mode=padding_mode, same_policy=same_policy, layout=layout,
-                strict=strict, algorithm=algorithm, threads=threads)
+                strict=strict, algorithm=algorithm, threads=threads, precision=precision)
     return plan.forward(x, w, bias, out)
 
 
 def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1,
                    groups=1, output_size=None, padding_mode="zeros", layout="channels_first",
-                   out=None, algorithm=None, threads=0):
+                   out=None, algorithm=None, threads=0, precision="standard"):
     """Transposed convolution, torch.nn.functional.conv_transpose{1,2,3}d.
 
     x (N, C, S0..), w (C, K/groups, k0..). Output extent per axis:
@@ -203,18 +218,19 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
                 transposed=True, stride=stride, padding=padding, dilation=dilation,
                 groups=groups, padding_mode=padding_mode, layout=layout,
                 output_padding=output_padding, output_size=output_size, algorithm=algorithm,
-                threads=threads)
+                threads=threads, precision=precision)
     return plan.forward(x, w, bias, out)
 
 
 def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilation=1, groups=1,
                        padding_mode="zeros", same_policy="torch", layout="channels_first",
-                       out=None, algorithm=None, threads=0):
+                       out=None, algorithm=None, threads=0, precision="standard"):
     """Gradient of conv(x, w) with respect to x, for x of shape `input_shape`."""
     dy, w, _ = _prepare(grad_out, w, None, "grad_out")
     plan = Plan(input_shape, w.shape, op="backward_data", dtype=dy.dtype, stride=stride,
                 padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
-                same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads)
+                same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads,
+                precision=precision)
     return plan.backward_data(dy, w, out)
 
 

@@ -143,20 +143,23 @@ PYBIND11_MODULE(_core, m) {
   py::class_<convnd::Plan>(m, "Plan")
       .def(py::init([](const convnd::Spec& spec, const std::string& pass,
                        const std::string& algorithm, int threads,
-                       std::optional<std::size_t> workspace_limit, bool constant_weights) {
+                       std::optional<std::size_t> workspace_limit, bool constant_weights,
+                       const std::string& precision) {
              convnd::PlanOptions o;
              o.algorithm = algorithm;
              o.threads = threads;
              if (workspace_limit) o.workspace_limit = *workspace_limit;
              o.constant_weights = constant_weights;
+             o.precision = convnd::parse_precision(precision);
              return convnd::Plan(spec, convnd::parse_pass(pass), o);
            }),
            py::arg("spec"), py::arg("pass_"), py::arg("algorithm") = "",
            py::arg("threads") = 0, py::arg("workspace_limit") = py::none(),
-           py::arg("constant_weights") = false)
+           py::arg("constant_weights") = false, py::arg("precision") = "standard")
       .def_property_readonly("algorithm", &convnd::Plan::algorithm)
       .def_property_readonly("workspace_bytes", &convnd::Plan::workspace_bytes)
       .def_property_readonly("rejections", &convnd::Plan::rejections)
+      .def_property_readonly("error_bound", &convnd::Plan::error_bound)
       .def_property_readonly("spec", &convnd::Plan::spec)
       .def("forward",
            [](const convnd::Plan& p, const py::array& x, const py::array& w,

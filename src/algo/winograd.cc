@@ -28,7 +28,9 @@
 #include "algo/winograd.h"
 
 #include <algorithm>
-#include <cstring>
+#include <cstdint>
+#include <limits>
+#include <type_traits>
 #include <memory>
 #include <vector>
 
@@ -82,6 +84,8 @@ AxisTiles tile_axis(const Geometry& g, int axis, int m, int alpha) {
 
 template <class T>
 class WinogradExecutor final : public Executor {
+  using Index = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
+
  public:
   WinogradExecutor(const Geometry& g, int m) : g_(g), m_(m) {
     const WinogradMatrices& w = winograd_matrices(m);
@@ -113,7 +117,7 @@ class WinogradExecutor final : public Executor {
     v_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * sb_tiles_ * g.Cg()));
     m_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * sb_tiles_ * kpad_));
     slots_ = hardware_threads();
-    slot_bytes_ = align64(sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
+    slot_bytes_ = align64(2 * sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
                   3 * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles));
   }
 
@@ -167,7 +171,7 @@ class WinogradExecutor final : public Executor {
     return slots + static_cast<std::size_t>(thread_index()) * slot_bytes_;
   }
   T* slot_values(char* s, int which) const {
-    return reinterpret_cast<T*>(s + align64(sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
+    return reinterpret_cast<T*>(s + align64(2 * sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
                                 which * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles)));
   }
 
@@ -213,6 +217,7 @@ class WinogradExecutor final : public Executor {
   void transform_inputs(const ConstTensorView& x, dim_t grp, dim_t t0, dim_t b, dim_t c0,
                         dim_t c1, T* v, char* s) const {
     dim_t* offs = reinterpret_cast<dim_t*>(s);  // [e][tile]
+    void* zero = offs + E_ * kBlockTiles;  // room for the gather indices
     T* gathered = slot_values(s, 0);
     T* transformed = slot_values(s, 1);
     T* tmp = slot_values(s, 2);
@@ -235,17 +240,54 @@ class WinogradExecutor final : public Executor {
         offs[e * kBlockTiles + j] = off;
       }
     }
+    // Indices relative to the block's first sample, of the dtype's width for vector gathers
+    // (-1: a zero sample). A block spanning 2^31 elements or more (f32) gathers by offsets.
+    dim_t lo = std::numeric_limits<dim_t>::max(), hi = std::numeric_limits<dim_t>::min();
+    for (dim_t i = 0; i < E_ * kBlockTiles; ++i)
+      if (offs[i] != kNoSample) {
+        lo = std::min(lo, offs[i]);
+        hi = std::max(hi, offs[i]);
+      }
+    const bool none = lo > hi;  // every sample is a padding zero
+    const bool narrow = !none && (sizeof(T) == 8 || hi - lo < (dim_t{1} << 31));
+    Index* rel = reinterpret_cast<Index*>(zero);
+    if (narrow)
+      for (dim_t i = 0; i < E_ * kBlockTiles; ++i)
+        rel[i] = offs[i] == kNoSample ? Index(-1) : static_cast<Index>(offs[i] - lo);
+    // The distinct cache lines of the samples (as offsets of their first sample), for
+    // prefetching; the offsets table is free again once the indices are made.
+    dim_t* lines = offs;
+    dim_t nlines = 0;
+    if (narrow) {
+      constexpr dim_t per_line = 64 / static_cast<dim_t>(sizeof(T));
+      for (dim_t i = 0; i < E_ * kBlockTiles; ++i)
+        if (rel[i] >= 0) lines[nlines++] = (static_cast<dim_t>(rel[i]) + lo) / per_line * per_line;
+      std::sort(lines, lines + nlines);
+      nlines = std::unique(lines, lines + nlines) - lines;
+    }
     const dim_t panels_sb = sb_tiles_ / mr_, panels_b = kBlockTiles / mr_;
     for (dim_t c = c0; c < c1; ++c) {
       const dim_t coff = (grp * g_.Cg() + c) * x.strides[1];
-      for (dim_t i = 0; i < E_ * kBlockTiles; ++i)
-        gathered[i] = offs[i] == kNoSample ? T(0) : xd[offs[i] + coff];
+      if (none) {
+        std::fill(gathered, gathered + E_ * kBlockTiles, T(0));
+      } else if (narrow) {
+        // The next channel's cache lines, asked for now: the gathers jump across the plane
+        // and defeat the hardware prefetcher (measured: half the gather time).
+        if (c + 1 < c1)
+          for (dim_t q = 0; q < nlines; ++q) __builtin_prefetch(xd + lines[q] + coff + x.strides[1]);
+        kernels::winograd_gather(static_cast<std::size_t>(E_ * kBlockTiles), xd + lo + coff, rel,
+                                 gathered);
+      } else {
+        for (dim_t i = 0; i < E_ * kBlockTiles; ++i)
+          gathered[i] = offs[i] == kNoSample ? T(0) : xd[offs[i] + coff];
+      }
       kernels::winograd_apply<T>(rank_, alpha_, alpha_, bt_.data(), kBlockTiles, gathered,
                                  transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
         for (dim_t p = 0; p < panels_b; ++p) {
           T* dst = v + ((xi * g_.groups + grp) * panels_sb + b * panels_b + p) * g_.Cg() * mr_ + c * mr_;
-          std::memcpy(dst, transformed + xi * kBlockTiles + p * mr_, sizeof(T) * mr_);
+          const T* src = transformed + xi * kBlockTiles + p * mr_;
+          for (dim_t i = 0; i < mr_; ++i) dst[i] = src[i];
         }
     }
   }
@@ -256,6 +298,8 @@ class WinogradExecutor final : public Executor {
     T* gathered = slot_values(s, 0);
     T* result = slot_values(s, 1);
     T* tmp = slot_values(s, 2);
+    dim_t* yoff = reinterpret_cast<dim_t*>(s);  // [output of the tile]; the input tables' room
+    dim_t* place = yoff + outs_per_tile_;
     T* y = static_cast<T*>(args.out.data);
     const auto& ys = args.out.strides;
     const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
@@ -264,14 +308,15 @@ class WinogradExecutor final : public Executor {
     for (dim_t l = l0; l < l1; ++l) {
       const dim_t n = split_tile(t0 + l, idx);
       for (dim_t kb = 0; kb < kblocks_; ++kb) {
-        for (dim_t xi = 0; xi < E_; ++xi)
-          std::memcpy(gathered + xi * nr_,
-                      mm + ((xi * g_.groups + grp) * sb_tiles_ + l) * kpad_ + kb * nr_,
-                      sizeof(T) * nr_);
+        for (dim_t xi = 0; xi < E_; ++xi) {
+          const T* src = mm + ((xi * g_.groups + grp) * sb_tiles_ + l) * kpad_ + kb * nr_;
+          for (dim_t j = 0; j < nr_; ++j) gathered[xi * nr_ + j] = src[j];
+        }
         kernels::winograd_apply<T>(rank_, m_, alpha_, at_.data(), static_cast<std::size_t>(nr_),
                                    gathered, result, tmp);
         const dim_t k0 = grp * g_.Kg() + kb * nr_;
         const dim_t nk = std::min(nr_, g_.Kg() - kb * nr_);
+        dim_t outs = 0;  // the tile's outputs inside y: offsets and places in `result`
         for (dim_t e = 0; e < outs_per_tile_; ++e) {
           dim_t off = n * ys[0], rem = e;
           bool inside = true;
@@ -285,9 +330,23 @@ class WinogradExecutor final : public Executor {
             off += o * ys[2 + a];
           }
           if (!inside) continue;
-          const T* r = result + e * nr_;
-          for (dim_t j = 0; j < nk; ++j)
-            y[off + (k0 + j) * ys[1]] = r[j] + (bias ? bias[(k0 + j) * bs] : T(0));
+          yoff[outs] = off;
+          place[outs++] = e;
+        }
+        // Channels-last: a tile position's channels are adjacent, so channels innermost;
+        // otherwise one channel plane at a time, whose positions of a tile row are adjacent.
+        if (ys[1] == 1 || ys[1] == -1) {
+          for (dim_t q = 0; q < outs; ++q) {
+            const T* r = result + place[q] * nr_;
+            T* yq = y + yoff[q] + k0 * ys[1];
+            for (dim_t j = 0; j < nk; ++j) yq[j * ys[1]] = r[j] + (bias ? bias[(k0 + j) * bs] : T(0));
+          }
+        } else {
+          for (dim_t j = 0; j < nk; ++j) {
+            const T bj = bias ? bias[(k0 + j) * bs] : T(0);
+            T* yj = y + (k0 + j) * ys[1];
+            for (dim_t q = 0; q < outs; ++q) yj[yoff[q]] = result[place[q] * nr_ + j] + bj;
+          }
         }
       }
     }

@@ -56,6 +56,29 @@ HWY_INLINE void Apply(int rank, int rows, int cols, const T* HWY_RESTRICT coef, 
   }
 }
 
+template <class T, class I>
+HWY_INLINE void Gather(std::size_t n, const T* HWY_RESTRICT base, const I* HWY_RESTRICT idx,
+                       T* HWY_RESTRICT dst) {
+  const hn::ScalableTag<T> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t i = 0;
+  for (; i + N <= n; i += N) {
+    const auto iv = hn::LoadU(di, idx + i);
+    const auto valid = hn::Gt(iv, hn::Set(di, -1));
+    const auto v = hn::GatherIndex(d, base, hn::IfThenElseZero(valid, iv));
+    hn::StoreU(hn::IfThenElseZero(hn::RebindMask(d, valid), v), d, dst + i);
+  }
+  for (; i < n; ++i) dst[i] = idx[i] < 0 ? T(0) : base[idx[i]];
+}
+
+void GatherF32(std::size_t n, const float* base, const std::int32_t* idx, float* dst) {
+  Gather<float>(n, base, idx, dst);
+}
+void GatherF64(std::size_t n, const double* base, const std::int64_t* idx, double* dst) {
+  Gather<double>(n, base, idx, dst);
+}
+
 void ApplyF32(int rank, int rows, int cols, const float* coef, std::size_t lanes,
               const float* src, float* dst, float* tmp) {
   Apply<float>(rank, rows, cols, coef, lanes, src, dst, tmp);
@@ -74,6 +97,15 @@ namespace convnd::kernels {
 
 HWY_EXPORT(ApplyF32);
 HWY_EXPORT(ApplyF64);
+HWY_EXPORT(GatherF32);
+HWY_EXPORT(GatherF64);
+
+void winograd_gather_f32(std::size_t n, const float* base, const std::int32_t* idx, float* dst) {
+  HWY_DYNAMIC_DISPATCH(GatherF32)(n, base, idx, dst);
+}
+void winograd_gather_f64(std::size_t n, const double* base, const std::int64_t* idx, double* dst) {
+  HWY_DYNAMIC_DISPATCH(GatherF64)(n, base, idx, dst);
+}
 
 void winograd_apply_f32(int rank, int rows, int cols, const float* coef, std::size_t lanes,
                         const float* src, float* dst, float* tmp) {

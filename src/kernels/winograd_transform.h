@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace convnd::kernels {
 
@@ -21,6 +22,11 @@ void winograd_apply_f32(int rank, int rows, int cols, const float* coef, std::si
 void winograd_apply_f64(int rank, int rows, int cols, const double* coef, std::size_t lanes,
                         const double* src, double* dst, double* tmp);
 
+// dst[i] = idx[i] < 0 ? 0 : base[idx[i]] for i < n: the samples of a block of tiles, with zero
+// padding, by vector gathers (indices of the dtype's width: int32 for f32, int64 for f64).
+void winograd_gather_f32(std::size_t n, const float* base, const std::int32_t* idx, float* dst);
+void winograd_gather_f64(std::size_t n, const double* base, const std::int64_t* idx, double* dst);
+
 template <class T>
 inline void winograd_apply(int rank, int rows, int cols, const T* coef, std::size_t lanes,
                            const T* src, T* dst, T* tmp) {
@@ -28,6 +34,14 @@ inline void winograd_apply(int rank, int rows, int cols, const T* coef, std::siz
     winograd_apply_f32(rank, rows, cols, coef, lanes, src, dst, tmp);
   else
     winograd_apply_f64(rank, rows, cols, coef, lanes, src, dst, tmp);
+}
+
+inline void winograd_gather(std::size_t n, const float* base, const std::int32_t* idx, float* dst) {
+  winograd_gather_f32(n, base, idx, dst);
+}
+inline void winograd_gather(std::size_t n, const double* base, const std::int64_t* idx,
+                            double* dst) {
+  winograd_gather_f64(n, base, idx, dst);
 }
 
 }  // namespace convnd::kernels
