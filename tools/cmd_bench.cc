@@ -15,6 +15,7 @@
 #include <sstream>
 #include <vector>
 
+#include "bench_plot.h"
 #include "commands.h"
 #include "fma_peak.h"
 #include "onednn_peer.h"
@@ -24,7 +25,7 @@ namespace convnd::tool {
 namespace {
 
 struct BenchFlags {
-  std::string suite_file, pass, layout = "both", format = "text";
+  std::string suite_file, pass, layout = "both", format = "text", plot;
   std::vector<std::string> cases;
   int threads = 0, repeats = 0;
   double min_time = 0.3;
@@ -112,6 +113,20 @@ double geomean(const std::vector<double>& v) {
   return std::exp(s / static_cast<double>(v.size()));
 }
 
+nlohmann::json to_json(const std::vector<Row>& rows) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const Row& r : rows) {
+    nlohmann::json j{{"case", r.name},       {"pass", r.pass},     {"layout", r.layout},
+                     {"algorithm", r.algorithm}, {"threads", r.threads}, {"ms", r.ms},
+                     {"gflops", r.gflops},   {"peak_pct", r.peak_pct}};
+    j["onednn_ms"] = r.onednn_ms ? nlohmann::json(*r.onednn_ms) : nlohmann::json(nullptr);
+    j["speedup_vs_onednn"] =
+        r.onednn_ms ? nlohmann::json(*r.onednn_ms / r.ms) : nlohmann::json(nullptr);
+    out.push_back(j);
+  }
+  return out;
+}
+
 void print(const std::vector<Row>& rows, const BenchFlags& f, double peak, int threads) {
   std::vector<double> ratios, gflops;
   for (const Row& r : rows) {
@@ -119,17 +134,7 @@ void print(const std::vector<Row>& rows, const BenchFlags& f, double peak, int t
     if (r.onednn_ms) ratios.push_back(*r.onednn_ms / r.ms);
   }
   if (f.format == "json") {
-    nlohmann::json out = nlohmann::json::array();
-    for (const Row& r : rows) {
-      nlohmann::json j{{"case", r.name},       {"pass", r.pass},     {"layout", r.layout},
-                       {"algorithm", r.algorithm}, {"threads", r.threads}, {"ms", r.ms},
-                       {"gflops", r.gflops},   {"peak_pct", r.peak_pct}};
-      j["onednn_ms"] = r.onednn_ms ? nlohmann::json(*r.onednn_ms) : nlohmann::json(nullptr);
-      j["speedup_vs_onednn"] =
-          r.onednn_ms ? nlohmann::json(*r.onednn_ms / r.ms) : nlohmann::json(nullptr);
-      out.push_back(j);
-    }
-    std::cout << out.dump(1) << "\n";
+    std::cout << to_json(rows).dump(1) << "\n";
     return;
   }
   const bool md = f.format == "markdown";
@@ -197,6 +202,8 @@ int bench(const BenchFlags& f) {
     return n;
   }();
 
+  if (!f.plot.empty()) check_bench_plot(f.plot);
+
   const bool tty = isatty(2);
   if (tty) std::cerr << "measuring the FMA peak ...\r" << std::flush;
   const double peak = bench::measure_fma_peak_gflops(threads);
@@ -226,6 +233,15 @@ int bench(const BenchFlags& f) {
     }
   if (tty) std::cerr << "\r" << std::string(72, ' ') << "\r";
   print(rows, f, peak, threads);
+  if (!f.plot.empty()) {
+    const bool peer =
+        std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.onednn_ms.has_value(); });
+    write_bench_plot(to_json(rows), peak,
+                     "convnd " + std::string(version()) + ", " + std::to_string(threads) +
+                         " threads, float32, fwd with constant weights" +
+                         (peer ? "; oneDNN " + bench::onednn_version() : ""),
+                     f.plot);
+  }
   return 0;
 }
 
@@ -245,6 +261,10 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--repeats", f->repeats, "timed runs per measurement (default: adaptive)");
   cmd->add_option("--min-time", f->min_time, "seconds of timed runs per measurement")->capture_default_str();
   cmd->add_flag("--no-peer", f->no_peer, "skip oneDNN");
+  cmd->add_option("--plot", f->plot,
+                  "also write a bar chart (GFLOP/s, FMA peak) to this PNG; needs matplotlib for "
+                  "$CONVND_PYTHON (default /usr/bin/python3)")
+      ->type_name("FILE.png");
   cmd->callback([f] { bench(*f); });
 }
 
