@@ -1,18 +1,23 @@
 #!/usr/bin/env bash
 # Installs the Debian packages convnd builds and tests with (root, or sudo when present).
 # Packages already installed are skipped, so a second run costs nothing. With --sanitizers it
-# also installs clang and LLVM's OpenMP runtime (for the fuzz and ThreadSanitizer builds).
+# also installs clang and LLVM's OpenMP runtime (for the fuzz and ThreadSanitizer builds); with
+# --docs, doxygen, Sphinx and MyST (for scripts/docs.sh; CI does not build the docs).
 set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config
   libhwy-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libstb-dev
-  libdnnl-dev
-  python3 python3-dev python3-numpy python3-pytest python3-hypothesis pybind11-dev
+  libdnnl-dev ocl-icd-opencl-dev  # dnnl-config.cmake requires OpenCL; libdnnl-dev only recommends it
+  python3 python3-dev python3-numpy python3-pytest python3-hypothesis pybind11-dev python3-venv
+  python3-matplotlib
   python3-torch
 )
-if [ "${1:-}" = "--sanitizers" ]; then
-  packages+=(clang-14 libclang-rt-14-dev libomp-14-dev)
-fi
+for flag in "$@"; do
+  case "$flag" in
+    --sanitizers) packages+=(clang-14 libclang-rt-14-dev libomp-14-dev) ;;
+    --docs) packages+=(doxygen python3-sphinx python3-myst-parser) ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
