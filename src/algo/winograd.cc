@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <limits>
 #include <type_traits>
 #include <memory>
@@ -271,14 +272,19 @@ class WinogradExecutor final : public Executor {
     if (narrow)
       for (dim_t i = 0; i < E_ * block_tiles_; ++i)
         rel[i] = offs[i] == kNoSample ? Index(-1) : static_cast<Index>(offs[i] - lo);
-    // The distinct cache lines of the samples (as offsets of their first sample), for
-    // prefetching; the offsets table is free again once the indices are made.
+    // Channels a cache line or more apart (channels-first planes): the distinct cache lines of
+    // the samples, to prefetch for the next channel. The ends of each tile row along the last
+    // axis stand for the row (its samples lie between them). The offsets table is free again
+    // once the indices are made. Channels-last needs none: the next channel shares the lines.
+    constexpr dim_t per_line = 64 / static_cast<dim_t>(sizeof(T));
     dim_t* lines = offs;
     dim_t nlines = 0;
-    if (narrow) {
-      constexpr dim_t per_line = 64 / static_cast<dim_t>(sizeof(T));
-      for (dim_t i = 0; i < E_ * block_tiles_; ++i)
-        if (rel[i] >= 0) lines[nlines++] = (static_cast<dim_t>(rel[i]) + lo) / per_line * per_line;
+    if (narrow && std::abs(x.strides[1]) >= per_line) {
+      for (dim_t i = 0; i < E_ * block_tiles_; ++i) {
+        const dim_t col = (i / block_tiles_) % alpha_;
+        if (rel[i] >= 0 && (col == 0 || col == alpha_ - 1))
+          lines[nlines++] = (static_cast<dim_t>(rel[i]) + lo) / per_line * per_line;
+      }
       std::sort(lines, lines + nlines);
       nlines = std::unique(lines, lines + nlines) - lines;
     }
