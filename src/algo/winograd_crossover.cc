@@ -1,24 +1,66 @@
-// When Winograd beats the direct algorithms: a rule fitted to measurements on the benchmark
-// machine (docs/winograd.md has the grid, the command that measured it and the results).
+// When Winograd beats the direct algorithms: a rule fitted to scripts/winograd_crossover.py on
+// the benchmark machine (2 threads, float32; the grid and its results are in
+// docs/winograd.md). What the grid showed:
+//   - Few tiles lose: with under 16 tiles of 4^d outputs (batch 1 at 7x7) the transforms and the
+//     transformed weights (36 / 9 = 4x the direct weights in 2-D) cost more than the saved
+//     multiplies; under 32 tiles only 64+ channels pay; 3-D needs 64 tiles.
+//   - F(4) is the best variant almost everywhere. F(2) wins where F(4)'s transformed weights
+//     (36 C K floats) do not fit the caches and there are few tiles to reuse them over
+//     (C = K = 512 at 14x14 and 28x28, batch 1): its weights are 16 C K.
+//   - F(6) was at most 10 % faster than F(4) at one point of the grid (batch 8, 64 channels,
+//     56x56) and is 2 bits less accurate: dispatch never picks it; name it to use it.
+//   - 1-D (tcn_dil8: 64 channels, 4096 samples, batch 8) ran 1.3x slower than implicit_gemm
+//     with F(4) (1.5x fewer multiplies in 1-D, against 4x in 2-D): 1-D stays direct.
+//   - Fewer than 16 channels per group: the GEMMs are too narrow for the 12x32 microkernel.
+#include <algorithm>
 #include <string>
 
 #include "algo/winograd.h"
 #include "api/errors.h"
 
 namespace convnd::detail {
+namespace {
+
+// Tiles of m outputs along every axis (per dilation phase, as winograd.cc cuts them), times N.
+double tiles(const Geometry& g, int m) {
+  double t = static_cast<double>(g.N);
+  for (int a = 0; a < g.rank(); ++a) {
+    const dim_t dil = std::min(g.dil[a], g.out[a]);
+    // Phases p < dil hold ceil((out - p) / dil) outputs each; the sum of their tile counts
+    // is at most out / m + dil.
+    double along = 0;
+    for (dim_t p = 0; p < dil && p < 4096; ++p) {
+      const dim_t n = (g.out[a] - p + g.dil[a] - 1) / g.dil[a];
+      along += static_cast<double>((n + m - 1) / m);
+    }
+    if (dil > 4096) along = static_cast<double>(g.out[a]);  // one output per phase
+    t *= along;
+  }
+  return t;
+}
+
+}  // namespace
 
 std::string winograd_pays(const Geometry& g, Op op, int m) {
   if (op != Op::fwd) return "forward pass only";
   // float64 is the reference-quality path (and the drop-in modules' promise of the originals'
   // numbers to 1e-12): direct summation unless Winograd is asked for by name.
   if (g.dtype == DType::f64) return "float64 keeps direct summation";
-  // The transforms cost O(C + K) per tile and the GEMM O(C K): with few channels per group the
-  // transforms dominate and the narrow GEMMs waste the microkernel's columns.
-  if (g.Cg() < 16 || g.Kg() < 16) return rule("under 16 channels per group (", g.Cg(), " in, ", g.Kg(), " out)");
-  double outputs = static_cast<double>(g.N);
-  for (dim_t o : g.out) outputs *= static_cast<double>(o);
-  if (outputs < 64) return "fewer than 64 output positions";
-  (void)m;
+  if (m == 6) return "F(4) is as fast on the measured grid and 2 bits more accurate (name F(6) to use it)";
+  if (g.rank() == 1) return "1-D: measured slower than the direct algorithms";
+  if (g.Cg() < 16 || g.Kg() < 16)
+    return rule("under 16 channels per group (", g.Cg(), " in, ", g.Kg(), " out)");
+  const double t4 = tiles(g, 4);
+  const double min_tiles = g.rank() == 3 ? 64 : g.Cg() >= 64 ? 16 : 32;
+  if (t4 < min_tiles)
+    return rule(t4, " tiles of 4^", g.rank(), " outputs, under the ", min_tiles,
+                " where Winograd was measured faster");
+  // F(4)'s transformed weights (36 C K floats in 2-D) past the caches with few tiles: F(2).
+  double weights4 = 4.0 * static_cast<double>(g.groups) * static_cast<double>(g.Cg()) *
+                    static_cast<double>(g.Kg());
+  for (int a = 0; a < g.rank(); ++a) weights4 *= 6;
+  const int best = weights4 > 16.0 * (1 << 20) && t4 < 64 ? 2 : 4;
+  if (m != best) return rule("F(", best, ") measured faster here");
   return {};
 }
 
