@@ -204,27 +204,31 @@ class WinogradExecutor final : public Executor {
   }
 
   // U[xi][group][k block][c][nr] = (G g GT)[xi] of the 3^d taps of (k, c); zero for k >= Kg.
+  // In double, all input channels of an output channel at once (they are the vector lanes),
+  // rounded once.
   void transform_weights(const ConstTensorView& w, T* out, int threads) const {
     const T* src = static_cast<const T*>(w.data);
     const std::vector<dim_t> taps = tap_offsets(g_, w.strides);
     const dim_t slab = g_.Cg() * nr_;  // one (xi, group, k block)
+    const std::size_t lanes = static_cast<std::size_t>(g_.Cg());
     parallel_tasks(g_.groups * kblocks_, threads, [&](dim_t task) {
       const dim_t grp = task / kblocks_, kb = task % kblocks_;
-      std::vector<double> tile(static_cast<std::size_t>(E_)), res(tile.size()), tmp(tile.size());
+      std::vector<double> tile(static_cast<std::size_t>(E_) * lanes), res(tile.size()),
+          tmp(tile.size());
       for (dim_t xi = 0; xi < E_; ++xi) {
         T* dst = out + ((xi * g_.groups + grp) * kblocks_ + kb) * slab;
         std::fill(dst, dst + slab, T(0));
       }
       for (dim_t j = 0; j < nr_ && kb * nr_ + j < g_.Kg(); ++j) {
-        const dim_t k = grp * g_.Kg() + kb * nr_ + j;
-        for (dim_t c = 0; c < g_.Cg(); ++c) {
-          const T* wkc = src + k * w.strides[0] + c * w.strides[1];
-          for (std::size_t i = 0; i < taps.size(); ++i) tile[i] = static_cast<double>(wkc[taps[i]]);
-          kernels::winograd_apply<double>(rank_, alpha_, 3, g_coef_.data(), 1, tile.data(),
-                                          res.data(), tmp.data());
-          for (dim_t xi = 0; xi < E_; ++xi)
-            out[((xi * g_.groups + grp) * kblocks_ + kb) * slab + c * nr_ + j] =
-                static_cast<T>(res[xi]);
+        const T* wk = src + (grp * g_.Kg() + kb * nr_ + j) * w.strides[0];
+        for (std::size_t i = 0; i < taps.size(); ++i)
+          for (dim_t c = 0; c < g_.Cg(); ++c)
+            tile[i * lanes + c] = static_cast<double>(wk[c * w.strides[1] + taps[i]]);
+        kernels::winograd_apply<double>(rank_, alpha_, 3, g_coef_.data(), lanes, tile.data(),
+                                        res.data(), tmp.data());
+        for (dim_t xi = 0; xi < E_; ++xi) {
+          T* dst = out + ((xi * g_.groups + grp) * kblocks_ + kb) * slab + j;
+          for (dim_t c = 0; c < g_.Cg(); ++c) dst[c * nr_] = static_cast<T>(res[xi * lanes + c]);
         }
       }
     });
