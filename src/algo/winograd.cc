@@ -37,6 +37,7 @@
 
 #include "algo/weight_cache.h"
 #include "algo/winograd_matrices.h"
+#include "algo/winograd_tiles.h"
 #include "api/errors.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/winograd_transform.h"
@@ -54,41 +55,10 @@ constexpr dim_t kMaxExtent = dim_t{1} << 30;
 
 std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
-dim_t ipow(dim_t b, int e) {
-  dim_t r = 1;
-  for (int i = 0; i < e; ++i) r *= b;
-  return r;
-}
-
-// How one spatial axis is cut into tiles: per dilation phase p (outputs p, p + dil, ..) runs of
-// m outputs; per tile the output coordinate of each of its m outputs (-1 past the end) and the
-// input coordinate of each of its alpha inputs after the padding mode (-1 for a zero sample).
-struct AxisTiles {
-  dim_t count = 0;
-  std::vector<dim_t> out, in;
-};
-
-AxisTiles tile_axis(const Geometry& g, int axis, int m, int alpha) {
-  AxisTiles t;
-  const dim_t dil = g.dil[axis], out = g.out[axis];
-  for (dim_t p = 0; p < std::min(dil, out); ++p) {
-    const dim_t n = (out - p + dil - 1) / dil;
-    for (dim_t q = 0; q < n; q += m) {
-      for (int i = 0; i < m; ++i) t.out.push_back(q + i < n ? p + (q + i) * dil : -1);
-      for (int j = 0; j < alpha; ++j)
-        t.in.push_back(map_padded_index(p + (q + j) * dil - g.lo[axis], g.in[axis], g.mode));
-      ++t.count;
-    }
-  }
-  return t;
-}
-
 template <class T>
 class WinogradExecutor final : public Executor {
-  using Index = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
-
  public:
-  WinogradExecutor(const Geometry& g, int m) : g_(g), m_(m) {
+  WinogradExecutor(const Geometry& g, int m) : g_(g), m_(m), grid_(g, m) {
     const WinogradMatrices& w = winograd_matrices(m);
     alpha_ = w.alpha;
     rank_ = g.rank();
@@ -102,12 +72,7 @@ class WinogradExecutor final : public Executor {
     nr_ = static_cast<dim_t>(ts.nr);
     kblocks_ = (g.Kg() + nr_ - 1) / nr_;
     kpad_ = kblocks_ * nr_;
-    tiles_per_image_ = 1;
-    for (int a = 0; a < rank_; ++a) {
-      axes_.push_back(tile_axis(g, a, m_, alpha_));
-      tiles_per_image_ *= axes_.back().count;
-    }
-    total_tiles_ = g.N * tiles_per_image_;
+    total_tiles_ = grid_.total();
     // Few tiles (small images at batch 1): a narrower block wastes fewer transform lanes.
     block_tiles_ = std::min(kBlockTiles, (total_tiles_ + mr_ - 1) / mr_ * mr_);
     const dim_t blocks = (total_tiles_ + block_tiles_ - 1) / block_tiles_;
@@ -193,16 +158,6 @@ class WinogradExecutor final : public Executor {
                                 which * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles)));
   }
 
-  // Per-axis tile indices of tile t (image-major, last axis fastest); returns the image.
-  dim_t split_tile(dim_t t, dim_t* idx) const {
-    dim_t rem = t % tiles_per_image_;
-    for (int a = rank_ - 1; a >= 0; --a) {
-      idx[a] = rem % axes_[a].count;
-      rem /= axes_[a].count;
-    }
-    return t / tiles_per_image_;
-  }
-
   // U[xi][group][k block][c][nr] = (G g GT)[xi] of the 3^d taps of (k, c); zero for k >= Kg.
   // In double, all input channels of an output channel at once (they are the vector lanes),
   // rounded once.
@@ -238,76 +193,18 @@ class WinogradExecutor final : public Executor {
   // group: V[xi][group][panel][c][mr].
   void transform_inputs(const ConstTensorView& x, dim_t grp, dim_t t0, dim_t b, dim_t c0,
                         dim_t c1, T* v, char* s) const {
-    dim_t* offs = reinterpret_cast<dim_t*>(s);  // [e][tile]
-    void* zero = offs + E_ * block_tiles_;  // room for the gather indices
+    dim_t* offs = reinterpret_cast<dim_t*>(s);  // [e][tile], then the gather's scratch
     T* gathered = slot_values(s, 0);
     T* transformed = slot_values(s, 1);
     T* tmp = slot_values(s, 2);
     const T* xd = static_cast<const T*>(x.data);
-    dim_t idx[3] = {0, 0, 0};
-    for (dim_t j = 0; j < block_tiles_; ++j) {
-      const dim_t t = t0 + b * block_tiles_ + j;
-      if (t >= total_tiles_) {
-        for (dim_t e = 0; e < E_; ++e) offs[e * block_tiles_ + j] = kNoSample;
-        continue;
-      }
-      const dim_t n = split_tile(t, idx);
-      for (dim_t e = 0; e < E_; ++e) {
-        dim_t off = n * x.strides[0], rem = e;
-        for (int a = rank_ - 1; a >= 0 && off != kNoSample; --a) {
-          const dim_t c = axes_[a].in[idx[a] * alpha_ + rem % alpha_];
-          rem /= alpha_;
-          off = c < 0 ? kNoSample : off + c * x.strides[2 + a];
-        }
-        offs[e * block_tiles_ + j] = off;
-      }
-    }
-    // Indices relative to the block's first sample, of the dtype's width for vector gathers
-    // (-1: a zero sample). A block spanning 2^31 elements or more (f32) gathers by offsets.
-    dim_t lo = std::numeric_limits<dim_t>::max(), hi = std::numeric_limits<dim_t>::min();
-    for (dim_t i = 0; i < E_ * block_tiles_; ++i)
-      if (offs[i] != kNoSample) {
-        lo = std::min(lo, offs[i]);
-        hi = std::max(hi, offs[i]);
-      }
-    const bool none = lo > hi;  // every sample is a padding zero
-    const bool narrow = !none && (sizeof(T) == 8 || hi - lo < (dim_t{1} << 31));
-    Index* rel = reinterpret_cast<Index*>(zero);
-    if (narrow)
-      for (dim_t i = 0; i < E_ * block_tiles_; ++i)
-        rel[i] = offs[i] == kNoSample ? Index(-1) : static_cast<Index>(offs[i] - lo);
-    // Channels a cache line or more apart (channels-first planes): the distinct cache lines of
-    // the samples, to prefetch for the next channel. The ends of each tile row along the last
-    // axis stand for the row (its samples lie between them). The offsets table is free again
-    // once the indices are made. Channels-last needs none: the next channel shares the lines.
-    constexpr dim_t per_line = 64 / static_cast<dim_t>(sizeof(T));
-    dim_t* lines = offs;
-    dim_t nlines = 0;
-    if (narrow && std::abs(x.strides[1]) >= per_line) {
-      for (dim_t i = 0; i < E_ * block_tiles_; ++i) {
-        const dim_t col = (i / block_tiles_) % alpha_;
-        if (rel[i] >= 0 && (col == 0 || col == alpha_ - 1))
-          lines[nlines++] = (static_cast<dim_t>(rel[i]) + lo) / per_line * per_line;
-      }
-      std::sort(lines, lines + nlines);
-      nlines = std::unique(lines, lines + nlines) - lines;
-    }
+    const dim_t n = E_ * block_tiles_;
+    grid_.input_offsets(x.strides, t0 + b * block_tiles_, block_tiles_, offs);
+    const SampleGather<T> gather(offs, n, x.strides[1], alpha_, block_tiles_, offs + n);
     const dim_t panels_sb = sb_tiles_ / mr_, panels_b = block_tiles_ / mr_;
     for (dim_t c = c0; c < c1; ++c) {
       const dim_t coff = (grp * g_.Cg() + c) * x.strides[1];
-      if (none) {
-        std::fill(gathered, gathered + E_ * block_tiles_, T(0));
-      } else if (narrow) {
-        // The next channel's cache lines, asked for now: the gathers jump across the plane
-        // and defeat the hardware prefetcher (measured: half the gather time).
-        if (c + 1 < c1)
-          for (dim_t q = 0; q < nlines; ++q) __builtin_prefetch(xd + lines[q] + coff + x.strides[1]);
-        kernels::winograd_gather(static_cast<std::size_t>(E_ * block_tiles_), xd + lo + coff, rel,
-                                 gathered);
-      } else {
-        for (dim_t i = 0; i < E_ * block_tiles_; ++i)
-          gathered[i] = offs[i] == kNoSample ? T(0) : xd[offs[i] + coff];
-      }
+      gather.gather(xd, coff, coff + x.strides[1], c + 1 < c1, gathered);
       kernels::winograd_apply<T>(rank_, alpha_, alpha_, bt_.data(), block_tiles_, gathered,
                                  transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
@@ -328,13 +225,12 @@ class WinogradExecutor final : public Executor {
     T* tmp = slot_values(s, 2);
     dim_t* yoff = reinterpret_cast<dim_t*>(s);  // [output of the tile]; the input tables' room
     dim_t* place = yoff + outs_per_tile_;
+    dim_t* all = place + outs_per_tile_;
     T* y = static_cast<T*>(args.out.data);
     const auto& ys = args.out.strides;
     const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
     const dim_t bs = args.bias ? args.bias->strides[0] : 0;
-    dim_t idx[3] = {0, 0, 0};
     for (dim_t l = l0; l < l1; ++l) {
-      const dim_t n = split_tile(t0 + l, idx);
       {
         for (dim_t xi = 0; xi < E_; ++xi) {
           const T* src = mm + ((xi * g_.groups + grp) * sb_tiles_ + l) * kpad_ + kb * nr_;
@@ -344,23 +240,13 @@ class WinogradExecutor final : public Executor {
                                    gathered, result, tmp);
         const dim_t k0 = grp * g_.Kg() + kb * nr_;
         const dim_t nk = std::min(nr_, g_.Kg() - kb * nr_);
+        grid_.output_offsets(ys, t0 + l, 1, all);
         dim_t outs = 0;  // the tile's outputs inside y: offsets and places in `result`
-        for (dim_t e = 0; e < outs_per_tile_; ++e) {
-          dim_t off = n * ys[0], rem = e;
-          bool inside = true;
-          for (int a = rank_ - 1; a >= 0; --a) {
-            const dim_t o = axes_[a].out[idx[a] * m_ + rem % m_];
-            rem /= m_;
-            if (o < 0) {
-              inside = false;
-              break;
-            }
-            off += o * ys[2 + a];
+        for (dim_t e = 0; e < outs_per_tile_; ++e)
+          if (all[e] != kNoSample) {
+            yoff[outs] = all[e];
+            place[outs++] = e;
           }
-          if (!inside) continue;
-          yoff[outs] = off;
-          place[outs++] = e;
-        }
         // Channels-last: a tile position's channels are adjacent, so channels innermost;
         // otherwise one channel plane at a time, whose positions of a tile row are adjacent.
         if (ys[1] == 1 || ys[1] == -1) {
@@ -383,9 +269,9 @@ class WinogradExecutor final : public Executor {
   Geometry g_;
   int m_ = 0, alpha_ = 0, rank_ = 0;
   dim_t E_ = 0, outs_per_tile_ = 0, mr_ = 0, nr_ = 0, kblocks_ = 0, kpad_ = 0;
-  dim_t tiles_per_image_ = 0, total_tiles_ = 0, block_tiles_ = 0, sb_blocks_ = 0, sb_tiles_ = 0;
+  TileGrid grid_;
+  dim_t total_tiles_ = 0, block_tiles_ = 0, sb_blocks_ = 0, sb_tiles_ = 0;
   dim_t supers_ = 0;
-  std::vector<AxisTiles> axes_;
   std::vector<T> bt_, at_;
   std::vector<double> g_coef_;
   std::size_t u_bytes_ = 0, v_bytes_ = 0, m_bytes_ = 0, scratch_bytes_ = 0, slot_bytes_ = 0;
