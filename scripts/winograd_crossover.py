@@ -5,7 +5,9 @@ stride-1 'same' layers (channels, spatial size, batch; 2-D and 3-D), each timed 
 2 threads, both layouts. Prints one markdown row per layer with the times and the winner; the
 rule in src/algo/winograd_crossover.cc is fitted to this table (docs/winograd.md).
 
-    scripts/winograd_crossover.py [--convnd build/tools/convnd] [--quick]
+    scripts/winograd_crossover.py [--convnd build/tools/convnd] [--quick] [--pass bwd_weights]
+
+With --pass bwd_weights the weight gradient: bwd_weights_as_fwd against the F(3, m) variants.
 """
 import argparse
 import json
@@ -15,9 +17,10 @@ import sys
 import tempfile
 
 VARIANTS = ["padded_igemm", "winograd_f2", "winograd_f4", "winograd_f6"]
+WEIGHT_VARIANTS = ["bwd_weights_as_fwd", "winograd_wgrad_f2", "winograd_wgrad_f4"]
 
 
-def grid(quick):
+def grid(quick, pass_):
     channels = [16, 32, 64, 128, 256, 512]
     sizes = [7, 14, 28, 56]
     batches = [1, 8]
@@ -32,13 +35,13 @@ def grid(quick):
                 cases.append({"name": f"n{n}_c{c}_s{s}", "N": n, "C": c, "K": c,
                               "spatial": [s, s], "kernel": [3, 3], "stride": [1, 1],
                               "padding": [1, 1], "dilation": [1, 1], "groups": 1,
-                              "passes": ["fwd"]})
+                              "passes": [pass_]})
     for c in ([16, 32, 64] if not quick else [32]):
         for s in ([8, 16, 32] if not quick else [16]):
             cases.append({"name": f"n1_c{c}_s{s}^3", "N": 1, "C": c, "K": c,
                           "spatial": [s, s, s], "kernel": [3, 3, 3], "stride": [1, 1, 1],
                           "padding": [1, 1, 1], "dilation": [1, 1, 1], "groups": 1,
-                          "passes": ["fwd"]})
+                          "passes": [pass_]})
     return cases
 
 
@@ -56,8 +59,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--convnd", default="build/tools/convnd")
     ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--pass", dest="pass_", default="fwd", choices=["fwd", "bwd_weights"])
     args = ap.parse_args()
-    cases = grid(args.quick)
+    variants = VARIANTS if args.pass_ == "fwd" else WEIGHT_VARIANTS
+    cases = grid(args.quick, args.pass_)
     times = {}
     with tempfile.TemporaryDirectory() as tmp:
         for rank in (2, 3):
@@ -65,16 +70,16 @@ def main():
             path = os.path.join(tmp, f"grid{rank}.json")
             with open(path, "w") as f:
                 json.dump({"cases": sub}, f)
-            for v in VARIANTS:
+            for v in variants:
                 for key, ms in run(args.convnd, path, v, rank).items():
                     times.setdefault(key, {})[v] = ms
                 print(f"  measured {v} for rank {rank}", file=sys.stderr)
-    print("| layer | layout | " + " | ".join(f"{v} ms" for v in VARIANTS) + " | best | vs direct |")
-    print("|---|---|" + "---:|" * (len(VARIANTS) + 2))
+    print("| layer | layout | " + " | ".join(f"{v} ms" for v in variants) + " | best | vs direct |")
+    print("|---|---|" + "---:|" * (len(variants) + 2))
     for (name, layout), t in times.items():
         best = min(t, key=t.get)
-        cells = " | ".join(f"{t[v]:.3f}" if v in t else "-" for v in VARIANTS)
-        print(f"| {name} | {layout} | {cells} | {best} | {t['padded_igemm'] / t[best]:.2f}x |")
+        cells = " | ".join(f"{t[v]:.3f}" if v in t else "-" for v in variants)
+        print(f"| {name} | {layout} | {cells} | {best} | {t[variants[0]] / t[best]:.2f}x |")
 
 
 if __name__ == "__main__":

@@ -4,10 +4,13 @@ float64 reference, over random and adversarial float32 inputs, per rank and chan
 
 The measure is the one Plan.error_bound bounds:
     max |y - y_exact| / max (sum over the reduction of |x w|)
+(for --pass backward_weight: of dw, whose reduction runs over the batch and output positions
+of x and grad_out).
 i.e. the error relative to the largest magnitude the sums can reach, which does not blow up
 when an output happens to cancel to ~0. Prints a markdown table (docs/winograd.md).
 
     PYTHONPATH=build/python /usr/bin/python3 scripts/winograd_error.py [--trials 3]
+        [--pass forward|backward_weight]
 """
 import argparse
 
@@ -16,6 +19,7 @@ import numpy as np
 import convnd
 
 ALGORITHMS = ["direct", "winograd_f2", "winograd_f4", "winograd_f6"]  # direct: precision highest
+WEIGHT_ALGORITHMS = ["direct", "winograd_wgrad_f2", "winograd_wgrad_f4"]
 
 
 def data(kind, shape, rng):
@@ -40,21 +44,41 @@ def data(kind, shape, rng):
 KINDS = ["uniform", "normal", "log-magnitude", "offset", "relu", "alternating"]
 
 
-def scaled_error(x, w, algorithm):
+PASS = "forward"
+
+
+def run(a, b, algorithm, dtype_shape_w=None):
+    """forward: conv(a = x, b = w); backward_weight: dw of x = a, grad_out = b."""
+    kw = dict(padding=1)
     if algorithm == "direct":
-        y = convnd.conv(x, w, padding=1, precision="highest")
-    else:
-        y = convnd.conv(x, w, padding=1, algorithm=algorithm)
+        kw["precision"] = "highest"
+    elif algorithm is not None:
+        kw["algorithm"] = algorithm
+    if PASS == "forward":
+        return convnd.conv(a, b, **kw)
+    return convnd.conv_backward_weight(a, b, dtype_shape_w, **kw)
+
+
+def scaled_error(x, w, algorithm):
+    """Error of `algorithm` on x and w (forward) or x and grad_out w (backward_weight)."""
+    wshape = None if PASS == "forward" else (w.shape[1], x.shape[1]) + (3,) * (x.ndim - 2)
+    y = run(x, w, algorithm, wshape)
     x64, w64 = x.astype(np.float64), w.astype(np.float64)
-    exact = convnd.conv(x64, w64, padding=1, algorithm="reference")
-    scale = convnd.conv(np.abs(x64), np.abs(w64), padding=1, algorithm="reference")
+    exact = run(x64, w64, "reference", wshape)
+    scale = run(np.abs(x64), np.abs(w64), "reference", wshape)
     return float(np.max(np.abs(y - exact)) / np.max(scale))
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--trials", type=int, default=2)
+    ap.add_argument("--pass", dest="pass_", default="forward",
+                    choices=["forward", "backward_weight"])
     args = ap.parse_args()
+    global PASS, ALGORITHMS
+    PASS = args.pass_
+    if PASS == "backward_weight":
+        ALGORITHMS = WEIGHT_ALGORITHMS
     rng = np.random.default_rng(20261201)
     configs = [(1, 64, (257,)), (1, 512, (61,)), (2, 16, (19, 17)), (2, 64, (17, 18)),
                (2, 256, (13, 12)), (2, 512, (9, 9)), (3, 16, (7, 9, 8)), (3, 64, (6, 7, 6))]
@@ -63,7 +87,10 @@ def main():
         for kind in KINDS:
             for _ in range(args.trials):
                 x = data(kind, (2, c) + size, rng)
-                w = data("normal" if kind == "offset" else kind, (8, c) + (3,) * rank, rng)
+                if PASS == "forward":
+                    w = data("normal" if kind == "offset" else kind, (8, c) + (3,) * rank, rng)
+                else:  # grad_out, the shape of y
+                    w = data("normal" if kind == "offset" else kind, (2, 16) + size, rng)
                 direct = scaled_error(x, w, "direct")
                 for a in ALGORITHMS:
                     if a == "winograd_f6" and rank == 3:
@@ -86,7 +113,11 @@ def main():
 
 
 def plan_bound(x, w, algorithm):
-    plan = convnd.Plan(x.shape, w.shape, padding=1,
+    if PASS == "forward":
+        wshape, op = w.shape, "forward"
+    else:
+        wshape, op = (w.shape[1], x.shape[1]) + (3,) * (x.ndim - 2), "backward_weight"
+    plan = convnd.Plan(x.shape, wshape, op=op, padding=1,
                        algorithm=None if algorithm == "direct" else algorithm,
                        precision="highest" if algorithm == "direct" else "standard")
     return plan.error_bound

@@ -22,15 +22,21 @@ struct PassResult {
 // of integers (every direct one: exact below 2^24 in f32), and for Winograd, whose transforms
 // multiply by fractions (1/4, 1/6, 21/4, ..), a bound relative to the largest possible sum of
 // |products| (max|a| max|b| times the reduction length): 1e-4 in f32 (30x the largest error
-// measured on random data), 1e-9 in f64. Winograd serves forward problems only.
-inline double integer_data_tolerance(const std::string& algo, const Spec& s, const Tensor& a,
-                                     const Tensor& b) {
+// measured on random data), 1e-9 in f64.
+inline double integer_data_tolerance(const std::string& algo, const Spec& s, Pass p,
+                                     const Tensor& a, const Tensor& b) {
   if (algo.rfind("winograd", 0) != 0) return 0;
   double ma = 0, mb = 0;
   for (dim_t i = 0; i < a.size(); ++i) ma = std::max(ma, std::fabs(a.get(i)));
   for (dim_t i = 0; i < b.size(); ++i) mb = std::max(mb, std::fabs(b.get(i)));
-  double n = static_cast<double>(s.transposed ? s.K / s.groups : s.C / s.groups);
-  for (dim_t k : s.kernel) n *= static_cast<double>(k);
+  double n = 1;
+  if (p == Pass::backward_weights) {
+    n = static_cast<double>(s.N);
+    for (dim_t o : (s.transposed ? s.input : output_extents(s))) n *= static_cast<double>(o);
+  } else {
+    n = static_cast<double>(s.transposed ? s.K / s.groups : s.C / s.groups);
+    for (dim_t k : s.kernel) n *= static_cast<double>(k);
+  }
   return (s.dtype == DType::f64 ? 1e-9 : 1e-4) * ma * mb * n;
 }
 

@@ -65,7 +65,7 @@ TEST(AllAlgorithms, MatchReferenceAndAreThreadCountIndependent) {
         const PassResult r2 = run_pass(s, p, a, b, bp, two);
         // Integer data: f64 is exact; f32 sums of integers below 2^24 are exact too (except
         // for Winograd's fractions).
-        ASSERT_TRUE(all_near(r1.out, want.out, integer_data_tolerance(algo, s, a, b), 0, algo)) << algo;
+        ASSERT_TRUE(all_near(r1.out, want.out, integer_data_tolerance(algo, s, p, a, b), 0, algo)) << algo;
         ASSERT_TRUE(bitwise_equal(r1.out, r2.out)) << algo << ": 1 vs 2 threads differ";
         if (p == Pass::backward_weights && s.bias) {
           ASSERT_TRUE(all_near(r1.dbias, want.dbias, 0, 0, algo + " dbias"));

@@ -70,7 +70,7 @@ TEST(NegativeStrides, EveryAlgorithmReadsReversedViews) {
                                    s.bias ? std::optional<TensorView>(dbias.view()) : std::nullopt);
             break;
         }
-        ASSERT_TRUE(all_near(got, want, integer_data_tolerance(algo, s, a, b), 0, algo));
+        ASSERT_TRUE(all_near(got, want, integer_data_tolerance(algo, s, p, a, b), 0, algo));
       }
     }
   }

@@ -236,13 +236,15 @@ def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilatio
 
 def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dilation=1,
                          groups=1, padding_mode="zeros", same_policy="torch",
-                         layout="channels_first", out=None, algorithm=None, threads=0):
+                         layout="channels_first", out=None, algorithm=None, threads=0,
+                         precision="standard"):
     """Gradient of conv(x, w) with respect to w, for w of shape `weight_shape`."""
     x, dy = as_input(x, "x"), as_input(grad_out, "grad_out")
     _same_dtype(x, dy, "'x' and 'grad_out'")
     plan = Plan(x.shape, weight_shape, op="backward_weight", dtype=x.dtype, stride=stride,
                 padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
-                same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads)
+                same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads,
+                precision=precision)
     return plan.backward_weight(x, dy, out)
 
 

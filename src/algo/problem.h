@@ -37,6 +37,9 @@ struct Geometry {
   DType dtype = DType::f32;
   bool constant_weights = false;  // PlanOptions::constant_weights: packed weights may be kept
   Precision precision = Precision::standard;  // PlanOptions::precision
+  // The spec's layout: a hint for dispatch only (the measured crossovers differ by layout);
+  // the views are canonical whatever it is.
+  Layout layout = Layout::channels_first;
 
   int rank() const { return static_cast<int>(in.size()); }
   dim_t Cg() const { return C / groups; }

@@ -114,6 +114,7 @@ std::vector<Phase> make_phases(const Geometry& g) {
     ph.sub.mode = PadMode::zeros;
     ph.sub.dtype = g.dtype;
     ph.sub.precision = g.precision;
+    ph.sub.layout = g.layout;
     bool skip = false;
     for (int a = 0; a < d; ++a) {
       const AxisPhase& p = per_axis[a][idx[a]];
@@ -407,6 +408,7 @@ Geometry weights_geometry(const Geometry& g) {
   s.mode = g.mode;
   s.dtype = g.dtype;
   s.precision = g.precision;
+  s.layout = g.layout;
   return s;
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 
 #include "algo/winograd.h"
+#include "algo/winograd_weights.h"
 #include "api/errors.h"
 
 namespace convnd::detail {
@@ -62,6 +63,45 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
   const int best = weights4 > 16.0 * (1 << 20) && t4 < 64 ? 2 : 4;
   if (m != best) return rule("F(", best, ") measured faster here");
   return {};
+}
+
+// The weight gradient (scripts/winograd_crossover.py --pass bwd_weights; docs/winograd.md).
+// Channels-last, the direct gradient reads x and dy in place and is fast: F(3, 4) pays from
+// 196 tiles of 4^d outputs (512 in 3-D). Channels-first, the direct gradient first transposes
+// and Winograd wins from a few tiles on: F(3, 2) with few tiles (its transforms are cheaper
+// and its tiles finer), F(3, 4) with many; large weight sets (36 C K floats past 8 MiB) need
+// more tiles to pay for their transformed copies.
+std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
+  if (op != Op::bwd_weights) return "backward-weights pass only";
+  if (g.dtype == DType::f64) return "float64 keeps direct summation";
+  if (g.rank() == 1) return "1-D: measured slower than the direct algorithms";
+  if (g.Cg() < 16 || g.Kg() < 16)
+    return rule("under 16 channels per group (", g.Cg(), " in, ", g.Kg(), " out)");
+  const double t4 = tiles(g, 4);
+  const bool three_d = g.rank() == 3;
+  int best = 0;  // 0: direct
+  if (g.layout == Layout::channels_last) {
+    if (t4 >= (three_d ? 512 : 196)) best = 4;
+  } else {
+    double weights4 = 4.0 * static_cast<double>(g.groups) * static_cast<double>(g.Cg()) *
+                      static_cast<double>(g.Kg());
+    for (int a = 0; a < g.rank(); ++a) weights4 *= 6;
+    const double mib = 1 << 20;
+    const double f4_from = three_d ? 64 : weights4 > 8 * mib ? 196 : 128;
+    const double f2_from = weights4 > 32 * mib ? 49 : weights4 > 8 * mib ? 16 : g.Cg() >= 32 ? 4 : 8;
+    best = t4 >= f4_from ? 4 : t4 >= f2_from ? 2 : 0;
+  }
+  if (best == 0)
+    return rule(t4, " tiles of 4^", g.rank(), " outputs: the direct gradient measured faster");
+  if (m != best) return rule("F(3, ", best, ") measured faster here");
+  return {};
+}
+
+// Twice the largest ratio of the error to direct summation's measured by
+// scripts/winograd_error.py --pass backward_weight (docs/winograd.md), as a power of two.
+double weights_bound_factor(int m, int rank) {
+  if (m == 2) return 4;
+  return rank == 1 ? 16 : rank == 2 ? 32 : 64;
 }
 
 }  // namespace convnd::detail

@@ -24,10 +24,10 @@ std::vector<double> poly_from_roots(const std::vector<double>& roots) {
 // takes the leading coefficient), C interpolates (Lagrange on the finite points plus the leading
 // coefficient times prod (x - p)). Transposing gives AT = B^T, G = A and BT = C^T; the Lagrange
 // denominators are moved from BT into G so that BT has small integer-like entries.
-WinogradMatrices build(int m, const std::vector<double>& points) {
-  constexpr int r = 3;
+WinogradMatrices build(int m, int r, const std::vector<double>& points) {
   WinogradMatrices w;
   w.m = m;
+  w.r = r;
   w.alpha = m + r - 1;
   const int n = w.alpha - 1;  // finite points
   if (static_cast<int>(points.size()) != n) throw std::logic_error("winograd: wrong point count");
@@ -56,12 +56,26 @@ WinogradMatrices build(int m, const std::vector<double>& points) {
   return w;
 }
 
+// The finite points of the m + 1 that F(m, 3) and F(3, m) use.
+std::vector<double> points(int m) {
+  const std::vector<double> all{0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5};
+  return {all.begin(), all.begin() + m + 1};
+}
+
 }  // namespace
 
+const WinogradMatrices& winograd_gradient_matrices(int m) {
+  static const WinogradMatrices f2 = build(3, 2, points(2));
+  static const WinogradMatrices f4 = build(3, 4, points(4));
+  if (m == 2) return f2;
+  if (m == 4) return f4;
+  throw std::logic_error("winograd: no gradient matrices for this tile size");
+}
+
 const WinogradMatrices& winograd_matrices(int m) {
-  static const WinogradMatrices f2 = build(2, {0.0, 1.0, -1.0});
-  static const WinogradMatrices f4 = build(4, {0.0, 1.0, -1.0, 2.0, -2.0});
-  static const WinogradMatrices f6 = build(6, {0.0, 1.0, -1.0, 2.0, -2.0, 0.5, -0.5});
+  static const WinogradMatrices f2 = build(2, 3, points(2));
+  static const WinogradMatrices f4 = build(4, 3, points(4));
+  static const WinogradMatrices f6 = build(6, 3, points(6));
   switch (m) {
     case 2: return f2;
     case 4: return f4;

@@ -14,13 +14,16 @@
 namespace convnd::detail {
 
 struct WinogradMatrices {
-  int m = 0, alpha = 0;      // output samples per tile, input samples per tile (m + 2)
-  std::vector<double> at;    // m x alpha, row-major
-  std::vector<double> g;     // alpha x 3
-  std::vector<double> bt;    // alpha x alpha
+  int m = 0, r = 3, alpha = 0;  // outputs, filter taps and inputs (m + r - 1) per tile
+  std::vector<double> at;       // m x alpha, row-major
+  std::vector<double> g;        // alpha x r
+  std::vector<double> bt;       // alpha x alpha
 };
 
-// F(m, 3) for m in {2, 4, 6}.
+// F(m, 3) for m in {2, 4, 6}: forward convolution, 3 taps, m outputs per tile.
 const WinogradMatrices& winograd_matrices(int m);
+// F(3, m) for m in {2, 4}: the weight gradient, whose "filter" is a tile of m output gradients
+// and whose 3 outputs are the kernel taps; same points (and so the same BT) as F(m, 3).
+const WinogradMatrices& winograd_gradient_matrices(int m);
 
 }  // namespace convnd::detail

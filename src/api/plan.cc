@@ -101,6 +101,7 @@ Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) : impl_(new Impl) {
   impl_->geometry = make_geometry(impl_->resolved);
   impl_->geometry.constant_weights = options.constant_weights;
   impl_->geometry.precision = options.precision;
+  impl_->geometry.layout = spec.layout;
   impl_->op = op_for(spec.transposed, pass);
   detail::Choice choice;
   try {

@@ -9,6 +9,7 @@
 #include "algo/reference.h"
 #include "algo/via_forward.h"
 #include "algo/winograd.h"
+#include "algo/winograd_weights.h"
 #include "api/errors.h"
 
 namespace convnd::detail {
@@ -23,6 +24,8 @@ const std::vector<const Algorithm*>& candidates() {
       &padded_igemm_algorithm(),
       &implicit_gemm_algorithm(),
       &bwd_data_phases_algorithm(),
+      &winograd_weights_f4_algorithm(),
+      &winograd_weights_f2_algorithm(),
       &bwd_weights_as_fwd_algorithm(),
       &reference_algorithm(),
   };

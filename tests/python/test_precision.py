@@ -71,3 +71,21 @@ def test_bad_precision_is_a_clear_error():
         convnd.Plan((1, 1, 8), (1, 1, 3), precision="fast")
     with pytest.raises(TypeError, match="precision"):
         convnd.Plan((1, 1, 8), (1, 1, 3), precision=1)
+
+
+def test_weight_gradient_uses_winograd_within_its_bound():
+    rng = np.random.default_rng(8)
+    x, w = _layer(rng, n=4, size=(28, 28))
+    dy = rng.standard_normal((4, 32, 28, 28)).astype(np.float32)
+    plan = convnd.Plan(x.shape, w.shape, op="backward_weight", padding=1)
+    assert plan.algorithm.startswith("winograd_wgrad"), plan.algorithm
+    exact_plan = convnd.Plan(x.shape, w.shape, op="backward_weight", padding=1,
+                             precision="highest")
+    assert "winograd" not in exact_plan.algorithm
+    dw = plan.backward_weight(x, dy)
+    x64, dy64 = x.astype(np.float64), dy.astype(np.float64)
+    exact = convnd.conv_backward_weight(x64, dy64, w.shape, padding=1)
+    scale = convnd.conv_backward_weight(np.abs(x64), np.abs(dy64), w.shape, padding=1)
+    err = np.max(np.abs(dw - exact)) / np.max(scale)
+    assert err <= plan.error_bound
+    assert err <= 1e-5

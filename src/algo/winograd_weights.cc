@@ -1,0 +1,283 @@
+// # The weight gradient of 3-tap stride-1 convolutions by Winograd F(3, m)
+//
+// dw[k][c][r] = sum over images and output positions o of dy[k][o] x[c][o + r dil]. Cut the
+// outputs into the forward pass's tiles (winograd_tiles.h): per tile, the 3 taps are a 3-output
+// correlation of the tile's alpha = m + 2 inputs with its m output gradients as the filter,
+// i.e. Winograd F(3, m):  dw_tile = AT [(G dy_tile) (*) (BT x_tile)]. AT is linear, so the sum
+// over tiles moves inside:
+//     W[xi](K x C) = sum over tiles D[xi](tiles x K)^T . X[xi](tiles x C),   dw = AT W A
+// with X = BT x B (the forward input transform) and D = G dy GT: per frequency xi one GEMM whose
+// reduction runs over the tiles, on the existing microkernel (rows: 12 output channels from a
+// packed D panel; columns: 32 input channels of X). Direct summation spends m^d 3^d multiplies
+// per tile and channel pair; this spends alpha^d: 4x fewer for F(3x3, 4x4), 8x in 3-D.
+//
+// Tiles run in super blocks (X and D of one fit the caches), accumulated into W in block order;
+// within a super block every W tile is one task's one microkernel call over all its tiles, so
+// the sums' order is fixed by the problem and results do not depend on the thread count.
+// Padding modes and dilation come with the tile tables; the bias gradient is the Plan's own
+// sweep. Precision: as for the forward pass, bounds measured (docs/winograd.md).
+#include "algo/winograd_weights.h"
+
+#include <algorithm>
+#include <memory>
+#include <vector>
+
+#include "algo/winograd_matrices.h"
+#include "algo/winograd_tiles.h"
+#include "api/errors.h"
+#include "kernels/gemm_tile.h"
+#include "kernels/winograd_transform.h"
+#include "runtime/threads.h"
+
+namespace convnd::detail {
+namespace {
+
+constexpr dim_t kBlockTiles = 48;             // tiles per transform (a multiple of every mr)
+constexpr dim_t kChannelChunk = 32;           // channels per transform task
+constexpr std::size_t kSuperBytes = 6 << 20;  // X + D of one super block
+constexpr dim_t kMaxExtent = dim_t{1} << 30;
+
+std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+
+template <class T>
+class WeightsExecutor final : public Executor {
+ public:
+  WeightsExecutor(const Geometry& g, int m) : g_(g), grid_(g, m) {
+    const WinogradMatrices& w = winograd_gradient_matrices(m);
+    alpha_ = w.alpha;
+    rank_ = g.rank();
+    E_ = grid_.samples();
+    bt_.assign(w.bt.begin(), w.bt.end());
+    at_.assign(w.at.begin(), w.at.end());
+    gm_.assign(w.g.begin(), w.g.end());
+    m_ = m;
+    const kernels::TileShape ts = kernels::tile_shape(g.dtype);
+    mr_ = static_cast<dim_t>(ts.mr);
+    nr_ = static_cast<dim_t>(ts.nr);
+    kpanels_ = (g.Kg() + mr_ - 1) / mr_;
+    cblocks_ = (g.Cg() + nr_ - 1) / nr_;
+    kpad_ = kpanels_ * mr_;
+    cpad_ = cblocks_ * nr_;
+    total_ = grid_.total();
+    block_ = std::min(kBlockTiles, (total_ + mr_ - 1) / mr_ * mr_);
+    const dim_t blocks = (total_ + block_ - 1) / block_;
+    const std::size_t per_block =
+        sizeof(T) * static_cast<std::size_t>(E_ * block_ * g.groups * (cpad_ + kpad_));
+    sb_blocks_ = std::clamp<dim_t>(static_cast<dim_t>(kSuperBytes / per_block), 1, blocks);
+    sb_tiles_ = sb_blocks_ * block_;
+    supers_ = (blocks + sb_blocks_ - 1) / sb_blocks_;
+    w_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * cpad_));
+    x_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * cpad_ * sb_tiles_));
+    d_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * sb_tiles_));
+    slots_ = hardware_threads();
+    values_ = std::max(E_ * kBlockTiles, E_ * cpad_);  // transform lanes: tiles, or channels
+    slot_bytes_ = align64(2 * sizeof(dim_t) * static_cast<std::size_t>(E_ * kBlockTiles)) +
+                  3 * align64(sizeof(T) * static_cast<std::size_t>(values_));
+  }
+
+  std::size_t workspace_bytes() const override {
+    return w_bytes_ + x_bytes_ + d_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
+  }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    char* ws = static_cast<char*>(workspace);
+    T* wacc = reinterpret_cast<T*>(ws);
+    T* xt = reinterpret_cast<T*>(ws + w_bytes_);
+    T* dt = reinterpret_cast<T*>(ws + w_bytes_ + x_bytes_);
+    char* slots = ws + w_bytes_ + x_bytes_ + d_bytes_;
+    const int th = std::min(threads, slots_);
+    std::fill(wacc, wacc + E_ * g_.groups * kpad_ * cpad_, T(0));
+    const dim_t cchunks = (g_.Cg() + kChannelChunk - 1) / kChannelChunk;
+    const dim_t kchunks = (g_.Kg() + kChannelChunk - 1) / kChannelChunk;
+    for (dim_t s = 0; s < supers_; ++s) {
+      const dim_t t0 = s * sb_tiles_;
+      const dim_t tiles = std::min(sb_tiles_, total_ - t0);
+      const dim_t blocks = (tiles + block_ - 1) / block_;
+      const dim_t kc = blocks * block_;  // the reduction: whole blocks (zeros past the end)
+      // X and D of the super block's tiles; task = (group, block, channel chunk, which).
+      const dim_t per = std::max(cchunks, kchunks);
+      parallel_tasks(g_.groups * blocks * per * 2, th, [&](dim_t task) {
+        const bool is_x = task % 2 == 0;
+        const dim_t chunk = (task / 2) % per, b = (task / (2 * per)) % blocks;
+        const dim_t grp = task / (2 * per * blocks);
+        char* sl = slots + static_cast<std::size_t>(thread_index()) * slot_bytes_;
+        if (is_x && chunk < cchunks)
+          transform_x(args.a, grp, t0, b, chunk * kChannelChunk,
+                      std::min(g_.Cg(), (chunk + 1) * kChannelChunk), xt, sl);
+        if (!is_x && chunk < kchunks)
+          transform_dy(args.b, grp, t0, b, chunk * kChannelChunk,
+                       std::min(g_.Kg(), (chunk + 1) * kChannelChunk), dt, sl);
+      });
+      // W[xi][group] += D^T X, one microkernel call per W tile over the block's tiles.
+      parallel_tasks(E_ * g_.groups * kpanels_ * cblocks_, th, [&](dim_t task) {
+        const dim_t cb = task % cblocks_, kp = (task / cblocks_) % kpanels_;
+        const dim_t eg = task / (cblocks_ * kpanels_);  // xi * groups + group
+        kernels::gemm_tile<T>(static_cast<std::size_t>(kc),
+                              dt + (eg * kpanels_ + kp) * sb_tiles_ * mr_,
+                              xt + (eg * cblocks_ + cb) * sb_tiles_ * nr_,
+                              wacc + (eg * kpad_ + kp * mr_) * cpad_ + cb * nr_,
+                              static_cast<std::size_t>(cpad_));
+      });
+    }
+    parallel_tasks(g_.groups * g_.Kg(), th, [&](dim_t task) {
+      write_weights(args.out, task / g_.Kg(), task % g_.Kg(), wacc,
+                    slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
+    });
+  }
+
+ private:
+  T* values(char* s, int which) const {
+    return reinterpret_cast<T*>(s + align64(2 * sizeof(dim_t) * static_cast<std::size_t>(E_ * kBlockTiles)) +
+                                which * align64(sizeof(T) * static_cast<std::size_t>(values_)));
+  }
+
+  // X[xi][group][c block][tile][nr] = (BT x B)[xi] of block b's tiles, channels [c0, c1).
+  void transform_x(const ConstTensorView& x, dim_t grp, dim_t t0, dim_t b, dim_t c0, dim_t c1,
+                   T* xt, char* s) const {
+    dim_t* offs = reinterpret_cast<dim_t*>(s);
+    T* gathered = values(s, 0);
+    T* transformed = values(s, 1);
+    T* tmp = values(s, 2);
+    const dim_t n = E_ * block_;
+    grid_.input_offsets(x.strides, t0 + b * block_, block_, offs);
+    const SampleGather<T> gather(offs, n, x.strides[1], alpha_, block_, offs + n);
+    const T* xd = static_cast<const T*>(x.data);
+    for (dim_t c = c0; c < c1; ++c) {
+      const dim_t coff = (grp * g_.Cg() + c) * x.strides[1];
+      gather.gather(xd, coff, coff + x.strides[1], c + 1 < c1, gathered);
+      kernels::winograd_apply<T>(rank_, alpha_, alpha_, bt_.data(), static_cast<std::size_t>(block_),
+                                 gathered, transformed, tmp);
+      for (dim_t xi = 0; xi < E_; ++xi) {
+        T* dst = xt + (((xi * g_.groups + grp) * cblocks_ + c / nr_) * sb_tiles_ + b * block_) * nr_ +
+                 c % nr_;
+        const T* src = transformed + xi * block_;
+        for (dim_t j = 0; j < block_; ++j) dst[j * nr_] = src[j];
+      }
+    }
+    if (c1 == g_.Cg()) zero_channel_tail(xt, grp, b);
+  }
+
+  // Columns past Cg of the last c block: zero, so that W's padding columns (never written out)
+  // are sums of numbers rather than of uninitialised workspace.
+  void zero_channel_tail(T* xt, dim_t grp, dim_t b) const {
+    const dim_t tail0 = g_.Cg() % nr_;
+    if (tail0 == 0) return;
+    for (dim_t xi = 0; xi < E_; ++xi) {
+      T* blk = xt + (((xi * g_.groups + grp) * cblocks_ + cblocks_ - 1) * sb_tiles_ + b * block_) * nr_;
+      for (dim_t j = 0; j < block_; ++j) std::fill(blk + j * nr_ + tail0, blk + (j + 1) * nr_, T(0));
+    }
+  }
+
+  // D[xi][group][k panel][tile][mr] = (G dy GT)[xi] of block b's tiles, channels [k0, k1).
+  void transform_dy(const ConstTensorView& dy, dim_t grp, dim_t t0, dim_t b, dim_t k0, dim_t k1,
+                    T* dt, char* s) const {
+    dim_t* offs = reinterpret_cast<dim_t*>(s);
+    T* gathered = values(s, 0);
+    T* transformed = values(s, 1);
+    T* tmp = values(s, 2);
+    const dim_t n = grid_.outputs() * block_;
+    grid_.output_offsets(dy.strides, t0 + b * block_, block_, offs);
+    const SampleGather<T> gather(offs, n, dy.strides[1], m_, block_, offs + n);
+    const T* dd = static_cast<const T*>(dy.data);
+    for (dim_t k = k0; k < k1; ++k) {
+      const dim_t koff = (grp * g_.Kg() + k) * dy.strides[1];
+      gather.gather(dd, koff, koff + dy.strides[1], k + 1 < k1, gathered);
+      kernels::winograd_apply<T>(rank_, alpha_, m_, gm_.data(), static_cast<std::size_t>(block_),
+                                 gathered, transformed, tmp);
+      for (dim_t xi = 0; xi < E_; ++xi) {
+        T* dst = dt + (((xi * g_.groups + grp) * kpanels_ + k / mr_) * sb_tiles_ + b * block_) * mr_ +
+                 k % mr_;
+        const T* src = transformed + xi * block_;
+        for (dim_t j = 0; j < block_; ++j) dst[j * mr_] = src[j];
+      }
+    }
+    // Rows past Kg of the last k panel: zero.
+    const dim_t tail0 = g_.Kg() % mr_;
+    if (k1 != g_.Kg() || tail0 == 0) return;
+    for (dim_t xi = 0; xi < E_; ++xi) {
+      T* blk = dt + (((xi * g_.groups + grp) * kpanels_ + kpanels_ - 1) * sb_tiles_ + b * block_) * mr_;
+      for (dim_t j = 0; j < block_; ++j) std::fill(blk + j * mr_ + tail0, blk + (j + 1) * mr_, T(0));
+    }
+  }
+
+  // dw[k][c][taps] = (AT W A) over the input channels of output channel k of a group.
+  void write_weights(const TensorView& dw, dim_t grp, dim_t k, const T* wacc, char* s) const {
+    T* gathered = values(s, 0);
+    T* result = values(s, 1);
+    T* tmp = values(s, 2);
+    for (dim_t xi = 0; xi < E_; ++xi) {
+      const T* src = wacc + ((xi * g_.groups + grp) * kpad_ + k) * cpad_;
+      std::copy(src, src + cpad_, gathered + xi * cpad_);
+    }
+    kernels::winograd_apply<T>(rank_, 3, alpha_, at_.data(), static_cast<std::size_t>(cpad_), gathered,
+                               result, tmp);
+    const std::vector<dim_t> taps = tap_offsets(g_, dw.strides);
+    T* out = static_cast<T*>(dw.data) + (grp * g_.Kg() + k) * dw.strides[0];
+    for (std::size_t r = 0; r < taps.size(); ++r)
+      for (dim_t c = 0; c < g_.Cg(); ++c) out[c * dw.strides[1] + taps[r]] = result[r * cpad_ + c];
+  }
+
+  Geometry g_;
+  TileGrid grid_;
+  int m_ = 0, alpha_ = 0, rank_ = 0;
+  dim_t E_ = 0, mr_ = 0, nr_ = 0, kpanels_ = 0, cblocks_ = 0, kpad_ = 0, cpad_ = 0;
+  dim_t total_ = 0, block_ = 0, sb_blocks_ = 0, sb_tiles_ = 0, supers_ = 0, values_ = 0;
+  std::vector<T> bt_, at_, gm_;
+  std::size_t w_bytes_ = 0, x_bytes_ = 0, d_bytes_ = 0, slot_bytes_ = 0;
+  int slots_ = 1;
+};
+
+class WinogradWeights final : public Algorithm {
+ public:
+  WinogradWeights(int m, const char* name) : m_(m), name_(name) {}
+  const char* name() const override { return name_; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::bwd_weights) return "backward-weights pass only";
+    if (g.precision == Precision::highest) return "precision 'highest' asks for direct summation";
+    if (g.rank() > 3) return rule("rank ", g.rank(), " over 3");
+    if (g.N == 0) return "empty batch";
+    for (int a = 0; a < g.rank(); ++a) {
+      if (g.kernel[a] != 3) return "kernel is not 3 on every axis";
+      if (g.stride[a] != 1) return "stride is not 1";
+      if (g.in[a] > kMaxExtent || g.out[a] > kMaxExtent || g.dil[a] > kMaxExtent ||
+          g.lo[a] > kMaxExtent || g.hi[a] > kMaxExtent)
+        return "an extent, dilation or padding over 2^30";
+      if (static_cast<double>(g.out[a]) / m_ + static_cast<double>(g.dil[a]) > 1 << 24)
+        return "tile table over 2^24 entries";
+    }
+    double w = static_cast<double>(g.groups) * static_cast<double>(g.Kg() + 16) *
+               static_cast<double>(g.Cg() + 32);
+    for (int a = 0; a < g.rank(); ++a) w *= m_ + 2;
+    if (w * 8 > 1e12) return "transformed sizes over 2^40 bytes";
+    return {};
+  }
+
+  std::string pays(const Geometry& g, Op op) const override { return winograd_weights_pays(g, op, m_); }
+
+  double error_bound(const Geometry& g, Op op) const override {
+    return weights_bound_factor(m_, g.rank()) * Algorithm::error_bound(g, op);
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    if (g.dtype == DType::f32) return std::make_unique<WeightsExecutor<float>>(g, m_);
+    return std::make_unique<WeightsExecutor<double>>(g, m_);
+  }
+
+ private:
+  int m_;
+  const char* name_;
+};
+
+}  // namespace
+
+const Algorithm& winograd_weights_f2_algorithm() {
+  static const WinogradWeights instance(2, "winograd_wgrad_f2");
+  return instance;
+}
+const Algorithm& winograd_weights_f4_algorithm() {
+  static const WinogradWeights instance(4, "winograd_wgrad_f4");
+  return instance;
+}
+
+}  // namespace convnd::detail
