@@ -33,7 +33,7 @@ namespace convnd::detail {
 namespace {
 
 constexpr dim_t kBlockTiles = 48;             // tiles per transform (a multiple of every mr)
-constexpr dim_t kChannelChunk = 32;           // channels per transform task
+constexpr dim_t kDyPanels = 4;                // k panels of mr per dy transform (the lanes)
 constexpr std::size_t kSuperBytes = 6 << 20;  // X + D of one super block
 constexpr dim_t kMaxExtent = dim_t{1} << 30;
 
@@ -70,7 +70,7 @@ class WeightsExecutor final : public Executor {
     x_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * cpad_ * sb_tiles_));
     d_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * sb_tiles_));
     slots_ = hardware_threads();
-    values_ = std::max(E_ * kBlockTiles, E_ * cpad_);  // transform lanes: tiles, or channels
+    values_ = E_ * std::max({cpad_, kDyPanels * mr_, nr_});  // transform lanes: channels
     slot_bytes_ = align64(2 * sizeof(dim_t) * static_cast<std::size_t>(E_ * kBlockTiles)) +
                   3 * align64(sizeof(T) * static_cast<std::size_t>(values_));
   }
@@ -87,26 +87,21 @@ class WeightsExecutor final : public Executor {
     char* slots = ws + w_bytes_ + x_bytes_ + d_bytes_;
     const int th = std::min(threads, slots_);
     std::fill(wacc, wacc + E_ * g_.groups * kpad_ * cpad_, T(0));
-    const dim_t cchunks = (g_.Cg() + kChannelChunk - 1) / kChannelChunk;
-    const dim_t kchunks = (g_.Kg() + kChannelChunk - 1) / kChannelChunk;
+    const dim_t dpanels = (kpanels_ + kDyPanels - 1) / kDyPanels;
     for (dim_t s = 0; s < supers_; ++s) {
       const dim_t t0 = s * sb_tiles_;
       const dim_t tiles = std::min(sb_tiles_, total_ - t0);
       const dim_t blocks = (tiles + block_ - 1) / block_;
       const dim_t kc = blocks * block_;  // the reduction: whole blocks (zeros past the end)
-      // X and D of the super block's tiles; task = (group, block, channel chunk, which).
-      const dim_t per = std::max(cchunks, kchunks);
-      parallel_tasks(g_.groups * blocks * per * 2, th, [&](dim_t task) {
-        const bool is_x = task % 2 == 0;
-        const dim_t chunk = (task / 2) % per, b = (task / (2 * per)) % blocks;
-        const dim_t grp = task / (2 * per * blocks);
+      // X and D of the super block's tiles; task = (group, block, X's c block or D's panels).
+      const dim_t per = cblocks_ + dpanels;
+      parallel_tasks(g_.groups * blocks * per, th, [&](dim_t task) {
+        const dim_t which = task % per, b = (task / per) % blocks, grp = task / (per * blocks);
         char* sl = slots + static_cast<std::size_t>(thread_index()) * slot_bytes_;
-        if (is_x && chunk < cchunks)
-          transform_x(args.a, grp, t0, b, chunk * kChannelChunk,
-                      std::min(g_.Cg(), (chunk + 1) * kChannelChunk), xt, sl);
-        if (!is_x && chunk < kchunks)
-          transform_dy(args.b, grp, t0, b, chunk * kChannelChunk,
-                       std::min(g_.Kg(), (chunk + 1) * kChannelChunk), dt, sl);
+        if (which < cblocks_)
+          transform_x(args.a, grp, t0, b, which, xt, sl);
+        else
+          transform_dy(args.b, grp, t0, b, (which - cblocks_) * kDyPanels, dt, sl);
       });
       // W[xi][group] += D^T X, one microkernel call per W tile over the block's tiles.
       parallel_tasks(E_ * g_.groups * kpanels_ * cblocks_, th, [&](dim_t task) {
@@ -131,72 +126,66 @@ class WeightsExecutor final : public Executor {
                                 which * align64(sizeof(T) * static_cast<std::size_t>(values_)));
   }
 
-  // X[xi][group][c block][tile][nr] = (BT x B)[xi] of block b's tiles, channels [c0, c1).
-  void transform_x(const ConstTensorView& x, dim_t grp, dim_t t0, dim_t b, dim_t c0, dim_t c1,
-                   T* xt, char* s) const {
+  // X[xi][group][c block][tile][nr] = (BT x B)[xi] of block b's tiles, the nr channels of c
+  // block cb as the vector lanes: each tile's transforms land as whole rows of X (a transform
+  // over tiles would scatter them with a stride of nr, measured at a third of the run).
+  void transform_x(const ConstTensorView& x, dim_t grp, dim_t t0, dim_t b, dim_t cb, T* xt,
+                   char* s) const {
     dim_t* offs = reinterpret_cast<dim_t*>(s);
     T* gathered = values(s, 0);
     T* transformed = values(s, 1);
     T* tmp = values(s, 2);
-    const dim_t n = E_ * block_;
-    grid_.input_offsets(x.strides, t0 + b * block_, block_, offs);
-    const SampleGather<T> gather(offs, n, x.strides[1], alpha_, block_, offs + n);
-    const T* xd = static_cast<const T*>(x.data);
-    for (dim_t c = c0; c < c1; ++c) {
-      const dim_t coff = (grp * g_.Cg() + c) * x.strides[1];
-      gather.gather(xd, coff, coff + x.strides[1], c + 1 < c1, gathered);
-      kernels::winograd_apply<T>(rank_, alpha_, alpha_, bt_.data(), static_cast<std::size_t>(block_),
-                                 gathered, transformed, tmp);
-      for (dim_t xi = 0; xi < E_; ++xi) {
-        T* dst = xt + (((xi * g_.groups + grp) * cblocks_ + c / nr_) * sb_tiles_ + b * block_) * nr_ +
-                 c % nr_;
-        const T* src = transformed + xi * block_;
-        for (dim_t j = 0; j < block_; ++j) dst[j * nr_] = src[j];
+    const dim_t c0 = cb * nr_, cn = std::min(nr_, g_.Cg() - c0);
+    const T* xc = static_cast<const T*>(x.data) + (grp * g_.Cg() + c0) * x.strides[1];
+    for (dim_t j = 0; j < block_; ++j) {
+      const dim_t t = t0 + b * block_ + j;
+      grid_.input_offsets(x.strides, t, 1, offs);
+      for (dim_t e = 0; e < E_; ++e) {
+        T* dst = gathered + e * nr_;
+        if (offs[e] == kNoSample) {
+          std::fill(dst, dst + nr_, T(0));
+          continue;
+        }
+        kernels::winograd_gather_strided(static_cast<std::size_t>(cn), xc + offs[e], x.strides[1], dst);
+        std::fill(dst + cn, dst + nr_, T(0));
       }
-    }
-    if (c1 == g_.Cg()) zero_channel_tail(xt, grp, b);
-  }
-
-  // Columns past Cg of the last c block: zero, so that W's padding columns (never written out)
-  // are sums of numbers rather than of uninitialised workspace.
-  void zero_channel_tail(T* xt, dim_t grp, dim_t b) const {
-    const dim_t tail0 = g_.Cg() % nr_;
-    if (tail0 == 0) return;
-    for (dim_t xi = 0; xi < E_; ++xi) {
-      T* blk = xt + (((xi * g_.groups + grp) * cblocks_ + cblocks_ - 1) * sb_tiles_ + b * block_) * nr_;
-      for (dim_t j = 0; j < block_; ++j) std::fill(blk + j * nr_ + tail0, blk + (j + 1) * nr_, T(0));
+      kernels::winograd_apply<T>(rank_, alpha_, alpha_, bt_.data(), static_cast<std::size_t>(nr_),
+                                 gathered, transformed, tmp);
+      for (dim_t xi = 0; xi < E_; ++xi)
+        std::copy(transformed + xi * nr_, transformed + (xi + 1) * nr_,
+                  xt + (((xi * g_.groups + grp) * cblocks_ + cb) * sb_tiles_ + b * block_ + j) * nr_);
     }
   }
 
-  // D[xi][group][k panel][tile][mr] = (G dy GT)[xi] of block b's tiles, channels [k0, k1).
-  void transform_dy(const ConstTensorView& dy, dim_t grp, dim_t t0, dim_t b, dim_t k0, dim_t k1,
-                    T* dt, char* s) const {
+  // D[xi][group][k panel][tile][mr] = (G dy GT)[xi] of block b's tiles, the output channels of
+  // kDyPanels k panels from kp0 as the lanes (whole mr-runs of D per tile, as for X).
+  void transform_dy(const ConstTensorView& dy, dim_t grp, dim_t t0, dim_t b, dim_t kp0, T* dt,
+                    char* s) const {
     dim_t* offs = reinterpret_cast<dim_t*>(s);
     T* gathered = values(s, 0);
     T* transformed = values(s, 1);
     T* tmp = values(s, 2);
-    const dim_t n = grid_.outputs() * block_;
-    grid_.output_offsets(dy.strides, t0 + b * block_, block_, offs);
-    const SampleGather<T> gather(offs, n, dy.strides[1], m_, block_, offs + n);
-    const T* dd = static_cast<const T*>(dy.data);
-    for (dim_t k = k0; k < k1; ++k) {
-      const dim_t koff = (grp * g_.Kg() + k) * dy.strides[1];
-      gather.gather(dd, koff, koff + dy.strides[1], k + 1 < k1, gathered);
-      kernels::winograd_apply<T>(rank_, alpha_, m_, gm_.data(), static_cast<std::size_t>(block_),
-                                 gathered, transformed, tmp);
-      for (dim_t xi = 0; xi < E_; ++xi) {
-        T* dst = dt + (((xi * g_.groups + grp) * kpanels_ + k / mr_) * sb_tiles_ + b * block_) * mr_ +
-                 k % mr_;
-        const T* src = transformed + xi * block_;
-        for (dim_t j = 0; j < block_; ++j) dst[j * mr_] = src[j];
+    const dim_t lanes = kDyPanels * mr_, k0 = kp0 * mr_, kn = std::min(lanes, g_.Kg() - k0);
+    const dim_t panels = std::min(kDyPanels, kpanels_ - kp0);
+    const T* dk = static_cast<const T*>(dy.data) + (grp * g_.Kg() + k0) * dy.strides[1];
+    for (dim_t j = 0; j < block_; ++j) {
+      const dim_t t = t0 + b * block_ + j;
+      grid_.output_offsets(dy.strides, t, 1, offs);
+      for (dim_t e = 0; e < grid_.outputs(); ++e) {
+        T* dst = gathered + e * lanes;
+        if (offs[e] == kNoSample) {
+          std::fill(dst, dst + lanes, T(0));
+          continue;
+        }
+        kernels::winograd_gather_strided(static_cast<std::size_t>(kn), dk + offs[e], dy.strides[1], dst);
+        std::fill(dst + kn, dst + lanes, T(0));
       }
-    }
-    // Rows past Kg of the last k panel: zero.
-    const dim_t tail0 = g_.Kg() % mr_;
-    if (k1 != g_.Kg() || tail0 == 0) return;
-    for (dim_t xi = 0; xi < E_; ++xi) {
-      T* blk = dt + (((xi * g_.groups + grp) * kpanels_ + kpanels_ - 1) * sb_tiles_ + b * block_) * mr_;
-      for (dim_t j = 0; j < block_; ++j) std::fill(blk + j * mr_ + tail0, blk + (j + 1) * mr_, T(0));
+      kernels::winograd_apply<T>(rank_, alpha_, m_, gm_.data(), static_cast<std::size_t>(lanes),
+                                 gathered, transformed, tmp);
+      for (dim_t xi = 0; xi < E_; ++xi)
+        for (dim_t p = 0; p < panels; ++p)
+          std::copy(transformed + xi * lanes + p * mr_, transformed + xi * lanes + (p + 1) * mr_,
+                    dt + (((xi * g_.groups + grp) * kpanels_ + kp0 + p) * sb_tiles_ + b * block_ + j) * mr_);
     }
   }
 

@@ -79,6 +79,34 @@ void GatherF64(std::size_t n, const double* base, const std::int64_t* idx, doubl
   Gather<double>(n, base, idx, dst);
 }
 
+template <class T>
+HWY_INLINE void GatherStrided(std::size_t n, const T* HWY_RESTRICT base, std::int64_t stride,
+                              T* HWY_RESTRICT dst) {
+  const hn::ScalableTag<T> d;
+  const hn::RebindToSigned<decltype(d)> di;
+  using I = hn::TFromD<decltype(di)>;
+  const std::size_t N = hn::Lanes(d);
+  const std::int64_t span = stride < 0 ? -stride : stride;
+  std::size_t i = 0;
+  if (stride == 1) {
+    for (; i < n; ++i) dst[i] = base[i];
+    return;
+  }
+  if (span * static_cast<std::int64_t>(n) < (std::int64_t{1} << 31)) {
+    const auto step = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<I>(stride)));
+    for (; i + N <= n; i += N)
+      hn::StoreU(hn::GatherIndex(d, base + static_cast<std::int64_t>(i) * stride, step), d, dst + i);
+  }
+  for (; i < n; ++i) dst[i] = base[static_cast<std::int64_t>(i) * stride];
+}
+
+void GatherStridedF32(std::size_t n, const float* base, std::int64_t stride, float* dst) {
+  GatherStrided<float>(n, base, stride, dst);
+}
+void GatherStridedF64(std::size_t n, const double* base, std::int64_t stride, double* dst) {
+  GatherStrided<double>(n, base, stride, dst);
+}
+
 void ApplyF32(int rank, int rows, int cols, const float* coef, std::size_t lanes,
               const float* src, float* dst, float* tmp) {
   Apply<float>(rank, rows, cols, coef, lanes, src, dst, tmp);
@@ -99,6 +127,16 @@ HWY_EXPORT(ApplyF32);
 HWY_EXPORT(ApplyF64);
 HWY_EXPORT(GatherF32);
 HWY_EXPORT(GatherF64);
+HWY_EXPORT(GatherStridedF32);
+HWY_EXPORT(GatherStridedF64);
+
+void winograd_gather_strided_f32(std::size_t n, const float* base, std::int64_t stride, float* dst) {
+  HWY_DYNAMIC_DISPATCH(GatherStridedF32)(n, base, stride, dst);
+}
+void winograd_gather_strided_f64(std::size_t n, const double* base, std::int64_t stride,
+                                 double* dst) {
+  HWY_DYNAMIC_DISPATCH(GatherStridedF64)(n, base, stride, dst);
+}
 
 void winograd_gather_f32(std::size_t n, const float* base, const std::int32_t* idx, float* dst) {
   HWY_DYNAMIC_DISPATCH(GatherF32)(n, base, idx, dst);

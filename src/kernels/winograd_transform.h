@@ -27,6 +27,19 @@ void winograd_apply_f64(int rank, int rows, int cols, const double* coef, std::s
 void winograd_gather_f32(std::size_t n, const float* base, const std::int32_t* idx, float* dst);
 void winograd_gather_f64(std::size_t n, const double* base, const std::int64_t* idx, double* dst);
 
+// dst[i] = base[i * stride] for i < n: one sample of n channels `stride` apart (channels-first
+// planes), by vector gathers when n * |stride| < 2^31, else one by one.
+void winograd_gather_strided_f32(std::size_t n, const float* base, std::int64_t stride, float* dst);
+void winograd_gather_strided_f64(std::size_t n, const double* base, std::int64_t stride, double* dst);
+
+template <class T>
+inline void winograd_gather_strided(std::size_t n, const T* base, std::int64_t stride, T* dst) {
+  if constexpr (sizeof(T) == 4)
+    winograd_gather_strided_f32(n, base, stride, dst);
+  else
+    winograd_gather_strided_f64(n, base, stride, dst);
+}
+
 template <class T>
 inline void winograd_apply(int rank, int rows, int cols, const T* coef, std::size_t lanes,
                            const T* src, T* dst, T* tmp) {
