@@ -313,8 +313,8 @@ class Winograd final : public Algorithm {
     for (int a = 0; a < g.rank(); ++a) {
       tiles *= static_cast<double>(g.out[a] / m_ + std::min(g.dil[a], g.out[a]));
       weights *= m_ + 2;
-      if (static_cast<double>(g.out[a]) / m_ + static_cast<double>(g.dil[a]) > 1 << 24)
-        return "tile table over 2^24 entries";
+      if (static_cast<double>(g.out[a]) / m_ + static_cast<double>(g.dil[a]) > 1 << 18)
+        return "over 2^18 tiles along an axis (planning builds a table per axis)";
     }
     if (tiles > 1e15 || weights * 8 > 1e12) return "transformed sizes over 2^40 bytes";
     return {};

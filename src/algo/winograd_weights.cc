@@ -232,8 +232,8 @@ class WinogradWeights final : public Algorithm {
       if (g.in[a] > kMaxExtent || g.out[a] > kMaxExtent || g.dil[a] > kMaxExtent ||
           g.lo[a] > kMaxExtent || g.hi[a] > kMaxExtent)
         return "an extent, dilation or padding over 2^30";
-      if (static_cast<double>(g.out[a]) / m_ + static_cast<double>(g.dil[a]) > 1 << 24)
-        return "tile table over 2^24 entries";
+      if (static_cast<double>(g.out[a]) / m_ + static_cast<double>(g.dil[a]) > 1 << 18)
+        return "over 2^18 tiles along an axis (planning builds a table per axis)";
     }
     double w = static_cast<double>(g.groups) * static_cast<double>(g.Kg() + 16) *
                static_cast<double>(g.Cg() + 32);
