@@ -80,32 +80,80 @@ TEST(Winograd, WeightGradientShapesModesLayouts) {
     for (Layout l : {Layout::channels_first, Layout::channels_last})
       for (DType t : {DType::f64, DType::f32}) {
         // K not a multiple of mr, C not of nr, odd sizes, bias (its gradient is the Plan's).
-        ConvTester().input(2, 5, {13, 11}).kernel(14, {3, 3}).padding(Padding::uniform(1))
-            .layout(l).dtype(t).bias().test(v, Pass::backward_weights);
+        ConvTester()
+            .input(2, 5, {13, 11})
+            .kernel(14, {3, 3})
+            .padding(Padding::uniform(1))
+            .layout(l)
+            .dtype(t)
+            .bias()
+            .test(v, Pass::backward_weights);
         // Valid, padding wider than the kernel, dilation phases, groups.
-        ConvTester().input(1, 3, {7, 9}).kernel(4, {3, 3}).layout(l).dtype(t)
+        ConvTester()
+            .input(1, 3, {7, 9})
+            .kernel(4, {3, 3})
+            .layout(l)
+            .dtype(t)
             .test(v, Pass::backward_weights);
-        ConvTester().input(1, 4, {5, 6}).kernel(6, {3, 3}).padding(Padding::lo_hi({{4, 1}, {0, 5}}))
-            .layout(l).dtype(t).test(v, Pass::backward_weights);
-        ConvTester().input(2, 6, {17, 12}).kernel(4, {3, 3}).dilation({2, 3}).groups(2)
-            .padding(Padding::same()).layout(l).dtype(t).test(v, Pass::backward_weights);
+        ConvTester()
+            .input(1, 4, {5, 6})
+            .kernel(6, {3, 3})
+            .padding(Padding::lo_hi({{4, 1}, {0, 5}}))
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::backward_weights);
+        ConvTester()
+            .input(2, 6, {17, 12})
+            .kernel(4, {3, 3})
+            .dilation({2, 3})
+            .groups(2)
+            .padding(Padding::same())
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::backward_weights);
         // Many tiles: several super blocks accumulated in order.
-        ConvTester().input(4, 33, {40, 37}).kernel(13, {3, 3}).padding(Padding::uniform(1))
-            .layout(l).dtype(t).test(v, Pass::backward_weights);
-        // 1-D and 3-D.
-        ConvTester().input(3, 6, {50}).kernel(7, {3}).padding(Padding::causal()).layout(l).dtype(t)
+        ConvTester()
+            .input(4, 33, {40, 37})
+            .kernel(13, {3, 3})
+            .padding(Padding::uniform(1))
+            .layout(l)
+            .dtype(t)
             .test(v, Pass::backward_weights);
-        ConvTester().input(2, 3, {5, 7, 6}).kernel(5, {3, 3, 3}).padding(Padding::uniform(1))
-            .layout(l).dtype(t).test(v, Pass::backward_weights);
+        // 1-D and 3-D.
+        ConvTester()
+            .input(3, 6, {50})
+            .kernel(7, {3})
+            .padding(Padding::causal())
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::backward_weights);
+        ConvTester()
+            .input(2, 3, {5, 7, 6})
+            .kernel(5, {3, 3, 3})
+            .padding(Padding::uniform(1))
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::backward_weights);
       }
   for (const char* v : kWeightVariants)
-    for (PadMode mode : {PadMode::reflect, PadMode::symmetric, PadMode::replicate, PadMode::circular})
-      ConvTester().input(2, 3, {9, 8}).kernel(5, {3, 3}).padding(Padding::uniform(2)).mode(mode)
-          .dtype(DType::f64).test(v, Pass::backward_weights);
+    for (PadMode mode :
+         {PadMode::reflect, PadMode::symmetric, PadMode::replicate, PadMode::circular})
+      ConvTester()
+          .input(2, 3, {9, 8})
+          .kernel(5, {3, 3})
+          .padding(Padding::uniform(2))
+          .mode(mode)
+          .dtype(DType::f64)
+          .test(v, Pass::backward_weights);
   for (const char* v : kWeightVariants)
     for (int threads : {1, 2})
-      ConvTester().input(2, 6, {11, 10}).kernel(7, {3, 3}).padding(Padding::uniform(1))
-          .strided_views(3).threads(threads).test(v, Pass::backward_weights);
+      ConvTester()
+          .input(2, 6, {11, 10})
+          .kernel(7, {3, 3})
+          .padding(Padding::uniform(1))
+          .strided_views(3)
+          .threads(threads)
+          .test(v, Pass::backward_weights);
 }
 
 TEST(Winograd, ShapesModesLayouts2D) {
@@ -113,22 +161,56 @@ TEST(Winograd, ShapesModesLayouts2D) {
     for (Layout l : {Layout::channels_first, Layout::channels_last})
       for (DType t : {DType::f64, DType::f32}) {
         // Output not a multiple of any tile size; K not a multiple of nr; bias.
-        ConvTester().input(2, 5, {13, 11}).kernel(33, {3, 3}).padding(Padding::uniform(1))
-            .layout(l).dtype(t).bias().test(v, Pass::forward);
+        ConvTester()
+            .input(2, 5, {13, 11})
+            .kernel(33, {3, 3})
+            .padding(Padding::uniform(1))
+            .layout(l)
+            .dtype(t)
+            .bias()
+            .test(v, Pass::forward);
         // Valid padding, a 3x3 input (one partial tile), a 1-row output.
-        ConvTester().input(1, 3, {3, 9}).kernel(4, {3, 3}).layout(l).dtype(t).test(v, Pass::forward);
+        ConvTester()
+            .input(1, 3, {3, 9})
+            .kernel(4, {3, 3})
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::forward);
         // Padding wider than the kernel, asymmetric.
-        ConvTester().input(1, 4, {5, 6}).kernel(6, {3, 3})
-            .padding(Padding::lo_hi({{4, 1}, {0, 5}})).layout(l).dtype(t).test(v, Pass::forward);
+        ConvTester()
+            .input(1, 4, {5, 6})
+            .kernel(6, {3, 3})
+            .padding(Padding::lo_hi({{4, 1}, {0, 5}}))
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::forward);
         // Dilation phases (2 and 3), odd sizes.
-        ConvTester().input(2, 3, {17, 12}).kernel(5, {3, 3}).dilation({2, 3})
-            .padding(Padding::same()).layout(l).dtype(t).test(v, Pass::forward);
+        ConvTester()
+            .input(2, 3, {17, 12})
+            .kernel(5, {3, 3})
+            .dilation({2, 3})
+            .padding(Padding::same())
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::forward);
         // Groups: per-group GEMMs.
-        ConvTester().input(1, 12, {10, 9}).kernel(8, {3, 3}).groups(4).padding(Padding::uniform(1))
-            .layout(l).dtype(t).bias().test(v, Pass::forward);
+        ConvTester()
+            .input(1, 12, {10, 9})
+            .kernel(8, {3, 3})
+            .groups(4)
+            .padding(Padding::uniform(1))
+            .layout(l)
+            .dtype(t)
+            .bias()
+            .test(v, Pass::forward);
         // More tiles than one super block / transform block: N * tiles > 48.
-        ConvTester().input(3, 7, {30, 29}).kernel(9, {3, 3}).padding(Padding::uniform(1))
-            .layout(l).dtype(t).test(v, Pass::forward);
+        ConvTester()
+            .input(3, 7, {30, 29})
+            .kernel(9, {3, 3})
+            .padding(Padding::uniform(1))
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::forward);
       }
 }
 
@@ -137,11 +219,22 @@ TEST(Winograd, EveryPaddingMode) {
     for (PadMode mode : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
                          PadMode::circular})
       for (DType t : {DType::f64, DType::f32}) {
-        ConvTester().input(2, 3, {9, 8}).kernel(5, {3, 3}).padding(Padding::uniform(2)).mode(mode)
-            .dtype(t).test(v, Pass::forward);
+        ConvTester()
+            .input(2, 3, {9, 8})
+            .kernel(5, {3, 3})
+            .padding(Padding::uniform(2))
+            .mode(mode)
+            .dtype(t)
+            .test(v, Pass::forward);
         // Padding larger than the input: modes repeat periodically.
-        ConvTester().input(1, 2, {2, 3}).kernel(3, {3, 3}).padding(Padding::uniform(4)).mode(mode)
-            .dtype(t).layout(Layout::channels_last).test(v, Pass::forward);
+        ConvTester()
+            .input(1, 2, {2, 3})
+            .kernel(3, {3, 3})
+            .padding(Padding::uniform(4))
+            .mode(mode)
+            .dtype(t)
+            .layout(Layout::channels_last)
+            .test(v, Pass::forward);
       }
 }
 
@@ -149,24 +242,56 @@ TEST(Winograd, Ranks1And3) {
   for (const char* v : kVariants)
     for (Layout l : {Layout::channels_first, Layout::channels_last})
       for (DType t : {DType::f64, DType::f32}) {
-        ConvTester().input(3, 6, {50}).kernel(7, {3}).padding(Padding::uniform(1)).layout(l)
-            .dtype(t).bias().test(v, Pass::forward);
-        ConvTester().input(2, 4, {23}).kernel(3, {3}).dilation({4}).padding(Padding::causal())
-            .mode(PadMode::reflect).layout(l).dtype(t).test(v, Pass::forward);
+        ConvTester()
+            .input(3, 6, {50})
+            .kernel(7, {3})
+            .padding(Padding::uniform(1))
+            .layout(l)
+            .dtype(t)
+            .bias()
+            .test(v, Pass::forward);
+        ConvTester()
+            .input(2, 4, {23})
+            .kernel(3, {3})
+            .dilation({4})
+            .padding(Padding::causal())
+            .mode(PadMode::reflect)
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::forward);
         if (max_rank(v) < 3) continue;
-        ConvTester().input(2, 3, {5, 7, 6}).kernel(5, {3, 3, 3}).padding(Padding::uniform(1))
-            .layout(l).dtype(t).bias().test(v, Pass::forward);
-        ConvTester().input(1, 4, {9, 4, 5}).kernel(2, {3, 3, 3}).dilation({2, 1, 1}).groups(2)
-            .padding(Padding::lo_hi({{2, 2}, {0, 1}, {3, 0}})).mode(PadMode::replicate).layout(l)
-            .dtype(t).test(v, Pass::forward);
+        ConvTester()
+            .input(2, 3, {5, 7, 6})
+            .kernel(5, {3, 3, 3})
+            .padding(Padding::uniform(1))
+            .layout(l)
+            .dtype(t)
+            .bias()
+            .test(v, Pass::forward);
+        ConvTester()
+            .input(1, 4, {9, 4, 5})
+            .kernel(2, {3, 3, 3})
+            .dilation({2, 1, 1})
+            .groups(2)
+            .padding(Padding::lo_hi({{2, 2}, {0, 1}, {3, 0}}))
+            .mode(PadMode::replicate)
+            .layout(l)
+            .dtype(t)
+            .test(v, Pass::forward);
       }
 }
 
 TEST(Winograd, StridedViewsAndThreads) {
   for (const char* v : kVariants)
     for (int threads : {1, 2}) {
-      ConvTester().input(2, 6, {11, 10}).kernel(7, {3, 3}).padding(Padding::uniform(1))
-          .strided_views(3).threads(threads).bias().test(v, Pass::forward);
+      ConvTester()
+          .input(2, 6, {11, 10})
+          .kernel(7, {3, 3})
+          .padding(Padding::uniform(1))
+          .strided_views(3)
+          .threads(threads)
+          .bias()
+          .test(v, Pass::forward);
     }
 }
 
@@ -243,12 +368,14 @@ TEST(Winograd, DispatchAndPrecisionContract) {
   // The weight gradient of the same layer (channels-first): F(3, m), never with highest.
   const Plan wg(s, Pass::backward_weights);
   EXPECT_EQ(wg.algorithm().rfind("winograd_wgrad", 0), 0u) << wg.algorithm();
-  EXPECT_EQ(Plan(s, Pass::backward_weights, highest).algorithm().find("winograd"), std::string::npos);
+  EXPECT_EQ(Plan(s, Pass::backward_weights, highest).algorithm().find("winograd"),
+            std::string::npos);
 }
 
 // The measure of docs/winograd.md: max |out - out64| / max_i sum |a b| over the outputs, for
 // the forward pass (a = x, b = w) or the weight gradient (a = x, b = dy).
-double scaled_error(const Spec& s, Pass p, const Tensor& a, const Tensor& b, const std::string& algo) {
+double scaled_error(const Spec& s, Pass p, const Tensor& a, const Tensor& b,
+                    const std::string& algo) {
   PlanOptions fast;
   fast.algorithm = algo;
   const PassResult got = run_pass(s, p, a, b, nullptr, fast);
@@ -297,7 +424,8 @@ void fill(Tensor& t, int kind, std::mt19937& rng) {
 // direct summation on the same data. The bound is a worst case (direct's n u is itself ~20x
 // above what direct summation shows); the last check is the tight one (measured up to 28x,
 // docs/winograd.md), which a careless transform would not meet.
-void expect_error_within_bounds(Pass p, const char* const* variants, int count, const char* direct) {
+void expect_error_within_bounds(Pass p, const char* const* variants, int count,
+                                const char* direct) {
   std::mt19937 rng(2026);
   for (int vi = 0; vi < count; ++vi) {
     const std::string v = variants[vi];
@@ -307,8 +435,9 @@ void expect_error_within_bounds(Pass p, const char* const* variants, int count, 
         s.N = 2;
         s.C = rank == 3 ? 16 : 64;
         s.K = 16;
-        s.input = rank == 1 ? std::vector<dim_t>{61} : rank == 2 ? std::vector<dim_t>{17, 19}
-                                                                 : std::vector<dim_t>{7, 9, 8};
+        s.input = rank == 1   ? std::vector<dim_t>{61}
+                  : rank == 2 ? std::vector<dim_t>{17, 19}
+                              : std::vector<dim_t>{7, 9, 8};
         s.kernel = std::vector<dim_t>(rank, 3);
         s.padding = Padding::uniform(1);
         const PassShapes sh = pass_shapes(s, p);
@@ -320,13 +449,15 @@ void expect_error_within_bounds(Pass p, const char* const* variants, int count, 
         const double bound = Plan(s, p, o).error_bound();
         PlanOptions highest;
         highest.precision = Precision::highest;
-        EXPECT_LE(bound, 64 * Plan(s, p, highest).error_bound()) << "over the contract of precision standard";
+        EXPECT_LE(bound, 64 * Plan(s, p, highest).error_bound())
+            << "over the contract of precision standard";
         const double err = scaled_error(s, p, a, b, v);
         const double direct_err = scaled_error(s, p, a, b, direct);
         std::printf("  %s rank %d data %d: error %.3g (bound %.3g, direct %.3g)\n", v.c_str(), rank,
                     kind, err, bound, direct_err);
         EXPECT_LE(err, bound) << v << " rank " << rank << " data " << kind;
-        EXPECT_LE(err, 64 * std::max(direct_err, 0x1p-24)) << v << " rank " << rank << " data " << kind;
+        EXPECT_LE(err, 64 * std::max(direct_err, 0x1p-24))
+            << v << " rank " << rank << " data " << kind;
       }
   }
 }

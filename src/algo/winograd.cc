@@ -28,10 +28,6 @@
 #include "algo/winograd.h"
 
 #include <algorithm>
-#include <cstdint>
-#include <cstdlib>
-#include <limits>
-#include <type_traits>
 #include <memory>
 #include <vector>
 
@@ -41,15 +37,14 @@
 #include "api/errors.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/winograd_transform.h"
-#include "runtime/buffer.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
 namespace {
 
-constexpr dim_t kBlockTiles = 48;  // most tiles per input transform (a multiple of every mr)
-constexpr dim_t kChannelChunk = 32;        // input channels per input-transform task
-constexpr dim_t kOutputTiles = 16;         // tiles per output-transform task
+constexpr dim_t kBlockTiles = 48;    // most tiles per input transform (a multiple of every mr)
+constexpr dim_t kChannelChunk = 32;  // input channels per input-transform task
+constexpr dim_t kOutputTiles = 16;   // tiles per output-transform task
 constexpr std::size_t kSuperBytes = 3 << 20;  // V + M of one super block, about L2 + some L3
 constexpr dim_t kMaxExtent = dim_t{1} << 30;
 
@@ -76,8 +71,8 @@ class WinogradExecutor final : public Executor {
     // Few tiles (small images at batch 1): a narrower block wastes fewer transform lanes.
     block_tiles_ = std::min(kBlockTiles, (total_tiles_ + mr_ - 1) / mr_ * mr_);
     const dim_t blocks = (total_tiles_ + block_tiles_ - 1) / block_tiles_;
-    const std::size_t per_block = sizeof(T) * static_cast<std::size_t>(E_ * block_tiles_ * g.groups *
-                                                                       (g.Cg() + kpad_));
+    const std::size_t per_block =
+        sizeof(T) * static_cast<std::size_t>(E_ * block_tiles_ * g.groups * (g.Cg() + kpad_));
     sb_blocks_ = std::clamp<dim_t>(static_cast<dim_t>(kSuperBytes / per_block), 1, blocks);
     sb_tiles_ = sb_blocks_ * block_tiles_;
     supers_ = (blocks + sb_blocks_ - 1) / sb_blocks_;
@@ -97,16 +92,17 @@ class WinogradExecutor final : public Executor {
   void run(const OpArgs& args, void* workspace, int threads) const override {
     char* ws = static_cast<char*>(workspace);
     const int th = std::min(threads, slots_);
-    const T* u = weights_cache_.get<T>(g_.constant_weights, args.b, 0, u_bytes_,
-                                       reinterpret_cast<T*>(ws),
-                                       [&](T* out) { transform_weights(args.b, out, th); });
+    const T* u =
+        weights_cache_.get<T>(g_.constant_weights, args.b, 0, u_bytes_, reinterpret_cast<T*>(ws),
+                              [&](T* out) { transform_weights(args.b, out, th); });
     char* per_thread = ws + u_bytes_;  // slots: scratch, V, M
     // Many super blocks: each thread takes whole ones, with its own V and M, no barriers.
     // Few: the threads share each super block's three sweeps. Either way every output is
     // computed by the same instructions (super blocks are fixed by the problem), so the choice
     // may follow the thread count without changing a bit.
     if (supers_ >= 3 * th) {
-      parallel_tasks(supers_, th, [&](dim_t s) { run_super(args, u, s, per_thread, thread_index(), 1); });
+      parallel_tasks(supers_, th,
+                     [&](dim_t s) { run_super(args, u, s, per_thread, thread_index(), 1); });
     } else {
       for (dim_t s = 0; s < supers_; ++s) run_super(args, u, s, per_thread, 0, th);
     }
@@ -115,7 +111,8 @@ class WinogradExecutor final : public Executor {
  private:
   // The three sweeps over super block s, on `threads` threads, in the V and M of slot `owner`;
   // the transforms' scratch is the running thread's slot.
-  void run_super(const OpArgs& args, const T* u, dim_t s, char* slots, int owner, int threads) const {
+  void run_super(const OpArgs& args, const T* u, dim_t s, char* slots, int owner,
+                 int threads) const {
     char* own = slots + static_cast<std::size_t>(owner) * slot_bytes_;
     T* v = reinterpret_cast<T*>(own + scratch_bytes_);
     T* mm = reinterpret_cast<T*>(own + scratch_bytes_ + v_bytes_);
@@ -154,8 +151,9 @@ class WinogradExecutor final : public Executor {
     return slots + static_cast<std::size_t>(thread_index()) * slot_bytes_;
   }
   T* slot_values(char* s, int which) const {
-    return reinterpret_cast<T*>(s + align64(2 * sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
-                                which * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles)));
+    return reinterpret_cast<T*>(
+        s + align64(2 * sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
+        which * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles)));
   }
 
   // U[xi][group][k block][c][nr] = (G g GT)[xi] of the 3^d taps of (k, c); zero for k >= Kg.
@@ -191,8 +189,8 @@ class WinogradExecutor final : public Executor {
 
   // Input transform of block b of the super block starting at tile t0, channels [c0, c1) of a
   // group: V[xi][group][panel][c][mr].
-  void transform_inputs(const ConstTensorView& x, dim_t grp, dim_t t0, dim_t b, dim_t c0,
-                        dim_t c1, T* v, char* s) const {
+  void transform_inputs(const ConstTensorView& x, dim_t grp, dim_t t0, dim_t b, dim_t c0, dim_t c1,
+                        T* v, char* s) const {
     dim_t* offs = reinterpret_cast<dim_t*>(s);  // [e][tile], then the gather's scratch
     T* gathered = slot_values(s, 0);
     T* transformed = slot_values(s, 1);
@@ -209,7 +207,8 @@ class WinogradExecutor final : public Executor {
                                  transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
         for (dim_t p = 0; p < panels_b; ++p) {
-          T* dst = v + ((xi * g_.groups + grp) * panels_sb + b * panels_b + p) * g_.Cg() * mr_ + c * mr_;
+          T* dst =
+              v + ((xi * g_.groups + grp) * panels_sb + b * panels_b + p) * g_.Cg() * mr_ + c * mr_;
           const T* src = transformed + xi * block_tiles_ + p * mr_;
           for (dim_t i = 0; i < mr_; ++i) dst[i] = src[i];
         }
@@ -231,36 +230,34 @@ class WinogradExecutor final : public Executor {
     const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
     const dim_t bs = args.bias ? args.bias->strides[0] : 0;
     for (dim_t l = l0; l < l1; ++l) {
-      {
-        for (dim_t xi = 0; xi < E_; ++xi) {
-          const T* src = mm + ((xi * g_.groups + grp) * sb_tiles_ + l) * kpad_ + kb * nr_;
-          for (dim_t j = 0; j < nr_; ++j) gathered[xi * nr_ + j] = src[j];
+      for (dim_t xi = 0; xi < E_; ++xi) {
+        const T* src = mm + ((xi * g_.groups + grp) * sb_tiles_ + l) * kpad_ + kb * nr_;
+        for (dim_t j = 0; j < nr_; ++j) gathered[xi * nr_ + j] = src[j];
+      }
+      kernels::winograd_apply<T>(rank_, m_, alpha_, at_.data(), static_cast<std::size_t>(nr_),
+                                 gathered, result, tmp);
+      const dim_t k0 = grp * g_.Kg() + kb * nr_;
+      const dim_t nk = std::min(nr_, g_.Kg() - kb * nr_);
+      grid_.output_offsets(ys, t0 + l, 1, all);
+      dim_t outs = 0;  // the tile's outputs inside y: offsets and places in `result`
+      for (dim_t e = 0; e < outs_per_tile_; ++e)
+        if (all[e] != kNoSample) {
+          yoff[outs] = all[e];
+          place[outs++] = e;
         }
-        kernels::winograd_apply<T>(rank_, m_, alpha_, at_.data(), static_cast<std::size_t>(nr_),
-                                   gathered, result, tmp);
-        const dim_t k0 = grp * g_.Kg() + kb * nr_;
-        const dim_t nk = std::min(nr_, g_.Kg() - kb * nr_);
-        grid_.output_offsets(ys, t0 + l, 1, all);
-        dim_t outs = 0;  // the tile's outputs inside y: offsets and places in `result`
-        for (dim_t e = 0; e < outs_per_tile_; ++e)
-          if (all[e] != kNoSample) {
-            yoff[outs] = all[e];
-            place[outs++] = e;
-          }
-        // Channels-last: a tile position's channels are adjacent, so channels innermost;
-        // otherwise one channel plane at a time, whose positions of a tile row are adjacent.
-        if (ys[1] == 1 || ys[1] == -1) {
-          for (dim_t q = 0; q < outs; ++q) {
-            const T* r = result + place[q] * nr_;
-            T* yq = y + yoff[q] + k0 * ys[1];
-            for (dim_t j = 0; j < nk; ++j) yq[j * ys[1]] = r[j] + (bias ? bias[(k0 + j) * bs] : T(0));
-          }
-        } else {
-          for (dim_t j = 0; j < nk; ++j) {
-            const T bj = bias ? bias[(k0 + j) * bs] : T(0);
-            T* yj = y + (k0 + j) * ys[1];
-            for (dim_t q = 0; q < outs; ++q) yj[yoff[q]] = result[place[q] * nr_ + j] + bj;
-          }
+      // Channels-last: a tile position's channels are adjacent, so channels innermost;
+      // otherwise one channel plane at a time, whose positions of a tile row are adjacent.
+      if (ys[1] == 1 || ys[1] == -1) {
+        for (dim_t q = 0; q < outs; ++q) {
+          const T* r = result + place[q] * nr_;
+          T* yq = y + yoff[q] + k0 * ys[1];
+          for (dim_t j = 0; j < nk; ++j) yq[j * ys[1]] = r[j] + (bias ? bias[(k0 + j) * bs] : T(0));
+        }
+      } else {
+        for (dim_t j = 0; j < nk; ++j) {
+          const T bj = bias ? bias[(k0 + j) * bs] : T(0);
+          T* yj = y + (k0 + j) * ys[1];
+          for (dim_t q = 0; q < outs; ++q) yj[yoff[q]] = result[place[q] * nr_ + j] + bj;
         }
       }
     }
@@ -309,7 +306,8 @@ class Winograd final : public Algorithm {
         return "an extent, dilation or padding over 2^30";
     }
     // Bound the plan: tile tables, the transformed weights and the workspace.
-    double tiles = static_cast<double>(g.N), weights = static_cast<double>(g.K) * static_cast<double>(g.Cg());
+    double tiles = static_cast<double>(g.N),
+           weights = static_cast<double>(g.K) * static_cast<double>(g.Cg());
     for (int a = 0; a < g.rank(); ++a) {
       tiles *= static_cast<double>(g.out[a] / m_ + std::min(g.dil[a], g.out[a]));
       weights *= m_ + 2;

@@ -47,7 +47,8 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
   // float64 is the reference-quality path (and the drop-in modules' promise of the originals'
   // numbers to 1e-12): direct summation unless Winograd is asked for by name.
   if (g.dtype == DType::f64) return "float64 keeps direct summation";
-  if (m == 6) return "F(4) is as fast on the measured grid and 2 bits more accurate (name F(6) to use it)";
+  if (m == 6)
+    return "F(4) is as fast on the measured grid and 2 bits more accurate (name F(6) to use it)";
   if (g.rank() == 1) return "1-D: measured slower than the direct algorithms";
   if (g.Cg() < 16 || g.Kg() < 16)
     return rule("under 16 channels per group (", g.Cg(), " in, ", g.Kg(), " out)");
@@ -88,7 +89,10 @@ std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
     for (int a = 0; a < g.rank(); ++a) weights4 *= 6;
     const double mib = 1 << 20;
     const double f4_from = three_d ? 64 : weights4 > 8 * mib ? 196 : 128;
-    const double f2_from = weights4 > 32 * mib ? 49 : weights4 > 8 * mib ? 16 : g.Cg() >= 32 ? 4 : 8;
+    const double f2_from = weights4 > 32 * mib  ? 49
+                           : weights4 > 8 * mib ? 16
+                           : g.Cg() >= 32       ? 4
+                                                : 8;
     best = t4 >= f4_from ? 4 : t4 >= f2_from ? 2 : 0;
   }
   if (best == 0)

@@ -77,9 +77,12 @@ const WinogradMatrices& winograd_matrices(int m) {
   static const WinogradMatrices f4 = build(4, 3, points(4));
   static const WinogradMatrices f6 = build(6, 3, points(6));
   switch (m) {
-    case 2: return f2;
-    case 4: return f4;
-    case 6: return f6;
+    case 2:
+      return f2;
+    case 4:
+      return f4;
+    case 6:
+      return f6;
   }
   throw std::logic_error("winograd: no matrices for this tile size");
 }

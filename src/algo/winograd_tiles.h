@@ -48,19 +48,21 @@ class TileGrid {
   int rank() const { return rank_; }
   int m() const { return m_; }
   int alpha() const { return alpha_; }
-  dim_t samples() const { return E_; }        // alpha^d inputs per tile
-  dim_t outputs() const { return outs_; }     // m^d outputs per tile
-  dim_t total() const { return total_; }      // tiles of the whole batch
+  dim_t samples() const { return E_; }     // alpha^d inputs per tile
+  dim_t outputs() const { return outs_; }  // m^d outputs per tile
+  dim_t total() const { return total_; }   // tiles of the whole batch
 
   // Offsets in view x (strides of a canonical activation view) of the alpha^d input samples of
   // tiles [t0, t0 + lanes): offs[e * lanes + j] for sample e of tile t0 + j; kNoSample for a
   // zero sample or a tile past the end.
   void input_offsets(const std::vector<dim_t>& strides, dim_t t0, dim_t lanes, dim_t* offs) const {
-    offsets(strides, t0, lanes, offs, alpha_, [&](int a) -> const std::vector<dim_t>& { return axes_[a].in; });
+    offsets(strides, t0, lanes, offs, alpha_,
+            [&](int a) -> const std::vector<dim_t>& { return axes_[a].in; });
   }
   // The same for the m^d outputs of each tile (kNoSample past the end of an axis).
   void output_offsets(const std::vector<dim_t>& strides, dim_t t0, dim_t lanes, dim_t* offs) const {
-    offsets(strides, t0, lanes, offs, m_, [&](int a) -> const std::vector<dim_t>& { return axes_[a].out; });
+    offsets(strides, t0, lanes, offs, m_,
+            [&](int a) -> const std::vector<dim_t>& { return axes_[a].out; });
   }
 
  private:

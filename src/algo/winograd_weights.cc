@@ -107,11 +107,10 @@ class WeightsExecutor final : public Executor {
       parallel_tasks(E_ * g_.groups * kpanels_ * cblocks_, th, [&](dim_t task) {
         const dim_t cb = task % cblocks_, kp = (task / cblocks_) % kpanels_;
         const dim_t eg = task / (cblocks_ * kpanels_);  // xi * groups + group
-        kernels::gemm_tile<T>(static_cast<std::size_t>(kc),
-                              dt + (eg * kpanels_ + kp) * sb_tiles_ * mr_,
-                              xt + (eg * cblocks_ + cb) * sb_tiles_ * nr_,
-                              wacc + (eg * kpad_ + kp * mr_) * cpad_ + cb * nr_,
-                              static_cast<std::size_t>(cpad_));
+        kernels::gemm_tile<T>(
+            static_cast<std::size_t>(kc), dt + (eg * kpanels_ + kp) * sb_tiles_ * mr_,
+            xt + (eg * cblocks_ + cb) * sb_tiles_ * nr_,
+            wacc + (eg * kpad_ + kp * mr_) * cpad_ + cb * nr_, static_cast<std::size_t>(cpad_));
       });
     }
     parallel_tasks(g_.groups * g_.Kg(), th, [&](dim_t task) {
@@ -122,8 +121,9 @@ class WeightsExecutor final : public Executor {
 
  private:
   T* values(char* s, int which) const {
-    return reinterpret_cast<T*>(s + align64(2 * sizeof(dim_t) * static_cast<std::size_t>(E_ * kBlockTiles)) +
-                                which * align64(sizeof(T) * static_cast<std::size_t>(values_)));
+    return reinterpret_cast<T*>(
+        s + align64(2 * sizeof(dim_t) * static_cast<std::size_t>(E_ * kBlockTiles)) +
+        which * align64(sizeof(T) * static_cast<std::size_t>(values_)));
   }
 
   // X[xi][group][c block][tile][nr] = (BT x B)[xi] of block b's tiles, the nr channels of c
@@ -146,14 +146,16 @@ class WeightsExecutor final : public Executor {
           std::fill(dst, dst + nr_, T(0));
           continue;
         }
-        kernels::winograd_gather_strided(static_cast<std::size_t>(cn), xc + offs[e], x.strides[1], dst);
+        kernels::winograd_gather_strided(static_cast<std::size_t>(cn), xc + offs[e], x.strides[1],
+                                         dst);
         std::fill(dst + cn, dst + nr_, T(0));
       }
       kernels::winograd_apply<T>(rank_, alpha_, alpha_, bt_.data(), static_cast<std::size_t>(nr_),
                                  gathered, transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
-        std::copy(transformed + xi * nr_, transformed + (xi + 1) * nr_,
-                  xt + (((xi * g_.groups + grp) * cblocks_ + cb) * sb_tiles_ + b * block_ + j) * nr_);
+        std::copy(
+            transformed + xi * nr_, transformed + (xi + 1) * nr_,
+            xt + (((xi * g_.groups + grp) * cblocks_ + cb) * sb_tiles_ + b * block_ + j) * nr_);
     }
   }
 
@@ -177,15 +179,18 @@ class WeightsExecutor final : public Executor {
           std::fill(dst, dst + lanes, T(0));
           continue;
         }
-        kernels::winograd_gather_strided(static_cast<std::size_t>(kn), dk + offs[e], dy.strides[1], dst);
+        kernels::winograd_gather_strided(static_cast<std::size_t>(kn), dk + offs[e], dy.strides[1],
+                                         dst);
         std::fill(dst + kn, dst + lanes, T(0));
       }
       kernels::winograd_apply<T>(rank_, alpha_, m_, gm_.data(), static_cast<std::size_t>(lanes),
                                  gathered, transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
         for (dim_t p = 0; p < panels; ++p)
-          std::copy(transformed + xi * lanes + p * mr_, transformed + xi * lanes + (p + 1) * mr_,
-                    dt + (((xi * g_.groups + grp) * kpanels_ + kp0 + p) * sb_tiles_ + b * block_ + j) * mr_);
+          std::copy(
+              transformed + xi * lanes + p * mr_, transformed + xi * lanes + (p + 1) * mr_,
+              dt + (((xi * g_.groups + grp) * kpanels_ + kp0 + p) * sb_tiles_ + b * block_ + j) *
+                       mr_);
     }
   }
 
@@ -198,8 +203,8 @@ class WeightsExecutor final : public Executor {
       const T* src = wacc + ((xi * g_.groups + grp) * kpad_ + k) * cpad_;
       std::copy(src, src + cpad_, gathered + xi * cpad_);
     }
-    kernels::winograd_apply<T>(rank_, 3, alpha_, at_.data(), static_cast<std::size_t>(cpad_), gathered,
-                               result, tmp);
+    kernels::winograd_apply<T>(rank_, 3, alpha_, at_.data(), static_cast<std::size_t>(cpad_),
+                               gathered, result, tmp);
     const std::vector<dim_t> taps = tap_offsets(g_, dw.strides);
     T* out = static_cast<T*>(dw.data) + (grp * g_.Kg() + k) * dw.strides[0];
     for (std::size_t r = 0; r < taps.size(); ++r)
@@ -242,7 +247,9 @@ class WinogradWeights final : public Algorithm {
     return {};
   }
 
-  std::string pays(const Geometry& g, Op op) const override { return winograd_weights_pays(g, op, m_); }
+  std::string pays(const Geometry& g, Op op) const override {
+    return winograd_weights_pays(g, op, m_);
+  }
 
   double error_bound(const Geometry& g, Op op) const override {
     return weights_bound_factor(m_, g.rank()) * Algorithm::error_bound(g, op);

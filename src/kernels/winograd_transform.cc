@@ -1,10 +1,10 @@
 // Highway implementation of winograd_transform.h, compiled once per target by foreach_target.h.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/winograd_transform.cc"
+#include "kernels/winograd_transform.h"
+
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
-
-#include "kernels/winograd_transform.h"
 
 HWY_BEFORE_NAMESPACE();
 namespace convnd::kernels {
@@ -27,7 +27,8 @@ HWY_INLINE void ApplyAxis(std::size_t outer, int rows, int cols, const T* HWY_RE
       for (; i + N <= inner; i += N) {
         auto acc = hn::Zero(d);
         for (int c = 0; c < cols; ++c)
-          if (cr[c] != T(0)) acc = hn::MulAdd(hn::Set(d, cr[c]), hn::LoadU(d, s + c * inner + i), acc);
+          if (cr[c] != T(0))
+            acc = hn::MulAdd(hn::Set(d, cr[c]), hn::LoadU(d, s + c * inner + i), acc);
         hn::StoreU(acc, d, out + i);
       }
       for (; i < inner; ++i) {
@@ -95,7 +96,8 @@ HWY_INLINE void GatherStrided(std::size_t n, const T* HWY_RESTRICT base, std::in
   if (span * static_cast<std::int64_t>(n) < (std::int64_t{1} << 31)) {
     const auto step = hn::Mul(hn::Iota(di, 0), hn::Set(di, static_cast<I>(stride)));
     for (; i + N <= n; i += N)
-      hn::StoreU(hn::GatherIndex(d, base + static_cast<std::int64_t>(i) * stride, step), d, dst + i);
+      hn::StoreU(hn::GatherIndex(d, base + static_cast<std::int64_t>(i) * stride, step), d,
+                 dst + i);
   }
   for (; i < n; ++i) dst[i] = base[static_cast<std::int64_t>(i) * stride];
 }
@@ -107,8 +109,8 @@ void GatherStridedF64(std::size_t n, const double* base, std::int64_t stride, do
   GatherStrided<double>(n, base, stride, dst);
 }
 
-void ApplyF32(int rank, int rows, int cols, const float* coef, std::size_t lanes,
-              const float* src, float* dst, float* tmp) {
+void ApplyF32(int rank, int rows, int cols, const float* coef, std::size_t lanes, const float* src,
+              float* dst, float* tmp) {
   Apply<float>(rank, rows, cols, coef, lanes, src, dst, tmp);
 }
 void ApplyF64(int rank, int rows, int cols, const double* coef, std::size_t lanes,
@@ -130,7 +132,8 @@ HWY_EXPORT(GatherF64);
 HWY_EXPORT(GatherStridedF32);
 HWY_EXPORT(GatherStridedF64);
 
-void winograd_gather_strided_f32(std::size_t n, const float* base, std::int64_t stride, float* dst) {
+void winograd_gather_strided_f32(std::size_t n, const float* base, std::int64_t stride,
+                                 float* dst) {
   HWY_DYNAMIC_DISPATCH(GatherStridedF32)(n, base, stride, dst);
 }
 void winograd_gather_strided_f64(std::size_t n, const double* base, std::int64_t stride,

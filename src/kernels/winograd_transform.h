@@ -30,7 +30,8 @@ void winograd_gather_f64(std::size_t n, const double* base, const std::int64_t* 
 // dst[i] = base[i * stride] for i < n: one sample of n channels `stride` apart (channels-first
 // planes), by vector gathers when n * |stride| < 2^31, else one by one.
 void winograd_gather_strided_f32(std::size_t n, const float* base, std::int64_t stride, float* dst);
-void winograd_gather_strided_f64(std::size_t n, const double* base, std::int64_t stride, double* dst);
+void winograd_gather_strided_f64(std::size_t n, const double* base, std::int64_t stride,
+                                 double* dst);
 
 template <class T>
 inline void winograd_gather_strided(std::size_t n, const T* base, std::int64_t stride, T* dst) {
