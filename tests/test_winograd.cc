@@ -9,6 +9,7 @@
 
 #include "algo/winograd_matrices.h"
 #include "conv_tester.h"
+#include "kernels/winograd_transform.h"
 
 namespace convnd::testing {
 namespace {
@@ -70,6 +71,49 @@ TEST(Winograd, GradientMatricesComputeTheCorrelation) {
         EXPECT_NEAR(y, want, 1e-12) << "m=" << m << " tap " << i;
       }
     }
+  }
+}
+
+// The compiled-in matrices of the transform kernels are the construction's, entry by entry, and
+// the fixed kernel gives bitwise what the generic one gives with the same matrix (every rank,
+// lane counts with and without a vector tail).
+TEST(Winograd, CompiledInMatricesAreTheConstruction) {
+  using kernels::WinogradMatrix;
+  struct Case {
+    WinogradMatrix id;
+    const std::vector<double>* m;
+  };
+  const Case cases[] = {
+      {WinogradMatrix::bt2, &detail::winograd_matrices(2).bt},
+      {WinogradMatrix::bt4, &detail::winograd_matrices(4).bt},
+      {WinogradMatrix::bt6, &detail::winograd_matrices(6).bt},
+      {WinogradMatrix::at2, &detail::winograd_matrices(2).at},
+      {WinogradMatrix::at4, &detail::winograd_matrices(4).at},
+      {WinogradMatrix::at6, &detail::winograd_matrices(6).at},
+      {WinogradMatrix::gw2, &detail::winograd_gradient_matrices(2).g},
+      {WinogradMatrix::gw4, &detail::winograd_gradient_matrices(4).g},
+  };
+  std::mt19937 rng(9);
+  std::uniform_real_distribution<float> u(-1, 1);
+  for (const Case& c : cases) {
+    const kernels::FixedView f = kernels::winograd_fixed_matrix(c.id);
+    ASSERT_EQ(static_cast<std::size_t>(f.rows * f.cols), c.m->size());
+    for (int i = 0; i < f.rows * f.cols; ++i) EXPECT_EQ(f.v[i], (*c.m)[i]) << "entry " << i;
+    const std::vector<float> coef(c.m->begin(), c.m->end());
+    for (int rank = 1; rank <= 3; ++rank)
+      for (std::size_t lanes : {1u, 12u, 16u, 35u, 48u}) {
+        std::size_t n = lanes, out = lanes;
+        for (int a = 0; a < rank; ++a) {
+          n *= static_cast<std::size_t>(std::max(f.rows, f.cols));
+          out *= static_cast<std::size_t>(f.rows);
+        }
+        std::vector<float> src(n), a(n), b(n), t1(n), t2(n);
+        for (float& v : src) v = u(rng);
+        kernels::winograd_apply<float>(rank, f.rows, f.cols, coef.data(), lanes, src.data(),
+                                       a.data(), t1.data());
+        kernels::winograd_apply_known<float>(c.id, rank, lanes, src.data(), b.data(), t2.data());
+        for (std::size_t i = 0; i < out; ++i) ASSERT_EQ(a[i], b[i]) << "rank " << rank << " lanes " << lanes;
+      }
   }
 }
 

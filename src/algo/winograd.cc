@@ -59,8 +59,9 @@ class WinogradExecutor final : public Executor {
     rank_ = g.rank();
     E_ = ipow(alpha_, rank_);
     outs_per_tile_ = ipow(m_, rank_);
-    bt_.assign(w.bt.begin(), w.bt.end());
-    at_.assign(w.at.begin(), w.at.end());
+    using kernels::WinogradMatrix;
+    bt_id_ = m == 2 ? WinogradMatrix::bt2 : m == 4 ? WinogradMatrix::bt4 : WinogradMatrix::bt6;
+    at_id_ = m == 2 ? WinogradMatrix::at2 : m == 4 ? WinogradMatrix::at4 : WinogradMatrix::at6;
     g_coef_ = w.g;
     const kernels::TileShape ts = kernels::tile_shape(g.dtype);
     mr_ = static_cast<dim_t>(ts.mr);
@@ -203,8 +204,8 @@ class WinogradExecutor final : public Executor {
     for (dim_t c = c0; c < c1; ++c) {
       const dim_t coff = (grp * g_.Cg() + c) * x.strides[1];
       gather.gather(xd, coff, coff + x.strides[1], c + 1 < c1, gathered);
-      kernels::winograd_apply<T>(rank_, alpha_, alpha_, bt_.data(), block_tiles_, gathered,
-                                 transformed, tmp);
+      kernels::winograd_apply_known<T>(bt_id_, rank_, static_cast<std::size_t>(block_tiles_),
+                                       gathered, transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
         for (dim_t p = 0; p < panels_b; ++p) {
           T* dst =
@@ -234,8 +235,8 @@ class WinogradExecutor final : public Executor {
         const T* src = mm + ((xi * g_.groups + grp) * sb_tiles_ + l) * kpad_ + kb * nr_;
         for (dim_t j = 0; j < nr_; ++j) gathered[xi * nr_ + j] = src[j];
       }
-      kernels::winograd_apply<T>(rank_, m_, alpha_, at_.data(), static_cast<std::size_t>(nr_),
-                                 gathered, result, tmp);
+      kernels::winograd_apply_known<T>(at_id_, rank_, static_cast<std::size_t>(nr_), gathered,
+                                       result, tmp);
       const dim_t k0 = grp * g_.Kg() + kb * nr_;
       const dim_t nk = std::min(nr_, g_.Kg() - kb * nr_);
       grid_.output_offsets(ys, t0 + l, 1, all);
@@ -269,8 +270,8 @@ class WinogradExecutor final : public Executor {
   TileGrid grid_;
   dim_t total_tiles_ = 0, block_tiles_ = 0, sb_blocks_ = 0, sb_tiles_ = 0;
   dim_t supers_ = 0;
-  std::vector<T> bt_, at_;
-  std::vector<double> g_coef_;
+  kernels::WinogradMatrix bt_id_{}, at_id_{};  // the input and output transforms, compiled in
+  std::vector<double> g_coef_;                  // G, for the weight transform (in double)
   std::size_t u_bytes_ = 0, v_bytes_ = 0, m_bytes_ = 0, scratch_bytes_ = 0, slot_bytes_ = 0;
   int slots_ = 1;
   PackedWeightsCache weights_cache_;

@@ -47,9 +47,9 @@ class WeightsExecutor final : public Executor {
     alpha_ = w.alpha;
     rank_ = g.rank();
     E_ = grid_.samples();
-    bt_.assign(w.bt.begin(), w.bt.end());
+    bt_id_ = m == 2 ? kernels::WinogradMatrix::bt2 : kernels::WinogradMatrix::bt4;
+    gw_id_ = m == 2 ? kernels::WinogradMatrix::gw2 : kernels::WinogradMatrix::gw4;
     at_.assign(w.at.begin(), w.at.end());
-    gm_.assign(w.g.begin(), w.g.end());
     m_ = m;
     const kernels::TileShape ts = kernels::tile_shape(g.dtype);
     mr_ = static_cast<dim_t>(ts.mr);
@@ -150,8 +150,8 @@ class WeightsExecutor final : public Executor {
                                          dst);
         std::fill(dst + cn, dst + nr_, T(0));
       }
-      kernels::winograd_apply<T>(rank_, alpha_, alpha_, bt_.data(), static_cast<std::size_t>(nr_),
-                                 gathered, transformed, tmp);
+      kernels::winograd_apply_known<T>(bt_id_, rank_, static_cast<std::size_t>(nr_), gathered,
+                                       transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
         std::copy(
             transformed + xi * nr_, transformed + (xi + 1) * nr_,
@@ -183,8 +183,8 @@ class WeightsExecutor final : public Executor {
                                          dst);
         std::fill(dst + kn, dst + lanes, T(0));
       }
-      kernels::winograd_apply<T>(rank_, alpha_, m_, gm_.data(), static_cast<std::size_t>(lanes),
-                                 gathered, transformed, tmp);
+      kernels::winograd_apply_known<T>(gw_id_, rank_, static_cast<std::size_t>(lanes), gathered,
+                                       transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
         for (dim_t p = 0; p < panels; ++p)
           std::copy(
@@ -216,7 +216,8 @@ class WeightsExecutor final : public Executor {
   int m_ = 0, alpha_ = 0, rank_ = 0;
   dim_t E_ = 0, mr_ = 0, nr_ = 0, kpanels_ = 0, cblocks_ = 0, kpad_ = 0, cpad_ = 0;
   dim_t total_ = 0, block_ = 0, sb_blocks_ = 0, sb_tiles_ = 0, supers_ = 0, values_ = 0;
-  std::vector<T> bt_, at_, gm_;
+  kernels::WinogradMatrix bt_id_{}, gw_id_{};  // x's and dy's transforms, compiled in
+  std::vector<T> at_;                           // AT of F(3, m), for the final dw
   std::size_t w_bytes_ = 0, x_bytes_ = 0, d_bytes_ = 0, slot_bytes_ = 0;
   int slots_ = 1;
 };

@@ -15,6 +15,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/winograd_tables.h"
+
 namespace convnd::kernels {
 
 void winograd_apply_f32(int rank, int rows, int cols, const float* coef, std::size_t lanes,
@@ -40,6 +42,29 @@ inline void winograd_gather_strided(std::size_t n, const T* base, std::int64_t s
   else
     winograd_gather_strided_f64(n, base, stride, dst);
 }
+
+// winograd_apply for the matrices of winograd_tables.h, with their entries compiled in (zeros
+// skipped, +-1 as adds): the same results, bitwise, in fewer instructions.
+void winograd_apply_known_f32(WinogradMatrix which, int rank, std::size_t lanes, const float* src,
+                              float* dst, float* tmp);
+void winograd_apply_known_f64(WinogradMatrix which, int rank, std::size_t lanes,
+                              const double* src, double* dst, double* tmp);
+
+template <class T>
+inline void winograd_apply_known(WinogradMatrix which, int rank, std::size_t lanes, const T* src,
+                                 T* dst, T* tmp) {
+  if constexpr (sizeof(T) == 4)
+    winograd_apply_known_f32(which, rank, lanes, src, dst, tmp);
+  else
+    winograd_apply_known_f64(which, rank, lanes, src, dst, tmp);
+}
+
+// A compiled-in matrix, row-major, for the tests that compare it with the construction.
+struct FixedView {
+  const double* v = nullptr;
+  int rows = 0, cols = 0;
+};
+FixedView winograd_fixed_matrix(WinogradMatrix which);
 
 template <class T>
 inline void winograd_apply(int rank, int rows, int cols, const T* coef, std::size_t lanes,
