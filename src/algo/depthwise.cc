@@ -58,8 +58,10 @@ class DepthwiseExecutor final : public Executor {
     // The row buffer doubles as the last axis's source-offset table while a plane is built.
     const dim_t last_row = g.stride.back() * ((padded_extent(g, d - 1) + g.stride.back() - 1) / g.stride.back());
     row_bytes_ = std::max(align64(sizeof(T) * std::max(g.C, g.out.back())), align64(sizeof(dim_t) * last_row));
+    plane_bytes_ = align64(sizeof(T) * std::max(plane_, taps_));
+    // The plane, then the wide output of a slice's rows (at most a plane's worth).
     slot_bytes_ = align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)) + row_bytes_ +
-                  align64(sizeof(T) * std::max(plane_, taps_));
+                  2 * plane_bytes_;
   }
 
   std::size_t workspace_bytes() const override {
@@ -196,9 +198,7 @@ class DepthwiseExecutor final : public Executor {
     const dim_t row_len = s * J;  // one padded row (all phases)
     std::vector<dim_t> E(d);
     for (int a = 0; a < d; ++a) E[a] = padded_extent(g_, a);
-    // Each output row (all axes but the last fixed) is one dw_row call.
     std::vector<dim_t> o(d, 0), t(d, 0);
-    const dim_t out_rows = positions_ / g_.out[last];
     std::vector<dim_t> row_stride(d, 0);  // padded-plane stride of each outer axis, in rows
     dim_t rows_below = 1;
     for (int a = last - 1; a >= 0; --a) {
@@ -206,23 +206,43 @@ class DepthwiseExecutor final : public Executor {
       rows_below *= E[a];
     }
     T* y = static_cast<T*>(args.out.data) + n * ys[0] + c * ys[1];
-    for (dim_t r = 0; r < out_rows; ++r) {
+    // With two or more axes, all output rows of a 2-D slice are one dw_row call over a "wide"
+    // output: tap t reads output (r, j) at plane + base_t + r * pitch + j, pitch = the padded
+    // rows one output row advances (stride rows of row_len), so one contiguous run covers the
+    // slice, computing throw-away values between the rows' ends (a few columns at stride 1)
+    // instead of one short call, mostly a scalar tail, per row. Then the valid columns are
+    // copied out. One axis: one row.
+    const int ra = d >= 2 ? d - 2 : last;  // the axis whose rows a call covers
+    const dim_t rows = d >= 2 ? g_.out[ra] : 1, cols = g_.out[last];
+    const dim_t pitch = d >= 2 ? g_.stride[ra] * row_len : 0;
+    const dim_t count = (rows - 1) * pitch + cols;
+    T* wide = plane + plane_bytes_ / sizeof(T);
+    const dim_t slices = positions_ / (rows * cols);
+    const int outer_axes = d >= 2 ? d - 2 : 0;
+    for (dim_t sl = 0; sl < slices; ++sl) {
       std::fill(t.begin(), t.end(), 0);
       for (dim_t tap = 0; tap < taps_; ++tap) {
         dim_t prow = 0;
-        for (int a = 0; a < last; ++a) prow += (o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride[a];
+        for (int a = 0; a < outer_axes; ++a)
+          prow += (o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride[a];
+        if (d >= 2) prow += t[ra] * g_.dil[ra] * row_stride[ra];
         const dim_t q0 = t[last] * g_.dil[last];  // padded coordinate of output 0 on the last axis
         ptrs[tap] = plane + prow * row_len + (q0 % s) * J + q0 / s;
         for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
       }
       dim_t yo = 0;
-      for (int a = 0; a < last; ++a) yo += o[a] * ys[2 + a];
-      T* out = ys[2 + last] == 1 ? y + yo : row;
-      kernels::dw_row<T>(static_cast<std::size_t>(taps_), ptrs, wc + c * taps_, bias[c], out,
-                         static_cast<std::size_t>(g_.out[last]));
-      if (out == row)
-        for (dim_t j = 0; j < g_.out[last]; ++j) y[yo + j * ys[2 + last]] = row[j];
-      for (int a = last - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+      for (int a = 0; a < outer_axes; ++a) yo += o[a] * ys[2 + a];
+      kernels::dw_row<T>(static_cast<std::size_t>(taps_), ptrs, wc + c * taps_, bias[c], wide,
+                         static_cast<std::size_t>(count));
+      for (dim_t r = 0; r < rows; ++r) {
+        const T* src = wide + r * pitch;
+        T* dst = y + yo + (d >= 2 ? r * ys[2 + ra] : 0);
+        if (ys[2 + last] == 1)
+          std::copy(src, src + cols, dst);
+        else
+          for (dim_t j = 0; j < cols; ++j) dst[j * ys[2 + last]] = src[j];
+      }
+      for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
     }
   }
 
@@ -336,7 +356,7 @@ class DepthwiseExecutor final : public Executor {
   std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
   int slots_ = 1;
   dim_t taps_ = 1, positions_ = 1, plane_ = 1;
-  std::size_t shared_bytes_ = 0, slot_bytes_ = 0, row_bytes_ = 0;
+  std::size_t shared_bytes_ = 0, slot_bytes_ = 0, row_bytes_ = 0, plane_bytes_ = 0;
 };
 
 class Depthwise final : public Algorithm {
