@@ -74,7 +74,10 @@ class WinogradExecutor final : public Executor {
     const dim_t blocks = (total_tiles_ + block_tiles_ - 1) / block_tiles_;
     const std::size_t per_block =
         sizeof(T) * static_cast<std::size_t>(E_ * block_tiles_ * g.groups * (g.Cg() + kpad_));
-    sb_blocks_ = std::clamp<dim_t>(static_cast<dim_t>(kSuperBytes / per_block), 1, blocks);
+    // At most a quarter of the blocks per super block, so that even small problems have
+    // several super blocks for the threads to take whole (see run()).
+    sb_blocks_ = std::clamp<dim_t>(std::min(static_cast<dim_t>(kSuperBytes / per_block), blocks / 4),
+                                   1, blocks);
     sb_tiles_ = sb_blocks_ * block_tiles_;
     supers_ = (blocks + sb_blocks_ - 1) / sb_blocks_;
     u_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * g.Cg()));
@@ -97,11 +100,13 @@ class WinogradExecutor final : public Executor {
         weights_cache_.get<T>(g_.constant_weights, args.b, 0, u_bytes_, reinterpret_cast<T*>(ws),
                               [&](T* out) { transform_weights(args.b, out, th); });
     char* per_thread = ws + u_bytes_;  // slots: scratch, V, M
-    // Many super blocks: each thread takes whole ones, with its own V and M, no barriers.
-    // Few: the threads share each super block's three sweeps. Either way every output is
-    // computed by the same instructions (super blocks are fixed by the problem), so the choice
-    // may follow the thread count without changing a bit.
-    if (supers_ >= 3 * th) {
+    // Several super blocks: each thread takes whole ones, with its own V and M, no barriers
+    // and nothing shared (shared super blocks ran 2x slower in about half of the processes on
+    // this machine, as if its two vCPUs did not share a cache). Fewer than two per thread: the
+    // threads share each super block's three sweeps. Either way every output is computed by the
+    // same instructions (super blocks are fixed by the problem), so the choice may follow the
+    // thread count without changing a bit.
+    if (supers_ >= 2 * th) {
       parallel_tasks(supers_, th,
                      [&](dim_t s) { run_super(args, u, s, per_thread, thread_index(), 1); });
     } else {

@@ -11,9 +11,11 @@
 // packed D panel; columns: 32 input channels of X). Direct summation spends m^d 3^d multiplies
 // per tile and channel pair; this spends alpha^d: 4x fewer for F(3x3, 4x4), 8x in 3-D.
 //
-// Tiles run in super blocks (X and D of one fit the caches), accumulated into W in block order;
-// within a super block every W tile is one task's one microkernel call over all its tiles, so
-// the sums' order is fixed by the problem and results do not depend on the thread count.
+// Tiles run in super blocks (X and D of one fit the caches), accumulated into W in block order
+// (into two partial sums over alternate super blocks, each on one thread with its own buffers,
+// added at the end, when there are several); within a super block every W tile is one
+// microkernel call over all its tiles. The order of the sums is fixed by the problem, so
+// results do not depend on the thread count.
 // Padding modes and dilation come with the tile tables; the bias gradient is the Plan's own
 // sweep. Precision: as for the forward pass, bounds measured (docs/winograd.md).
 #include "algo/winograd_weights.h"
@@ -70,56 +72,89 @@ class WeightsExecutor final : public Executor {
     x_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * cpad_ * sb_tiles_));
     d_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * sb_tiles_));
     slots_ = hardware_threads();
+    // Two partial sums over alternate super blocks when there are several and W is small
+    // (fixed by the problem, so the result does not depend on the thread count).
+    parts_ = supers_ >= 2 && w_bytes_ <= (std::size_t{16} << 20) ? 2 : 1;
     values_ = E_ * std::max({cpad_, kDyPanels * mr_, nr_});  // transform lanes: channels
     slot_bytes_ = align64(2 * sizeof(dim_t) * static_cast<std::size_t>(E_ * kBlockTiles)) +
                   3 * align64(sizeof(T) * static_cast<std::size_t>(values_));
   }
 
   std::size_t workspace_bytes() const override {
-    return w_bytes_ + x_bytes_ + d_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
+    return static_cast<std::size_t>(parts_) * part_bytes() +
+           static_cast<std::size_t>(slots_) * slot_bytes_;
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     char* ws = static_cast<char*>(workspace);
-    T* wacc = reinterpret_cast<T*>(ws);
-    T* xt = reinterpret_cast<T*>(ws + w_bytes_);
-    T* dt = reinterpret_cast<T*>(ws + w_bytes_ + x_bytes_);
-    char* slots = ws + w_bytes_ + x_bytes_ + d_bytes_;
+    char* slots = ws + static_cast<std::size_t>(parts_) * part_bytes();
     const int th = std::min(threads, slots_);
-    std::fill(wacc, wacc + E_ * g_.groups * kpad_ * cpad_, T(0));
-    const dim_t dpanels = (kpanels_ + kDyPanels - 1) / kDyPanels;
-    for (dim_t s = 0; s < supers_; ++s) {
-      const dim_t t0 = s * sb_tiles_;
-      const dim_t tiles = std::min(sb_tiles_, total_ - t0);
-      const dim_t blocks = (tiles + block_ - 1) / block_;
-      const dim_t kc = blocks * block_;  // the reduction: whole blocks (zeros past the end)
-      // X and D of the super block's tiles; task = (group, block, X's c block or D's panels).
-      const dim_t per = cblocks_ + dpanels;
-      parallel_tasks(g_.groups * blocks * per, th, [&](dim_t task) {
-        const dim_t which = task % per, b = (task / per) % blocks, grp = task / (per * blocks);
-        char* sl = slots + static_cast<std::size_t>(thread_index()) * slot_bytes_;
-        if (which < cblocks_)
-          transform_x(args.a, grp, t0, b, which, xt, sl);
-        else
-          transform_dy(args.b, grp, t0, b, (which - cblocks_) * kDyPanels, dt, sl);
+    const dim_t welems = E_ * g_.groups * kpad_ * cpad_;
+    const auto w_of = [&](dim_t p) {
+      return reinterpret_cast<T*>(ws + static_cast<std::size_t>(p) * part_bytes());
+    };
+    if (parts_ == 1) {
+      std::fill(w_of(0), w_of(0) + welems, T(0));
+      for (dim_t s = 0; s < supers_; ++s) sweep(args, s, ws, slots, th);
+    } else {
+      // Each partial sum takes every parts_-th super block, with its own X, D and W, on one
+      // thread: nothing is shared until the sum. (Shared super blocks ran 2x slower in about
+      // half of the processes on this machine, as if the two vCPUs did not share a cache.)
+      parallel_tasks(parts_, th, [&](dim_t p) {
+        char* part = ws + static_cast<std::size_t>(p) * part_bytes();
+        std::fill(w_of(p), w_of(p) + welems, T(0));
+        for (dim_t s = p; s < supers_; s += parts_) sweep(args, s, part, slots, 1);
       });
-      // W[xi][group] += D^T X, one microkernel call per W tile over the block's tiles.
-      parallel_tasks(E_ * g_.groups * kpanels_ * cblocks_, th, [&](dim_t task) {
-        const dim_t cb = task % cblocks_, kp = (task / cblocks_) % kpanels_;
-        const dim_t eg = task / (cblocks_ * kpanels_);  // xi * groups + group
-        kernels::gemm_tile<T>(
-            static_cast<std::size_t>(kc), dt + (eg * kpanels_ + kp) * sb_tiles_ * mr_,
-            xt + (eg * cblocks_ + cb) * sb_tiles_ * nr_,
-            wacc + (eg * kpad_ + kp * mr_) * cpad_ + cb * nr_, static_cast<std::size_t>(cpad_));
+      // W = partial 0 + partial 1 + ..., in that order for every element.
+      const dim_t chunk = 4096, chunks = (welems + chunk - 1) / chunk;
+      parallel_tasks(chunks, th, [&](dim_t c) {
+        T* w0 = w_of(0);
+        for (dim_t p = 1; p < parts_; ++p) {
+          const T* wp = w_of(p);
+          for (dim_t i = c * chunk; i < std::min(welems, (c + 1) * chunk); ++i) w0[i] += wp[i];
+        }
       });
     }
     parallel_tasks(g_.groups * g_.Kg(), th, [&](dim_t task) {
-      write_weights(args.out, task / g_.Kg(), task % g_.Kg(), wacc,
+      write_weights(args.out, task / g_.Kg(), task % g_.Kg(), w_of(0),
                     slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
     });
   }
 
  private:
+  std::size_t part_bytes() const { return w_bytes_ + x_bytes_ + d_bytes_; }
+
+  // Super block s into the W of `part` (W, then X and D), on `threads` threads.
+  void sweep(const OpArgs& args, dim_t s, char* part, char* slots, int threads) const {
+    T* wacc = reinterpret_cast<T*>(part);
+    T* xt = reinterpret_cast<T*>(part + w_bytes_);
+    T* dt = reinterpret_cast<T*>(part + w_bytes_ + x_bytes_);
+    const dim_t dpanels = (kpanels_ + kDyPanels - 1) / kDyPanels;
+    const dim_t t0 = s * sb_tiles_;
+    const dim_t tiles = std::min(sb_tiles_, total_ - t0);
+    const dim_t blocks = (tiles + block_ - 1) / block_;
+    const dim_t kc = blocks * block_;  // the reduction: whole blocks (zeros past the end)
+    // X and D of the super block's tiles; task = (group, block, X's c block or D's panels).
+    const dim_t per = cblocks_ + dpanels;
+    parallel_tasks(g_.groups * blocks * per, threads, [&](dim_t task) {
+      const dim_t which = task % per, b = (task / per) % blocks, grp = task / (per * blocks);
+      char* sl = slots + static_cast<std::size_t>(thread_index()) * slot_bytes_;
+      if (which < cblocks_)
+        transform_x(args.a, grp, t0, b, which, xt, sl);
+      else
+        transform_dy(args.b, grp, t0, b, (which - cblocks_) * kDyPanels, dt, sl);
+    });
+    // W[xi][group] += D^T X, one microkernel call per W tile over the block's tiles.
+    parallel_tasks(E_ * g_.groups * kpanels_ * cblocks_, threads, [&](dim_t task) {
+      const dim_t cb = task % cblocks_, kp = (task / cblocks_) % kpanels_;
+      const dim_t eg = task / (cblocks_ * kpanels_);  // xi * groups + group
+      kernels::gemm_tile<T>(
+          static_cast<std::size_t>(kc), dt + (eg * kpanels_ + kp) * sb_tiles_ * mr_,
+          xt + (eg * cblocks_ + cb) * sb_tiles_ * nr_,
+          wacc + (eg * kpad_ + kp * mr_) * cpad_ + cb * nr_, static_cast<std::size_t>(cpad_));
+    });
+  }
+
   T* values(char* s, int which) const {
     return reinterpret_cast<T*>(
         s + align64(2 * sizeof(dim_t) * static_cast<std::size_t>(E_ * kBlockTiles)) +
@@ -220,6 +255,7 @@ class WeightsExecutor final : public Executor {
   std::vector<T> at_;                           // AT of F(3, m), for the final dw
   std::size_t w_bytes_ = 0, x_bytes_ = 0, d_bytes_ = 0, slot_bytes_ = 0;
   int slots_ = 1;
+  dim_t parts_ = 1;
 };
 
 class WinogradWeights final : public Algorithm {
