@@ -339,6 +339,51 @@ TEST(Winograd, StridedViewsAndThreads) {
     }
 }
 
+// The three ways threads share the work (whole super blocks, shares of the output channels of
+// few super blocks, shared sweeps) give the reference's numbers and the same bits for 1 and 2
+// threads: few tiles with several column blocks of K, many tiles, one column block.
+TEST(Winograd, ThreadSplitsAreBitwiseEqual) {
+  struct Case {
+    dim_t n, c, k, size;
+  };
+  for (const Case& cs : {Case{1, 20, 70, 9}, Case{4, 12, 40, 30}, Case{1, 16, 16, 6}})
+    for (const char* v : kVariants) {
+      Spec s;
+      s.N = cs.n;
+      s.C = cs.c;
+      s.K = cs.k;
+      s.input = {cs.size, cs.size + 1};
+      s.kernel = {3, 3};
+      s.padding = Padding::uniform(1);
+      s.bias = true;
+      SCOPED_TRACE(s.to_string() + " " + v);
+      const Shapes sh = shapes(s);
+      Tensor x(s.dtype, sh.x), w(s.dtype, sh.w), b(s.dtype, {s.K});
+      x.fill_integers(3);
+      w.fill_integers(4);
+      b.fill_integers(5);
+      PlanOptions one, two, ref;
+      one.algorithm = two.algorithm = v;
+      one.threads = 1;
+      two.threads = 2;
+      ref.algorithm = "reference";
+      const PassResult r1 = run_pass(s, Pass::forward, x, w, &b, one);
+      const PassResult r2 = run_pass(s, Pass::forward, x, w, &b, two);
+      const PassResult want = run_pass(s, Pass::forward, x, w, &b, ref);
+      EXPECT_TRUE(bitwise_equal(r1.out, r2.out));
+      const double tol = integer_data_tolerance(v, s, Pass::forward, x, w);
+      EXPECT_TRUE(all_near(r1.out, want.out, tol, 0, v));
+      s.bias = false;
+      PlanOptions wone, wtwo;
+      wone.algorithm = wtwo.algorithm = std::string("winograd_wgrad_") + (v[10] == '2' ? "f2" : "f4");
+      wone.threads = 1;
+      wtwo.threads = 2;
+      const PassResult d1 = run_pass(s, Pass::backward_weights, x, want.out, nullptr, wone);
+      const PassResult d2 = run_pass(s, Pass::backward_weights, x, want.out, nullptr, wtwo);
+      EXPECT_TRUE(bitwise_equal(d1.out, d2.out));
+    }
+}
+
 TEST(Winograd, RejectsWhatItCannotDo) {
   Spec s;
   s.C = 4;

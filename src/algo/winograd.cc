@@ -107,18 +107,29 @@ class WinogradExecutor final : public Executor {
     // same instructions (super blocks are fixed by the problem), so the choice may follow the
     // thread count without changing a bit.
     if (supers_ >= 2 * th) {
-      parallel_tasks(supers_, th,
-                     [&](dim_t s) { run_super(args, u, s, per_thread, thread_index(), 1); });
+      parallel_tasks(supers_, th, [&](dim_t s) {
+        run_super(args, u, s, per_thread, thread_index(), 1, 0, kblocks_);
+      });
+    } else if (th > 1 && kblocks_ >= 2) {
+      // Few super blocks: each thread takes a share of the output channels of each, with its
+      // own V and M; the input transform is then done once per share (its cost, about a fifth,
+      // buys no sharing).
+      const dim_t parts = std::min<dim_t>(th, kblocks_), per = (kblocks_ + parts - 1) / parts;
+      for (dim_t s = 0; s < supers_; ++s)
+        parallel_tasks(parts, th, [&](dim_t p) {
+          run_super(args, u, s, per_thread, thread_index(), 1, p * per,
+                    std::min(kblocks_, (p + 1) * per));
+        });
     } else {
-      for (dim_t s = 0; s < supers_; ++s) run_super(args, u, s, per_thread, 0, th);
+      for (dim_t s = 0; s < supers_; ++s) run_super(args, u, s, per_thread, 0, th, 0, kblocks_);
     }
   }
 
  private:
-  // The three sweeps over super block s, on `threads` threads, in the V and M of slot `owner`;
-  // the transforms' scratch is the running thread's slot.
-  void run_super(const OpArgs& args, const T* u, dim_t s, char* slots, int owner,
-                 int threads) const {
+  // The three sweeps over super block s for output-channel blocks [kb0, kb1), on `threads`
+  // threads, in the V and M of slot `owner`; the transforms' scratch is the running thread's.
+  void run_super(const OpArgs& args, const T* u, dim_t s, char* slots, int owner, int threads,
+                 dim_t kb0, dim_t kb1) const {
     char* own = slots + static_cast<std::size_t>(owner) * slot_bytes_;
     T* v = reinterpret_cast<T*>(own + scratch_bytes_);
     T* mm = reinterpret_cast<T*>(own + scratch_bytes_ + v_bytes_);
@@ -133,8 +144,9 @@ class WinogradExecutor final : public Executor {
       transform_inputs(args.a, grp, t0, b, cc * kChannelChunk,
                        std::min(g_.Cg(), (cc + 1) * kChannelChunk), v, slot(slots));
     });
-    parallel_tasks(E_ * g_.groups * kblocks_, threads, [&](dim_t task) {
-      const dim_t kb = task % kblocks_, eg = task / kblocks_;  // eg = xi * groups + group
+    const dim_t nkb = kb1 - kb0;
+    parallel_tasks(E_ * g_.groups * nkb, threads, [&](dim_t task) {
+      const dim_t kb = kb0 + task % nkb, eg = task / nkb;  // eg = xi * groups + group
       const T* ub = u + (eg * kblocks_ + kb) * g_.Cg() * nr_;
       for (dim_t p = 0; p < panels; ++p) {
         T* c = mm + (eg * sb_tiles_ + p * mr_) * kpad_ + kb * nr_;
@@ -145,9 +157,9 @@ class WinogradExecutor final : public Executor {
       }
     });
     const dim_t ochunks = (tiles + kOutputTiles - 1) / kOutputTiles;
-    parallel_tasks(g_.groups * ochunks * kblocks_, threads, [&](dim_t task) {
-      const dim_t kb = task % kblocks_, oc = (task / kblocks_) % ochunks;
-      const dim_t grp = task / (kblocks_ * ochunks);
+    parallel_tasks(g_.groups * ochunks * nkb, threads, [&](dim_t task) {
+      const dim_t kb = kb0 + task % nkb, oc = (task / nkb) % ochunks;
+      const dim_t grp = task / (nkb * ochunks);
       transform_outputs(args, grp, t0, oc * kOutputTiles, std::min(tiles, (oc + 1) * kOutputTiles),
                         kb, mm, slot(slots));
     });
