@@ -198,6 +198,16 @@ TEST(Winograd, WeightGradientShapesModesLayouts) {
           .strided_views(3)
           .threads(threads)
           .test(v, Pass::backward_weights);
+  // Channels-first planes of 32 KiB and more: x and dy are copied channels-last first (dense
+  // views, and strided ones through the copy's general path).
+  for (const char* v : kWeightVariants)
+    for (dim_t gap : {0, 2})
+      ConvTester()
+          .input(1, 17, {20, 20, 21})
+          .kernel(5, {3, 3, 3})
+          .padding(Padding::uniform(1))
+          .strided_views(gap)
+          .test(v, Pass::backward_weights);
 }
 
 TEST(Winograd, ShapesModesLayouts2D) {
