@@ -67,11 +67,12 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
 }
 
 // The weight gradient (scripts/winograd_crossover.py --pass bwd_weights; docs/winograd.md).
-// Channels-last, the direct gradient reads x and dy in place and is fast: F(3, 4) pays from
-// 196 tiles of 4^d outputs (512 in 3-D). Channels-first, the direct gradient first transposes
-// and Winograd wins from a few tiles on: F(3, 2) with few tiles (its transforms are cheaper
-// and its tiles finer), F(3, 4) with many; large weight sets (36 C K floats past 8 MiB) need
-// more tiles to pay for their transformed copies.
+// Channels-last, the direct gradient reads x and dy in place and is fast: Winograd pays only
+// with many tiles of 4^d outputs (2-D: 196 with 64+ channels, 784 with 32+; 3-D: 64). Channels-
+// first, the direct gradient transposes first and Winograd wins from 16 tiles (8 in 3-D; 49
+// with 16 channels). F(3, 2), with cheaper transforms and finer tiles, below 196 tiles (512 in
+// 3-D); F(3, 4) above. Transformed weights past 8 MiB (C = K = 256 in 2-D) need more tiles and
+// take F(3, 2); past 32 MiB (512) the direct gradient was faster everywhere measured.
 std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
   if (op != Op::bwd_weights) return "backward-weights pass only";
   if (g.dtype == DType::f64) return "float64 keeps direct summation";
@@ -79,21 +80,23 @@ std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
   if (g.Cg() < 16 || g.Kg() < 16)
     return rule("under 16 channels per group (", g.Cg(), " in, ", g.Kg(), " out)");
   const double t4 = tiles(g, 4);
-  const bool three_d = g.rank() == 3;
+  const bool three_d = g.rank() == 3, cl = g.layout == Layout::channels_last;
+  const double c = static_cast<double>(std::min(g.Cg(), g.Kg()));
+  double weights4 = 4.0 * static_cast<double>(g.groups) * static_cast<double>(g.Cg()) *
+                    static_cast<double>(g.Kg());
+  for (int a = 0; a < g.rank(); ++a) weights4 *= 6;
+  const double mib = 1 << 20;
   int best = 0;  // 0: direct
-  if (g.layout == Layout::channels_last) {
-    if (t4 >= (three_d ? 512 : 196)) best = 4;
+  if (weights4 > 32 * mib) {
+    best = 0;
+  } else if (weights4 > 8 * mib) {
+    best = t4 >= (cl ? 196 : 49) ? 2 : 0;
+  } else if (three_d) {
+    best = t4 >= 512 ? 4 : t4 >= (cl ? 64 : 8) ? 2 : 0;
+  } else if (cl) {
+    best = (c >= 64 && t4 >= 196) || (c >= 32 && t4 >= 784) ? 4 : 0;
   } else {
-    double weights4 = 4.0 * static_cast<double>(g.groups) * static_cast<double>(g.Cg()) *
-                      static_cast<double>(g.Kg());
-    for (int a = 0; a < g.rank(); ++a) weights4 *= 6;
-    const double mib = 1 << 20;
-    const double f4_from = three_d ? 64 : weights4 > 8 * mib ? 196 : 128;
-    const double f2_from = weights4 > 32 * mib  ? 49
-                           : weights4 > 8 * mib ? 16
-                           : g.Cg() >= 32       ? 4
-                                                : 8;
-    best = t4 >= f4_from ? 4 : t4 >= f2_from ? 2 : 0;
+    best = t4 >= 196 ? 4 : (t4 >= 49 || (c >= 32 && t4 >= 16)) ? 2 : 0;
   }
   if (best == 0)
     return rule(t4, " tiles of 4^", g.rank(), " outputs: the direct gradient measured faster");
