@@ -1,14 +1,16 @@
-// When Winograd beats the direct algorithms: a rule fitted to scripts/winograd_crossover.py on
-// the benchmark machine (2 threads, float32; the grid and its results are in
-// docs/winograd.md). What the grid showed:
-//   - Few tiles lose: with under 16 tiles of 4^d outputs (batch 1 at 7x7) the transforms and the
-//     transformed weights (36 / 9 = 4x the direct weights in 2-D) cost more than the saved
-//     multiplies; under 32 tiles only 64+ channels pay; 3-D needs 64 tiles.
-//   - F(4) is the best variant almost everywhere. F(2) wins where F(4)'s transformed weights
-//     (36 C K floats) do not fit the caches and there are few tiles to reuse them over
-//     (C = K = 512 at 14x14 and 28x28, batch 1): its weights are 16 C K.
-//   - F(6) was at most 10 % faster than F(4) at one point of the grid (batch 8, 64 channels,
-//     56x56) and is 2 bits less accurate: dispatch never picks it; name it to use it.
+// When Winograd beats the direct algorithms: rules fitted to scripts/winograd_crossover.py on
+// the benchmark machine (2 threads, float32; the grids and their results are in
+// docs/winograd.md). What the forward grid showed (measured after the transforms had their
+// matrices compiled in and the threads took whole super blocks):
+//   - With T tiles of 4^d outputs: fewer than 4 (64+ channels) or 49 (fewer channels) lose to
+//     direct convolution: the transforms and the transformed weights cost more than the saved
+//     multiplies.
+//   - Up to 64 channels, F(2) is best with few tiles (its transforms are cheapest and its tiles
+//     waste the least of small images), F(4) from T = 196, F(6) from T = 256; from 128
+//     channels, F(2) below 16 tiles, F(4) to 392, then F(6); transformed weights of F(4) past
+//     16 MiB (C = K = 512), F(2). In 3-D, F(4) from T = 8 (F(6) is not offered in 3-D). On
+//     the grid this rule chose, on the geometric mean, within 4 % of the best measured variant
+//     (at worst 1.7x, where the timings of neighbours disagree).
 //   - 1-D (tcn_dil8: 64 channels, 4096 samples, batch 8) ran 1.3x slower than implicit_gemm
 //     with F(4) (1.5x fewer multiplies in 1-D, against 4x in 2-D): 1-D stays direct.
 //   - Fewer than 16 channels per group: the GEMMs are too narrow for the 12x32 microkernel.
@@ -47,21 +49,26 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
   // float64 is the reference-quality path (and the drop-in modules' promise of the originals'
   // numbers to 1e-12): direct summation unless Winograd is asked for by name.
   if (g.dtype == DType::f64) return "float64 keeps direct summation";
-  if (m == 6)
-    return "F(4) is as fast on the measured grid and 2 bits more accurate (name F(6) to use it)";
   if (g.rank() == 1) return "1-D: measured slower than the direct algorithms";
   if (g.Cg() < 16 || g.Kg() < 16)
     return rule("under 16 channels per group (", g.Cg(), " in, ", g.Kg(), " out)");
   const double t4 = tiles(g, 4);
-  const double min_tiles = g.rank() == 3 ? 64 : g.Cg() >= 64 ? 16 : 32;
-  if (t4 < min_tiles)
-    return rule(t4, " tiles of 4^", g.rank(), " outputs, under the ", min_tiles,
-                " where Winograd was measured faster");
-  // F(4)'s transformed weights (36 C K floats in 2-D) past the caches with few tiles: F(2).
-  double weights4 = 4.0 * static_cast<double>(g.groups) * static_cast<double>(g.Cg()) *
-                    static_cast<double>(g.Kg());
-  for (int a = 0; a < g.rank(); ++a) weights4 *= 6;
-  const int best = weights4 > 16.0 * (1 << 20) && t4 < 64 ? 2 : 4;
+  const dim_t c = std::min(g.Cg(), g.Kg());
+  const double weights4 = 4.0 * 36 * static_cast<double>(g.groups) *
+                          static_cast<double>(g.Cg()) * static_cast<double>(g.Kg());
+  int best = 0;
+  if (g.rank() == 3) {
+    best = t4 >= 8 ? 4 : 0;
+  } else if (weights4 > 16.0 * (1 << 20)) {
+    best = 2;  // F(4)'s transformed weights (36 C K floats) past 16 MiB: F(2)'s are 16 C K
+  } else if (c >= 128) {
+    best = t4 < 16 ? 2 : t4 < 392 ? 4 : 6;
+  } else {
+    const double min_tiles = c >= 64 ? 4 : 49;
+    best = t4 < min_tiles ? 0 : t4 < 196 ? 2 : t4 < 256 ? 4 : 6;
+  }
+  if (best == 0)
+    return rule(t4, " tiles of 4^", g.rank(), " outputs: direct convolution measured faster");
   if (m != best) return rule("F(", best, ") measured faster here");
   return {};
 }
