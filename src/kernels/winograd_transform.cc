@@ -64,8 +64,11 @@ HWY_INLINE void Apply(int rank, int rows, int cols, const T* HWY_RESTRICT coef, 
 // loaded once and every row is a sum over its non-zero entries, +-1 entries as adds and
 // subtracts (bitwise the same as ApplyAxis: a fused multiply-add by +-1 rounds once, as an add
 // does). Tails of `inner` that fill no vector go through the scalar loop.
-template <class T, double K, class D, class V>
+// The entry is named by its matrix and indices rather than passed as a double template
+// argument, which clang 14 (the sanitizer and fuzzing builds) does not take.
+template <class T, const auto& M, std::size_t r, std::size_t c, class D, class V>
 HWY_INLINE V Term(D d, V x, V acc) {
+  constexpr double K = M.v[r][c];
   if constexpr (K == 0.0)
     return acc;
   else if constexpr (K == 1.0)
@@ -79,7 +82,7 @@ HWY_INLINE V Term(D d, V x, V acc) {
 template <class T, const auto& M, std::size_t r, class D, class V, std::size_t... c>
 HWY_INLINE V FixedRow(D d, const V* x, std::index_sequence<c...>) {
   V acc = hn::Zero(d);
-  ((acc = Term<T, M.v[r][c]>(d, x[c], acc)), ...);
+  ((acc = Term<T, M, r, c>(d, x[c], acc)), ...);
   return acc;
 }
 
