@@ -46,7 +46,6 @@ constexpr dim_t kBlockTiles = 48;    // most tiles per input transform (a multip
 constexpr dim_t kChannelChunk = 32;  // input channels per input-transform task
 constexpr dim_t kOutputTiles = 16;   // tiles per output-transform task
 constexpr std::size_t kSuperBytes = 3 << 20;  // V + M of one super block, about L2 + some L3
-constexpr dim_t kMaxExtent = dim_t{1} << 30;
 
 std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -76,8 +75,8 @@ class WinogradExecutor final : public Executor {
         sizeof(T) * static_cast<std::size_t>(E_ * block_tiles_ * g.groups * (g.Cg() + kpad_));
     // At most a quarter of the blocks per super block, so that even small problems have
     // several super blocks for the threads to take whole (see run()).
-    sb_blocks_ = std::clamp<dim_t>(std::min(static_cast<dim_t>(kSuperBytes / per_block), blocks / 4),
-                                   1, blocks);
+    sb_blocks_ = std::clamp<dim_t>(
+        std::min(static_cast<dim_t>(kSuperBytes / per_block), blocks / 4), 1, blocks);
     sb_tiles_ = sb_blocks_ * block_tiles_;
     supers_ = (blocks + sb_blocks_ - 1) / sb_blocks_;
     u_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * g.Cg()));
@@ -288,22 +287,28 @@ class WinogradExecutor final : public Executor {
   dim_t total_tiles_ = 0, block_tiles_ = 0, sb_blocks_ = 0, sb_tiles_ = 0;
   dim_t supers_ = 0;
   kernels::WinogradMatrix bt_id_{}, at_id_{};  // the input and output transforms, compiled in
-  std::vector<double> g_coef_;                  // G, for the weight transform (in double)
+  std::vector<double> g_coef_;                 // G, for the weight transform (in double)
   std::size_t u_bytes_ = 0, v_bytes_ = 0, m_bytes_ = 0, scratch_bytes_ = 0, slot_bytes_ = 0;
   int slots_ = 1;
   PackedWeightsCache weights_cache_;
 };
 
-// The error bound: direct summation's n * u (n = C/groups * 3^d products per output) times a
-// factor per tile size and rank, twice the largest ratio of Winograd's error to direct
-// summation's on the same data measured by scripts/winograd_error.py (docs/winograd.md):
-// F(2): up to 1.33x measured -> 4; F(4): 8.1x, 13x, 24x in 1-D, 2-D, 3-D -> 16, 32, 64;
-// F(6): 5.6x, 28x in 1-D, 2-D -> 16, 64. PlanOptions::precision standard admits factors <= 64.
-double bound_factor(int m, int rank) {
+}  // namespace
+
+// The error bound: direct summation's n * u (n = the reduction length) times a factor per
+// tile size and rank, twice the largest ratio of Winograd's error to direct summation's on the
+// same data measured by scripts/winograd_error.py (docs/winograd.md), as a power of two.
+// Forward F(m, 3): F(2) up to 1.33x -> 4; F(4) 8.1x, 13x, 24x in 1-D, 2-D, 3-D -> 16, 32, 64;
+// F(6) 5.6x, 28x in 1-D, 2-D -> 16, 64. The weight gradient's F(3, m) measured within the
+// same factors: F(3, 2) up to 1.33x; F(3, 4) 3.2x, 9.7x, 24x. PlanOptions::precision standard
+// admits factors <= 64.
+double winograd_bound_factor(int m, int rank) {
   if (m == 2) return 4;
   if (m == 4) return rank == 1 ? 16 : rank == 2 ? 32 : 64;
   return rank == 1 ? 16 : 64;
 }
+
+namespace {
 
 class Winograd final : public Algorithm {
  public:
@@ -312,25 +317,15 @@ class Winograd final : public Algorithm {
 
   std::string reject(const Geometry& g, Op op) const override {
     if (op != Op::fwd) return "forward pass only (backward-data reaches it via bwd_data_phases)";
-    if (g.precision == Precision::highest) return "precision 'highest' asks for direct summation";
     if (g.rank() > max_rank_)
       return rule("rank ", g.rank(), " over ", max_rank_, " (tiles of ", m_ + 2, "^rank samples)");
-    if (g.N == 0) return "empty batch";
-    for (int a = 0; a < g.rank(); ++a) {
-      if (g.kernel[a] != 3) return "kernel is not 3 on every axis";
-      if (g.stride[a] != 1) return "stride is not 1";
-      if (g.in[a] > kMaxExtent || g.out[a] > kMaxExtent || g.dil[a] > kMaxExtent ||
-          g.lo[a] > kMaxExtent || g.hi[a] > kMaxExtent)
-        return "an extent, dilation or padding over 2^30";
-    }
-    // Bound the plan: tile tables, the transformed weights and the workspace.
+    if (std::string why = winograd_shape_rejection(g, m_); !why.empty()) return why;
+    // Bound the transformed sizes.
     double tiles = static_cast<double>(g.N),
            weights = static_cast<double>(g.K) * static_cast<double>(g.Cg());
     for (int a = 0; a < g.rank(); ++a) {
       tiles *= static_cast<double>(g.out[a] / m_ + std::min(g.dil[a], g.out[a]));
       weights *= m_ + 2;
-      if (static_cast<double>(g.out[a]) / m_ + static_cast<double>(g.dil[a]) > 1 << 18)
-        return "over 2^18 tiles along an axis (planning builds a table per axis)";
     }
     if (tiles > 1e15 || weights * 8 > 1e12) return "transformed sizes over 2^40 bytes";
     return {};
@@ -339,7 +334,7 @@ class Winograd final : public Algorithm {
   std::string pays(const Geometry& g, Op op) const override { return winograd_pays(g, op, m_); }
 
   double error_bound(const Geometry& g, Op op) const override {
-    return bound_factor(m_, g.rank()) * Algorithm::error_bound(g, op);
+    return winograd_bound_factor(m_, g.rank()) * Algorithm::error_bound(g, op);
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {

@@ -14,4 +14,8 @@ const Algorithm& winograd_f6_algorithm();
 // (winograd_crossover.cc); otherwise why not.
 std::string winograd_pays(const Geometry& g, Op op, int m);
 
+// The factor over direct summation's n u of the error bound of F(m, 3) and of the weight
+// gradient's F(3, m) in this rank (docs/winograd.md).
+double winograd_bound_factor(int m, int rank);
+
 }  // namespace convnd::detail

@@ -42,6 +42,14 @@ double tiles(const Geometry& g, int m) {
   return t;
 }
 
+// Bytes of F(4)'s transformed float32 weights: 6^d floats per (output, input) channel pair.
+double f4_weight_bytes(const Geometry& g) {
+  double b = 4.0 * static_cast<double>(g.groups) * static_cast<double>(g.Cg()) *
+             static_cast<double>(g.Kg());
+  for (int a = 0; a < g.rank(); ++a) b *= 6;
+  return b;
+}
+
 }  // namespace
 
 std::string winograd_pays(const Geometry& g, Op op, int m) {
@@ -54,8 +62,7 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
     return rule("under 16 channels per group (", g.Cg(), " in, ", g.Kg(), " out)");
   const double t4 = tiles(g, 4);
   const dim_t c = std::min(g.Cg(), g.Kg());
-  const double weights4 = 4.0 * 36 * static_cast<double>(g.groups) *
-                          static_cast<double>(g.Cg()) * static_cast<double>(g.Kg());
+  const double weights4 = f4_weight_bytes(g);
   int best = 0;
   if (g.rank() == 3) {
     best = t4 >= 8 ? 4 : 0;
@@ -89,9 +96,7 @@ std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
   const double t4 = tiles(g, 4);
   const bool three_d = g.rank() == 3, cl = g.layout == Layout::channels_last;
   const double c = static_cast<double>(std::min(g.Cg(), g.Kg()));
-  double weights4 = 4.0 * static_cast<double>(g.groups) * static_cast<double>(g.Cg()) *
-                    static_cast<double>(g.Kg());
-  for (int a = 0; a < g.rank(); ++a) weights4 *= 6;
+  const double weights4 = f4_weight_bytes(g);
   const double mib = 1 << 20;
   int best = 0;  // 0: direct
   if (weights4 > 32 * mib) {
@@ -109,13 +114,6 @@ std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
     return rule(t4, " tiles of 4^", g.rank(), " outputs: the direct gradient measured faster");
   if (m != best) return rule("F(3, ", best, ") measured faster here");
   return {};
-}
-
-// Twice the largest ratio of the error to direct summation's measured by
-// scripts/winograd_error.py --pass backward_weight (docs/winograd.md), as a power of two.
-double weights_bound_factor(int m, int rank) {
-  if (m == 2) return 4;
-  return rank == 1 ? 16 : rank == 2 ? 32 : 64;
 }
 
 }  // namespace convnd::detail

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <string>
 #include <type_traits>
 #include <vector>
 
@@ -25,6 +26,25 @@ inline dim_t ipow(dim_t b, int e) {
   dim_t r = 1;
   for (int i = 0; i < e; ++i) r *= b;
   return r;
+}
+
+// Why Winograd with tiles of m outputs cannot take this problem, or empty: the precision asked
+// for, an empty batch, a kernel other than 3 or a stride other than 1 on some axis, or sizes
+// that would make planning expensive (the per-axis tile tables) or overflow.
+inline std::string winograd_shape_rejection(const Geometry& g, int m) {
+  constexpr dim_t kMaxExtent = dim_t{1} << 30;
+  if (g.precision == Precision::highest) return "precision 'highest' asks for direct summation";
+  if (g.N == 0) return "empty batch";
+  for (int a = 0; a < g.rank(); ++a) {
+    if (g.kernel[a] != 3) return "kernel is not 3 on every axis";
+    if (g.stride[a] != 1) return "stride is not 1";
+    if (g.in[a] > kMaxExtent || g.out[a] > kMaxExtent || g.dil[a] > kMaxExtent ||
+        g.lo[a] > kMaxExtent || g.hi[a] > kMaxExtent)
+      return "an extent, dilation or padding over 2^30";
+    if (static_cast<double>(g.out[a]) / m + static_cast<double>(g.dil[a]) > 1 << 18)
+      return "over 2^18 tiles along an axis (planning builds a table per axis)";
+  }
+  return {};
 }
 
 struct AxisTiles {

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "algo/layout_copy.h"
+#include "algo/winograd.h"
 #include "algo/winograd_matrices.h"
 #include "algo/winograd_tiles.h"
 #include "api/errors.h"
@@ -38,7 +39,6 @@ namespace {
 constexpr dim_t kBlockTiles = 48;             // tiles per transform (a multiple of every mr)
 constexpr dim_t kDyPanels = 4;                // k panels of mr per dy transform (the lanes)
 constexpr std::size_t kSuperBytes = 6 << 20;  // X + D of one super block
-constexpr dim_t kMaxExtent = dim_t{1} << 30;
 
 std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -139,8 +139,9 @@ class WeightsExecutor final : public Executor {
         }
       });
     }
+    const std::vector<dim_t> taps = tap_offsets(g_, args.out.strides);
     parallel_tasks(g_.groups * g_.Kg(), th, [&](dim_t task) {
-      write_weights(args.out, task / g_.Kg(), task % g_.Kg(), w_of(0),
+      write_weights(args.out, taps, task / g_.Kg(), task % g_.Kg(), w_of(0),
                     slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
     });
   }
@@ -269,7 +270,8 @@ class WeightsExecutor final : public Executor {
   }
 
   // dw[k][c][taps] = (AT W A) over the input channels of output channel k of a group.
-  void write_weights(const TensorView& dw, dim_t grp, dim_t k, const T* wacc, char* s) const {
+  void write_weights(const TensorView& dw, const std::vector<dim_t>& taps, dim_t grp, dim_t k,
+                     const T* wacc, char* s) const {
     T* gathered = values(s, 0);
     T* result = values(s, 1);
     T* tmp = values(s, 2);
@@ -279,7 +281,6 @@ class WeightsExecutor final : public Executor {
     }
     kernels::winograd_apply<T>(rank_, 3, alpha_, at_.data(), static_cast<std::size_t>(cpad_),
                                gathered, result, tmp);
-    const std::vector<dim_t> taps = tap_offsets(g_, dw.strides);
     T* out = static_cast<T*>(dw.data) + (grp * g_.Kg() + k) * dw.strides[0];
     for (std::size_t r = 0; r < taps.size(); ++r)
       for (dim_t c = 0; c < g_.Cg(); ++c) out[c * dw.strides[1] + taps[r]] = result[r * cpad_ + c];
@@ -291,7 +292,7 @@ class WeightsExecutor final : public Executor {
   dim_t E_ = 0, mr_ = 0, nr_ = 0, kpanels_ = 0, cblocks_ = 0, kpad_ = 0, cpad_ = 0;
   dim_t total_ = 0, block_ = 0, sb_blocks_ = 0, sb_tiles_ = 0, supers_ = 0, values_ = 0;
   kernels::WinogradMatrix bt_id_{}, gw_id_{};  // x's and dy's transforms, compiled in
-  std::vector<T> at_;                           // AT of F(3, m), for the final dw
+  std::vector<T> at_;                          // AT of F(3, m), for the final dw
   std::size_t w_bytes_ = 0, x_bytes_ = 0, d_bytes_ = 0, slot_bytes_ = 0;
   int slots_ = 1;
   dim_t parts_ = 1;
@@ -305,18 +306,8 @@ class WinogradWeights final : public Algorithm {
 
   std::string reject(const Geometry& g, Op op) const override {
     if (op != Op::bwd_weights) return "backward-weights pass only";
-    if (g.precision == Precision::highest) return "precision 'highest' asks for direct summation";
     if (g.rank() > 3) return rule("rank ", g.rank(), " over 3");
-    if (g.N == 0) return "empty batch";
-    for (int a = 0; a < g.rank(); ++a) {
-      if (g.kernel[a] != 3) return "kernel is not 3 on every axis";
-      if (g.stride[a] != 1) return "stride is not 1";
-      if (g.in[a] > kMaxExtent || g.out[a] > kMaxExtent || g.dil[a] > kMaxExtent ||
-          g.lo[a] > kMaxExtent || g.hi[a] > kMaxExtent)
-        return "an extent, dilation or padding over 2^30";
-      if (static_cast<double>(g.out[a]) / m_ + static_cast<double>(g.dil[a]) > 1 << 18)
-        return "over 2^18 tiles along an axis (planning builds a table per axis)";
-    }
+    if (std::string why = winograd_shape_rejection(g, m_); !why.empty()) return why;
     double w = static_cast<double>(g.groups) * static_cast<double>(g.Kg() + 16) *
                static_cast<double>(g.Cg() + 32);
     for (int a = 0; a < g.rank(); ++a) w *= m_ + 2;
@@ -329,7 +320,7 @@ class WinogradWeights final : public Algorithm {
   }
 
   double error_bound(const Geometry& g, Op op) const override {
-    return weights_bound_factor(m_, g.rank()) * Algorithm::error_bound(g, op);
+    return winograd_bound_factor(m_, g.rank()) * Algorithm::error_bound(g, op);
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {

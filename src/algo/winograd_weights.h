@@ -15,7 +15,4 @@ const Algorithm& winograd_weights_f4_algorithm();
 // (winograd_crossover.cc); otherwise why not.
 std::string winograd_weights_pays(const Geometry& g, Op op, int m);
 
-// Its error bound over direct summation's n u (docs/winograd.md).
-double weights_bound_factor(int m, int rank);
-
 }  // namespace convnd::detail
