@@ -150,16 +150,16 @@ TEST(Validation, ViewRules) {
   const Plan plan(s, Pass::forward);
   Tensor x64(DType::f64, sh.x);
   expect_call_error([&] { plan.forward(x64.view(), w.view(), std::nullopt, y.view()); }, y,
-                    "'x': dtype float64 does not match the spec's dtype float32", Error::Kind::type);
+                    "'x': dtype float64 does not match the plan's dtype float32", Error::Kind::type);
   Tensor xbad(DType::f32, {2, 3, 7, 8});
   expect_call_error([&] { plan.forward(xbad.view(), w.view(), std::nullopt, y.view()); }, y,
-                    "'x', axis 1: extent 3 does not match the spec's channels 4");
+                    "'x', axis 1: extent 3 where the channel count must be 4");
   Tensor x3(DType::f32, {2, 4, 7});
   expect_call_error([&] { plan.forward(x3.view(), w.view(), std::nullopt, y.view()); }, y,
                     "'x': expected 4 dimensions");
   Tensor wbad(DType::f32, {6, 4, 3, 3});
   expect_call_error([&] { plan.forward(x.view(), wbad.view(), std::nullopt, y.view()); }, y,
-                    "'w', axis 1: extent 4 does not match the spec's input channels per group 2");
+                    "'w', axis 1: extent 4 where the input channels per group must be 2");
   // A view whose strides reach past the buffer it declares.
   ConstTensorView xv = x.view();
   xv.capacity_elems -= 1;

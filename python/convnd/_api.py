@@ -6,11 +6,13 @@ one geometry many times. Shapes, padding forms and all value checks come from th
 this file only converts arguments and allocates results (in the input's dtype).
 """
 
+import re
+
 import numpy as np
 
 from . import _core
-from ._args import (as_input, as_output, check_dtype, dtype_name, is_int,
-                    layout_arg, padding_arg, per_axis, split_shape)
+from ._args import (PAD_MODES, as_input, as_output, check_dtype, dtype_name, int64, is_int,
+                    layout_arg, padding_arg, per_axis, same_policy_arg, split_shape, str_arg)
 
 _OPS = {"forward": "forward", "backward_data": "backward_data",
         "backward_weight": "backward_weights", "backward_weights": "backward_weights"}
@@ -19,38 +21,146 @@ _OPS = {"forward": "forward", "backward_data": "backward_data",
 def _output_size_arg(output_size, d, layout):
     if output_size is None:
         return []
+    if is_int(output_size) or isinstance(output_size, (str, bytes)):
+        raise TypeError(f"convnd: argument 'output_size': must be a sequence of {d} ints (or "
+                        f"the full output shape), got {output_size!r}")
     sizes = list(output_size)
     if len(sizes) == d + 2:  # a full shape, as torch also accepts
         sizes = sizes[1:-1] if layout == "channels_last" else sizes[2:]
     return per_axis(sizes, d, "output_size")
 
 
+class _Names:
+    """The words the caller used for each array or shape, so that errors speak them: the core
+    says 'input'/'kernel'/'dy'/'y', a caller of conv_backward_data wrote 'input_shape'/'w'/
+    'grad_out'/'out'."""
+
+    def __init__(self, x="input_shape", w="weight_shape", w_is_array=False, **core_to_user):
+        self.x, self.w, self.w_is_array = x, w, w_is_array
+        self.core_to_user = {"input": x, "kernel": w, **core_to_user}
+
+
+_SHAPE_NAMES = _Names()
+_ARRAY_NAMES = _Names(x="x", w="w", w_is_array=True)
+# Plan's run methods: the core's names of the arrays -> the method parameters'.
+_RUN_NAMES = _Names(x="x", w="w", y="out", dy="grad_out", dx="out", dw="out",
+                    dbias="bias_out")
+
+
+def _shape_tuple(shape, name):
+    if isinstance(shape, (str, bytes)) or is_int(shape):
+        raise TypeError(f"convnd: argument '{name}': must be a sequence of ints (a shape), got "
+                        f"{shape!r}")
+    try:
+        items = list(shape)
+    except TypeError:
+        raise TypeError(f"convnd: argument '{name}': must be a sequence of ints (a shape), "
+                        f"got {shape!r}") from None
+    if not all(is_int(v) for v in items):
+        raise TypeError(f"convnd: argument '{name}': must be a sequence of ints, got "
+                        f"{tuple(shape)!r}")
+    return tuple(int64(v, name, axis) for axis, v in enumerate(items))
+
+
+def _check_input_rank(shape, layout, name):
+    if len(shape) >= 3:
+        return
+    hint = "img[None, None]" if layout == "channels_first" else "img[None, ..., None]"
+    raise ValueError(f"convnd: argument '{name}': needs at least 3 dimensions (N, C and one "
+                     f"spatial axis), got shape {shape}; for a single image or signal without "
+                     f"batch and channel axes pass {hint}")
+
+
+def _check_channels(x_shape, w_shape, expected_w, layout, groups, transposed, names):
+    """The channel extent of the weights against the input's, in the caller's words. The
+    core derives K and the kernel extents from the weight shape, so the channel axis is the
+    only place the two shapes can disagree."""
+    axis = 0 if transposed else 1
+    if w_shape[axis] == expected_w[axis]:
+        return
+    c_axis = len(x_shape) - 1 if layout == "channels_last" else 1
+    C = x_shape[c_axis]
+    per = "w.shape[0] (conv_transpose weights are (C, K/groups, k..))" if transposed else \
+        f"{w_shape[1]} input channels per group x {groups} groups"
+    need = w_shape[0] if transposed else w_shape[1] * groups
+    if names.w_is_array:
+        msg = (f"convnd: argument '{names.x}', axis {c_axis}: expected {need} channels "
+               f"({names.w} has {per}), got {C}")
+        other = len(x_shape) - 1 if layout == "channels_first" else 1
+        if x_shape[other] == need:
+            alt = "channels_last" if layout == "channels_first" else "channels_first"
+            msg += f"; '{names.x}' looks {alt}: pass layout={alt!r}"
+    else:
+        rule = "C" if transposed else "C/groups"
+        msg = (f"convnd: argument '{names.w}', axis {axis}: must be {rule} = "
+               f"{expected_w[axis]} (from {names.x}'s {C} channels and groups={groups}), got "
+               f"{w_shape[axis]}")
+    raise ValueError(msg)
+
+
+def _translated(call, names, layout=None, ndim=0):
+    """Runs a core call; its errors name the arguments as this caller wrote them. With the
+    layout, the core's spatial axis numbers ('input', axis 0) become the caller's array axes
+    ('x', axis 2), and its N, C, K become axes of the shapes."""
+    try:
+        return call()
+    except (ValueError, TypeError) as e:
+        msg = str(e)
+        changed = msg
+        if layout is not None:
+            x_off = 1 if layout == "channels_last" else 2
+            c_axis = ndim - 1 if layout == "channels_last" else 1
+            changed = re.sub(r"argument 'input', axis (\d+)",
+                             lambda m: f"argument '{names.x}', axis {int(m[1]) + x_off}", changed)
+            changed = re.sub(r"argument 'kernel', axis (\d+)",
+                             lambda m: f"argument '{names.w}', axis {int(m[1]) + 2}", changed)
+            changed = changed.replace("argument 'N'", f"argument '{names.x}', axis 0")
+            changed = changed.replace("argument 'C'", f"argument '{names.x}', axis {c_axis}")
+            changed = changed.replace("argument 'K'", f"argument '{names.w}', axis 0")
+        for core, user in names.core_to_user.items():
+            changed = changed.replace(f"argument '{core}'", f"argument '{user}'")
+            changed = changed.replace(f"input '{core}'", f"input '{user}'")
+        if changed == msg:
+            raise
+        raise type(e)(changed) from None
+
+
 def _make_spec(input_shape, weight_shape, *, dtype="float32", bias=False, transposed=False,
                stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
-               same_policy="torch", layout="channels_first", output_padding=0,
-               output_size=None, strict=False):
+               same_policy=None, layout="channels_first", output_padding=0,
+               output_size=None, strict=False, names=_SHAPE_NAMES):
     layout = layout_arg(layout)
-    n, c, spatial = split_shape(input_shape, layout, "input_shape")
+    x_shape = _shape_tuple(input_shape, names.x)
+    _check_input_rank(x_shape, layout, names.x)
+    n, c, spatial = split_shape(x_shape, layout, names.x)
     d = len(spatial)
-    w = tuple(int(s) for s in weight_shape)
+    w = _shape_tuple(weight_shape, names.w)
     if len(w) != d + 2:
-        raise ValueError(f"convnd: argument 'w': must have {d + 2} dimensions like the input "
-                         f"({d} spatial axes), got shape {w}")
+        raise ValueError(f"convnd: argument '{names.w}': must have {d + 2} dimensions like "
+                         f"'{names.x}' ({d} spatial axes), got shape {w}")
     if not is_int(groups):
         raise TypeError(f"convnd: argument 'groups': must be an int, got {groups!r}")
+    groups = int64(groups, "groups")
+    policy = same_policy_arg(padding, same_policy)
+    if isinstance(padding, str) and padding.startswith("same:"):
+        padding = "same"
     # Transposed weights are (C, K/groups, k..): K is not the first extent there.
-    k = w[1] * int(groups) if transposed else w[0]
+    k = w[1] * groups if transposed else w[0]
     if output_size is not None and is_int(output_padding) and output_padding == 0:
         output_padding = None  # the core takes one of the two
-    return _core.Spec(
-        N=n, C=c, K=k, groups=int(groups), input=spatial, kernel=list(w[2:]),
-        stride=per_axis(stride, d, "stride"), dilation=per_axis(dilation, d, "dilation"),
-        padding=padding_arg(padding, d), same_policy=same_policy, pad_mode=padding_mode,
+    spec = _translated(lambda: _core.Spec(
+        N=n, C=c, K=int64(k, names.w, 1 if transposed else 0), groups=groups, input=spatial,
+        kernel=list(w[2:]), stride=per_axis(stride, d, "stride"),
+        dilation=per_axis(dilation, d, "dilation"), padding=padding_arg(padding, d),
+        same_policy=policy, pad_mode=str_arg(padding_mode, "padding_mode", PAD_MODES),
         layout=layout, dtype=dtype_name(check_dtype(dtype, "dtype")), bias=bool(bias),
         transposed=bool(transposed),
         output_padding=(per_axis(output_padding, d, "output_padding", allow_empty=True)
                         if transposed else []),
-        output_size=_output_size_arg(output_size, d, layout), strict=bool(strict))
+        output_size=_output_size_arg(output_size, d, layout), strict=bool(strict)), names)
+    shapes = _translated(spec.shapes, names, layout, len(x_shape))  # validates every value, in the core's words
+    _check_channels(x_shape, w, tuple(shapes["w"]), layout, groups, transposed, names)
+    return spec, shapes
 
 
 def _precision_arg(precision):
@@ -60,12 +170,29 @@ def _precision_arg(precision):
     return precision
 
 
+def _plan_options(algorithm, threads, workspace_limit):
+    if algorithm is not None and not isinstance(algorithm, str):
+        raise TypeError(f"convnd: argument 'algorithm': must be a string (one of "
+                        f"convnd.algorithms()) or None, got {algorithm!r}")
+    if not is_int(threads):
+        raise TypeError(f"convnd: argument 'threads': must be an int (0: all cores), got "
+                        f"{threads!r}")
+    if workspace_limit is not None:
+        if not is_int(workspace_limit):
+            raise TypeError(f"convnd: argument 'workspace_limit': must be an int (bytes) or "
+                            f"None, got {workspace_limit!r}")
+        if not 0 <= workspace_limit < 2**64:
+            raise ValueError(f"convnd: argument 'workspace_limit': must be >= 0 bytes, got "
+                             f"{workspace_limit}")
+    return algorithm or "", int64(threads, "threads"), workspace_limit
+
+
 class Plan:
     """One convolution geometry, validated and planned once, run many times.
 
     Plan(input_shape, weight_shape, *, op="forward", dtype="float32", bias=False,
          transposed=False, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
-         same_policy="torch", layout="channels_first", output_padding=0, output_size=None,
+         same_policy=None, layout="channels_first", output_padding=0, output_size=None,
          strict=False, algorithm=None, threads=0, workspace_limit=None,
          constant_weights=False, precision="standard")
 
@@ -79,25 +206,28 @@ class Plan:
 
     def __init__(self, input_shape, weight_shape, *, op="forward", dtype="float32",
                  bias=False, transposed=False, stride=1, padding=0, dilation=1, groups=1,
-                 padding_mode="zeros", same_policy="torch", layout="channels_first",
+                 padding_mode="zeros", same_policy=None, layout="channels_first",
                  output_padding=0, output_size=None, strict=False, algorithm=None, threads=0,
-                 workspace_limit=None, constant_weights=False, precision="standard"):
-        if op not in _OPS:
+                 workspace_limit=None, constant_weights=False, precision="standard",
+                 _names=_SHAPE_NAMES):
+        if not isinstance(op, str) or op not in _OPS:
             raise ValueError(f"convnd: argument 'op': must be one of 'forward', "
                              f"'backward_data', 'backward_weight', got {op!r}")
         self._op = "backward_weight" if op == "backward_weights" else op
         self._dtype = check_dtype(dtype, "dtype")
         self._layout = layout_arg(layout)
-        self._spec = _make_spec(
+        self._spec, self._shapes = _make_spec(
             input_shape, weight_shape, dtype=self._dtype, bias=bias, transposed=transposed,
             stride=stride, padding=padding, dilation=dilation, groups=groups,
             padding_mode=padding_mode, same_policy=same_policy, layout=layout,
-            output_padding=output_padding, output_size=output_size, strict=strict)
-        self._plan = _core.Plan(self._spec, _OPS[op], algorithm=algorithm or "",
-                                threads=int(threads), workspace_limit=workspace_limit,
-                                constant_weights=bool(constant_weights),
-                                precision=_precision_arg(precision))
-        self._shapes = self._spec.shapes()
+            output_padding=output_padding, output_size=output_size, strict=strict,
+            names=_names)
+        algorithm, threads, workspace_limit = _plan_options(algorithm, threads,
+                                                            workspace_limit)
+        self._plan = _translated(lambda: _core.Plan(
+            self._spec, _OPS[op], algorithm=algorithm, threads=threads,
+            workspace_limit=workspace_limit, constant_weights=bool(constant_weights),
+            precision=_precision_arg(precision)), _names)
 
     algorithm = property(lambda self: self._plan.algorithm, doc="the algorithm chosen")
     workspace_bytes = property(lambda self: self._plan.workspace_bytes,
@@ -137,7 +267,7 @@ class Plan:
         x, w = as_input(x, "x"), as_input(w, "w")
         b = None if bias is None else as_input(bias, "bias")
         y = as_output(out, self.output_shape, self._dtype)
-        self._plan.forward(x, w, b, y)
+        _translated(lambda: self._plan.forward(x, w, b, y), _RUN_NAMES)
         return y
 
     __call__ = forward
@@ -147,7 +277,7 @@ class Plan:
         self._require("backward_data")
         dy, w = as_input(grad_out, "grad_out"), as_input(w, "w")
         dx = as_output(out, self.input_shape, self._dtype)
-        self._plan.backward_data(dy, w, dx)
+        _translated(lambda: self._plan.backward_data(dy, w, dx), _RUN_NAMES)
         return dx
 
     def backward_weight(self, x, grad_out, out=None, bias_out=None):
@@ -159,7 +289,7 @@ class Plan:
         db = None
         if bias_out is not None:
             db = as_output(bias_out, (self._out_channels(),), self._dtype, "bias_out")
-        self._plan.backward_weights(x, dy, dw, db)
+        _translated(lambda: self._plan.backward_weights(x, dy, dw, db), _RUN_NAMES)
         return dw
 
     def _out_channels(self):
@@ -186,7 +316,7 @@ def _prepare(x, w, bias, x_name="x"):
 
 
 def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
-         same_policy="torch", layout="channels_first", out=None, strict=False, algorithm=None,
+         same_policy=None, layout="channels_first", out=None, strict=False, algorithm=None,
          threads=0, precision="standard"):
     """N-dimensional convolution (cross-correlation), torch.nn.functional.conv{1,2,3}d.
 
@@ -201,7 +331,8 @@ def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_
     plan = Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
                 stride=stride, padding=padding, dilation=dilation, groups=groups,
                 padding_mode=padding_mode, same_policy=same_policy, layout=layout,
-                strict=strict, algorithm=algorithm, threads=threads, precision=precision)
+                strict=strict, algorithm=algorithm, threads=threads, precision=precision,
+                _names=_ARRAY_NAMES)
     return plan.forward(x, w, bias, out)
 
 
@@ -218,24 +349,24 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
                 transposed=True, stride=stride, padding=padding, dilation=dilation,
                 groups=groups, padding_mode=padding_mode, layout=layout,
                 output_padding=output_padding, output_size=output_size, algorithm=algorithm,
-                threads=threads, precision=precision)
+                threads=threads, precision=precision, _names=_ARRAY_NAMES)
     return plan.forward(x, w, bias, out)
 
 
 def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilation=1, groups=1,
-                       padding_mode="zeros", same_policy="torch", layout="channels_first",
+                       padding_mode="zeros", same_policy=None, layout="channels_first",
                        out=None, algorithm=None, threads=0, precision="standard"):
     """Gradient of conv(x, w) with respect to x, for x of shape `input_shape`."""
     dy, w, _ = _prepare(grad_out, w, None, "grad_out")
     plan = Plan(input_shape, w.shape, op="backward_data", dtype=dy.dtype, stride=stride,
                 padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
                 same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads,
-                precision=precision)
+                precision=precision, _names=_Names(x="input_shape", w="w", w_is_array=True))
     return plan.backward_data(dy, w, out)
 
 
 def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dilation=1,
-                         groups=1, padding_mode="zeros", same_policy="torch",
+                         groups=1, padding_mode="zeros", same_policy=None,
                          layout="channels_first", out=None, algorithm=None, threads=0,
                          precision="standard"):
     """Gradient of conv(x, w) with respect to w, for w of shape `weight_shape`."""
@@ -244,7 +375,7 @@ def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dila
     plan = Plan(x.shape, weight_shape, op="backward_weight", dtype=x.dtype, stride=stride,
                 padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
                 same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads,
-                precision=precision)
+                precision=precision, _names=_Names(x="x", w="weight_shape"))
     return plan.backward_weight(x, dy, out)
 
 
@@ -263,14 +394,15 @@ def conv_backward_bias(grad_out, *, layout="channels_first"):
 
 def _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
               layout, transposed, output_padding, output_size, padding_mode="zeros"):
-    return _make_spec(input_shape, weight_shape, transposed=transposed, stride=stride,
-                      padding=padding, dilation=dilation, groups=groups,
-                      padding_mode=padding_mode, same_policy=same_policy, layout=layout,
-                      output_padding=output_padding, output_size=output_size)
+    spec, _ = _make_spec(input_shape, weight_shape, transposed=transposed, stride=stride,
+                         padding=padding, dilation=dilation, groups=groups,
+                         padding_mode=padding_mode, same_policy=same_policy, layout=layout,
+                         output_padding=output_padding, output_size=output_size)
+    return spec
 
 
 def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
-                 same_policy="torch", layout="channels_first", transposed=False,
+                 same_policy=None, layout="channels_first", transposed=False,
                  output_padding=0, output_size=None):
     """Full shape of the result of conv (or conv_transpose with transposed=True)."""
     spec = _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
@@ -279,7 +411,7 @@ def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, 
 
 
 def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
-                    same_policy="torch", layout="channels_first", transposed=False,
+                    same_policy=None, layout="channels_first", transposed=False,
                     output_padding=0, output_size=None):
     """The (lo, hi) padding per spatial axis that `padding` means for this geometry."""
     spec = _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
@@ -288,7 +420,7 @@ def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=
 
 
 def explain(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
-            same_policy="torch", layout="channels_first", transposed=False, output_padding=0,
+            same_policy=None, layout="channels_first", transposed=False, output_padding=0,
             output_size=None, padding_mode="zeros"):
     """A few lines showing, per axis, the output-size formula with the numbers filled in."""
     spec = _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,

@@ -67,8 +67,23 @@ def as_output(out, shape, dtype, name="out"):
     return out
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+PAD_MODES = ("zeros", "reflect", "replicate", "circular", "symmetric")
+SAME_POLICIES = ("torch", "tf", "tf_lower", "numpy_ml", "scipy")
+
+
 def is_int(v):
     return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+
+def int64(v, name, axis=None):
+    """An int that the core can hold (int64), or a ValueError naming the argument and axis."""
+    v = int(v)
+    if not _INT64_MIN <= v <= _INT64_MAX:
+        where = f"'{name}'" if axis is None else f"'{name}', axis {axis}"
+        raise ValueError(f"convnd: argument {where}: {v} is out of range (the core takes "
+                         f"64-bit integers, |value| < 2**63)")
+    return v
 
 
 def per_axis(value, d, name, allow_empty=False):
@@ -76,7 +91,10 @@ def per_axis(value, d, name, allow_empty=False):
     if value is None and allow_empty:
         return []
     if is_int(value):
-        return [int(value)] * d
+        return [int64(value, name)] * d
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"convnd: argument '{name}': must be an int or a sequence of {d} ints, "
+                        f"got {value!r}")
     try:
         values = [v for v in value]
     except TypeError:
@@ -85,7 +103,7 @@ def per_axis(value, d, name, allow_empty=False):
     if len(values) != d or not all(is_int(v) for v in values):
         raise ValueError(f"convnd: argument '{name}': must be an int or a sequence of {d} ints "
                          f"(one per spatial axis), got {value!r}")
-    return [int(v) for v in values]
+    return [int64(v, name, axis) for axis, v in enumerate(values)]
 
 
 def padding_arg(padding, d):
@@ -93,7 +111,11 @@ def padding_arg(padding, d):
     if isinstance(padding, str):
         return padding
     if is_int(padding):
-        return [(int(padding), int(padding))] * d
+        p = int64(padding, "padding")
+        return [(p, p)] * d
+    if isinstance(padding, bytes):
+        raise TypeError(f"convnd: argument 'padding': must be an int, a string, a sequence of "
+                        f"{d} ints or of {d} (lo, hi) pairs, got {padding!r}")
     try:
         items = list(padding)
     except TypeError:
@@ -103,9 +125,10 @@ def padding_arg(padding, d):
         raise ValueError(f"convnd: argument 'padding': needs one entry per spatial axis "
                          f"({d}), got {len(items)}: {padding!r}")
     pairs = []
-    for item in items:
+    for axis, item in enumerate(items):
         if is_int(item):
-            pairs.append((int(item), int(item)))
+            p = int64(item, "padding", axis)
+            pairs.append((p, p))
             continue
         try:
             lo, hi = item
@@ -114,8 +137,39 @@ def padding_arg(padding, d):
                              f"(lo, hi) pair, got {item!r}") from None
         if not (is_int(lo) and is_int(hi)):
             raise ValueError(f"convnd: argument 'padding': (lo, hi) must be ints, got {item!r}")
-        pairs.append((int(lo), int(hi)))
+        pairs.append((int64(lo, "padding", axis), int64(hi, "padding", axis)))
     return pairs
+
+
+def same_policy_arg(padding, same_policy):
+    """The 'same' policy in force: named in the padding string ('same:tf'), by `same_policy`,
+    or torch's by default. When both name one they must agree: silently preferring either
+    would compute a different padding than the caller wrote."""
+    if same_policy is not None and not isinstance(same_policy, str):
+        raise TypeError(f"convnd: argument 'same_policy': must be a string, one of "
+                        f"{', '.join(SAME_POLICIES)}, got {type(same_policy).__name__}")
+    named = None
+    if isinstance(padding, str) and padding.startswith("same:"):
+        named = padding[len("same:"):]
+    if named is not None and same_policy is not None and named != same_policy:
+        raise ValueError(f"convnd: arguments 'padding' and 'same_policy': padding={padding!r} "
+                         f"names the policy {named!r} but same_policy={same_policy!r}; give "
+                         f"the policy once (padding='same', same_policy={same_policy!r}, or "
+                         f"padding={padding!r} alone)")
+    return named or same_policy or "torch"
+
+
+def str_arg(value, name, choices):
+    """A string keyword (padding_mode, precision, ...): one string, else a TypeError that says
+    what is accepted. The core checks the name itself and lists the valid ones."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)) and name == "padding_mode":
+        raise ValueError(f"convnd: argument 'padding_mode': one mode applies to every axis; "
+                         f"per-axis modes ({value!r}) are not supported by convnd.conv "
+                         f"(pad each axis with numpy.pad first, then convolve with padding=0)")
+    raise TypeError(f"convnd: argument '{name}': must be a string, one of "
+                    f"{', '.join(choices)}, got {value!r}")
 
 
 def layout_arg(layout):

@@ -290,28 +290,25 @@ def _as_dask(x):
     return da.asarray(a)
 
 
-def _prepare(x, w, bias):
+def _prepare(x, w, bias, layout):
+    """x as a dask array, w and bias as ndarrays: checked here, at graph construction, with
+    the messages of the in-memory call, so that a bad call fails before anything computes."""
     x = _as_dask(x)
+    layout = layout_arg(layout)
     check_dtype(x.dtype, "x")
     if any(np.isnan(c) for cs in x.chunks for c in cs):
         raise ValueError("convnd.dask: argument 'x': chunk sizes must be known (call "
                          "x.compute_chunk_sizes() first)")
-    if x.ndim < 3:
-        raise ValueError(f"convnd.dask: argument 'x': needs at least 3 dimensions (N, C and "
-                         f"one spatial axis), got shape {x.shape}")
+    _api._check_input_rank(tuple(x.shape), layout, "x")
     w = as_input(np.asarray(w), "w")
-    if x.dtype != w.dtype:
-        raise TypeError(f"convnd.dask: 'x' and 'w' must have the same dtype (float32 or "
-                        f"float64), got {x.dtype} and {w.dtype}")
+    _api._same_dtype(x, w, "'x' and 'w'")
     if w.ndim != x.ndim:
-        raise ValueError(f"convnd.dask: arguments 'x' and 'w': must have the same number of "
+        raise ValueError(f"convnd: arguments 'x' and 'w': must have the same number of "
                          f"dimensions, got {x.ndim} ({x.shape}) and {w.ndim} ({w.shape})")
     if bias is not None:
         bias = as_input(np.asarray(bias), "bias")
-        if bias.dtype != x.dtype:
-            raise TypeError(f"convnd.dask: 'x' and 'bias' must have the same dtype (float32 "
-                            f"or float64), got {x.dtype} and {bias.dtype}")
-    return x, w, bias
+        _api._same_dtype(x, bias, "'x' and 'bias'")
+    return x, w, bias, layout
 
 
 def _mode_of(plan):
@@ -378,20 +375,19 @@ def _per_axis_ints(v, d):
 
 
 def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
-         same_policy="torch", layout="channels_first", strict=False, algorithm=None,
+         same_policy=None, layout="channels_first", strict=False, algorithm=None,
          threads=1):
     """convnd.conv of a dask array x: a lazy dask array equal to convnd.conv(x.compute(), ...).
 
     Keywords as convnd.conv (no `out`); `threads` is per block (default 1). The batch axis keeps
     x's chunks, the channel axis is one chunk, spatial chunks are x's scaled by O/S.
     """
-    x, w, bias = _prepare(x, w, bias)
-    layout = layout_arg(layout)
+    x, w, bias, layout = _prepare(x, w, bias, layout)
     # The core validates everything and resolves the padding, on the full shapes.
     plan = _api.Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
                      stride=stride, padding=padding, dilation=dilation, groups=groups,
                      padding_mode=padding_mode, same_policy=same_policy, layout=layout,
-                     strict=strict, algorithm=algorithm)
+                     strict=strict, algorithm=algorithm, _names=_api._ARRAY_NAMES)
     out_shape = tuple(plan.output_shape)
     mode = _mode_of(plan)
     channel_axis, spatial = _layout_parts(layout, x.ndim)
@@ -423,13 +419,12 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
     Keywords as convnd.conv_transpose (no `out`); `threads` is per block (default 1). Chunked
     over batch and spatial axes: spatial output chunks are x's boundaries scaled by O/S.
     """
-    x, w, bias = _prepare(x, w, bias)
-    layout = layout_arg(layout)
+    x, w, bias, layout = _prepare(x, w, bias, layout)
     plan = _api.Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
                      transposed=True, stride=stride, padding=padding, dilation=dilation,
                      groups=groups, padding_mode=padding_mode, layout=layout,
                      output_padding=output_padding, output_size=output_size,
-                     algorithm=algorithm)
+                     algorithm=algorithm, _names=_api._ARRAY_NAMES)
     out_shape = tuple(plan.output_shape)
     mode = _mode_of(plan)
     channel_axis, spatial = _layout_parts(layout, x.ndim)

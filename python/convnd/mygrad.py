@@ -16,7 +16,10 @@ Deliberate differences from the original (checked by tests/python/test_mygrad.py
   dilation < 1) raise an exception that is both a ValueError and an AssertionError (the
   original used bare asserts, which python -O removes).
 - Integer inputs compute in float64; float16 in float32. float32/float64 keep their dtype
-  (result_type of x and filter_bank, as the original's tensordot gives).
+  (result_type of x and filter_bank, as the original's tensordot gives); the gradients of
+  conv_nd_backward have the dtype of their own tensor (dx: x's, dw: filter_bank's), as
+  MyGrad's .grad does.
+- A float stride, padding or dilation raises TypeError, as MyGrad does.
 - Kept on purpose: like MyGrad (its sliding_window_view), a geometry where kernel * dilation
   exceeds the padded input on some axis raises ValueError, even when the dilated kernel
   (kernel - 1) * dilation + 1 would fit.
@@ -53,6 +56,11 @@ def _dtype(*arrays):
 def _per_axis(value, n, name, minimum):
     if isinstance(value, Integral) and not isinstance(value, bool):
         values = (int(value),) * n
+    elif isinstance(value, (float, np.floating)) or (
+            isinstance(value, (tuple, list)) and
+            any(isinstance(v, (float, np.floating)) for v in value)):
+        # MyGrad raises TypeError for a float here (it builds slices from the values).
+        raise TypeError(f"`{name}` must be an int or a tuple of ints, got {value!r}")
     else:
         try:
             values = tuple(np.asarray(value, dtype=int).reshape(-1).tolist())
@@ -115,10 +123,13 @@ def conv_nd(x, filter_bank, *, stride, padding=0, dilation=1, constant=None):
 
 def conv_nd_backward(x, filter_bank, grad, *, stride, padding=0, dilation=1):
     """(dx, dw): gradients of sum(conv_nd(x, filter_bank) * grad) w.r.t. x and filter_bank."""
+    x_in = x
     x, w = _arrays(x, filter_bank)
     stride, padding, dilation = _check(x, w, stride, padding, dilation)
     grad = np.asarray(grad).astype(x.dtype, copy=False)
     kw = dict(stride=stride, padding=padding, dilation=dilation)
     dx = _api.conv_backward_data(grad, w, x.shape, **kw)
     dw = _api.conv_backward_weight(x, grad, w.shape, **kw)
-    return dx, dw
+    # Like MyGrad, each gradient has the dtype of its own tensor (computed in the wider one).
+    dx_dtype, dw_dtype = _dtype(np.asarray(x_in)), _dtype(np.asarray(filter_bank))
+    return dx.astype(dx_dtype, copy=False), dw.astype(dw_dtype, copy=False)

@@ -13,17 +13,17 @@ std::string axis_label(ViewRole role, Layout layout, int axis, int ndim) {
   const int d = ndim - 2;
   if (role == ViewRole::vector) return "channels";
   if (role == ViewRole::weight) {
-    if (axis == 0) return "output channels";
-    if (axis == 1) return "input channels per group";
-    return "kernel extent " + std::to_string(axis - 2);
+    if (axis == 0) return "the output channels";
+    if (axis == 1) return "the input channels per group";
+    return "the kernel extent along spatial axis " + std::to_string(axis - 2);
   }
-  if (axis == 0) return "batch N";
+  if (axis == 0) return "the batch size N";
   if (layout == Layout::channels_first) {
-    if (axis == 1) return "channels";
-    return "spatial extent " + std::to_string(axis - 2);
+    if (axis == 1) return "the channel count";
+    return "the extent along spatial axis " + std::to_string(axis - 2);
   }
-  if (axis == d + 1) return "channels";
-  return "spatial extent " + std::to_string(axis - 1);
+  if (axis == d + 1) return "the channel count";
+  return "the extent along spatial axis " + std::to_string(axis - 1);
 }
 
 std::string shape_text(const std::vector<dim_t>& s) {
@@ -77,7 +77,7 @@ ConstTensorView canonical_view(const ConstTensorView& v, const char* arg,
                                Layout layout, bool is_output) {
   if (v.dtype != dtype)
     fail(arg, kNoAxis,
-         rule("dtype ", to_string(v.dtype), " does not match the spec's dtype ", to_string(dtype),
+         rule("dtype ", to_string(v.dtype), " does not match the plan's dtype ", to_string(dtype),
               " (supported: float32, float64; all arguments share one dtype)"),
          Error::Kind::type);
   const int ndim = static_cast<int>(expected.size());
@@ -88,9 +88,9 @@ ConstTensorView canonical_view(const ConstTensorView& v, const char* arg,
   for (int a = 0; a < ndim; ++a)
     if (v.shape[a] != expected[a])
       fail(arg, a,
-           rule("extent ", v.shape[a], " does not match the spec's ",
-                axis_label(role, layout, a, ndim), " ", expected[a], " (expected shape ",
-                shape_text(expected), ", got ", shape_text(v.shape), ")"));
+           rule("extent ", v.shape[a], " where ", axis_label(role, layout, a, ndim), " must be ",
+                expected[a], " (expected shape ", shape_text(expected), ", got ",
+                shape_text(v.shape), ")"));
   ConstTensorView c = v;
   if (c.strides.empty()) {
     c.strides.assign(ndim, 1);

@@ -64,6 +64,10 @@ Choice choose(const Geometry& g, Op op, std::size_t workspace_limit, const std::
   }
   std::string all;
   for (const auto& r : choice.rejections) all += "; " + r;
+  // A forced algorithm that cannot run is the caller's 'algorithm' choice, not a workspace
+  // problem; blame the limit only when it is what turned every candidate away.
+  if (!forced.empty())
+    fail("algorithm", kNoAxis, rule("'", forced, "' cannot run this problem", all));
   fail("workspace_limit", kNoAxis, rule("no algorithm accepts this problem", all));
 }
 

@@ -36,7 +36,7 @@ W = np.zeros((4, 3, 3, 3), np.float32)
     (lambda: convnd.conv_transpose(X, W, stride=2, output_padding=2), ValueError,
      "output_padding"),
     (lambda: convnd.conv_backward_data(np.zeros((1, 4, 5, 5), np.float32), W, X.shape),
-     ValueError, "dy"),
+     ValueError, "grad_out"),
     (lambda: convnd.conv_backward_weight(X, np.zeros((1, 4, 6, 6), np.float32), (4, 3, 3)),
      ValueError, "w"),
     (lambda: convnd.Plan((1, 3, 8, 8), (4, 3, 3, 3), op="sideways"), ValueError, "op"),
