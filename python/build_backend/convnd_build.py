@@ -38,7 +38,8 @@ def _tag():
 def _metadata(version):
     return (f"Metadata-Version: 2.1\nName: {NAME}\nVersion: {version}\n"
             f"Summary: N-dimensional convolution on the CPU (NumPy API over a C++ core)\n"
-            f"Requires-Python: >=3.9\nRequires-Dist: numpy\n")
+            f"License: Apache-2.0\nClassifier: License :: OSI Approved :: Apache Software "
+            f"License\nRequires-Python: >=3.9\nRequires-Dist: numpy\n")
 
 
 def _cmake_build(stage):
@@ -77,6 +78,8 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
                 with open(path, "rb") as f:
                     files[os.path.relpath(path, stage).replace(os.sep, "/")] = f.read()
         files[f"{dist_info}/METADATA"] = _metadata(version).encode()
+        with open(os.path.join(ROOT, "LICENSE"), "rb") as f:
+            files[f"{dist_info}/LICENSE"] = f.read()
         files[f"{dist_info}/WHEEL"] = (f"Wheel-Version: 1.0\nGenerator: convnd_build\n"
                                        f"Root-Is-Purelib: false\nTag: {tag}\n").encode()
         record = [_record_line(k, v) for k, v in files.items()] + [f"{dist_info}/RECORD,,"]

@@ -196,12 +196,67 @@ class Plan:
          strict=False, algorithm=None, threads=0, workspace_limit=None,
          constant_weights=False, precision="standard")
 
-    `op` is "forward", "backward_data" or "backward_weight". `algorithm` forces one of
-    `convnd.algorithms()` (e.g. "reference"); `.algorithm` says which one was chosen and
-    `.rejections` why the better-ranked ones were not. `precision="highest"` keeps to direct
-    summation; the default "standard" lets float32 3x3 stride-1 layers use Winograd, whose
-    measured error bound (docs/winograd.md) `.error_bound` reports. Safe to run from several
-    threads.
+    `.algorithm` says which algorithm was chosen and `.rejections` why the better-ranked
+    ones were not. Safe to run from several threads.
+
+    Parameters
+    ----------
+    input_shape, weight_shape : sequence of ints
+        Shapes of x and w as conv (or conv_transpose, transposed=True) takes them.
+    op : {"forward", "backward_data", "backward_weight"}, optional
+        The pass this plan runs: `forward` (also callable as plan(x, w)), `backward_data`
+        or `backward_weight`.
+    dtype : {"float32", "float64"}, optional
+    bias : bool, optional
+        Whether forward runs take a bias.
+    transposed, output_padding, output_size
+        As for conv_transpose.
+    stride, dilation : int or sequence of ints, optional
+        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
+    padding : int, sequence, str, optional
+        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
+        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
+    groups : int, optional
+        Channel groups; groups == C is a depthwise convolution.
+    padding_mode : str, optional
+        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
+        synonyms accepted); one mode for every axis.
+    same_policy : str, optional
+        How "same" splits its padding; default torch. Give it here or in the padding string,
+        not differently in both.
+    layout : {"channels_first", "channels_last"}, optional
+        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
+    algorithm : str, optional
+        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
+    threads : int, optional
+        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
+        same for any count.
+    precision : {"standard", "highest"}, optional
+        "highest" keeps to direct summation (no Winograd).
+    strict : bool, optional
+    workspace_limit : int, optional
+        Bytes of scratch memory the chosen algorithm may use.
+    constant_weights : bool, optional
+        A promise that every run gets the same weights (inference): the packed or transformed
+        weights are kept between runs instead of being prepared on every call.
+
+    Raises
+    ------
+    ValueError
+        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
+        The message names the argument, the axis and the rule.
+    TypeError
+        A dtype other than float32/float64, or an argument of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np, convnd
+    >>> plan = convnd.Plan((1, 3, 8, 8), (4, 3, 3, 3), padding=1, constant_weights=True)
+    >>> plan.output_shape
+    (1, 4, 8, 8)
+    >>> x = np.ones((1, 3, 8, 8), np.float32); w = np.ones((4, 3, 3, 3), np.float32)
+    >>> float(plan(x, w)[0, 0, 4, 4])
+    27.0
     """
 
     def __init__(self, input_shape, weight_shape, *, op="forward", dtype="float32",
@@ -318,14 +373,63 @@ def _prepare(x, w, bias, x_name="x"):
 def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
          same_policy=None, layout="channels_first", out=None, strict=False, algorithm=None,
          threads=0, precision="standard"):
-    """N-dimensional convolution (cross-correlation), torch.nn.functional.conv{1,2,3}d.
+    """N-dimensional convolution (cross-correlation), as torch.nn.functional.conv{1,2,3}d.
 
-    x (N, C, S0..) [channels_last: (N, S0.., C)], w (K, C/groups, k0..) with any strides,
-    bias (K,) or None. padding: int, per-axis ints, per-axis (lo, hi) pairs, "valid",
-    "same" (split by `same_policy`: torch, tf, tf_lower, numpy_ml, scipy), "full" or
-    "causal". padding_mode: zeros, reflect, symmetric, replicate, circular. Returns y in x's
-    dtype (float32 or float64), or writes into `out`. precision: "standard" (float32 3x3
-    stride-1 layers may use Winograd, within its documented error bound) or "highest".
+    Parameters
+    ----------
+    x : array_like, (N, C, S0, ..) or channels-last (N, S0, .., C)
+        Input, float32 or float64, any strides.
+    w : array_like, (K, C/groups, k0, ..)
+        Weights, same dtype as x.
+    bias : array_like, (K,), optional
+    stride, dilation : int or sequence of ints, optional
+        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
+    padding : int, sequence, str, optional
+        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
+        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
+    groups : int, optional
+        Channel groups; groups == C is a depthwise convolution.
+    padding_mode : str, optional
+        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
+        synonyms accepted); one mode for every axis.
+    same_policy : str, optional
+        How "same" splits its padding; default torch. Give it here or in the padding string,
+        not differently in both.
+    layout : {"channels_first", "channels_last"}, optional
+        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
+    algorithm : str, optional
+        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
+    threads : int, optional
+        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
+        same for any count.
+    precision : {"standard", "highest"}, optional
+        "highest" keeps to direct summation (no Winograd).
+    out : numpy.ndarray, optional
+        Written in place when given (shape and dtype of the result).
+    strict : bool, optional
+        MyGrad's rule: the stride must fit the padded input exactly.
+
+    Returns
+    -------
+    numpy.ndarray
+        y, (N, K, O0, ..) (or channels-last), in x's dtype.
+
+    Raises
+    ------
+    ValueError
+        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
+        The message names the argument, the axis and the rule.
+    TypeError
+        A dtype other than float32/float64, or an argument of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np, convnd
+    >>> x = np.zeros((1, 1, 16)); x[..., 5:11] = 1
+    >>> convnd.conv(x, np.ones((1, 1, 5)))
+    array([[[0., 1., 2., 3., 4., 5., 5., 4., 3., 2., 1., 0.]]])
+    >>> convnd.conv(np.ones((1, 1, 5)), np.ones((1, 1, 4)), padding="same:scipy").shape
+    (1, 1, 5)
     """
     x, w, bias = _prepare(x, w, bias)
     plan = Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
@@ -339,10 +443,59 @@ def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_
 def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1,
                    groups=1, output_size=None, padding_mode="zeros", layout="channels_first",
                    out=None, algorithm=None, threads=0, precision="standard"):
-    """Transposed convolution, torch.nn.functional.conv_transpose{1,2,3}d.
+    """Transposed convolution, as torch.nn.functional.conv_transpose{1,2,3}d.
 
-    x (N, C, S0..), w (C, K/groups, k0..). Output extent per axis:
-    (S-1)*stride - lo - hi + dilation*(k-1) + output_padding + 1, or `output_size`.
+    Output extent per axis: (S-1)*stride - lo - hi + dilation*(k-1) + output_padding + 1, or
+    `output_size`. Padding is explicit (ints or (lo, hi) pairs); every padding mode works.
+
+    Parameters
+    ----------
+    x : array_like, (N, C, S0, ..)
+    w : array_like, (C, K/groups, k0, ..)
+    bias : array_like, (K,), optional
+    output_padding : int or sequence of ints, optional
+        Extra extent on the high side, < max(stride, dilation) per axis.
+    output_size : sequence of ints, optional
+        The output's spatial extents (or its full shape); solves for output_padding.
+    stride, dilation : int or sequence of ints, optional
+        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
+    padding : int, sequence, str, optional
+        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
+        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
+    groups : int, optional
+        Channel groups; groups == C is a depthwise convolution.
+    padding_mode : str, optional
+        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
+        synonyms accepted); one mode for every axis.
+    layout : {"channels_first", "channels_last"}, optional
+        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
+    algorithm : str, optional
+        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
+    threads : int, optional
+        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
+        same for any count.
+    precision : {"standard", "highest"}, optional
+        "highest" keeps to direct summation (no Winograd).
+    out : numpy.ndarray, optional
+
+    Returns
+    -------
+    numpy.ndarray
+        (N, K, O0, ..) in x's dtype.
+
+    Raises
+    ------
+    ValueError
+        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
+        The message names the argument, the axis and the rule.
+    TypeError
+        A dtype other than float32/float64, or an argument of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np, convnd
+    >>> convnd.conv_transpose(np.ones((1, 1, 3)), np.ones((1, 1, 2)), stride=2)
+    array([[[1., 1., 1., 1., 1., 1.]]])
     """
     x, w, bias = _prepare(x, w, bias)
     plan = Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
@@ -356,7 +509,58 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
 def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilation=1, groups=1,
                        padding_mode="zeros", same_policy=None, layout="channels_first",
                        out=None, algorithm=None, threads=0, precision="standard"):
-    """Gradient of conv(x, w) with respect to x, for x of shape `input_shape`."""
+    """Gradient of sum(conv(x, w) * grad_out) with respect to x.
+
+    Parameters
+    ----------
+    grad_out : array_like
+        The gradient of the loss with respect to conv's output (its shape).
+    w : array_like, (K, C/groups, k0, ..)
+    input_shape : sequence of ints
+        The shape of x.
+    stride, dilation : int or sequence of ints, optional
+        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
+    padding : int, sequence, str, optional
+        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
+        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
+    groups : int, optional
+        Channel groups; groups == C is a depthwise convolution.
+    padding_mode : str, optional
+        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
+        synonyms accepted); one mode for every axis.
+    same_policy : str, optional
+        How "same" splits its padding; default torch. Give it here or in the padding string,
+        not differently in both.
+    layout : {"channels_first", "channels_last"}, optional
+        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
+    algorithm : str, optional
+        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
+    threads : int, optional
+        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
+        same for any count.
+    precision : {"standard", "highest"}, optional
+        "highest" keeps to direct summation (no Winograd).
+    out : numpy.ndarray, optional
+
+    Returns
+    -------
+    numpy.ndarray
+        dx, of shape `input_shape`, in grad_out's dtype.
+
+    Raises
+    ------
+    ValueError
+        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
+        The message names the argument, the axis and the rule.
+    TypeError
+        A dtype other than float32/float64, or an argument of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np, convnd
+    >>> convnd.conv_backward_data(np.ones((1, 1, 12)), np.ones((1, 1, 5)), (1, 1, 16))
+    array([[[1., 2., 3., 4., 5., 5., 5., 5., 5., 5., 5., 5., 4., 3., 2., 1.]]])
+    """
     dy, w, _ = _prepare(grad_out, w, None, "grad_out")
     plan = Plan(input_shape, w.shape, op="backward_data", dtype=dy.dtype, stride=stride,
                 padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
@@ -369,7 +573,59 @@ def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dila
                          groups=1, padding_mode="zeros", same_policy=None,
                          layout="channels_first", out=None, algorithm=None, threads=0,
                          precision="standard"):
-    """Gradient of conv(x, w) with respect to w, for w of shape `weight_shape`."""
+    """Gradient of sum(conv(x, w) * grad_out) with respect to w.
+
+    Parameters
+    ----------
+    x : array_like, (N, C, S0, ..)
+    grad_out : array_like
+        The gradient of the loss with respect to conv's output.
+    weight_shape : sequence of ints
+        The shape of w, (K, C/groups, k0, ..); checked against x's channels.
+    stride, dilation : int or sequence of ints, optional
+        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
+    padding : int, sequence, str, optional
+        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
+        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
+    groups : int, optional
+        Channel groups; groups == C is a depthwise convolution.
+    padding_mode : str, optional
+        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
+        synonyms accepted); one mode for every axis.
+    same_policy : str, optional
+        How "same" splits its padding; default torch. Give it here or in the padding string,
+        not differently in both.
+    layout : {"channels_first", "channels_last"}, optional
+        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
+    algorithm : str, optional
+        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
+    threads : int, optional
+        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
+        same for any count.
+    precision : {"standard", "highest"}, optional
+        "highest" keeps to direct summation (no Winograd).
+    out : numpy.ndarray, optional
+
+    Returns
+    -------
+    numpy.ndarray
+        dw, of shape `weight_shape`, in x's dtype.
+
+    Raises
+    ------
+    ValueError
+        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
+        The message names the argument, the axis and the rule.
+    TypeError
+        A dtype other than float32/float64, or an argument of the wrong type.
+
+    Examples
+    --------
+    >>> import numpy as np, convnd
+    >>> x = np.zeros((1, 1, 16)); x[..., 5:11] = 1
+    >>> convnd.conv_backward_weight(x, np.ones((1, 1, 12)), (1, 1, 5))
+    array([[[6., 6., 6., 6., 6.]]])
+    """
     x, dy = as_input(x, "x"), as_input(grad_out, "grad_out")
     _same_dtype(x, dy, "'x' and 'grad_out'")
     plan = Plan(x.shape, weight_shape, op="backward_weight", dtype=x.dtype, stride=stride,
@@ -380,7 +636,29 @@ def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dila
 
 
 def conv_backward_bias(grad_out, *, layout="channels_first"):
-    """Gradient with respect to the bias: grad_out summed over every axis but the channels."""
+    """Gradient with respect to the bias: grad_out summed over every axis but the channels.
+
+    Parameters
+    ----------
+    grad_out : array_like, (N, K, O0, ..) or channels-last
+    layout : {"channels_first", "channels_last"}, optional
+
+    Returns
+    -------
+    numpy.ndarray
+        (K,), summed in float64 and rounded once to grad_out's dtype.
+
+    Raises
+    ------
+    ValueError
+        grad_out has fewer than 3 dimensions, or the layout is unknown.
+
+    Examples
+    --------
+    >>> import numpy as np, convnd
+    >>> convnd.conv_backward_bias(np.ones((2, 3, 4)))
+    array([8., 8., 8.])
+    """
     dy = as_input(grad_out, "grad_out")
     layout = layout_arg(layout)
     if dy.ndim < 3:
@@ -404,7 +682,36 @@ def _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same
 def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
                  same_policy=None, layout="channels_first", transposed=False,
                  output_padding=0, output_size=None):
-    """Full shape of the result of conv (or conv_transpose with transposed=True)."""
+    """Full shape of the result of conv (or conv_transpose with transposed=True).
+
+    Parameters
+    ----------
+    input_shape, weight_shape : sequence of ints
+        Shapes of x and w, as conv (or conv_transpose with transposed=True) takes them.
+    stride, padding, dilation, groups, same_policy, layout
+        As for conv.
+    transposed : bool, optional
+    output_padding, output_size
+        As for conv_transpose.
+
+    Returns
+    -------
+    tuple of int
+
+    Raises
+    ------
+    ValueError
+        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
+        The message names the argument, the axis and the rule.
+    TypeError
+        A dtype other than float32/float64, or an argument of the wrong type.
+
+    Examples
+    --------
+    >>> import convnd
+    >>> convnd.output_shape((1, 3, 224, 224), (64, 3, 7, 7), stride=2, padding=3)
+    (1, 64, 112, 112)
+    """
     spec = _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
                      layout, transposed, output_padding, output_size)
     return tuple(spec.shapes()["y"])
@@ -413,7 +720,38 @@ def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, 
 def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
                     same_policy=None, layout="channels_first", transposed=False,
                     output_padding=0, output_size=None):
-    """The (lo, hi) padding per spatial axis that `padding` means for this geometry."""
+    """The (lo, hi) padding per spatial axis that `padding` means for this geometry.
+
+    Parameters
+    ----------
+    input_shape, weight_shape : sequence of ints
+        Shapes of x and w, as conv (or conv_transpose with transposed=True) takes them.
+    stride, padding, dilation, groups, same_policy, layout
+        As for conv.
+    transposed : bool, optional
+    output_padding, output_size
+        As for conv_transpose.
+
+    Returns
+    -------
+    list of (int, int)
+
+    Raises
+    ------
+    ValueError
+        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
+        The message names the argument, the axis and the rule.
+    TypeError
+        A dtype other than float32/float64, or an argument of the wrong type.
+
+    Examples
+    --------
+    >>> import convnd
+    >>> convnd.resolve_padding((1, 1, 5), (1, 1, 4), padding="same:scipy")
+    [(2, 1)]
+    >>> convnd.resolve_padding((1, 1, 5), (1, 1, 3), stride=2, padding="same:numpy_ml")
+    [(3, 3)]
+    """
     spec = _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
                      layout, transposed, output_padding, output_size)
     return [tuple(p) for p in spec.resolve_padding()]
@@ -422,12 +760,57 @@ def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=
 def explain(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
             same_policy=None, layout="channels_first", transposed=False, output_padding=0,
             output_size=None, padding_mode="zeros"):
-    """A few lines showing, per axis, the output-size formula with the numbers filled in."""
+    """A few lines showing, per axis, the output-size formula with the numbers filled in.
+
+    Parameters
+    ----------
+    input_shape, weight_shape : sequence of ints
+        Shapes of x and w, as conv (or conv_transpose with transposed=True) takes them.
+    stride, padding, dilation, groups, same_policy, layout
+        As for conv.
+    transposed : bool, optional
+    output_padding, output_size
+        As for conv_transpose.
+    padding_mode : str, optional
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    ValueError
+        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
+        The message names the argument, the axis and the rule.
+    TypeError
+        A dtype other than float32/float64, or an argument of the wrong type.
+
+    Examples
+    --------
+    >>> import convnd
+    >>> print(convnd.explain((1, 1, 5), (1, 1, 3), stride=2, padding="same:tf"))
+    convolution, rank 1, channels_first, float32, groups 1, padding 'same:tf' mode zeros
+      x (1, 1, 5)  w (1, 1, 3)  ->  y (1, 1, 3)
+      O = floor((S + lo + hi - dil*(k-1) - 1) / stride) + 1
+      axis 0: S=5 k=3 stride=2 dil=1 pad=(1, 1)  O = floor((5 + 1 + 1 - 1*(3-1) - 1) / 2) + 1 = 3
+    <BLANKLINE>
+    """
     spec = _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same_policy,
                      layout, transposed, output_padding, output_size, padding_mode)
     return spec.explain()
 
 
 def algorithms():
-    """Names of the algorithms of this build, best first ("reference" is the oracle)."""
+    """Names of the algorithms of this build, best first ("reference" is the oracle).
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> import convnd
+    >>> "reference" in convnd.algorithms()
+    True
+    """
     return list(_core.algorithms())

@@ -379,8 +379,39 @@ def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_
          threads=1):
     """convnd.conv of a dask array x: a lazy dask array equal to convnd.conv(x.compute(), ...).
 
-    Keywords as convnd.conv (no `out`); `threads` is per block (default 1). The batch axis keeps
-    x's chunks, the channel axis is one chunk, spatial chunks are x's scaled by O/S.
+    The batch axis keeps x's chunks, the channel axis is one chunk, spatial chunks are x's
+    scaled by O/S. Every argument is checked here, at graph construction, with the messages
+    of the in-memory call.
+
+    Parameters
+    ----------
+    x : dask.array.Array (or array_like), (N, C, S0, ..) or channels-last
+    w : array_like, (K, C/groups, k0, ..)
+    bias : array_like, (K,), optional
+    stride, padding, dilation, groups, padding_mode, same_policy, layout, strict, algorithm
+        As for convnd.conv (no `out`).
+    threads : int, optional
+        Threads per block (default 1: dask supplies the parallelism).
+
+    Returns
+    -------
+    dask.array.Array
+        Lazy; one task per output block.
+
+    Raises
+    ------
+    ValueError, TypeError
+        As convnd.conv would for the same shapes and arguments.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da, convnd, convnd.dask
+    >>> x = np.arange(40.0).reshape(1, 1, 40)
+    >>> y = convnd.dask.conv(da.from_array(x, chunks=(1, 1, 8)), np.ones((1, 1, 3)),
+    ...                      padding="same", padding_mode="reflect")
+    >>> bool(np.array_equal(y.compute(), convnd.conv(x, np.ones((1, 1, 3)), padding="same",
+    ...                                              padding_mode="reflect")))
+    True
     """
     x, w, bias, layout = _prepare(x, w, bias, layout)
     # The core validates everything and resolves the padding, on the full shapes.
@@ -416,8 +447,37 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
                    algorithm=None, threads=1):
     """convnd.conv_transpose of a dask array x: lazy, equal to the in-memory call.
 
-    Keywords as convnd.conv_transpose (no `out`); `threads` is per block (default 1). Chunked
-    over batch and spatial axes: spatial output chunks are x's boundaries scaled by O/S.
+    Chunked over batch and spatial axes: spatial output chunks are x's boundaries scaled by
+    O/S.
+
+    Parameters
+    ----------
+    x : dask.array.Array (or array_like), (N, C, S0, ..) or channels-last
+    w : array_like, (C, K/groups, k0, ..)
+    bias : array_like, (K,), optional
+    stride, padding, output_padding, dilation, groups, output_size, padding_mode, layout,
+    algorithm
+        As for convnd.conv_transpose (no `out`).
+    threads : int, optional
+        Threads per block (default 1).
+
+    Returns
+    -------
+    dask.array.Array
+
+    Raises
+    ------
+    ValueError, TypeError
+        As convnd.conv_transpose would.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da, convnd, convnd.dask
+    >>> x = np.ones((1, 1, 6))
+    >>> y = convnd.dask.conv_transpose(da.from_array(x, chunks=(1, 1, 2)), np.ones((1, 1, 3)),
+    ...                                stride=2)
+    >>> y.compute()[0, 0]
+    array([1., 1., 2., 1., 2., 1., 2., 1., 2., 1., 2., 1., 1.])
     """
     x, w, bias, layout = _prepare(x, w, bias, layout)
     plan = _api.Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,

@@ -66,8 +66,17 @@ convnd::TensorView out_view(py::array a, const char* name) {
 
 convnd::Padding padding_from(const py::object& p, const std::string& policy) {
   if (py::isinstance<py::str>(p)) {
-    convnd::Padding pad = convnd::Padding::parse(p.cast<std::string>());
-    if (pad.kind == convnd::Padding::Kind::same) pad.policy = convnd::parse_same_policy(policy);
+    const auto text = p.cast<std::string>();
+    convnd::Padding pad = convnd::Padding::parse(text);
+    if (pad.kind != convnd::Padding::Kind::same) return pad;
+    // 'same:tf' names its policy; the keyword applies to a bare 'same' and must not
+    // silently override a policy the string names.
+    const convnd::SamePolicy keyword = convnd::parse_same_policy(policy);
+    if (text == "same")
+      pad.policy = keyword;
+    else if (pad.policy != keyword)
+      throw convnd::Error("convnd: arguments 'padding' and 'same_policy': '" + text +
+                          "' names another policy than same_policy '" + policy + "'");
     return pad;
   }
   return convnd::Padding::lo_hi(p.cast<std::vector<std::pair<dim_t, dim_t>>>());
