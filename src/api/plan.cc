@@ -10,6 +10,7 @@
 #include "dispatch/registry.h"
 #include "runtime/buffer.h"
 #include "runtime/threads.h"
+#include "runtime/workspace_cache.h"
 
 namespace convnd {
 
@@ -45,7 +46,7 @@ struct Plan::Impl {
   // then be partly written: all argument checks happen before this point.)
   void execute(const detail::OpArgs& args) const {
     try {
-      detail::AlignedBuffer workspace(executor->workspace_bytes(), "workspace");
+      const detail::WorkspaceLease workspace(executor->workspace_bytes());
       executor->run(args, workspace.data(), threads);
     } catch (const std::bad_alloc&) {
       throw Error("convnd: out of memory while running " + spec.to_string() + " (" +
