@@ -114,3 +114,95 @@ TEST(Workspace, RepeatedRunsReuseTheThreadsWorkspace) {
 
 }  // namespace
 }  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+Spec workspace_seam_spec() {
+  Spec s;
+  s.N = 2;
+  s.C = 8;
+  s.K = 12;
+  s.input = {13, 11};
+  s.kernel = {3, 3};
+  s.stride = {2, 1};
+  s.padding = Padding::lo_hi({{1, 1}, {2, 0}});
+  s.dtype = DType::f32;
+  return s;
+}
+
+// A caller's workspace gives the same result as the plan's own, in every pass and algorithm.
+TEST(Workspace, CallerWorkspaceGivesTheSameResult) {
+  const Spec s = workspace_seam_spec();
+  for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weights})
+    for (const std::string& algo : algorithms()) {
+      PlanOptions o;
+      o.algorithm = algo;
+      std::optional<Plan> plan;
+      try {
+        plan.emplace(s, p, o);
+      } catch (const Error&) {
+        continue;
+      }
+      SCOPED_TRACE(algo + " " + to_string(p));
+      const PassShapes sh = pass_shapes(s, p);
+      Tensor a(s.dtype, sh.a), b(s.dtype, sh.b), own(s.dtype, sh.out), given(s.dtype, sh.out);
+      a.fill_integers(4);
+      b.fill_integers(5);
+      detail::AlignedBuffer ws(plan->workspace_bytes() + 64, "test workspace");
+      const Workspace w{ws.data(), ws.size()};
+      switch (p) {
+        case Pass::forward:
+          plan->forward(a.view(), b.view(), std::nullopt, own.view());
+          plan->forward(a.view(), b.view(), std::nullopt, given.view(), w);
+          break;
+        case Pass::backward_data:
+          plan->backward_data(a.view(), b.view(), own.view());
+          plan->backward_data(a.view(), b.view(), given.view(), w);
+          break;
+        case Pass::backward_weights:
+          plan->backward_weights(a.view(), b.view(), own.view(), std::nullopt);
+          plan->backward_weights(a.view(), b.view(), given.view(), std::nullopt, w);
+          break;
+      }
+      EXPECT_TRUE(bitwise_equal(own, given));
+    }
+}
+
+template <class Call>
+void expect_error(Call call, const std::string& fragment) {
+  try {
+    call();
+    ADD_FAILURE() << "no error; expected one containing: " << fragment;
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
+  }
+}
+
+TEST(Workspace, CallerWorkspaceIsChecked) {
+  const Spec s = workspace_seam_spec();
+  PlanOptions o;
+  o.algorithm = "implicit_gemm";
+  const Plan plan(s, Pass::forward, o);
+  ASSERT_GT(plan.workspace_bytes(), 64u);
+  const PassShapes sh = pass_shapes(s, Pass::forward);
+  Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), y(s.dtype, sh.out);
+  detail::AlignedBuffer ws(plan.workspace_bytes() + 64, "test workspace");
+  auto* base = static_cast<char*>(ws.data());
+  expect_error([&] {
+    plan.forward(x.view(), w.view(), std::nullopt, y.view(), {base, plan.workspace_bytes() - 1});
+  }, "argument 'workspace': holds");
+  expect_error([&] {
+    plan.forward(x.view(), w.view(), std::nullopt, y.view(), {base + 4, plan.workspace_bytes()});
+  }, "argument 'workspace': must be 64-byte aligned");
+  // The input's own memory as the workspace: refused before anything is written.
+  const std::size_t x_bytes = static_cast<std::size_t>(numel(sh.a)) * 4;
+  detail::AlignedBuffer big(std::max(x_bytes, plan.workspace_bytes()), "overlap");
+  ConstTensorView xv(static_cast<const float*>(big.data()), sh.a);
+  expect_error([&] {
+    plan.forward(xv, w.view(), std::nullopt, y.view(), {big.data(), big.size()});
+  }, "argument 'workspace': output memory overlaps the memory of input 'x'");
+}
+
+}  // namespace
+}  // namespace convnd::testing

@@ -19,6 +19,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -197,8 +198,17 @@ struct PlanOptions {
   Precision precision = Precision::standard;
 };
 
+// Scratch memory a caller hands to a run (as XNNPACK's setup takes a workspace): at least
+// Plan::workspace_bytes() bytes, 64-byte aligned, not overlapping any argument, and used by
+// one run at a time. Without one, a run uses a buffer kept per calling thread.
+struct Workspace {
+  void* data = nullptr;
+  std::size_t bytes = 0;
+};
+
 // A spec + pass, validated and resolved once; run() many times. Not copyable state beyond the
-// spec; safe to run from several threads at once with distinct outputs.
+// spec; safe to run from several threads at once with distinct outputs (and distinct
+// workspaces, when given).
 class Plan {
  public:
   Plan(const Spec& spec, Pass pass, PlanOptions options = {});
@@ -218,17 +228,18 @@ class Plan {
 
   // Pass::forward:          y = conv(x, w) (+ bias)
   void forward(ConstTensorView x, ConstTensorView w, std::optional<ConstTensorView> bias,
-               TensorView y) const;
+               TensorView y, Workspace workspace = {}) const;
   // Pass::backward_data:    dx = gradient of <y, dy> with respect to x
-  void backward_data(ConstTensorView dy, ConstTensorView w, TensorView dx) const;
+  void backward_data(ConstTensorView dy, ConstTensorView w, TensorView dx,
+                     Workspace workspace = {}) const;
   // Pass::backward_weights: dw (and dbias when given) = gradient of <y, dy> w.r.t. w (and bias)
   void backward_weights(ConstTensorView x, ConstTensorView dy, TensorView dw,
-                        std::optional<TensorView> dbias) const;
+                        std::optional<TensorView> dbias, Workspace workspace = {}) const;
 
   struct Impl;
 
  private:
-  Impl* impl_;
+  std::unique_ptr<Impl> impl_;
 };
 
 // One-shot helpers: make a Plan and run it once.

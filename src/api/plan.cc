@@ -42,10 +42,42 @@ struct Plan::Impl {
     return detail::canonical_view(v, arg, expected, spec.dtype, role, spec.layout, is_output);
   }
 
+  // A caller's workspace must be large enough, aligned as the kernels assume, and apart from
+  // every argument (the run writes it while reading them).
+  void check_workspace(
+      const Workspace& ws,
+      std::initializer_list<std::pair<const ConstTensorView*, const char*>> args_in) const {
+    const std::size_t need = executor->workspace_bytes();
+    if (ws.bytes < need)
+      detail::fail("workspace", detail::kNoAxis,
+                   detail::rule("holds ", ws.bytes, " bytes; this plan needs ", need,
+                                " (Plan::workspace_bytes())"));
+    if (reinterpret_cast<std::uintptr_t>(ws.data) % detail::AlignedBuffer::kAlignment != 0)
+      detail::fail("workspace", detail::kNoAxis,
+                   detail::rule("must be ", detail::AlignedBuffer::kAlignment,
+                                "-byte aligned (std::aligned_alloc(64, bytes))"));
+    if (need == 0) return;
+    // The workspace as a flat float32 view, so that the views' overlap check applies.
+    ConstTensorView flat;
+    flat.data = ws.data;
+    flat.dtype = DType::f32;
+    flat.shape = {static_cast<dim_t>((need + 3) / 4)};
+    flat.strides = {1};
+    for (const auto& [view, name] : args_in)
+      if (view != nullptr) detail::check_disjoint(flat, "workspace", *view, name);
+  }
+
   // Runs the executor; an allocation failure anywhere inside becomes convnd::Error. (Outputs may
   // then be partly written: all argument checks happen before this point.)
-  void execute(const detail::OpArgs& args) const {
+  void execute(const detail::OpArgs& args, const Workspace& given,
+               std::initializer_list<std::pair<const ConstTensorView*, const char*>> args_in)
+      const {
+    if (given.data != nullptr) check_workspace(given, args_in);
     try {
+      if (given.data != nullptr) {
+        executor->run(args, given.data, threads);
+        return;
+      }
       const detail::WorkspaceLease workspace(executor->workspace_bytes());
       executor->run(args, workspace.data(), threads);
     } catch (const std::bad_alloc&) {
@@ -93,8 +125,7 @@ Op op_for(bool transposed, Pass pass) {
 
 }  // namespace
 
-Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) : impl_(new Impl) {
-  std::unique_ptr<Impl> guard(impl_);
+Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) : impl_(std::make_unique<Impl>()) {
   impl_->spec = spec;
   impl_->resolved = detail::resolve(spec);
   impl_->pass = pass;
@@ -118,19 +149,11 @@ Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) : impl_(new Impl) {
     detail::fail("threads", detail::kNoAxis,
                  detail::rule("must be >= 0 (0 = all cores), got ", options.threads));
   impl_->threads = detail::resolve_threads(options.threads);
-  guard.release();
 }
 
-Plan::~Plan() { delete impl_; }
-Plan::Plan(Plan&& o) noexcept : impl_(o.impl_) { o.impl_ = nullptr; }
-Plan& Plan::operator=(Plan&& o) noexcept {
-  if (this != &o) {
-    delete impl_;
-    impl_ = o.impl_;
-    o.impl_ = nullptr;
-  }
-  return *this;
-}
+Plan::~Plan() = default;
+Plan::Plan(Plan&&) noexcept = default;
+Plan& Plan::operator=(Plan&&) noexcept = default;
 
 const Spec& Plan::spec() const { return impl_->spec; }
 Pass Plan::pass() const { return impl_->pass; }
@@ -140,7 +163,7 @@ std::size_t Plan::workspace_bytes() const { return impl_->executor->workspace_by
 const std::vector<std::string>& Plan::rejections() const { return impl_->rejections; }
 
 void Plan::forward(ConstTensorView x, ConstTensorView w, std::optional<ConstTensorView> bias,
-                   TensorView y) const {
+                   TensorView y, Workspace workspace) const {
   const Impl& p = *impl_;
   p.require_pass(Pass::forward);
   if (bias.has_value() != p.spec.bias)
@@ -155,10 +178,13 @@ void Plan::forward(ConstTensorView x, ConstTensorView w, std::optional<ConstTens
   detail::check_disjoint(args.out, "y", args.a, "x");
   detail::check_disjoint(args.out, "y", args.b, "w");
   if (args.bias) detail::check_disjoint(args.out, "y", *args.bias, "bias");
-  p.execute(args);
+  const ConstTensorView yc = args.out;
+  const ConstTensorView* bc = args.bias ? &*args.bias : nullptr;
+  p.execute(args, workspace, {{&args.a, "x"}, {&args.b, "w"}, {bc, "bias"}, {&yc, "y"}});
 }
 
-void Plan::backward_data(ConstTensorView dy, ConstTensorView w, TensorView dx) const {
+void Plan::backward_data(ConstTensorView dy, ConstTensorView w, TensorView dx,
+                         Workspace workspace) const {
   const Impl& p = *impl_;
   p.require_pass(Pass::backward_data);
   detail::OpArgs args;
@@ -167,11 +193,12 @@ void Plan::backward_data(ConstTensorView dy, ConstTensorView w, TensorView dx) c
   args.out = detail::as_mutable(p.check(dx, "dx", p.shapes.x, ViewRole::activation, true));
   detail::check_disjoint(args.out, "dx", args.a, "dy");
   detail::check_disjoint(args.out, "dx", args.b, "w");
-  p.execute(args);
+  const ConstTensorView dxc = args.out;
+  p.execute(args, workspace, {{&args.a, "dy"}, {&args.b, "w"}, {&dxc, "dx"}});
 }
 
 void Plan::backward_weights(ConstTensorView x, ConstTensorView dy, TensorView dw,
-                            std::optional<TensorView> dbias) const {
+                            std::optional<TensorView> dbias, Workspace workspace) const {
   const Impl& p = *impl_;
   p.require_pass(Pass::backward_weights);
   const ConstTensorView xc = p.check(x, "x", p.shapes.x, ViewRole::activation, false);
@@ -190,7 +217,11 @@ void Plan::backward_weights(ConstTensorView x, ConstTensorView dy, TensorView dw
     detail::check_disjoint(*dbc, "dbias", dyc, "dy");
     detail::check_disjoint(*dbc, "dbias", args.out, "dw");
   }
-  p.execute(args);
+  const ConstTensorView dwc = args.out;
+  std::optional<ConstTensorView> dbc_view;
+  if (dbc) dbc_view = ConstTensorView(*dbc);
+  p.execute(args, workspace,
+            {{&xc, "x"}, {&dyc, "dy"}, {&dwc, "dw"}, {dbc_view ? &*dbc_view : nullptr, "dbias"}});
   if (dbc) detail::bias_gradient(dyc, *dbc);
 }
 
