@@ -1,6 +1,6 @@
 // Validation and resolution of a Spec: per-axis values expanded to the rank, padding resolved to
-// (lo, hi) pairs, output extents computed, every rule of DESIGN.md §1 checked with overflow-safe
-// arithmetic. Everything downstream (geometry, plans, algorithms) starts from a Resolved.
+// (lo, hi) pairs, output extents computed, every rule of the README's Semantics section checked
+// with overflow-safe arithmetic. Everything downstream (geometry, plans, algorithms) starts from a Resolved.
 #pragma once
 
 #include <utility>

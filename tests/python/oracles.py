@@ -1,6 +1,6 @@
 """Independent NumPy implementations used as test oracles (no convnd code involved).
 
-Written from the formulas of DESIGN.md, channels-first, in float64:
+Written from the formulas of the README's Semantics section, channels-first, in float64:
   y[n, k, o..] = sum_{c in group, t..} xpad[n, c, o*stride + t*dil] * w[k, c - group start, t..]
 with xpad padded by numpy.pad in the requested mode. Transposed convolution and the two
 gradients are computed by scattering (the adjoint written out), not by reusing the forward.
