@@ -24,7 +24,11 @@ def _output_size_arg(output_size, d, layout):
     if is_int(output_size) or isinstance(output_size, (str, bytes)):
         raise TypeError(f"convnd: argument 'output_size': must be a sequence of {d} ints (or "
                         f"the full output shape), got {output_size!r}")
-    sizes = list(output_size)
+    try:
+        sizes = list(output_size)
+    except TypeError:
+        raise TypeError(f"convnd: argument 'output_size': must be a sequence of {d} ints (or "
+                        f"the full output shape), got {output_size!r}") from None
     if len(sizes) == d + 2:  # a full shape, as torch also accepts
         sizes = sizes[1:-1] if layout == "channels_last" else sizes[2:]
     return per_axis(sizes, d, "output_size")
@@ -184,7 +188,10 @@ def _plan_options(algorithm, threads, workspace_limit):
         if not 0 <= workspace_limit < 2**64:
             raise ValueError(f"convnd: argument 'workspace_limit': must be >= 0 bytes, got "
                              f"{workspace_limit}")
-    return algorithm or "", int64(threads, "threads"), workspace_limit
+    if not -(2**31) <= threads < 2**31:
+        raise ValueError(f"convnd: argument 'threads': must be >= 0 (0: all cores) and fit "
+                         f"in 32 bits, got {threads}")
+    return algorithm or "", int(threads), workspace_limit
 
 
 class Plan:

@@ -18,7 +18,11 @@ def dtype_name(dtype):
 
 
 def check_dtype(dtype, name):
-    dtype = np.dtype(dtype)
+    try:
+        dtype = np.dtype(dtype)
+    except (TypeError, ValueError):
+        raise TypeError(f"convnd: argument '{name}': must be float32 or float64, got "
+                        f"{dtype!r}") from None
     # Compare kind and size, not the dtype: '>f8' is a float64 too (converted later).
     if dtype.kind != "f" or dtype.itemsize not in (4, 8):
         raise TypeError(
@@ -34,7 +38,11 @@ def as_input(a, name):
     negative ones included, are passed as they are.
     """
     if not isinstance(a, np.ndarray):
-        a = np.asarray(a)
+        try:
+            a = np.asarray(a)
+        except (ValueError, TypeError) as e:  # ragged nesting, undecodable bytes, ...
+            raise TypeError(f"convnd: argument '{name}': cannot be read as an array of "
+                            f"numbers ({e})") from None
         if a.dtype.kind in "iub":
             # A list of ints (e.g. [[1, 2]]) means numbers, not an integer tensor.
             a = a.astype(np.float64)
