@@ -3,6 +3,7 @@
 // runs read in place (C/groups >= 32), strides, dilation, groups, every mode, 1-D to 4-D, f32
 // and f64, strided views, and constant (cached) weights.
 #include "conv_tester.h"
+#include "kernels/gemm_tile.h"
 
 namespace convnd::testing {
 namespace {
@@ -12,11 +13,14 @@ const char* kAlgo = "implicit_gemm";
 TEST(ImplicitGemm, TilingEdges) {
   for (Layout l : {Layout::channels_first, Layout::channels_last})
     for (DType t : {DType::f32, DType::f64}) {
-      // K = 33, 65: one and two full column blocks plus a tail of one channel.
-      ConvTester().input(2, 5, {13, 11}).kernel(33, {3, 3}).padding(Padding::uniform(1)).layout(l)
-          .dtype(t).bias().test(kAlgo, Pass::forward);
-      ConvTester().input(1, 40, {9, 7}).kernel(65, {2, 3}).stride({2, 1}).layout(l).dtype(t)
-          .test(kAlgo, Pass::forward);
+      // K = nr + 1, 2 nr + 1: one and two full column blocks of the tile this CPU runs, plus a
+      // tail of one channel (33 and 65 for float32 on AVX-512).
+      const auto nr = static_cast<dim_t>(kernels::tile_shape(t).nr);
+      SCOPED_TRACE(std::string("tile of ") + kernels::isa_name() + ", nr = " + std::to_string(nr));
+      ConvTester().input(2, 5, {13, 11}).kernel(nr + 1, {3, 3}).padding(Padding::uniform(1))
+          .layout(l).dtype(t).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(1, 40, {9, 7}).kernel(2 * nr + 1, {2, 3}).stride({2, 1}).layout(l)
+          .dtype(t).test(kAlgo, Pass::forward);
       // More rows than one task holds, tiles straddling rows of 28.
       ConvTester().input(3, 4, {28, 28}).kernel(7, {5, 5}).padding(Padding::uniform(2)).layout(l)
           .dtype(t).test(kAlgo, Pass::forward);

@@ -1,8 +1,10 @@
-// pointwise against the reference: position tails (P % nr: 1, 5, 31, 33 positions), channel
+// pointwise against the reference: position tails (P % nr: 1, 5, nr - 1, nr + 1 positions,
+// with nr of the tile this CPU runs), channel
 // tails (K % mr), reductions longer than one kc slice (C/groups = 300 > 256), several position
 // blocks per image (P > 8 nr) and few (column split over tasks), groups, bias, 1-D to 4-D, f32
 // and f64, channels-last and strided views (handed to implicit_gemm), threads 1 vs 2 bitwise.
 #include "conv_tester.h"
+#include "kernels/gemm_tile.h"
 
 namespace convnd::testing {
 namespace {
@@ -14,7 +16,12 @@ TEST(Pointwise, Tails) {
     for (Layout l : {Layout::channels_first, Layout::channels_last}) {
       ConvTester().input(1, 7, {1}).kernel(5, {1}).dtype(t).layout(l).bias().test(kAlgo, Pass::forward);
       ConvTester().input(2, 9, {5}).kernel(13, {1}).dtype(t).layout(l).test(kAlgo, Pass::forward);
-      ConvTester().input(1, 16, {31}).kernel(25, {1}).dtype(t).layout(l).bias().test(kAlgo, Pass::forward);
+      const auto nr = static_cast<dim_t>(kernels::tile_shape(t).nr);
+      const auto mr = static_cast<dim_t>(kernels::tile_shape(t).mr);
+      ConvTester().input(1, 16, {nr - 1}).kernel(mr + 1, {1}).dtype(t).layout(l).bias()
+          .test(kAlgo, Pass::forward);
+      ConvTester().input(1, 6, {nr + 1}).kernel(2 * mr - 1, {1}).dtype(t).layout(l)
+          .test(kAlgo, Pass::forward);
       ConvTester().input(2, 3, {3, 11}).kernel(12, {1, 1}).dtype(t).layout(l).test(kAlgo, Pass::forward);
       // 300 channels: two kc slices; 7x7 = 49 positions: one full tile and a tail.
       ConvTester().input(1, 300, {7, 7}).kernel(40, {1, 1}).dtype(t).layout(l).bias().test(kAlgo, Pass::forward);
