@@ -41,12 +41,12 @@ for target in "${targets[@]}"; do
     before=$(ls "$work" | grep -cE '^(crash|timeout|oom|leak)-' || true)
     out=$(cd "$work" && ASAN_OPTIONS=detect_leaks=1 nice -n 10 "$bin" -max_total_time="$left" \
           -max_len=256 -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/" \
-          corpus 2>&1 | grep -E "^#[0-9]+ |^stat::number_of_executed_units" || true)
+          corpus 2>&1 | grep -E "^#[0-9]+[[:space:]]|^stat::number_of_executed_units" || true)
     n=$(echo "$out" | sed -n 's/^stat::number_of_executed_units: *//p' | tail -1)
     # After a crash libFuzzer prints no final stats: take the last status line's count.
-    [ -n "$n" ] || n=$(echo "$out" | sed -n 's/^#\([0-9]*\) .*/\1/p' | tail -1)
+    [ -n "$n" ] || n=$(echo "$out" | sed -n 's/^#\([0-9]*\)[[:space:]].*/\1/p' | tail -1)
     execs=$(( execs + ${n:-0} ))
-    last=$(echo "$out" | grep -E "^#[0-9]+ " | tail -1)
+    last=$(echo "$out" | grep -E "^#[0-9]+[[:space:]]" | tail -1 || true)
     c=$(echo "$last" | sed -n 's/.* cov: \([0-9]*\).*/\1/p'); [ -n "$c" ] && cov=$c
     f=$(echo "$last" | sed -n 's/.* ft: \([0-9]*\).*/\1/p'); [ -n "$f" ] && ft=$f
     after=$(ls "$work" | grep -cE '^(crash|timeout|oom|leak)-' || true)
