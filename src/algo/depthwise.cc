@@ -16,8 +16,10 @@
 #include "algo/depthwise.h"
 
 #include <algorithm>
+#include <mutex>
 #include <vector>
 
+#include "api/checked.h"
 #include "kernels/dwconv.h"
 #include "runtime/threads.h"
 
@@ -31,8 +33,14 @@ constexpr dim_t kMaxPlane = dim_t{1} << 22;
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
 
 // Extent of the padded region the taps read along axis a: (out-1)*stride + (k-1)*dil + 1.
+// reject() computes it checked (`f` flags an overflow); the executor, made only for a problem
+// that reject() bounded, uses the plain form.
+dim_t padded_extent(const Geometry& g, int a, Fits& f) {
+  return f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]), f.mul(g.kernel[a] - 1, g.dil[a])), 1);
+}
 dim_t padded_extent(const Geometry& g, int a) {
-  return (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dil[a] + 1;
+  Fits f;
+  return padded_extent(g, a, f);
 }
 
 template <class T>
@@ -50,10 +58,6 @@ class DepthwiseExecutor final : public Executor {
       const dim_t ext = a == d - 1 ? g.stride[a] * ((e + g.stride[a] - 1) / g.stride[a]) : e;
       plane_ *= ext;
     }
-    pad_table_.resize(d);
-    for (int a = 0; a < d; ++a)
-      for (dim_t q = 0; q < padded_extent(g, a); ++q)
-        pad_table_[a].push_back(map_padded_index(q - g.lo[a], g.in[a], g.mode));
     shared_bytes_ = align64(sizeof(T) * g.C * taps_) + 2 * align64(sizeof(T) * g.C);
     // The row buffer doubles as the last axis's source-offset table while a plane is built.
     const dim_t last_row = g.stride.back() * ((padded_extent(g, d - 1) + g.stride.back() - 1) / g.stride.back());
@@ -69,6 +73,9 @@ class DepthwiseExecutor final : public Executor {
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
+    // The padding table is built by the first run, not by the plan (planning stays cheap);
+    // call_once because runs of one plan may be concurrent.
+    std::call_once(table_once_, [this] { build_table(); });
     if (op_ == Op::bwd_weights) return run_weights(args, workspace, threads);
     auto* ws = static_cast<char*>(workspace);
     T* wt = reinterpret_cast<T*>(ws);
@@ -102,6 +109,16 @@ class DepthwiseExecutor final : public Executor {
   }
 
  private:
+  void build_table() const {
+    std::vector<std::vector<dim_t>> table(g_.rank());  // assigned whole: a throw leaves none
+    for (int a = 0; a < g_.rank(); ++a) {
+      const dim_t e = padded_extent(g_, a);
+      table[a].reserve(static_cast<std::size_t>(e));
+      for (dim_t q = 0; q < e; ++q) table[a].push_back(map_padded_index(q - g_.lo[a], g_.in[a], g_.mode));
+    }
+    pad_table_ = std::move(table);
+  }
+
   // Input coordinate of padded coordinate q along axis a (-1: a zero sample).
   dim_t pad_index(int a, dim_t q) const { return pad_table_[a][q]; }
 
@@ -353,7 +370,8 @@ class DepthwiseExecutor final : public Executor {
 
   Geometry g_;
   Op op_;
-  std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
+  mutable std::once_flag table_once_;
+  mutable std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
   int slots_ = 1;
   dim_t taps_ = 1, positions_ = 1, plane_ = 1;
   std::size_t shared_bytes_ = 0, slot_bytes_ = 0, row_bytes_ = 0, plane_bytes_ = 0;
@@ -367,12 +385,16 @@ class Depthwise final : public Algorithm {
     if (op == Op::bwd_data) return "backward data composes the forward pass (via_forward.cc)";
     if (g.Cg() != 1 || g.Kg() != 1) return "not depthwise (needs groups == C == K)";
     if (g.N == 0) return "empty batch";
+    // Checked: strides and paddings near 2^63 make these sums overflow (found by fuzz_spec).
+    Fits f;
     dim_t taps = 1, plane = 1;
     for (int a = 0; a < g.rank(); ++a) {
-      taps *= g.kernel[a];
+      taps = f.mul(taps, g.kernel[a]);
       if (taps > kMaxTaps) return "more than 4096 kernel taps";
-      const dim_t e = padded_extent(g, a) + g.stride[a];
-      if (e > kMaxPlane || (plane *= e) > kMaxPlane) return "padded plane larger than 2^22 samples";
+      // The executor rounds the last axis up to a multiple of the stride: at most e + stride.
+      const dim_t e = f.add(padded_extent(g, a, f), g.stride[a]);
+      plane = f.mul(plane, e);
+      if (!f || plane > kMaxPlane) return "padded plane larger than 2^22 samples";
     }
     return {};
   }

@@ -20,9 +20,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <mutex>
 #include <vector>
 
 #include "algo/weight_cache.h"
+#include "api/checked.h"
 #include "kernels/gemm_tile.h"
 #include "runtime/threads.h"
 
@@ -54,18 +56,6 @@ class IgemmExecutor final : public Executor {
     // channels-first 2.0 -> 1.05 ms on one core).
     ldc_ = col_blocks_ * nr_ + static_cast<dim_t>(64 / sizeof(T));
     rows_per_task_ = mr_ * static_cast<dim_t>(kTilesPerTask);
-    // Per-axis tables of input coordinates (padding modes applied once), unless degenerate
-    // extents would make them larger than the problem warrants.
-    dim_t entries = 0;
-    for (int a = 0; a < g.rank(); ++a) entries += g.out[a] * g.kernel[a];
-    if (entries <= (dim_t{1} << 20)) {
-      axis_index_.resize(g.rank());
-      for (int a = 0; a < g.rank(); ++a)
-        for (dim_t o = 0; o < g.out[a]; ++o)
-          for (dim_t t = 0; t < g.kernel[a]; ++t)
-            axis_index_[a].push_back(map_padded_index(o * g.stride[a] - g.lo[a] + t * g.dil[a],
-                                                      g.in[a], g.mode));
-    }
     slots_ = hardware_threads();
     weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
     slot_bytes_ = align64(sizeof(T) * kc_max_ * mr_) +
@@ -80,6 +70,10 @@ class IgemmExecutor final : public Executor {
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
+    // Tables are built by the first run, not by the plan: planning stays cheap for every spec,
+    // also for the candidates that are sized and then not chosen. call_once: runs of one plan
+    // may be concurrent; a failed build (bad_alloc) is retried by the next run.
+    std::call_once(tables_once_, [this] { build_tables(); });
     auto* ws = static_cast<char*>(workspace);
     const bool tap_major = args.a.strides[1] == 1;  // channels-last input: order D as (tap, c)
     const T* packed_w = weights(args.b, tap_major, reinterpret_cast<T*>(ws), threads);
@@ -324,6 +318,26 @@ class IgemmExecutor final : public Executor {
     }
   }
 
+  void build_tables() const {
+    const Geometry& g = g_;
+    // Per-axis tables of input coordinates (padding modes applied once), unless degenerate
+    // extents would make them larger than the problem warrants.
+    // (Checked: out * k alone can pass 2^63 for degenerate extents; saturation then skips them.)
+    Fits f;
+    dim_t entries = 0;
+    for (int a = 0; a < g.rank(); ++a) entries = f.add(entries, f.mul(g.out[a], g.kernel[a]));
+    if (entries > (dim_t{1} << 20)) return;
+    std::vector<std::vector<dim_t>> tables(g.rank());  // assigned whole: a throw leaves none
+    for (int a = 0; a < g.rank(); ++a) {
+      tables[a].reserve(static_cast<std::size_t>(g.out[a] * g.kernel[a]));
+      for (dim_t o = 0; o < g.out[a]; ++o)
+        for (dim_t t = 0; t < g.kernel[a]; ++t)
+          tables[a].push_back(map_padded_index(o * g.stride[a] - g.lo[a] + t * g.dil[a],
+                                               g.in[a], g.mode));
+    }
+    axis_index_ = std::move(tables);
+  }
+
   // Input coordinate read along axis a by output coordinate o and tap t (-1: a zero sample),
   // from the per-axis table when there is one.
   dim_t input_index(int a, dim_t o, dim_t t) const {
@@ -385,7 +399,8 @@ class IgemmExecutor final : public Executor {
   PackedWeightsCache weights_cache_;
 
   Geometry g_;
-  std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty
+  mutable std::once_flag tables_once_;
+  mutable std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty
   dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, depth_ = 0, kc_max_ = 0;
   dim_t col_blocks_ = 0, rows_per_task_ = 0, ldc_ = 0;
   int slots_ = 1;
@@ -405,11 +420,11 @@ class ImplicitGemm final : public Algorithm {
     }
     if (g.N == 0) return "empty batch";
     // The packed weights and per-thread panels must have a size that fits comfortably.
-    dim_t bytes = 0;
-    const dim_t depth = g.Cg() * taps;
-    if (__builtin_mul_overflow(g.groups * (g.Kg() + 64), depth, &bytes) ||
-        __builtin_mul_overflow(bytes, dim_t{64}, &bytes) || bytes > (dim_t{1} << 40))
-      return "packed weights would exceed 1 TiB";
+    // (groups * (Kg + 64) alone passes 2^63 when K is near 2^61.)
+    Fits f;
+    const dim_t bytes =
+        f.mul(f.mul(f.mul(g.groups, f.add(g.Kg(), 64)), f.mul(g.Cg(), taps)), 64);
+    if (!f || bytes > (dim_t{1} << 40)) return "packed weights would exceed 1 TiB";
     return {};
   }
 

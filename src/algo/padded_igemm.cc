@@ -31,10 +31,12 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "algo/implicit_gemm.h"
 #include "algo/weight_cache.h"
+#include "api/checked.h"
 #include "kernels/gemm_tile.h"
 #include "runtime/buffer.h"
 #include "runtime/threads.h"
@@ -118,101 +120,21 @@ class PaddedExecutor final : public Executor {
     parts_ = row_tasks >= 16 ? 1 : std::min(col_blocks_, (16 + row_tasks - 1) / row_tasks);
     per_part_ = (col_blocks_ + parts_ - 1) / parts_;
 
-    // Reduction order: (tap, c) when whole taps may be skipped (below), else (c, tap), which
-    // keeps kernel calls long when C/groups is small (3 channels x 49 taps on r50_conv1).
-    tap_major_ = false;  // decided below, once the skip tables exist
-    // Offset of every (c, tap) column from the start of an image's buffer, for group 0.
-    const int d = g.rank();
-    col_off_.resize(depth_);
-    std::vector<dim_t> t(d, 0);
-    for (dim_t tap = 0; tap < taps_; ++tap) {
-      dim_t block = 0, shift = 0;
-      for (int a = 0; a < d; ++a) {
-        const dim_t p = t[a] * g.dil[a];
-        block = block * g.stride[a] + p % g.stride[a];
-        shift += (p / g.stride[a]) * pg_.pitch[a];
-      }
-      for (dim_t c = 0; c < g.Cg(); ++c) col_off_[dindex(c, tap)] = c * pg_.plane + block * pg_.grid + shift;
-      for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
-    }
     // The last tile of an image reads up to rows_per_task_ rows past its grid, and garbage rows
     // read past their phase block: slack after the last plane keeps every read inside the buffer.
+    // (The largest column offset is that of the last channel at the tap of largest offset; the
+    // column table itself is built by the first run.)
+    const int d = g.rank();
     dim_t max_off = 0;
-    for (dim_t off : col_off_) max_off = std::max(max_off, off);
+    std::vector<dim_t> t(d, 0);
+    for (dim_t tap = 0; tap < taps_; ++tap) {
+      max_off = std::max(max_off, (g.Cg() - 1) * pg_.plane + tap_column(t));
+      for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+    }
     const dim_t image_elems = g.C * pg_.plane;
     const dim_t group_base = (g.groups - 1) * g.Cg() * pg_.plane;
     slack_ = std::max<dim_t>(0, group_base + max_off + chunks_ * rows_per_task_ - image_elems) + 64;
     buffer_elems_ = g.N * image_elems + slack_;
-
-    // Per axis and tap coordinate: which grid indices read a sample inside the input (not the
-    // zero padding, not a discarded grid position), and every tap's coordinates.
-    tap_valid_.resize(d);
-    for (int a = 0; a < d; ++a)
-      for (dim_t j = 0; j < pg_.len[a]; ++j)
-        for (dim_t t = 0; t < g.kernel[a]; ++t) {
-          const dim_t i = j * g.stride[a] + t * g.dil[a] - g.lo[a];
-          tap_valid_[a].push_back(j < g.out[a] && i >= 0 && i < g.in[a]);
-        }
-    std::fill(t.begin(), t.end(), 0);
-    for (dim_t tap = 0; tap < taps_; ++tap) {
-      for (int a = 0; a < d; ++a) tap_coord_.push_back(t[a]);
-      for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
-    }
-
-    // Tap by tap only where it pays: the (c, tap) order makes fewer, longer kernel calls, so
-    // the skipped share of one image's (tile, tap) pairs must reach 5 % (c3d_conv2: 8 %, 8 %
-    // faster; r50_res2_3x3: 1 %, 12 % slower tap by tap).
-    // (Skipped for shapes where the analysis itself would cost more than planning should.)
-    if (g.mode == PadMode::zeros && g.Cg() >= kTapMajorChannels &&
-        pg_.rows / mr_ <= (dim_t{1} << 24) / taps_) {
-      dim_t skipped = 0, total = 0;
-      for (dim_t q0 = 0; q0 < pg_.rows; q0 += rows_per_task_) {
-        const dim_t rows = std::min(rows_per_task_, pg_.rows - q0);
-        const dim_t tiles = (rows + mr_ - 1) / mr_;
-        for (std::uint8_t sk : skipped_taps(q0, rows, tiles)) skipped += sk;
-        total += tiles * taps_;
-      }
-      if (skipped * 20 >= total) {
-        tap_major_ = true;
-        for (dim_t tap = 0; tap < taps_; ++tap)  // col_off_ was laid out (c, tap): reorder
-          for (dim_t c = 0; c < g.Cg(); ++c) col_off_tm_.push_back(col_off_[c * taps_ + tap]);
-        col_off_.swap(col_off_tm_);
-        col_off_tm_.clear();
-      }
-    }
-
-    // Per axis: which input coordinate each (phase, j) of the grid holds (-1: a zero).
-    src_index_.resize(d);
-    for (int a = 0; a < d; ++a) {
-      const dim_t P = (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dil[a] + 1;
-      for (dim_t ph = 0; ph < g.stride[a]; ++ph)
-        for (dim_t j = 0; j < pg_.len[a]; ++j) {
-          const dim_t p = ph + g.stride[a] * j;
-          src_index_[a].push_back(p < P ? map_padded_index(p - g.lo[a], g.in[a], g.mode) : -1);
-        }
-    }
-
-    // Per last-axis phase: the longest stretch of grid indices whose samples are inside the
-    // input (no padding mode involved), where consecutive q read samples s apart.
-    {
-      const dim_t s_last = g.stride[d - 1], L = pg_.len[d - 1];
-      runs_.resize(s_last);
-      for (dim_t pl = 0; pl < s_last; ++pl) {
-        const dim_t* idx = src_index_[d - 1].data() + pl * L;
-        Run best;
-        for (dim_t q = 0; q < L;) {
-          if (idx[q] < 0 || pl + s_last * q - g.lo[d - 1] != idx[q]) {
-            ++q;
-            continue;
-          }
-          dim_t e = q + 1;
-          while (e < L && idx[e] >= 0 && pl + s_last * e - g.lo[d - 1] == idx[e]) ++e;
-          if (e - q > best.end - best.begin) best = Run{q, e, idx[q]};
-          q = e;
-        }
-        runs_[pl] = best;
-      }
-    }
 
     slots_ = hardware_threads();
     weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
@@ -237,6 +159,8 @@ class PaddedExecutor final : public Executor {
     // 122; at 32 channels the copy wins (mnist_5x5 43 vs 48, unet3d 37 vs 44).
     if (channels_last_ && args.a.strides[1] == 1 && g_.Cg() >= kHandOverChannels)
       return channels_last_->run(args, workspace, threads);
+    // call_once: runs of one plan may be concurrent.
+    std::call_once(tables_once_, [this] { build_tables(); });
     auto* ws = static_cast<char*>(workspace);
     T* packed_w = reinterpret_cast<T*>(ws);
     T* buf = reinterpret_cast<T*>(ws + weights_bytes_);
@@ -360,6 +284,113 @@ class PaddedExecutor final : public Executor {
 
   // Position of (c, tap) in the reduction.
   dim_t dindex(dim_t c, dim_t tap) const { return tap_major_ ? tap * g_.Cg() + c : c * taps_ + tap; }
+
+  // Builds the column offsets, skip and source tables: by the first run, not by the plan, so that
+  // planning stays cheap (the skip analysis alone may visit 2^24 tile-tap pairs) also for the
+  // candidates that are sized and then not chosen.
+  void build_tables() const {
+    const Geometry& g = g_;
+    const int d = g.rank();
+    // Reduction order: (tap, c) when whole taps may be skipped (below), else (c, tap), which
+    // keeps kernel calls long when C/groups is small (3 channels x 49 taps on r50_conv1).
+    tap_major_ = false;  // decided below, once the skip tables exist
+    // Every table starts empty: a build that threw (bad_alloc) is redone whole by the next run.
+    col_off_.assign(depth_, 0);
+    tap_valid_.assign(d, {});
+    tap_coord_.clear();
+    col_off_tm_.clear();
+    src_index_.assign(d, {});
+    runs_.clear();
+    // Offset of every (c, tap) column from the start of an image's buffer, for group 0.
+    std::vector<dim_t> t(d, 0);
+    for (dim_t tap = 0; tap < taps_; ++tap) {
+      const dim_t column = tap_column(t);
+      for (dim_t c = 0; c < g.Cg(); ++c) col_off_[dindex(c, tap)] = c * pg_.plane + column;
+      for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+    }
+    // Per axis and tap coordinate: which grid indices read a sample inside the input (not the
+    // zero padding, not a discarded grid position), and every tap's coordinates.
+    tap_valid_.resize(d);
+    for (int a = 0; a < d; ++a)
+      for (dim_t j = 0; j < pg_.len[a]; ++j)
+        for (dim_t t = 0; t < g.kernel[a]; ++t) {
+          const dim_t i = j * g.stride[a] + t * g.dil[a] - g.lo[a];
+          tap_valid_[a].push_back(j < g.out[a] && i >= 0 && i < g.in[a]);
+        }
+    std::fill(t.begin(), t.end(), 0);
+    for (dim_t tap = 0; tap < taps_; ++tap) {
+      for (int a = 0; a < d; ++a) tap_coord_.push_back(t[a]);
+      for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+    }
+
+    // Tap by tap only where it pays: the (c, tap) order makes fewer, longer kernel calls, so
+    // the skipped share of one image's (tile, tap) pairs must reach 5 % (c3d_conv2: 8 %, 8 %
+    // faster; r50_res2_3x3: 1 %, 12 % slower tap by tap).
+    // (Skipped for shapes where the analysis itself would cost more than planning should.)
+    if (g.mode == PadMode::zeros && g.Cg() >= kTapMajorChannels &&
+        pg_.rows / mr_ <= (dim_t{1} << 24) / taps_) {
+      dim_t skipped = 0, total = 0;
+      for (dim_t q0 = 0; q0 < pg_.rows; q0 += rows_per_task_) {
+        const dim_t rows = std::min(rows_per_task_, pg_.rows - q0);
+        const dim_t tiles = (rows + mr_ - 1) / mr_;
+        for (std::uint8_t sk : skipped_taps(q0, rows, tiles)) skipped += sk;
+        total += tiles * taps_;
+      }
+      if (skipped * 20 >= total) {
+        tap_major_ = true;
+        for (dim_t tap = 0; tap < taps_; ++tap)  // col_off_ was laid out (c, tap): reorder
+          for (dim_t c = 0; c < g.Cg(); ++c) col_off_tm_.push_back(col_off_[c * taps_ + tap]);
+        col_off_.swap(col_off_tm_);
+        col_off_tm_.clear();
+      }
+    }
+
+    // Per axis: which input coordinate each (phase, j) of the grid holds (-1: a zero).
+    src_index_.resize(d);
+    for (int a = 0; a < d; ++a) {
+      const dim_t P = (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dil[a] + 1;
+      for (dim_t ph = 0; ph < g.stride[a]; ++ph)
+        for (dim_t j = 0; j < pg_.len[a]; ++j) {
+          const dim_t p = ph + g.stride[a] * j;
+          src_index_[a].push_back(p < P ? map_padded_index(p - g.lo[a], g.in[a], g.mode) : -1);
+        }
+    }
+
+    // Per last-axis phase: the longest stretch of grid indices whose samples are inside the
+    // input (no padding mode involved), where consecutive q read samples s apart.
+    {
+      const dim_t s_last = g.stride[d - 1], L = pg_.len[d - 1];
+      runs_.resize(s_last);
+      for (dim_t pl = 0; pl < s_last; ++pl) {
+        const dim_t* idx = src_index_[d - 1].data() + pl * L;
+        Run best;
+        for (dim_t q = 0; q < L;) {
+          if (idx[q] < 0 || pl + s_last * q - g.lo[d - 1] != idx[q]) {
+            ++q;
+            continue;
+          }
+          dim_t e = q + 1;
+          while (e < L && idx[e] >= 0 && pl + s_last * e - g.lo[d - 1] == idx[e]) ++e;
+          if (e - q > best.end - best.begin) best = Run{q, e, idx[q]};
+          q = e;
+        }
+        runs_[pl] = best;
+      }
+    }
+
+  }
+
+  // Offset of tap t's column (channel 0) from the start of an image's buffer, for group 0: the
+  // phase block its coordinates fall in and the shift inside the block.
+  dim_t tap_column(const std::vector<dim_t>& t) const {
+    dim_t block = 0, shift = 0;
+    for (int a = 0; a < g_.rank(); ++a) {
+      const dim_t p = t[a] * g_.dil[a];
+      block = block * g_.stride[a] + p % g_.stride[a];
+      shift += (p / g_.stride[a]) * pg_.pitch[a];
+    }
+    return block * pg_.grid + shift;
+  }
 
   // skip[tile * taps + tap]: 1 when no row of the tile reads a real sample for that tap.
   std::vector<std::uint8_t> skipped_taps(dim_t q0, dim_t rows, dim_t tiles) const {
@@ -525,15 +556,17 @@ class PaddedExecutor final : public Executor {
 
   Geometry g_;
   PhaseGrid pg_;
-  std::vector<Run> runs_;  // per last-axis phase
   std::unique_ptr<Executor> channels_last_;  // implicit_gemm's executor, or null
   PackedWeightsCache weights_cache_;
-  bool tap_major_ = false;
-  std::vector<dim_t> col_off_;                // [dindex(c, tap)]
-  std::vector<std::vector<std::uint8_t>> tap_valid_;  // [axis][j * k + t]
-  std::vector<dim_t> tap_coord_;              // [tap * rank + axis]
-  std::vector<dim_t> col_off_tm_;             // scratch for reordering col_off_
-  std::vector<std::vector<dim_t>> src_index_;  // [axis][phase * L + j]
+  // The tables, built once by the first run (build_tables).
+  mutable std::once_flag tables_once_;
+  mutable std::vector<Run> runs_;  // per last-axis phase
+  mutable bool tap_major_ = false;
+  mutable std::vector<dim_t> col_off_;                // [dindex(c, tap)]
+  mutable std::vector<std::vector<std::uint8_t>> tap_valid_;  // [axis][j * k + t]
+  mutable std::vector<dim_t> tap_coord_;              // [tap * rank + axis]
+  mutable std::vector<dim_t> col_off_tm_;             // scratch for reordering col_off_
+  mutable std::vector<std::vector<dim_t>> src_index_;  // [axis][phase * L + j]
   dim_t mr_ = 0, nr_ = 0, taps_ = 0, depth_ = 0, kc_max_ = 0, col_blocks_ = 0;
   dim_t ldc_ = 0, rows_per_task_ = 0, chunks_ = 0, parts_ = 1, per_part_ = 1, slack_ = 0, buffer_elems_ = 0;
   int slots_ = 1;
@@ -563,13 +596,12 @@ class PaddedIgemm final : public Algorithm {
     // Rows computed on the grid but thrown away (L - O per row) must stay a minority.
     if (pg.rows > 2 * pg.valid)
       return "more than half of the grid rows would be discarded (kernel much wider than output)";
-    dim_t elems = 0;
-    if (__builtin_mul_overflow(g.N * g.C, pg.plane, &elems) || elems > kMaxBufferElems)
-      return "padded input copy over 2^26 elements";
-    dim_t wbytes = 0;
-    if (__builtin_mul_overflow(g.groups * (g.Kg() + 64), g.Cg() * taps, &wbytes) ||
-        wbytes > (dim_t{1} << 30))
-      return "packed weights over 2^30 elements";
+    Fits f;
+    const dim_t elems = f.mul(f.mul(g.N, g.C), pg.plane);
+    if (!f || elems > kMaxBufferElems) return "padded input copy over 2^26 elements";
+    // (groups * (Kg + 64) alone passes 2^63 when K is near 2^61.)
+    const dim_t wbytes = f.mul(f.mul(g.groups, f.add(g.Kg(), 64)), f.mul(g.Cg(), taps));
+    if (!f || wbytes > (dim_t{1} << 30)) return "packed weights over 2^30 elements";
     return {};
   }
 

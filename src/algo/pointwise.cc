@@ -25,6 +25,7 @@
 
 #include "algo/implicit_gemm.h"
 #include "algo/weight_cache.h"
+#include "api/checked.h"
 #include "kernels/gemm_bptr.h"
 #include "kernels/gemm_tile.h"
 #include "runtime/buffer.h"
@@ -256,9 +257,9 @@ class Pointwise final : public Algorithm {
     // Layouts it cannot read in place go to implicit_gemm, which must accept the problem.
     std::string why = implicit_gemm_algorithm().reject(g, op);
     if (!why.empty()) return "implicit_gemm (its fallback) rejects it: " + why;
-    dim_t bytes = 0;
-    if (__builtin_mul_overflow(g.groups * (g.Kg() + 16), g.Cg(), &bytes) || bytes > (dim_t{1} << 30))
-      return "packed weights over 2^30 elements";
+    Fits f;
+    const dim_t bytes = f.mul(f.mul(g.groups, f.add(g.Kg(), 16)), g.Cg());
+    if (!f || bytes > (dim_t{1} << 30)) return "packed weights over 2^30 elements";
     return {};
   }
 

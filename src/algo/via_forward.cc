@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "algo/layout_copy.h"
+#include "api/checked.h"
 #include "dispatch/registry.h"
 #include "runtime/threads.h"
 
@@ -70,17 +71,18 @@ struct AxisPhase {
   dim_t start = 0;  // dy position read by output 0 and reversed tap 0 (may be negative)
 };
 
-std::vector<AxisPhase> axis_phases(const Geometry& g, int a) {
+// Sums that degenerate paddings and extents (near 2^63) can overflow are computed with `f`.
+std::vector<AxisPhase> axis_phases(const Geometry& g, int a, Fits& f) {
   const dim_t s = g.stride[a], k = g.kernel[a], lo = g.lo[a], S = g.in[a], dil = g.dil[a];
   std::vector<AxisPhase> out;
   for (dim_t r = 0; r < s; ++r) {
     AxisPhase p;
     p.r = r;
-    p.taps = r < k ? (k - r + s - 1) / s : 0;
+    p.taps = r < k ? (k - r - 1) / s + 1 : 0;  // ceil((k - r) / s), without k - r + s overflowing
     p.i0 = ((r - lo) % s + s) % s;
     p.count = p.i0 < S ? (S - 1 - p.i0) / s + 1 : 0;
-    const dim_t q0 = (p.i0 + lo - r) / s;  // exact: (i0 + lo - r) = 0 (mod s), and >= 0
-    p.start = q0 - dil * (p.taps - 1);     // s > 1 implies dil == 1
+    const dim_t q0 = f.sub(f.add(p.i0, lo), r) / s;  // exact: (i0 + lo - r) = 0 (mod s), >= 0
+    p.start = f.sub(q0, f.mul(dil, p.taps - 1));     // s > 1 implies dil == 1
     out.push_back(p);
   }
   return out;
@@ -96,10 +98,12 @@ struct Phase {
 
 bool keeps_groups(const Geometry& g) { return g.Cg() == 1; }
 
-std::vector<Phase> make_phases(const Geometry& g) {
+// The phases of g; `f` turns false when some sub-problem size does not fit in int64 (the phases
+// are then not to be used: reject() refuses such a problem).
+std::vector<Phase> make_phases(const Geometry& g, Fits& f) {
   const int d = g.rank();
   std::vector<std::vector<AxisPhase>> per_axis;
-  for (int a = 0; a < d; ++a) per_axis.push_back(axis_phases(g, a));
+  for (int a = 0; a < d; ++a) per_axis.push_back(axis_phases(g, a, f));
   std::vector<Phase> phases;
   std::vector<std::size_t> idx(d, 0);
   for (;;) {
@@ -122,7 +126,7 @@ std::vector<Phase> make_phases(const Geometry& g) {
       ph.axes.push_back(p);
       if (p.count == 0) skip = true;  // no dx element in this phase at all
       const dim_t dil = g.stride[a] == 1 ? g.dil[a] : 1;
-      const dim_t lo = p.start < 0 ? -p.start : 0;
+      const dim_t lo = p.start < 0 ? f.sub(0, p.start) : 0;
       const dim_t skip_elems = p.start > 0 ? p.start : 0;
       const dim_t in = g.out[a] - skip_elems;
       if (p.taps == 0 || in <= 0) ph.empty = true;
@@ -133,7 +137,9 @@ std::vector<Phase> make_phases(const Geometry& g) {
       ph.sub.stride.push_back(1);
       ph.sub.dil.push_back(dil);
       ph.sub.lo.push_back(lo);
-      ph.sub.hi.push_back(std::max<dim_t>(0, (p.count - 1) + dil * (p.taps - 1) + 1 - lo - in));
+      // Checked: with extents and paddings near 2^62 this sum overflowed (found by fuzz_spec).
+      const dim_t reach = f.add(f.add(p.count - 1, f.mul(dil, p.taps - 1)), 1);
+      ph.sub.hi.push_back(std::max<dim_t>(0, f.sub(f.sub(reach, lo), in)));
     }
     if (!skip) phases.push_back(std::move(ph));
     int a = d - 1;
@@ -232,15 +238,37 @@ class PhasesExecutor final : public Executor {
 
 // The padded-domain geometry of a non-zeros-mode bwd_data: every position the taps touch, with
 // zero padding.
-Geometry padded_geometry(const Geometry& g) {
+Geometry padded_geometry(const Geometry& g, Fits& f) {
   Geometry p = g;
   p.mode = PadMode::zeros;
   for (int a = 0; a < g.rank(); ++a) {
-    p.in[a] = (g.out[a] - 1) * g.stride[a] + g.dil[a] * (g.kernel[a] - 1) + 1;
+    p.in[a] = f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]), f.mul(g.dil[a], g.kernel[a] - 1)), 1);
     p.lo[a] = 0;
     p.hi[a] = 0;
   }
   return p;
+}
+
+// The plain forms, for the executors: they are made only for problems that reject() accepted,
+// so an overflow here is a bug of reject(), reported as an Error instead of run on wrapped sizes.
+Geometry padded_geometry(const Geometry& g) {
+  Fits f;
+  Geometry p = padded_geometry(g, f);
+  if (!f) throw_overflow("padding");
+  return p;
+}
+
+std::vector<Phase> make_phases(const Geometry& g) {
+  Fits f;
+  std::vector<Phase> phases = make_phases(g, f);
+  if (!f) throw_overflow("stride");
+  return phases;
+}
+
+// Elements of the padded gradient (N, C, padded extents..) that the folding executor keeps in
+// its workspace; saturated (and `f` false) when that does not fit in int64.
+dim_t padded_elems(const Geometry& g, const Geometry& pg, Fits& f) {
+  return f.mul(f.mul(g.N, g.C), f.product(pg.in));
 }
 
 template <class T>
@@ -288,8 +316,12 @@ class FoldingExecutor final : public Executor {
  public:
   FoldingExecutor(const Geometry& g, std::unique_ptr<Executor> padded)
       : g_(g), pg_(padded_geometry(g)), padded_(std::move(padded)) {
-    elems_ = g.N * g.C;
-    for (dim_t e : pg_.in) elems_ *= e;
+    // Checked: a wrapped size here under-allocates the workspace (found by fuzz_spec: 4328521728
+    // * 737354031824903). reject() already refuses such problems.
+    Fits f;
+    elems_ = f.mul(padded_elems(g, pg_, f), static_cast<dim_t>(dtype_size(g.dtype))) /
+             static_cast<dim_t>(dtype_size(g.dtype));
+    if (!f) throw_overflow("workspace");
   }
   std::size_t workspace_bytes() const override {
     return align(static_cast<std::size_t>(elems_) * dtype_size(g_.dtype)) + padded_->workspace_bytes();
@@ -354,9 +386,15 @@ class BwdDataPhases final : public Algorithm {
       phases *= std::min<dim_t>(g.stride[a], kMaxPhases + 1);
       if (phases > kMaxPhases) return "more than 256 stride phases";
     }
+    Fits f;
+    const Geometry zg = g.mode == PadMode::zeros ? g : padded_geometry(g, f);
+    // The folding executor's padded gradient must have a size in bytes.
+    if (g.mode != PadMode::zeros)
+      f.mul(padded_elems(g, zg, f), static_cast<dim_t>(dtype_size(g.dtype)));
+    const std::vector<Phase> subs = make_phases(zg, f);
+    if (!f) return "a sub-problem or workspace size overflows int64";
     std::string why;
-    const Geometry zg = g.mode == PadMode::zeros ? g : padded_geometry(g);
-    for (const Phase& ph : make_phases(zg))
+    for (const Phase& ph : subs)
       if (!ph.empty && !forward_algorithm(ph.sub, why)) return why;
     return {};
   }
@@ -391,7 +429,7 @@ class BwdDataPhases final : public Algorithm {
 // ---------------------------------------------------------------------------------------------
 // bwd_weights as a forward convolution.
 
-Geometry weights_geometry(const Geometry& g) {
+Geometry weights_geometry(const Geometry& g, Fits& f) {
   Geometry s;
   s.N = g.Cg();
   s.C = g.N;
@@ -403,9 +441,11 @@ Geometry weights_geometry(const Geometry& g) {
   s.stride = g.dil;
   s.dil = g.stride;
   s.lo = g.lo;
-  for (int a = 0; a < g.rank(); ++a)
-    s.hi.push_back(std::max<dim_t>(
-        0, g.dil[a] * (g.kernel[a] - 1) + g.stride[a] * (g.out[a] - 1) + 1 - g.in[a] - g.lo[a]));
+  for (int a = 0; a < g.rank(); ++a) {
+    const dim_t reach = f.add(f.add(f.mul(g.dil[a], g.kernel[a] - 1),
+                                    f.mul(g.stride[a], g.out[a] - 1)), 1);
+    s.hi.push_back(std::max<dim_t>(0, f.sub(f.sub(reach, g.in[a]), g.lo[a])));
+  }
   s.mode = g.mode;
   s.dtype = g.dtype;
   s.precision = g.precision;
@@ -495,13 +535,19 @@ class BwdWeightsAsFwd final : public Algorithm {
   std::string reject(const Geometry& g, Op op) const override {
     if (op != Op::bwd_weights) return "only the backward-weights pass";
     if (g.N == 0) return "empty batch";
+    Fits f;
+    const Geometry sub = weights_geometry(g, f);
+    if (!f) return "the sub-problem's padding overflows int64";
     std::string why;
-    if (!forward_algorithm(weights_geometry(g), why)) return why;
+    if (!forward_algorithm(sub, why)) return why;
     return {};
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    return std::make_unique<WeightsExecutor>(g, forward_executor(weights_geometry(g)));
+    Fits f;
+    const Geometry sub = weights_geometry(g, f);
+    if (!f) throw_overflow("padding");
+    return std::make_unique<WeightsExecutor>(g, forward_executor(sub));
   }
 };
 

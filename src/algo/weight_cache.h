@@ -24,6 +24,9 @@ class PackedWeightsCache {
     }
     std::lock_guard<std::mutex> lock(mutex_);
     if (buffer_.size() == 0 || data_ != w.data || strides_ != w.strides || layout_ != layout) {
+      // Invalidated first: a pack that throws (bad_alloc) must not leave half-packed weights
+      // that a later run with the old weights would take for theirs.
+      data_ = nullptr;
       buffer_.resize(bytes, "packed weights");
       pack(static_cast<T*>(buffer_.data()));
       data_ = w.data;

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <limits>
+#include <mutex>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -54,13 +55,15 @@ struct AxisTiles {
 
 class TileGrid {
  public:
-  TileGrid(const Geometry& g, int m) : rank_(g.rank()), m_(m), alpha_(m + 2) {
+  // Only counts the tiles; the per-axis tables are built on first use (planning stays cheap,
+  // also for a candidate that is sized and then not chosen).
+  TileGrid(const Geometry& g, int m) : g_(g), rank_(g.rank()), m_(m), alpha_(m + 2) {
     E_ = ipow(alpha_, rank_);
     outs_ = ipow(m_, rank_);
     per_image_ = 1;
     for (int a = 0; a < rank_; ++a) {
-      axes_.push_back(tile_axis(g, a));
-      per_image_ *= axes_.back().count;
+      counts_.push_back(tile_count(g, a));
+      per_image_ *= counts_.back();
     }
     total_ = g.N * per_image_;
   }
@@ -86,6 +89,24 @@ class TileGrid {
   }
 
  private:
+  // Tiles along an axis: ceil(n_p / m) for each dilation phase p of n_p outputs.
+  dim_t tile_count(const Geometry& g, int axis) const {
+    const dim_t dil = g.dil[axis], out = g.out[axis];
+    dim_t count = 0;
+    for (dim_t p = 0; p < std::min(dil, out); ++p) count += ((out - p + dil - 1) / dil + m_ - 1) / m_;
+    return count;
+  }
+
+  // The tables of every axis, built once (call_once: the runs of one plan may be concurrent).
+  const std::vector<AxisTiles>& axes() const {
+    std::call_once(axes_once_, [this] {
+      std::vector<AxisTiles> axes;  // assigned whole: a throw (bad_alloc) leaves none
+      for (int a = 0; a < rank_; ++a) axes.push_back(tile_axis(g_, a));
+      axes_ = std::move(axes);
+    });
+    return axes_;
+  }
+
   AxisTiles tile_axis(const Geometry& g, int axis) const {
     AxisTiles t;
     const dim_t dil = g.dil[axis], out = g.out[axis];
@@ -105,6 +126,7 @@ class TileGrid {
   void offsets(const std::vector<dim_t>& strides, dim_t t0, dim_t lanes, dim_t* offs, int per_axis,
                Table&& table) const {
     const dim_t count = ipow(per_axis, rank_);
+    axes();  // built on first use
     dim_t idx[3] = {0, 0, 0};
     for (dim_t j = 0; j < lanes; ++j) {
       const dim_t t = t0 + j;
@@ -114,8 +136,8 @@ class TileGrid {
       }
       dim_t rem = t % per_image_;
       for (int a = rank_ - 1; a >= 0; --a) {
-        idx[a] = rem % axes_[a].count;
-        rem /= axes_[a].count;
+        idx[a] = rem % counts_[a];
+        rem /= counts_[a];
       }
       const dim_t base = (t / per_image_) * strides[0];
       for (dim_t e = 0; e < count; ++e) {
@@ -130,9 +152,12 @@ class TileGrid {
     }
   }
 
+  Geometry g_;
   int rank_, m_, alpha_;
   dim_t E_ = 0, outs_ = 0, per_image_ = 0, total_ = 0;
-  std::vector<AxisTiles> axes_;
+  std::vector<dim_t> counts_;  // tiles per axis
+  mutable std::once_flag axes_once_;
+  mutable std::vector<AxisTiles> axes_;
 };
 
 // Gathers a block's samples channel by channel: made once per block from its offsets table,

@@ -52,7 +52,9 @@ class AlignedBuffer {
     if (bytes == 0) return;
     const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
     if (rounded < bytes) throw Error(std::string("convnd: ") + what + ": size overflows");
-    data_ = std::aligned_alloc(kAlignment, rounded);
+    // Through operator new, like every other allocation of the library, so that one replacement
+    // of it (the fault-injection test) reaches them all.
+    data_ = ::operator new(rounded, std::align_val_t{kAlignment}, std::nothrow);
     if (!data_)
       throw Error(std::string("convnd: ") + what + ": cannot allocate " + std::to_string(bytes) +
                   " bytes");
@@ -66,7 +68,7 @@ class AlignedBuffer {
  private:
   void release() {
     if (data_) BufferStats::remove(size_);
-    std::free(data_);
+    ::operator delete(data_, std::align_val_t{kAlignment});
     data_ = nullptr;
     size_ = 0;
   }
