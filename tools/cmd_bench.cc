@@ -19,6 +19,7 @@
 #include "commands.h"
 #include "fma_peak.h"
 #include "onednn_peer.h"
+#include "spec_flags.h"
 #include "suite.h"
 
 namespace convnd::tool {
@@ -26,6 +27,8 @@ namespace {
 
 struct BenchFlags {
   std::string suite_file, pass, layout = "both", format = "text", plot;
+  std::string spec;            // --spec: one problem instead of the suite
+  bool layout_given = false;   // --layout on the command line (else --spec's layout is kept)
   std::vector<std::string> cases;
   int threads = 0, repeats = 0;
   double min_time = 0.3;
@@ -169,6 +172,32 @@ void print(const std::vector<Row>& rows, const BenchFlags& f, double peak, int t
   std::cout << " over " << rows.size() << " case-pass-layouts\n";
 }
 
+// "a, b, c" broken into lines of about 80 characters, each starting with `indent`.
+std::string wrapped_names(const std::vector<bench::Case>& cases, const std::string& indent) {
+  std::string out = indent, line;
+  for (std::size_t i = 0; i < cases.size(); ++i) {
+    const std::string item = cases[i].name + (i + 1 < cases.size() ? "," : "");
+    if (!line.empty() && indent.size() + line.size() + 1 + item.size() > 80) {
+      out += line + "\n" + indent;
+      line.clear();
+    }
+    line += (line.empty() ? "" : " ") + item;
+  }
+  return out + line;
+}
+
+// `--spec STRING`: one case named by its problem string, timed for --pass (default: all three).
+bench::Case spec_case(const BenchFlags& f) {
+  bench::Case c;
+  c.spec = parse_spec_flag(f.spec);
+  c.name = c.spec.to_string();
+  if (c.spec.dtype != DType::f32)
+    throw Error("convnd: argument '--spec': `convnd bench` times float32 only (drop 'f64')");
+  (void)shapes(c.spec);  // an invalid problem fails here, before the FMA peak is measured
+  c.passes = {Pass::forward, Pass::backward_data, Pass::backward_weights};
+  return c;
+}
+
 int bench(const BenchFlags& f) {
   const std::string text = f.suite_file.empty() ? bench::embedded_suite() : [&] {
     std::ifstream in(f.suite_file);
@@ -182,13 +211,18 @@ int bench(const BenchFlags& f) {
     std::vector<bench::Case> keep;
     for (const auto& name : f.cases) {
       auto it = std::find_if(cases.begin(), cases.end(), [&](const auto& c) { return c.name == name; });
-      if (it == cases.end()) throw Error("convnd: argument '--case': no case named '" + name + "' in the suite");
+      if (it == cases.end())
+        throw Error("convnd: argument '--case': no case named '" + name + "' in the suite; its cases:\n" +
+                    wrapped_names(cases, "  "));
       keep.push_back(*it);
     }
     cases = keep;
   }
+  if (!f.spec.empty()) cases = {spec_case(f)};
   std::vector<Layout> layouts;
-  if (f.layout == "both")
+  if (!f.spec.empty() && !f.layout_given)
+    layouts = {cases[0].spec.layout};
+  else if (f.layout == "both")
     layouts = {Layout::channels_first, Layout::channels_last};
   else
     layouts = {parse_layout(f.layout)};
@@ -216,7 +250,9 @@ int bench(const BenchFlags& f) {
     for (Pass p : c.passes) {
       if (only && *only != p) continue;
       std::optional<double> peer;
-      if (!f.no_peer) peer = bench::onednn_time_ms(c.spec, p, threads, 10);
+      // The peer knows zero padding only; another mode would time a different problem.
+      if (!f.no_peer && c.spec.pad_mode == PadMode::zeros)
+        peer = bench::onednn_time_ms(c.spec, p, threads, 10);
       for (Layout l : layouts) {
         ++done;
         if (tty)
@@ -241,6 +277,7 @@ int bench(const BenchFlags& f) {
                          " threads, float32, fwd with constant weights" +
                          (peer ? "; oneDNN " + bench::onednn_version() : ""),
                      f.plot);
+    std::cerr << "wrote the chart to " << f.plot << "\n";
   }
   return 0;
 }
@@ -251,9 +288,17 @@ void add_bench_command(CLI::App& app) {
   auto f = std::make_shared<BenchFlags>();
   CLI::App* cmd = app.add_subcommand("bench", "time the benchmark suite (and oneDNN beside it)");
   cmd->add_option("--suite", f->suite_file, "suite JSON file (default: the embedded suite)");
-  cmd->add_option("--case", f->cases, "only these cases (repeatable)");
+  cmd->add_option("--case", f->cases, "only these cases (repeatable; the list is below)");
+  cmd->add_option("--spec", f->spec,
+                  "time this one problem instead of the suite: a problem string such as "
+                  "'n1c64k64s56x56k3x3p1' (all three passes unless --pass; its layout unless "
+                  "--layout)")
+      ->type_name("STRING")
+      ->excludes("--case")
+      ->excludes("--suite");
   cmd->add_option("--pass", f->pass, "only this pass: fwd, bwd_data, bwd_weights");
-  cmd->add_option("--layout", f->layout, "channels_first, channels_last or both")->capture_default_str();
+  CLI::Option* layout =
+      cmd->add_option("--layout", f->layout, "channels_first, channels_last or both")->capture_default_str();
   cmd->add_option("--threads", f->threads, "threads (0 = all cores)");
   cmd->add_option("--format", f->format, "text, markdown or json")
       ->check(CLI::IsMember({"text", "markdown", "json"}))
@@ -265,12 +310,12 @@ void add_bench_command(CLI::App& app) {
                   "also write a bar chart (GFLOP/s, FMA peak) to this PNG; needs matplotlib for "
                   "$CONVND_PYTHON (default /usr/bin/python3)")
       ->type_name("FILE.png");
-  cmd->callback([f] { bench(*f); });
-}
-
-int run_bench_default() {
-  BenchFlags f;
-  return bench(f);
+  cmd->footer("Cases of the embedded suite (--case NAME):\n" +
+              wrapped_names(bench::parse_suite(bench::embedded_suite(), "embedded"), "  "));
+  cmd->callback([f, layout] {
+    f->layout_given = layout->count() > 0;
+    bench(*f);
+  });
 }
 
 }  // namespace convnd::tool

@@ -1,26 +1,24 @@
 // `convnd filter IMAGE --kernel K -o OUT.png`: convolves every channel of a PNG/JPEG/BMP image
 // with one 2-D kernel (a depthwise, channels-last convolution: the HWC image is used in place as
-// an (N=1, H, W, C) view), 'same' padding, any padding mode (default reflect).
+// an (N=1, H, W, C) view), 'same' padding, any padding mode (default reflect). A 16-bit PNG stays
+// 16-bit when written as PNG; the output's format follows its extension (image_io.h).
 //   --kernel sobel          gradient magnitude: two kernels per channel (channel multiplier 2)
 //   --kernel gaussian:S     Gaussian of standard deviation S, radius ceil(3 S)
 //   --kernel laplace        absolute 4-neighbour Laplacian
 //   --kernel box:K          K x K mean
 //   --kernel FILE.npy       any 2-D kernel
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <cstdlib>
 #include <cmath>
 #include <iostream>
 #include <memory>
 #include <vector>
 
 #include "commands.h"
+#include "image_io.h"
 #include "npy.h"
-
-#define STB_IMAGE_STATIC
-#define STB_IMAGE_IMPLEMENTATION
-#include <stb/stb_image.h>
-#define STB_IMAGE_WRITE_STATIC
-#define STB_IMAGE_WRITE_IMPLEMENTATION
-#include <stb/stb_image_write.h>
 
 namespace convnd::tool {
 namespace {
@@ -43,14 +41,21 @@ Kernel make_kernel(const std::string& name) {
     k.taps = {{0, 1, 0, 1, -4, 1, 0, 1, 0}};
     k.absolute = true;
   } else if (name.rfind("box:", 0) == 0) {
-    const int n = std::stoi(name.substr(4));
-    if (n < 1) throw Error("convnd: argument '--kernel': box size must be >= 1");
+    const std::string text = name.substr(4);
+    int n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc() || end != text.data() + text.size() || n < 1 || n > 1001)
+      throw Error("convnd: argument '--kernel': box:K needs an int K in [1, 1001] (got '" + text +
+                  "')");
     k.h = k.w = n;
     k.taps = {std::vector<float>(n * n, 1.0f / static_cast<float>(n * n))};
   } else if (name.rfind("gaussian:", 0) == 0) {
-    const double sigma = std::stod(name.substr(9));
-    if (!(sigma > 0) || sigma > 100)
-      throw Error("convnd: argument '--kernel': gaussian sigma must be in (0, 100]");
+    const std::string text = name.substr(9);
+    char* end = nullptr;
+    const double sigma = std::strtod(text.c_str(), &end);
+    if (text.empty() || end != text.c_str() + text.size() || !(sigma > 0) || sigma > 100)
+      throw Error("convnd: argument '--kernel': gaussian:SIGMA needs a number SIGMA in (0, 100] "
+                  "(got '" + text + "')");
     const int r = static_cast<int>(std::ceil(3 * sigma));
     k.h = k.w = 2 * r + 1;
     std::vector<float> t(k.h * k.w);
@@ -79,12 +84,13 @@ Kernel make_kernel(const std::string& name) {
 
 void filter(const std::string& in, const std::string& kernel_name, const std::string& mode,
             const std::string& out) {
-  int W = 0, H = 0, C = 0;
-  unsigned char* pixels = stbi_load(in.c_str(), &W, &H, &C, 0);
-  if (!pixels) throw Error("convnd: file '" + in + "': cannot read image (" + stbi_failure_reason() + ")");
-  std::vector<float> x(pixels, pixels + static_cast<std::size_t>(W) * H * C);
-  stbi_image_free(pixels);
+  // Every argument before any work: a mistyped extension costs no decoding.
+  const ImageFormat format = output_format(out, "--output");
+  const PadMode pad_mode = parse_pad_mode(mode);
   const Kernel k = make_kernel(kernel_name);
+  Image im = read_image(in);
+  const dim_t H = im.height, W = im.width, C = im.channels;
+  std::vector<float> x(im.samples.begin(), im.samples.end());
   const dim_t mult = static_cast<dim_t>(k.taps.size());
 
   Spec s;
@@ -94,7 +100,7 @@ void filter(const std::string& in, const std::string& kernel_name, const std::st
   s.input = {H, W};
   s.kernel = {k.h, k.w};
   s.padding = Padding::same(SamePolicy::scipy);
-  s.pad_mode = parse_pad_mode(mode);
+  s.pad_mode = pad_mode;
   s.layout = Layout::channels_last;
   // Weight (K = C * mult, 1, h, w): output channel c * mult + m applies kernel m to channel c.
   std::vector<float> w(static_cast<std::size_t>(s.K) * k.h * k.w);
@@ -106,25 +112,19 @@ void filter(const std::string& in, const std::string& kernel_name, const std::st
   plan.forward({x.data(), {1, H, W, C}}, {w.data(), {s.K, 1, k.h, k.w}}, std::nullopt,
                {y.data(), {1, H, W, s.K}});
 
-  std::vector<unsigned char> result(static_cast<std::size_t>(H) * W * C);
+  const long top = im.max_value();
   for (std::size_t p = 0; p < static_cast<std::size_t>(H) * W; ++p)
     for (dim_t c = 0; c < C; ++c) {
       const float* r = &y[p * s.K + c * mult];
       float v = k.magnitude ? std::sqrt(r[0] * r[0] + r[1] * r[1]) : r[0];
       if (k.absolute) v = std::fabs(v);
-      result[p * C + c] = static_cast<unsigned char>(std::clamp(std::lround(v), 0L, 255L));
+      im.samples[p * C + c] = static_cast<std::uint16_t>(std::clamp(std::lround(v), 0L, top));
     }
-  const std::string ext = out.size() >= 4 ? out.substr(out.size() - 4) : "";
-  int ok = 0;
-  if (ext == ".jpg" || ext == "jpeg")
-    ok = stbi_write_jpg(out.c_str(), W, H, C, result.data(), 95);
-  else if (ext == ".bmp")
-    ok = stbi_write_bmp(out.c_str(), W, H, C, result.data());
-  else
-    ok = stbi_write_png(out.c_str(), W, H, C, result.data(), W * C);
-  if (!ok) throw Error("convnd: file '" + out + "': cannot write image");
-  std::cerr << in << " (" << W << "x" << H << ", " << C << " channels) * " << kernel_name << " ["
-            << plan.algorithm() << ", " << k.h << "x" << k.w << ", mode " << mode << "] -> " << out
+  bool narrowed = false;
+  write_image(out, im, format, &narrowed);
+  std::cerr << in << " (" << W << "x" << H << ", " << C << " channels, " << im.bits
+            << "-bit) * " << kernel_name << " [" << plan.algorithm() << ", " << k.h << "x" << k.w
+            << ", mode " << mode << "] -> " << out << (narrowed ? " (8-bit: JPEG and BMP hold 8 bits per sample)" : "")
             << "\n";
 }
 
@@ -136,10 +136,10 @@ void add_filter_command(CLI::App& app) {
   };
   auto f = std::make_shared<Flags>();
   CLI::App* cmd = app.add_subcommand("filter", "convolve every channel of an image with a kernel");
-  cmd->add_option("IMAGE", f->image, "PNG, JPEG or BMP file")->required();
+  cmd->add_option("IMAGE", f->image, "PNG (8 or 16 bits), JPEG or BMP file")->required();
   cmd->add_option("--kernel", f->kernel, "sobel, gaussian:SIGMA, laplace, box:K or FILE.npy")->required();
   cmd->add_option("--mode", f->mode, "padding mode")->capture_default_str();
-  cmd->add_option("-o,--output", f->out, "output image (.png, .jpg or .bmp)")->required();
+  cmd->add_option("-o,--output", f->out, "output image: .png (keeps 16 bits), .jpg/.jpeg or .bmp (8 bits)")->required();
   cmd->callback([f] { filter(f->image, f->kernel, f->mode, f->out); });
 }
 

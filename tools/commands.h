@@ -13,8 +13,4 @@ void add_demo_command(CLI::App& app);
 void add_filter_command(CLI::App& app);
 void add_bench_command(CLI::App& app);
 
-// `convnd bench` with its defaults: the embedded suite, both layouts, all cores, oneDNN beside.
-int run_bench_default();
-
-
 }  // namespace convnd::tool

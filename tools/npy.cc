@@ -1,8 +1,10 @@
 #include "npy.h"
 
+#include <cerrno>
+#include <charconv>
 #include <cstring>
+#include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace convnd::tool {
 namespace {
@@ -11,19 +13,157 @@ namespace {
   throw Error("convnd: file '" + path + "': " + why);
 }
 
-// Value of `key` in the header dict, e.g. 'descr': '<f4' -> <f4.
-std::string header_field(const std::string& header, const std::string& key,
-                         const std::string& path) {
-  const auto k = header.find("'" + key + "'");
-  if (k == std::string::npos) bad(path, "npy header has no '" + key + "'");
-  auto colon = header.find(':', k);
-  auto start = header.find_first_not_of(' ', colon + 1);
-  if (header[start] == '(') return header.substr(start, header.find(')', start) - start + 1);
-  if (header[start] == '\'') return header.substr(start + 1, header.find('\'', start + 1) - start - 1);
-  return header.substr(start, header.find_first_of(",}", start) - start);
+// The header dict, e.g. {'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }, read as the
+// Python literal it is: a quoted key, ':', a quoted string, True/False or a tuple of ints.
+class HeaderReader {
+ public:
+  HeaderReader(std::string_view text, const std::string& path) : text_(text), path_(path) {}
+
+  struct Fields {
+    std::string descr;
+    bool fortran_order = false;
+    std::vector<dim_t> shape;
+  };
+
+  Fields read() {
+    Fields f;
+    bool have_descr = false, have_order = false, have_shape = false;
+    space();
+    expect('{', "the header to start with '{'");
+    for (;;) {
+      space();
+      if (peek() == '}') break;
+      const std::string key = quoted("a quoted key ('descr', 'fortran_order' or 'shape')");
+      space();
+      expect(':', "':' after the key '" + key + "'");
+      space();
+      if (key == "descr") {
+        once(have_descr, key);
+        f.descr = quoted("the dtype string after 'descr', e.g. '<f4'");
+      } else if (key == "fortran_order") {
+        once(have_order, key);
+        f.fortran_order = boolean();
+      } else if (key == "shape") {
+        once(have_shape, key);
+        f.shape = tuple();
+      } else {
+        fail("the header has an unknown key '" + key + "' (a .npy header holds 'descr', "
+             "'fortran_order' and 'shape')");
+      }
+      space();
+      if (peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      space();
+      if (peek() != '}') fail("expected ',' or '}' after the value of '" + key + "'");
+    }
+    ++pos_;
+    space();
+    if (pos_ != text_.size()) fail("unexpected text after the header's closing '}'");
+    if (!have_descr || !have_order || !have_shape)
+      fail(std::string("the header lacks '") +
+           (!have_descr ? "descr" : !have_order ? "fortran_order" : "shape") + "'");
+    return f;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& why) const {
+    bad(path_, "malformed .npy header at byte " + std::to_string(pos_) + ": " + why);
+  }
+  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
+  void space() {
+    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\n' || text_[pos_] == '\t'))
+      ++pos_;
+  }
+  void expect(char c, const std::string& what) {
+    if (peek() != c) fail("expected " + what);
+    ++pos_;
+  }
+  void once(bool& seen, const std::string& key) {
+    if (seen) fail("the key '" + key + "' appears twice");
+    seen = true;
+  }
+  std::string quoted(const std::string& what) {
+    const char q = peek();
+    if (q != '\'' && q != '"') fail("expected " + what);
+    const std::size_t end = text_.find(q, pos_ + 1);
+    if (end == std::string_view::npos) fail("a quoted string is not closed");
+    std::string s(text_.substr(pos_ + 1, end - pos_ - 1));
+    pos_ = end + 1;
+    return s;
+  }
+  bool boolean() {
+    if (text_.substr(pos_, 4) == "True") {
+      pos_ += 4;
+      return true;
+    }
+    if (text_.substr(pos_, 5) == "False") {
+      pos_ += 5;
+      return false;
+    }
+    fail("expected True or False after 'fortran_order'");
+  }
+  // (), (5,), (2, 3): non-negative ints that fit in int64.
+  std::vector<dim_t> tuple() {
+    std::vector<dim_t> v;
+    expect('(', "a tuple of ints after 'shape', e.g. (2, 3)");
+    for (;;) {
+      space();
+      if (peek() == ')') break;
+      const char* begin = text_.data() + pos_;
+      dim_t e = 0;
+      const auto [ptr, ec] = std::from_chars(begin, text_.data() + text_.size(), e);
+      if (ec == std::errc::result_out_of_range) fail("an extent of 'shape' does not fit in int64");
+      if (ec != std::errc() || ptr == begin || *begin == '-' || *begin == '+')
+        fail("expected a non-negative int in 'shape'");
+      pos_ += static_cast<std::size_t>(ptr - begin);
+      v.push_back(e);
+      space();
+      if (peek() == ',') {
+        ++pos_;
+        continue;
+      }
+      if (peek() != ')') fail("expected ',' or ')' in 'shape'");
+    }
+    ++pos_;
+    return v;
+  }
+
+  std::string_view text_;
+  const std::string& path_;
+  std::size_t pos_ = 0;
+};
+
+std::size_t read_up_to(std::istream& in, unsigned char* out, std::size_t n) {
+  in.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n));
+  return static_cast<std::size_t>(in.gcount());
+}
+
+// The data: exactly `bytes` bytes. Read in chunks so that a header promising more than the file
+// holds fails at the end of the file instead of allocating the promise.
+void read_data(std::istream& in, std::vector<unsigned char>& out, std::size_t bytes,
+               const std::string& path, const std::string& shape) {
+  constexpr std::size_t kChunk = std::size_t{1} << 24;
+  out.clear();
+  while (out.size() < bytes) {
+    const std::size_t want = std::min(kChunk, bytes - out.size());
+    const std::size_t old = out.size();
+    out.resize(old + want);
+    const std::size_t got = read_up_to(in, out.data() + old, want);
+    if (got < want)
+      bad(path, "the file holds " + std::to_string(old + got) + " bytes of data but its shape " +
+                    shape + " needs " + std::to_string(bytes) + " (truncated file?)");
+  }
 }
 
 }  // namespace
+
+std::string shape_string(const std::vector<dim_t>& shape) {
+  std::string s = "(";
+  for (std::size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + (shape.size() == 1 ? ",)" : ")");
+}
 
 NpyArray::NpyArray(DType t, std::vector<dim_t> s) : dtype(t), shape(std::move(s)) {
   bytes.assign(static_cast<std::size_t>(size()) * dtype_size(t), 0);
@@ -36,73 +176,80 @@ dim_t NpyArray::size() const {
 }
 
 NpyArray read_npy(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) bad(path, "is a folder, not an .npy file");
   std::ifstream f(path, std::ios::binary);
-  if (!f) bad(path, "cannot open");
-  char magic[8];
-  if (!f.read(magic, 8) || std::memcmp(magic, "\x93NUMPY", 6) != 0) bad(path, "not an .npy file");
-  const int major = static_cast<unsigned char>(magic[6]);
-  std::size_t header_len = 0;
+  if (!f) bad(path, std::string("cannot open (") + std::strerror(errno) + ")");
+  return read_npy(f, path);
+}
+
+NpyArray read_npy(std::istream& in, const std::string& path) {
+  unsigned char magic[8];
+  const std::size_t got = read_up_to(in, magic, 8);
+  if (got < 6 || std::memcmp(magic, "\x93NUMPY", 6) != 0)
+    bad(path, "not an .npy file (it does not start with the .npy signature \\x93NUMPY; save "
+              "arrays with numpy.save)");
+  if (got < 8) bad(path, "truncated .npy file: it ends inside the version bytes");
+  const int major = magic[6], minor = magic[7];
+  if (major < 1 || major > 3)
+    bad(path, "unsupported .npy format version " + std::to_string(major) + "." +
+                  std::to_string(minor) + " (this reader knows 1.0, 2.0 and 3.0)");
   unsigned char len[4] = {0, 0, 0, 0};
-  if (major == 1) {
-    if (!f.read(reinterpret_cast<char*>(len), 2)) bad(path, "truncated header");
-    header_len = len[0] | (len[1] << 8);
-  } else {
-    if (!f.read(reinterpret_cast<char*>(len), 4)) bad(path, "truncated header");
-    header_len = len[0] | (len[1] << 8) | (len[2] << 16) | (static_cast<std::size_t>(len[3]) << 24);
-  }
-  if (header_len > (1u << 20)) bad(path, "header too long");
+  const std::size_t len_bytes = major == 1 ? 2 : 4;
+  if (read_up_to(in, len, len_bytes) < len_bytes)
+    bad(path, "truncated .npy file: it ends inside the header length");
+  const std::size_t header_len = len[0] | (len[1] << 8) | (std::size_t{len[2]} << 16) |
+                                 (std::size_t{len[3]} << 24);
+  if (header_len > (std::size_t{1} << 20))
+    bad(path, "the .npy header claims " + std::to_string(header_len) +
+                  " bytes; more than 1 MiB is not a real header");
   std::string header(header_len, '\0');
-  if (!f.read(header.data(), static_cast<std::streamsize>(header_len))) bad(path, "truncated header");
-  const std::string descr = header_field(header, "descr", path);
+  if (read_up_to(in, reinterpret_cast<unsigned char*>(header.data()), header_len) < header_len)
+    bad(path, "truncated .npy file: it ends inside the header");
+  const HeaderReader::Fields h = HeaderReader(header, path).read();
   NpyArray a;
-  if (descr == "<f4")
+  if (h.descr == "<f4")
     a.dtype = DType::f32;
-  else if (descr == "<f8")
+  else if (h.descr == "<f8")
     a.dtype = DType::f64;
+  else if (h.descr == ">f4" || h.descr == ">f8")
+    bad(path, "big-endian dtype '" + h.descr + "' is not supported (save a little-endian array: "
+              "x.astype('<f4'))");
   else
-    bad(path, "dtype '" + descr + "' is not supported (float32 '<f4' or float64 '<f8')");
-  if (header_field(header, "fortran_order", path) != "False")
-    bad(path, "Fortran-order arrays are not supported; save a C-order array");
-  const std::string shape = header_field(header, "shape", path);
-  std::stringstream ss(shape.substr(1, shape.size() - 2));
-  std::string item;
-  while (std::getline(ss, item, ',')) {
-    if (item.find_first_not_of(' ') == std::string::npos) continue;
-    try {
-      a.shape.push_back(std::stoll(item));
-    } catch (...) {
-      bad(path, "cannot read shape " + shape);
-    }
-    if (a.shape.back() < 0) bad(path, "negative extent in shape " + shape);
-  }
-  dim_t n = 1;
+    bad(path, "dtype '" + h.descr + "' is not supported (float32 '<f4' or float64 '<f8')");
+  if (h.fortran_order) bad(path, "Fortran-order arrays are not supported; save a C-order array");
+  a.shape = h.shape;
+  const std::string shape = shape_string(a.shape);
+  dim_t elems = 1;
   for (dim_t e : a.shape)
-    if (__builtin_mul_overflow(n, e, &n) || n > (dim_t{1} << 40)) bad(path, "shape too large");
-  a.bytes.resize(static_cast<std::size_t>(n) * dtype_size(a.dtype));
-  if (!f.read(reinterpret_cast<char*>(a.bytes.data()), static_cast<std::streamsize>(a.bytes.size())))
-    bad(path, "file is shorter than its shape " + shape + " says");
+    if (__builtin_mul_overflow(elems, e, &elems))
+      bad(path, "shape " + shape + " has more elements than fit in int64");
+  std::size_t bytes = 0;
+  if (__builtin_mul_overflow(static_cast<std::size_t>(elems), dtype_size(a.dtype), &bytes))
+    bad(path, "shape " + shape + " needs more bytes than fit in memory");
+  read_data(in, a.bytes, bytes, path, shape);
   return a;
 }
 
-void write_npy(const std::string& path, const NpyArray& a) {
-  std::string shape = "(";
-  for (dim_t e : a.shape) shape += std::to_string(e) + ", ";
-  if (a.shape.size() > 1) shape.resize(shape.size() - 2);
-  if (a.shape.size() == 1) shape.resize(shape.size() - 1);
-  shape += ")";
+void write_npy(std::ostream& f, const NpyArray& a) {
+  std::string shape = shape_string(a.shape);
   std::string header = std::string("{'descr': '") + (a.dtype == DType::f32 ? "<f4" : "<f8") +
                        "', 'fortran_order': False, 'shape': " + shape + ", }";
   const std::size_t total = 10 + header.size() + 1;
   header.append((64 - total % 64) % 64, ' ');
   header += '\n';
-  std::ofstream f(path, std::ios::binary);
-  if (!f) bad(path, "cannot create");
   const unsigned char len[2] = {static_cast<unsigned char>(header.size() & 0xff),
                                 static_cast<unsigned char>(header.size() >> 8)};
   f.write("\x93NUMPY\x01\x00", 8);
   f.write(reinterpret_cast<const char*>(len), 2);
   f.write(header.data(), static_cast<std::streamsize>(header.size()));
   f.write(reinterpret_cast<const char*>(a.bytes.data()), static_cast<std::streamsize>(a.bytes.size()));
+}
+
+void write_npy(const std::string& path, const NpyArray& a) {
+  std::ofstream f(path, std::ios::binary);
+  if (!f) bad(path, std::string("cannot create (") + std::strerror(errno) + ")");
+  write_npy(f, a);
   if (!f) bad(path, "write failed");
 }
 

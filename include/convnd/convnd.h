@@ -135,8 +135,16 @@ struct Spec {
 
   int rank() const { return static_cast<int>(input.size()); }
   // One problem string, used by tests, benchmarks, the CLI and errors, e.g.
-  // "n1c64k64s56x56k3x3p1", "n2c4k8g2s9x7k3x2t2x1d1x2pl1h0:2 mode=reflect layout=nhwc f64 t"
+  // "n1c64k64s56x56k3x3p1", "n2c4k8g2s9x7k3x2t2x1d1x2p1:2,0 mode=reflect channels_last f64 bias"
+  // (n N, c C, k K, g groups, s input, k kernel, t stride, d dilation, p padding as
+  // Padding::to_string() prints it; then flags: mode=, channels_last, f64, bias, transposed,
+  // op=1x0 (output_padding), out=9x7 (output_size), strict).
   std::string to_string() const;
+  // Reads back what to_string() prints: parse(s.to_string()) has every field that string shows.
+  // Also accepts the defaults spelled out (channels_first, f32, mode=zeros), 'same' without a
+  // policy, 'lo:hi' pairs with lo == hi, and the flags in any order. Throws Error naming the
+  // character position and what was expected there.
+  static Spec parse(std::string_view text);
 };
 
 // Per-axis (lo, hi) padding of the spec as given (for a transposed spec: of the transposed op,
@@ -254,5 +262,10 @@ void backward_weights(const Spec& spec, ConstTensorView x, ConstTensorView dy, T
 std::vector<std::string> algorithms();
 
 const char* version();
+
+// The SIMD target the kernels run on this CPU (Highway's name, e.g. "AVX3", "AVX2").
+const char* simd_target();
+// Threads a Plan with threads = 0 uses: OpenMP's default (OMP_NUM_THREADS, else every core).
+int default_threads();
 
 }  // namespace convnd

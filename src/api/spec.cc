@@ -102,11 +102,11 @@ std::string Spec::to_string() const {
   if (layout == Layout::channels_last) os << " channels_last";
   if (dtype == DType::f64) os << " f64";
   if (bias) os << " bias";
-  if (transposed) {
-    os << " transposed";
-    if (!output_padding.empty()) os << " op=" << join(output_padding, "x");
-    if (!output_size.empty()) os << " out=" << join(output_size, "x");
-  }
+  if (transposed) os << " transposed";
+  // Printed whenever given, so that a non-transposed spec that (wrongly) sets them reads back
+  // as the same invalid spec; Spec::parse (spec_parse.cc) reads every field printed here.
+  if (!output_padding.empty()) os << " op=" << join(output_padding, "x");
+  if (!output_size.empty()) os << " out=" << join(output_size, "x");
   if (strict) os << " strict";
   return os.str();
 }
