@@ -39,3 +39,22 @@ TEST(Depthwise, StridedViewsAndThreads) {
 
 }  // namespace
 }  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// Many channels over a one-sample plane: the channels-last weight gradient's per-channel
+// accumulator once lived in the plane area, which holds max(plane, taps) elements (overflowed
+// for C > 2 of them). Also a long plane: the wide run split into groups of rows.
+TEST(Depthwise, ManyChannelsTinyPlaneAndLongRows) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+    ConvTester().input(2, 64, {1, 1}).kernel(64, {1, 1}).groups(64).layout(l).bias()
+        .test("depthwise", Pass::forward, Pass::backward_weights);
+    ConvTester().input(1, 2, {9, 5000}).kernel(2, {3, 2}).groups(2).stride({2, 1})
+        .padding(Padding::uniform(1)).mode(PadMode::reflect).layout(l)
+        .test("depthwise", Pass::forward, Pass::backward_weights);
+  }
+}
+
+}  // namespace
+}  // namespace convnd::testing

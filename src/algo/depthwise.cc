@@ -40,6 +40,8 @@ constexpr dim_t kPositionsPerTask = 64;
 constexpr dim_t kMaxPlane = dim_t{1} << 22;
 // Fewest channels for which channels-last runs along channel vectors rather than on planes.
 constexpr dim_t kChannelVectorMin = 16;
+// Outputs of one wide dw_row call (32 KiB of float32).
+constexpr dim_t kWideElems = 8192;
 
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
 
@@ -84,9 +86,11 @@ class DepthwiseExecutor final : public Executor {
     const dim_t last_row = g.stride.back() * ((padded_extent(g, d - 1) + g.stride.back() - 1) / g.stride.back());
     row_bytes_ = std::max(align64(sizeof(T) * std::max(g.C, g.out.back())), align64(sizeof(dim_t) * last_row));
     plane_bytes_ = align64(sizeof(T) * std::max(plane_, taps_));
-    // The plane, then the wide output of a slice's rows (at most a plane's worth).
-    slot_bytes_ = align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)) + row_bytes_ +
-                  2 * plane_bytes_;
+    // The plane, then the wide output of a group of a slice's rows: a few L1-sized runs rather
+    // than the whole slice, so the copy-out reads from cache and a large image's workspace is
+    // one plane, not two (fresh pages cost a fault each).
+    wide_elems_ = std::max(kWideElems, g.out.back());
+    slot_bytes_ = ptr_bytes() + row_bytes_ + plane_bytes_ + align64(sizeof(T) * wide_elems_);
   }
 
   std::size_t workspace_bytes() const override {
@@ -179,7 +183,7 @@ class DepthwiseExecutor final : public Executor {
                          dim_t p0, char* slot) const {
     const int d = g_.rank();
     const T** ptrs = reinterpret_cast<const T**>(slot);
-    T* row = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_));
+    T* row = reinterpret_cast<T*>(slot + ptr_bytes());
     const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0];
     T* y = static_cast<T*>(args.out.data) + n * args.out.strides[0];
     const auto &xs = args.a.strides, &ys = args.out.strides;
@@ -215,8 +219,8 @@ class DepthwiseExecutor final : public Executor {
                  char* slot) const {
     const int d = g_.rank(), last = d - 1;
     const T** ptrs = reinterpret_cast<const T**>(slot);
-    T* row = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_));
-    T* plane = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_) + row_bytes_);
+    T* row = reinterpret_cast<T*>(slot + ptr_bytes());
+    T* plane = reinterpret_cast<T*>(slot + ptr_bytes() + row_bytes_);
     const auto &xs = args.a.strides, &ys = args.out.strides;
     const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1];
     build_plane(x, xs, reinterpret_cast<dim_t*>(row), plane);
@@ -230,8 +234,9 @@ class DepthwiseExecutor final : public Executor {
     const int ra = d >= 2 ? d - 2 : last;  // the axis whose rows a call covers
     const dim_t rows = d >= 2 ? g_.out[ra] : 1, cols = g_.out[last];
     const dim_t pitch = J_;
-    const dim_t count = (rows - 1) * pitch + cols;
+    const dim_t group = std::min(rows, 1 + (wide_elems_ - cols) / pitch);  // rows per dw_row call
     T* wide = plane + plane_bytes_ / sizeof(T);
+    const T** shifted = ptrs + taps_;
     const dim_t slices = positions_ / (rows * cols);
     const int outer_axes = d >= 2 ? d - 2 : 0;
     for (dim_t sl = 0; sl < slices; ++sl) {
@@ -246,15 +251,19 @@ class DepthwiseExecutor final : public Executor {
       }
       dim_t yo = 0;
       for (int a = 0; a < outer_axes; ++a) yo += o[a] * ys[2 + a];
-      kernels::dw_row<T>(static_cast<std::size_t>(taps_), ptrs, wc + c * taps_, bias[c], wide,
-                         static_cast<std::size_t>(count));
-      for (dim_t r = 0; r < rows; ++r) {
-        const T* src = wide + r * pitch;
-        T* dst = y + yo + (d >= 2 ? r * ys[2 + ra] : 0);
-        if (ys[2 + last] == 1)
-          std::copy(src, src + cols, dst);
-        else
-          for (dim_t j = 0; j < cols; ++j) dst[j * ys[2 + last]] = src[j];
+      for (dim_t r0 = 0; r0 < rows; r0 += group) {
+        const dim_t nr = std::min(group, rows - r0);
+        for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = ptrs[tap] + r0 * pitch;
+        kernels::dw_row<T>(static_cast<std::size_t>(taps_), shifted, wc + c * taps_, bias[c], wide,
+                           static_cast<std::size_t>((nr - 1) * pitch + cols));
+        for (dim_t r = 0; r < nr; ++r) {
+          const T* src = wide + r * pitch;
+          T* dst = y + yo + (d >= 2 ? (r0 + r) * ys[2 + ra] : 0);
+          if (ys[2 + last] == 1)
+            std::copy(src, src + cols, dst);
+          else
+            for (dim_t j = 0; j < cols; ++j) dst[j * ys[2 + last]] = src[j];
+        }
       }
       for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
     }
@@ -279,7 +288,7 @@ class DepthwiseExecutor final : public Executor {
     const int d = g_.rank();
     const T** a_ptr = reinterpret_cast<const T**>(slot);
     const T** b_ptr = a_ptr + kPositionsPerTask;
-    T* acc = reinterpret_cast<T*>(slot + align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)) + row_bytes_);
+    T* acc = reinterpret_cast<T*>(slot + ptr_bytes());  // the row area: C elements
     std::fill(acc, acc + g_.C, T(0));
     std::vector<dim_t> t(d), o(d);
     dim_t rem = tap;
@@ -314,7 +323,7 @@ class DepthwiseExecutor final : public Executor {
 
   void weights_plane(const OpArgs& args, dim_t c, char* slot) const {
     const int d = g_.rank(), last = d - 1;
-    T* row = reinterpret_cast<T*>(slot + align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)));
+    T* row = reinterpret_cast<T*>(slot + ptr_bytes());
     T* plane = reinterpret_cast<T*>(reinterpret_cast<char*>(row) + row_bytes_);
     std::vector<T> acc(taps_, T(0));
     const auto &xs = args.a.strides, &ys = args.b.strides;
@@ -356,6 +365,12 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
+  // The pointer area at the start of a slot: two lists of taps (run_plane's tap pointers, and
+  // shifted by a row group) or two blocks of positions (weights_channels_last).
+  std::size_t ptr_bytes() const {
+    return align64(sizeof(void*) * std::max(2 * taps_, 2 * kPositionsPerTask));
+  }
+
   // Stored row of padded coordinate q along outer axis a (the row axis is phase-split).
   dim_t stored_row(int a, dim_t q) const {
     if (a != ra_) return q;
@@ -371,6 +386,7 @@ class DepthwiseExecutor final : public Executor {
   Geometry g_;
   Op op_;
   std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
+  dim_t wide_elems_ = 0;
   int ra_ = -1;                                 // the row axis (d - 2), -1 in 1-D
   dim_t J_ = 1, phase_size_ = 1;                // stored row length; one last-axis phase
   std::vector<dim_t> stored_, row_stride_;      // stored extents and row strides, outer axes
