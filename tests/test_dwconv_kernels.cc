@@ -1,5 +1,6 @@
-// The depthwise kernels of dwconv.h (dw_channels, dw_row, dw_gather, dw_accumulate, dw_weights,
-// dot) against scalar loops, once per Highway target this build compiled and this CPU runs, for
+// The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_row, dw_gather,
+// dw_accumulate, dw_weights, dot) against scalar loops, once per Highway target this build
+// compiled and this CPU runs, for
 // counts around the vector widths (1..17, 31..33, 63..65: four-vector steps, single vectors and
 // scalar tails on every width up to AVX-512's 16 floats) and tap counts around dw_weights'
 // 8-tap groups. Every operand lives in its own allocation sized exactly to `count`, so a load
@@ -81,6 +82,23 @@ void check_target(const char* target) {
       EXPECT_EQ(got, want) << "dw_gather";
       dw_gather<T>(0, in.ptr.data(), wrows.ptr.data(), nullptr, got.data(), count);
       EXPECT_EQ(got, std::vector<T>(count, T(0))) << "dw_gather with no terms";
+
+      // dw_channels_run: runs of 1, 8 and 11 positions (the 8-position block and its tail),
+      // input and output rows `step` apart; each tap's run its own exact-size allocation.
+      for (std::size_t positions : {1, 8, 11}) {
+        const std::size_t step = count + 3, span = (positions - 1) * step + count;
+        const Rows<T> run(taps, span, 20);
+        std::vector<T> out(span, T(-99)), out_want(span, T(-99));
+        for (std::size_t j = 0; j < positions; ++j)
+          for (std::size_t c = 0; c < count; ++c) {
+            T a = bias[c];
+            for (std::size_t t = 0; t < taps; ++t) a += wrows.ptr[t][c] * run.ptr[t][j * step + c];
+            out_want[j * step + c] = a;
+          }
+        dw_channels_run<T>(taps, run.ptr.data(), wrows.ptr.data(), step, bias.data(), out.data(),
+                           step, positions, count);
+        EXPECT_EQ(out, out_want) << "dw_channels_run positions=" << positions;
+      }
 
       // dw_row: one weight per tap, runs of `count` samples.
       const std::vector<T> w1 = integers<T>(taps, 5);

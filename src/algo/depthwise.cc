@@ -179,19 +179,62 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
+  // Positions [p0, p0 + kPositionsPerTask) of image n, channels-last. Along each output row,
+  // the run of positions whose taps all read inside the input along the last axis goes to
+  // kernels::dw_channels_run (taps in zero-padded rows dropped, the others stepping by
+  // stride * channel stride); the border positions, one at a time, to dw_channels with the
+  // zero vector for padded taps. Which path a position takes depends on the geometry and the
+  // fixed chunk only, never on the thread count.
   void run_channels_last(const OpArgs& args, const T* wt, const T* bias, const T* zeros, dim_t n,
                          dim_t p0, char* slot) const {
-    const int d = g_.rank();
+    const int d = g_.rank(), last = d - 1;
     const T** ptrs = reinterpret_cast<const T**>(slot);
+    const T** wptrs = ptrs + taps_;
     T* row = reinterpret_cast<T*>(slot + ptr_bytes());
     const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0];
     T* y = static_cast<T*>(args.out.data) + n * args.out.strides[0];
     const auto &xs = args.a.strides, &ys = args.out.strides;
+    const dim_t s = g_.stride[last], lo = g_.lo[last], dil = g_.dil[last];
+    // Output columns [jl, jr) read only inside the input along the last axis.
+    const dim_t jl = (lo + s - 1) / s;
+    const dim_t right = g_.in[last] - 1 + lo - (g_.kernel[last] - 1) * dil;
+    const dim_t jr = right < 0 ? 0 : std::min(g_.out[last], right / s + 1);
     std::vector<dim_t> o(d), t(d);
     dim_t rem = p0;
     for (int a = d - 1; a >= 0; --a) o[a] = rem % g_.out[a], rem /= g_.out[a];
     const dim_t p1 = std::min(positions_, p0 + kPositionsPerTask);
-    for (dim_t p = p0; p < p1; ++p) {
+    for (dim_t p = p0; p < p1;) {
+      dim_t yo = 0;
+      for (int a = 0; a < d; ++a) yo += o[a] * ys[2 + a];
+      const dim_t run = ys[1] == 1 && o[last] >= jl && o[last] < jr
+                            ? std::min(jr - o[last], p1 - p) : 0;
+      if (run > 1) {
+        std::size_t terms = 0;
+        std::fill(t.begin(), t.end(), 0);
+        for (dim_t tap = 0; tap < taps_; ++tap) {
+          dim_t off = (o[last] * s - lo + t[last] * dil) * xs[2 + last];
+          for (int a = 0; a < last && off != kNoSample; ++a) {
+            const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
+                                             g_.in[a], g_.mode);
+            off = m < 0 ? kNoSample : off + m * xs[2 + a];
+          }
+          if (off != kNoSample) {
+            ptrs[terms] = x + off;
+            wptrs[terms++] = wt + tap * g_.C;
+          }
+          for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+        }
+        kernels::dw_channels_run<T>(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xs[2 + last]),
+                                    bias, y + yo, static_cast<std::ptrdiff_t>(ys[2 + last]),
+                                    static_cast<std::size_t>(run), static_cast<std::size_t>(g_.C));
+        p += run;
+        o[last] += run;
+        if (o[last] == g_.out[last]) {
+          o[last] = 0;
+          for (int a = last - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+        }
+        continue;
+      }
       std::fill(t.begin(), t.end(), 0);
       for (dim_t tap = 0; tap < taps_; ++tap) {
         dim_t off = 0;
@@ -203,14 +246,13 @@ class DepthwiseExecutor final : public Executor {
         ptrs[tap] = off == kNoSample ? zeros : x + off;
         for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
       }
-      dim_t yo = 0;
-      for (int a = 0; a < d; ++a) yo += o[a] * ys[2 + a];
       T* out = ys[1] == 1 ? y + yo : row;
       kernels::dw_channels<T>(static_cast<std::size_t>(taps_), ptrs, wt,
                               static_cast<std::size_t>(g_.C), bias, out,
                               static_cast<std::size_t>(g_.C));
       if (out == row)
         for (dim_t c = 0; c < g_.C; ++c) y[yo + c * ys[1]] = row[c];
+      ++p;
       for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
     }
   }

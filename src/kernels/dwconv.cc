@@ -49,6 +49,59 @@ HWY_INLINE void Channels(std::size_t taps, const T* const* in, const T* w, std::
   }
 }
 
+// 8 positions of one channel vector in registers: each weight vector, loaded once per tap,
+// serves 8 FMAs (dw_channels loads a weight for every FMA), and 8 independent chains cover the
+// FMA latency.
+template <class T>
+HWY_INLINE void ChannelsRun(std::size_t terms, const T* const* in, const T* const* w,
+                            std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
+                            std::size_t positions, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  const auto P = static_cast<std::ptrdiff_t>(positions);
+  std::size_t c = 0;
+  for (; c + N <= count; c += N) {
+    const auto b = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
+    std::ptrdiff_t j = 0;
+    for (; j + 8 <= P; j += 8) {
+      auto a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+      for (std::size_t i = 0; i < terms; ++i) {
+        const auto wv = hn::LoadU(d, w[i] + c);
+        const T* x = in[i] + j * in_step + c;
+        a0 = hn::MulAdd(wv, hn::LoadU(d, x), a0);
+        a1 = hn::MulAdd(wv, hn::LoadU(d, x + in_step), a1);
+        a2 = hn::MulAdd(wv, hn::LoadU(d, x + 2 * in_step), a2);
+        a3 = hn::MulAdd(wv, hn::LoadU(d, x + 3 * in_step), a3);
+        a4 = hn::MulAdd(wv, hn::LoadU(d, x + 4 * in_step), a4);
+        a5 = hn::MulAdd(wv, hn::LoadU(d, x + 5 * in_step), a5);
+        a6 = hn::MulAdd(wv, hn::LoadU(d, x + 6 * in_step), a6);
+        a7 = hn::MulAdd(wv, hn::LoadU(d, x + 7 * in_step), a7);
+      }
+      T* o = out + j * out_step + c;
+      hn::StoreU(a0, d, o);
+      hn::StoreU(a1, d, o + out_step);
+      hn::StoreU(a2, d, o + 2 * out_step);
+      hn::StoreU(a3, d, o + 3 * out_step);
+      hn::StoreU(a4, d, o + 4 * out_step);
+      hn::StoreU(a5, d, o + 5 * out_step);
+      hn::StoreU(a6, d, o + 6 * out_step);
+      hn::StoreU(a7, d, o + 7 * out_step);
+    }
+    for (; j < P; ++j) {
+      auto a = b;
+      for (std::size_t i = 0; i < terms; ++i)
+        a = hn::MulAdd(hn::LoadU(d, w[i] + c), hn::LoadU(d, in[i] + j * in_step + c), a);
+      hn::StoreU(a, d, out + j * out_step + c);
+    }
+  }
+  for (; c < count; ++c)  // scalar tail: no load may reach past `count`
+    for (std::ptrdiff_t j = 0; j < P; ++j) {
+      T a = bias ? bias[c] : T(0);
+      for (std::size_t i = 0; i < terms; ++i) a += w[i][c] * in[i][j * in_step + c];
+      out[j * out_step + c] = a;
+    }
+}
+
 // 8 taps of one channel vector in registers; the dy vector of a position loaded once for them.
 // AVX2 has 16 vector registers: 8 accumulators, dy and the x operand fit without spills.
 template <class T>
@@ -228,6 +281,16 @@ void DwWeightsF64(std::size_t positions, std::size_t taps, const double* const* 
                   const double* const* dy, double* acc, std::size_t count) {
   Weights<double>(positions, taps, x, dy, acc, count);
 }
+void DwChannelsRunF32(std::size_t terms, const float* const* in, const float* const* w,
+                      std::ptrdiff_t in_step, const float* bias, float* out, std::ptrdiff_t out_step,
+                      std::size_t positions, std::size_t count) {
+  ChannelsRun<float>(terms, in, w, in_step, bias, out, out_step, positions, count);
+}
+void DwChannelsRunF64(std::size_t terms, const double* const* in, const double* const* w,
+                      std::ptrdiff_t in_step, const double* bias, double* out, std::ptrdiff_t out_step,
+                      std::size_t positions, std::size_t count) {
+  ChannelsRun<double>(terms, in, w, in_step, bias, out, out_step, positions, count);
+}
 void DwGatherF32(std::size_t terms, const float* const* in, const float* const* w,
                  const float* bias, float* out, std::size_t count) {
   Gather<float>(terms, in, w, bias, out, count);
@@ -273,6 +336,8 @@ HWY_EXPORT(DwAccumulateF32);
 HWY_EXPORT(DwAccumulateF64);
 HWY_EXPORT(DwWeightsF32);
 HWY_EXPORT(DwWeightsF64);
+HWY_EXPORT(DwChannelsRunF32);
+HWY_EXPORT(DwChannelsRunF64);
 HWY_EXPORT(DwGatherF32);
 HWY_EXPORT(DwGatherF64);
 HWY_EXPORT(DotF32);
@@ -293,6 +358,16 @@ void dw_weights_f32(std::size_t positions, std::size_t taps, const float* const*
 void dw_weights_f64(std::size_t positions, std::size_t taps, const double* const* x,
                     const double* const* dy, double* acc, std::size_t count) {
   HWY_DYNAMIC_DISPATCH(DwWeightsF64)(positions, taps, x, dy, acc, count);
+}
+void dw_channels_run_f32(std::size_t terms, const float* const* in, const float* const* w,
+                         std::ptrdiff_t in_step, const float* bias, float* out, std::ptrdiff_t out_step,
+                         std::size_t positions, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwChannelsRunF32)(terms, in, w, in_step, bias, out, out_step, positions, count);
+}
+void dw_channels_run_f64(std::size_t terms, const double* const* in, const double* const* w,
+                         std::ptrdiff_t in_step, const double* bias, double* out,
+                         std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwChannelsRunF64)(terms, in, w, in_step, bias, out, out_step, positions, count);
 }
 void dw_gather_f32(std::size_t terms, const float* const* in, const float* const* w,
                    const float* bias, float* out, std::size_t count) {

@@ -12,6 +12,9 @@
 //     (depthwise weight gradient over a block of positions: x[p * taps + t] is the channel vector
 //     that tap t reads for position p, dy[p] the position's output gradient; each element sums
 //     over p in order)
+//   dw_channels_run: out[j * out_step + c] = bias[c] + sum_i w[i][c] * in[i][j * in_step + c]
+//     for j < positions, c < count (channels-last, a run of outputs along a row whose taps all
+//     read inside the input: each weight vector loaded once serves 8 positions)
 //   dw_gather:   out[c] = bias[c] + sum_i w[i][c] * in[i][c]                   for c < count
 //     (like dw_channels, with a weight pointer per term: the depthwise backward-data pass lists
 //     only the (tap, output) pairs that reach an input sample, in a fixed order)
@@ -39,6 +42,12 @@ void dw_weights_f32(std::size_t positions, std::size_t taps, const float* const*
                     const float* const* dy, float* acc, std::size_t count);
 void dw_weights_f64(std::size_t positions, std::size_t taps, const double* const* x,
                     const double* const* dy, double* acc, std::size_t count);
+void dw_channels_run_f32(std::size_t terms, const float* const* in, const float* const* w,
+                         std::ptrdiff_t in_step, const float* bias, float* out, std::ptrdiff_t out_step,
+                         std::size_t positions, std::size_t count);
+void dw_channels_run_f64(std::size_t terms, const double* const* in, const double* const* w,
+                         std::ptrdiff_t in_step, const double* bias, double* out,
+                         std::ptrdiff_t out_step, std::size_t positions, std::size_t count);
 void dw_gather_f32(std::size_t terms, const float* const* in, const float* const* w,
                    const float* bias, float* out, std::size_t count);
 void dw_gather_f64(std::size_t terms, const double* const* in, const double* const* w,
@@ -61,6 +70,15 @@ void dw_weights(std::size_t positions, std::size_t taps, const T* const* x, cons
     dw_weights_f32(positions, taps, x, dy, acc, count);
   else
     dw_weights_f64(positions, taps, x, dy, acc, count);
+}
+template <class T>
+void dw_channels_run(std::size_t terms, const T* const* in, const T* const* w, std::ptrdiff_t in_step,
+                     const T* bias, T* out, std::ptrdiff_t out_step, std::size_t positions,
+                     std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    dw_channels_run_f32(terms, in, w, in_step, bias, out, out_step, positions, count);
+  else
+    dw_channels_run_f64(terms, in, w, in_step, bias, out, out_step, positions, count);
 }
 template <class T>
 void dw_gather(std::size_t terms, const T* const* in, const T* const* w, const T* bias, T* out,
