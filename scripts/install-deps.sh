@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libhwy-dev libgtest-dev libbenchmark-dev nlohmann-json3-dev libcli11-dev libstb-dev
   libdnnl-dev ocl-icd-opencl-dev  # dnnl-config.cmake requires OpenCL; libdnnl-dev only recommends it
+  libxnnpack-dev libpthreadpool-dev  # the bench's second peer (bench/xnnpack_peer.cc)
   python3 python3-dev python3-numpy python3-pytest python3-hypothesis pybind11-dev python3-venv
   python3-matplotlib
   python3-torch python3-dask python3-distributed

@@ -39,3 +39,47 @@ TEST(Depthwise, StridedViewsAndThreads) {
 
 }  // namespace
 }  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// Many channels over a one-sample plane: the channels-last weight gradient's per-channel
+// accumulator once lived in the plane area, which holds max(plane, taps) elements (overflowed
+// for C > 2 of them). Also a long plane: the wide run split into groups of rows.
+TEST(Depthwise, ManyChannelsTinyPlaneAndLongRows) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+    ConvTester().input(2, 64, {1, 1}).kernel(64, {1, 1}).groups(64).layout(l).bias()
+        .test("depthwise", Pass::forward, Pass::backward_weights);
+    ConvTester().input(1, 2, {9, 5000}).kernel(2, {3, 2}).groups(2).stride({2, 1})
+        .padding(Padding::uniform(1)).mode(PadMode::reflect).layout(l)
+        .test("depthwise", Pass::forward, Pass::backward_weights);
+  }
+}
+
+}  // namespace
+}  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// Channels-last with 16 or more channels (the channel-vector path: interior runs of 8 positions
+// and their tails, border positions one by one) in every mode, stride (3 > kernel 2 included),
+// dilation, padding larger than the kernel, 1-D to 3-D.
+TEST(Depthwise, ChannelVectorsModesStridesRanks) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                    PadMode::circular})
+    for (dim_t s : {1, 2, 3}) {
+      ConvTester().input(1, 18, {11, 29}).kernel(18, {3, 5}).groups(18).stride({s}).dilation({1, 2})
+          .padding(Padding::lo_hi({{4, 2}, {1, 6}})).mode(m).layout(Layout::channels_last).bias()
+          .test(kAlgo, Pass::forward, Pass::backward_weights);
+      ConvTester().input(2, 33, {40}).kernel(33, {2}).groups(33).stride({s})
+          .padding(Padding::same(SamePolicy::tf)).mode(m).layout(Layout::channels_last)
+          .dtype(DType::f64).test(kAlgo, Pass::forward, Pass::backward_weights);
+      ConvTester().input(1, 16, {5, 6, 21}).kernel(16, {3, 2, 3}).groups(16).stride({s, 1, s})
+          .padding(Padding::uniform(2)).mode(m).layout(Layout::channels_last)
+          .test(kAlgo, Pass::forward, Pass::backward_weights);
+    }
+}
+
+}  // namespace
+}  // namespace convnd::testing

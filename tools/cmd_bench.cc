@@ -21,6 +21,7 @@
 #include "onednn_peer.h"
 #include "spec_flags.h"
 #include "suite.h"
+#include "xnnpack_peer.h"
 
 namespace convnd::tool {
 namespace {
@@ -40,6 +41,7 @@ struct Row {
   int threads = 0;
   double ms = 0, gflops = 0, peak_pct = 0;
   std::optional<double> onednn_ms;
+  std::optional<double> xnnpack_ms;  // the second peer, where it covers the problem
 };
 
 std::vector<float> filled(const std::vector<dim_t>& shape) {
@@ -123,6 +125,7 @@ nlohmann::json to_json(const std::vector<Row>& rows) {
                      {"algorithm", r.algorithm}, {"threads", r.threads}, {"ms", r.ms},
                      {"gflops", r.gflops},   {"peak_pct", r.peak_pct}};
     j["onednn_ms"] = r.onednn_ms ? nlohmann::json(*r.onednn_ms) : nlohmann::json(nullptr);
+    j["xnnpack_ms"] = r.xnnpack_ms ? nlohmann::json(*r.xnnpack_ms) : nlohmann::json(nullptr);
     j["speedup_vs_onednn"] =
         r.onednn_ms ? nlohmann::json(*r.onednn_ms / r.ms) : nlohmann::json(nullptr);
     out.push_back(j);
@@ -146,26 +149,28 @@ void print(const std::vector<Row>& rows, const BenchFlags& f, double peak, int t
             << " GFLOP/s; oneDNN "
             << bench::onednn_version() << "\n\n";
   if (md) {
-    std::cout << "| case | pass | layout | algorithm | ms | GFLOP/s | % peak | oneDNN ms | vs oneDNN |\n"
-              << "|---|---|---|---|---:|---:|---:|---:|---:|\n";
+    std::cout << "| case | pass | layout | algorithm | ms | GFLOP/s | % peak | oneDNN ms | vs oneDNN | XNNPACK ms |\n"
+              << "|---|---|---|---|---:|---:|---:|---:|---:|---:|\n";
     for (const Row& r : rows)
       std::cout << "| " << r.name << " | " << r.pass << " | " << r.layout << " | " << r.algorithm
                 << " | " << fixed(r.ms, 3) << " | " << fixed(r.gflops, 1) << " | "
                 << fixed(r.peak_pct, 0) << " | "
                 << (r.onednn_ms ? fixed(*r.onednn_ms, 3) : "-") << " | "
-                << (r.onednn_ms ? fixed(*r.onednn_ms / r.ms, 2) + "x" : "-") << " |\n";
+                << (r.onednn_ms ? fixed(*r.onednn_ms / r.ms, 2) + "x" : "-") << " | "
+                << (r.xnnpack_ms ? fixed(*r.xnnpack_ms, 3) : "-") << " |\n";
   } else {
     std::cout << std::left << std::setw(20) << "case" << std::setw(12) << "pass" << std::setw(15)
               << "layout" << std::setw(20) << "algorithm" << std::right << std::setw(10) << "ms"
               << std::setw(9) << "GFLOP/s" << std::setw(7) << "%peak" << std::setw(11)
-              << "oneDNN ms" << std::setw(8) << "ratio" << "\n";
+              << "oneDNN ms" << std::setw(8) << "ratio" << std::setw(12) << "XNNPACK ms" << "\n";
     for (const Row& r : rows)
       std::cout << std::left << std::setw(20) << r.name << std::setw(12) << r.pass << std::setw(15)
                 << r.layout << std::setw(20) << r.algorithm << std::right << std::setw(10)
                 << fixed(r.ms, 3) << std::setw(9) << fixed(r.gflops, 1) << std::setw(7)
                 << fixed(r.peak_pct, 0) << std::setw(11)
                 << (r.onednn_ms ? fixed(*r.onednn_ms, 3) : "-") << std::setw(8)
-                << (r.onednn_ms ? fixed(*r.onednn_ms / r.ms, 2) : "-") << "\n";
+                << (r.onednn_ms ? fixed(*r.onednn_ms / r.ms, 2) : "-") << std::setw(12)
+                << (r.xnnpack_ms ? fixed(*r.xnnpack_ms, 3) : "-") << "\n";
   }
   std::cout << "\ngeomean: " << fixed(geomean(gflops), 1) << " GFLOP/s";
   if (!ratios.empty()) std::cout << ", " << fixed(geomean(ratios), 2) << "x oneDNN";
@@ -249,10 +254,12 @@ int bench(const BenchFlags& f) {
   for (const auto& c : cases)
     for (Pass p : c.passes) {
       if (only && *only != p) continue;
-      std::optional<double> peer;
-      // The peer knows zero padding only; another mode would time a different problem.
-      if (!f.no_peer && c.spec.pad_mode == PadMode::zeros)
+      std::optional<double> peer, xnn;
+      // The peers know zero padding only; another mode would time a different problem.
+      if (!f.no_peer && c.spec.pad_mode == PadMode::zeros) {
         peer = bench::onednn_time_ms(c.spec, p, threads, 10);
+        xnn = bench::xnnpack_time_ms(c.spec, p, threads, 10);
+      }
       for (Layout l : layouts) {
         ++done;
         if (tty)
@@ -264,6 +271,7 @@ int bench(const BenchFlags& f) {
         Row r = time_convnd(c, s, p, threads, f);
         r.peak_pct = 100.0 * r.gflops / peak;
         r.onednn_ms = peer;
+        r.xnnpack_ms = xnn;
         rows.push_back(r);
       }
     }

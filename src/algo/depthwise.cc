@@ -6,13 +6,24 @@
 //    the samples its taps read are combined with tap-major weights (kernels::dw_channels); taps
 //    that fall in zero padding point at a zero vector.
 //  - otherwise, per (image, channel) plane: the plane is copied once, padded (every padding mode)
-//    and with its last axis split into `stride` phases, so that the samples any tap reads for
-//    consecutive outputs are consecutive in memory (kernels::dw_row).
+//    and with its last two axes split into `stride` phases, so that the samples any tap reads for
+//    consecutive outputs are consecutive in memory (kernels::dw_row). The last axis's phases are
+//    separate sub-planes and the row axis's phases separate blocks of rows, so consecutive output
+//    rows of a tap read consecutive stored rows of J = ceil(padded / stride) samples: a 2-D slice
+//    is one run of (rows - 1) * J + cols outputs with J - cols throw-away values per row (a
+//    stride-2 layer whose rows held both phases and every second padded row computed 4x the
+//    outputs it kept).
 // The weight gradient uses the same two layouts of work: channels-last accumulates channel
 // vectors of sample * gradient per tap (kernels::dw_accumulate); otherwise each tap's gradient is
 // a sum of dot products of output-gradient rows with the padded plane's phase rows.
 // Tasks are fixed chunks of positions (channels-last), planes, taps or channels: each output is
 // computed by one task, in one order, whatever the thread count.
+//
+// Few channels (an image's 1-4, up to kChannelVectorMin - 1) run on planes in either layout: a
+// channel vector that short is all scalar tail, and the per-position pointer set-up costs more
+// than the arithmetic (an RGB image, 11x11 taps, was 17x slower channels-last than channels-first
+// through the channel-vector path). build_plane gathers a channels-last plane through its strides
+// (C apart) once per (image, channel), and the rows are written back C apart.
 #include "algo/depthwise.h"
 
 #include <algorithm>
@@ -29,6 +40,10 @@ namespace {
 constexpr dim_t kMaxTaps = 4096;
 constexpr dim_t kPositionsPerTask = 64;
 constexpr dim_t kMaxPlane = dim_t{1} << 22;
+// Fewest channels for which channels-last runs along channel vectors rather than on planes.
+constexpr dim_t kChannelVectorMin = 16;
+// Outputs of one wide dw_row call (32 KiB of float32).
+constexpr dim_t kWideElems = 8192;
 
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
 
@@ -52,20 +67,34 @@ class DepthwiseExecutor final : public Executor {
     for (dim_t k : g.kernel) taps_ *= k;
     positions_ = 1;
     for (dim_t o : g.out) positions_ *= o;
-    plane_ = 1;
-    for (int a = 0; a < d; ++a) {
+    // Stored layout of a plane: [last-axis phase][outer rows][J], the outer rows in padded order
+    // except the row axis (d - 2), stored phase by phase (Jr rows each).
+    const int last = d - 1;
+    ra_ = d >= 2 ? d - 2 : -1;
+    J_ = (padded_extent(g, last) + g.stride[last] - 1) / g.stride[last];
+    stored_.resize(d);
+    for (int a = 0; a < last; ++a) {
       const dim_t e = padded_extent(g, a);
-      const dim_t ext = a == d - 1 ? g.stride[a] * ((e + g.stride[a] - 1) / g.stride[a]) : e;
-      plane_ *= ext;
+      stored_[a] = a == ra_ ? g.stride[a] * ((e + g.stride[a] - 1) / g.stride[a]) : e;
     }
+    row_stride_.assign(d, 0);
+    dim_t rows = 1;
+    for (int a = last - 1; a >= 0; --a) {
+      row_stride_[a] = rows;
+      rows *= stored_[a];
+    }
+    phase_size_ = rows * J_;
+    plane_ = phase_size_ * g.stride[last];
     shared_bytes_ = align64(sizeof(T) * g.C * taps_) + 2 * align64(sizeof(T) * g.C);
     // The row buffer doubles as the last axis's source-offset table while a plane is built.
     const dim_t last_row = g.stride.back() * ((padded_extent(g, d - 1) + g.stride.back() - 1) / g.stride.back());
     row_bytes_ = std::max(align64(sizeof(T) * std::max(g.C, g.out.back())), align64(sizeof(dim_t) * last_row));
     plane_bytes_ = align64(sizeof(T) * std::max(plane_, taps_));
-    // The plane, then the wide output of a slice's rows (at most a plane's worth).
-    slot_bytes_ = align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)) + row_bytes_ +
-                  2 * plane_bytes_;
+    // The plane, then the wide output of a group of a slice's rows: a few L1-sized runs rather
+    // than the whole slice, so the copy-out reads from cache and a large image's workspace is
+    // one plane, not two (fresh pages cost a fault each).
+    wide_elems_ = std::max(kWideElems, g.out.back());
+    slot_bytes_ = ptr_bytes() + row_bytes_ + plane_bytes_ + align64(sizeof(T) * wide_elems_);
   }
 
   std::size_t workspace_bytes() const override {
@@ -81,7 +110,7 @@ class DepthwiseExecutor final : public Executor {
     T* wt = reinterpret_cast<T*>(ws);
     T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
     T* zeros = bias + align64(sizeof(T) * g_.C) / sizeof(T);
-    const bool channels_last = args.a.strides[1] == 1;
+    const bool channels_last = args.a.strides[1] == 1 && g_.C >= kChannelVectorMin;
     // Weights tap-major (w[t][c]) for channels-last, channel-major (w[c][t]) otherwise.
     const T* w = static_cast<const T*>(args.b.data);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.b.strides);
@@ -114,7 +143,8 @@ class DepthwiseExecutor final : public Executor {
     for (int a = 0; a < g_.rank(); ++a) {
       const dim_t e = padded_extent(g_, a);
       table[a].reserve(static_cast<std::size_t>(e));
-      for (dim_t q = 0; q < e; ++q) table[a].push_back(map_padded_index(q - g_.lo[a], g_.in[a], g_.mode));
+      for (dim_t q = 0; q < e; ++q)
+        table[a].push_back(map_padded_index(q - g_.lo[a], g_.in[a], g_.mode));
     }
     pad_table_ = std::move(table);
   }
@@ -123,61 +153,106 @@ class DepthwiseExecutor final : public Executor {
   dim_t pad_index(int a, dim_t q) const { return pad_table_[a][q]; }
 
   // Copies plane x (one image and channel) into `plane`, padded by the mode to the extents the
-  // taps read, with its last axis split into `stride` phase rows of J samples each.
+  // taps read, in the stored layout (see the constructor): last-axis phases as sub-planes of
+  // phase_size_ samples, the row axis's phases as blocks of rows.
   // `last_src` (one padded row of scratch) receives the last axis's source offsets.
   void build_plane(const T* x, const std::vector<dim_t>& xs, dim_t* last_src, T* plane) const {
     const int d = g_.rank(), last = d - 1;
-    // Padded plane: extents E_a; the last axis stored as `s` phase rows of J samples each.
     std::vector<dim_t> E(d);
     for (int a = 0; a < d; ++a) E[a] = padded_extent(g_, a);
     const dim_t s = g_.stride[last];
-    const dim_t J = (E[last] + s - 1) / s;
-    const dim_t row_len = s * J;  // one padded row (all phases)
+    const dim_t row_len = s * J_;  // one padded row (all phases)
+    // Rows that no padded coordinate fills (the row axis's last phases may be shorter) are
+    // zeroed, so the throw-away outputs of a wide run read defined values.
+    if (ra_ >= 0 && E[ra_] != stored_[ra_]) std::fill(plane, plane + plane_, T(0));
     std::vector<dim_t> e(d, 0);
-    const dim_t outer_rows = [&] {
-      dim_t r = 1;
-      for (int a = 0; a < last; ++a) r *= E[a];
-      return r;
-    }();
+    dim_t outer_rows = 1;
+    for (int a = 0; a < last; ++a) outer_rows *= E[a];
     // Source offset of every padded coordinate along the last axis (kNoSample: zero), stored in the
     // phase-split order, computed once per plane.
     for (dim_t q = 0; q < E[last]; ++q) {
       const dim_t m = pad_index(last, q);
-      last_src[(q % s) * J + q / s] = m < 0 ? kNoSample : m * xs[2 + last];
+      last_src[(q % s) * J_ + q / s] = m < 0 ? kNoSample : m * xs[2 + last];
     }
-    for (dim_t j = E[last]; j < row_len; ++j) last_src[(j % s) * J + j / s] = kNoSample;
+    for (dim_t j = E[last]; j < row_len; ++j) last_src[(j % s) * J_ + j / s] = kNoSample;
     for (dim_t r = 0; r < outer_rows; ++r) {
-      dim_t base = 0;
+      dim_t base = 0, R = 0;
       bool zero_row = false;
       for (int a = 0; a < last; ++a) {
         const dim_t m = pad_index(a, e[a]);
         if (m < 0) zero_row = true;
         base += m * xs[2 + a];
+        R += stored_row(a, e[a]) * row_stride_[a];
       }
-      T* dst = plane + r * row_len;
-      if (zero_row) {
-        std::fill(dst, dst + row_len, T(0));
-      } else {
-        const T* src = x + base;
-        for (dim_t j = 0; j < row_len; ++j) dst[j] = last_src[j] == kNoSample ? T(0) : src[last_src[j]];
+      const T* src = x + base;
+      for (dim_t p = 0; p < s; ++p) {
+        T* dst = plane + p * phase_size_ + R * J_;
+        const dim_t* off = last_src + p * J_;
+        if (zero_row)
+          std::fill(dst, dst + J_, T(0));
+        else
+          for (dim_t j = 0; j < J_; ++j) dst[j] = off[j] == kNoSample ? T(0) : src[off[j]];
       }
       for (int a = last - 1; a >= 0 && ++e[a] == E[a]; --a) e[a] = 0;
     }
   }
 
+  // Positions [p0, p0 + kPositionsPerTask) of image n, channels-last. Along each output row,
+  // the run of positions whose taps all read inside the input along the last axis goes to
+  // kernels::dw_channels_run (taps in zero-padded rows dropped, the others stepping by
+  // stride * channel stride); the border positions, one at a time, to dw_channels with the
+  // zero vector for padded taps. Which path a position takes depends on the geometry and the
+  // fixed chunk only, never on the thread count.
   void run_channels_last(const OpArgs& args, const T* wt, const T* bias, const T* zeros, dim_t n,
                          dim_t p0, char* slot) const {
-    const int d = g_.rank();
+    const int d = g_.rank(), last = d - 1;
     const T** ptrs = reinterpret_cast<const T**>(slot);
-    T* row = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_));
+    const T** wptrs = ptrs + taps_;
+    T* row = reinterpret_cast<T*>(slot + ptr_bytes());
     const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0];
     T* y = static_cast<T*>(args.out.data) + n * args.out.strides[0];
     const auto &xs = args.a.strides, &ys = args.out.strides;
+    const dim_t s = g_.stride[last], lo = g_.lo[last], dil = g_.dil[last];
+    // Output columns [jl, jr) read only inside the input along the last axis.
+    const dim_t jl = (lo + s - 1) / s;
+    const dim_t right = g_.in[last] - 1 + lo - (g_.kernel[last] - 1) * dil;
+    const dim_t jr = right < 0 ? 0 : std::min(g_.out[last], right / s + 1);
     std::vector<dim_t> o(d), t(d);
     dim_t rem = p0;
     for (int a = d - 1; a >= 0; --a) o[a] = rem % g_.out[a], rem /= g_.out[a];
     const dim_t p1 = std::min(positions_, p0 + kPositionsPerTask);
-    for (dim_t p = p0; p < p1; ++p) {
+    for (dim_t p = p0; p < p1;) {
+      dim_t yo = 0;
+      for (int a = 0; a < d; ++a) yo += o[a] * ys[2 + a];
+      const dim_t run = ys[1] == 1 && o[last] >= jl && o[last] < jr
+                            ? std::min(jr - o[last], p1 - p) : 0;
+      if (run > 1) {
+        std::size_t terms = 0;
+        std::fill(t.begin(), t.end(), 0);
+        for (dim_t tap = 0; tap < taps_; ++tap) {
+          dim_t off = (o[last] * s - lo + t[last] * dil) * xs[2 + last];
+          for (int a = 0; a < last && off != kNoSample; ++a) {
+            const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
+                                             g_.in[a], g_.mode);
+            off = m < 0 ? kNoSample : off + m * xs[2 + a];
+          }
+          if (off != kNoSample) {
+            ptrs[terms] = x + off;
+            wptrs[terms++] = wt + tap * g_.C;
+          }
+          for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+        }
+        kernels::dw_channels_run<T>(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xs[2 + last]),
+                                    bias, y + yo, static_cast<std::ptrdiff_t>(ys[2 + last]),
+                                    static_cast<std::size_t>(run), static_cast<std::size_t>(g_.C));
+        p += run;
+        o[last] += run;
+        if (o[last] == g_.out[last]) {
+          o[last] = 0;
+          for (int a = last - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+        }
+        continue;
+      }
       std::fill(t.begin(), t.end(), 0);
       for (dim_t tap = 0; tap < taps_; ++tap) {
         dim_t off = 0;
@@ -189,14 +264,13 @@ class DepthwiseExecutor final : public Executor {
         ptrs[tap] = off == kNoSample ? zeros : x + off;
         for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
       }
-      dim_t yo = 0;
-      for (int a = 0; a < d; ++a) yo += o[a] * ys[2 + a];
       T* out = ys[1] == 1 ? y + yo : row;
       kernels::dw_channels<T>(static_cast<std::size_t>(taps_), ptrs, wt,
                               static_cast<std::size_t>(g_.C), bias, out,
                               static_cast<std::size_t>(g_.C));
       if (out == row)
         for (dim_t c = 0; c < g_.C; ++c) y[yo + c * ys[1]] = row[c];
+      ++p;
       for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
     }
   }
@@ -205,59 +279,51 @@ class DepthwiseExecutor final : public Executor {
                  char* slot) const {
     const int d = g_.rank(), last = d - 1;
     const T** ptrs = reinterpret_cast<const T**>(slot);
-    T* row = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_));
-    T* plane = reinterpret_cast<T*>(slot + align64(sizeof(T*) * taps_) + row_bytes_);
+    T* row = reinterpret_cast<T*>(slot + ptr_bytes());
+    T* plane = reinterpret_cast<T*>(slot + ptr_bytes() + row_bytes_);
     const auto &xs = args.a.strides, &ys = args.out.strides;
     const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1];
     build_plane(x, xs, reinterpret_cast<dim_t*>(row), plane);
-    const dim_t s = g_.stride[last];
-    const dim_t J = (padded_extent(g_, last) + s - 1) / s;
-    const dim_t row_len = s * J;  // one padded row (all phases)
-    std::vector<dim_t> E(d);
-    for (int a = 0; a < d; ++a) E[a] = padded_extent(g_, a);
     std::vector<dim_t> o(d, 0), t(d, 0);
-    std::vector<dim_t> row_stride(d, 0);  // padded-plane stride of each outer axis, in rows
-    dim_t rows_below = 1;
-    for (int a = last - 1; a >= 0; --a) {
-      row_stride[a] = rows_below;
-      rows_below *= E[a];
-    }
     T* y = static_cast<T*>(args.out.data) + n * ys[0] + c * ys[1];
     // With two or more axes, all output rows of a 2-D slice are one dw_row call over a "wide"
-    // output: tap t reads output (r, j) at plane + base_t + r * pitch + j, pitch = the padded
-    // rows one output row advances (stride rows of row_len), so one contiguous run covers the
-    // slice, computing throw-away values between the rows' ends (a few columns at stride 1)
-    // instead of one short call, mostly a scalar tail, per row. Then the valid columns are
-    // copied out. One axis: one row.
+    // output: tap t reads output (r, j) at plane + base_t + r * J + j (consecutive output rows
+    // read consecutive stored rows of the tap's phases), so one contiguous run covers the slice,
+    // computing J - cols throw-away values between the rows' ends instead of one short call,
+    // mostly a scalar tail, per row. Then the valid columns are copied out. One axis: one row.
     const int ra = d >= 2 ? d - 2 : last;  // the axis whose rows a call covers
     const dim_t rows = d >= 2 ? g_.out[ra] : 1, cols = g_.out[last];
-    const dim_t pitch = d >= 2 ? g_.stride[ra] * row_len : 0;
-    const dim_t count = (rows - 1) * pitch + cols;
+    const dim_t pitch = J_;
+    const dim_t group = std::min(rows, 1 + (wide_elems_ - cols) / pitch);  // rows per dw_row call
     T* wide = plane + plane_bytes_ / sizeof(T);
+    const T** shifted = ptrs + taps_;
     const dim_t slices = positions_ / (rows * cols);
     const int outer_axes = d >= 2 ? d - 2 : 0;
     for (dim_t sl = 0; sl < slices; ++sl) {
       std::fill(t.begin(), t.end(), 0);
       for (dim_t tap = 0; tap < taps_; ++tap) {
-        dim_t prow = 0;
+        dim_t R = 0;
         for (int a = 0; a < outer_axes; ++a)
-          prow += (o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride[a];
-        if (d >= 2) prow += t[ra] * g_.dil[ra] * row_stride[ra];
-        const dim_t q0 = t[last] * g_.dil[last];  // padded coordinate of output 0 on the last axis
-        ptrs[tap] = plane + prow * row_len + (q0 % s) * J + q0 / s;
+          R += (o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride_[a];
+        if (d >= 2) R += stored_row(ra, t[ra] * g_.dil[ra]) * row_stride_[ra];
+        ptrs[tap] = plane + run_start(R, t[last] * g_.dil[last]);
         for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
       }
       dim_t yo = 0;
       for (int a = 0; a < outer_axes; ++a) yo += o[a] * ys[2 + a];
-      kernels::dw_row<T>(static_cast<std::size_t>(taps_), ptrs, wc + c * taps_, bias[c], wide,
-                         static_cast<std::size_t>(count));
-      for (dim_t r = 0; r < rows; ++r) {
-        const T* src = wide + r * pitch;
-        T* dst = y + yo + (d >= 2 ? r * ys[2 + ra] : 0);
-        if (ys[2 + last] == 1)
-          std::copy(src, src + cols, dst);
-        else
-          for (dim_t j = 0; j < cols; ++j) dst[j * ys[2 + last]] = src[j];
+      for (dim_t r0 = 0; r0 < rows; r0 += group) {
+        const dim_t nr = std::min(group, rows - r0);
+        for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = ptrs[tap] + r0 * pitch;
+        kernels::dw_row<T>(static_cast<std::size_t>(taps_), shifted, wc + c * taps_, bias[c], wide,
+                           static_cast<std::size_t>((nr - 1) * pitch + cols));
+        for (dim_t r = 0; r < nr; ++r) {
+          const T* src = wide + r * pitch;
+          T* dst = y + yo + (d >= 2 ? (r0 + r) * ys[2 + ra] : 0);
+          if (ys[2 + last] == 1)
+            std::copy(src, src + cols, dst);
+          else
+            for (dim_t j = 0; j < cols; ++j) dst[j * ys[2 + last]] = src[j];
+        }
       }
       for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
     }
@@ -270,7 +336,7 @@ class DepthwiseExecutor final : public Executor {
     std::fill(zeros, zeros + g_.C, T(0));
     const int n_threads = std::min(threads, slots_);
     auto slot = [&] { return ws + shared_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
-    if (args.a.strides[1] == 1 && args.b.strides[1] == 1) {
+    if (args.a.strides[1] == 1 && args.b.strides[1] == 1 && g_.C >= kChannelVectorMin) {
       // Channels-last: one task per tap, vectorised over channels.
       parallel_tasks(taps_, n_threads, [&](dim_t tap) { weights_channels_last(args, zeros, tap, slot()); });
     } else {
@@ -282,7 +348,7 @@ class DepthwiseExecutor final : public Executor {
     const int d = g_.rank();
     const T** a_ptr = reinterpret_cast<const T**>(slot);
     const T** b_ptr = a_ptr + kPositionsPerTask;
-    T* acc = reinterpret_cast<T*>(slot + align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)) + row_bytes_);
+    T* acc = reinterpret_cast<T*>(slot + ptr_bytes());  // the row area: C elements
     std::fill(acc, acc + g_.C, T(0));
     std::vector<dim_t> t(d), o(d);
     dim_t rem = tap;
@@ -317,19 +383,10 @@ class DepthwiseExecutor final : public Executor {
 
   void weights_plane(const OpArgs& args, dim_t c, char* slot) const {
     const int d = g_.rank(), last = d - 1;
-    T* row = reinterpret_cast<T*>(slot + align64(sizeof(T*) * std::max(taps_, 2 * kPositionsPerTask)));
+    T* row = reinterpret_cast<T*>(slot + ptr_bytes());
     T* plane = reinterpret_cast<T*>(reinterpret_cast<char*>(row) + row_bytes_);
     std::vector<T> acc(taps_, T(0));
     const auto &xs = args.a.strides, &ys = args.b.strides;
-    const dim_t s = g_.stride[last];
-    const dim_t J = (padded_extent(g_, last) + s - 1) / s;
-    const dim_t row_len = s * J;
-    std::vector<dim_t> row_stride(d, 0);
-    dim_t rows_below = 1;
-    for (int a = last - 1; a >= 0; --a) {
-      row_stride[a] = rows_below;
-      rows_below *= padded_extent(g_, a);
-    }
     const dim_t out_rows = positions_ / g_.out[last];
     std::vector<T> dy_row(static_cast<std::size_t>(g_.out[last]));
     std::vector<dim_t> o(d), t(d);
@@ -348,10 +405,10 @@ class DepthwiseExecutor final : public Executor {
         }
         std::fill(t.begin(), t.end(), 0);
         for (dim_t tap = 0; tap < taps_; ++tap) {
-          dim_t prow = 0;
-          for (int a = 0; a < last; ++a) prow += (o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride[a];
-          const dim_t q0 = t[last] * g_.dil[last];
-          acc[tap] += kernels::dot<T>(g, plane + prow * row_len + (q0 % s) * J + q0 / s,
+          dim_t R = 0;
+          for (int a = 0; a < last; ++a)
+            R += stored_row(a, o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride_[a];
+          acc[tap] += kernels::dot<T>(g, plane + run_start(R, t[last] * g_.dil[last]),
                                       static_cast<std::size_t>(g_.out[last]));
           for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
         }
@@ -368,10 +425,32 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
+  // The pointer area at the start of a slot: two lists of taps (run_plane's tap pointers, and
+  // shifted by a row group) or two blocks of positions (weights_channels_last).
+  std::size_t ptr_bytes() const {
+    return align64(sizeof(void*) * std::max(2 * taps_, 2 * kPositionsPerTask));
+  }
+
+  // Stored row of padded coordinate q along outer axis a (the row axis is phase-split).
+  dim_t stored_row(int a, dim_t q) const {
+    if (a != ra_) return q;
+    const dim_t s = g_.stride[a], Jr = stored_[a] / s;
+    return (q % s) * Jr + q / s;
+  }
+  // Start of the stored run that a tap reads for output 0 along the last axis, in row R.
+  dim_t run_start(dim_t R, dim_t q0) const {
+    const dim_t s = g_.stride.back();
+    return (q0 % s) * phase_size_ + R * J_ + q0 / s;
+  }
+
   Geometry g_;
   Op op_;
   mutable std::once_flag table_once_;
   mutable std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
+  dim_t wide_elems_ = 0;
+  int ra_ = -1;                                 // the row axis (d - 2), -1 in 1-D
+  dim_t J_ = 1, phase_size_ = 1;                // stored row length; one last-axis phase
+  std::vector<dim_t> stored_, row_stride_;      // stored extents and row strides, outer axes
   int slots_ = 1;
   dim_t taps_ = 1, positions_ = 1, plane_ = 1;
   std::size_t shared_bytes_ = 0, slot_bytes_ = 0, row_bytes_ = 0, plane_bytes_ = 0;

@@ -3,6 +3,8 @@
 #include <cstdlib>
 
 #include "algo/depthwise.h"
+#include "algo/depthwise_bwd_data.h"
+#include "algo/depthwise_weights.h"
 #include "algo/implicit_gemm.h"
 #include "algo/padded_igemm.h"
 #include "algo/pointwise.h"
@@ -16,6 +18,7 @@ namespace convnd::detail {
 
 const std::vector<const Algorithm*>& candidates() {
   static const std::vector<const Algorithm*> list{
+      &depthwise_weights_algorithm(),
       &depthwise_algorithm(),
       &pointwise_algorithm(),
       &winograd_f6_algorithm(),
@@ -23,6 +26,7 @@ const std::vector<const Algorithm*>& candidates() {
       &winograd_f2_algorithm(),
       &padded_igemm_algorithm(),
       &implicit_gemm_algorithm(),
+      &depthwise_bwd_data_algorithm(),
       &bwd_data_phases_algorithm(),
       &winograd_weights_f4_algorithm(),
       &winograd_weights_f2_algorithm(),

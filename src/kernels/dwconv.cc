@@ -49,6 +49,148 @@ HWY_INLINE void Channels(std::size_t taps, const T* const* in, const T* w, std::
   }
 }
 
+// 8 positions of one channel vector in registers: each weight vector, loaded once per tap,
+// serves 8 FMAs (dw_channels loads a weight for every FMA), and 8 independent chains cover the
+// FMA latency.
+template <class T>
+HWY_INLINE void ChannelsRun(std::size_t terms, const T* const* in, const T* const* w,
+                            std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
+                            std::size_t positions, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  const auto P = static_cast<std::ptrdiff_t>(positions);
+  std::size_t c = 0;
+  for (; c + N <= count; c += N) {
+    const auto b = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
+    std::ptrdiff_t j = 0;
+    for (; j + 8 <= P; j += 8) {
+      auto a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
+      for (std::size_t i = 0; i < terms; ++i) {
+        const auto wv = hn::LoadU(d, w[i] + c);
+        const T* x = in[i] + j * in_step + c;
+        a0 = hn::MulAdd(wv, hn::LoadU(d, x), a0);
+        a1 = hn::MulAdd(wv, hn::LoadU(d, x + in_step), a1);
+        a2 = hn::MulAdd(wv, hn::LoadU(d, x + 2 * in_step), a2);
+        a3 = hn::MulAdd(wv, hn::LoadU(d, x + 3 * in_step), a3);
+        a4 = hn::MulAdd(wv, hn::LoadU(d, x + 4 * in_step), a4);
+        a5 = hn::MulAdd(wv, hn::LoadU(d, x + 5 * in_step), a5);
+        a6 = hn::MulAdd(wv, hn::LoadU(d, x + 6 * in_step), a6);
+        a7 = hn::MulAdd(wv, hn::LoadU(d, x + 7 * in_step), a7);
+      }
+      T* o = out + j * out_step + c;
+      hn::StoreU(a0, d, o);
+      hn::StoreU(a1, d, o + out_step);
+      hn::StoreU(a2, d, o + 2 * out_step);
+      hn::StoreU(a3, d, o + 3 * out_step);
+      hn::StoreU(a4, d, o + 4 * out_step);
+      hn::StoreU(a5, d, o + 5 * out_step);
+      hn::StoreU(a6, d, o + 6 * out_step);
+      hn::StoreU(a7, d, o + 7 * out_step);
+    }
+    for (; j < P; ++j) {
+      auto a = b;
+      for (std::size_t i = 0; i < terms; ++i)
+        a = hn::MulAdd(hn::LoadU(d, w[i] + c), hn::LoadU(d, in[i] + j * in_step + c), a);
+      hn::StoreU(a, d, out + j * out_step + c);
+    }
+  }
+  for (; c < count; ++c)  // scalar tail: no load may reach past `count`
+    for (std::ptrdiff_t j = 0; j < P; ++j) {
+      T a = bias ? bias[c] : T(0);
+      for (std::size_t i = 0; i < terms; ++i) a += w[i][c] * in[i][j * in_step + c];
+      out[j * out_step + c] = a;
+    }
+}
+
+// 8 taps of one channel vector in registers; the dy vector of a position loaded once for them.
+// AVX2 has 16 vector registers: 8 accumulators, dy and the x operand fit without spills.
+template <class T>
+HWY_INLINE void Weights(std::size_t positions, std::size_t taps, const T* const* x,
+                        const T* const* dy, T* acc, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t c = 0;
+  for (; c + N <= count; c += N) {
+    std::size_t t = 0;
+    for (; t + 8 <= taps; t += 8) {
+      T* a = acc + t * count + c;
+      auto a0 = hn::LoadU(d, a), a1 = hn::LoadU(d, a + count), a2 = hn::LoadU(d, a + 2 * count),
+           a3 = hn::LoadU(d, a + 3 * count), a4 = hn::LoadU(d, a + 4 * count),
+           a5 = hn::LoadU(d, a + 5 * count), a6 = hn::LoadU(d, a + 6 * count),
+           a7 = hn::LoadU(d, a + 7 * count);
+      for (std::size_t p = 0; p < positions; ++p) {
+        const auto g = hn::LoadU(d, dy[p] + c);
+        const T* const* xp = x + p * taps + t;
+        a0 = hn::MulAdd(hn::LoadU(d, xp[0] + c), g, a0);
+        a1 = hn::MulAdd(hn::LoadU(d, xp[1] + c), g, a1);
+        a2 = hn::MulAdd(hn::LoadU(d, xp[2] + c), g, a2);
+        a3 = hn::MulAdd(hn::LoadU(d, xp[3] + c), g, a3);
+        a4 = hn::MulAdd(hn::LoadU(d, xp[4] + c), g, a4);
+        a5 = hn::MulAdd(hn::LoadU(d, xp[5] + c), g, a5);
+        a6 = hn::MulAdd(hn::LoadU(d, xp[6] + c), g, a6);
+        a7 = hn::MulAdd(hn::LoadU(d, xp[7] + c), g, a7);
+      }
+      hn::StoreU(a0, d, a);
+      hn::StoreU(a1, d, a + count);
+      hn::StoreU(a2, d, a + 2 * count);
+      hn::StoreU(a3, d, a + 3 * count);
+      hn::StoreU(a4, d, a + 4 * count);
+      hn::StoreU(a5, d, a + 5 * count);
+      hn::StoreU(a6, d, a + 6 * count);
+      hn::StoreU(a7, d, a + 7 * count);
+    }
+    for (; t < taps; ++t) {
+      auto s = hn::LoadU(d, acc + t * count + c);
+      for (std::size_t p = 0; p < positions; ++p)
+        s = hn::MulAdd(hn::LoadU(d, x[p * taps + t] + c), hn::LoadU(d, dy[p] + c), s);
+      hn::StoreU(s, d, acc + t * count + c);
+    }
+  }
+  for (; c < count; ++c)  // scalar tail: no load may reach past `count`
+    for (std::size_t t = 0; t < taps; ++t) {
+      T s = acc[t * count + c];
+      for (std::size_t p = 0; p < positions; ++p) s += x[p * taps + t][c] * dy[p][c];
+      acc[t * count + c] = s;
+    }
+}
+
+template <class T>
+HWY_INLINE void Gather(std::size_t terms, const T* const* in, const T* const* w, const T* bias,
+                       T* out, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t c = 0;
+  for (; c + 4 * N <= count; c += 4 * N) {
+    auto a0 = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
+    auto a1 = bias ? hn::LoadU(d, bias + c + N) : hn::Zero(d);
+    auto a2 = bias ? hn::LoadU(d, bias + c + 2 * N) : hn::Zero(d);
+    auto a3 = bias ? hn::LoadU(d, bias + c + 3 * N) : hn::Zero(d);
+    for (std::size_t i = 0; i < terms; ++i) {
+      const T* x = in[i] + c;
+      const T* wt = w[i] + c;
+      a0 = hn::MulAdd(hn::LoadU(d, wt), hn::LoadU(d, x), a0);
+      a1 = hn::MulAdd(hn::LoadU(d, wt + N), hn::LoadU(d, x + N), a1);
+      a2 = hn::MulAdd(hn::LoadU(d, wt + 2 * N), hn::LoadU(d, x + 2 * N), a2);
+      a3 = hn::MulAdd(hn::LoadU(d, wt + 3 * N), hn::LoadU(d, x + 3 * N), a3);
+    }
+    hn::StoreU(a0, d, out + c);
+    hn::StoreU(a1, d, out + c + N);
+    hn::StoreU(a2, d, out + c + 2 * N);
+    hn::StoreU(a3, d, out + c + 3 * N);
+  }
+  for (; c + N <= count; c += N) {
+    auto a = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
+    for (std::size_t i = 0; i < terms; ++i)
+      a = hn::MulAdd(hn::LoadU(d, w[i] + c), hn::LoadU(d, in[i] + c), a);
+    hn::StoreU(a, d, out + c);
+  }
+  for (; c < count; ++c) {  // scalar tail: no load may reach past `count`
+    T a = bias ? bias[c] : T(0);
+    for (std::size_t i = 0; i < terms; ++i) a += w[i][c] * in[i][c];
+    out[c] = a;
+  }
+}
+
 template <class T>
 HWY_INLINE void Row(std::size_t taps, const T* const* in, const T* w, T bias, T* out,
                     std::size_t count) {
@@ -131,6 +273,32 @@ void DwAccumulateF64(std::size_t positions, const double* const* a, const double
                      double* acc, std::size_t count) {
   Accumulate<double>(positions, a, b, acc, count);
 }
+void DwWeightsF32(std::size_t positions, std::size_t taps, const float* const* x,
+                  const float* const* dy, float* acc, std::size_t count) {
+  Weights<float>(positions, taps, x, dy, acc, count);
+}
+void DwWeightsF64(std::size_t positions, std::size_t taps, const double* const* x,
+                  const double* const* dy, double* acc, std::size_t count) {
+  Weights<double>(positions, taps, x, dy, acc, count);
+}
+void DwChannelsRunF32(std::size_t terms, const float* const* in, const float* const* w,
+                      std::ptrdiff_t in_step, const float* bias, float* out, std::ptrdiff_t out_step,
+                      std::size_t positions, std::size_t count) {
+  ChannelsRun<float>(terms, in, w, in_step, bias, out, out_step, positions, count);
+}
+void DwChannelsRunF64(std::size_t terms, const double* const* in, const double* const* w,
+                      std::ptrdiff_t in_step, const double* bias, double* out, std::ptrdiff_t out_step,
+                      std::size_t positions, std::size_t count) {
+  ChannelsRun<double>(terms, in, w, in_step, bias, out, out_step, positions, count);
+}
+void DwGatherF32(std::size_t terms, const float* const* in, const float* const* w,
+                 const float* bias, float* out, std::size_t count) {
+  Gather<float>(terms, in, w, bias, out, count);
+}
+void DwGatherF64(std::size_t terms, const double* const* in, const double* const* w,
+                 const double* bias, double* out, std::size_t count) {
+  Gather<double>(terms, in, w, bias, out, count);
+}
 float DotF32(const float* a, const float* b, std::size_t count) { return Dot<float>(a, b, count); }
 double DotF64(const double* a, const double* b, std::size_t count) {
   return Dot<double>(a, b, count);
@@ -166,6 +334,12 @@ HWY_EXPORT(DwRowF32);
 HWY_EXPORT(DwRowF64);
 HWY_EXPORT(DwAccumulateF32);
 HWY_EXPORT(DwAccumulateF64);
+HWY_EXPORT(DwWeightsF32);
+HWY_EXPORT(DwWeightsF64);
+HWY_EXPORT(DwChannelsRunF32);
+HWY_EXPORT(DwChannelsRunF64);
+HWY_EXPORT(DwGatherF32);
+HWY_EXPORT(DwGatherF64);
 HWY_EXPORT(DotF32);
 HWY_EXPORT(DotF64);
 
@@ -176,6 +350,32 @@ void dw_accumulate_f32(std::size_t positions, const float* const* a, const float
 void dw_accumulate_f64(std::size_t positions, const double* const* a, const double* const* b,
                        double* acc, std::size_t count) {
   HWY_DYNAMIC_DISPATCH(DwAccumulateF64)(positions, a, b, acc, count);
+}
+void dw_weights_f32(std::size_t positions, std::size_t taps, const float* const* x,
+                    const float* const* dy, float* acc, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwWeightsF32)(positions, taps, x, dy, acc, count);
+}
+void dw_weights_f64(std::size_t positions, std::size_t taps, const double* const* x,
+                    const double* const* dy, double* acc, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwWeightsF64)(positions, taps, x, dy, acc, count);
+}
+void dw_channels_run_f32(std::size_t terms, const float* const* in, const float* const* w,
+                         std::ptrdiff_t in_step, const float* bias, float* out, std::ptrdiff_t out_step,
+                         std::size_t positions, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwChannelsRunF32)(terms, in, w, in_step, bias, out, out_step, positions, count);
+}
+void dw_channels_run_f64(std::size_t terms, const double* const* in, const double* const* w,
+                         std::ptrdiff_t in_step, const double* bias, double* out,
+                         std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwChannelsRunF64)(terms, in, w, in_step, bias, out, out_step, positions, count);
+}
+void dw_gather_f32(std::size_t terms, const float* const* in, const float* const* w,
+                   const float* bias, float* out, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwGatherF32)(terms, in, w, bias, out, count);
+}
+void dw_gather_f64(std::size_t terms, const double* const* in, const double* const* w,
+                   const double* bias, double* out, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwGatherF64)(terms, in, w, bias, out, count);
 }
 float dot_f32(const float* a, const float* b, std::size_t count) {
   return HWY_DYNAMIC_DISPATCH(DotF32)(a, b, count);

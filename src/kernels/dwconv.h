@@ -8,6 +8,16 @@
 //   dw_accumulate: acc[c] += sum_p a[p][c] * b[p][c]                          for c < count
 //     (depthwise weight gradient, channels-last: sample times output gradient per position)
 //   dot:         returns sum_j a[j] * b[j]                                     for j < count
+//   dw_weights:  acc[t * count + c] += sum_p x[p * taps + t][c] * dy[p][c]    for t < taps, c < count
+//     (depthwise weight gradient over a block of positions: x[p * taps + t] is the channel vector
+//     that tap t reads for position p, dy[p] the position's output gradient; each element sums
+//     over p in order)
+//   dw_channels_run: out[j * out_step + c] = bias[c] + sum_i w[i][c] * in[i][j * in_step + c]
+//     for j < positions, c < count (channels-last, a run of outputs along a row whose taps all
+//     read inside the input: each weight vector loaded once serves 8 positions)
+//   dw_gather:   out[c] = bias[c] + sum_i w[i][c] * in[i][c]                   for c < count
+//     (like dw_channels, with a weight pointer per term: the depthwise backward-data pass lists
+//     only the (tap, output) pairs that reach an input sample, in a fixed order)
 // bias may be null (0). Any count works; nothing outside [0, count) is read or written.
 #pragma once
 
@@ -28,6 +38,20 @@ void dw_accumulate_f32(std::size_t positions, const float* const* a, const float
                       float* acc, std::size_t count);
 void dw_accumulate_f64(std::size_t positions, const double* const* a, const double* const* b,
                       double* acc, std::size_t count);
+void dw_weights_f32(std::size_t positions, std::size_t taps, const float* const* x,
+                    const float* const* dy, float* acc, std::size_t count);
+void dw_weights_f64(std::size_t positions, std::size_t taps, const double* const* x,
+                    const double* const* dy, double* acc, std::size_t count);
+void dw_channels_run_f32(std::size_t terms, const float* const* in, const float* const* w,
+                         std::ptrdiff_t in_step, const float* bias, float* out, std::ptrdiff_t out_step,
+                         std::size_t positions, std::size_t count);
+void dw_channels_run_f64(std::size_t terms, const double* const* in, const double* const* w,
+                         std::ptrdiff_t in_step, const double* bias, double* out,
+                         std::ptrdiff_t out_step, std::size_t positions, std::size_t count);
+void dw_gather_f32(std::size_t terms, const float* const* in, const float* const* w,
+                   const float* bias, float* out, std::size_t count);
+void dw_gather_f64(std::size_t terms, const double* const* in, const double* const* w,
+                   const double* bias, double* out, std::size_t count);
 float dot_f32(const float* a, const float* b, std::size_t count);
 double dot_f64(const double* a, const double* b, std::size_t count);
 
@@ -38,6 +62,31 @@ void dw_accumulate(std::size_t positions, const T* const* a, const T* const* b, 
     dw_accumulate_f32(positions, a, b, acc, count);
   else
     dw_accumulate_f64(positions, a, b, acc, count);
+}
+template <class T>
+void dw_weights(std::size_t positions, std::size_t taps, const T* const* x, const T* const* dy,
+                T* acc, std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    dw_weights_f32(positions, taps, x, dy, acc, count);
+  else
+    dw_weights_f64(positions, taps, x, dy, acc, count);
+}
+template <class T>
+void dw_channels_run(std::size_t terms, const T* const* in, const T* const* w, std::ptrdiff_t in_step,
+                     const T* bias, T* out, std::ptrdiff_t out_step, std::size_t positions,
+                     std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    dw_channels_run_f32(terms, in, w, in_step, bias, out, out_step, positions, count);
+  else
+    dw_channels_run_f64(terms, in, w, in_step, bias, out, out_step, positions, count);
+}
+template <class T>
+void dw_gather(std::size_t terms, const T* const* in, const T* const* w, const T* bias, T* out,
+               std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    dw_gather_f32(terms, in, w, bias, out, count);
+  else
+    dw_gather_f64(terms, in, w, bias, out, count);
 }
 template <class T>
 T dot(const T* a, const T* b, std::size_t count) {

@@ -1,0 +1,285 @@
+// # Depthwise backward data (a depthwise transposed convolution) by gathering
+//
+// dx[n, c, i] = sum over (tap t, output o) whose padded sample o*s - lo + t*dil maps onto input
+// sample i (by the padding mode) of w[c, t] * dy[n, c, o].
+// Along one axis the pairs (t, o) that reach each input index are listed once per plan (a CSR
+// table: with zero padding at most ceil(k / s) pairs, with reflect and the other modes also the
+// padded samples that fold onto the index). Over d axes the pairs of a position are the product
+// of its per-axis lists. So each input sample is one dot product over exactly the terms that
+// reach it, in a fixed order, with no zero-inserted multiplies (a stride-2 3x3 layer reads 2.25
+// terms per sample on average, not 9), no fold-back pass for the padding modes, and no split
+// into per-group sub-problems (the generic bwd_data_phases runs C of them).
+//
+// The terms of a position are vectorised over channels (kernels::dw_gather with tap-major
+// weights), so channels-last runs in place. Channels-first activations are transposed to
+// channels-last in the workspace first (dy) and back at the end (dx), in 16 x 16 blocks; pays()
+// passes few channels (a vector that short is mostly scalar tail) to bwd_data_phases, whose
+// forward planes vectorise along the rows instead.
+//
+// Tasks are fixed chunks of input positions of one image: each dx element is written by one
+// task, whatever the thread count.
+#include "algo/depthwise_bwd_data.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "algo/layout_copy.h"
+#include "api/errors.h"
+#include "kernels/dwconv.h"
+#include "runtime/threads.h"
+
+namespace convnd::detail {
+namespace {
+
+constexpr dim_t kPositionsPerTask = 64;
+// Bounds the terms of one input position (the pointer lists of a task): reached only with
+// padding modes that fold many padded samples onto one input sample (e.g. circular padding of
+// an extent-1 axis by a long kernel).
+constexpr dim_t kMaxTerms = 4096;
+// Bounds the per-axis lists (kernel x output pairs of one axis), built at planning time.
+constexpr dim_t kMaxPairs = dim_t{1} << 22;
+// Fewest channels for which the gather pays over bwd_data_phases (see pays()).
+constexpr dim_t kChannelVectorMin = 16;
+
+std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
+
+// Per-axis lists of the (tap, output) pairs that reach each input index, in CSR form:
+// the pairs of index i are tap[start[i]..start[i+1]) and out[...] alike.
+struct AxisTerms {
+  std::vector<dim_t> start, tap, out;
+  dim_t longest = 0;
+};
+
+AxisTerms axis_terms(const Geometry& g, int a) {
+  AxisTerms at;
+  const dim_t S = g.in[a];
+  std::vector<dim_t> index;  // input index of each pair in (t, o) order, -1: none
+  std::vector<dim_t> count(static_cast<std::size_t>(S) + 1, 0);
+  for (dim_t t = 0; t < g.kernel[a]; ++t)
+    for (dim_t o = 0; o < g.out[a]; ++o) {
+      const dim_t i = map_padded_index(o * g.stride[a] - g.lo[a] + t * g.dil[a], S, g.mode);
+      index.push_back(i);
+      if (i >= 0) ++count[i + 1];
+    }
+  for (dim_t i = 0; i < S; ++i) at.longest = std::max(at.longest, count[i + 1]);
+  for (dim_t i = 0; i < S; ++i) count[i + 1] += count[i];
+  at.start = count;
+  at.tap.resize(count[S]);
+  at.out.resize(count[S]);
+  std::vector<dim_t> fill(count.begin(), count.end() - 1);
+  std::size_t p = 0;
+  for (dim_t t = 0; t < g.kernel[a]; ++t)
+    for (dim_t o = 0; o < g.out[a]; ++o, ++p)
+      if (const dim_t i = index[p]; i >= 0) {
+        at.tap[fill[i]] = t;
+        at.out[fill[i]++] = o;
+      }
+  return at;
+}
+
+// Most terms any input position gathers: the product of the axes' longest lists, capped above
+// kMaxTerms (so that it cannot overflow).
+dim_t max_terms(const Geometry& g) {
+  dim_t terms = 1;
+  for (int a = 0; a < g.rank(); ++a) {
+    const dim_t longest = axis_terms(g, a).longest;
+    terms = std::min<dim_t>(terms * std::max<dim_t>(longest, 1), kMaxTerms + 1);
+  }
+  return terms;
+}
+
+// The workspace of a channels-first plan holds dy and dx channels-last: their bytes must be
+// representable (the element counts alone fit, but times 8 bytes they may not).
+bool copies_fit(const Geometry& g) {
+  dim_t in = g.N * g.C, out = g.N * g.C, sum = 0;
+  for (int a = 0; a < g.rank(); ++a)
+    if (__builtin_mul_overflow(in, g.in[a], &in) || __builtin_mul_overflow(out, g.out[a], &out))
+      return false;
+  return !__builtin_add_overflow(in, out, &sum) && sum <= (dim_t{1} << 56);
+}
+
+template <class T>
+class GatherExecutor final : public Executor {
+ public:
+  GatherExecutor(const Geometry& g) : g_(g), slots_(hardware_threads()) {
+    const int d = g.rank();
+    for (dim_t k : g.kernel) taps_ *= k;
+    for (dim_t i : g.in) in_positions_ *= i;
+    for (dim_t o : g.out) out_positions_ *= o;
+    for (int a = 0; a < d; ++a) axes_.push_back(axis_terms(g, a));
+    terms_ = max_terms(g);
+    tap_stride_.assign(d, 1);
+    for (int a = d - 2; a >= 0; --a) tap_stride_[a] = tap_stride_[a + 1] * g.kernel[a + 1];
+    shared_bytes_ = align64(sizeof(T) * g.C * taps_) + align64(sizeof(T) * g.C);
+    // Channels-first: dy and dx of all images, channels-last and dense.
+    copies_bytes_ = align64(sizeof(T) * g.N * g.C * out_positions_) +
+                    align64(sizeof(T) * g.N * g.C * in_positions_);
+    slot_bytes_ = 2 * align64(sizeof(T*) * terms_) + align64(sizeof(T) * g.C);
+  }
+
+  std::size_t workspace_bytes() const override {
+    // Only channels-first views use the copies; the plan does not know the layout of the views
+    // it will run on, so the workspace covers both (the spec's layout says which is likely).
+    const std::size_t copies = g_.layout == Layout::channels_last ? 0 : copies_bytes_;
+    return shared_bytes_ + copies + static_cast<std::size_t>(slots_) * slot_bytes_;
+  }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    auto* ws = static_cast<char*>(workspace);
+    T* wt = reinterpret_cast<T*>(ws);
+    T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
+    // Weights tap-major: wt[t * C + c].
+    const T* w = static_cast<const T*>(args.b.data);
+    const std::vector<dim_t> tap_off = tap_offsets(g_, args.b.strides);
+    for (dim_t c = 0; c < g_.C; ++c)
+      for (dim_t t = 0; t < taps_; ++t) wt[t * g_.C + c] = w[c * args.b.strides[0] + tap_off[t]];
+    const T* b = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
+    for (dim_t c = 0; c < g_.C; ++c) bias[c] = b ? b[c * args.bias->strides[0]] : T(0);
+    const int n_threads = std::min(threads, slots_);
+    char* slots = ws + workspace_bytes() - static_cast<std::size_t>(slots_) * slot_bytes_;
+    auto slot = [&] { return slots + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
+    const dim_t chunks = (in_positions_ + kPositionsPerTask - 1) / kPositionsPerTask;
+    const bool in_place = args.a.strides[1] == 1 && args.out.strides[1] == 1;
+    if (in_place || g_.layout == Layout::channels_last) {
+      // A channels-last plan may meet channels-first views: then they are gathered through
+      // their strides (slow, but correct, and within the workspace it sized).
+      parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
+        gather_chunk(args.a, args.out, wt, bias, task / chunks, (task % chunks) * kPositionsPerTask,
+                     slot());
+      });
+      return;
+    }
+    T* dy_cl = reinterpret_cast<T*>(ws + shared_bytes_);
+    T* dx_cl = reinterpret_cast<T*>(ws + shared_bytes_ + align64(sizeof(T) * g_.N * g_.C * out_positions_));
+    const ConstTensorView dy_view(dy_cl, args.a.dtype, args.a.shape, dense_channels_last(args.a.shape));
+    const TensorView dx_view(dx_cl, args.out.dtype, args.out.shape, dense_channels_last(args.out.shape));
+    copy_to_channels_last<T>(args.a, dy_cl, dy_view.strides, n_threads);
+    parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
+      gather_chunk(dy_view, dx_view, wt, bias, task / chunks, (task % chunks) * kPositionsPerTask, slot());
+    });
+    copy_from_channels_last<T>(dx_cl, dx_view.strides, args.out, n_threads);
+  }
+
+ private:
+  // dx positions [p0, p0 + kPositionsPerTask) of image n; dy and dx are any views (channels-last
+  // ones make the channel vectors contiguous).
+  void gather_chunk(const ConstTensorView& dyv, const TensorView& dxv, const T* wt, const T* bias,
+                    dim_t n, dim_t p0, char* slot) const {
+    const int d = g_.rank();
+    const T** in = reinterpret_cast<const T**>(slot);
+    const T** wp = in + align64(sizeof(T*) * terms_) / sizeof(T*);
+    T* row = reinterpret_cast<T*>(slot + 2 * align64(sizeof(T*) * terms_));
+    const auto &ys = dyv.strides, &xs = dxv.strides;
+    const T* dy = static_cast<const T*>(dyv.data) + n * ys[0];
+    T* dx = static_cast<T*>(dxv.data) + n * xs[0];
+    const bool contiguous_in = ys[1] == 1, contiguous_out = xs[1] == 1;
+    std::vector<dim_t> i(d), k(d), lo(d), hi(d);
+    dim_t rem = p0;
+    for (int a = d - 1; a >= 0; --a) i[a] = rem % g_.in[a], rem /= g_.in[a];
+    const dim_t p1 = std::min(in_positions_, p0 + kPositionsPerTask);
+    std::vector<T> gathered;  // channel vectors of dy when its channel stride is not 1
+    if (!contiguous_in) gathered.resize(static_cast<std::size_t>(terms_ * g_.C));
+    for (dim_t p = p0; p < p1; ++p) {
+      // The product of the axes' lists: an odometer over k[a] in [lo[a], hi[a]).
+      std::size_t terms = 1;
+      for (int a = 0; a < d; ++a) {
+        lo[a] = k[a] = axes_[a].start[i[a]];
+        hi[a] = axes_[a].start[i[a] + 1];
+        terms *= static_cast<std::size_t>(hi[a] - lo[a]);
+      }
+      for (std::size_t q = 0; q < terms; ++q) {
+        dim_t tap = 0, off = 0;
+        for (int a = 0; a < d; ++a) {
+          tap += axes_[a].tap[k[a]] * tap_stride_[a];
+          off += axes_[a].out[k[a]] * ys[2 + a];
+        }
+        wp[q] = wt + tap * g_.C;
+        if (contiguous_in) {
+          in[q] = dy + off;
+        } else {
+          T* v = gathered.data() + q * g_.C;
+          for (dim_t c = 0; c < g_.C; ++c) v[c] = dy[off + c * ys[1]];
+          in[q] = v;
+        }
+        for (int a = d - 1; a >= 0 && ++k[a] == hi[a]; --a) k[a] = lo[a];
+      }
+      dim_t xo = 0;
+      for (int a = 0; a < d; ++a) xo += i[a] * xs[2 + a];
+      T* out = contiguous_out ? dx + xo : row;
+      kernels::dw_gather<T>(terms, in, wp, bias, out, static_cast<std::size_t>(g_.C));
+      if (!contiguous_out)
+        for (dim_t c = 0; c < g_.C; ++c) dx[xo + c * xs[1]] = row[c];
+      for (int a = d - 1; a >= 0 && ++i[a] == g_.in[a]; --a) i[a] = 0;
+    }
+  }
+
+  static std::vector<dim_t> dense_channels_last(const std::vector<dim_t>& shape) {
+    const int d = static_cast<int>(shape.size()) - 2;
+    std::vector<dim_t> st(shape.size());
+    st[1] = 1;
+    dim_t s = shape[1];
+    for (int a = d - 1; a >= 0; --a) {
+      st[2 + a] = s;
+      s *= shape[2 + a];
+    }
+    st[0] = s;
+    return st;
+  }
+
+  Geometry g_;
+  int slots_ = 1;
+  dim_t taps_ = 1, in_positions_ = 1, out_positions_ = 1, terms_ = 1;
+  std::vector<AxisTerms> axes_;
+  std::vector<dim_t> tap_stride_;
+  std::size_t shared_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0;
+};
+
+class DepthwiseBwdData final : public Algorithm {
+ public:
+  const char* name() const override { return "depthwise_bwd_data"; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::bwd_data) return "only the backward-data pass";
+    if (g.Cg() != 1 || g.Kg() != 1) return "not depthwise (needs groups == C == K)";
+    if (g.N == 0 || g.C == 0) return "empty batch or no channels";
+    for (int a = 0; a < g.rank(); ++a) {
+      if (g.kernel[a] > kMaxPairs / std::max<dim_t>(g.out[a], 1))
+        return rule("axis ", a, ": more than 2^22 (tap, output) pairs to list (kernel ",
+                    g.kernel[a], " x output ", g.out[a], ")");
+      if (g.in[a] > kMaxPairs) return rule("axis ", a, ": input extent above 2^22 (the lists' index)");
+    }
+    if (!copies_fit(g)) return "the channels-last copies of dy and dx would not fit in memory";
+    dim_t taps = 1;
+    for (dim_t k : g.kernel) taps = std::min<dim_t>(taps * k, kMaxTerms + 1);
+    if (taps > kMaxTerms) return "more than 4096 kernel taps";
+    if (max_terms(g) > kMaxTerms)
+      return "an input sample gathers more than 4096 terms (padding folds many samples onto it)";
+    return {};
+  }
+
+  std::string pays(const Geometry& g, Op) const override {
+    if (g.C < kChannelVectorMin) return "fewer than 16 channels: the phases' planes vectorise rows";
+    return {};
+  }
+
+  // Each dx element sums at most max_terms(g) products (more than the taps where the padding
+  // mode folds several padded samples onto one input sample).
+  double error_bound(const Geometry& g, Op) const override {
+    const double u = g.dtype == DType::f32 ? 0x1p-24 : 0x1p-53;
+    return static_cast<double>(max_terms(g)) * u;
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    if (g.dtype == DType::f32) return std::make_unique<GatherExecutor<float>>(g);
+    return std::make_unique<GatherExecutor<double>>(g);
+  }
+};
+
+}  // namespace
+
+const Algorithm& depthwise_bwd_data_algorithm() {
+  static const DepthwiseBwdData instance;
+  return instance;
+}
+
+}  // namespace convnd::detail

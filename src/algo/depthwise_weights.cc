@@ -1,0 +1,252 @@
+// # Depthwise weight gradient as channel-vector accumulation in a fixed order
+//
+// dw[c, t] = sum over images n and output positions o of x[n, c, sample(o, t)] * dy[n, c, o].
+// The (image, position) pairs are cut into a fixed number of chunks (a function of the geometry
+// only, never of the thread count). A task takes one chunk and accumulates every tap of every
+// channel into the chunk's own partial sums; then each dw[c, t] adds the chunks' partials in
+// chunk order. So every element is summed in one order whatever the thread count, and the work
+// parallelises over positions, where depthwise layers have plenty (over channels a batch-16
+// MobileNet layer has 12 vectors; over its 9 taps, 9 tasks).
+//
+// Inside a chunk, kernels::dw_weights holds 8 taps' accumulators of one channel vector in
+// registers while it runs over a block of positions: one load of dy per position serves 8 FMAs
+// (the per-tap loop of depthwise.cc loaded both operands for every FMA). The sample pointers of a
+// block come from per-axis tables of input offsets (one entry per output index and tap, the
+// padding mode already applied), a few adds per pointer, amortised over all channels.
+//
+// Channels-first views are transposed to channels-last in the workspace first (16 x 16 blocks),
+// so the channel vectors are contiguous; pays() leaves few channels (a vector that short is
+// mostly scalar tail) to depthwise's planes.
+#include "algo/depthwise_weights.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "algo/layout_copy.h"
+#include "api/errors.h"
+#include "kernels/dwconv.h"
+#include "runtime/threads.h"
+
+namespace convnd::detail {
+namespace {
+
+constexpr dim_t kMaxChunks = 32;
+constexpr dim_t kMinChunkPositions = 256;
+// Pointers per block of positions (positions x taps), bounding the per-thread pointer list.
+constexpr dim_t kBlockPointers = 4096;
+constexpr dim_t kMaxBlockPositions = 64;
+// Partial sums of all chunks: taps x C x chunks elements at most.
+constexpr dim_t kMaxPartials = dim_t{1} << 22;
+constexpr dim_t kMaxTaps = 4096;
+constexpr dim_t kMaxTable = dim_t{1} << 22;
+constexpr dim_t kChannelVectorMin = 16;
+
+std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
+
+dim_t product(const std::vector<dim_t>& v) {
+  dim_t p = 1;
+  for (dim_t e : v) p *= e;
+  return p;
+}
+
+// Chunks of the N * positions pairs: as many as keep each at >= kMinChunkPositions, at most
+// kMaxChunks, and within the partial-sum budget.
+dim_t chunk_count(const Geometry& g) {
+  const dim_t pairs = g.N * product(g.out);
+  const dim_t per_chunk_budget = std::max<dim_t>(1, kMaxPartials / (product(g.kernel) * g.C));
+  return std::clamp<dim_t>(pairs / kMinChunkPositions, 1, std::min(kMaxChunks, per_chunk_budget));
+}
+
+std::vector<dim_t> dense_channels_last(const std::vector<dim_t>& shape) {
+  const int d = static_cast<int>(shape.size()) - 2;
+  std::vector<dim_t> st(shape.size());
+  st[1] = 1;
+  dim_t s = shape[1];
+  for (int a = d - 1; a >= 0; --a) {
+    st[2 + a] = s;
+    s *= shape[2 + a];
+  }
+  st[0] = s;
+  return st;
+}
+
+template <class T>
+class WeightsExecutor final : public Executor {
+ public:
+  explicit WeightsExecutor(const Geometry& g) : g_(g), slots_(hardware_threads()) {
+    taps_ = product(g.kernel);
+    positions_ = product(g.out);
+    in_positions_ = product(g.in);
+    chunks_ = chunk_count(g);
+    block_ = std::clamp<dim_t>(kBlockPointers / taps_, 1, kMaxBlockPositions);
+    partial_bytes_ = align64(sizeof(T) * chunks_ * taps_ * g.C);
+    zeros_bytes_ = align64(sizeof(T) * g.C);
+    copies_bytes_ = align64(sizeof(T) * g.N * g.C * in_positions_) +
+                    align64(sizeof(T) * g.N * g.C * positions_);
+    slot_bytes_ = align64(sizeof(T*) * block_ * (taps_ + 1));
+  }
+
+  std::size_t workspace_bytes() const override {
+    // The channels-last copies only for a channels-first plan (the layout hint); a
+    // channels-last plan that meets channels-first views reads them through their strides.
+    const std::size_t copies = g_.layout == Layout::channels_last ? 0 : copies_bytes_;
+    return partial_bytes_ + zeros_bytes_ + copies + static_cast<std::size_t>(slots_) * slot_bytes_;
+  }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    auto* ws = static_cast<char*>(workspace);
+    T* partial = reinterpret_cast<T*>(ws);
+    T* zeros = reinterpret_cast<T*>(ws + partial_bytes_);
+    std::fill(zeros, zeros + g_.C, T(0));
+    const int n_threads = std::min(threads, slots_);
+    char* slots = ws + workspace_bytes() - static_cast<std::size_t>(slots_) * slot_bytes_;
+    ConstTensorView x = args.a, dy = args.b;
+    if (g_.layout != Layout::channels_last && (x.strides[1] != 1 || dy.strides[1] != 1)) {
+      char* copies = ws + partial_bytes_ + zeros_bytes_;
+      T* x_cl = reinterpret_cast<T*>(copies);
+      T* dy_cl = reinterpret_cast<T*>(copies + align64(sizeof(T) * g_.N * g_.C * in_positions_));
+      x = ConstTensorView(x_cl, x.dtype, x.shape, dense_channels_last(x.shape));
+      dy = ConstTensorView(dy_cl, dy.dtype, dy.shape, dense_channels_last(dy.shape));
+      copy_to_channels_last<T>(args.a, x_cl, x.strides, n_threads);
+      copy_to_channels_last<T>(args.b, dy_cl, dy.strides, n_threads);
+    }
+    const std::vector<std::vector<dim_t>> table = offset_tables(x.strides);
+    parallel_tasks(chunks_, n_threads, [&](dim_t chunk) {
+      accumulate_chunk(x, dy, table, zeros, chunk, partial + chunk * taps_ * g_.C,
+                       slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
+    });
+    // dw[c, t] = the chunks' partials added in chunk order; one task per tap.
+    T* dw = static_cast<T*>(args.out.data);
+    const std::vector<dim_t> tap_off = tap_offsets(g_, args.out.strides);
+    parallel_tasks(taps_, n_threads, [&](dim_t t) {
+      for (dim_t c = 0; c < g_.C; ++c) {
+        T s = partial[t * g_.C + c];
+        for (dim_t k = 1; k < chunks_; ++k) s += partial[(k * taps_ + t) * g_.C + c];
+        dw[c * args.out.strides[0] + tap_off[t]] = s;
+      }
+    });
+  }
+
+ private:
+  // Per axis a: table[a][o * k_a + t] = the input offset (index * stride) that output index o's
+  // tap t reads, or kNoSample in zero padding.
+  std::vector<std::vector<dim_t>> offset_tables(const std::vector<dim_t>& xs) const {
+    std::vector<std::vector<dim_t>> table(g_.rank());
+    for (int a = 0; a < g_.rank(); ++a)
+      for (dim_t o = 0; o < g_.out[a]; ++o)
+        for (dim_t t = 0; t < g_.kernel[a]; ++t) {
+          const dim_t m = map_padded_index(o * g_.stride[a] - g_.lo[a] + t * g_.dil[a], g_.in[a], g_.mode);
+          table[a].push_back(m < 0 ? kNoSample : m * xs[2 + a]);
+        }
+    return table;
+  }
+
+  void accumulate_chunk(const ConstTensorView& xv, const ConstTensorView& dyv,
+                        const std::vector<std::vector<dim_t>>& table, const T* zeros, dim_t chunk,
+                        T* acc, char* slot) const {
+    const int d = g_.rank();
+    std::fill(acc, acc + taps_ * g_.C, T(0));
+    const T** xp = reinterpret_cast<const T**>(slot);
+    const T** gp = xp + block_ * taps_;
+    const dim_t pairs = g_.N * positions_;
+    const dim_t q0 = pairs * chunk / chunks_, q1 = pairs * (chunk + 1) / chunks_;
+    const bool channel_vectors = xv.strides[1] == 1 && dyv.strides[1] == 1;
+    std::vector<T> gathered;  // channel vectors of views whose channel stride is not 1
+    if (!channel_vectors) gathered.resize(static_cast<std::size_t>(block_ * (taps_ + 1) * g_.C));
+    std::vector<dim_t> o(d), t(d);
+    for (dim_t q = q0; q < q1; q += block_) {
+      const dim_t count = std::min(block_, q1 - q);
+      for (dim_t i = 0; i < count; ++i) {
+        const dim_t n = (q + i) / positions_;
+        dim_t rem = (q + i) % positions_;
+        for (int a = d - 1; a >= 0; --a) o[a] = rem % g_.out[a], rem /= g_.out[a];
+        const T* x = static_cast<const T*>(xv.data) + n * xv.strides[0];
+        dim_t yo = n * dyv.strides[0];
+        for (int a = 0; a < d; ++a) yo += o[a] * dyv.strides[2 + a];
+        gp[i] = static_cast<const T*>(dyv.data) + yo;
+        std::fill(t.begin(), t.end(), 0);
+        for (dim_t tap = 0; tap < taps_; ++tap) {
+          dim_t off = 0;
+          for (int a = 0; a < d; ++a) {
+            const dim_t e = table[a][o[a] * g_.kernel[a] + t[a]];
+            if (e == kNoSample) {
+              off = kNoSample;
+              break;
+            }
+            off += e;
+          }
+          xp[i * taps_ + tap] = off == kNoSample ? zeros : x + off;
+          for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+        }
+      }
+      if (!channel_vectors) gather(xv, dyv, count, xp, gp, zeros, gathered.data());
+      kernels::dw_weights<T>(static_cast<std::size_t>(count), static_cast<std::size_t>(taps_), xp,
+                             gp, acc, static_cast<std::size_t>(g_.C));
+    }
+  }
+
+  // Replaces the block's pointers by pointers to contiguous copies of the channel vectors they
+  // name (views whose channel stride is not 1, met only by a plan made channels-last).
+  void gather(const ConstTensorView& xv, const ConstTensorView& dyv, dim_t count, const T** xp,
+              const T** gp, const T* zeros, T* buf) const {
+    for (dim_t i = 0; i < count * (taps_ + 1); ++i) {
+      const T*& p = i < count * taps_ ? xp[i] : gp[i - count * taps_];
+      if (p == zeros) continue;
+      const dim_t cs = i < count * taps_ ? xv.strides[1] : dyv.strides[1];
+      T* v = buf + i * g_.C;
+      for (dim_t c = 0; c < g_.C; ++c) v[c] = p[c * cs];
+      p = v;
+    }
+  }
+
+  Geometry g_;
+  int slots_ = 1;
+  dim_t taps_ = 1, positions_ = 1, in_positions_ = 1, chunks_ = 1, block_ = 1;
+  std::size_t partial_bytes_ = 0, zeros_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0;
+};
+
+class DepthwiseWeights final : public Algorithm {
+ public:
+  const char* name() const override { return "depthwise_wgrad"; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::bwd_weights) return "only the weight-gradient pass";
+    if (g.Cg() != 1 || g.Kg() != 1) return "not depthwise (needs groups == C == K)";
+    if (g.N == 0 || g.C == 0) return "empty batch or no channels";
+    dim_t taps = 1;
+    for (dim_t k : g.kernel) taps = std::min<dim_t>(taps * k, kMaxTaps + 1);
+    if (taps > kMaxTaps) return "more than 4096 kernel taps";
+    if (taps > kMaxPartials / g.C) return "taps x channels above 2^22 (the partial sums)";
+    for (int a = 0; a < g.rank(); ++a)
+      if (g.kernel[a] > kMaxTable / std::max<dim_t>(g.out[a], 1))
+        return rule("axis ", a, ": offset table of kernel x output above 2^22 entries (kernel ",
+                    g.kernel[a], " x output ", g.out[a], ")");
+    // The workspace of a channels-first plan holds x and dy channels-last.
+    dim_t in = g.N * g.C, out = g.N * g.C, sum = 0;
+    for (int a = 0; a < g.rank(); ++a)
+      if (__builtin_mul_overflow(in, g.in[a], &in) || __builtin_mul_overflow(out, g.out[a], &out))
+        return "the channels-last copies of x and dy would not fit in memory";
+    if (__builtin_add_overflow(in, out, &sum) || sum > (dim_t{1} << 56))
+      return "the channels-last copies of x and dy would not fit in memory";
+    return {};
+  }
+
+  std::string pays(const Geometry& g, Op) const override {
+    if (g.C < kChannelVectorMin) return "fewer than 16 channels: depthwise's planes vectorise rows";
+    return {};
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    if (g.dtype == DType::f32) return std::make_unique<WeightsExecutor<float>>(g);
+    return std::make_unique<WeightsExecutor<double>>(g);
+  }
+};
+
+}  // namespace
+
+const Algorithm& depthwise_weights_algorithm() {
+  static const DepthwiseWeights instance;
+  return instance;
+}
+
+}  // namespace convnd::detail
