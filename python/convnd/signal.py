@@ -102,8 +102,9 @@ def _finish(y, rtype):
 
 
 def _core_correlate_real(a, b, pads, cdt):
+    # precision="highest": method='direct' means direct summation, never the core's FFT
     y = _api.conv(a.astype(cdt, copy=False)[None, None], b.astype(cdt, copy=False)[None, None],
-                  padding=pads, padding_mode="zeros")
+                  padding=pads, padding_mode="zeros", precision="highest")
     return y[0, 0]
 
 

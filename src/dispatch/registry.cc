@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "algo/depthwise.h"
+#include "algo/fft_conv.h"
 #include "algo/implicit_gemm.h"
 #include "algo/padded_igemm.h"
 #include "algo/pointwise.h"
@@ -16,6 +17,7 @@ namespace convnd::detail {
 
 const std::vector<const Algorithm*>& candidates() {
   static const std::vector<const Algorithm*> list{
+      &fft_algorithm(),  // named only for now (its pays() says why)
       &depthwise_algorithm(),
       &pointwise_algorithm(),
       &winograd_f6_algorithm(),
