@@ -102,7 +102,7 @@ def pads(k, origin, axis):
 
 def check_input(a, name="input"):
     a = np.asarray(a)
-    if a.dtype.kind not in "iufc" or a.dtype.itemsize < 4 and a.dtype.kind in "fc":
+    if a.dtype.kind not in "iufc" or (a.dtype.kind in "fc" and a.dtype.itemsize < 4):
         raise TypeError(f"convnd.ndimage: argument '{name}': dtype must be an integer, "
                         f"float32, float64, complex64 or complex128 type, got {a.dtype}")
     if a.ndim == 0:
@@ -121,7 +121,7 @@ def output_dtype(output, input_dtype, complex_output=False):
     if complex_output and dt.kind != "c":
         raise TypeError(f"convnd.ndimage: argument 'output': must have a complex dtype for a "
                         f"complex input or kernel, got {dt}")
-    if dt.kind not in "iufc" or dt.itemsize < 4 and dt.kind in "fc":
+    if dt.kind not in "iufc" or (dt.kind in "fc" and dt.itemsize < 4):
         raise TypeError(f"convnd.ndimage: argument 'output': dtype must be an integer, float32, "
                         f"float64, complex64 or complex128 type, got {dt}")
     return dt

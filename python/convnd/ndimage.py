@@ -181,14 +181,12 @@ def _correlate_or_convolve(input, weights, output, mode, cval, origin, axes, con
     if x.size == 0:
         return store(np.zeros(x.shape, out_dtype), output, out_dtype)
     # Full-rank kernel: the filtered axes in the input's order, one tap on the others.
-    order = np.argsort(axes)
-    wf = w.transpose(order)
+    wf = w.transpose(np.argsort(axes))
     full_shape, full_modes, full_origins = [], [], []
-    sorted_axes = [axes[i] for i in order]
     for a in range(x.ndim):
-        if a in sorted_axes:
+        if a in axes:
             i = axes.index(a)
-            full_shape.append(w.shape[i] if not convolution else w.shape[i])
+            full_shape.append(w.shape[i])
             full_modes.append(modes[i])
             full_origins.append(origins[i])
         else:

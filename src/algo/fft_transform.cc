@@ -66,7 +66,8 @@ void Fft1d<T>::rec(const std::complex<T>* in, dim_t in_stride, std::complex<T>* 
   if (m == 1) {
     for (int j = 0; j < p; ++j) out[j] = in[j * in_stride];
   } else {
-    for (int j = 0; j < p; ++j) rec(in + j * in_stride, in_stride * p, out + j * m, m, level + 1, inverse);
+    for (int j = 0; j < p; ++j)
+      rec(in + j * in_stride, in_stride * p, out + j * m, m, level + 1, inverse);
   }
   const dim_t scale = n_ / n;  // w_n^e = w_N^(e * scale)
   const std::complex<T>* tw = twiddle_.data();

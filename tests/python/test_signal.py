@@ -55,7 +55,8 @@ def test_overlap_add_blocks_and_axes():
     for s1, s2 in [((3000,), (31,)), ((300, 257), (17, 40)), ((90, 20, 70), (5, 2, 9))]:
         a, b = r.standard_normal(s1), r.standard_normal(s2)
         for mode in ("full", "same", "valid"):
-            close(cs.oaconvolve(a, b, mode), ss.convolve(a, b, mode, "direct"), 1e-11)
+            # scipy's one-transform result as the oracle (its direct path takes seconds here)
+            close(cs.oaconvolve(a, b, mode), ss.fftconvolve(a, b, mode), 1e-11)
     a, b = r.standard_normal((4, 500)), r.standard_normal((1, 33))
     for axes in ([1], -1):
         close(cs.oaconvolve(a, b, "same", axes=axes), ss.oaconvolve(a, b, "same", axes=axes),
