@@ -11,7 +11,7 @@ packages=(
   libxnnpack-dev libpthreadpool-dev  # the bench's second peer (bench/xnnpack_peer.cc)
   python3 python3-dev python3-numpy python3-pytest python3-hypothesis pybind11-dev python3-venv
   python3-matplotlib
-  python3-torch python3-dask python3-distributed
+  python3-torch python3-dask python3-distributed python3-scipy  # scipy: the oracle of the ndimage/signal tests
 )
 for flag in "$@"; do
   case "$flag" in

@@ -5,6 +5,8 @@
 //       .padding(Padding::same(SamePolicy::tf)).test("implicit_gemm");
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <string>
 #include <vector>
 
@@ -25,7 +27,8 @@ struct PassResult {
 // measured on random data), 1e-9 in f64.
 inline double integer_data_tolerance(const std::string& algo, const Spec& s, Pass p,
                                      const Tensor& a, const Tensor& b) {
-  if (algo.rfind("winograd", 0) != 0) return 0;
+  const bool fft = algo == "fft";
+  if (algo.rfind("winograd", 0) != 0 && !fft) return 0;
   double ma = 0, mb = 0;
   for (dim_t i = 0; i < a.size(); ++i) ma = std::max(ma, std::fabs(a.get(i)));
   for (dim_t i = 0; i < b.size(); ++i) mb = std::max(mb, std::fabs(b.get(i)));
@@ -36,6 +39,24 @@ inline double integer_data_tolerance(const std::string& algo, const Spec& s, Pas
   } else {
     n = static_cast<double>(s.transposed ? s.K / s.groups : s.C / s.groups);
     for (dim_t k : s.kernel) n *= static_cast<double>(k);
+  }
+  if (fft) {
+    // Transforms round every output, integer data or not: the algorithm's stated bound
+    // (src/algo/fft_conv.cc), u log2(L) sqrt(R k) per channel, with L, R <= the padded input.
+    auto axis = [](const std::vector<dim_t>& v, std::size_t a) -> double {
+      return v.empty() ? 1.0 : static_cast<double>(v.size() == 1 ? v[0] : v[a]);
+    };
+    double r = 1, k = 1;
+    const auto ext = s.transposed ? s.input : output_extents(s);
+    for (std::size_t a = 0; a < s.kernel.size(); ++a) {
+      // R = (O-1) stride + (k-1) dil + 1 <= (O + k dil) stride
+      r *= (static_cast<double>(ext[a]) + static_cast<double>(s.kernel[a]) * axis(s.dilation, a)) *
+           axis(s.stride, a);
+      k *= static_cast<double>(s.kernel[a]);
+    }
+    const double u = s.dtype == DType::f64 ? 0x1p-53 : 0x1p-24;
+    return 4 * u * std::max(1.0, std::log2(2 * r)) * std::sqrt(r * k) * ma * mb *
+           static_cast<double>(s.C / s.groups);
   }
   return (s.dtype == DType::f64 ? 1e-9 : 1e-4) * ma * mb * n;
 }

@@ -9,6 +9,12 @@ Drop-in replacements for NumPy convolution codes (change the import, keep the ca
     convnd.mygrad        MyGrad's conv_nd (returns an ndarray) and its gradients
     convnd.conv2d_numpy  Conv2D-NumPy's conv2d (HWC image)
     convnd.convolution   convolve_2d, fast_convolve_2d and the backprop functions (NCHW)
+
+scipy's conventions on plain N-D arrays (change the import, keep the call):
+    convnd.ndimage       correlate, convolve, correlate1d, convolve1d, gaussian_filter,
+                         uniform_filter, sobel, prewitt, laplace, gaussian_laplace, ...
+    convnd.signal        convolve, correlate, fftconvolve, oaconvolve, choose_conv_method
+    convnd.dask.ndimage  correlate, convolve, gaussian_filter of dask arrays
 """
 
 from ._api import (Plan, algorithms, conv, conv_backward_bias, conv_backward_data,

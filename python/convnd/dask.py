@@ -512,3 +512,8 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
                   algorithm=algorithm, threads=int(threads))
     return _build("conv_transpose", x, w, bias, plan.spec, out_shape,
                   tuple(out_chunks), axis_info, _transposed_block, static)
+
+
+# scipy.ndimage-style filters on dask arrays (convnd.dask.ndimage.correlate, ...); imported
+# last, as that module builds on conv above.
+from . import dask_ndimage as ndimage  # noqa: E402

@@ -5,6 +5,7 @@
 #include "algo/depthwise.h"
 #include "algo/depthwise_bwd_data.h"
 #include "algo/depthwise_weights.h"
+#include "algo/fft_conv.h"
 #include "algo/implicit_gemm.h"
 #include "algo/padded_igemm.h"
 #include "algo/pointwise.h"
@@ -19,6 +20,7 @@ namespace convnd::detail {
 const std::vector<const Algorithm*>& candidates() {
   static const std::vector<const Algorithm*> list{
       &depthwise_weights_algorithm(),
+      &fft_algorithm(),  // named only for now (its pays() says why)
       &depthwise_algorithm(),
       &pointwise_algorithm(),
       &winograd_f6_algorithm(),
