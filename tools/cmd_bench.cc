@@ -1,6 +1,9 @@
 // `convnd bench`: times the suite (embedded, or --suite FILE) case by case and pass by pass, in
-// both layouts, against oneDNN in the same run when the build has it, and prints ms, GFLOP/s,
-// the fraction of this machine's FMA peak (measured here), the peer's time and the ratio.
+// both layouts, against oneDNN at its best in the same run when the build has it, and prints ms,
+// GFLOP/s, the fraction of this machine's FMA peak (measured here), the peer's time and the ratio.
+// --per-call times both as one-off calls (new weights every call; convnd: a fresh Plan per call,
+// as convnd.conv makes one; oneDNN: its weight reorder timed), --load N times each row again
+// beside N busy processes and reports the slowdown against the quiet run.
 #include <omp.h>
 #include <unistd.h>
 
@@ -8,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <iostream>
 #include <memory>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "bench_plot.h"
+#include "busy_load.h"
 #include "commands.h"
 #include "fma_peak.h"
 #include "onednn_peer.h"
@@ -31,9 +36,9 @@ struct BenchFlags {
   std::string spec;            // --spec: one problem instead of the suite
   bool layout_given = false;   // --layout on the command line (else --spec's layout is kept)
   std::vector<std::string> cases;
-  int threads = 0, repeats = 0;
+  int threads = 0, repeats = 0, load = 0;
   double min_time = 0.3;
-  bool no_peer = false;
+  bool no_peer = false, per_call = false;
 };
 
 struct Row {
@@ -42,6 +47,9 @@ struct Row {
   double ms = 0, gflops = 0, peak_pct = 0;
   std::optional<double> onednn_ms;
   std::optional<double> xnnpack_ms;  // the second peer, where it covers the problem
+  std::string onednn_primitive;
+  // --load: the same timings beside the busy processes.
+  std::optional<double> load_ms, onednn_load_ms;
 };
 
 std::vector<float> filled(const std::vector<dim_t>& shape) {
@@ -72,36 +80,45 @@ double median_ms(Run&& run, const BenchFlags& f) {
   return t[t.size() / 2];
 }
 
-Row time_convnd(const bench::Case& c, Spec spec, Pass pass, int threads, const BenchFlags& f) {
+// One timed call of convnd on `spec`: with a Plan made once (the forward pass as inference,
+// weights packed once per plan, as oneDNN's weights are reordered outside its timing), or per
+// call: a fresh Plan every call on one of two weight buffers, alternated.
+struct ConvndRun {
+  std::function<void()> run;
+  std::string algorithm;
+};
+
+ConvndRun convnd_runner(Spec spec, Pass pass, int threads, bool per_call) {
   PlanOptions opts;
   opts.threads = threads;
-  // The forward pass is timed as inference: weights packed once per plan, as oneDNN's weights
-  // are reordered to its format outside its timing.
-  opts.constant_weights = pass == Pass::forward;
-  const Plan plan(spec, pass, opts);
+  opts.constant_weights = pass == Pass::forward && !per_call;
+  auto plan = std::make_shared<Plan>(spec, pass, opts);
   const Shapes sh = shapes(spec);
-  std::vector<float> x = filled(sh.x), w = filled(sh.w), y = filled(sh.y);
-  auto run = [&] {
+  auto x = std::make_shared<std::vector<float>>(filled(sh.x));
+  auto y = std::make_shared<std::vector<float>>(filled(sh.y));
+  auto w = std::make_shared<std::vector<std::vector<float>>>(2, filled(sh.w));
+  for (float& v : (*w)[1]) v = -v;
+  auto flip = std::make_shared<int>(0);
+  ConvndRun r;
+  r.algorithm = plan->algorithm();
+  r.run = [=] {
+    std::optional<Plan> fresh;
+    if (per_call) fresh.emplace(spec, pass, opts);
+    const Plan& p = per_call ? *fresh : *plan;
+    float* wd = (*w)[static_cast<std::size_t>(*flip)].data();
+    if (per_call) *flip ^= 1;
     switch (pass) {
       case Pass::forward:
-        plan.forward({x.data(), sh.x}, {w.data(), sh.w}, std::nullopt, {y.data(), sh.y});
+        p.forward({x->data(), sh.x}, {wd, sh.w}, std::nullopt, {y->data(), sh.y});
         break;
       case Pass::backward_data:
-        plan.backward_data({y.data(), sh.y}, {w.data(), sh.w}, {x.data(), sh.x});
+        p.backward_data({y->data(), sh.y}, {wd, sh.w}, {x->data(), sh.x});
         break;
       case Pass::backward_weights:
-        plan.backward_weights({x.data(), sh.x}, {y.data(), sh.y}, {w.data(), sh.w}, std::nullopt);
+        p.backward_weights({x->data(), sh.x}, {y->data(), sh.y}, {wd, sh.w}, std::nullopt);
         break;
     }
   };
-  Row r;
-  r.name = c.name;
-  r.pass = to_string(pass);
-  r.layout = to_string(spec.layout);
-  r.algorithm = plan.algorithm();
-  r.threads = threads;
-  r.ms = median_ms(run, f);
-  r.gflops = bench::pass_flops(spec) / (r.ms * 1e6);
   return r;
 }
 
@@ -128,53 +145,106 @@ nlohmann::json to_json(const std::vector<Row>& rows) {
     j["xnnpack_ms"] = r.xnnpack_ms ? nlohmann::json(*r.xnnpack_ms) : nlohmann::json(nullptr);
     j["speedup_vs_onednn"] =
         r.onednn_ms ? nlohmann::json(*r.onednn_ms / r.ms) : nlohmann::json(nullptr);
+    if (!r.onednn_primitive.empty()) j["onednn_primitive"] = r.onednn_primitive;
+    if (r.load_ms) {
+      j["load_ms"] = *r.load_ms;
+      j["load_slowdown"] = *r.load_ms / r.ms;
+      if (r.onednn_load_ms && r.onednn_ms) {
+        j["onednn_load_ms"] = *r.onednn_load_ms;
+        j["onednn_load_slowdown"] = *r.onednn_load_ms / *r.onednn_ms;
+      }
+    }
     out.push_back(j);
   }
   return out;
 }
 
+// What the rows time, for the header and the plot title.
+std::string mode_line(const BenchFlags& f) {
+  std::string m = f.per_call ? "per call (new weights every call, a fresh Plan each; oneDNN's "
+                               "weight reorder timed)"
+                             : "fwd with constant weights";
+  if (f.load > 0) m += "; --load " + std::to_string(f.load) + " busy process(es)";
+  return m;
+}
+
+double median(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
 void print(const std::vector<Row>& rows, const BenchFlags& f, double peak, int threads) {
-  std::vector<double> ratios, gflops;
+  std::vector<double> ratios, gflops, slow, peer_slow;
   for (const Row& r : rows) {
     gflops.push_back(r.gflops);
     if (r.onednn_ms) ratios.push_back(*r.onednn_ms / r.ms);
+    if (r.load_ms) slow.push_back(*r.load_ms / r.ms);
+    if (r.onednn_load_ms && r.onednn_ms) peer_slow.push_back(*r.onednn_load_ms / *r.onednn_ms);
   }
   if (f.format == "json") {
     std::cout << to_json(rows).dump(1) << "\n";
     return;
   }
-  const bool md = f.format == "markdown";
+  const bool md = f.format == "markdown", load = f.load > 0;
+  const auto slowdown = [](const std::optional<double>& loaded, const std::optional<double>& quiet) {
+    return loaded && quiet ? fixed(*loaded / *quiet, 2) : std::string("-");
+  };
   std::cout << (md ? "" : "# ") << "convnd " << version() << ", " << threads
-            << " threads, float32, fwd with constant weights; FMA peak measured " << fixed(peak, 1)
+            << " threads, float32, " << mode_line(f) << "; FMA peak measured " << fixed(peak, 1)
             << " GFLOP/s; oneDNN "
             << bench::onednn_version() << "\n\n";
   if (md) {
-    std::cout << "| case | pass | layout | algorithm | ms | GFLOP/s | % peak | oneDNN ms | vs oneDNN | XNNPACK ms |\n"
-              << "|---|---|---|---|---:|---:|---:|---:|---:|---:|\n";
-    for (const Row& r : rows)
+    std::cout << "| case | pass | layout | algorithm | ms | GFLOP/s | % peak | oneDNN ms | vs oneDNN | XNNPACK ms |"
+              << (load ? " loaded ms | slowdown | oneDNN slowdown |" : "") << "\n"
+              << "|---|---|---|---|---:|---:|---:|---:|---:|---:|" << (load ? "---:|---:|---:|" : "")
+              << "\n";
+    for (const Row& r : rows) {
       std::cout << "| " << r.name << " | " << r.pass << " | " << r.layout << " | " << r.algorithm
                 << " | " << fixed(r.ms, 3) << " | " << fixed(r.gflops, 1) << " | "
                 << fixed(r.peak_pct, 0) << " | "
                 << (r.onednn_ms ? fixed(*r.onednn_ms, 3) : "-") << " | "
                 << (r.onednn_ms ? fixed(*r.onednn_ms / r.ms, 2) + "x" : "-") << " | "
-                << (r.xnnpack_ms ? fixed(*r.xnnpack_ms, 3) : "-") << " |\n";
+                << (r.xnnpack_ms ? fixed(*r.xnnpack_ms, 3) : "-") << " |";
+      if (load)
+        std::cout << " " << (r.load_ms ? fixed(*r.load_ms, 3) : "-") << " | "
+                  << slowdown(r.load_ms, r.ms) << " | " << slowdown(r.onednn_load_ms, r.onednn_ms)
+                  << " |";
+      std::cout << "\n";
+    }
   } else {
     std::cout << std::left << std::setw(20) << "case" << std::setw(12) << "pass" << std::setw(15)
               << "layout" << std::setw(20) << "algorithm" << std::right << std::setw(10) << "ms"
               << std::setw(9) << "GFLOP/s" << std::setw(7) << "%peak" << std::setw(11)
-              << "oneDNN ms" << std::setw(8) << "ratio" << std::setw(12) << "XNNPACK ms" << "\n";
-    for (const Row& r : rows)
+              << "oneDNN ms" << std::setw(8) << "ratio" << std::setw(12) << "XNNPACK ms";
+    if (load) std::cout << std::setw(11) << "loaded ms" << std::setw(7) << "slow" << std::setw(8) << "dnnl sl";
+    std::cout << "\n";
+    for (const Row& r : rows) {
       std::cout << std::left << std::setw(20) << r.name << std::setw(12) << r.pass << std::setw(15)
                 << r.layout << std::setw(20) << r.algorithm << std::right << std::setw(10)
                 << fixed(r.ms, 3) << std::setw(9) << fixed(r.gflops, 1) << std::setw(7)
                 << fixed(r.peak_pct, 0) << std::setw(11)
                 << (r.onednn_ms ? fixed(*r.onednn_ms, 3) : "-") << std::setw(8)
                 << (r.onednn_ms ? fixed(*r.onednn_ms / r.ms, 2) : "-") << std::setw(12)
-                << (r.xnnpack_ms ? fixed(*r.xnnpack_ms, 3) : "-") << "\n";
+                << (r.xnnpack_ms ? fixed(*r.xnnpack_ms, 3) : "-");
+      if (load)
+        std::cout << std::setw(11) << (r.load_ms ? fixed(*r.load_ms, 3) : "-") << std::setw(7)
+                  << slowdown(r.load_ms, r.ms) << std::setw(8)
+                  << slowdown(r.onednn_load_ms, r.onednn_ms);
+      std::cout << "\n";
+    }
   }
   std::cout << "\ngeomean: " << fixed(geomean(gflops), 1) << " GFLOP/s";
   if (!ratios.empty()) std::cout << ", " << fixed(geomean(ratios), 2) << "x oneDNN";
   std::cout << " over " << rows.size() << " case-pass-layouts\n";
+  if (!slow.empty()) {
+    std::cout << "under --load " << f.load << ": median slowdown " << fixed(median(slow), 2)
+              << "x (worst " << fixed(*std::max_element(slow.begin(), slow.end()), 2) << "x)";
+    if (!peer_slow.empty())
+      std::cout << "; oneDNN median " << fixed(median(peer_slow), 2) << "x (worst "
+                << fixed(*std::max_element(peer_slow.begin(), peer_slow.end()), 2) << "x)";
+    std::cout << "\n";
+  }
 }
 
 // "a, b, c" broken into lines of about 80 characters, each starting with `indent`.
@@ -254,12 +324,14 @@ int bench(const BenchFlags& f) {
   for (const auto& c : cases)
     for (Pass p : c.passes) {
       if (only && *only != p) continue;
-      std::optional<double> peer, xnn;
+      std::optional<bench::PeerRun> peer;
+      std::optional<double> xnn;
       // The peers know zero padding only; another mode would time a different problem.
       if (!f.no_peer && c.spec.pad_mode == PadMode::zeros) {
-        peer = bench::onednn_time_ms(c.spec, p, threads, 10);
+        peer = bench::onednn_best(c.spec, p, threads, 10, f.per_call);
         xnn = bench::xnnpack_time_ms(c.spec, p, threads, 10);
       }
+      std::optional<double> peer_loaded;
       for (Layout l : layouts) {
         ++done;
         if (tty)
@@ -268,10 +340,29 @@ int bench(const BenchFlags& f) {
                     << std::setw(15) << to_string(l) << std::right << std::flush;
         Spec s = c.spec;
         s.layout = l;
-        Row r = time_convnd(c, s, p, threads, f);
+        const ConvndRun run = convnd_runner(s, p, threads, f.per_call);
+        Row r;
+        r.name = c.name;
+        r.pass = to_string(p);
+        r.layout = to_string(l);
+        r.algorithm = run.algorithm;
+        r.threads = threads;
+        r.ms = median_ms(run.run, f);
+        r.gflops = bench::pass_flops(s) / (r.ms * 1e6);
         r.peak_pct = 100.0 * r.gflops / peak;
-        r.onednn_ms = peer;
         r.xnnpack_ms = xnn;
+        if (peer) {
+          r.onednn_ms = peer->ms;
+          r.onednn_primitive = peer->primitive;
+        }
+        if (f.load > 0) {
+          // The busy processes run only while this row is timed again: the quiet timings of
+          // the other rows stay quiet.
+          const bench::BusyLoad load(f.load);
+          r.load_ms = median_ms(run.run, f);
+          if (peer && !peer_loaded) peer_loaded = median_ms(peer->run, f);
+          r.onednn_load_ms = peer_loaded;
+        }
         rows.push_back(r);
       }
     }
@@ -282,7 +373,7 @@ int bench(const BenchFlags& f) {
         std::any_of(rows.begin(), rows.end(), [](const Row& r) { return r.onednn_ms.has_value(); });
     write_bench_plot(to_json(rows), peak,
                      "convnd " + std::string(version()) + ", " + std::to_string(threads) +
-                         " threads, float32, fwd with constant weights" +
+                         " threads, float32, " + mode_line(f) +
                          (peer ? "; oneDNN " + bench::onednn_version() : ""),
                      f.plot);
     std::cerr << "wrote the chart to " << f.plot << "\n";
@@ -314,6 +405,13 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--repeats", f->repeats, "timed runs per measurement (default: adaptive)");
   cmd->add_option("--min-time", f->min_time, "seconds of timed runs per measurement")->capture_default_str();
   cmd->add_flag("--no-peer", f->no_peer, "skip oneDNN");
+  cmd->add_flag("--per-call", f->per_call,
+                "time one-off calls: new weights every call and a fresh Plan per call (as "
+                "convnd.conv), oneDNN with its weight reorder inside the timing");
+  cmd->add_option("--load", f->load,
+                  "also time every row beside N busy processes and report the slowdown")
+      ->check(CLI::Range(0, 64))
+      ->type_name("N");
   cmd->add_option("--plot", f->plot,
                   "also write a bar chart (GFLOP/s, FMA peak) to this PNG; needs matplotlib for "
                   "$CONVND_PYTHON (default /usr/bin/python3)")

@@ -14,6 +14,10 @@ const Algorithm& winograd_f6_algorithm();
 // (winograd_crossover.cc); otherwise why not.
 std::string winograd_pays(const Geometry& g, Op op, int m);
 
+// Empty when the Winograd F(m, 3) forward pass still pays once the per-run transform of the
+// weights is counted (only when g.constant_weights is false); otherwise why not.
+std::string winograd_weight_transform_pays(const Geometry& g, int m);
+
 // The factor over direct summation's n u of the error bound of F(m, 3) and of the weight
 // gradient's F(3, m) in this rank (docs/winograd.md).
 double winograd_bound_factor(int m, int rank);

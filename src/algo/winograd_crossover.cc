@@ -50,7 +50,49 @@ double f4_weight_bytes(const Geometry& g) {
   return b;
 }
 
+// # What a one-off call pays
+// The rules above were measured with constant weights: the transformed weights U made once per
+// Plan. Without that promise (a one-off convnd.conv, or training, where the weights change every
+// step) every run transforms them again, alpha^d values per (output, input) channel pair, while
+// direct convolution only repacks its k^d. On r50_res4_3x3_b1 (C = K = 256, 14x14, batch 1) that
+// made a per-call F(4) 3.3 ms against 0.70 with constant weights, where direct convolution takes
+// about 1.1. So, per run, in multiply-add equivalents of the direct algorithm:
+//   direct    = MACs + kPackCost * C K k^d / groups
+//   Winograd  = MACs / speedup(m, d) + kTransformCost * C K alpha^d / groups
+// and Winograd is kept only when it is cheaper. kTransformCost (~1 ns per transformed value, in
+// double, at ~100 GMAC/s of direct convolution on 2 threads) and kPackCost (a strided copy) come
+// from the per-call timings of the machine; speedup(m, d) is a conservative reading of
+// the constant-weight grid in docs/winograd.md (2-D: F(2) 1.6x, F(4) 2.2x, F(6) 2.5x; 3-D F(4)
+// 3x, F(2) 2x).
+constexpr double kTransformCost = 110;
+constexpr double kPackCost = 20;
+
+double winograd_speedup(int m, int rank) {
+  if (rank == 3) return m == 2 ? 2.0 : 3.0;
+  return m == 2 ? 1.6 : m == 4 ? 2.2 : 2.5;
+}
+
 }  // namespace
+
+std::string winograd_weight_transform_pays(const Geometry& g, int m) {
+  if (g.constant_weights) return {};
+  double macs = static_cast<double>(g.N) * static_cast<double>(g.groups) *
+                static_cast<double>(g.Cg()) * static_cast<double>(g.Kg());
+  double pairs = static_cast<double>(g.groups) * static_cast<double>(g.Cg()) *
+                 static_cast<double>(g.Kg());
+  double taps = 1, values = 1;
+  for (int a = 0; a < g.rank(); ++a) {
+    macs *= static_cast<double>(g.out[a]) * static_cast<double>(g.kernel[a]);
+    taps *= static_cast<double>(g.kernel[a]);
+    values *= m + 2;
+  }
+  const double direct = macs + kPackCost * pairs * taps;
+  const double winograd = macs / winograd_speedup(m, g.rank()) + kTransformCost * pairs * values;
+  if (winograd < direct) return {};
+  return rule("weights not constant: transforming them every run (", pairs * values,
+              " values) would cost more than F(", m, ") saves; direct convolution measured "
+              "faster per call (PlanOptions::constant_weights keeps them transformed)");
+}
 
 std::string winograd_pays(const Geometry& g, Op op, int m) {
   if (op != Op::fwd) return "forward pass only";
@@ -76,6 +118,7 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
   }
   if (best == 0)
     return rule(t4, " tiles of 4^", g.rank(), " outputs: direct convolution measured faster");
+  if (std::string why = winograd_weight_transform_pays(g, best); !why.empty()) return why;
   if (m != best) return rule("F(", best, ") measured faster here");
   return {};
 }
