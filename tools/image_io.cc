@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "convnd/convnd.h"
+#include "stb_guard.h"
 
 // Only the decoders of the formats the tool documents; no stdio in either library, so that the
 // memory paths below are the only ones (and the ones the fuzzer runs).
@@ -98,6 +99,7 @@ Image decode_image(const unsigned char* data, std::size_t size, const std::strin
   if (size > static_cast<std::size_t>(INT_MAX))
     bad(name, "larger than 2 GiB; the image decoder takes files up to 2 GiB");
   const int len = static_cast<int>(size);
+  check_before_stb(data, size, name);  // before stb reads any marker or chunk
   int w = 0, h = 0, c = 0;
   if (!stbi_info_from_memory(data, len, &w, &h, &c))
     bad(name, std::string("not a PNG, JPEG or BMP image (") + stbi_failure_reason() + ")");

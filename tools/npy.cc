@@ -2,6 +2,7 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdint>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -146,6 +147,16 @@ void read_data(std::istream& in, std::vector<unsigned char>& out, std::size_t by
                const std::string& path, const std::string& shape) {
   constexpr std::size_t kChunk = std::size_t{1} << 24;
   out.clear();
+  // A file (or string stream) knows its length: compare before allocating anything.
+  const std::streampos here = in.tellg();
+  if (here != std::streampos(-1) && in.seekg(0, std::ios::end)) {
+    const std::streamoff left = in.tellg() - here;
+    in.seekg(here);
+    if (left >= 0 && static_cast<std::uint64_t>(left) < bytes)
+      bad(path, "the file holds " + std::to_string(left) + " bytes of data but its shape " +
+                    shape + " needs " + std::to_string(bytes) + " (truncated file?)");
+  }
+  in.clear();
   while (out.size() < bytes) {
     const std::size_t want = std::min(kChunk, bytes - out.size());
     const std::size_t old = out.size();
