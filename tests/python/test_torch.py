@@ -220,21 +220,30 @@ def test_conv4d_matches_conv3d_sums():
         torch.testing.assert_close(got, ref, rtol=1e-11, atol=1e-11)
 
 
-def test_double_backward_matches_torch():
-    """A gradient penalty (create_graph=True) gives torch's own second-order gradients."""
+@pytest.mark.parametrize("transposed", [False, True])
+@pytest.mark.parametrize("frozen_weight", [False, True])
+def test_double_backward_matches_torch(transposed, frozen_weight):
+    """A gradient penalty on all the gradients at once (create_graph=True) gives torch's own
+    second-order gradients. (gradgradcheck seeds one output at a time, so this is where the
+    weight and bias gradients meet in one backward.) A frozen weight takes the bias-only path."""
     def penalty(conv_fn, x, w, b):
         y = conv_fn(x, w, b, stride=2, padding=1, groups=2)
-        gx, = torch.autograd.grad((y.tanh() ** 2).sum(), x, create_graph=True)
-        return (gx ** 2).sum()
+        inputs = [t for t in (x, w, b) if t.requires_grad]
+        grads = torch.autograd.grad((y.tanh() ** 2).sum(), inputs, create_graph=True)
+        return sum((g ** 2).sum() + (g ** 3).sum() for g in grads)
 
     x = rand(2, 4, 7, 6, requires_grad=True)
-    w = rand(4, 2, 3, 3, requires_grad=True)
+    w = rand(4, 2, 3, 3, requires_grad=not frozen_weight)
     b = rand(4, requires_grad=True)
-    x2, w2, b2 = (t.detach().clone().requires_grad_(True) for t in (x, w, b))
-    penalty(ct.conv2d, x, w, b).backward()
-    penalty(F.conv2d, x2, w2, b2).backward()
+    x2, w2, b2 = (t.detach().clone().requires_grad_(t.requires_grad) for t in (x, w, b))
+    ours, theirs = ((ct.conv_transpose2d, F.conv_transpose2d) if transposed
+                    else (ct.conv2d, F.conv2d))
+    penalty(ours, x, w, b).backward()
+    penalty(theirs, x2, w2, b2).backward()
     for got, ref in ((x.grad, x2.grad), (w.grad, w2.grad), (b.grad, b2.grad)):
-        torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-10)
+        assert (got is None) == (ref is None)
+        if got is not None:
+            torch.testing.assert_close(got, ref, rtol=1e-10, atol=1e-10)
 
 
 # ---------------------------------------------------------------------------------------
