@@ -410,7 +410,11 @@ def test_channels_last_model_like_torch():
     assert m.weight.grad.is_contiguous(memory_format=torch.channels_last)
     ref = torch.nn.Conv2d(3, 8, 3, padding=1)
     ref.load_state_dict(m.state_dict())
-    torch.testing.assert_close(y, ref(x.contiguous()), rtol=1e-4, atol=1e-5)
+    y_ref = ref(x.contiguous())
+    y_ref.sum().backward()
+    torch.testing.assert_close(y, y_ref, rtol=1e-4, atol=1e-5)
+    torch.testing.assert_close(m.weight.grad, ref.weight.grad, rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(m.bias.grad, ref.bias.grad, rtol=1e-4, atol=1e-4)
 
 
 @pytest.mark.parametrize("transposed", [False, True])
