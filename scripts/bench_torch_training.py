@@ -97,7 +97,6 @@ def bench_nets(names, reps):
         build, shape, channels_last = NETS[name]
         torch.manual_seed(0)
         theirs = build()
-        ours = to_convnd(theirs)
         fns = {}
         for fmt_name, fmt in (("contiguous", torch.contiguous_format),
                               ("channels_last", channels_last)):
