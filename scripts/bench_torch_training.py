@@ -22,6 +22,7 @@ which plans every call).
 """
 
 import argparse
+import copy
 import os
 import statistics
 import sys
@@ -102,8 +103,9 @@ def bench_nets(names, reps):
                               ("channels_last", channels_last)):
             x = torch.randn(shape).to(memory_format=fmt).requires_grad_(True)
             target = torch.randn(shape).to(memory_format=fmt)
-            a = theirs.to(memory_format=fmt)
-            b = to_convnd(a)
+            # Module.to converts in place: a copy per format, weights in that format too
+            a = copy.deepcopy(theirs).to(memory_format=fmt)
+            b = to_convnd(theirs).to(memory_format=fmt)
             fns[(fmt_name, "torch")] = make_step(a, x, target)
             fns[(fmt_name, "convnd")] = make_step(b, x, target)
         times = median_times(fns, reps)
