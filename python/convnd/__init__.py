@@ -4,6 +4,10 @@ Main API (names and meanings of torch.nn.functional, any number of spatial axes)
     conv, conv_transpose, conv_backward_data, conv_backward_weight, conv_backward_bias,
     output_shape, resolve_padding, explain, Plan, algorithms.
 
+Front ends (imported on demand; `import convnd` imports neither torch nor dask):
+    convnd.torch         autograd functions and nn modules for PyTorch, any number of dimensions
+    convnd.dask          lazy, block-by-block convolutions of dask arrays
+
 Drop-in replacements for NumPy convolution codes (change the import, keep the call):
     convnd.numpy_ml      numpy-ml's conv2D, conv1D, deconv2D_naive, im2col, ... (NHWC, HWIO)
     convnd.mygrad        MyGrad's conv_nd (returns an ndarray) and its gradients
