@@ -76,7 +76,12 @@ class IgemmExecutor final : public Executor {
     std::call_once(tables_once_, [this] { build_tables(); });
     auto* ws = static_cast<char*>(workspace);
     const bool tap_major = args.a.strides[1] == 1;  // channels-last input: order D as (tap, c)
-    const T* packed_w = weights(args.b, tap_major, reinterpret_cast<T*>(ws), threads);
+    // Weights that may change from run to run are packed inside the run's one parallel region
+    // (its first phase); constant ones come from the cache (packed on the first run).
+    const bool pack_here = !g_.constant_weights;
+    T* own_w = reinterpret_cast<T*>(ws);
+    const T* packed_w = pack_here ? own_w : weights(args.b, tap_major, own_w, threads);
+    const std::vector<dim_t> tap_off = pack_here ? tap_offsets(g_, args.b.strides) : std::vector<dim_t>{};
     // Rows of the GEMM are (image, output position) pairs, so that small outputs (7x7 layers,
     // the 1x1-output sub-problems of bwd_weights) still fill whole tiles.
     // Rows are ordered image-fastest when images are adjacent in memory (batch stride 1, as in
@@ -86,7 +91,9 @@ class IgemmExecutor final : public Executor {
     const dim_t chunks = row_chunks();
     const dim_t parts = col_parts();
     const dim_t per_part = (col_blocks_ + parts - 1) / parts;
-    parallel_tasks(g_.groups * chunks * parts, std::min(threads, slots_), [&](dim_t task) {
+    parallel_phases({pack_here ? g_.groups * col_blocks_ : 0, g_.groups * chunks * parts},
+                    std::min(threads, slots_), [&](int phase, dim_t task) {
+      if (phase == 0) return pack_panel(args.b, tap_major, tap_off, own_w, task);
       char* slot = ws + weights_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
       const dim_t part = task % parts, chunk = (task / parts) % chunks, grp = task / (parts * chunks);
       run_task(args, tap_major, batch_fastest, packed_w, grp, chunk * rows_per_task_, part * per_part,
@@ -102,22 +109,26 @@ class IgemmExecutor final : public Executor {
   // W[group][col block][d][nr]: column j of block b is output channel b * nr + j of the group
   // (zero past Kg), row d the (c, tap) or (tap, c) reduction index. One task per panel.
   void pack_weights(const ConstTensorView& w, bool tap_major, T* out, int threads) const {
-    const T* src = static_cast<const T*>(w.data);
     const std::vector<dim_t> tap_off = tap_offsets(g_, w.strides);
-    parallel_tasks(g_.groups * col_blocks_, std::min(threads, slots_), [&](dim_t panel_index) {
-        const dim_t grp = panel_index / col_blocks_, b = panel_index % col_blocks_;
-        T* panel = out + (grp * col_blocks_ + b) * depth_ * nr_;
-        for (dim_t d = 0; d < depth_; ++d) {
-          const dim_t c = tap_major ? d % g_.Cg() : d / taps_;
-          const dim_t t = tap_major ? d / g_.Cg() : d % taps_;
-          for (dim_t j = 0; j < nr_; ++j) {
-            const dim_t k = b * nr_ + j;
-            panel[d * nr_ + j] =
-                k < g_.Kg() ? src[(grp * g_.Kg() + k) * w.strides[0] + c * w.strides[1] + tap_off[t]]
-                            : T(0);
-          }
-        }
-    });
+    parallel_tasks(g_.groups * col_blocks_, std::min(threads, slots_),
+                   [&](dim_t panel) { pack_panel(w, tap_major, tap_off, out, panel); });
+  }
+
+  void pack_panel(const ConstTensorView& w, bool tap_major, const std::vector<dim_t>& tap_off,
+                  T* out, dim_t panel_index) const {
+    const T* src = static_cast<const T*>(w.data);
+    const dim_t grp = panel_index / col_blocks_, b = panel_index % col_blocks_;
+    T* panel = out + (grp * col_blocks_ + b) * depth_ * nr_;
+    for (dim_t d = 0; d < depth_; ++d) {
+      const dim_t c = tap_major ? d % g_.Cg() : d / taps_;
+      const dim_t t = tap_major ? d / g_.Cg() : d % taps_;
+      for (dim_t j = 0; j < nr_; ++j) {
+        const dim_t k = b * nr_ + j;
+        panel[d * nr_ + j] =
+            k < g_.Kg() ? src[(grp * g_.Kg() + k) * w.strides[0] + c * w.strides[1] + tap_off[t]]
+                        : T(0);
+      }
+    }
   }
 
   dim_t row_chunks() const { return (g_.N * positions_ + rows_per_task_ - 1) / rows_per_task_; }

@@ -162,12 +162,22 @@ class PaddedExecutor final : public Executor {
     // call_once: runs of one plan may be concurrent.
     std::call_once(tables_once_, [this] { build_tables(); });
     auto* ws = static_cast<char*>(workspace);
-    T* packed_w = reinterpret_cast<T*>(ws);
+    T* own_w = reinterpret_cast<T*>(ws);
     T* buf = reinterpret_cast<T*>(ws + weights_bytes_);
     const int th = std::min(threads, slots_);
-    const T* weights = packed_weights(args.b, packed_w, th);
-    copy_input(args.a, buf, th);
-    parallel_tasks(g_.N * g_.groups * chunks_ * parts_, th, [&](dim_t task) {
+    // One job (runtime/threads.h): phase 0 packs the weights (unless a constant-weights plan
+    // keeps them) and copies the input planes, phase 1 is the GEMM sweep.
+    const bool pack_here = !g_.constant_weights;
+    const T* weights = pack_here ? own_w : packed_weights(args.b, own_w, th);
+    const std::vector<dim_t> src_off = pack_here ? weight_offsets(args.b) : std::vector<dim_t>{};
+    const dim_t panels = pack_here ? g_.groups * col_blocks_ : 0, planes = g_.N * g_.C;
+    parallel_phases({panels + planes + 1, g_.N * g_.groups * chunks_ * parts_}, th,
+                    [&](int phase, dim_t task) {
+      if (phase == 0) {
+        if (task < panels) return pack_panel(args.b, src_off, own_w, task);
+        if (task < panels + planes) return copy_plane(args.a, buf, task - panels);
+        return std::fill(buf + g_.N * g_.C * pg_.plane, buf + buffer_elems_, T(0));
+      }
       char* slot = ws + weights_bytes_ + buffer_bytes_ +
                    static_cast<std::size_t>(thread_index()) * slot_bytes_;
       const dim_t part = task % parts_;
@@ -191,7 +201,13 @@ class PaddedExecutor final : public Executor {
   // A transpose in 16-row blocks: the nr output channels are read as nr streams in memory
   // order, and the 16 x nr block written (2 KiB for f32) stays in L1 while it fills.
   void pack_weights(const ConstTensorView& w, T* out, int threads) const {
-    const T* src = static_cast<const T*>(w.data);
+    const std::vector<dim_t> src_off = weight_offsets(w);
+    parallel_tasks(g_.groups * col_blocks_, threads,
+                   [&](dim_t task) { pack_panel(w, src_off, out, task); });
+  }
+
+  // Offset in w of reduction index d = dindex(c, tap), for output channel 0.
+  std::vector<dim_t> weight_offsets(const ConstTensorView& w) const {
     const int d = g_.rank();
     std::vector<dim_t> src_off(depth_), t(d, 0);
     for (dim_t tap = 0; tap < taps_; ++tap) {
@@ -200,32 +216,37 @@ class PaddedExecutor final : public Executor {
       for (dim_t c = 0; c < g_.Cg(); ++c) src_off[dindex(c, tap)] = c * w.strides[1] + off;
       for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
     }
-    constexpr dim_t kBlock = 16;
-    parallel_tasks(g_.groups * col_blocks_, threads, [&](dim_t task) {
-      const dim_t grp = task / col_blocks_, b = task % col_blocks_;
-      T* panel = out + task * depth_ * nr_;
-      for (dim_t d0 = 0; d0 < depth_; d0 += kBlock) {
-        const dim_t d1 = std::min(depth_, d0 + kBlock);
-        for (dim_t j = 0; j < nr_; ++j) {
-          const dim_t k = b * nr_ + j;
-          if (k >= g_.Kg()) {
-            for (dim_t i = d0; i < d1; ++i) panel[i * nr_ + j] = T(0);
-            continue;
-          }
-          const T* wk = src + (grp * g_.Kg() + k) * w.strides[0];
-          for (dim_t i = d0; i < d1; ++i) panel[i * nr_ + j] = wk[src_off[i]];
-        }
-      }
-    });
+    return src_off;
   }
 
-  // buf[n][c][phase block][grid] from x (any strides, either layout); slack zeroed.
-  void copy_input(const ConstTensorView& x, T* buf, int threads) const {
+  void pack_panel(const ConstTensorView& w, const std::vector<dim_t>& src_off, T* out,
+                  dim_t task) const {
+    const T* src = static_cast<const T*>(w.data);
+    constexpr dim_t kBlock = 16;
+    const dim_t grp = task / col_blocks_, b = task % col_blocks_;
+    T* panel = out + task * depth_ * nr_;
+    for (dim_t d0 = 0; d0 < depth_; d0 += kBlock) {
+      const dim_t d1 = std::min(depth_, d0 + kBlock);
+      for (dim_t j = 0; j < nr_; ++j) {
+        const dim_t k = b * nr_ + j;
+        if (k >= g_.Kg()) {
+          for (dim_t i = d0; i < d1; ++i) panel[i * nr_ + j] = T(0);
+          continue;
+        }
+        const T* wk = src + (grp * g_.Kg() + k) * w.strides[0];
+        for (dim_t i = d0; i < d1; ++i) panel[i * nr_ + j] = wk[src_off[i]];
+      }
+    }
+  }
+
+  // Plane `task` (= n * C + c) of buf[n][c][phase block][grid] from x (any strides, either
+  // layout). The slack after the last plane is zeroed by run().
+  void copy_plane(const ConstTensorView& x, T* buf, dim_t task) const {
     const T* src = static_cast<const T*>(x.data);
     const int d = g_.rank();
     const dim_t last_len = g_.stride[d - 1] * pg_.len[d - 1];
     const dim_t lines = pg_.plane / last_len;  // (phase, j) tuples of the leading axes
-    parallel_tasks(g_.N * g_.C, threads, [&](dim_t task) {
+    {
       const dim_t n = task / g_.C, c = task % g_.C;
       const T* xc = src + n * x.strides[0] + c * x.strides[1];
       T* plane = buf + task * pg_.plane;
@@ -278,8 +299,7 @@ class PaddedExecutor final : public Executor {
             dst[q] = idx[q] >= 0 ? xl[idx[q] * xs_last] : T(0);
         }
       }
-    });
-    std::fill(buf + g_.N * g_.C * pg_.plane, buf + buffer_elems_, T(0));
+    }
   }
 
   // Position of (c, tap) in the reduction.

@@ -87,8 +87,14 @@ class PointwiseExecutor final : public Executor {
     const bool y_in_place = dense_positions(args.out.strides, g_.out);
     auto* ws = static_cast<char*>(workspace);
     const int th = std::min(threads, slots_);
-    const T* a = packed_weights(args.b, reinterpret_cast<T*>(ws), th);
-    parallel_tasks(g_.N * g_.groups * pos_blocks_ * parts_, th, [&](dim_t task) {
+    // One job (runtime/threads.h): phase 0 packs the weights (unless a constant-weights plan
+    // keeps them), phase 1 is the GEMM sweep.
+    const bool pack_here = !g_.constant_weights;
+    T* own = reinterpret_cast<T*>(ws);
+    const T* a = pack_here ? own : packed_weights(args.b, own, th);
+    parallel_phases({pack_here ? g_.groups * k_tiles_ : 0, g_.N * g_.groups * pos_blocks_ * parts_},
+                    th, [&](int phase, dim_t task) {
+      if (phase == 0) return pack_tile(args.b, own, task);
       char* slot = ws + weights_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
       const dim_t part = task % parts_;
       const dim_t block = (task / parts_) % pos_blocks_;
@@ -108,20 +114,22 @@ class PointwiseExecutor final : public Executor {
   // A[group][k tile][c][mr]: the mr output channels of a tile side by side for every input
   // channel; rows past Kg are zero.
   void pack_weights(const ConstTensorView& w, T* out, int threads) const {
+    parallel_tasks(g_.groups * k_tiles_, threads, [&](dim_t task) { pack_tile(w, out, task); });
+  }
+
+  void pack_tile(const ConstTensorView& w, T* out, dim_t task) const {
     const T* src = static_cast<const T*>(w.data);
-    parallel_tasks(g_.groups * k_tiles_, threads, [&](dim_t task) {
-      const dim_t grp = task / k_tiles_, kt = task % k_tiles_;
-      T* panel = out + task * g_.Cg() * mr_;
-      for (dim_t i = 0; i < mr_; ++i) {
-        const dim_t k = kt * mr_ + i;
-        if (k >= g_.Kg()) {
-          for (dim_t c = 0; c < g_.Cg(); ++c) panel[c * mr_ + i] = T(0);
-          continue;
-        }
-        const T* wk = src + (grp * g_.Kg() + k) * w.strides[0];
-        for (dim_t c = 0; c < g_.Cg(); ++c) panel[c * mr_ + i] = wk[c * w.strides[1]];
+    const dim_t grp = task / k_tiles_, kt = task % k_tiles_;
+    T* panel = out + task * g_.Cg() * mr_;
+    for (dim_t i = 0; i < mr_; ++i) {
+      const dim_t k = kt * mr_ + i;
+      if (k >= g_.Kg()) {
+        for (dim_t c = 0; c < g_.Cg(); ++c) panel[c * mr_ + i] = T(0);
+        continue;
       }
-    });
+      const T* wk = src + (grp * g_.Kg() + k) * w.strides[0];
+      for (dim_t c = 0; c < g_.Cg(); ++c) panel[c * mr_ + i] = wk[c * w.strides[1]];
+    }
   }
 
   // Positions of block `block`, k tiles [kt0, kt1) of image n, group grp.

@@ -1,28 +1,186 @@
 #include "runtime/threads.h"
 
+#include <pthread.h>
+#include <sched.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <exception>
+#include <memory>
+#include <mutex>
+#include <thread>
+
 #if defined(_OPENMP)
 #include <omp.h>
 #endif
 
 namespace convnd::detail {
+namespace {
+
+thread_local int t_index = 0;
+
+// A child forked from a process with helpers has none of them (and perhaps a mutex held by one
+// at the fork): it runs every job serially.
+std::atomic<bool> forked_child{false};
+
+// Spins briefly, then yields the core, until counter >= value. About a microsecond of spinning
+// covers a task finishing on a running core; past that the thread that holds it is likely
+// descheduled, and this one gives its core away (perhaps to that very thread).
+void wait_until(const std::atomic<std::int64_t>& counter, std::int64_t value) {
+  for (int spin = 0; counter.load(std::memory_order_acquire) < value; ++spin) {
+    if (spin < 64) {
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause();
+#endif
+    } else {
+      sched_yield();
+    }
+  }
+}
+
+// One run's tasks. Immutable but for its counters; shared (by reference count) with every
+// helper that picked it up, so a helper waking late reads a live object and finds no task left.
+// fn and context point into the caller's frame: they are used only for a claimed task, and the
+// caller does not return before every claimed task has finished.
+struct Job {
+  PhaseTaskFn fn = nullptr;
+  void* context = nullptr;
+  int threads = 1, phases = 0;
+  std::array<std::int64_t, kMaxPhases + 1> begin{};  // first task index of each phase
+  std::atomic<std::int64_t> next{0}, finished{0};
+  std::array<std::atomic<std::int64_t>, kMaxPhases> done{};
+  // The first exception a task threw (std::bad_alloc from a task's scratch, say): kept, the
+  // tasks not yet started are skipped (but still counted, so no wait hangs), and the caller
+  // rethrows it once every claimed task has finished: a failed run is an Error, not an abort.
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+
+  std::int64_t total() const { return begin[phases]; }
+
+  void work() noexcept {
+    for (;;) {
+      const std::int64_t i = next.fetch_add(1, std::memory_order_relaxed);
+      if (i >= total()) return;
+      int q = 0;
+      while (i >= begin[q + 1]) ++q;
+      for (int e = 0; e < q; ++e) wait_until(done[e], begin[e + 1] - begin[e]);
+      if (!failed.load(std::memory_order_relaxed)) {
+        try {
+          fn(context, q, i - begin[q]);
+        } catch (...) {
+          std::lock_guard<std::mutex> lock(error_mutex);
+          if (!error) error = std::current_exception();
+          failed.store(true, std::memory_order_relaxed);
+        }
+      }
+      done[q].fetch_add(1, std::memory_order_release);
+      finished.fetch_add(1, std::memory_order_release);
+    }
+  }
+};
+
+// hardware_threads() - 1 helpers, started on first use and never stopped (they sleep on a
+// condition variable between jobs; the pool is never destroyed, so no exit-order problems).
+class Pool {
+ public:
+  static Pool& get() {
+    static Pool* pool = [] {
+      pthread_atfork(nullptr, nullptr, [] { forked_child.store(true); });
+      return new Pool(hardware_threads() - 1);
+    }();
+    return *pool;
+  }
+
+  // False (nothing run) when another job holds the pool.
+  bool run(const std::shared_ptr<Job>& job) {
+    if (helpers_ == 0 || forked_child.load(std::memory_order_relaxed) ||
+        busy_.exchange(true, std::memory_order_acquire))
+      return false;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      current_ = job;
+      ++generation_;
+    }
+    cv_.notify_all();
+    const int saved = t_index;
+    t_index = 0;
+    job->work();
+    wait_until(job->finished, job->total());
+    t_index = saved;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      current_.reset();
+    }
+    busy_.store(false, std::memory_order_release);
+    return true;
+  }
+
+ private:
+  explicit Pool(int helpers) : helpers_(std::max(helpers, 0)) {
+    for (int i = 1; i <= helpers_; ++i) std::thread([this, i] { loop(i); }).detach();
+  }
+
+  void loop(int self) {
+    t_index = self;
+    std::uint64_t seen = 0;
+    for (;;) {
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return generation_ != seen; });
+        seen = generation_;
+        job = current_;
+      }
+      if (job && self < job->threads) job->work();
+    }
+  }
+
+  const int helpers_;
+  std::atomic<bool> busy_{false};
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::uint64_t generation_ = 0;  // guarded by mutex_
+  std::shared_ptr<Job> current_;  // guarded by mutex_
+};
+
+}  // namespace
 
 int hardware_threads() {
 #if defined(_OPENMP)
   const int n = omp_get_max_threads();
   return n > 0 ? n : 1;
 #else
-  return 1;
+  const unsigned n = std::thread::hardware_concurrency();
+  return n > 0 ? static_cast<int>(n) : 1;
 #endif
 }
 
-int thread_index() {
-#if defined(_OPENMP)
-  return omp_get_thread_num();
-#else
-  return 0;
-#endif
-}
+int thread_index() { return t_index; }
 
 int resolve_threads(int requested) { return requested > 0 ? requested : hardware_threads(); }
+
+void run_phases(const std::int64_t* phase_tasks, int phases, int threads, PhaseTaskFn fn,
+                void* context) {
+  std::int64_t total = 0;
+  for (int p = 0; p < phases; ++p) total += std::max<std::int64_t>(phase_tasks[p], 0);
+  if (threads > 1 && total > 1 && phases <= kMaxPhases) {
+    auto job = std::make_shared<Job>();
+    job->fn = fn;
+    job->context = context;
+    job->threads = threads;
+    job->phases = phases;
+    for (int p = 0; p < phases; ++p)
+      job->begin[p + 1] = job->begin[p] + std::max<std::int64_t>(phase_tasks[p], 0);
+    if (Pool::get().run(job)) {
+      if (job->error) std::rethrow_exception(job->error);
+      return;
+    }
+  }
+  for (int p = 0; p < phases; ++p)
+    for (std::int64_t i = 0; i < phase_tasks[p]; ++i) fn(context, p, i);
+}
 
 }  // namespace convnd::detail

@@ -1,51 +1,62 @@
 // The threading seam. Algorithms split work into a fixed list of independent tasks whose
 // boundaries do not depend on the thread count, so every output element is computed by the same
 // instruction sequence with 1 or 64 threads (bitwise-identical results).
+//
+// # Threads that survive a busy machine
+// A run is one job for a small pool of worker threads (threads.cc), not a string of OpenMP
+// parallel regions: each region ends in a join that waits for every thread of the team to
+// arrive, and on a machine where another process is busy the OS may have descheduled one of them
+// for a whole time slice (measured: a 3x3 layer at 2 threads, 1.2-1.7 ms quiet, 5.2 ms beside one
+// busy shell loop). Here the calling thread works on the job itself; helpers join when the OS
+// lets them and take the next unclaimed task from a shared counter, phase after phase (say: pack
+// the weights, copy the input, then the GEMM sweep). Before a task of phase p starts, every task
+// of the earlier phases has *finished* — a wait only for tasks in flight, never for a thread that
+// has not shown up — and the job is over when every task has finished, whoever ran it. A helper
+// that never got a core costs nothing; the worst case is the single-threaded time.
 #pragma once
 
-#include <atomic>
 #include <cstdint>
-#include <exception>
+#include <initializer_list>
+#include <type_traits>
 
 namespace convnd::detail {
 
-// Number of hardware threads OpenMP would use by default (>= 1).
+// Number of hardware threads to use by default (>= 1; OMP_NUM_THREADS is honoured).
 int hardware_threads();
 
-// Index of the calling thread inside a parallel_tasks region (0 outside one).
+// Index of the calling thread inside a job: 0 for the thread that started it, 1.. for the
+// helpers, always < the job's thread count (0 outside a job). Executors index per-thread
+// scratch with it, so scratch is never shared between threads.
 int thread_index();
 
 // Resolves a requested count: 0 -> hardware_threads(), otherwise the request (>= 1).
 int resolve_threads(int requested);
 
-// Runs fn(task) for task in [0, tasks) on up to `threads` threads; each task runs exactly once.
-// An exception (std::bad_alloc from a task's scratch vector) must not leave an OpenMP region,
-// which would call std::terminate: the first one is kept, the tasks not yet started are skipped,
-// and it is rethrown once the region has ended (found by the fault-injection test).
+constexpr int kMaxPhases = 4;
+
+using PhaseTaskFn = void (*)(void* context, int phase, std::int64_t task);
+
+// Runs fn(context, phase, task) once for every task of every phase (phase_tasks[p] tasks in phase
+// p, at most kMaxPhases phases) on up to `threads` threads, phases in order as described above.
+// Runs serially on the calling thread for threads <= 1, for a single task, and when the pool is
+// already running a job (a nested call, or another thread's run).
+void run_phases(const std::int64_t* phase_tasks, int phases, int threads, PhaseTaskFn fn,
+                void* context);
+
+// fn(phase, task) for each task of each phase.
+template <class Fn>
+void parallel_phases(std::initializer_list<std::int64_t> phase_tasks, int threads, Fn&& fn) {
+  using F = std::remove_reference_t<Fn>;
+  run_phases(
+      phase_tasks.begin(), static_cast<int>(phase_tasks.size()), threads,
+      [](void* f, int phase, std::int64_t task) { (*static_cast<F*>(f))(phase, task); },
+      const_cast<void*>(static_cast<const void*>(&fn)));
+}
+
+// fn(task) for task in [0, tasks), each exactly once: a job of one phase.
 template <class Fn>
 void parallel_tasks(std::int64_t tasks, int threads, Fn&& fn) {
-#if defined(_OPENMP)
-  if (threads > 1 && tasks > 1) {
-    std::exception_ptr error;
-    std::atomic<bool> failed{false};
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (std::int64_t t = 0; t < tasks; ++t) {
-      if (failed.load(std::memory_order_relaxed)) continue;
-      try {
-        fn(t);
-      } catch (...) {
-#pragma omp critical(convnd_parallel_tasks_error)
-        {
-          if (!error) error = std::current_exception();
-        }
-        failed.store(true, std::memory_order_relaxed);
-      }
-    }
-    if (error) std::rethrow_exception(error);
-    return;
-  }
-#endif
-  for (std::int64_t t = 0; t < tasks; ++t) fn(t);
+  parallel_phases({tasks}, threads, [&](int, std::int64_t task) { fn(task); });
 }
 
 }  // namespace convnd::detail

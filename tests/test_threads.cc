@@ -1,0 +1,91 @@
+// The thread pool of runtime/threads.h: every task of every phase runs exactly once, a phase
+// starts only after the earlier ones have finished, thread_index() stays below the thread count,
+// and nested or concurrent jobs (which run serially on their caller) still run every task.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "runtime/threads.h"
+
+namespace convnd::detail {
+namespace {
+
+TEST(Threads, EveryTaskOnceAndPhasesInOrder) {
+  for (int threads : {1, 2, 3, 8}) {
+    const std::int64_t n0 = 37, n1 = 0, n2 = 101, n3 = 5;
+    std::vector<std::atomic<int>> runs(n0 + n1 + n2 + n3);
+    std::atomic<std::int64_t> finished0{0}, finished2{0};
+    std::atomic<bool> order_ok{true}, index_ok{true};
+    parallel_phases({n0, n1, n2, n3}, threads, [&](int phase, std::int64_t task) {
+      if (thread_index() < 0 || thread_index() >= std::max(threads, 1)) index_ok = false;
+      const std::int64_t base = phase == 0 ? 0 : phase == 1 ? n0 : phase == 2 ? n0 + n1 : n0 + n1 + n2;
+      runs[base + task].fetch_add(1);
+      if (phase == 2 && finished0.load() != n0) order_ok = false;
+      if (phase == 3 && finished2.load() != n2) order_ok = false;
+      if (phase == 0) finished0.fetch_add(1);
+      if (phase == 2) finished2.fetch_add(1);
+    });
+    for (const auto& r : runs) ASSERT_EQ(r.load(), 1) << "threads " << threads;
+    EXPECT_TRUE(order_ok.load()) << "a phase started before the previous one finished";
+    EXPECT_TRUE(index_ok.load()) << "thread_index() out of range";
+  }
+}
+
+TEST(Threads, NestedJobsRunSeriallyAndCompletely) {
+  std::atomic<int> inner{0};
+  parallel_tasks(8, 2, [&](std::int64_t) {
+    parallel_tasks(10, 2, [&](std::int64_t) { inner.fetch_add(1); });
+  });
+  EXPECT_EQ(inner.load(), 80);
+}
+
+TEST(Threads, ConcurrentCallersEachRunAllTheirTasks) {
+  std::vector<std::atomic<int>> counts(4);
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 4; ++c)
+    callers.emplace_back([&, c] {
+      for (int rep = 0; rep < 50; ++rep)
+        parallel_tasks(64, 2, [&](std::int64_t) { counts[c].fetch_add(1); });
+    });
+  for (auto& t : callers) t.join();
+  for (const auto& n : counts) EXPECT_EQ(n.load(), 50 * 64);
+}
+
+// Per-thread scratch indexed by thread_index() is never used by two threads at once.
+TEST(Threads, ScratchSlotsAreNotShared) {
+  const int threads = 2;
+  std::vector<std::atomic<int>> busy(threads);
+  std::atomic<bool> clash{false};
+  parallel_tasks(2000, threads, [&](std::int64_t) {
+    auto& b = busy[thread_index()];
+    if (b.fetch_add(1) != 0) clash = true;
+    b.fetch_sub(1);
+  });
+  EXPECT_FALSE(clash.load());
+}
+
+// A child forked after the pool started (Python's multiprocessing, dask) has no helpers: its
+// jobs run serially, and completely, on the calling thread.
+TEST(PoolAfterFork, ChildRunsJobsSerially) {
+  std::atomic<int> n{0};
+  parallel_tasks(16, 2, [&](std::int64_t) { n.fetch_add(1); });  // the pool exists now
+  ASSERT_EQ(n.load(), 16);
+  const pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    std::atomic<int> m{0};
+    parallel_phases({100, 7}, 2, [&](int, std::int64_t) { m.fetch_add(1); });
+    _exit(m.load() == 107 ? 0 : 1);
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+}  // namespace
+}  // namespace convnd::detail
