@@ -49,6 +49,15 @@ TEST(DepthwisePasses, StridesDilationModesRanks) {
       }
 }
 
+// Rows longer than one task's segment (256 positions), odd strides, a phase run crossing it.
+TEST(DepthwisePasses, LongRows) {
+  for (Layout l : kLayouts)
+    for (dim_t s : {1, 3})
+      ConvTester().input(1, 17, {2, 700}).kernel(17, {2, 5}).groups(17).stride({1, s})
+          .padding(Padding::uniform(2)).mode(PadMode::reflect).layout(l)
+          .test(kData, Pass::backward_data);
+}
+
 TEST(DepthwisePasses, TransposedWithBias) {
   for (Layout l : kLayouts)
     for (dim_t s : {1, 2})
@@ -102,6 +111,9 @@ TEST(DepthwisePasses, ChosenForManyChannels) {
   s.kernel = {3, 3};
   s.stride = {2, 2};
   s.padding = Padding::uniform(1);
+  EXPECT_EQ(Plan(s, Pass::backward_weights).algorithm(), kWeights);
+  EXPECT_NE(Plan(s, Pass::backward_data).algorithm(), kData);  // channels-first: the phases
+  s.layout = Layout::channels_last;
   EXPECT_EQ(Plan(s, Pass::backward_data).algorithm(), kData);
   EXPECT_EQ(Plan(s, Pass::backward_weights).algorithm(), kWeights);
   s.C = s.K = s.groups = 3;

@@ -164,10 +164,26 @@ class DepthwiseExecutor final : public Executor {
     const dim_t row_len = s * J_;  // one padded row (all phases)
     // Rows that no padded coordinate fills (the row axis's last phases may be shorter) are
     // zeroed, so the throw-away outputs of a wide run read defined values.
-    if (ra_ >= 0 && E[ra_] != stored_[ra_]) std::fill(plane, plane + plane_, T(0));
     std::vector<dim_t> e(d, 0);
     dim_t outer_rows = 1;
     for (int a = 0; a < last; ++a) outer_rows *= E[a];
+    if (ra_ >= 0 && E[ra_] != stored_[ra_]) {
+      // Row-axis phase p holds ceil((E - p) / sr) rows of its Jr: zero the rest, for every
+      // combination of the axes before it, in every last-axis phase.
+      const dim_t sr = g_.stride[ra_], Jr = stored_[ra_] / sr;
+      dim_t combos = 1;
+      for (int a = 0; a < ra_; ++a) combos *= E[a];
+      for (dim_t k = 0; k < combos; ++k) {
+        dim_t base = 0, rem = k;
+        for (int a = ra_ - 1; a >= 0; --a) base += (rem % E[a]) * row_stride_[a], rem /= E[a];
+        for (dim_t p = 0; p < sr; ++p)
+          for (dim_t idx = (E[ra_] - p + sr - 1) / sr; idx < Jr; ++idx)
+            for (dim_t q = 0; q < g_.stride[last]; ++q) {
+              T* dst = plane + q * phase_size_ + (base + p * Jr + idx) * J_;
+              std::fill(dst, dst + J_, T(0));
+            }
+      }
+    }
     // Source offset of every padded coordinate along the last axis (kNoSample: zero), stored in the
     // phase-split order, computed once per plane.
     for (dim_t q = 0; q < E[last]; ++q) {

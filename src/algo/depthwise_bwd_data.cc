@@ -10,14 +10,19 @@
 // terms per sample on average, not 9), no fold-back pass for the padding modes, and no split
 // into per-group sub-problems (the generic bwd_data_phases runs C of them).
 //
-// The terms of a position are vectorised over channels (kernels::dw_gather with tap-major
-// weights), so channels-last runs in place. Channels-first activations are transposed to
-// channels-last in the workspace first (dy) and back at the end (dx), in 16 x 16 blocks; pays()
-// passes few channels (a vector that short is mostly scalar tail) to bwd_data_phases, whose
+// The terms of a position are vectorised over channels (tap-major weights), so channels-last
+// runs in place. At stride 1 (along the last axis), the positions of a row away from the
+// borders (in general: of one stride phase) gather
+// the same taps from outputs one further each: kernels::dw_channels_run computes 8 of them per
+// weight-vector load (a task is a fixed segment of a row); views whose channel stride is not 1
+// take the position-by-position kernels::dw_gather. Channels-first activations are transposed to
+// channels-last in the workspace first (dy) and back at the end (dx), in 16 x 16 blocks (only
+// when forced: pays() passes channels-first plans to bwd_data_phases, measured faster); pays()
+// also passes few channels (a vector that short is mostly scalar tail) to bwd_data_phases, whose
 // forward planes vectorise along the rows instead.
 //
-// Tasks are fixed chunks of input positions of one image: each dx element is written by one
-// task, whatever the thread count.
+// Tasks are fixed segments of rows (or chunks of positions) of one image: each dx element is
+// written by one task, in one order, whatever the thread count.
 #include "algo/depthwise_bwd_data.h"
 
 #include <algorithm>
@@ -32,6 +37,8 @@ namespace convnd::detail {
 namespace {
 
 constexpr dim_t kPositionsPerTask = 64;
+// Input positions along a row per task (channels-last runs).
+constexpr dim_t kSegment = 256;
 // Bounds the terms of one input position (the pointer lists of a task): reached only with
 // padding modes that fold many padded samples onto one input sample (e.g. circular padding of
 // an extent-1 axis by a long kernel).
@@ -108,6 +115,18 @@ class GatherExecutor final : public Executor {
     for (dim_t o : g.out) out_positions_ *= o;
     for (int a = 0; a < d; ++a) axes_.push_back(axis_terms(g, a));
     terms_ = max_terms(g);
+    // regular_[i]: input index i (last axis) gathers the (tap, output) pairs of i - stride, in
+    // the same order, each output one further.
+    const AxisTerms& L = axes_.back();
+    const dim_t s = g.stride.back();
+    regular_.assign(static_cast<std::size_t>(g.in.back()), 0);
+    for (dim_t i = s; i < g.in.back(); ++i) {
+      const dim_t a = L.start[i - s], b = L.start[i], len = L.start[i + 1] - b;
+      bool same = len == L.start[i - s + 1] - a;
+      for (dim_t k = 0; same && k < len; ++k)
+        same = L.tap[b + k] == L.tap[a + k] && L.out[b + k] == L.out[a + k] + 1;
+      regular_[i] = same;
+    }
     tap_stride_.assign(d, 1);
     for (int a = d - 2; a >= 0; --a) tap_stride_[a] = tap_stride_[a + 1] * g.kernel[a + 1];
     shared_bytes_ = align64(sizeof(T) * g.C * taps_) + align64(sizeof(T) * g.C);
@@ -140,7 +159,26 @@ class GatherExecutor final : public Executor {
     auto slot = [&] { return slots + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
     const dim_t chunks = (in_positions_ + kPositionsPerTask - 1) / kPositionsPerTask;
     const bool in_place = args.a.strides[1] == 1 && args.out.strides[1] == 1;
-    if (in_place || g_.layout == Layout::channels_last) {
+    const dim_t S = g_.in.back(), segments = (S + kSegment - 1) / kSegment;
+    const dim_t row_tasks = g_.N * (in_positions_ / S) * segments;
+    // Phase runs pay at stride 1 (whole rows); at stride 2 a row's runs are half as long and
+    // each position gathers 1-2 terms, where the position-by-position gather measured faster
+    // (mbv2_dw3x3s2_b16: 0.54 against 1.4 ms).
+    const bool runs = g_.stride.back() == 1;
+    if (in_place && !runs) {
+      parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
+        gather_chunk(args.a, args.out, wt, bias, task / chunks, (task % chunks) * kPositionsPerTask,
+                     slot());
+      });
+      return;
+    }
+    if (in_place) {
+      parallel_tasks(row_tasks, n_threads, [&](dim_t task) {
+        gather_segment(args.a, args.out, wt, bias, task, slot());
+      });
+      return;
+    }
+    if (g_.layout == Layout::channels_last) {
       // A channels-last plan may meet channels-first views: then they are gathered through
       // their strides (slow, but correct, and within the workspace it sized).
       parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
@@ -154,13 +192,71 @@ class GatherExecutor final : public Executor {
     const ConstTensorView dy_view(dy_cl, args.a.dtype, args.a.shape, dense_channels_last(args.a.shape));
     const TensorView dx_view(dx_cl, args.out.dtype, args.out.shape, dense_channels_last(args.out.shape));
     copy_to_channels_last<T>(args.a, dy_cl, dy_view.strides, n_threads);
-    parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
-      gather_chunk(dy_view, dx_view, wt, bias, task / chunks, (task % chunks) * kPositionsPerTask, slot());
-    });
+    if (runs)
+      parallel_tasks(row_tasks, n_threads, [&](dim_t task) {
+        gather_segment(dy_view, dx_view, wt, bias, task, slot());
+      });
+    else
+      parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
+        gather_chunk(dy_view, dx_view, wt, bias, task / chunks, (task % chunks) * kPositionsPerTask,
+                     slot());
+      });
     copy_from_channels_last<T>(dx_cl, dx_view.strides, args.out, n_threads);
   }
 
  private:
+  // One segment of kSegment input positions along a row of dx (task = (image, row, segment)),
+  // channel stride 1 in dy and dx. Positions of one stride phase whose last-axis terms are
+  // those of the previous position of the phase moved by one output (regular_) form a run:
+  // one kernels::dw_channels_run call, each weight vector loaded once for 8 positions, dy
+  // stepping one output and dx one stride per position.
+  void gather_segment(const ConstTensorView& dyv, const TensorView& dxv, const T* wt,
+                      const T* bias, dim_t task, char* slot) const {
+    const int d = g_.rank(), last = d - 1;
+    const T** in = reinterpret_cast<const T**>(slot);
+    const T** wp = in + align64(sizeof(T*) * terms_) / sizeof(T*);
+    const dim_t S = g_.in[last], segments = (S + kSegment - 1) / kSegment;
+    const dim_t rows = in_positions_ / S;
+    const dim_t seg = task % segments, row = (task / segments) % rows, n = task / segments / rows;
+    const auto &ys = dyv.strides, &xs = dxv.strides;
+    const T* dy = static_cast<const T*>(dyv.data) + n * ys[0];
+    T* dx = static_cast<T*>(dxv.data) + n * xs[0];
+    // The terms of the outer axes (the product of their lists at this row's coordinates).
+    std::vector<dim_t> otap{0}, ooff{0};
+    dim_t rem = row;
+    std::vector<dim_t> coord(d, 0);
+    for (int a = last - 1; a >= 0; --a) coord[a] = rem % g_.in[a], rem /= g_.in[a];
+    for (int a = 0; a < last; ++a) {
+      const AxisTerms& L = axes_[a];
+      std::vector<dim_t> tap, off;
+      for (std::size_t q = 0; q < otap.size(); ++q)
+        for (dim_t k = L.start[coord[a]]; k < L.start[coord[a] + 1]; ++k) {
+          tap.push_back(otap[q] + L.tap[k] * tap_stride_[a]);
+          off.push_back(ooff[q] + L.out[k] * ys[2 + a]);
+        }
+      otap.swap(tap);
+      ooff.swap(off);
+      dx += coord[a] * xs[2 + a];
+    }
+    const AxisTerms& L = axes_[last];
+    const dim_t s = g_.stride[last], i0 = seg * kSegment, i1 = std::min(S, i0 + kSegment);
+    for (dim_t r = 0; r < s && i0 + r < i1; ++r)
+      for (dim_t p = i0 + r; p < i1;) {
+        dim_t len = 1;
+        while (p + len * s < i1 && regular_[p + len * s]) ++len;
+        std::size_t nt = 0;
+        for (std::size_t q = 0; q < otap.size(); ++q)
+          for (dim_t k = L.start[p]; k < L.start[p + 1]; ++k) {
+            in[nt] = dy + ooff[q] + L.out[k] * ys[2 + last];
+            wp[nt++] = wt + (otap[q] + L.tap[k]) * g_.C;
+          }
+        kernels::dw_channels_run<T>(nt, in, wp, static_cast<std::ptrdiff_t>(ys[2 + last]), bias,
+                                    dx + p * xs[2 + last], static_cast<std::ptrdiff_t>(s * xs[2 + last]),
+                                    static_cast<std::size_t>(len), static_cast<std::size_t>(g_.C));
+        p += len * s;
+      }
+  }
+
   // dx positions [p0, p0 + kPositionsPerTask) of image n; dy and dx are any views (channels-last
   // ones make the channel vectors contiguous).
   void gather_chunk(const ConstTensorView& dyv, const TensorView& dxv, const T* wt, const T* bias,
@@ -230,6 +326,7 @@ class GatherExecutor final : public Executor {
   int slots_ = 1;
   dim_t taps_ = 1, in_positions_ = 1, out_positions_ = 1, terms_ = 1;
   std::vector<AxisTerms> axes_;
+  std::vector<char> regular_;
   std::vector<dim_t> tap_stride_;
   std::size_t shared_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0;
 };
@@ -259,6 +356,9 @@ class DepthwiseBwdData final : public Algorithm {
 
   std::string pays(const Geometry& g, Op) const override {
     if (g.C < kChannelVectorMin) return "fewer than 16 channels: the phases' planes vectorise rows";
+    if (g.layout != Layout::channels_last)
+      return "channels-first: the transposes of dy and dx cost more than bwd_data_phases' planes "
+             "(measured on the suite's depthwise rows)";
     return {};
   }
 
