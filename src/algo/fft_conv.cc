@@ -37,6 +37,7 @@
 #include <memory>
 
 #include "algo/fft_transform.h"
+#include "api/checked.h"
 #include "api/errors.h"
 #include "runtime/threads.h"
 
@@ -53,13 +54,31 @@ struct FftShape {
   dim_t total = 1;           // prod L_d
 };
 
+// Longest transform along one axis. Past it the spectra could not fit the workspace bound
+// anyway, and the search for the next 2-3-5 length (a linear scan) stays short.
+constexpr dim_t kMaxAxisLength = dim_t{1} << 28;
+
+// Whether every axis's reach, (out-1)*stride + (k-1)*dil + 1, is at most kMaxAxisLength;
+// computed checked, as user extents near 2^63 overflow it (found by fuzz_spec).
+bool axes_fit(const Geometry& g) {
+  for (int a = 0; a < g.rank(); ++a) {
+    Fits f;
+    const dim_t r = f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]), f.mul(g.kernel[a] - 1, g.dil[a])), 1);
+    if (!f || r > kMaxAxisLength) return false;
+  }
+  return true;
+}
+
+// Only for a geometry that axes_fit().
 FftShape fft_shape(const Geometry& g) {
   FftShape s;
   for (int a = 0; a < g.rank(); ++a) {
     const dim_t r = (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dil[a] + 1;
     s.reach.push_back(r);
     s.len.push_back(fft::next_fast_length(r));
-    s.total *= s.len.back();
+    Fits f;  // saturates: reject() turns a huge total away by its workspace size
+    s.total = f.mul(s.total, s.len.back());
+    if (!f) s.total = std::numeric_limits<dim_t>::max();
   }
   return s;
 }
@@ -238,6 +257,7 @@ class FftAlgorithm final : public Algorithm {
   std::string reject(const Geometry& g, Op op) const override {
     if (op != Op::fwd) return "forward operation only (the backward ones are TODO(#18))";
     if (g.dtype != DType::f32 && g.dtype != DType::f64) return "float32 and float64 only";
+    if (!axes_fit(g)) return rule("an axis longer than ", kMaxAxisLength, " padded samples");
     const FftShape s = fft_shape(g);
     const std::size_t elem = g.dtype == DType::f32 ? 4 : 8;
     const std::size_t bytes = workspace_for(g, s, elem, hardware_threads());
