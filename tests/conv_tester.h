@@ -76,6 +76,18 @@ inline PassShapes pass_shapes(const Spec& s, Pass p) {
 }
 
 // Runs one pass. `a`, `b` as in PassShapes; bias used by forward when spec.bias.
+// Whether `algo`, forced, accepts the problem (a plan can be made for it).
+inline bool accepts(const Spec& s, Pass p, const std::string& algo) {
+  PlanOptions o;
+  o.algorithm = algo;
+  try {
+    Plan plan(s, p, o);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
 inline PassResult run_pass(const Spec& s, Pass p, const Tensor& a, const Tensor& b,
                            const Tensor* bias, const PlanOptions& opts, dim_t out_gap = 0) {
   Plan plan(s, p, opts);

@@ -17,18 +17,6 @@ int spec_count() {
   return 2000;
 }
 
-// Plan for a forced algorithm, or nothing when that algorithm rejects the problem.
-bool accepts(const Spec& s, Pass p, const std::string& algo) {
-  PlanOptions o;
-  o.algorithm = algo;
-  try {
-    Plan plan(s, p, o);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
-
 // Lets the composed algorithms (backward passes as forward convolutions) run on the reference
 // forward, so that the decompositions are checked even where no fast forward path exists.
 struct ComposeWithReference {

@@ -59,17 +59,6 @@ Spec batch1_within_budget(Spec s) {
   return s;
 }
 
-bool accepts(const Spec& s, Pass p, const std::string& algo) {
-  PlanOptions o;
-  o.algorithm = algo;
-  try {
-    Plan plan(s, p, o);
-    return true;
-  } catch (const Error&) {
-    return false;
-  }
-}
-
 TEST(SuiteLayers, EveryAcceptingAlgorithmMatchesTheReference) {
   const auto cases = bench::parse_suite(bench::embedded_suite(), "embedded suite");
   ASSERT_GE(cases.size(), 20u);
