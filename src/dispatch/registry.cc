@@ -5,6 +5,7 @@
 #include "algo/depthwise.h"
 #include "algo/depthwise_bwd_data.h"
 #include "algo/depthwise_weights.h"
+#include "algo/direct_wgrad.h"
 #include "algo/fft_conv.h"
 #include "algo/implicit_gemm.h"
 #include "algo/padded_igemm.h"
@@ -32,6 +33,7 @@ const std::vector<const Algorithm*>& candidates() {
       &bwd_data_phases_algorithm(),
       &winograd_weights_f4_algorithm(),
       &winograd_weights_f2_algorithm(),
+      &direct_wgrad_algorithm(),
       &bwd_weights_as_fwd_algorithm(),
       &reference_algorithm(),
   };
