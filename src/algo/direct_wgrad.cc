@@ -3,29 +3,36 @@
 // dw[k, c, t] = sum over rows r = (n, o) of x[n, c, in(o, t)] * dy[n, k, o], where in(o, t) is
 // the input position that output o reads through tap t (padding modes applied; a zero-padding
 // position reads zeros). For one tap that is the GEMM dW_t[Cg x Kg] = X_t^T . DY over the
-// R = N * prod(out) rows, and with both tensors channels-last a row of X_t is one position's Cg
-// contiguous channels and a row of DY one position's Kg contiguous channels. The microkernel
-// (kernels::gemm_tile_outer) reads both in place through one pointer per row: mr input channels
-// broadcast against nr output-gradient channels, the mr x nr tile of dW_t held in registers over
-// a whole chunk of rows. Nothing is gathered or packed except the last, partial tile of channels.
+// R = N * prod(out) rows. With both tensors channels-last a row of X_t is one position's Cg
+// contiguous channels and a row of DY one position's Kg contiguous channels.
 //
 // bwd_weights_as_fwd (via_forward.cc) computes the same sums as a forward convolution with the
 // batch as its channels; its reduction runs over (image, output-sized window) pairs that its GEMM
 // gathers sample by sample, and that is where its time goes (mnist_5x5_b64: 0.25x oneDNN).
 //
+// # Panels
+// The rows are taken a chunk at a time. The chunk's rows of dy are packed once into nr-wide
+// column panels, and for each tile row (tap, mr channels) the chunk's rows of x into one mr-wide
+// panel; the packed microkernel (kernels::gemm_tile) then adds a_panel^T . b_panel into each
+// mr x nr accumulator tile. Packing costs one pass over the chunk per tap, against the
+// mr * nr FMAs per row of every tile; and it is what makes the kernel run at its L1 speed: read
+// in place through row pointers (an earlier version of this file), the rows are scattered (one
+// position's channels every C elements) and the same kernel reached 55-60 % of the FMA peak on
+// mnist_5x5_b64 and w2v_conv1_b4 instead of the ~100 % it reaches on panels.
+//
 // # Work split and determinism
-// The rows are cut into `parts` and the (tap, channel tile) rows of dW into `blocks`; a task is
-// one (part, group, block) and sums its rows, chunk by chunk, into its own partial copy of its
-// block. A last phase adds the partials in part order and stores dw in its layout. Parts and
-// blocks depend on the problem only, so every element of dw is the same sum in the same order for
-// any thread count. Inside a chunk the loop goes tap by tap over the same rows of dy, which stay
-// in L2 for all the taps of the block.
+// The rows are cut into `parts` and the tile rows of dW into `blocks`; a task is one (part,
+// group, block) and sums its rows, chunk by chunk, into its own partial copy of its block. A
+// last phase adds the partials in part order and stores dw in its layout. Parts and blocks
+// depend on the problem only, so every element of dw is the same sum in the same order for any
+// thread count.
 //
 // Channels-first tensors are copied channels-last once per run: O(input) against the
 // O(input * K * taps) of the GEMM.
 #include "algo/direct_wgrad.h"
 
 #include <algorithm>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -33,6 +40,7 @@
 #include "algo/layout_copy.h"
 #include "api/checked.h"
 #include "kernels/gemm_tile.h"
+#include "runtime/carve.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
@@ -42,9 +50,11 @@ constexpr dim_t kMaxTaps = dim_t{1} << 16;
 // Bytes of accumulators per block: with the chunk's rows of x and dy they should stay in a
 // core's L2 (1 MiB on Zen 4, 2 MiB on Sapphire Rapids).
 constexpr dim_t kBlockBytes = dim_t{256} << 10;
-// A chunk has as many rows as make about this many bytes of dy, within [64, 512] rows: long
-// enough that the tile's load and store are a few percent of the kernel call.
-constexpr dim_t kChunkBytes = dim_t{128} << 10;
+// A chunk has as many rows as make one panel of dy (kc x nr) about this size: the panel and the
+// tile row's panel of x (kc x mr) are what one kernel call reads, and they should stay in L1
+// (32 KiB on Zen 4, 48 KiB on Sapphire Rapids), while the call stays long enough that loading
+// and storing its accumulator tile costs a few percent.
+constexpr dim_t kPanelBytes = dim_t{16} << 10;
 // Tasks wanted per run, so that a thread the OS deschedules holds up only a small share.
 constexpr dim_t kTasksWanted = 16;
 // Fewest rows per part: adding one more partial costs a pass over a copy of dW.
@@ -52,7 +62,24 @@ constexpr dim_t kMinPartRows = 1024;
 // Workspace beyond which the algorithm declines (the copies of x and dy are most of it).
 constexpr dim_t kMaxWorkspace = dim_t{1} << 40;
 
-std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
+// dst[0, width) = src[0, real) followed by zeros. The panels' widths (mr, nr: 6 to 32) as
+// fixed-size copies, which the compiler turns into a few vector moves: a library memmove call per
+// 12-value row cost 12 % of mnist_5x5_b64's weight gradient.
+template <class T>
+inline void copy_row(T* dst, const T* src, dim_t real, dim_t width) {
+  if (real == width) {
+    switch (width) {
+      case 6: std::memcpy(dst, src, 6 * sizeof(T)); return;
+      case 8: std::memcpy(dst, src, 8 * sizeof(T)); return;
+      case 12: std::memcpy(dst, src, 12 * sizeof(T)); return;
+      case 16: std::memcpy(dst, src, 16 * sizeof(T)); return;
+      case 32: std::memcpy(dst, src, 32 * sizeof(T)); return;
+      default: break;
+    }
+  }
+  for (dim_t m = 0; m < real; ++m) dst[m] = src[m];
+  for (dim_t m = real; m < width; ++m) dst[m] = T(0);
+}
 
 // Everything sized from the problem, shared by reject() and the executor. Computed with Fits:
 // a caller tests the flag before trusting any field.
@@ -64,7 +91,8 @@ struct Sizes {
   dim_t blocks = 0;      // per group
   dim_t parts = 0, chunk = 0;
   dim_t partial_elems = 0;  // accumulators of one part, all groups
-  dim_t x_elems = 0, dy_elems = 0, slot_bytes = 0, workspace = 0;
+  dim_t x_elems = 0, dy_elems = 0;
+  dim_t workspace = 0;  // an upper bound, for reject(); the executor carves the exact size
 };
 
 Sizes sizes(const Geometry& g, Fits& f) {
@@ -90,21 +118,20 @@ Sizes sizes(const Geometry& g, Fits& f) {
   const dim_t all_blocks = std::max<dim_t>(1, f.mul(g.groups, s.blocks));
   const dim_t wanted = kTasksWanted / all_blocks + (kTasksWanted % all_blocks != 0);
   s.parts = std::clamp<dim_t>(std::min(wanted, s.rows / kMinPartRows), 1, kTasksWanted);
-  s.chunk = std::clamp<dim_t>(kChunkBytes / std::max<dim_t>(1, f.mul(s.kpad, elem)), 64, 512);
+  s.chunk = std::clamp<dim_t>(kPanelBytes / (s.nr * elem), 64, 512);
   s.partial_elems = f.mul(f.mul(g.groups, s.tile_rows), f.mul(s.mr, s.ldc));
   s.x_elems = f.mul(f.mul(g.N, g.C), f.product(g.in));
   s.dy_elems = f.mul(f.mul(g.N, g.K), s.positions);
-  // Per thread: four pointer arrays and the row coordinates (chunk entries each), the two
-  // partial-tile panels, and a row of zeros that padding rows point at.
-  const dim_t rank = g.rank();
-  s.slot_bytes = f.add(f.add(f.mul(f.mul(4, s.chunk), 8), f.mul(f.mul(s.chunk, rank + 1), 8)),
-                       f.mul(f.add(f.add(f.mul(s.chunk, s.mr), f.mul(s.chunk, s.nr)), s.cpad),
-                             elem));
-  s.slot_bytes = f.add(s.slot_bytes, 6 * 64);  // each of the six arrays starts on a cache line
-  const dim_t copies = f.mul(f.add(s.x_elems, s.dy_elems), elem);
-  const dim_t partials = f.mul(f.mul(s.parts, s.partial_elems), elem);
-  s.workspace = f.add(f.add(copies, partials), f.mul(hardware_threads(), s.slot_bytes));
-  s.workspace = f.add(s.workspace, 4 * 64);
+  // Shared: the copies and the partials; per thread: one chunk's row pointers, coordinates and
+  // panels. Each array rounded up by a cache line.
+  const dim_t shared = f.add(f.mul(f.add(f.add(s.x_elems, s.dy_elems),
+                                         f.mul(s.parts, s.partial_elems)),
+                                   elem),
+                             3 * 64);
+  const dim_t slot = f.add(f.add(f.mul(f.mul(s.chunk, g.rank() + 2), 8),
+                                 f.mul(f.mul(s.chunk, f.add(s.mr, s.kpad)), elem)),
+                           4 * 64);
+  s.workspace = f.add(shared, f.mul(hardware_threads(), slot));
   return s;
 }
 
@@ -115,51 +142,79 @@ class DirectWgradExecutor final : public Executor {
     Fits f;
     s_ = sizes(g, f);
     if (!f || s_.workspace > kMaxWorkspace) throw_overflow("weight-gradient workspace");
-    x_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(s_.x_elems));
-    dy_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(s_.dy_elems));
-    partial_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(s_.parts * s_.partial_elems));
+    Carve shared, slot;
+    carve_shared(shared);
+    carve_slot(slot);
+    shared_bytes_ = shared.bytes();
+    slot_bytes_ = slot.bytes();
     slots_ = hardware_threads();
-    slot_bytes_ = align64(static_cast<std::size_t>(s_.slot_bytes));
   }
 
   std::size_t workspace_bytes() const override {
-    return x_bytes_ + dy_bytes_ + partial_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
+    return shared_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     // Tables are built by the first run, so that planning stays cheap (see implicit_gemm.cc).
     std::call_once(tables_once_, [this] { build_tables(); });
     threads = std::min(threads, slots_);
-    char* ws = static_cast<char*>(workspace);
-    const ConstTensorView x = channels_last(args.a, g_.in, ws, threads);
-    const ConstTensorView dy = channels_last(args.b, g_.out, ws + x_bytes_, threads);
-    T* partials = reinterpret_cast<T*>(ws + x_bytes_ + dy_bytes_);
-    char* slots = ws + x_bytes_ + dy_bytes_ + partial_bytes_;
+    Carve carve(workspace);
+    const Shared sh = carve_shared(carve);
+    char* slots = static_cast<char*>(workspace) + shared_bytes_;
+    const ConstTensorView x = channels_last(args.a, g_.in, sh.x_copy, threads);
+    const ConstTensorView dy = channels_last(args.b, g_.out, sh.dy_copy, threads);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.out.strides);
     const dim_t sweeps = s_.parts * g_.groups * s_.blocks;
     parallel_phases({sweeps, g_.groups * s_.taps}, threads, [&](int phase, dim_t task) {
       if (phase == 0) {
         const dim_t block = task % s_.blocks, grp = (task / s_.blocks) % g_.groups;
         const dim_t part = task / (s_.blocks * g_.groups);
-        sweep(x, dy, part, grp, block, partials,
-              slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
+        Carve slot(slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
+        sweep(x, dy, part, grp, block, sh.partials, carve_slot(slot));
       } else {
-        store(partials, task / s_.taps, task % s_.taps, tap_off, args.out);
+        store(sh.partials, task / s_.taps, task % s_.taps, tap_off, args.out);
       }
     });
   }
 
  private:
+  struct Shared {
+    T *x_copy, *dy_copy, *partials;
+  };
+  struct Slot {
+    const T** a_rows;  // the chunk's rows of x through one tap (nullptr: a zero-padding row)
+    dim_t* coords;     // per row: image, then output coordinates
+    T* a_panel;        // chunk x mr: one tile row's channels
+    T* b_panels;       // ktiles panels of chunk x nr: the chunk's rows of dy
+  };
+
+  Shared carve_shared(Carve& c) const {
+    Shared sh;
+    sh.x_copy = c.take<T>(static_cast<std::size_t>(s_.x_elems));
+    sh.dy_copy = c.take<T>(static_cast<std::size_t>(s_.dy_elems));
+    sh.partials = c.take<T>(static_cast<std::size_t>(s_.parts * s_.partial_elems));
+    return sh;
+  }
+  Slot carve_slot(Carve& c) const {
+    const auto chunk = static_cast<std::size_t>(s_.chunk);
+    Slot sl;
+    sl.a_rows = c.take<const T*>(chunk);
+    sl.coords = c.take<dim_t>(chunk * static_cast<std::size_t>(g_.rank() + 1));
+    sl.a_panel = c.take<T>(chunk * static_cast<std::size_t>(s_.mr));
+    sl.b_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
+    return sl;
+  }
+
   // v itself when its channels are contiguous, else a dense channels-last copy in `buf`.
   ConstTensorView channels_last(const ConstTensorView& v, const std::vector<dim_t>& spatial,
-                                void* buf, int threads) const {
+                                T* buf, int threads) const {
     if (v.strides[1] == 1) return v;
     std::vector<dim_t> st(v.shape.size());
     st[1] = 1;
     dim_t run = v.shape[1];
     for (int a = g_.rank() - 1; a >= 0; --a) st[2 + a] = run, run *= spatial[a];
     st[0] = run;
-    copy_to_channels_last(v, static_cast<T*>(buf), st, threads);
+    copy_to_channels_last(v, buf, st, threads);
     return ConstTensorView(buf, g_.dtype, v.shape, st);
   }
 
@@ -170,106 +225,78 @@ class DirectWgradExecutor final : public Executor {
 
   // Adds rows [part_begin(part), part_begin(part + 1)) into the part's copy of one block.
   void sweep(const ConstTensorView& x, const ConstTensorView& dy, dim_t part, dim_t grp,
-             dim_t block, T* partials, char* slot) const {
-    const dim_t Cg = g_.Cg(), Kg = g_.Kg(), mr = s_.mr, nr = s_.nr, ldc = s_.ldc;
-    const dim_t chunk = s_.chunk, rank = g_.rank();
+             dim_t block, T* partials, const Slot& sl) const {
+    const dim_t mr = s_.mr, nr = s_.nr, ldc = s_.ldc, chunk = s_.chunk, rank = g_.rank();
+    const dim_t Cg = g_.Cg(), Kg = g_.Kg();
     const dim_t tr0 = block * s_.block_rows, tr1 = std::min(s_.tile_rows, tr0 + s_.block_rows);
     T* acc = partials + part * s_.partial_elems + (grp * s_.tile_rows + tr0) * mr * ldc;
     std::fill(acc, acc + (tr1 - tr0) * mr * ldc, T(0));
-
-    // The slot, carved in the order sizes() counted it.
-    auto take = [&slot](std::size_t bytes) {
-      char* p = slot;
-      slot += align64(bytes);
-      return p;
-    };
-    const auto n_chunk = static_cast<std::size_t>(chunk);
-    const T** a_rows = reinterpret_cast<const T**>(take(sizeof(T*) * n_chunk));
-    const T** b_rows = reinterpret_cast<const T**>(take(sizeof(T*) * n_chunk));
-    const T** a_tail_rows = reinterpret_cast<const T**>(take(sizeof(T*) * n_chunk));
-    const T** b_tail_rows = reinterpret_cast<const T**>(take(sizeof(T*) * n_chunk));
-    dim_t* coords = reinterpret_cast<dim_t*>(take(sizeof(dim_t) * n_chunk * (rank + 1)));
-    T* a_tail = reinterpret_cast<T*>(take(sizeof(T) * n_chunk * static_cast<std::size_t>(mr)));
-    T* b_tail = reinterpret_cast<T*>(take(sizeof(T) * n_chunk * static_cast<std::size_t>(nr)));
-    T* zeros = reinterpret_cast<T*>(slot);
-    std::fill(zeros, zeros + s_.cpad, T(0));
-
-    const T* xg = static_cast<const T*>(x.data) + grp * Cg;
     const T* dyg = static_cast<const T*>(dy.data) + grp * Kg;
-    const auto& xs = x.strides;
     const auto& ys = dy.strides;
-    const dim_t k_tail0 = Kg % nr != 0 ? (s_.ktiles - 1) * nr : -1;  // first column of the tail
     std::vector<dim_t> o(static_cast<std::size_t>(rank));
 
     const dim_t r_end = part_begin(part + 1);
     for (dim_t r0 = part_begin(part); r0 < r_end; r0 += chunk) {
       const dim_t kc = std::min(chunk, r_end - r0);
-      // Coordinates (image, output position) of the chunk's rows, and their rows of dy.
+      // Coordinates (image, output position) of the chunk's rows, and their rows of dy packed
+      // into the column panels: panel j holds channels [j * nr, (j + 1) * nr), zeros past Kg.
       dim_t n = r0 / s_.positions;
       unflatten(r0 % s_.positions, o);
       for (dim_t i = 0; i < kc; ++i) {
-        dim_t* ci = coords + i * (rank + 1);
+        dim_t* ci = sl.coords + i * (rank + 1);
         ci[0] = n;
         dim_t off = n * ys[0];
         for (dim_t a = 0; a < rank; ++a) ci[1 + a] = o[a], off += o[a] * ys[2 + a];
-        b_rows[i] = dyg + off;
+        const T* row = dyg + off;
+        for (dim_t k0 = 0; k0 < s_.kpad; k0 += nr) {
+          copy_row(sl.b_panels + k0 * kc + i * nr, row + k0, std::min(nr, Kg - k0), nr);
+        }
         if (advance(o)) ++n;
       }
-      if (k_tail0 >= 0) {
-        for (dim_t i = 0; i < kc; ++i) {
-          T* dst = b_tail + i * nr;
-          for (dim_t j = 0; j < nr; ++j) dst[j] = k_tail0 + j < Kg ? b_rows[i][k_tail0 + j] : T(0);
-          b_tail_rows[i] = dst;
-        }
-      }
+      // Tile row by tile row: its panel of x, then one kernel call per column panel.
       dim_t tap_built = -1;
       for (dim_t tr = tr0; tr < tr1; ++tr) {
         const dim_t tap = tr / s_.ctiles, c0 = (tr % s_.ctiles) * mr;
         if (tap != tap_built) {
-          input_rows(tap, kc, coords, xg, xs, zeros, a_rows);
+          input_rows(tap, kc, sl.coords, grp, x, sl.a_rows);
           tap_built = tap;
         }
-        const T* const* a = a_rows;
-        dim_t a_off = c0;
-        if (c0 + mr > Cg) {  // the last tile of channels: copied, zeros past Cg
-          for (dim_t i = 0; i < kc; ++i) {
-            T* dst = a_tail + i * mr;
-            for (dim_t m = 0; m < mr; ++m) dst[m] = c0 + m < Cg ? a_rows[i][c0 + m] : T(0);
-            a_tail_rows[i] = dst;
-          }
-          a = a_tail_rows;
-          a_off = 0;
+        const dim_t real = std::min(mr, Cg - c0);
+        for (dim_t i = 0; i < kc; ++i) {
+          if (sl.a_rows[i])
+            copy_row(sl.a_panel + i * mr, sl.a_rows[i] + c0, real, mr);
+          else
+            copy_row(sl.a_panel + i * mr, sl.a_panel, 0, mr);
         }
         T* c_row = acc + (tr - tr0) * mr * ldc;
-        for (dim_t k0 = 0; k0 < s_.kpad; k0 += nr) {
-          const bool tail = k0 == k_tail0;
-          kernels::gemm_tile_outer<T>(static_cast<std::size_t>(kc), a,
-                                      static_cast<std::size_t>(a_off), tail ? b_tail_rows : b_rows,
-                                      static_cast<std::size_t>(tail ? 0 : k0), c_row + k0,
-                                      static_cast<std::size_t>(ldc));
-        }
+        for (dim_t k0 = 0; k0 < s_.kpad; k0 += nr)
+          kernels::gemm_tile<T>(static_cast<std::size_t>(kc), sl.a_panel, sl.b_panels + k0 * kc,
+                                c_row + k0, static_cast<std::size_t>(ldc));
       }
     }
   }
 
-  // rows[i] = the channels (of the group) that row i reads through `tap`, or `zeros`.
-  void input_rows(dim_t tap, dim_t kc, const dim_t* coords, const T* xg,
-                  const std::vector<dim_t>& xs, const T* zeros, const T** rows) const {
+  // rows[i] = where row i reads the channels of group grp through `tap`; nullptr for a
+  // zero-padding sample.
+  void input_rows(dim_t tap, dim_t kc, const dim_t* coords, dim_t grp, const ConstTensorView& x,
+                  const T** rows) const {
     const int rank = g_.rank();
+    const auto& xs = x.strides;
+    const T* xg = static_cast<const T*>(x.data) + grp * g_.Cg();
     const dim_t* t = tap_coords_.data() + tap * rank;
     for (dim_t i = 0; i < kc; ++i) {
       const dim_t* ci = coords + i * (rank + 1);
       dim_t off = ci[0] * xs[0];
-      bool zero = false;
+      const T* row = xg;
       for (int a = 0; a < rank; ++a) {
         const dim_t m = input_index(a, ci[1 + a], t[a]);
         if (m < 0) {
-          zero = true;
+          row = nullptr;
           break;
         }
         off += m * xs[2 + a];
       }
-      rows[i] = zero ? zeros : xg + off;
+      rows[i] = row ? row + off : nullptr;
     }
   }
 
@@ -337,7 +364,7 @@ class DirectWgradExecutor final : public Executor {
 
   Geometry g_;
   Sizes s_;
-  std::size_t x_bytes_ = 0, dy_bytes_ = 0, partial_bytes_ = 0, slot_bytes_ = 0;
+  std::size_t shared_bytes_ = 0, slot_bytes_ = 0;
   int slots_ = 1;
   mutable std::once_flag tables_once_;
   mutable std::vector<dim_t> tap_coords_;                // [tap * rank + a]
@@ -356,6 +383,20 @@ class DirectWgrad final : public Algorithm {
     if (f.product(g.kernel) > kMaxTaps) return "more than 65536 kernel taps";
     const Sizes s = sizes(g, f);
     if (!f || s.workspace > kMaxWorkspace) return "workspace would exceed 1 TiB";
+    return {};
+  }
+
+  // Channels-first tensors are copied channels-last first, and that copy (layout_copy.h, about
+  // 3 GB/s here) is what decides against it when the kernel has few taps to amortise it over:
+  // measured on a Xeon (AVX-512, 2 threads), `convnd bench --pass bwd_weights`, direct_wgrad vs
+  // bwd_weights_as_fwd forced by CONVND_ALGO, in ms:
+  //   channels-first  r50_res4_1x1_b16 (1 tap) 11.9 vs 9.8; w2v_conv1_b4 (3 taps) 45 vs 42;
+  //                   mnist_5x5_b64 (25 taps) 26 vs 54;
+  //   channels-last   6.2 vs 9.3; 37 vs 47; 22 vs 50.
+  std::string pays(const Geometry& g, Op) const override {
+    Fits f;  // reject() has bounded the taps; saturating all the same
+    if (g.layout == Layout::channels_first && f.product(g.kernel) < 4)
+      return "channels-first with under 4 taps: the layout copy costs more than it saves";
     return {};
   }
 

@@ -29,9 +29,9 @@ constexpr std::size_t kRows = 6;
 
 // A is read through `at(p, i)`: element (reduction index p, row i). The three public variants
 // differ only in where A lives: a packed panel, mr row pointers, or kc column pointers.
-// B row p (nr values) starts at `brow(p)`: a packed panel, or a pointer per reduction step.
-template <class T, class AAt, class BRow>
-HWY_INLINE void Tile(std::size_t kc, AAt at, BRow brow, T* HWY_RESTRICT c, std::size_t ldc) {
+template <class T, class AAt>
+HWY_INLINE void Tile(std::size_t kc, AAt at, const T* HWY_RESTRICT b, T* HWY_RESTRICT c,
+                     std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
 #define CONVND_LOAD(i)                        \
@@ -49,18 +49,16 @@ HWY_INLINE void Tile(std::size_t kc, AAt at, BRow brow, T* HWY_RESTRICT c, std::
   if constexpr (kRows == 12) {
     CONVND_ROWS_12(CONVND_LOAD)
     for (std::size_t p = 0; p < kc; ++p) {
-      const T* HWY_RESTRICT bp = brow(p);
-      const auto b0 = hn::LoadU(d, bp);
-      const auto b1 = hn::LoadU(d, bp + N);
+      const auto b0 = hn::LoadU(d, b + p * 2 * N);
+      const auto b1 = hn::LoadU(d, b + p * 2 * N + N);
       CONVND_ROWS_12(CONVND_FMA)
     }
     CONVND_ROWS_12(CONVND_STORE)
   } else {
     CONVND_ROWS_6(CONVND_LOAD)
     for (std::size_t p = 0; p < kc; ++p) {
-      const T* HWY_RESTRICT bp = brow(p);
-      const auto b0 = hn::LoadU(d, bp);
-      const auto b1 = hn::LoadU(d, bp + N);
+      const auto b0 = hn::LoadU(d, b + p * 2 * N);
+      const auto b1 = hn::LoadU(d, b + p * 2 * N + N);
       CONVND_ROWS_6(CONVND_FMA)
     }
     CONVND_ROWS_6(CONVND_STORE)
@@ -71,32 +69,19 @@ HWY_INLINE void Tile(std::size_t kc, AAt at, BRow brow, T* HWY_RESTRICT c, std::
 }
 
 template <class T>
-HWY_INLINE auto PackedB(const T* b) {
-  const std::size_t step = 2 * hn::Lanes(hn::ScalableTag<T>());
-  return [b, step](std::size_t p) { return b + p * step; };
-}
-
-template <class T>
 HWY_INLINE void TilePacked(std::size_t kc, const T* HWY_RESTRICT a, const T* b, T* c,
                            std::size_t ldc) {
-  Tile<T>(kc, [a](std::size_t p, std::size_t i) { return a[p * kRows + i]; }, PackedB(b), c, ldc);
+  Tile<T>(kc, [a](std::size_t p, std::size_t i) { return a[p * kRows + i]; }, b, c, ldc);
 }
 template <class T>
 HWY_INLINE void TileRows(std::size_t kc, const T* const* HWY_RESTRICT rows, const T* b, T* c,
                          std::size_t ldc) {
-  Tile<T>(kc, [rows](std::size_t p, std::size_t i) { return rows[i][p]; }, PackedB(b), c, ldc);
+  Tile<T>(kc, [rows](std::size_t p, std::size_t i) { return rows[i][p]; }, b, c, ldc);
 }
 template <class T>
 HWY_INLINE void TileCols(std::size_t kc, const T* const* HWY_RESTRICT cols, const T* b, T* c,
                          std::size_t ldc) {
-  Tile<T>(kc, [cols](std::size_t p, std::size_t i) { return cols[p][i]; }, PackedB(b), c, ldc);
-}
-template <class T>
-HWY_INLINE void TileOuter(std::size_t kc, const T* const* HWY_RESTRICT a, std::size_t a_off,
-                          const T* const* HWY_RESTRICT b, std::size_t b_off, T* c,
-                          std::size_t ldc) {
-  Tile<T>(kc, [a, a_off](std::size_t p, std::size_t i) { return a[p][a_off + i]; },
-          [b, b_off](std::size_t p) { return b[p] + b_off; }, c, ldc);
+  Tile<T>(kc, [cols](std::size_t p, std::size_t i) { return cols[p][i]; }, b, c, ldc);
 }
 
 void GemmTileF32(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc) {
@@ -121,14 +106,6 @@ void GemmTileColsF64(std::size_t kc, const double* const* a, const double* b, do
                      std::size_t ldc) {
   TileCols<double>(kc, a, b, c, ldc);
 }
-void GemmTileOuterF32(std::size_t kc, const float* const* a, std::size_t a_off,
-                      const float* const* b, std::size_t b_off, float* c, std::size_t ldc) {
-  TileOuter<float>(kc, a, a_off, b, b_off, c, ldc);
-}
-void GemmTileOuterF64(std::size_t kc, const double* const* a, std::size_t a_off,
-                      const double* const* b, std::size_t b_off, double* c, std::size_t ldc) {
-  TileOuter<double>(kc, a, a_off, b, b_off, c, ldc);
-}
 std::size_t RowsPerTile() { return kRows; }
 std::size_t LanesF32() { return hn::Lanes(hn::ScalableTag<float>()); }
 std::size_t LanesF64() { return hn::Lanes(hn::ScalableTag<double>()); }
@@ -147,8 +124,6 @@ HWY_EXPORT(GemmTileRowsF32);
 HWY_EXPORT(GemmTileRowsF64);
 HWY_EXPORT(GemmTileColsF32);
 HWY_EXPORT(GemmTileColsF64);
-HWY_EXPORT(GemmTileOuterF32);
-HWY_EXPORT(GemmTileOuterF64);
 HWY_EXPORT(RowsPerTile);
 HWY_EXPORT(LanesF32);
 HWY_EXPORT(LanesF64);
@@ -183,15 +158,6 @@ void gemm_tile_cols_f32(std::size_t kc, const float* const* a, const float* b, f
 void gemm_tile_cols_f64(std::size_t kc, const double* const* a, const double* b, double* c,
                         std::size_t ldc) {
   HWY_DYNAMIC_DISPATCH(GemmTileColsF64)(kc, a, b, c, ldc);
-}
-
-void gemm_tile_outer_f32(std::size_t kc, const float* const* a, std::size_t a_off,
-                         const float* const* b, std::size_t b_off, float* c, std::size_t ldc) {
-  HWY_DYNAMIC_DISPATCH(GemmTileOuterF32)(kc, a, a_off, b, b_off, c, ldc);
-}
-void gemm_tile_outer_f64(std::size_t kc, const double* const* a, std::size_t a_off,
-                         const double* const* b, std::size_t b_off, double* c, std::size_t ldc) {
-  HWY_DYNAMIC_DISPATCH(GemmTileOuterF64)(kc, a, a_off, b, b_off, c, ldc);
 }
 
 }  // namespace convnd::kernels

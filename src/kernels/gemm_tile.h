@@ -8,10 +8,6 @@
 //                    output positions, e.g. a stride-1 row of a channels-first input);
 // its elements broadcast one at a time, and
 //   b: kc rows of nr values (b[p * nr + j]), loaded as nr / lanes vectors;
-// and a fourth form reads both operands in place through one pointer per reduction step:
-//   gemm_tile_outer: element (p, i) of A at a[p][a_off + i], row p of B at b[p] + b_off
-//                    (the weight gradient: C = sum over positions p of the outer product of
-//                    the input's channels there and the output gradient's channels there);
 //   c: mr rows of nr values, row i at c + i * ldc (ldc >= nr), read, added to, written back.
 // mr and nr are fixed per ISA (tile_shape()): the callers pack partial tiles with zeros, so the
 // hot loop has no tails. Alignment: b and c rows 64-byte aligned when ldc * sizeof(T) % 64 == 0.
@@ -43,11 +39,6 @@ void gemm_tile_cols_f32(std::size_t kc, const float* const* a, const float* b, f
 void gemm_tile_cols_f64(std::size_t kc, const double* const* a, const double* b, double* c,
                         std::size_t ldc);
 
-void gemm_tile_outer_f32(std::size_t kc, const float* const* a, std::size_t a_off,
-                         const float* const* b, std::size_t b_off, float* c, std::size_t ldc);
-void gemm_tile_outer_f64(std::size_t kc, const double* const* a, std::size_t a_off,
-                         const double* const* b, std::size_t b_off, double* c, std::size_t ldc);
-
 template <class T>
 inline void gemm_tile(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc) {
   if constexpr (sizeof(T) == 4)
@@ -68,15 +59,6 @@ inline void gemm_tile_cols(std::size_t kc, const T* const* a, const T* b, T* c, 
     gemm_tile_cols_f32(kc, a, b, c, ldc);
   else
     gemm_tile_cols_f64(kc, a, b, c, ldc);
-}
-
-template <class T>
-inline void gemm_tile_outer(std::size_t kc, const T* const* a, std::size_t a_off,
-                            const T* const* b, std::size_t b_off, T* c, std::size_t ldc) {
-  if constexpr (sizeof(T) == 4)
-    gemm_tile_outer_f32(kc, a, a_off, b, b_off, c, ldc);
-  else
-    gemm_tile_outer_f64(kc, a, a_off, b, b_off, c, ldc);
 }
 
 }  // namespace convnd::kernels
