@@ -11,17 +11,19 @@
 // gathers sample by sample, and that is where its time goes (mnist_5x5_b64: 0.25x oneDNN).
 //
 // # Panels
-// The rows are taken a chunk at a time. The chunk's rows of dy are packed once into nr-wide
-// column panels, and for each tile row (tap, mr channels) the chunk's rows of x into one mr-wide
-// panel; the packed microkernel (kernels::gemm_tile) then adds a_panel^T . b_panel into each
-// mr x nr accumulator tile. Packing costs one pass over the chunk per tap, against the
-// mr * nr FMAs per row of every tile; and it is what makes the kernel run at its L1 speed: read
-// in place through row pointers (an earlier version of this file), the rows are scattered (one
-// position's channels every C elements) and the same kernel reached 55-60 % of the FMA peak on
-// mnist_5x5_b64 and w2v_conv1_b4 instead of the ~100 % it reaches on panels.
+// The rows are taken a chunk at a time. The chunk's rows of dy are packed once into mr-wide
+// panels (mr output channels each); then, tap by tap, the chunk's rows of x that the tap reads
+// into nr-wide panels (nr input channels each), and the packed microkernel (kernels::gemm_tile)
+// adds dy_panel^T . x_panel into each mr x nr accumulator tile of dW_t[k][c]. x is the side
+// packed again for every tap, so it gets the wide side: one nr-value copy per row and panel
+// (an earlier version packed it mr values at a time, and on mnist_5x5_b64 the copies took a
+// third of the time). Packing is what lets the kernel run at its L1 speed: read in place
+// through row pointers (the version before that), the rows are scattered, one position's
+// channels every C elements, and the same FMAs ran at 55-60 % of the peak.
 //
 // # Work split and determinism
-// The rows are cut into `parts` and the tile rows of dW into `blocks`; a task is one (part,
+// The rows are cut into `parts` and the units of dW ((tap, nr input channels): a column of
+// tiles over all output channels) into `blocks`; a task is one (part,
 // group, block) and sums its rows, chunk by chunk, into its own partial copy of its block. A
 // last phase adds the partials in part order and stores dw in its layout. Parts and blocks
 // depend on the problem only, so every element of dw is the same sum in the same order for any
@@ -40,6 +42,7 @@
 #include "algo/layout_copy.h"
 #include "api/checked.h"
 #include "kernels/gemm_tile.h"
+#include "kernels/pack_rows.h"
 #include "runtime/carve.h"
 #include "runtime/threads.h"
 
@@ -85,10 +88,11 @@ inline void copy_row(T* dst, const T* src, dim_t real, dim_t width) {
 // a caller tests the flag before trusting any field.
 struct Sizes {
   dim_t mr = 0, nr = 0, taps = 0, positions = 0, rows = 0;
-  dim_t ctiles = 0, ktiles = 0, cpad = 0, kpad = 0, ldc = 0;
-  dim_t tile_rows = 0;   // per group: taps * ctiles rows of mr x kpad accumulators
-  dim_t block_rows = 0;  // tile rows per block
-  dim_t blocks = 0;      // per group
+  dim_t ktiles = 0, ctiles = 0, kpad = 0;  // mr-tiles of Kg, nr-tiles of Cg
+  dim_t units = 0;        // per group: taps * ctiles units of kpad x nr accumulators
+  dim_t unit_elems = 0;   // kpad * nr
+  dim_t block_units = 0;  // units per block
+  dim_t blocks = 0;       // per group
   dim_t parts = 0, chunk = 0;
   dim_t partial_elems = 0;  // accumulators of one part, all groups
   dim_t x_elems = 0, dy_elems = 0;
@@ -104,22 +108,19 @@ Sizes sizes(const Geometry& g, Fits& f) {
   s.taps = f.product(g.kernel);
   s.positions = f.product(g.out);
   s.rows = f.mul(g.N, s.positions);
-  s.ctiles = g.Cg() / s.mr + (g.Cg() % s.mr != 0);
-  s.ktiles = g.Kg() / s.nr + (g.Kg() % s.nr != 0);
-  s.cpad = f.mul(s.ctiles, s.mr);
-  s.kpad = f.mul(s.ktiles, s.nr);
-  // One cache line more than the columns: with Kg = 512 the rows of a tile would otherwise
-  // fall into the same few L1 sets.
-  s.ldc = f.add(s.kpad, 64 / elem);
-  s.tile_rows = f.mul(s.taps, s.ctiles);
-  const dim_t tile_row_bytes = std::max<dim_t>(1, f.mul(f.mul(s.mr, s.ldc), elem));
-  s.block_rows = std::clamp<dim_t>(kBlockBytes / tile_row_bytes, 1, std::max<dim_t>(1, s.tile_rows));
-  s.blocks = s.tile_rows / s.block_rows + (s.tile_rows % s.block_rows != 0);
+  s.ktiles = g.Kg() / s.mr + (g.Kg() % s.mr != 0);
+  s.ctiles = g.Cg() / s.nr + (g.Cg() % s.nr != 0);
+  s.kpad = f.mul(s.ktiles, s.mr);
+  s.units = f.mul(s.taps, s.ctiles);
+  s.unit_elems = f.mul(s.kpad, s.nr);
+  const dim_t unit_bytes = std::max<dim_t>(1, f.mul(s.unit_elems, elem));
+  s.block_units = std::clamp<dim_t>(kBlockBytes / unit_bytes, 1, std::max<dim_t>(1, s.units));
+  s.blocks = s.units / s.block_units + (s.units % s.block_units != 0);
   const dim_t all_blocks = std::max<dim_t>(1, f.mul(g.groups, s.blocks));
   const dim_t wanted = kTasksWanted / all_blocks + (kTasksWanted % all_blocks != 0);
   s.parts = std::clamp<dim_t>(std::min(wanted, s.rows / kMinPartRows), 1, kTasksWanted);
   s.chunk = std::clamp<dim_t>(kPanelBytes / (s.nr * elem), 64, 512);
-  s.partial_elems = f.mul(f.mul(g.groups, s.tile_rows), f.mul(s.mr, s.ldc));
+  s.partial_elems = f.mul(f.mul(g.groups, s.units), s.unit_elems);
   s.x_elems = f.mul(f.mul(g.N, g.C), f.product(g.in));
   s.dy_elems = f.mul(f.mul(g.N, g.K), s.positions);
   // Shared: the copies and the partials; per thread: one chunk's row pointers, coordinates and
@@ -129,7 +130,7 @@ Sizes sizes(const Geometry& g, Fits& f) {
                                    elem),
                              3 * 64);
   const dim_t slot = f.add(f.add(f.mul(f.mul(s.chunk, g.rank() + 2), 8),
-                                 f.mul(f.mul(s.chunk, f.add(s.mr, s.kpad)), elem)),
+                                 f.mul(f.mul(s.chunk, f.add(s.nr, s.kpad)), elem)),
                            4 * 64);
   s.workspace = f.add(shared, f.mul(hardware_threads(), slot));
   return s;
@@ -184,8 +185,8 @@ class DirectWgradExecutor final : public Executor {
   struct Slot {
     const T** a_rows;  // the chunk's rows of x through one tap (nullptr: a zero-padding row)
     dim_t* coords;     // per row: image, then output coordinates
-    T* a_panel;        // chunk x mr: one tile row's channels
-    T* b_panels;       // ktiles panels of chunk x nr: the chunk's rows of dy
+    T* dy_panels;      // ktiles panels of chunk x mr: the chunk's rows of dy
+    T* x_panel;        // chunk x nr: one unit's input channels through its tap
   };
 
   Shared carve_shared(Carve& c) const {
@@ -200,8 +201,8 @@ class DirectWgradExecutor final : public Executor {
     Slot sl;
     sl.a_rows = c.take<const T*>(chunk);
     sl.coords = c.take<dim_t>(chunk * static_cast<std::size_t>(g_.rank() + 1));
-    sl.a_panel = c.take<T>(chunk * static_cast<std::size_t>(s_.mr));
-    sl.b_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
+    sl.dy_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
+    sl.x_panel = c.take<T>(chunk * static_cast<std::size_t>(s_.nr));
     return sl;
   }
 
@@ -226,11 +227,11 @@ class DirectWgradExecutor final : public Executor {
   // Adds rows [part_begin(part), part_begin(part + 1)) into the part's copy of one block.
   void sweep(const ConstTensorView& x, const ConstTensorView& dy, dim_t part, dim_t grp,
              dim_t block, T* partials, const Slot& sl) const {
-    const dim_t mr = s_.mr, nr = s_.nr, ldc = s_.ldc, chunk = s_.chunk, rank = g_.rank();
+    const dim_t mr = s_.mr, nr = s_.nr, chunk = s_.chunk, rank = g_.rank();
     const dim_t Cg = g_.Cg(), Kg = g_.Kg();
-    const dim_t tr0 = block * s_.block_rows, tr1 = std::min(s_.tile_rows, tr0 + s_.block_rows);
-    T* acc = partials + part * s_.partial_elems + (grp * s_.tile_rows + tr0) * mr * ldc;
-    std::fill(acc, acc + (tr1 - tr0) * mr * ldc, T(0));
+    const dim_t u0 = block * s_.block_units, u1 = std::min(s_.units, u0 + s_.block_units);
+    T* acc = partials + part * s_.partial_elems + (grp * s_.units + u0) * s_.unit_elems;
+    std::fill(acc, acc + (u1 - u0) * s_.unit_elems, T(0));
     const T* dyg = static_cast<const T*>(dy.data) + grp * Kg;
     const auto& ys = dy.strides;
     std::vector<dim_t> o(static_cast<std::size_t>(rank));
@@ -239,7 +240,7 @@ class DirectWgradExecutor final : public Executor {
     for (dim_t r0 = part_begin(part); r0 < r_end; r0 += chunk) {
       const dim_t kc = std::min(chunk, r_end - r0);
       // Coordinates (image, output position) of the chunk's rows, and their rows of dy packed
-      // into the column panels: panel j holds channels [j * nr, (j + 1) * nr), zeros past Kg.
+      // into the mr-wide panels: panel j holds channels [j * mr, (j + 1) * mr), zeros past Kg.
       dim_t n = r0 / s_.positions;
       unflatten(r0 % s_.positions, o);
       for (dim_t i = 0; i < kc; ++i) {
@@ -248,30 +249,32 @@ class DirectWgradExecutor final : public Executor {
         dim_t off = n * ys[0];
         for (dim_t a = 0; a < rank; ++a) ci[1 + a] = o[a], off += o[a] * ys[2 + a];
         const T* row = dyg + off;
-        for (dim_t k0 = 0; k0 < s_.kpad; k0 += nr) {
-          copy_row(sl.b_panels + k0 * kc + i * nr, row + k0, std::min(nr, Kg - k0), nr);
-        }
+        for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
+          copy_row(sl.dy_panels + k0 * kc + i * mr, row + k0, std::min(mr, Kg - k0), mr);
         if (advance(o)) ++n;
       }
-      // Tile row by tile row: its panel of x, then one kernel call per column panel.
+      // Unit by unit: its panel of x, then one kernel call per panel of dy.
       dim_t tap_built = -1;
-      for (dim_t tr = tr0; tr < tr1; ++tr) {
-        const dim_t tap = tr / s_.ctiles, c0 = (tr % s_.ctiles) * mr;
+      for (dim_t u = u0; u < u1; ++u) {
+        const dim_t tap = u / s_.ctiles, c0 = (u % s_.ctiles) * nr;
         if (tap != tap_built) {
           input_rows(tap, kc, sl.coords, grp, x, sl.a_rows);
           tap_built = tap;
         }
-        const dim_t real = std::min(mr, Cg - c0);
-        for (dim_t i = 0; i < kc; ++i) {
-          if (sl.a_rows[i])
-            copy_row(sl.a_panel + i * mr, sl.a_rows[i] + c0, real, mr);
-          else
-            copy_row(sl.a_panel + i * mr, sl.a_panel, 0, mr);
+        const dim_t real = std::min(nr, Cg - c0);
+        if (real == nr) {
+          kernels::pack_rows<T>(static_cast<std::size_t>(kc), sl.a_rows,
+                                static_cast<std::size_t>(c0), static_cast<std::size_t>(nr),
+                                sl.x_panel);
+        } else {  // the last, partial tile of channels
+          for (dim_t i = 0; i < kc; ++i)
+            copy_row(sl.x_panel + i * nr, sl.a_rows[i] ? sl.a_rows[i] + c0 : sl.x_panel,
+                     sl.a_rows[i] ? real : 0, nr);
         }
-        T* c_row = acc + (tr - tr0) * mr * ldc;
-        for (dim_t k0 = 0; k0 < s_.kpad; k0 += nr)
-          kernels::gemm_tile<T>(static_cast<std::size_t>(kc), sl.a_panel, sl.b_panels + k0 * kc,
-                                c_row + k0, static_cast<std::size_t>(ldc));
+        T* unit = acc + (u - u0) * s_.unit_elems;
+        for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
+          kernels::gemm_tile<T>(static_cast<std::size_t>(kc), sl.dy_panels + k0 * kc, sl.x_panel,
+                                unit + k0 * nr, static_cast<std::size_t>(nr));
       }
     }
   }
@@ -284,19 +287,18 @@ class DirectWgradExecutor final : public Executor {
     const auto& xs = x.strides;
     const T* xg = static_cast<const T*>(x.data) + grp * g_.Cg();
     const dim_t* t = tap_coords_.data() + tap * rank;
+    // Without branches on the padding (they mispredicted along every border): a zero sample
+    // (m = -1) only clears `inside`, and its offset is computed from m = 0 and not used.
     for (dim_t i = 0; i < kc; ++i) {
       const dim_t* ci = coords + i * (rank + 1);
       dim_t off = ci[0] * xs[0];
-      const T* row = xg;
+      bool inside = true;
       for (int a = 0; a < rank; ++a) {
         const dim_t m = input_index(a, ci[1 + a], t[a]);
-        if (m < 0) {
-          row = nullptr;
-          break;
-        }
-        off += m * xs[2 + a];
+        inside &= m >= 0;
+        off += std::max<dim_t>(m, 0) * xs[2 + a];
       }
-      rows[i] = row ? row + off : nullptr;
+      rows[i] = inside ? xg + off : nullptr;
     }
   }
 
@@ -305,15 +307,17 @@ class DirectWgradExecutor final : public Executor {
              const TensorView& out) const {
     T* dw = static_cast<T*>(out.data);
     const auto& ws = out.strides;
-    const dim_t ldc = s_.ldc;
-    const T* first = partials + ((grp * s_.tile_rows + tap * s_.ctiles) * s_.mr) * ldc;
-    for (dim_t c = 0; c < g_.Cg(); ++c)
+    const dim_t nr = s_.nr;
+    const T* first = partials + (grp * s_.units + tap * s_.ctiles) * s_.unit_elems;
+    for (dim_t c = 0; c < g_.Cg(); ++c) {
+      const T* column = first + (c / nr) * s_.unit_elems + c % nr;  // unit (tap, c / nr)
       for (dim_t k = 0; k < g_.Kg(); ++k) {
-        const T* p = first + c * ldc + k;
+        const T* p = column + k * nr;
         T sum = p[0];
         for (dim_t q = 1; q < s_.parts; ++q) sum += p[q * s_.partial_elems];
         dw[(grp * g_.Kg() + k) * ws[0] + c * ws[1] + tap_off[static_cast<std::size_t>(tap)]] = sum;
       }
+    }
   }
 
   void build_tables() const {
@@ -383,20 +387,6 @@ class DirectWgrad final : public Algorithm {
     if (f.product(g.kernel) > kMaxTaps) return "more than 65536 kernel taps";
     const Sizes s = sizes(g, f);
     if (!f || s.workspace > kMaxWorkspace) return "workspace would exceed 1 TiB";
-    return {};
-  }
-
-  // Channels-first tensors are copied channels-last first, and that copy (layout_copy.h, about
-  // 3 GB/s here) is what decides against it when the kernel has few taps to amortise it over:
-  // measured on a Xeon (AVX-512, 2 threads), `convnd bench --pass bwd_weights`, direct_wgrad vs
-  // bwd_weights_as_fwd forced by CONVND_ALGO, in ms:
-  //   channels-first  r50_res4_1x1_b16 (1 tap) 11.9 vs 9.8; w2v_conv1_b4 (3 taps) 45 vs 42;
-  //                   mnist_5x5_b64 (25 taps) 26 vs 54;
-  //   channels-last   6.2 vs 9.3; 37 vs 47; 22 vs 50.
-  std::string pays(const Geometry& g, Op) const override {
-    Fits f;  // reject() has bounded the taps; saturating all the same
-    if (g.layout == Layout::channels_first && f.product(g.kernel) < 4)
-      return "channels-first with under 4 taps: the layout copy costs more than it saves";
     return {};
   }
 

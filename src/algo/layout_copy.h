@@ -7,15 +7,19 @@
 #include <vector>
 
 #include "algo/problem.h"
+#include "kernels/transpose.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
 
+// Positions per task of the dense copies: a task transposes (C x 64 positions), whose 64
+// destination rows of C channels stay in L1/L2 while the band of source rows goes by.
+constexpr dim_t kTransposeBlock = 64;
+
 // Copies x (N, C, S..) into `dst` laid out channels-last and dense. When each (n, c) plane of x
-// is one dense run of P samples this is N transposes of C x P matrices, done in 16 x 16 blocks
-// so that reads and writes both stay within a few cache lines (a plane-by-plane copy writes
-// with a stride of C elements and was slower than the GEMM it prepares); otherwise plane by
-// plane through the strides.
+// is one dense run of P samples this is N transposes of C x P matrices (kernels/transpose.h,
+// in 4 x 4 register blocks; a plane-by-plane copy writes with a stride of C elements and was
+// slower than the GEMM it prepares); otherwise plane by plane through the strides.
 template <class T>
 inline void copy_to_channels_last(const ConstTensorView& x, T* dst, const std::vector<dim_t>& dst_strides,
                            int threads) {
@@ -29,15 +33,14 @@ inline void copy_to_channels_last(const ConstTensorView& x, T* dst, const std::v
     P *= x.shape[2 + a];
   }
   if (dense) {
-    constexpr dim_t kB = 16;
-    const dim_t p_blocks = (P + kB - 1) / kB;
+    const dim_t p_blocks = (P + kTransposeBlock - 1) / kTransposeBlock;
     parallel_tasks(N * p_blocks, threads, [&](dim_t task) {
-      const dim_t n = task / p_blocks, p0 = (task % p_blocks) * kB, p1 = std::min(P, p0 + kB);
-      const T* s = src + n * x.strides[0];
-      T* t = dst + n * dst_strides[0];
-      for (dim_t c0 = 0; c0 < C; c0 += kB)
-        for (dim_t c = c0; c < std::min(C, c0 + kB); ++c)
-          for (dim_t p = p0; p < p1; ++p) t[p * C + c] = s[c * x.strides[1] + p];
+      const dim_t n = task / p_blocks, p0 = (task % p_blocks) * kTransposeBlock;
+      const dim_t p1 = std::min(P, p0 + kTransposeBlock);
+      // (C x positions [p0, p1)) of image n into (positions x C).
+      kernels::transpose<T>(static_cast<std::size_t>(C), static_cast<std::size_t>(p1 - p0),
+                            src + n * x.strides[0] + p0, x.strides[1],
+                            dst + n * dst_strides[0] + p0 * C, C);
     });
     return;
   }
@@ -68,15 +71,14 @@ inline void copy_from_channels_last(const T* src, const std::vector<dim_t>& src_
     P *= y.shape[2 + a];
   }
   if (dense) {
-    constexpr dim_t kB = 16;
-    const dim_t p_blocks = (P + kB - 1) / kB;
+    const dim_t p_blocks = (P + kTransposeBlock - 1) / kTransposeBlock;
     parallel_tasks(N * p_blocks, threads, [&](dim_t task) {
-      const dim_t n = task / p_blocks, p0 = (task % p_blocks) * kB, p1 = std::min(P, p0 + kB);
-      const T* s = src + n * src_strides[0];
-      T* t = dst + n * y.strides[0];
-      for (dim_t c0 = 0; c0 < C; c0 += kB)
-        for (dim_t c = c0; c < std::min(C, c0 + kB); ++c)
-          for (dim_t p = p0; p < p1; ++p) t[c * y.strides[1] + p] = s[p * C + c];
+      const dim_t n = task / p_blocks, p0 = (task % p_blocks) * kTransposeBlock;
+      const dim_t p1 = std::min(P, p0 + kTransposeBlock);
+      // (positions [p0, p1) x C) of image n into (C x positions).
+      kernels::transpose<T>(static_cast<std::size_t>(p1 - p0), static_cast<std::size_t>(C),
+                            src + n * src_strides[0] + p0 * C, C,
+                            dst + n * y.strides[0] + p0, y.strides[1]);
     });
     return;
   }
