@@ -1,5 +1,5 @@
-// direct_wgrad against the reference: channel tails on both sides of the tile (Cg % mr and
-// Kg % nr, with mr x nr of the tile this CPU runs), several parts of rows (reductions longer than
+// direct_wgrad against the reference: channel tails on both sides of the tile (Kg % mr and
+// Cg % nr, with mr x nr of the tile this CPU runs), units of columns spanning several taps, several parts of rows (reductions longer than
 // 1024 rows per part, summed in part order), several blocks of taps (3-D kernels with 64
 // channels), groups, every padding mode with strides, dilations and padding wider than the
 // kernel, 1-D to 4-D, f32 and f64, both layouts, strided views, and threads 1 vs 2 vs 3 bitwise.
@@ -23,6 +23,13 @@ TEST(DirectWgrad, ChannelTails) {
         }
       ConvTester().input(1, mr + 3, {5, 6}).kernel(nr + 5, {2, 3}).dtype(t).layout(l)
           .test(kAlgo, kPass);
+      // Units of nr (tap, channel) columns that span taps: 16 channels (two taps per unit of
+      // 32), 48 (a unit straddles two taps), 3 (ten taps per unit, the last one cut).
+      ConvTester().input(2, 16, {6, 5, 6}).kernel(16, {3, 3, 3}).padding(Padding::uniform(1))
+          .dtype(t).layout(l).test(kAlgo, kPass);
+      ConvTester().input(1, 48, {7, 6}).kernel(20, {3, 3}).dtype(t).layout(l).test(kAlgo, kPass);
+      ConvTester().input(3, 3, {9, 8}).kernel(5, {5, 3}).padding(Padding::uniform(2)).dtype(t)
+          .layout(l).test(kAlgo, kPass);
     }
 }
 

@@ -435,7 +435,7 @@ TEST(Winograd, ConstantWeightsCached) {
 // 3x3 stride-1 convolution (flipped, transposed kernel) and runs on it through bwd_data_phases.
 Spec dispatch_layer() {
   Spec s;
-  s.N = 2;
+  s.N = 8;  // 200 output tiles of 4 x 4: enough for F(3, 4) in the weight gradient too
   s.C = 64;
   s.K = 64;
   s.input = {20, 20};

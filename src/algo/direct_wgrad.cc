@@ -22,8 +22,10 @@
 // channels every C elements, and the same FMAs ran at 55-60 % of the peak.
 //
 // # Work split and determinism
-// The rows are cut into `parts` and the units of dW ((tap, nr input channels): a column of
-// tiles over all output channels) into `blocks`; a task is one (part,
+// The columns of dW_t for all taps, (tap, input channel) flattened, are cut into units of nr:
+// a unit is a column of tiles over all output channels. With few channels (Cg = 16) one unit
+// spans several taps, so that the tiles stay full. The rows are cut into `parts` and the units
+// into `blocks`; a task is one (part,
 // group, block) and sums its rows, chunk by chunk, into its own partial copy of its block. A
 // last phase adds the partials in part order and stores dw in its layout. Parts and blocks
 // depend on the problem only, so every element of dw is the same sum in the same order for any
@@ -88,10 +90,12 @@ inline void copy_row(T* dst, const T* src, dim_t real, dim_t width) {
 // a caller tests the flag before trusting any field.
 struct Sizes {
   dim_t mr = 0, nr = 0, taps = 0, positions = 0, rows = 0;
-  dim_t ktiles = 0, ctiles = 0, kpad = 0;  // mr-tiles of Kg, nr-tiles of Cg
-  dim_t units = 0;        // per group: taps * ctiles units of kpad x nr accumulators
+  dim_t ktiles = 0, kpad = 0;  // mr-tiles of Kg
+  dim_t columns = 0;      // per group: taps * Cg, the (tap, channel) pairs
+  dim_t units = 0;        // per group: nr-wide units of columns, kpad x nr accumulators each
   dim_t unit_elems = 0;   // kpad * nr
   dim_t block_units = 0;  // units per block
+  dim_t block_taps = 0;   // the most taps the units of one block touch
   dim_t blocks = 0;       // per group
   dim_t parts = 0, chunk = 0;
   dim_t partial_elems = 0;  // accumulators of one part, all groups
@@ -109,13 +113,14 @@ Sizes sizes(const Geometry& g, Fits& f) {
   s.positions = f.product(g.out);
   s.rows = f.mul(g.N, s.positions);
   s.ktiles = g.Kg() / s.mr + (g.Kg() % s.mr != 0);
-  s.ctiles = g.Cg() / s.nr + (g.Cg() % s.nr != 0);
   s.kpad = f.mul(s.ktiles, s.mr);
-  s.units = f.mul(s.taps, s.ctiles);
+  s.columns = f.mul(s.taps, g.Cg());
+  s.units = s.columns / s.nr + (s.columns % s.nr != 0);
   s.unit_elems = f.mul(s.kpad, s.nr);
   const dim_t unit_bytes = std::max<dim_t>(1, f.mul(s.unit_elems, elem));
   s.block_units = std::clamp<dim_t>(kBlockBytes / unit_bytes, 1, std::max<dim_t>(1, s.units));
   s.blocks = s.units / s.block_units + (s.units % s.block_units != 0);
+  s.block_taps = std::min(s.taps, f.mul(s.block_units, s.nr) / std::max<dim_t>(1, g.Cg()) + 2);
   const dim_t all_blocks = std::max<dim_t>(1, f.mul(g.groups, s.blocks));
   const dim_t wanted = kTasksWanted / all_blocks + (kTasksWanted % all_blocks != 0);
   s.parts = std::clamp<dim_t>(std::min(wanted, s.rows / kMinPartRows), 1, kTasksWanted);
@@ -129,7 +134,7 @@ Sizes sizes(const Geometry& g, Fits& f) {
                                          f.mul(s.parts, s.partial_elems)),
                                    elem),
                              3 * 64);
-  const dim_t slot = f.add(f.add(f.mul(f.mul(s.chunk, g.rank() + 2), 8),
+  const dim_t slot = f.add(f.add(f.mul(f.mul(s.chunk, f.add(s.block_taps, g.rank() + 1)), 8),
                                  f.mul(f.mul(s.chunk, f.add(s.nr, s.kpad)), elem)),
                            4 * 64);
   s.workspace = f.add(shared, f.mul(hardware_threads(), slot));
@@ -183,7 +188,8 @@ class DirectWgradExecutor final : public Executor {
     T *x_copy, *dy_copy, *partials;
   };
   struct Slot {
-    const T** a_rows;  // the chunk's rows of x through one tap (nullptr: a zero-padding row)
+    const T** a_rows;  // per tap of the block, the chunk's rows of x through it (nullptr: a
+                       // zero-padding row)
     dim_t* coords;     // per row: image, then output coordinates
     T* dy_panels;      // ktiles panels of chunk x mr: the chunk's rows of dy
     T* x_panel;        // chunk x nr: one unit's input channels through its tap
@@ -199,7 +205,7 @@ class DirectWgradExecutor final : public Executor {
   Slot carve_slot(Carve& c) const {
     const auto chunk = static_cast<std::size_t>(s_.chunk);
     Slot sl;
-    sl.a_rows = c.take<const T*>(chunk);
+    sl.a_rows = c.take<const T*>(chunk * static_cast<std::size_t>(s_.block_taps));
     sl.coords = c.take<dim_t>(chunk * static_cast<std::size_t>(g_.rank() + 1));
     sl.dy_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
     sl.x_panel = c.take<T>(chunk * static_cast<std::size_t>(s_.nr));
@@ -253,23 +259,32 @@ class DirectWgradExecutor final : public Executor {
           copy_row(sl.dy_panels + k0 * kc + i * mr, row + k0, std::min(mr, Kg - k0), mr);
         if (advance(o)) ++n;
       }
-      // Unit by unit: its panel of x, then one kernel call per panel of dy.
-      dim_t tap_built = -1;
+      // The rows of x through every tap the block's units touch; then unit by unit, its
+      // panel of x (nr columns: one tap's channels, or the end of one tap's and the start of
+      // the next's), and one kernel call per panel of dy.
+      const dim_t tap0 = u0 * nr / Cg, tap1 = std::min(s_.taps, (u1 * nr - 1) / Cg + 1);
+      for (dim_t tap = tap0; tap < tap1; ++tap)
+        input_rows(tap, kc, sl.coords, grp, x, sl.a_rows + (tap - tap0) * chunk);
       for (dim_t u = u0; u < u1; ++u) {
-        const dim_t tap = u / s_.ctiles, c0 = (u % s_.ctiles) * nr;
-        if (tap != tap_built) {
-          input_rows(tap, kc, sl.coords, grp, x, sl.a_rows);
-          tap_built = tap;
-        }
-        const dim_t real = std::min(nr, Cg - c0);
-        if (real == nr) {
-          kernels::pack_rows<T>(static_cast<std::size_t>(kc), sl.a_rows,
-                                static_cast<std::size_t>(c0), static_cast<std::size_t>(nr),
+        const dim_t f0 = u * nr, f1 = std::min(s_.columns, f0 + nr);
+        const T* const* first_rows = sl.a_rows + (f0 / Cg - tap0) * chunk;
+        if (f1 - f0 == nr && f0 / Cg == (f1 - 1) / Cg) {
+          kernels::pack_rows<T>(static_cast<std::size_t>(kc), first_rows,
+                                static_cast<std::size_t>(f0 % Cg), static_cast<std::size_t>(nr),
                                 sl.x_panel);
-        } else {  // the last, partial tile of channels
-          for (dim_t i = 0; i < kc; ++i)
-            copy_row(sl.x_panel + i * nr, sl.a_rows[i] ? sl.a_rows[i] + c0 : sl.x_panel,
-                     sl.a_rows[i] ? real : 0, nr);
+        } else {
+          // Segment by segment: (tap, channels [c, c + len)) at panel column f - f0.
+          for (dim_t f = f0; f < f1;) {
+            const dim_t tap = f / Cg, c = f % Cg, len = std::min(Cg - c, f1 - f);
+            const T* const* rows = sl.a_rows + (tap - tap0) * chunk;
+            T* dst = sl.x_panel + (f - f0);
+            for (dim_t i = 0; i < kc; ++i)
+              copy_row(dst + i * nr, rows[i] ? rows[i] + c : dst, rows[i] ? len : 0, len);
+            f += len;
+          }
+          if (f1 - f0 < nr)
+            for (dim_t i = 0; i < kc; ++i)
+              copy_row(sl.x_panel + i * nr + (f1 - f0), sl.x_panel, 0, nr - (f1 - f0));
         }
         T* unit = acc + (u - u0) * s_.unit_elems;
         for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
@@ -308,9 +323,10 @@ class DirectWgradExecutor final : public Executor {
     T* dw = static_cast<T*>(out.data);
     const auto& ws = out.strides;
     const dim_t nr = s_.nr;
-    const T* first = partials + (grp * s_.units + tap * s_.ctiles) * s_.unit_elems;
+    const T* first = partials + grp * s_.units * s_.unit_elems;
     for (dim_t c = 0; c < g_.Cg(); ++c) {
-      const T* column = first + (c / nr) * s_.unit_elems + c % nr;  // unit (tap, c / nr)
+      const dim_t f = tap * g_.Cg() + c;  // its column: unit f / nr, column f % nr there
+      const T* column = first + (f / nr) * s_.unit_elems + f % nr;
       for (dim_t k = 0; k < g_.Kg(); ++k) {
         const T* p = column + k * nr;
         T sum = p[0];

@@ -141,17 +141,21 @@ std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
   const double c = static_cast<double>(std::min(g.Cg(), g.Kg()));
   const double weights4 = f4_weight_bytes(g);
   const double mib = 1 << 20;
+  // Since the direct gradient became direct_wgrad (a GEMM over positions, not a forward
+  // convolution), F(3, 2) no longer wins anywhere measured: `convnd bench --spec S --pass
+  // bwd_weights` with each algorithm forced (Xeon, AVX-512, 2 threads, ms, direct / F(3,2) /
+  // F(3,4)): n8c16k16s56x56k3x3p1 2.7 / 5.3 / 4.0; n2c16k16s24x24x24k3x3x3p1 9.0 / 14.3 / 7.4;
+  // n4c24k24s16x16x16k3x3x3p1 7.1 / 8.3 / 5.0; n8c32k32s28x28k3x3p1 1.15 / 1.81 / 1.05.
+  // The F(3, 4) rules below are the earlier measurements against the old direct algorithm.
   int best = 0;  // 0: direct
-  if (weights4 > 32 * mib) {
+  if (weights4 > 8 * mib) {
     best = 0;
-  } else if (weights4 > 8 * mib) {
-    best = t4 >= (cl ? 196 : 49) ? 2 : 0;
   } else if (three_d) {
-    best = t4 >= 512 ? 4 : t4 >= (cl ? 64 : 8) ? 2 : 0;
+    best = t4 >= (cl ? 64 : 8) ? 4 : 0;
   } else if (cl) {
     best = (c >= 64 && t4 >= 196) || (c >= 32 && t4 >= 784) ? 4 : 0;
   } else {
-    best = t4 >= 196 ? 4 : (t4 >= 49 || (c >= 32 && t4 >= 16)) ? 2 : 0;
+    best = t4 >= 196 && c >= 32 ? 4 : 0;
   }
   if (best == 0)
     return rule(t4, " tiles of 4^", g.rank(), " outputs: the direct gradient measured faster");
