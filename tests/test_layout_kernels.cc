@@ -58,19 +58,22 @@ void check_pack_rows() {
     const OnlyTarget only(target);
     SCOPED_TRACE(hwy::TargetName(target));
     const std::size_t width = tile_shape(sizeof(T) == 4 ? DType::f32 : DType::f64).nr;
-    for (std::size_t count : {1, 2, 7, 64})
-      for (std::size_t offset : {0, 3}) {
-        std::vector<T> data(count * 50 + width + offset);
-        for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<T>(i % 97) - T(40);
-        std::vector<const T*> rows(count);
-        for (std::size_t i = 0; i < count; ++i) rows[i] = i % 3 == 1 ? nullptr : data.data() + i * 50;
-        std::vector<T> got(count * width, T(7)), want(count * width);
-        for (std::size_t i = 0; i < count; ++i)
-          for (std::size_t m = 0; m < width; ++m)
-            want[i * width + m] = rows[i] ? rows[i][offset + m] : T(0);
-        pack_rows<T>(count, rows.data(), offset, width, got.data());
-        ASSERT_EQ(got, want) << count << " rows, offset " << offset;
-      }
+    for (std::size_t len : {pack_lanes(sizeof(T)), width})
+      for (std::size_t count : {1, 2, 7, 64})
+        for (std::size_t offset : {0, 3}) {
+          std::vector<T> data(count * 50 + width + offset);
+          for (std::size_t i = 0; i < data.size(); ++i) data[i] = static_cast<T>(i % 97) - T(40);
+          std::vector<const T*> rows(count);
+          for (std::size_t i = 0; i < count; ++i)
+            rows[i] = i % 3 == 1 ? nullptr : data.data() + i * 50;
+          // Rows of `width` in the panel, of which the first `len` are written.
+          std::vector<T> got(count * width, T(7)), want(count * width, T(7));
+          for (std::size_t i = 0; i < count; ++i)
+            for (std::size_t m = 0; m < len; ++m)
+              want[i * width + m] = rows[i] ? rows[i][offset + m] : T(0);
+          pack_rows<T>(count, rows.data(), offset, len, got.data(), width);
+          ASSERT_EQ(got, want) << count << " rows of " << len << ", offset " << offset;
+        }
   }
 }
 

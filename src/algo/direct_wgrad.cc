@@ -154,6 +154,7 @@ class DirectWgradExecutor final : public Executor {
     shared_bytes_ = shared.bytes();
     slot_bytes_ = slot.bytes();
     slots_ = hardware_threads();
+    lanes_ = static_cast<dim_t>(kernels::pack_lanes(sizeof(T)));
   }
 
   std::size_t workspace_bytes() const override {
@@ -271,15 +272,21 @@ class DirectWgradExecutor final : public Executor {
         if (f1 - f0 == nr && f0 / Cg == (f1 - 1) / Cg) {
           kernels::pack_rows<T>(static_cast<std::size_t>(kc), first_rows,
                                 static_cast<std::size_t>(f0 % Cg), static_cast<std::size_t>(nr),
-                                sl.x_panel);
+                                sl.x_panel, static_cast<std::size_t>(nr));
         } else {
-          // Segment by segment: (tap, channels [c, c + len)) at panel column f - f0.
+          // Segment by segment: (tap, channels [c, c + len)) at panel column f - f0; whole
+          // vectors through the pack kernel (16 channels: one vector per row and tap).
           for (dim_t f = f0; f < f1;) {
             const dim_t tap = f / Cg, c = f % Cg, len = std::min(Cg - c, f1 - f);
             const T* const* rows = sl.a_rows + (tap - tap0) * chunk;
             T* dst = sl.x_panel + (f - f0);
-            for (dim_t i = 0; i < kc; ++i)
-              copy_row(dst + i * nr, rows[i] ? rows[i] + c : dst, rows[i] ? len : 0, len);
+            if (len % lanes_ == 0) {
+              kernels::pack_rows<T>(static_cast<std::size_t>(kc), rows, static_cast<std::size_t>(c),
+                                    static_cast<std::size_t>(len), dst, static_cast<std::size_t>(nr));
+            } else {
+              for (dim_t i = 0; i < kc; ++i)
+                copy_row(dst + i * nr, rows[i] ? rows[i] + c : dst, rows[i] ? len : 0, len);
+            }
             f += len;
           }
           if (f1 - f0 < nr)
@@ -386,6 +393,7 @@ class DirectWgradExecutor final : public Executor {
   Sizes s_;
   std::size_t shared_bytes_ = 0, slot_bytes_ = 0;
   int slots_ = 1;
+  dim_t lanes_ = 1;  // vector length of the pack kernel
   mutable std::once_flag tables_once_;
   mutable std::vector<dim_t> tap_coords_;                // [tap * rank + a]
   mutable std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty
