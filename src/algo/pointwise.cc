@@ -34,7 +34,7 @@
 namespace convnd::detail {
 namespace {
 
-constexpr dim_t kTilesPerTask = 8;  // position tiles of nr per task
+constexpr dim_t kTilesPerTask = 4;  // position tiles of nr per task
 
 std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
@@ -64,7 +64,7 @@ class PointwiseExecutor final : public Executor {
     const dim_t row_tasks = g.N * g.groups * pos_blocks_;
     // Few position blocks (7x7 at batch 1: one): split the channel tiles over tasks as well,
     // by the problem only, so both cores work and results stay thread-count independent.
-    parts_ = row_tasks >= 16 ? 1 : std::min(k_tiles_, (16 + row_tasks - 1) / row_tasks);
+    parts_ = row_tasks >= 8 ? 1 : std::min(k_tiles_, (8 + row_tasks - 1) / row_tasks);
     per_part_ = (k_tiles_ + parts_ - 1) / parts_;
     slots_ = hardware_threads();
     weights_bytes_ = align64(sizeof(T) * g.groups * k_tiles_ * g.Cg() * mr_);

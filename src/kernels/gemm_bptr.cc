@@ -22,6 +22,10 @@ constexpr std::size_t kBptrRows = 12;
 constexpr std::size_t kBptrRows = 6;
 #endif
 
+// B rows this many steps ahead are prefetched: each row is another channel's plane, too many
+// streams for the hardware prefetchers to follow.
+constexpr std::size_t kAhead = 8;
+
 #define CONVND_BPTR_ROWS_6(X) X(0) X(1) X(2) X(3) X(4) X(5)
 #define CONVND_BPTR_ROWS_12(X) CONVND_BPTR_ROWS_6(X) X(6) X(7) X(8) X(9) X(10) X(11)
 
@@ -45,6 +49,9 @@ HWY_INLINE void TileBptr(std::size_t kc, const T* HWY_RESTRICT a, const T* const
   if constexpr (kBptrRows == 12) {
     CONVND_BPTR_ROWS_12(CONVND_LOAD)
     for (std::size_t p = 0; p < kc; ++p) {
+      const T* ahead = b[p + kAhead < kc ? p + kAhead : p];
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + 64 / sizeof(T));
       const T* bp = b[p];
       const auto b0 = hn::LoadU(d, bp);
       const auto b1 = hn::LoadU(d, bp + N);
@@ -54,6 +61,9 @@ HWY_INLINE void TileBptr(std::size_t kc, const T* HWY_RESTRICT a, const T* const
   } else {
     CONVND_BPTR_ROWS_6(CONVND_LOAD)
     for (std::size_t p = 0; p < kc; ++p) {
+      const T* ahead = b[p + kAhead < kc ? p + kAhead : p];
+      __builtin_prefetch(ahead);
+      __builtin_prefetch(ahead + 64 / sizeof(T));
       const T* bp = b[p];
       const auto b0 = hn::LoadU(d, bp);
       const auto b1 = hn::LoadU(d, bp + N);
