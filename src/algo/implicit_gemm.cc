@@ -26,6 +26,7 @@
 #include "algo/weight_cache.h"
 #include "api/checked.h"
 #include "kernels/gemm_tile.h"
+#include "runtime/carve.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
@@ -58,11 +59,29 @@ class IgemmExecutor final : public Executor {
     rows_per_task_ = mr_ * static_cast<dim_t>(kTilesPerTask);
     slots_ = hardware_threads();
     weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
-    slot_bytes_ = align64(sizeof(T) * kc_max_ * mr_) +
-                  align64(sizeof(T) * rows_per_task_ * ldc_) +
-                  align64(sizeof(dim_t) * rows_per_task_ * taps_) +
-                  align64(static_cast<std::size_t>(2 * kTilesPerTask * taps_)) +
-                  align64(sizeof(T*) * kc_max_) + align64(sizeof(dim_t) * taps_);
+    Carve sizing;
+    carve_slot(sizing);
+    slot_bytes_ = sizing.bytes();
+  }
+
+  // One thread's scratch, laid out by the same sequence that sizes it.
+  struct Slot {
+    T* apanel;            // kc_max x mr: a gathered panel of A
+    T* acc;               // rows_per_task x ldc accumulators
+    dim_t* table;         // rows_per_task x taps input offsets (later: the rows' output offsets)
+    std::uint8_t* kinds;  // kTilesPerTask x taps ColumnKinds, then as many split points
+    const T** cols;       // kc_max column pointers
+    dim_t* tap_offsets;   // taps: one row's spatial offsets
+  };
+  Slot carve_slot(Carve& c) const {
+    Slot sl;
+    sl.apanel = c.take<T>(static_cast<std::size_t>(kc_max_ * mr_));
+    sl.acc = c.take<T>(static_cast<std::size_t>(rows_per_task_ * ldc_));
+    sl.table = c.take<dim_t>(static_cast<std::size_t>(rows_per_task_ * taps_));
+    sl.kinds = c.take<std::uint8_t>(static_cast<std::size_t>(2 * kTilesPerTask * taps_));
+    sl.cols = c.take<const T*>(static_cast<std::size_t>(kc_max_));
+    sl.tap_offsets = c.take<dim_t>(static_cast<std::size_t>(taps_));
+    return sl;
   }
 
   std::size_t workspace_bytes() const override {
@@ -147,15 +166,12 @@ class IgemmExecutor final : public Executor {
                 dim_t grp, dim_t row0, dim_t b0, dim_t b1, char* slot) const {
     const dim_t rows = std::min(rows_per_task_, g_.N * positions_ - row0);
     const dim_t ldc = ldc_;
-    T* apanel = reinterpret_cast<T*>(slot);
-    T* acc = reinterpret_cast<T*>(slot + align64(sizeof(T) * kc_max_ * mr_));
-    dim_t* table = reinterpret_cast<dim_t*>(slot + align64(sizeof(T) * kc_max_ * mr_) +
-                                           align64(sizeof(T) * rows_per_task_ * ldc));
-    char* cols_scratch = slot + align64(sizeof(T) * kc_max_ * mr_) +
-                         align64(sizeof(T) * rows_per_task_ * ldc) +
-                         align64(sizeof(dim_t) * rows_per_task_ * taps_) +
-                         align64(static_cast<std::size_t>(2 * kTilesPerTask * taps_));
-    dim_t* tap_scratch = reinterpret_cast<dim_t*>(cols_scratch + align64(sizeof(T*) * kc_max_));
+    Carve carve(slot);
+    const Slot sl = carve_slot(carve);
+    T* apanel = sl.apanel;
+    T* acc = sl.acc;
+    dim_t* table = sl.table;
+    dim_t* tap_scratch = sl.tap_offsets;
     const auto& xs = args.a.strides;
     const int d = g_.rank();
 
@@ -194,7 +210,7 @@ class IgemmExecutor final : public Executor {
     // two output rows or two positions: two short copies); kGather otherwise (padding, strides).
     // For kTwoRuns, split[] holds where the second run starts.
     const dim_t tiles = (rows + mr_ - 1) / mr_;
-    std::uint8_t* kind = reinterpret_cast<std::uint8_t*>(table + rows_per_task_ * taps_);
+    std::uint8_t* kind = sl.kinds;
     std::uint8_t* split = kind + kTilesPerTask * taps_;
     for (dim_t tile = 0; tile < tiles; ++tile) {
       const bool full = (tile + 1) * mr_ <= rows;
@@ -265,7 +281,7 @@ class IgemmExecutor final : public Executor {
     } else {
       // Column p of a tile is mr values of one (c, tap): read in place when they are mr
       // consecutive samples (stride-1 interior), else gathered into the scratch panel.
-      const T** col_ptr = reinterpret_cast<const T**>(cols_scratch);
+      const T** col_ptr = sl.cols;
       for (dim_t k0 = 0; k0 < depth_; k0 += kc_max_) {
         const dim_t kc = std::min(kc_max_, depth_ - k0);
         for (dim_t tile = 0; tile < tiles; ++tile) {

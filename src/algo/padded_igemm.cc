@@ -39,6 +39,7 @@
 #include "api/checked.h"
 #include "kernels/gemm_tile.h"
 #include "runtime/buffer.h"
+#include "runtime/carve.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
@@ -143,8 +144,23 @@ class PaddedExecutor final : public Executor {
     // and 96 rows 2 KiB apart fall into 2 of the 64 L1 sets (the channels-first store reads
     // them column-wise); the extra line spreads them over all sets.
     ldc_ = col_blocks_ * nr_ + static_cast<dim_t>(64 / sizeof(T));
-    slot_bytes_ = align64(sizeof(T) * rows_per_task_ * ldc_) +
-                  align64(sizeof(const T*) * kc_max_) + align64(sizeof(dim_t) * 3 * rows_per_task_);
+    Carve sizing;
+    carve_slot(sizing);
+    slot_bytes_ = sizing.bytes();
+  }
+
+  // One thread's scratch, laid out by the same sequence that sizes it.
+  struct Slot {
+    T* acc;               // rows_per_task x ldc accumulators
+    const T** col_ptr;    // kc_max column pointers
+    dim_t* row_off;       // 3 x rows_per_task output offsets and coordinates
+  };
+  Slot carve_slot(Carve& c) const {
+    Slot sl;
+    sl.acc = c.take<T>(static_cast<std::size_t>(rows_per_task_ * ldc_));
+    sl.col_ptr = c.take<const T*>(static_cast<std::size_t>(kc_max_));
+    sl.row_off = c.take<dim_t>(static_cast<std::size_t>(3 * rows_per_task_));
+    return sl;
   }
 
   std::size_t workspace_bytes() const override {
@@ -461,11 +477,11 @@ class PaddedExecutor final : public Executor {
     const dim_t rows = std::min(rows_per_task_, pg_.rows - q0);
     const dim_t tiles = (rows + mr_ - 1) / mr_;
     const dim_t ldc = ldc_;
-    T* acc = reinterpret_cast<T*>(slot);
-    const T** col_ptr =
-        reinterpret_cast<const T**>(slot + align64(sizeof(T) * rows_per_task_ * ldc));
-    dim_t* row_off = reinterpret_cast<dim_t*>(slot + align64(sizeof(T) * rows_per_task_ * ldc) +
-                                              align64(sizeof(const T*) * kc_max_));
+    Carve carve(slot);
+    const Slot sl = carve_slot(carve);
+    T* acc = sl.acc;
+    const T** col_ptr = sl.col_ptr;
+    dim_t* row_off = sl.row_off;
 
     const dim_t k_begin = b0 * nr_, k_end = std::min(b1 * nr_, g_.Kg());
     // Accumulators start at the bias: one row built, then copied (a per-element loop with the

@@ -29,6 +29,7 @@
 #include "kernels/gemm_bptr.h"
 #include "kernels/gemm_tile.h"
 #include "runtime/buffer.h"
+#include "runtime/carve.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
@@ -68,8 +69,25 @@ class PointwiseExecutor final : public Executor {
     per_part_ = (k_tiles_ + parts_ - 1) / parts_;
     slots_ = hardware_threads();
     weights_bytes_ = align64(sizeof(T) * g.groups * k_tiles_ * g.Cg() * mr_);
-    slot_bytes_ = align64(sizeof(const T*) * kc_max_) + align64(sizeof(T) * kc_max_ * nr_) +
-                  align64(sizeof(T) * per_part_ * mr_ * nr_) + align64(sizeof(dim_t) * nr_);
+    Carve sizing;
+    carve_slot(sizing);
+    slot_bytes_ = sizing.bytes();
+  }
+
+  // One thread's scratch, laid out by the same sequence that sizes it.
+  struct Slot {
+    const T** bptr;  // kc_max B row pointers
+    T* bpanel;       // kc_max x nr: B rows of a partial position tile, zero-padded
+    T* ctile;        // per_part tiles of mr x nr: the partial output tiles
+    dim_t* yoff;     // nr output offsets, when the positions are not dense
+  };
+  Slot carve_slot(Carve& c) const {
+    Slot sl;
+    sl.bptr = c.take<const T*>(static_cast<std::size_t>(kc_max_));
+    sl.bpanel = c.take<T>(static_cast<std::size_t>(kc_max_ * nr_));
+    sl.ctile = c.take<T>(static_cast<std::size_t>(per_part_ * mr_ * nr_));
+    sl.yoff = c.take<dim_t>(static_cast<std::size_t>(nr_));
+    return sl;
   }
 
   std::size_t workspace_bytes() const override {
@@ -138,13 +156,12 @@ class PointwiseExecutor final : public Executor {
     const auto full = [&](dim_t kt, dim_t np) {
       return y_in_place && np == nr_ && (kt + 1) * mr_ <= g_.Kg();
     };
-    const T** bptr = reinterpret_cast<const T**>(slot);
-    T* bpanel = reinterpret_cast<T*>(slot + align64(sizeof(const T*) * kc_max_));
-    T* ctile = reinterpret_cast<T*>(slot + align64(sizeof(const T*) * kc_max_) +
-                                    align64(sizeof(T) * kc_max_ * nr_));
-    dim_t* yoff = reinterpret_cast<dim_t*>(slot + align64(sizeof(const T*) * kc_max_) +
-                                           align64(sizeof(T) * kc_max_ * nr_) +
-                                           align64(sizeof(T) * per_part_ * mr_ * nr_));
+    Carve carve(slot);
+    const Slot sl = carve_slot(carve);
+    const T** bptr = sl.bptr;
+    T* bpanel = sl.bpanel;
+    T* ctile = sl.ctile;
+    dim_t* yoff = sl.yoff;
     const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0] +
                  grp * g_.Cg() * args.a.strides[1];
     const dim_t xs1 = args.a.strides[1];
