@@ -134,9 +134,9 @@ Sizes sizes(const Geometry& g, Fits& f) {
                                          f.mul(s.parts, s.partial_elems)),
                                    elem),
                              3 * 64);
-  const dim_t slot = f.add(f.add(f.mul(f.mul(s.chunk, f.add(s.block_taps, g.rank() + 1)), 8),
+  const dim_t slot = f.add(f.add(f.mul(f.mul(s.chunk, f.add(s.block_taps, g.rank() + 2)), 8),
                                  f.mul(f.mul(s.chunk, f.add(s.nr, s.kpad)), elem)),
-                           4 * 64);
+                           5 * 64);
   s.workspace = f.add(shared, f.mul(hardware_threads(), slot));
   return s;
 }
@@ -171,13 +171,19 @@ class DirectWgradExecutor final : public Executor {
     const ConstTensorView x = channels_last(args.a, g_.in, sh.x_copy, threads);
     const ConstTensorView dy = channels_last(args.b, g_.out, sh.dy_copy, threads);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.out.strides);
+    // Offset of each tap from tap 0 in x, for the rows whose taps all read inside x.
+    std::vector<dim_t> tap_delta(static_cast<std::size_t>(s_.taps), 0);
+    for (dim_t tap = 0; tap < s_.taps; ++tap)
+      for (int a = 0; a < g_.rank(); ++a)
+        tap_delta[static_cast<std::size_t>(tap)] +=
+            tap_coords_[static_cast<std::size_t>(tap * g_.rank() + a)] * g_.dil[a] * x.strides[2 + a];
     const dim_t sweeps = s_.parts * g_.groups * s_.blocks;
     parallel_phases({sweeps, g_.groups * s_.taps}, threads, [&](int phase, dim_t task) {
       if (phase == 0) {
         const dim_t block = task % s_.blocks, grp = (task / s_.blocks) % g_.groups;
         const dim_t part = task / (s_.blocks * g_.groups);
         Carve slot(slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
-        sweep(x, dy, part, grp, block, sh.partials, carve_slot(slot));
+        sweep(x, dy, tap_delta, part, grp, block, sh.partials, carve_slot(slot));
       } else {
         store(sh.partials, task / s_.taps, task % s_.taps, tap_off, args.out);
       }
@@ -192,6 +198,8 @@ class DirectWgradExecutor final : public Executor {
     const T** a_rows;  // per tap of the block, the chunk's rows of x through it (nullptr: a
                        // zero-padding row)
     dim_t* coords;     // per row: image, then output coordinates
+    dim_t* interior;   // per row: input offset of tap 0 when every tap reads inside x, else
+                       // kNoSample
     T* dy_panels;      // ktiles panels of chunk x mr: the chunk's rows of dy
     T* x_panel;        // chunk x nr: one unit's input channels through its tap
   };
@@ -208,6 +216,7 @@ class DirectWgradExecutor final : public Executor {
     Slot sl;
     sl.a_rows = c.take<const T*>(chunk * static_cast<std::size_t>(s_.block_taps));
     sl.coords = c.take<dim_t>(chunk * static_cast<std::size_t>(g_.rank() + 1));
+    sl.interior = c.take<dim_t>(chunk);
     sl.dy_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
     sl.x_panel = c.take<T>(chunk * static_cast<std::size_t>(s_.nr));
     return sl;
@@ -232,8 +241,9 @@ class DirectWgradExecutor final : public Executor {
   }
 
   // Adds rows [part_begin(part), part_begin(part + 1)) into the part's copy of one block.
-  void sweep(const ConstTensorView& x, const ConstTensorView& dy, dim_t part, dim_t grp,
-             dim_t block, T* partials, const Slot& sl) const {
+  void sweep(const ConstTensorView& x, const ConstTensorView& dy,
+             const std::vector<dim_t>& tap_delta, dim_t part, dim_t grp, dim_t block, T* partials,
+             const Slot& sl) const {
     const dim_t mr = s_.mr, nr = s_.nr, chunk = s_.chunk, rank = g_.rank();
     const dim_t Cg = g_.Cg(), Kg = g_.Kg();
     const dim_t u0 = block * s_.block_units, u1 = std::min(s_.units, u0 + s_.block_units);
@@ -255,6 +265,15 @@ class DirectWgradExecutor final : public Executor {
         ci[0] = n;
         dim_t off = n * ys[0];
         for (dim_t a = 0; a < rank; ++a) ci[1 + a] = o[a], off += o[a] * ys[2 + a];
+        // Interior rows: every tap inside x, so tap t reads at (tap 0's offset) + tap_delta[t].
+        bool interior = true;
+        dim_t x_off = n * x.strides[0];
+        for (dim_t a = 0; a < rank; ++a) {
+          const dim_t first = o[a] * g_.stride[a] - g_.lo[a];
+          interior &= first >= 0 && first + (g_.kernel[a] - 1) * g_.dil[a] < g_.in[a];
+          x_off += std::max<dim_t>(first, 0) * x.strides[2 + a];
+        }
+        sl.interior[i] = interior ? x_off : kNoSample;
         const T* row = dyg + off;
         for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
           copy_row(sl.dy_panels + k0 * kc + i * mr, row + k0, std::min(mr, Kg - k0), mr);
@@ -265,7 +284,8 @@ class DirectWgradExecutor final : public Executor {
       // the next's), and one kernel call per panel of dy.
       const dim_t tap0 = u0 * nr / Cg, tap1 = std::min(s_.taps, (u1 * nr - 1) / Cg + 1);
       for (dim_t tap = tap0; tap < tap1; ++tap)
-        input_rows(tap, kc, sl.coords, grp, x, sl.a_rows + (tap - tap0) * chunk);
+        input_rows(tap, kc, sl, tap_delta[static_cast<std::size_t>(tap)], grp, x,
+                   sl.a_rows + (tap - tap0) * chunk);
       for (dim_t u = u0; u < u1; ++u) {
         const dim_t f0 = u * nr, f1 = std::min(s_.columns, f0 + nr);
         const T* const* first_rows = sl.a_rows + (f0 / Cg - tap0) * chunk;
@@ -302,17 +322,22 @@ class DirectWgradExecutor final : public Executor {
   }
 
   // rows[i] = where row i reads the channels of group grp through `tap`; nullptr for a
-  // zero-padding sample.
-  void input_rows(dim_t tap, dim_t kc, const dim_t* coords, dim_t grp, const ConstTensorView& x,
-                  const T** rows) const {
+  // zero-padding sample. Interior rows add the tap's offset; the others map each coordinate
+  // (padding modes) through the per-axis tables.
+  void input_rows(dim_t tap, dim_t kc, const Slot& sl, dim_t delta, dim_t grp,
+                  const ConstTensorView& x, const T** rows) const {
     const int rank = g_.rank();
     const auto& xs = x.strides;
     const T* xg = static_cast<const T*>(x.data) + grp * g_.Cg();
     const dim_t* t = tap_coords_.data() + tap * rank;
-    // Without branches on the padding (they mispredicted along every border): a zero sample
-    // (m = -1) only clears `inside`, and its offset is computed from m = 0 and not used.
     for (dim_t i = 0; i < kc; ++i) {
-      const dim_t* ci = coords + i * (rank + 1);
+      if (sl.interior[i] != kNoSample) {
+        rows[i] = xg + sl.interior[i] + delta;
+        continue;
+      }
+      // Without branches on the padding (they mispredicted along every border): a zero
+      // sample (m = -1) only clears `inside`, and its offset is computed from m = 0, unused.
+      const dim_t* ci = sl.coords + i * (rank + 1);
       dim_t off = ci[0] * xs[0];
       bool inside = true;
       for (int a = 0; a < rank; ++a) {

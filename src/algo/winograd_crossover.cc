@@ -146,12 +146,14 @@ std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
   // bwd_weights` with each algorithm forced (Xeon, AVX-512, 2 threads, ms, direct / F(3,2) /
   // F(3,4)): n8c16k16s56x56k3x3p1 2.7 / 5.3 / 4.0; n2c16k16s24x24x24k3x3x3p1 9.0 / 14.3 / 7.4;
   // n4c24k24s16x16x16k3x3x3p1 7.1 / 8.3 / 5.0; n8c32k32s28x28k3x3p1 1.15 / 1.81 / 1.05.
-  // The F(3, 4) rules below are the earlier measurements against the old direct algorithm.
+  // With interior rows stepped per tap (direct / F(3,4)): n2c16k16s24x24x24k3x3x3p1 5.6 / 7.6;
+  // n4c24k24s16x16x16k3x3x3p1 6.0 / 5.2; n2c32k32s32x32x32k3x3x3p1 31.7 / 26.4.
+  // The other F(3, 4) rules are the earlier measurements against the old direct algorithm.
   int best = 0;  // 0: direct
   if (weights4 > 8 * mib) {
     best = 0;
   } else if (three_d) {
-    best = t4 >= (cl ? 64 : 8) ? 4 : 0;
+    best = c >= 24 && t4 >= (cl ? 64 : 8) ? 4 : 0;
   } else if (cl) {
     best = (c >= 64 && t4 >= 196) || (c >= 32 && t4 >= 784) ? 4 : 0;
   } else {
