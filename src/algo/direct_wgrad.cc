@@ -64,6 +64,8 @@ constexpr dim_t kPanelBytes = dim_t{16} << 10;
 constexpr dim_t kTasksWanted = 16;
 // Fewest rows per part: adding one more partial costs a pass over a copy of dW.
 constexpr dim_t kMinPartRows = 1024;
+// Output channels per task of the last phase (the partials added and stored).
+constexpr dim_t kStoreChannels = 16;
 // Workspace beyond which the algorithm declines (the copies of x and dy are most of it).
 constexpr dim_t kMaxWorkspace = dim_t{1} << 40;
 
@@ -178,14 +180,16 @@ class DirectWgradExecutor final : public Executor {
         tap_delta[static_cast<std::size_t>(tap)] +=
             tap_coords_[static_cast<std::size_t>(tap * g_.rank() + a)] * g_.dil[a] * x.strides[2 + a];
     const dim_t sweeps = s_.parts * g_.groups * s_.blocks;
-    parallel_phases({sweeps, g_.groups * s_.taps}, threads, [&](int phase, dim_t task) {
+    const dim_t store_blocks = (g_.Kg() + kStoreChannels - 1) / kStoreChannels;
+    parallel_phases({sweeps, g_.groups * store_blocks}, threads, [&](int phase, dim_t task) {
       if (phase == 0) {
         const dim_t block = task % s_.blocks, grp = (task / s_.blocks) % g_.groups;
         const dim_t part = task / (s_.blocks * g_.groups);
         Carve slot(slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
         sweep(x, dy, tap_delta, part, grp, block, sh.partials, carve_slot(slot));
       } else {
-        store(sh.partials, task / s_.taps, task % s_.taps, tap_off, args.out);
+        const dim_t grp = task / store_blocks, k0 = (task % store_blocks) * kStoreChannels;
+        store(sh.partials, grp, k0, std::min(g_.Kg(), k0 + kStoreChannels), tap_off, args.out);
       }
     });
   }
@@ -349,21 +353,26 @@ class DirectWgradExecutor final : public Executor {
     }
   }
 
-  // dw for one (group, tap): the partials added in part order, stored in dw's layout.
-  void store(const T* partials, dim_t grp, dim_t tap, const std::vector<dim_t>& tap_off,
+  // dw for one group and output channels [k0, k1), every tap: the partials added in part
+  // order, stored in dw's layout. Channel by channel, so that the partials are read in runs
+  // of nr (one unit's columns) and a dense dw is written nearly in order.
+  void store(const T* partials, dim_t grp, dim_t k0, dim_t k1, const std::vector<dim_t>& tap_off,
              const TensorView& out) const {
     T* dw = static_cast<T*>(out.data);
     const auto& ws = out.strides;
     const dim_t nr = s_.nr;
     const T* first = partials + grp * s_.units * s_.unit_elems;
-    for (dim_t c = 0; c < g_.Cg(); ++c) {
-      const dim_t f = tap * g_.Cg() + c;  // its column: unit f / nr, column f % nr there
-      const T* column = first + (f / nr) * s_.unit_elems + f % nr;
-      for (dim_t k = 0; k < g_.Kg(); ++k) {
-        const T* p = column + k * nr;
-        T sum = p[0];
-        for (dim_t q = 1; q < s_.parts; ++q) sum += p[q * s_.partial_elems];
-        dw[(grp * g_.Kg() + k) * ws[0] + c * ws[1] + tap_off[static_cast<std::size_t>(tap)]] = sum;
+    for (dim_t k = k0; k < k1; ++k) {
+      T* dwk = dw + (grp * g_.Kg() + k) * ws[0];
+      for (dim_t tap = 0; tap < s_.taps; ++tap) {
+        T* dwt = dwk + tap_off[static_cast<std::size_t>(tap)];
+        for (dim_t c = 0; c < g_.Cg(); ++c) {
+          const dim_t f = tap * g_.Cg() + c;  // its column: unit f / nr, column f % nr there
+          const T* p = first + (f / nr) * s_.unit_elems + k * nr + f % nr;
+          T sum = p[0];
+          for (dim_t q = 1; q < s_.parts; ++q) sum += p[q * s_.partial_elems];
+          dwt[c * ws[1]] = sum;
+        }
       }
     }
   }
