@@ -6,7 +6,9 @@ one geometry many times. Shapes, padding forms and all value checks come from th
 this file only converts arguments and allocates results (in the input's dtype).
 """
 
+import collections
 import re
+import threading
 
 import numpy as np
 
@@ -46,6 +48,8 @@ class _Names:
 
 _SHAPE_NAMES = _Names()
 _ARRAY_NAMES = _Names(x="x", w="w", w_is_array=True)
+_BACKWARD_DATA_NAMES = _Names(x="input_shape", w="w", w_is_array=True)
+_BACKWARD_WEIGHT_NAMES = _Names(x="x", w="weight_shape")
 # Plan's run methods: the core's names of the arrays -> the method parameters'.
 _RUN_NAMES = _Names(x="x", w="w", y="out", dy="grad_out", dx="out", dw="out",
                     dbias="bias_out")
@@ -377,6 +381,49 @@ def _prepare(x, w, bias, x_name="x"):
     return x, w, bias
 
 
+# ---------------------------------------------------------------------------------------
+# Plans of the one-off entry points (conv, conv_transpose, the gradients, convnd.torch)
+
+_PLAN_CACHE_SIZE = 256
+_plan_cache = collections.OrderedDict()
+_plan_cache_lock = threading.Lock()
+
+
+def _frozen(v):
+    """v as a dictionary key that keeps its type: stride=1 and stride=1.0 (a TypeError) or
+    True must not find each other's plan."""
+    if isinstance(v, (list, tuple)):
+        return (type(v).__name__,) + tuple(_frozen(i) for i in v)
+    if isinstance(v, np.ndarray):
+        raise TypeError("an array argument is not cached")
+    return (type(v).__name__, v)
+
+
+def cached_plan(input_shape, weight_shape, **kwargs):
+    """Plan(input_shape, weight_shape, **kwargs) from an LRU of the last _PLAN_CACHE_SIZE
+    geometries: planning (validation, dispatch, sizing) costs about 20 us, as much as running
+    a small layer, and a training loop or a filter applied to many images asks for the same
+    few plans again and again. Plans are immutable and may run concurrently; one that fails to
+    be made raises and is not cached. Arguments that cannot be a key are planned uncached."""
+    try:
+        key = (_frozen(input_shape), _frozen(weight_shape),
+               tuple((k, _frozen(v)) for k, v in sorted(kwargs.items())))
+        hash(key)
+    except TypeError:
+        return Plan(input_shape, weight_shape, **kwargs)
+    with _plan_cache_lock:
+        plan = _plan_cache.get(key)
+        if plan is not None:
+            _plan_cache.move_to_end(key)
+            return plan
+    plan = Plan(input_shape, weight_shape, **kwargs)
+    with _plan_cache_lock:
+        _plan_cache[key] = plan
+        while len(_plan_cache) > _PLAN_CACHE_SIZE:
+            _plan_cache.popitem(last=False)
+    return plan
+
+
 def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
          same_policy=None, layout="channels_first", out=None, strict=False, algorithm=None,
          threads=0, precision="standard"):
@@ -439,11 +486,11 @@ def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_
     (1, 1, 5)
     """
     x, w, bias = _prepare(x, w, bias)
-    plan = Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
-                stride=stride, padding=padding, dilation=dilation, groups=groups,
-                padding_mode=padding_mode, same_policy=same_policy, layout=layout,
-                strict=strict, algorithm=algorithm, threads=threads, precision=precision,
-                _names=_ARRAY_NAMES)
+    plan = cached_plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
+                       stride=stride, padding=padding, dilation=dilation, groups=groups,
+                       padding_mode=padding_mode, same_policy=same_policy, layout=layout,
+                       strict=strict, algorithm=algorithm, threads=threads, precision=precision,
+                       _names=_ARRAY_NAMES)
     return plan.forward(x, w, bias, out)
 
 
@@ -505,11 +552,11 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
     array([[[1., 1., 1., 1., 1., 1.]]])
     """
     x, w, bias = _prepare(x, w, bias)
-    plan = Plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
-                transposed=True, stride=stride, padding=padding, dilation=dilation,
-                groups=groups, padding_mode=padding_mode, layout=layout,
-                output_padding=output_padding, output_size=output_size, algorithm=algorithm,
-                threads=threads, precision=precision, _names=_ARRAY_NAMES)
+    plan = cached_plan(x.shape, w.shape, op="forward", dtype=x.dtype, bias=bias is not None,
+                       transposed=True, stride=stride, padding=padding, dilation=dilation,
+                       groups=groups, padding_mode=padding_mode, layout=layout,
+                       output_padding=output_padding, output_size=output_size, algorithm=algorithm,
+                       threads=threads, precision=precision, _names=_ARRAY_NAMES)
     return plan.forward(x, w, bias, out)
 
 
@@ -569,10 +616,10 @@ def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilatio
     array([[[1., 2., 3., 4., 5., 5., 5., 5., 5., 5., 5., 5., 4., 3., 2., 1.]]])
     """
     dy, w, _ = _prepare(grad_out, w, None, "grad_out")
-    plan = Plan(input_shape, w.shape, op="backward_data", dtype=dy.dtype, stride=stride,
-                padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
-                same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads,
-                precision=precision, _names=_Names(x="input_shape", w="w", w_is_array=True))
+    plan = cached_plan(input_shape, w.shape, op="backward_data", dtype=dy.dtype, stride=stride,
+                       padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
+                       same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads,
+                       precision=precision, _names=_BACKWARD_DATA_NAMES)
     return plan.backward_data(dy, w, out)
 
 
@@ -635,10 +682,10 @@ def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dila
     """
     x, dy = as_input(x, "x"), as_input(grad_out, "grad_out")
     _same_dtype(x, dy, "'x' and 'grad_out'")
-    plan = Plan(x.shape, weight_shape, op="backward_weight", dtype=x.dtype, stride=stride,
-                padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
-                same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads,
-                precision=precision, _names=_Names(x="x", w="weight_shape"))
+    plan = cached_plan(x.shape, weight_shape, op="backward_weight", dtype=x.dtype, stride=stride,
+                       padding=padding, dilation=dilation, groups=groups, padding_mode=padding_mode,
+                       same_policy=same_policy, layout=layout, algorithm=algorithm, threads=threads,
+                       precision=precision, _names=_BACKWARD_WEIGHT_NAMES)
     return plan.backward_weight(x, dy, out)
 
 

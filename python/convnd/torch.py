@@ -61,14 +61,14 @@ is an autograd Function whose backward is made of the other two, on the same geo
 (from <D(g, w), h> = <g, F(h, w)> = <w, W(h, g)>). So gradients of gradients (create_graph=True,
 gradient penalties, Hessian-vector products) are exact to any order and run on convnd's passes.
 For a transposed convolution the three are the transposed spec's forward, backward_data and
-backward_weight passes, which obey the same identities. Plans are cached by geometry (an LRU of
-_PLAN_CACHE_SIZE entries), so a training loop plans each layer once.
+backward_weight passes, which obey the same identities. Plans come from convnd's plan cache (an
+LRU of the last 256 geometries, shared with convnd.conv), so a training loop plans each layer
+once.
 """
 
 import collections
 import math
 import numbers
-import threading
 
 import torch
 
@@ -83,7 +83,6 @@ __all__ = ["conv", "conv_transpose", "conv1d", "conv2d", "conv3d", "conv4d",
 _DTYPES = {torch.float32: "float32", torch.float64: "float64"}
 _CHANNELS_LAST = "channels_last"
 _CHANNELS_FIRST = "channels_first"
-_PLAN_CACHE_SIZE = 256
 
 # Everything about a convolution but its tensors' shapes and dtype: what a Plan is made from,
 # shared by the three passes of one call and by all its gradients.
@@ -93,10 +92,7 @@ _Geometry = collections.namedtuple(
 
 
 # ---------------------------------------------------------------------------------------
-# Plans, cached by geometry
-
-_plans = collections.OrderedDict()
-_plans_lock = threading.Lock()
+# Plans, from the LRU that convnd.conv and the gradient functions share (_api.cached_plan)
 
 
 def _freeze(v):
@@ -108,32 +104,14 @@ def _freeze(v):
     return v
 
 
-def _make_plan(geo, op, x_shape, w_shape, dtype, bias):
-    return _api.Plan(x_shape, w_shape, op=op, dtype=dtype, bias=bias,
-                     transposed=geo.transposed, stride=geo.stride, padding=geo.padding,
-                     dilation=geo.dilation, groups=geo.groups, padding_mode=geo.padding_mode,
-                     same_policy=geo.same_policy, layout=geo.layout,
-                     output_padding=geo.output_padding, output_size=geo.output_size,
-                     algorithm=geo.algorithm, threads=geo.threads, precision=geo.precision)
-
-
 def _plan(geo, op, x_shape, w_shape, dtype, bias=False):
-    key = (geo, op, x_shape, w_shape, dtype, bias)
-    try:
-        hash(key)
-    except TypeError:  # an odd argument (e.g. an ndarray): plan it uncached, the core checks it
-        return _make_plan(geo, op, x_shape, w_shape, dtype, bias)
-    with _plans_lock:
-        plan = _plans.get(key)
-        if plan is not None:
-            _plans.move_to_end(key)
-            return plan
-    plan = _make_plan(geo, op, x_shape, w_shape, dtype, bias)
-    with _plans_lock:
-        _plans[key] = plan
-        while len(_plans) > _PLAN_CACHE_SIZE:
-            _plans.popitem(last=False)
-    return plan
+    return _api.cached_plan(x_shape, w_shape, op=op, dtype=dtype, bias=bias,
+                            transposed=geo.transposed, stride=geo.stride, padding=geo.padding,
+                            dilation=geo.dilation, groups=geo.groups,
+                            padding_mode=geo.padding_mode, same_policy=geo.same_policy,
+                            layout=geo.layout, output_padding=geo.output_padding,
+                            output_size=geo.output_size, algorithm=geo.algorithm,
+                            threads=geo.threads, precision=geo.precision)
 
 
 # ---------------------------------------------------------------------------------------
