@@ -254,6 +254,9 @@ class Plan:
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -428,6 +431,9 @@ def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -497,6 +503,9 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -561,6 +570,9 @@ def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilatio
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -625,6 +637,9 @@ def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dila
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -712,6 +727,9 @@ def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, 
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -750,6 +768,9 @@ def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -791,6 +812,9 @@ def explain(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, group
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
