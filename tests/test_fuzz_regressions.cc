@@ -165,8 +165,8 @@ TEST(FuzzRegressions, DegenerateSpecsPlanOrFailCleanly) {
       spec(1, dim_t{1} << 57, 1, {5}, {3}, {1}, {1}, {{0, 0}}, PadMode::zeros),
       spec(16, 16, 16, {3, 3, 3}, {3, 3, 3}, {1, 1, 1}, {1 << 20, 1 << 20, 1 << 20},
            {{1 << 20, 1 << 20}}, PadMode::symmetric),
-      spec(1, 1, 1, {1}, {dim_t{1} << 30}, {1}, {dim_t{1} << 32}, {{dim_t{1} << 61, dim_t{1} << 61}},
-           PadMode::zeros),
+      spec(1, 1, 1, {1}, {dim_t{1} << 30}, {1}, {dim_t{1} << 32},
+           {{dim_t{1} << 61, dim_t{1} << 61}}, PadMode::zeros),
   };
   Spec t = spec(1, 1, 1, {3}, {3}, {p59}, {1}, {{0, 0}}, PadMode::zeros);
   t.transposed = true;

@@ -1,9 +1,9 @@
 // # The Python extension convnd._core
 // A thin layer: Spec fields in, strided NumPy arrays in and out, convnd::Error out as
-// ValueError/TypeError/MemoryError. Argument conversion (padding forms, layouts, dtype checks, allocating
-// outputs) lives in python/convnd/_api.py, where it is easy to read; this file only turns
-// arrays into views without copying and runs Plans with the GIL released, so that other Python
-// threads run while a convolution computes.
+// ValueError/TypeError/MemoryError. Argument conversion (padding forms, layouts, dtype checks,
+// allocating outputs) lives in python/convnd/_api.py, where it is easy to read; this file only
+// turns arrays into views without copying and runs Plans with the GIL released, so that other
+// Python threads run while a convolution computes.
 #include <convnd/convnd.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>

@@ -78,7 +78,8 @@ class DepthwiseExecutor final : public Executor {
     stored_.resize(d);
     for (int a = 0; a < last; ++a) {
       const dim_t e = padded_extent(g, a);
-      stored_[a] = a == ra_ ? checked_mul(g.stride[a], e / g.stride[a] + (e % g.stride[a] != 0), ws) : e;
+      stored_[a] =
+          a == ra_ ? checked_mul(g.stride[a], e / g.stride[a] + (e % g.stride[a] != 0), ws) : e;
     }
     row_stride_.assign(d, 0);
     dim_t rows = 1;
@@ -88,8 +89,9 @@ class DepthwiseExecutor final : public Executor {
     }
     phase_size_ = checked_mul(rows, J_, ws);
     plane_ = checked_mul(phase_size_, g.stride[last], ws);
-    shared_bytes_ = checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
-                                     checked_size_mul(2, checked_bytes64(g.C, sizeof(T), ws), ws), ws);
+    shared_bytes_ =
+        checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
+                         checked_size_mul(2, checked_bytes64(g.C, sizeof(T), ws), ws), ws);
     // The row buffer doubles as the last axis's source-offset table while a plane is built.
     const dim_t last_row = checked_mul(g.stride.back(), J_, ws);
     row_bytes_ = std::max(checked_bytes64(std::max(g.C, g.out.back()), sizeof(T), ws),

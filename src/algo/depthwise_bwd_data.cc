@@ -135,17 +135,17 @@ class GatherExecutor final : public Executor {
                                      checked_bytes64(g.C, sizeof(T), ws), ws);
     // Channels-first: dy and dx of all images, channels-last and dense.
     const dim_t images = checked_mul(g.N, g.C, ws);
-    copies_bytes_ =
-        checked_size_add(checked_bytes64(checked_mul(images, out_positions_, ws), sizeof(T), ws),
-                         checked_bytes64(checked_mul(images, in_positions_, ws), sizeof(T), ws), ws);
+    copies_bytes_ = checked_size_add(
+        checked_bytes64(checked_mul(images, out_positions_, ws), sizeof(T), ws),
+        checked_bytes64(checked_mul(images, in_positions_, ws), sizeof(T), ws), ws);
     slot_bytes_ = checked_size_add(checked_size_mul(2, checked_bytes64(terms_, sizeof(T*), ws), ws),
                                    checked_bytes64(g.C, sizeof(T), ws), ws);
     // Only channels-first views use the copies; the plan does not know the layout of the views
     // it will run on, so the workspace covers both (the spec's layout says which is likely).
     const std::size_t copies = g.layout == Layout::channels_last ? 0 : copies_bytes_;
-    workspace_bytes_ = checked_size_add(
-        checked_size_add(shared_bytes_, copies, ws),
-        checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
+    workspace_bytes_ =
+        checked_size_add(checked_size_add(shared_bytes_, copies, ws),
+                         checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 
   std::size_t workspace_bytes() const override { return workspace_bytes_; }

@@ -76,13 +76,15 @@ class WeightsExecutor final : public Executor {
     in_positions_ = checked_product(g.in, "input");
     chunks_ = chunk_count(g);
     block_ = std::clamp<dim_t>(kBlockPointers / taps_, 1, kMaxBlockPositions);
-    partial_bytes_ = checked_bytes64(checked_mul(checked_mul(chunks_, taps_, ws), g.C, ws), sizeof(T), ws);
+    partial_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(chunks_, taps_, ws), g.C, ws), sizeof(T), ws);
     zeros_bytes_ = checked_bytes64(g.C, sizeof(T), ws);
     const dim_t images = checked_mul(g.N, g.C, ws);
     x_copy_bytes_ = checked_bytes64(checked_mul(images, in_positions_, ws), sizeof(T), ws);
     copies_bytes_ = checked_size_add(
         x_copy_bytes_, checked_bytes64(checked_mul(images, positions_, ws), sizeof(T), ws), ws);
-    slot_bytes_ = checked_bytes64(checked_mul(block_, checked_add(taps_, 1, ws), ws), sizeof(T*), ws);
+    slot_bytes_ =
+        checked_bytes64(checked_mul(block_, checked_add(taps_, 1, ws), ws), sizeof(T*), ws);
     // The channels-last copies only for a channels-first plan (the layout hint); a
     // channels-last plan that meets channels-first views reads them through their strides.
     const std::size_t copies = g.layout == Layout::channels_last ? 0 : copies_bytes_;

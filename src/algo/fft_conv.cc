@@ -89,8 +89,8 @@ std::size_t workspace_for(const Geometry& g, const FftShape& s, std::size_t elem
   const dim_t L = s.total;
   dim_t max_len = 1;
   for (dim_t l : s.len) max_len = std::max(max_len, l);
-  const dim_t elems = f.add(f.add(f.mul(f.mul(L, g.K), g.Cg()), f.mul(L, g.Cg())),
-                            f.mul(slots, f.add(L, max_len)));
+  const dim_t elems =
+      f.add(f.add(f.mul(f.mul(L, g.K), g.Cg()), f.mul(L, g.Cg())), f.mul(slots, f.add(L, max_len)));
   return static_cast<std::size_t>(f.add(f.mul(elems, 2 * static_cast<dim_t>(elem)), 64 * 8));
 }
 
@@ -120,9 +120,9 @@ class FftExecutor final : public Executor {
     x_bytes_ = checked_bytes64(checked_mul(L, g.Cg(), ws), sizeof(C), ws);
     slot_bytes_ = checked_bytes64(checked_add(L, static_cast<dim_t>(plan_.scratch_elems()), ws),
                                   sizeof(C), ws);
-    workspace_bytes_ = checked_size_add(
-        checked_size_add(w_bytes_, x_bytes_, ws),
-        checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
+    workspace_bytes_ =
+        checked_size_add(checked_size_add(w_bytes_, x_bytes_, ws),
+                         checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 
   std::size_t workspace_bytes() const override { return workspace_bytes_; }

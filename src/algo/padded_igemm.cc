@@ -130,8 +130,8 @@ class PaddedExecutor final : public Executor {
     dim_t max_off = 0;
     std::vector<dim_t> t(d, 0);
     for (dim_t tap = 0; tap < taps_; ++tap) {
-      max_off = std::max(
-          max_off, checked_add(checked_mul(g.Cg() - 1, pg_.plane, ws), tap_column(t), ws));
+      max_off =
+          std::max(max_off, checked_add(checked_mul(g.Cg() - 1, pg_.plane, ws), tap_column(t), ws));
       for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
     }
     const dim_t image_elems = checked_mul(g.C, pg_.plane, ws);
@@ -152,9 +152,9 @@ class PaddedExecutor final : public Executor {
     ldc_ = checked_add(checked_mul(col_blocks_, nr_, ws), static_cast<dim_t>(64 / sizeof(T)), ws);
     slot_bytes_ = align64(sizeof(T) * rows_per_task_ * ldc_) +
                   align64(sizeof(const T*) * kc_max_) + align64(sizeof(dim_t) * 3 * rows_per_task_);
-    own_bytes_ = checked_size_add(
-        checked_size_add(weights_bytes_, buffer_bytes_, ws),
-        checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
+    own_bytes_ =
+        checked_size_add(checked_size_add(weights_bytes_, buffer_bytes_, ws),
+                         checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 
   std::size_t workspace_bytes() const override {

@@ -84,9 +84,12 @@ class WinogradExecutor final : public Executor {
         std::min(static_cast<dim_t>(kSuperBytes / per_block), blocks / 4), 1, blocks);
     sb_tiles_ = sb_blocks_ * block_tiles_;
     supers_ = (blocks + sb_blocks_ - 1) / sb_blocks_;
-    u_bytes_ = checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), g.Cg(), ws), sizeof(T), ws);
-    v_bytes_ = checked_bytes64(checked_mul(checked_mul(lanes, sb_tiles_, ws), g.Cg(), ws), sizeof(T), ws);
-    m_bytes_ = checked_bytes64(checked_mul(checked_mul(lanes, sb_tiles_, ws), kpad_, ws), sizeof(T), ws);
+    u_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), g.Cg(), ws), sizeof(T), ws);
+    v_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, sb_tiles_, ws), g.Cg(), ws), sizeof(T), ws);
+    m_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, sb_tiles_, ws), kpad_, ws), sizeof(T), ws);
     slots_ = hardware_threads();
     scratch_bytes_ = align64(2 * sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
                      3 * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles));

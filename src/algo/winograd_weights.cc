@@ -69,13 +69,17 @@ class WeightsExecutor final : public Executor {
     const dim_t blocks = (total_ + block_ - 1) / block_;
     const dim_t lanes = checked_mul(E_, g.groups, ws);  // transform lanes of one tile, all groups
     const std::size_t per_block = checked_bytes64(
-        checked_mul(checked_mul(lanes, block_, ws), checked_add(cpad_, kpad_, ws), ws), sizeof(T), ws);
+        checked_mul(checked_mul(lanes, block_, ws), checked_add(cpad_, kpad_, ws), ws), sizeof(T),
+        ws);
     sb_blocks_ = std::clamp<dim_t>(static_cast<dim_t>(kSuperBytes / per_block), 1, blocks);
     sb_tiles_ = sb_blocks_ * block_;
     supers_ = (blocks + sb_blocks_ - 1) / sb_blocks_;
-    w_bytes_ = checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), cpad_, ws), sizeof(T), ws);
-    x_bytes_ = checked_bytes64(checked_mul(checked_mul(lanes, cpad_, ws), sb_tiles_, ws), sizeof(T), ws);
-    d_bytes_ = checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), sb_tiles_, ws), sizeof(T), ws);
+    w_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), cpad_, ws), sizeof(T), ws);
+    x_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, cpad_, ws), sb_tiles_, ws), sizeof(T), ws);
+    d_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), sb_tiles_, ws), sizeof(T), ws);
     slots_ = hardware_threads();
     // Copies pay for large planes only: the 32 planes one gather reads then overflow L2
     // (unet3d: 128 KiB planes, 20 -> 16 ms); small ones stay cached (r50_res3: 3 KiB planes,
@@ -83,7 +87,8 @@ class WeightsExecutor final : public Executor {
     const dim_t plane = checked_product(g.in, "input");
     if (g.layout == Layout::channels_first && plane >= (32 << 10) / static_cast<dim_t>(sizeof(T))) {
       const dim_t xin = checked_mul(checked_mul(g.N, g.C, ws), plane, ws);
-      const dim_t yout = checked_mul(checked_mul(g.N, g.K, ws), checked_product(g.out, "output"), ws);
+      const dim_t yout =
+          checked_mul(checked_mul(g.N, g.K, ws), checked_product(g.out, "output"), ws);
       x_copy_bytes_ = checked_bytes64(xin, sizeof(T), ws);
       copy_bytes_ = checked_size_add(x_copy_bytes_, checked_bytes64(yout, sizeof(T), ws), ws);
     }
@@ -96,7 +101,8 @@ class WeightsExecutor final : public Executor {
     const std::size_t part =
         checked_size_add(checked_size_add(w_bytes_, x_bytes_, ws), d_bytes_, ws);
     workspace_bytes_ = checked_size_add(
-        checked_size_add(copy_bytes_, checked_size_mul(static_cast<std::size_t>(parts_), part, ws), ws),
+        checked_size_add(copy_bytes_, checked_size_mul(static_cast<std::size_t>(parts_), part, ws),
+                         ws),
         checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 

@@ -51,15 +51,15 @@ inline std::size_t checked_bytes64(dim_t elems, std::size_t elem_bytes, const ch
 // Sums and multiples of byte counts (workspace regions, per-thread slots), checked alike.
 inline std::size_t checked_size_add(std::size_t a, std::size_t b, const char* what) {
   std::size_t r;
-  if (__builtin_add_overflow(a, b, &r) || r > static_cast<std::size_t>(
-                                                  std::numeric_limits<dim_t>::max()))
+  if (__builtin_add_overflow(a, b, &r) ||
+      r > static_cast<std::size_t>(std::numeric_limits<dim_t>::max()))
     throw_overflow(what);
   return r;
 }
 inline std::size_t checked_size_mul(std::size_t a, std::size_t b, const char* what) {
   std::size_t r;
-  if (__builtin_mul_overflow(a, b, &r) || r > static_cast<std::size_t>(
-                                                  std::numeric_limits<dim_t>::max()))
+  if (__builtin_mul_overflow(a, b, &r) ||
+      r > static_cast<std::size_t>(std::numeric_limits<dim_t>::max()))
     throw_overflow(what);
   return r;
 }
