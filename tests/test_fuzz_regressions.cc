@@ -8,7 +8,13 @@
 #include <vector>
 
 #include "algo/depthwise.h"
+#include "algo/depthwise_bwd_data.h"
+#include "algo/depthwise_weights.h"
+#include "algo/implicit_gemm.h"
+#include "algo/padded_igemm.h"
 #include "algo/via_forward.h"
+#include "algo/winograd_weights.h"
+#include "dispatch/registry.h"
 #include "fuzz/spec_target.h"
 
 namespace convnd::testing {
@@ -97,6 +103,120 @@ TEST(FuzzRegressions, BwdDataPhasesRejectsAFoldingWorkspaceBeyondInt64) {
   const Geometry g = geometry(8388608, 6, 6, {6, 11}, {6, 11}, {9, 5}, {1, 1}, {10, dil1},
                               {80, 4 * dil1}, {0, 0}, PadMode::replicate, DType::f64);
   EXPECT_NE(detail::bwd_data_phases_algorithm().reject(g, Op::bwd_data), "");
+}
+
+// # The checked-arithmetic audit (issue 19, round two)
+// Products in reject() that no resolved Spec reaches (its tensors' sizes fit in int64) but a
+// geometry the algorithms are handed directly can: before the audit each was signed overflow,
+// undefined behaviour that UBSan reports and a plain build may turn into an acceptance. Each must
+// now be a reason to reject.
+
+// depthwise_wgrad: taps (clamped to 4097) times a kernel extent of 2^61.
+TEST(FuzzRegressions, DepthwiseWeightsRejectsTapsBeyondInt64) {
+  const Geometry g = geometry(2, 4, 4, {8, 8}, {1, 1}, {4096, dim_t{1} << 61}, {1, 1}, {1, 1},
+                              {0, 0}, {0, 0}, PadMode::zeros, DType::f32);
+  EXPECT_NE(detail::depthwise_weights_algorithm().reject(g, Op::bwd_weights), "");
+}
+
+// depthwise_bwd_data: its per-axis lists compute o * stride - lo + t * dil; with a stride of
+// 2^62 and three outputs, 2 * 2^62 did not fit.
+TEST(FuzzRegressions, DepthwiseBwdDataRejectsAPaddedExtentBeyondInt64) {
+  const Geometry g = geometry(1, 16, 16, {5}, {3}, {1}, {dim_t{1} << 62}, {1}, {0}, {0},
+                              PadMode::zeros, DType::f32);
+  EXPECT_NE(detail::depthwise_bwd_data_algorithm().reject(g, Op::bwd_data), "");
+}
+
+// winograd_wgrad: Kg + 16 with K = 2^63 - 1 (its shape checks bound extents, not channels).
+TEST(FuzzRegressions, WinogradWeightsRejectsChannelsNearInt64) {
+  Geometry g = geometry(1, 1, 1, {5}, {3}, {3}, {1}, {1}, {0}, {0}, PadMode::zeros, DType::f32);
+  g.K = kMax;
+  EXPECT_NE(detail::winograd_weights_f2_algorithm().reject(g, Op::bwd_weights), "");
+}
+
+// implicit_gemm and padded_igemm: taps (65536 so far) times a kernel extent of 2^62.
+TEST(FuzzRegressions, GemmAlgorithmsRejectTapsBeyondInt64) {
+  const Geometry g = geometry(1, 1, 1, {1 << 16, 1}, {1, 1}, {1 << 16, dim_t{1} << 62}, {2, 2},
+                              {1, 1}, {0, 0}, {0, dim_t{1} << 62}, PadMode::zeros, DType::f32);
+  EXPECT_NE(detail::implicit_gemm_algorithm().reject(g, Op::fwd), "");
+  EXPECT_NE(detail::padded_igemm_algorithm().reject(g, Op::fwd), "");
+}
+
+// Through the public API: specs at the edges of int64 (extents, strides, dilations, paddings and
+// channel counts near 2^40..2^62), every pass, unforced and with every algorithm forced (dispatch
+// alone stops at the first that accepts). Planning must succeed or throw convnd::Error; under the
+// sanitizer build any overflow on the way is a report. Planning only: nothing is run.
+TEST(FuzzRegressions, DegenerateSpecsPlanOrFailCleanly) {
+  const dim_t p40 = dim_t{1} << 40, p46 = dim_t{1} << 46, p59 = dim_t{1} << 59;
+  auto spec = [](dim_t C, dim_t K, dim_t groups, std::vector<dim_t> in, std::vector<dim_t> k,
+                 std::vector<dim_t> stride, std::vector<dim_t> dil,
+                 std::vector<std::pair<dim_t, dim_t>> pad, PadMode mode) {
+    Spec s;
+    s.C = C, s.K = K, s.groups = groups;
+    s.input = in, s.kernel = k, s.stride = stride, s.dilation = dil;
+    s.padding = Padding::lo_hi(pad);
+    s.pad_mode = mode;
+    return s;
+  };
+  std::vector<Spec> specs = {
+      spec(1, 1, 1, {p40}, {3}, {dim_t{1} << 39}, {1}, {{0, 0}}, PadMode::zeros),
+      spec(2, 2, 1, {1}, {2}, {1}, {p46}, {{p46 / 2, p46 / 2}}, PadMode::replicate),
+      spec(4, 4, 4, {7, 7}, {3, 3}, {1, 1}, {p40, 1}, {{p40, p40}, {1, 1}}, PadMode::reflect),
+      spec(1, 1, 1, {5}, {2}, {kMax}, {1}, {{kMax - 10, 0}}, PadMode::circular),
+      spec(1, dim_t{1} << 57, 1, {5}, {3}, {1}, {1}, {{0, 0}}, PadMode::zeros),
+      spec(16, 16, 16, {3, 3, 3}, {3, 3, 3}, {1, 1, 1}, {1 << 20, 1 << 20, 1 << 20},
+           {{1 << 20, 1 << 20}}, PadMode::symmetric),
+      spec(1, 1, 1, {1}, {dim_t{1} << 30}, {1}, {dim_t{1} << 32},
+           {{dim_t{1} << 61, dim_t{1} << 61}}, PadMode::zeros),
+  };
+  Spec t = spec(1, 1, 1, {3}, {3}, {p59}, {1}, {{0, 0}}, PadMode::zeros);
+  t.transposed = true;
+  specs.push_back(t);
+  Spec t2 = spec(2, 2, 2, {2, 2}, {2, 2}, {1 << 28, 1 << 28}, {1, 1}, {{0, 0}}, PadMode::zeros);
+  t2.transposed = true;
+  t2.dtype = DType::f64;
+  specs.push_back(t2);
+
+  std::vector<std::string> algorithms = {""};
+  for (const detail::Algorithm* a : detail::candidates()) algorithms.push_back(a->name());
+  int planned = 0, refused = 0;
+  for (const Spec& s : specs)
+    for (Pass pass : {Pass::forward, Pass::backward_data, Pass::backward_weights})
+      for (const std::string& algo : algorithms) {
+        SCOPED_TRACE(s.to_string() + " " + to_string(pass) + " " + algo);
+        PlanOptions o;
+        o.algorithm = algo;
+        try {
+          const Plan plan(s, pass, o);
+          (void)plan.workspace_bytes();
+          ++planned;
+        } catch (const Error& e) {
+          EXPECT_NE(e.kind(), Error::Kind::type) << e.what();
+          ++refused;
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << "an exception other than convnd::Error: " << e.what();
+        }
+      }
+  // Some of them plan (the reference takes what it can), most are refused.
+  EXPECT_GT(planned, 0);
+  EXPECT_GT(refused, 0);
+}
+
+// The reference's backward-data plane of a transposed spec with a stride of 2^59: 2^60 + 3
+// float32 positions fit, 8 bytes each (its double accumulators) do not. The size used to wrap
+// silently in size_t arithmetic; now the plan is refused as out of memory at planning.
+TEST(FuzzRegressions, ReferenceWorkspaceBeyondInt64IsOutOfMemory) {
+  Spec s;
+  s.input = {3};
+  s.kernel = {3};
+  s.stride = {dim_t{1} << 59};
+  s.transposed = true;
+  try {
+    const Plan plan(s, Pass::forward);
+    ADD_FAILURE() << "planned, with " << plan.workspace_bytes() << " bytes of workspace";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::memory) << e.what();
+    EXPECT_NE(std::string(e.what()).find("workspace"), std::string::npos) << e.what();
+  }
 }
 
 }  // namespace

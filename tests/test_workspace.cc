@@ -71,6 +71,8 @@ TEST(Workspace, AllocationFailureIsAnError) {
     ADD_FAILURE() << "a 256 TiB workspace was allocated";
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot allocate"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("workspace"), std::string::npos) << e.what();
+    EXPECT_EQ(e.kind(), Error::Kind::memory) << e.what();
   }
 }
 

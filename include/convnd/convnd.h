@@ -32,10 +32,13 @@ namespace convnd {
 
 using dim_t = std::int64_t;
 
-// The single error type. kind() tells a dtype problem (TypeError in Python) from a value problem.
+// The single error type. kind() tells a dtype problem (TypeError in Python) from a value problem
+// (ValueError), and both from memory that could not be allocated (MemoryError): a workspace, a
+// packed-weight buffer or planning's own tables. The last is no fault of the arguments: the same
+// call may succeed with more memory free, a smaller workspace_limit or fewer threads.
 class Error : public std::invalid_argument {
  public:
-  enum class Kind { value, type };
+  enum class Kind { value, type, memory };
   explicit Error(const std::string& what, Kind kind = Kind::value)
       : std::invalid_argument(what), kind_(kind) {}
   Kind kind() const noexcept { return kind_; }

@@ -258,6 +258,9 @@ class Plan:
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -475,6 +478,9 @@ def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -544,6 +550,9 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -608,6 +617,9 @@ def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilatio
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -672,6 +684,9 @@ def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dila
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -759,6 +774,9 @@ def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, 
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -797,6 +815,9 @@ def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------
@@ -838,6 +859,9 @@ def explain(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, group
         The message names the argument, the axis and the rule.
     TypeError
         A dtype other than float32/float64, or an argument of the wrong type.
+    MemoryError
+        Memory the core needed (a workspace, packed weights) could not be allocated; the
+        message says for what and how many bytes.
 
     Examples
     --------

@@ -1,9 +1,9 @@
 // # The Python extension convnd._core
 // A thin layer: Spec fields in, strided NumPy arrays in and out, convnd::Error out as
-// ValueError/TypeError. Argument conversion (padding forms, layouts, dtype checks, allocating
-// outputs) lives in python/convnd/_api.py, where it is easy to read; this file only turns
-// arrays into views without copying and runs Plans with the GIL released, so that other Python
-// threads run while a convolution computes.
+// ValueError/TypeError/MemoryError. Argument conversion (padding forms, layouts, dtype checks,
+// allocating outputs) lives in python/convnd/_api.py, where it is easy to read; this file only
+// turns arrays into views without copying and runs Plans with the GIL released, so that other
+// Python threads run while a convolution computes.
 #include <convnd/convnd.h>
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
@@ -119,8 +119,12 @@ PYBIND11_MODULE(_core, m) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const convnd::Error& e) {
-      PyErr_SetString(e.kind() == convnd::Error::Kind::type ? PyExc_TypeError : PyExc_ValueError,
-                      e.what());
+      // MemoryError for an allocation that failed: a caller may catch it and retry smaller,
+      // which it could not tell apart from a bad argument if it were a ValueError.
+      PyObject* type = PyExc_ValueError;
+      if (e.kind() == convnd::Error::Kind::type) type = PyExc_TypeError;
+      if (e.kind() == convnd::Error::Kind::memory) type = PyExc_MemoryError;
+      PyErr_SetString(type, e.what());
     }
   });
 

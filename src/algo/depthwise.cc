@@ -48,14 +48,16 @@ constexpr dim_t kWideElems = 8192;
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
 
 // Extent of the padded region the taps read along axis a: (out-1)*stride + (k-1)*dil + 1.
-// reject() computes it checked (`f` flags an overflow); the executor, made only for a problem
-// that reject() bounded, uses the plain form.
+// reject() computes it saturating (`f` flags an overflow); the executor, made only for a problem
+// that reject() bounded, uses the throwing form (an overflow there is a gap in reject()).
 dim_t padded_extent(const Geometry& g, int a, Fits& f) {
   return f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]), f.mul(g.kernel[a] - 1, g.dil[a])), 1);
 }
 dim_t padded_extent(const Geometry& g, int a) {
   Fits f;
-  return padded_extent(g, a, f);
+  const dim_t e = padded_extent(g, a, f);
+  if (!f) throw_overflow("padding");
+  return e;
 }
 
 template <class T>
@@ -63,43 +65,50 @@ class DepthwiseExecutor final : public Executor {
  public:
   DepthwiseExecutor(const Geometry& g, Op op) : g_(g), op_(op), slots_(hardware_threads()) {
     const int d = g.rank();
-    taps_ = 1;
-    for (dim_t k : g.kernel) taps_ *= k;
-    positions_ = 1;
-    for (dim_t o : g.out) positions_ *= o;
+    // Sizes checked although reject() bounds them: a size that wrapped would under-allocate.
+    const char* ws = "workspace";
+    taps_ = checked_product(g.kernel, "kernel");
+    positions_ = checked_product(g.out, "output");
     // Stored layout of a plane: [last-axis phase][outer rows][J], the outer rows in padded order
     // except the row axis (d - 2), stored phase by phase (Jr rows each).
     const int last = d - 1;
     ra_ = d >= 2 ? d - 2 : -1;
-    J_ = (padded_extent(g, last) + g.stride[last] - 1) / g.stride[last];
+    const dim_t e_last = padded_extent(g, last);  // ceil(e / s) without e + s - 1 overflowing
+    J_ = e_last / g.stride[last] + (e_last % g.stride[last] != 0);
     stored_.resize(d);
     for (int a = 0; a < last; ++a) {
       const dim_t e = padded_extent(g, a);
-      stored_[a] = a == ra_ ? g.stride[a] * ((e + g.stride[a] - 1) / g.stride[a]) : e;
+      stored_[a] =
+          a == ra_ ? checked_mul(g.stride[a], e / g.stride[a] + (e % g.stride[a] != 0), ws) : e;
     }
     row_stride_.assign(d, 0);
     dim_t rows = 1;
     for (int a = last - 1; a >= 0; --a) {
       row_stride_[a] = rows;
-      rows *= stored_[a];
+      rows = checked_mul(rows, stored_[a], ws);
     }
-    phase_size_ = rows * J_;
-    plane_ = phase_size_ * g.stride[last];
-    shared_bytes_ = align64(sizeof(T) * g.C * taps_) + 2 * align64(sizeof(T) * g.C);
+    phase_size_ = checked_mul(rows, J_, ws);
+    plane_ = checked_mul(phase_size_, g.stride[last], ws);
+    shared_bytes_ =
+        checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
+                         checked_size_mul(2, checked_bytes64(g.C, sizeof(T), ws), ws), ws);
     // The row buffer doubles as the last axis's source-offset table while a plane is built.
-    const dim_t last_row = g.stride.back() * ((padded_extent(g, d - 1) + g.stride.back() - 1) / g.stride.back());
-    row_bytes_ = std::max(align64(sizeof(T) * std::max(g.C, g.out.back())), align64(sizeof(dim_t) * last_row));
-    plane_bytes_ = align64(sizeof(T) * std::max(plane_, taps_));
+    const dim_t last_row = checked_mul(g.stride.back(), J_, ws);
+    row_bytes_ = std::max(checked_bytes64(std::max(g.C, g.out.back()), sizeof(T), ws),
+                          checked_bytes64(last_row, sizeof(dim_t), ws));
+    plane_bytes_ = checked_bytes64(std::max(plane_, taps_), sizeof(T), ws);
     // The plane, then the wide output of a group of a slice's rows: a few L1-sized runs rather
     // than the whole slice, so the copy-out reads from cache and a large image's workspace is
     // one plane, not two (fresh pages cost a fault each).
     wide_elems_ = std::max(kWideElems, g.out.back());
-    slot_bytes_ = ptr_bytes() + row_bytes_ + plane_bytes_ + align64(sizeof(T) * wide_elems_);
+    slot_bytes_ = checked_size_add(
+        checked_size_add(checked_size_add(ptr_bytes(), row_bytes_, ws), plane_bytes_, ws),
+        checked_bytes64(wide_elems_, sizeof(T), ws), ws);
+    workspace_bytes_ = checked_size_add(
+        shared_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 
-  std::size_t workspace_bytes() const override {
-    return shared_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
-  }
+  std::size_t workspace_bytes() const override { return workspace_bytes_; }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     // The padding table is built by the first run, not by the plan (planning stays cheap);
@@ -470,6 +479,7 @@ class DepthwiseExecutor final : public Executor {
   int slots_ = 1;
   dim_t taps_ = 1, positions_ = 1, plane_ = 1;
   std::size_t shared_bytes_ = 0, slot_bytes_ = 0, row_bytes_ = 0, plane_bytes_ = 0;
+  std::size_t workspace_bytes_ = 0;
 };
 
 class Depthwise final : public Algorithm {

@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "algo/layout_copy.h"
+#include "api/checked.h"
 #include "api/errors.h"
 #include "kernels/dwconv.h"
 #include "runtime/threads.h"
@@ -85,7 +86,7 @@ AxisTerms axis_terms(const Geometry& g, int a) {
 }
 
 // Most terms any input position gathers: the product of the axes' longest lists, capped above
-// kMaxTerms (so that it cannot overflow).
+// kMaxTerms (a list is at most kMaxPairs long, so the product before the cap fits).
 dim_t max_terms(const Geometry& g) {
   dim_t terms = 1;
   for (int a = 0; a < g.rank(); ++a) {
@@ -98,11 +99,10 @@ dim_t max_terms(const Geometry& g) {
 // The workspace of a channels-first plan holds dy and dx channels-last: their bytes must be
 // representable (the element counts alone fit, but times 8 bytes they may not).
 bool copies_fit(const Geometry& g) {
-  dim_t in = g.N * g.C, out = g.N * g.C, sum = 0;
-  for (int a = 0; a < g.rank(); ++a)
-    if (__builtin_mul_overflow(in, g.in[a], &in) || __builtin_mul_overflow(out, g.out[a], &out))
-      return false;
-  return !__builtin_add_overflow(in, out, &sum) && sum <= (dim_t{1} << 56);
+  Fits f;
+  const dim_t images = f.mul(g.N, g.C);
+  const dim_t sum = f.add(f.mul(images, f.product(g.in)), f.mul(images, f.product(g.out)));
+  return f && sum <= (dim_t{1} << 56);
 }
 
 template <class T>
@@ -110,9 +110,11 @@ class GatherExecutor final : public Executor {
  public:
   GatherExecutor(const Geometry& g) : g_(g), slots_(hardware_threads()) {
     const int d = g.rank();
-    for (dim_t k : g.kernel) taps_ *= k;
-    for (dim_t i : g.in) in_positions_ *= i;
-    for (dim_t o : g.out) out_positions_ *= o;
+    // Checked although reject() bounds them: a size that wrapped would under-allocate.
+    const char* ws = "workspace";
+    taps_ = checked_product(g.kernel, "kernel");
+    in_positions_ = checked_product(g.in, "input");
+    out_positions_ = checked_product(g.out, "output");
     for (int a = 0; a < d; ++a) axes_.push_back(axis_terms(g, a));
     terms_ = max_terms(g);
     // regular_[i]: input index i (last axis) gathers the (tap, output) pairs of i - stride, in
@@ -129,19 +131,24 @@ class GatherExecutor final : public Executor {
     }
     tap_stride_.assign(d, 1);
     for (int a = d - 2; a >= 0; --a) tap_stride_[a] = tap_stride_[a + 1] * g.kernel[a + 1];
-    shared_bytes_ = align64(sizeof(T) * g.C * taps_) + align64(sizeof(T) * g.C);
+    shared_bytes_ = checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
+                                     checked_bytes64(g.C, sizeof(T), ws), ws);
     // Channels-first: dy and dx of all images, channels-last and dense.
-    copies_bytes_ = align64(sizeof(T) * g.N * g.C * out_positions_) +
-                    align64(sizeof(T) * g.N * g.C * in_positions_);
-    slot_bytes_ = 2 * align64(sizeof(T*) * terms_) + align64(sizeof(T) * g.C);
-  }
-
-  std::size_t workspace_bytes() const override {
+    const dim_t images = checked_mul(g.N, g.C, ws);
+    copies_bytes_ = checked_size_add(
+        checked_bytes64(checked_mul(images, out_positions_, ws), sizeof(T), ws),
+        checked_bytes64(checked_mul(images, in_positions_, ws), sizeof(T), ws), ws);
+    slot_bytes_ = checked_size_add(checked_size_mul(2, checked_bytes64(terms_, sizeof(T*), ws), ws),
+                                   checked_bytes64(g.C, sizeof(T), ws), ws);
     // Only channels-first views use the copies; the plan does not know the layout of the views
     // it will run on, so the workspace covers both (the spec's layout says which is likely).
-    const std::size_t copies = g_.layout == Layout::channels_last ? 0 : copies_bytes_;
-    return shared_bytes_ + copies + static_cast<std::size_t>(slots_) * slot_bytes_;
+    const std::size_t copies = g.layout == Layout::channels_last ? 0 : copies_bytes_;
+    workspace_bytes_ =
+        checked_size_add(checked_size_add(shared_bytes_, copies, ws),
+                         checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
+
+  std::size_t workspace_bytes() const override { return workspace_bytes_; }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     auto* ws = static_cast<char*>(workspace);
@@ -328,7 +335,7 @@ class GatherExecutor final : public Executor {
   std::vector<AxisTerms> axes_;
   std::vector<char> regular_;
   std::vector<dim_t> tap_stride_;
-  std::size_t shared_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0;
+  std::size_t shared_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0, workspace_bytes_ = 0;
 };
 
 class DepthwiseBwdData final : public Algorithm {
@@ -339,7 +346,12 @@ class DepthwiseBwdData final : public Algorithm {
     if (op != Op::bwd_data) return "only the backward-data pass";
     if (g.Cg() != 1 || g.Kg() != 1) return "not depthwise (needs groups == C == K)";
     if (g.N == 0 || g.C == 0) return "empty batch or no channels";
+    Fits f;
     for (int a = 0; a < g.rank(); ++a) {
+      // The lists compute every padded coordinate o * stride - lo + t * dil: their extent,
+      // (out-1)*stride + (k-1)*dil + 1, must fit in int64.
+      f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]), f.mul(g.kernel[a] - 1, g.dil[a])), 1);
+      if (!f) return rule("axis ", a, ": the padded extent overflows int64");
       if (g.kernel[a] > kMaxPairs / std::max<dim_t>(g.out[a], 1))
         return rule("axis ", a, ": more than 2^22 (tap, output) pairs to list (kernel ",
                     g.kernel[a], " x output ", g.out[a], ")");
@@ -347,7 +359,7 @@ class DepthwiseBwdData final : public Algorithm {
     }
     if (!copies_fit(g)) return "the channels-last copies of dy and dx would not fit in memory";
     dim_t taps = 1;
-    for (dim_t k : g.kernel) taps = std::min<dim_t>(taps * k, kMaxTerms + 1);
+    for (dim_t k : g.kernel) taps = std::min<dim_t>(f.mul(taps, k), kMaxTerms + 1);
     if (taps > kMaxTerms) return "more than 4096 kernel taps";
     if (max_terms(g) > kMaxTerms)
       return "an input sample gathers more than 4096 terms (padding folds many samples onto it)";

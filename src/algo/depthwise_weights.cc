@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "algo/layout_copy.h"
+#include "api/checked.h"
 #include "api/errors.h"
 #include "kernels/dwconv.h"
 #include "runtime/threads.h"
@@ -41,19 +42,13 @@ constexpr dim_t kMaxTaps = 4096;
 constexpr dim_t kMaxTable = dim_t{1} << 22;
 constexpr dim_t kChannelVectorMin = 16;
 
-std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
-
-dim_t product(const std::vector<dim_t>& v) {
-  dim_t p = 1;
-  for (dim_t e : v) p *= e;
-  return p;
-}
-
 // Chunks of the N * positions pairs: as many as keep each at >= kMinChunkPositions, at most
-// kMaxChunks, and within the partial-sum budget.
+// kMaxChunks, and within the partial-sum budget. (Only for a problem that reject() accepted; the
+// products are checked all the same, so a gap in reject() is an Error, not a wrapped size.)
 dim_t chunk_count(const Geometry& g) {
-  const dim_t pairs = g.N * product(g.out);
-  const dim_t per_chunk_budget = std::max<dim_t>(1, kMaxPartials / (product(g.kernel) * g.C));
+  const dim_t pairs = checked_mul(g.N, checked_product(g.out, "output"), "output");
+  const dim_t per_chunk_budget = std::max<dim_t>(
+      1, kMaxPartials / checked_mul(checked_product(g.kernel, "kernel"), g.C, "kernel"));
   return std::clamp<dim_t>(pairs / kMinChunkPositions, 1, std::min(kMaxChunks, per_chunk_budget));
 }
 
@@ -74,24 +69,31 @@ template <class T>
 class WeightsExecutor final : public Executor {
  public:
   explicit WeightsExecutor(const Geometry& g) : g_(g), slots_(hardware_threads()) {
-    taps_ = product(g.kernel);
-    positions_ = product(g.out);
-    in_positions_ = product(g.in);
+    // Checked although reject() bounds them: a size that wrapped would under-allocate.
+    const char* ws = "workspace";
+    taps_ = checked_product(g.kernel, "kernel");
+    positions_ = checked_product(g.out, "output");
+    in_positions_ = checked_product(g.in, "input");
     chunks_ = chunk_count(g);
     block_ = std::clamp<dim_t>(kBlockPointers / taps_, 1, kMaxBlockPositions);
-    partial_bytes_ = align64(sizeof(T) * chunks_ * taps_ * g.C);
-    zeros_bytes_ = align64(sizeof(T) * g.C);
-    copies_bytes_ = align64(sizeof(T) * g.N * g.C * in_positions_) +
-                    align64(sizeof(T) * g.N * g.C * positions_);
-    slot_bytes_ = align64(sizeof(T*) * block_ * (taps_ + 1));
-  }
-
-  std::size_t workspace_bytes() const override {
+    partial_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(chunks_, taps_, ws), g.C, ws), sizeof(T), ws);
+    zeros_bytes_ = checked_bytes64(g.C, sizeof(T), ws);
+    const dim_t images = checked_mul(g.N, g.C, ws);
+    x_copy_bytes_ = checked_bytes64(checked_mul(images, in_positions_, ws), sizeof(T), ws);
+    copies_bytes_ = checked_size_add(
+        x_copy_bytes_, checked_bytes64(checked_mul(images, positions_, ws), sizeof(T), ws), ws);
+    slot_bytes_ =
+        checked_bytes64(checked_mul(block_, checked_add(taps_, 1, ws), ws), sizeof(T*), ws);
     // The channels-last copies only for a channels-first plan (the layout hint); a
     // channels-last plan that meets channels-first views reads them through their strides.
-    const std::size_t copies = g_.layout == Layout::channels_last ? 0 : copies_bytes_;
-    return partial_bytes_ + zeros_bytes_ + copies + static_cast<std::size_t>(slots_) * slot_bytes_;
+    const std::size_t copies = g.layout == Layout::channels_last ? 0 : copies_bytes_;
+    workspace_bytes_ = checked_size_add(
+        checked_size_add(checked_size_add(partial_bytes_, zeros_bytes_, ws), copies, ws),
+        checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
+
+  std::size_t workspace_bytes() const override { return workspace_bytes_; }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     auto* ws = static_cast<char*>(workspace);
@@ -104,7 +106,7 @@ class WeightsExecutor final : public Executor {
     if (g_.layout != Layout::channels_last && (x.strides[1] != 1 || dy.strides[1] != 1)) {
       char* copies = ws + partial_bytes_ + zeros_bytes_;
       T* x_cl = reinterpret_cast<T*>(copies);
-      T* dy_cl = reinterpret_cast<T*>(copies + align64(sizeof(T) * g_.N * g_.C * in_positions_));
+      T* dy_cl = reinterpret_cast<T*>(copies + x_copy_bytes_);
       x = ConstTensorView(x_cl, x.dtype, x.shape, dense_channels_last(x.shape));
       dy = ConstTensorView(dy_cl, dy.dtype, dy.shape, dense_channels_last(dy.shape));
       copy_to_channels_last<T>(args.a, x_cl, x.strides, n_threads);
@@ -203,6 +205,7 @@ class WeightsExecutor final : public Executor {
   int slots_ = 1;
   dim_t taps_ = 1, positions_ = 1, in_positions_ = 1, chunks_ = 1, block_ = 1;
   std::size_t partial_bytes_ = 0, zeros_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0;
+  std::size_t x_copy_bytes_ = 0, workspace_bytes_ = 0;
 };
 
 class DepthwiseWeights final : public Algorithm {
@@ -213,8 +216,11 @@ class DepthwiseWeights final : public Algorithm {
     if (op != Op::bwd_weights) return "only the weight-gradient pass";
     if (g.Cg() != 1 || g.Kg() != 1) return "not depthwise (needs groups == C == K)";
     if (g.N == 0 || g.C == 0) return "empty batch or no channels";
+    // Saturating arithmetic throughout: a geometry's extents each fit in int64, but their
+    // products need not (kernel x kernel, N x C x extents), and a wrapped product can pass a bound.
+    Fits f;
     dim_t taps = 1;
-    for (dim_t k : g.kernel) taps = std::min<dim_t>(taps * k, kMaxTaps + 1);
+    for (dim_t k : g.kernel) taps = std::min<dim_t>(f.mul(taps, k), kMaxTaps + 1);
     if (taps > kMaxTaps) return "more than 4096 kernel taps";
     if (taps > kMaxPartials / g.C) return "taps x channels above 2^22 (the partial sums)";
     for (int a = 0; a < g.rank(); ++a)
@@ -222,11 +228,9 @@ class DepthwiseWeights final : public Algorithm {
         return rule("axis ", a, ": offset table of kernel x output above 2^22 entries (kernel ",
                     g.kernel[a], " x output ", g.out[a], ")");
     // The workspace of a channels-first plan holds x and dy channels-last.
-    dim_t in = g.N * g.C, out = g.N * g.C, sum = 0;
-    for (int a = 0; a < g.rank(); ++a)
-      if (__builtin_mul_overflow(in, g.in[a], &in) || __builtin_mul_overflow(out, g.out[a], &out))
-        return "the channels-last copies of x and dy would not fit in memory";
-    if (__builtin_add_overflow(in, out, &sum) || sum > (dim_t{1} << 56))
+    const dim_t images = f.mul(g.N, g.C);
+    const dim_t sum = f.add(f.mul(images, f.product(g.in)), f.mul(images, f.product(g.out)));
+    if (!f || sum > (dim_t{1} << 56))
       return "the channels-last copies of x and dy would not fit in memory";
     return {};
   }

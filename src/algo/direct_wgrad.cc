@@ -153,6 +153,7 @@ class DirectWgradExecutor final : public Executor {
     Carve shared, slot;
     carve_shared(shared);
     carve_slot(slot);
+    if (!shared.ok() || !slot.ok()) throw_overflow("weight-gradient workspace");
     shared_bytes_ = shared.bytes();
     slot_bytes_ = slot.bytes();
     slots_ = hardware_threads();

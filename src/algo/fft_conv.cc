@@ -46,8 +46,6 @@ namespace {
 
 constexpr std::size_t kMaxWorkspaceBytes = std::size_t{1} << 30;
 
-std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
-
 struct FftShape {
   std::vector<dim_t> reach;  // R_d: padded samples the outputs read
   std::vector<dim_t> len;    // L_d: transform length
@@ -84,20 +82,16 @@ FftShape fft_shape(const Geometry& g) {
 }
 
 // Workspace in bytes: the spectra of all kernels, of one image's input channels, and per
-// thread slot one output spectrum and one transform line. Saturates instead of overflowing.
+// thread slot one output spectrum and one transform line. Saturates at the int64 limit instead
+// of overflowing (reject() compares it with kMaxWorkspaceBytes).
 std::size_t workspace_for(const Geometry& g, const FftShape& s, std::size_t elem, int slots) {
-  const long double cplx = 2.0L * static_cast<long double>(elem);
-  const long double L = static_cast<long double>(s.total);
+  Fits f;
+  const dim_t L = s.total;
   dim_t max_len = 1;
   for (dim_t l : s.len) max_len = std::max(max_len, l);
-  const long double bytes =
-      cplx * (L * static_cast<long double>(g.K) * static_cast<long double>(g.Cg()) +
-              L * static_cast<long double>(g.Cg()) +
-              static_cast<long double>(slots) * (L + static_cast<long double>(max_len))) +
-      64.0L * 8;
-  if (bytes > static_cast<long double>(std::numeric_limits<std::size_t>::max() / 2))
-    return std::numeric_limits<std::size_t>::max() / 2;
-  return static_cast<std::size_t>(bytes);
+  const dim_t elems =
+      f.add(f.add(f.mul(f.mul(L, g.K), g.Cg()), f.mul(L, g.Cg())), f.mul(slots, f.add(L, max_len)));
+  return static_cast<std::size_t>(f.add(f.mul(elems, 2 * static_cast<dim_t>(elem)), 64 * 8));
 }
 
 // Advances an N-D index over `ext` (last axis fastest); false after the last index.
@@ -119,15 +113,19 @@ class FftExecutor final : public Executor {
     const dim_t d = g.rank();
     lstride_.assign(static_cast<std::size_t>(d), 1);
     for (dim_t a = d - 2; a >= 0; --a) lstride_[a] = lstride_[a + 1] * shape_.len[a + 1];
-    const std::size_t L = static_cast<std::size_t>(shape_.total);
-    w_bytes_ = align64(sizeof(C) * L * static_cast<std::size_t>(g.K * g.Cg()));
-    x_bytes_ = align64(sizeof(C) * L * static_cast<std::size_t>(g.Cg()));
-    slot_bytes_ = align64(sizeof(C) * (L + static_cast<std::size_t>(plan_.scratch_elems())));
+    // Checked although reject() bounds the total: a size that wrapped would under-allocate.
+    const char* ws = "workspace";
+    const dim_t L = shape_.total;
+    w_bytes_ = checked_bytes64(checked_mul(L, checked_mul(g.K, g.Cg(), ws), ws), sizeof(C), ws);
+    x_bytes_ = checked_bytes64(checked_mul(L, g.Cg(), ws), sizeof(C), ws);
+    slot_bytes_ = checked_bytes64(checked_add(L, static_cast<dim_t>(plan_.scratch_elems()), ws),
+                                  sizeof(C), ws);
+    workspace_bytes_ =
+        checked_size_add(checked_size_add(w_bytes_, x_bytes_, ws),
+                         checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 
-  std::size_t workspace_bytes() const override {
-    return w_bytes_ + x_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
-  }
+  std::size_t workspace_bytes() const override { return workspace_bytes_; }
 
   void run(const OpArgs& args, void* workspace, int threads_in) const override {
     const int threads = std::min(threads_in, slots_);  // one workspace slot per thread
@@ -247,7 +245,7 @@ class FftExecutor final : public Executor {
   fft::FftNd<T> plan_;
   int slots_;
   std::vector<dim_t> lstride_;
-  std::size_t w_bytes_ = 0, x_bytes_ = 0, slot_bytes_ = 0;
+  std::size_t w_bytes_ = 0, x_bytes_ = 0, slot_bytes_ = 0, workspace_bytes_ = 0;
 };
 
 class FftAlgorithm final : public Algorithm {

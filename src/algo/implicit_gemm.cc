@@ -61,6 +61,7 @@ class IgemmExecutor final : public Executor {
     weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
     Carve sizing;
     carve_slot(sizing);
+    if (!sizing.ok()) throw_overflow("workspace");
     slot_bytes_ = sizing.bytes();
   }
 
@@ -440,15 +441,15 @@ class ImplicitGemm final : public Algorithm {
 
   std::string reject(const Geometry& g, Op op) const override {
     if (op != Op::fwd) return "forward pass only (backward passes compose it: via_forward.cc)";
+    Fits f;
     dim_t taps = 1;
     for (dim_t k : g.kernel) {
-      taps *= k;
+      taps = f.mul(taps, k);
       if (taps > kMaxTaps) return "more than 65536 kernel taps";
     }
     if (g.N == 0) return "empty batch";
     // The packed weights and per-thread panels must have a size that fits comfortably.
     // (groups * (Kg + 64) alone passes 2^63 when K is near 2^61.)
-    Fits f;
     const dim_t bytes =
         f.mul(f.mul(f.mul(g.groups, f.add(g.Kg(), 64)), f.mul(g.Cg(), taps)), 64);
     if (!f || bytes > (dim_t{1} << 40)) return "packed weights would exceed 1 TiB";

@@ -71,28 +71,28 @@ struct PhaseGrid {
   bool too_large = false;    // some size does not fit the limits below: reject, never build
   dim_t axis_entries = 0;    // sum (s_a + k_a) L_a: the executor's per-axis tables
 
-  // Sizes are computed with overflow checks: a degenerate spec (strides near 2^63, found by the
-  // Python tests) must be rejected, not wrap around into a division by zero.
+  // Sizes are computed saturating: a degenerate spec (strides near 2^63, found by the Python
+  // tests) must be rejected, not wrap around into a division by zero.
   explicit PhaseGrid(const Geometry& g) {
     const int d = g.rank();
     len.assign(d, 1);
     pitch.assign(d, 1);
+    Fits f;
     for (int a = 0; a < d && !too_large; ++a) {
-      dim_t P = 0, span = 0, ext = 0;
-      too_large = __builtin_mul_overflow(g.out[a] - 1, g.stride[a], &P) ||
-                  __builtin_mul_overflow(g.kernel[a] - 1, g.dil[a], &span) ||
-                  __builtin_add_overflow(P, span + 1, &P);
-      if (too_large) break;
+      const dim_t P =
+          f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]), f.mul(g.kernel[a] - 1, g.dil[a])), 1);
+      if (!f) {
+        too_large = true;
+        break;
+      }
       len[a] = P / g.stride[a] + (P % g.stride[a] != 0);
-      dim_t tap_entries = 0;  // the executor's tap_valid_ table for this axis
-      too_large = __builtin_mul_overflow(len[a], g.stride[a], &ext) ||
-                  __builtin_mul_overflow(len[a], g.kernel[a], &tap_entries) ||
-                  __builtin_add_overflow(axis_entries, tap_entries, &axis_entries) ||
-                  __builtin_mul_overflow(grid, len[a], &grid) ||
-                  __builtin_mul_overflow(plane, ext, &plane) ||
-                  __builtin_mul_overflow(valid, g.out[a], &valid) ||
-                  __builtin_add_overflow(axis_entries, ext, &axis_entries) ||
-                  plane > kMaxPlaneElems || axis_entries > kMaxAxisEntries;
+      const dim_t ext = f.mul(len[a], g.stride[a]);
+      // The executor's tables for this axis: tap_valid_ (len x kernel) and the grid's (ext).
+      axis_entries = f.add(f.add(axis_entries, f.mul(len[a], g.kernel[a])), ext);
+      grid = f.mul(grid, len[a]);
+      plane = f.mul(plane, ext);
+      valid = f.mul(valid, g.out[a]);
+      too_large = !f || plane > kMaxPlaneElems || axis_entries > kMaxAxisEntries;
     }
     if (too_large) return;
     for (int a = d - 2; a >= 0; --a) pitch[a] = pitch[a + 1] * len[a + 1];
@@ -108,9 +108,11 @@ class PaddedExecutor final : public Executor {
     const kernels::TileShape ts = kernels::tile_shape(g.dtype);
     mr_ = static_cast<dim_t>(ts.mr);
     nr_ = static_cast<dim_t>(ts.nr);
-    taps_ = 1;
-    for (dim_t k : g.kernel) taps_ *= k;
-    depth_ = g.Cg() * taps_;
+    // Sizes and offsets checked although reject() bounds them: a wrapped size would
+    // under-allocate the workspace.
+    const char* ws = "workspace";
+    taps_ = checked_product(g.kernel, "kernel");
+    depth_ = checked_mul(g.Cg(), taps_, "kernel");
     kc_max_ = std::min<dim_t>(depth_, sizeof(T) == 4 ? 256 : 128);
     col_blocks_ = (g.Kg() + nr_ - 1) / nr_;
     rows_per_task_ = mr_ * static_cast<dim_t>(kTilesPerTask);
@@ -129,24 +131,33 @@ class PaddedExecutor final : public Executor {
     dim_t max_off = 0;
     std::vector<dim_t> t(d, 0);
     for (dim_t tap = 0; tap < taps_; ++tap) {
-      max_off = std::max(max_off, (g.Cg() - 1) * pg_.plane + tap_column(t));
+      max_off =
+          std::max(max_off, checked_add(checked_mul(g.Cg() - 1, pg_.plane, ws), tap_column(t), ws));
       for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
     }
-    const dim_t image_elems = g.C * pg_.plane;
-    const dim_t group_base = (g.groups - 1) * g.Cg() * pg_.plane;
-    slack_ = std::max<dim_t>(0, group_base + max_off + chunks_ * rows_per_task_ - image_elems) + 64;
-    buffer_elems_ = g.N * image_elems + slack_;
+    const dim_t image_elems = checked_mul(g.C, pg_.plane, ws);
+    const dim_t group_base = checked_mul(checked_mul(g.groups - 1, g.Cg(), ws), pg_.plane, ws);
+    const dim_t reach = checked_add(checked_add(group_base, max_off, ws),
+                                    checked_mul(chunks_, rows_per_task_, ws), ws);
+    slack_ = std::max<dim_t>(0, reach - image_elems) + 64;
+    buffer_elems_ = checked_add(checked_mul(g.N, image_elems, ws), slack_, ws);
 
     slots_ = hardware_threads();
-    weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
-    buffer_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(buffer_elems_));
+    weights_bytes_ = checked_bytes64(
+        checked_mul(checked_mul(checked_mul(g.groups, col_blocks_, ws), depth_, ws), nr_, ws),
+        sizeof(T), ws);
+    buffer_bytes_ = checked_bytes64(buffer_elems_, sizeof(T), ws);
     // Accumulator rows one cache line longer than the columns: with K = 512 a row is 2 KiB,
     // and 96 rows 2 KiB apart fall into 2 of the 64 L1 sets (the channels-first store reads
     // them column-wise); the extra line spreads them over all sets.
-    ldc_ = col_blocks_ * nr_ + static_cast<dim_t>(64 / sizeof(T));
+    ldc_ = checked_add(checked_mul(col_blocks_, nr_, ws), static_cast<dim_t>(64 / sizeof(T)), ws);
     Carve sizing;
     carve_slot(sizing);
+    if (!sizing.ok()) throw_overflow(ws);
     slot_bytes_ = sizing.bytes();
+    own_bytes_ =
+        checked_size_add(checked_size_add(weights_bytes_, buffer_bytes_, ws),
+                         checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 
   // One thread's scratch, laid out by the same sequence that sizes it.
@@ -157,15 +168,14 @@ class PaddedExecutor final : public Executor {
   };
   Slot carve_slot(Carve& c) const {
     Slot sl;
-    sl.acc = c.take<T>(static_cast<std::size_t>(rows_per_task_ * ldc_));
+    sl.acc = c.take<T>(static_cast<std::size_t>(rows_per_task_) * static_cast<std::size_t>(ldc_));
     sl.col_ptr = c.take<const T*>(static_cast<std::size_t>(kc_max_));
     sl.row_off = c.take<dim_t>(static_cast<std::size_t>(3 * rows_per_task_));
     return sl;
   }
 
   std::size_t workspace_bytes() const override {
-    const std::size_t own = weights_bytes_ + buffer_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
-    return channels_last_ ? std::max(own, channels_last_->workspace_bytes()) : own;
+    return channels_last_ ? std::max(own_bytes_, channels_last_->workspace_bytes()) : own_bytes_;
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
@@ -606,7 +616,7 @@ class PaddedExecutor final : public Executor {
   dim_t mr_ = 0, nr_ = 0, taps_ = 0, depth_ = 0, kc_max_ = 0, col_blocks_ = 0;
   dim_t ldc_ = 0, rows_per_task_ = 0, chunks_ = 0, parts_ = 1, per_part_ = 1, slack_ = 0, buffer_elems_ = 0;
   int slots_ = 1;
-  std::size_t weights_bytes_ = 0, buffer_bytes_ = 0, slot_bytes_ = 0;
+  std::size_t weights_bytes_ = 0, buffer_bytes_ = 0, slot_bytes_ = 0, own_bytes_ = 0;
 };
 
 class PaddedIgemm final : public Algorithm {
@@ -617,10 +627,11 @@ class PaddedIgemm final : public Algorithm {
     if (op != Op::fwd) return "forward pass only";
     if (g.N == 0) return "empty batch";
     bool pointwise = true;
+    Fits f;
     dim_t taps = 1;
     for (int a = 0; a < g.rank(); ++a) {
       pointwise = pointwise && g.kernel[a] == 1 && g.stride[a] == 1 && g.lo[a] == 0;
-      taps *= g.kernel[a];
+      taps = f.mul(taps, g.kernel[a]);
       if (taps > (1 << 16)) return "more than 65536 kernel taps";
     }
     if (pointwise) return "1x1 stride-1 layer without padding: implicit_gemm reads it in place";
@@ -632,7 +643,6 @@ class PaddedIgemm final : public Algorithm {
     // Rows computed on the grid but thrown away (L - O per row) must stay a minority.
     if (pg.rows > 2 * pg.valid)
       return "more than half of the grid rows would be discarded (kernel much wider than output)";
-    Fits f;
     const dim_t elems = f.mul(f.mul(g.N, g.C), pg.plane);
     if (!f || elems > kMaxBufferElems) return "padded input copy over 2^26 elements";
     // (groups * (Kg + 64) alone passes 2^63 when K is near 2^61.)

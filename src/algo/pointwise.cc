@@ -57,8 +57,9 @@ class PointwiseExecutor final : public Executor {
     const kernels::TileShape ts = kernels::tile_shape(g.dtype);
     mr_ = static_cast<dim_t>(ts.mr);
     nr_ = static_cast<dim_t>(ts.nr);
-    positions_ = 1;
-    for (dim_t s : g.in) positions_ *= s;
+    // Sizes checked although reject() bounds them: a wrapped size would under-allocate.
+    const char* ws = "workspace";
+    positions_ = checked_product(g.in, "input");
     k_tiles_ = (g.Kg() + mr_ - 1) / mr_;
     kc_max_ = std::min<dim_t>(g.Cg(), sizeof(T) == 4 ? 256 : 128);
     pos_blocks_ = (positions_ + nr_ * kTilesPerTask - 1) / (nr_ * kTilesPerTask);
@@ -68,10 +69,15 @@ class PointwiseExecutor final : public Executor {
     parts_ = row_tasks >= 8 ? 1 : std::min(k_tiles_, (8 + row_tasks - 1) / row_tasks);
     per_part_ = (k_tiles_ + parts_ - 1) / parts_;
     slots_ = hardware_threads();
-    weights_bytes_ = align64(sizeof(T) * g.groups * k_tiles_ * g.Cg() * mr_);
+    weights_bytes_ = checked_bytes64(
+        checked_mul(checked_mul(checked_mul(g.groups, k_tiles_, ws), g.Cg(), ws), mr_, ws),
+        sizeof(T), ws);
     Carve sizing;
     carve_slot(sizing);
+    if (!sizing.ok()) throw_overflow(ws);
     slot_bytes_ = sizing.bytes();
+    own_bytes_ = checked_size_add(
+        weights_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 
   // One thread's scratch, laid out by the same sequence that sizes it.
@@ -85,14 +91,13 @@ class PointwiseExecutor final : public Executor {
     Slot sl;
     sl.bptr = c.take<const T*>(static_cast<std::size_t>(kc_max_));
     sl.bpanel = c.take<T>(static_cast<std::size_t>(kc_max_ * nr_));
-    sl.ctile = c.take<T>(static_cast<std::size_t>(per_part_ * mr_ * nr_));
+    sl.ctile = c.take<T>(static_cast<std::size_t>(per_part_) * static_cast<std::size_t>(mr_ * nr_));
     sl.yoff = c.take<dim_t>(static_cast<std::size_t>(nr_));
     return sl;
   }
 
   std::size_t workspace_bytes() const override {
-    const std::size_t own = weights_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
-    return fallback_ ? std::max(own, fallback_->workspace_bytes()) : own;
+    return fallback_ ? std::max(own_bytes_, fallback_->workspace_bytes()) : own_bytes_;
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
@@ -264,7 +269,7 @@ class PointwiseExecutor final : public Executor {
   dim_t mr_ = 0, nr_ = 0, positions_ = 0, k_tiles_ = 0, kc_max_ = 0, pos_blocks_ = 0;
   dim_t parts_ = 1, per_part_ = 1;
   int slots_ = 1;
-  std::size_t weights_bytes_ = 0, slot_bytes_ = 0;
+  std::size_t weights_bytes_ = 0, slot_bytes_ = 0, own_bytes_ = 0;
   PackedWeightsCache weights_cache_;
 };
 

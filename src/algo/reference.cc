@@ -12,6 +12,7 @@
 
 #include <vector>
 
+#include "api/checked.h"
 
 namespace convnd::detail {
 namespace {
@@ -54,12 +55,15 @@ dim_t spatial_offset(const std::vector<dim_t>& idx, const std::vector<dim_t>& st
 template <class T>
 class ReferenceExecutor final : public Executor {
  public:
-  ReferenceExecutor(const Geometry& g, Op op) : g_(g), op_(op) {}
-
-  std::size_t workspace_bytes() const override {
-    // bwd_data scatters into one double plane of dx at a time.
-    return op_ == Op::bwd_data ? static_cast<std::size_t>(count(g_.in)) * sizeof(double) : 0;
+  ReferenceExecutor(const Geometry& g, Op op) : g_(g), op_(op) {
+    // bwd_data scatters into one double plane of dx at a time. A float32 plane's element count
+    // fits in int64, but 8 bytes each need not: then no workspace can hold it (out of memory).
+    if (op == Op::bwd_data)
+      workspace_bytes_ = static_cast<std::size_t>(checked_mul(
+          checked_product(g.in, "workspace"), static_cast<dim_t>(sizeof(double)), "workspace"));
   }
+
+  std::size_t workspace_bytes() const override { return workspace_bytes_; }
 
   void run(const OpArgs& args, void* workspace, int /*threads*/) const override {
     switch (op_) {
@@ -169,6 +173,7 @@ class ReferenceExecutor final : public Executor {
 
   Geometry g_;
   Op op_;
+  std::size_t workspace_bytes_ = 0;
 };
 
 class Reference final : public Algorithm {

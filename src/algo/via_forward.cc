@@ -322,10 +322,10 @@ class FoldingExecutor final : public Executor {
     elems_ = f.mul(padded_elems(g, pg_, f), static_cast<dim_t>(dtype_size(g.dtype))) /
              static_cast<dim_t>(dtype_size(g.dtype));
     if (!f) throw_overflow("workspace");
+    workspace_bytes_ = checked_size_add(checked_bytes64(elems_, dtype_size(g.dtype), "workspace"),
+                                        padded_->workspace_bytes(), "workspace");
   }
-  std::size_t workspace_bytes() const override {
-    return align(static_cast<std::size_t>(elems_) * dtype_size(g_.dtype)) + padded_->workspace_bytes();
-  }
+  std::size_t workspace_bytes() const override { return workspace_bytes_; }
   void run(const OpArgs& args, void* workspace, int threads) const override {
     auto* buf = static_cast<char*>(workspace);
     const std::size_t bytes = align(static_cast<std::size_t>(elems_) * dtype_size(g_.dtype));
@@ -349,6 +349,7 @@ class FoldingExecutor final : public Executor {
   Geometry g_, pg_;
   std::unique_ptr<Executor> padded_;
   dim_t elems_ = 0;
+  std::size_t workspace_bytes_ = 0;
 };
 
 // The best forward algorithm for a sub-problem, or null with `why` set. Only asks reject():

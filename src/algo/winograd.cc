@@ -34,6 +34,7 @@
 #include "algo/weight_cache.h"
 #include "algo/winograd_matrices.h"
 #include "algo/winograd_tiles.h"
+#include "api/checked.h"
 #include "api/errors.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/winograd_transform.h"
@@ -65,32 +66,39 @@ class WinogradExecutor final : public Executor {
     const kernels::TileShape ts = kernels::tile_shape(g.dtype);
     mr_ = static_cast<dim_t>(ts.mr);
     nr_ = static_cast<dim_t>(ts.nr);
+    // Sizes checked although reject() bounds them: a wrapped size would under-allocate.
+    const char* ws = "workspace";
     kblocks_ = (g.Kg() + nr_ - 1) / nr_;
     kpad_ = kblocks_ * nr_;
     total_tiles_ = grid_.total();
     // Few tiles (small images at batch 1): a narrower block wastes fewer transform lanes.
     block_tiles_ = std::min(kBlockTiles, (total_tiles_ + mr_ - 1) / mr_ * mr_);
     const dim_t blocks = (total_tiles_ + block_tiles_ - 1) / block_tiles_;
-    const std::size_t per_block =
-        sizeof(T) * static_cast<std::size_t>(E_ * block_tiles_ * g.groups * (g.Cg() + kpad_));
+    const dim_t lanes = checked_mul(E_, g.groups, ws);  // transform lanes of one tile, all groups
+    const std::size_t per_block = checked_bytes64(
+        checked_mul(checked_mul(lanes, block_tiles_, ws), checked_add(g.Cg(), kpad_, ws), ws),
+        sizeof(T), ws);
     // At most a quarter of the blocks per super block, so that even small problems have
     // several super blocks for the threads to take whole (see run()).
     sb_blocks_ = std::clamp<dim_t>(
         std::min(static_cast<dim_t>(kSuperBytes / per_block), blocks / 4), 1, blocks);
     sb_tiles_ = sb_blocks_ * block_tiles_;
     supers_ = (blocks + sb_blocks_ - 1) / sb_blocks_;
-    u_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * g.Cg()));
-    v_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * sb_tiles_ * g.Cg()));
-    m_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * sb_tiles_ * kpad_));
+    u_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), g.Cg(), ws), sizeof(T), ws);
+    v_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, sb_tiles_, ws), g.Cg(), ws), sizeof(T), ws);
+    m_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, sb_tiles_, ws), kpad_, ws), sizeof(T), ws);
     slots_ = hardware_threads();
     scratch_bytes_ = align64(2 * sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
                      3 * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles));
-    slot_bytes_ = scratch_bytes_ + v_bytes_ + m_bytes_;
+    slot_bytes_ = checked_size_add(checked_size_add(scratch_bytes_, v_bytes_, ws), m_bytes_, ws);
+    workspace_bytes_ = checked_size_add(
+        u_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 
-  std::size_t workspace_bytes() const override {
-    return u_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
-  }
+  std::size_t workspace_bytes() const override { return workspace_bytes_; }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     char* ws = static_cast<char*>(workspace);
@@ -289,6 +297,7 @@ class WinogradExecutor final : public Executor {
   kernels::WinogradMatrix bt_id_{}, at_id_{};  // the input and output transforms, compiled in
   std::vector<double> g_coef_;                 // G, for the weight transform (in double)
   std::size_t u_bytes_ = 0, v_bytes_ = 0, m_bytes_ = 0, scratch_bytes_ = 0, slot_bytes_ = 0;
+  std::size_t workspace_bytes_ = 0;
   int slots_ = 1;
   PackedWeightsCache weights_cache_;
 };
@@ -320,14 +329,15 @@ class Winograd final : public Algorithm {
     if (g.rank() > max_rank_)
       return rule("rank ", g.rank(), " over ", max_rank_, " (tiles of ", m_ + 2, "^rank samples)");
     if (std::string why = winograd_shape_rejection(g, m_); !why.empty()) return why;
-    // Bound the transformed sizes.
-    double tiles = static_cast<double>(g.N),
-           weights = static_cast<double>(g.K) * static_cast<double>(g.Cg());
+    // Bound the transformed sizes (saturating: N x tiles x ... need not fit in int64).
+    Fits f;
+    dim_t tiles = g.N, weights = f.mul(g.K, g.Cg());
     for (int a = 0; a < g.rank(); ++a) {
-      tiles *= static_cast<double>(g.out[a] / m_ + std::min(g.dil[a], g.out[a]));
-      weights *= m_ + 2;
+      tiles = f.mul(tiles, g.out[a] / m_ + std::min(g.dil[a], g.out[a]));
+      weights = f.mul(weights, m_ + 2);
     }
-    if (tiles > 1e15 || weights * 8 > 1e12) return "transformed sizes over 2^40 bytes";
+    if (!f || tiles > dim_t{1} << 50 || f.mul(weights, 8) > dim_t{1} << 40)
+      return "transformed sizes over 2^40 bytes";
     return {};
   }
 

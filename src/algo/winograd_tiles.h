@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "algo/problem.h"
+#include "api/checked.h"
 #include "kernels/winograd_transform.h"
 
 namespace convnd::detail {
@@ -60,12 +61,14 @@ class TileGrid {
   TileGrid(const Geometry& g, int m) : g_(g), rank_(g.rank()), m_(m), alpha_(m + 2) {
     E_ = ipow(alpha_, rank_);
     outs_ = ipow(m_, rank_);
+    // A tile holds at least one output, so the counts are bounded by the output's size; checked
+    // all the same, as the executors size their workspaces from them.
     per_image_ = 1;
     for (int a = 0; a < rank_; ++a) {
       counts_.push_back(tile_count(g, a));
-      per_image_ *= counts_.back();
+      per_image_ = checked_mul(per_image_, counts_.back(), "output");
     }
-    total_ = g.N * per_image_;
+    total_ = checked_mul(g.N, per_image_, "output");
   }
 
   int rank() const { return rank_; }
@@ -93,7 +96,11 @@ class TileGrid {
   dim_t tile_count(const Geometry& g, int axis) const {
     const dim_t dil = g.dil[axis], out = g.out[axis];
     dim_t count = 0;
-    for (dim_t p = 0; p < std::min(dil, out); ++p) count += ((out - p + dil - 1) / dil + m_ - 1) / m_;
+    // ceil(ceil((out - p) / dil) / m) per phase p, without out - p + dil - 1 overflowing.
+    for (dim_t p = 0; p < std::min(dil, out); ++p) {
+      const dim_t n = (out - p) / dil + ((out - p) % dil != 0);
+      count += n / m_ + (n % m_ != 0);
+    }
     return count;
   }
 

@@ -28,6 +28,7 @@
 #include "algo/winograd.h"
 #include "algo/winograd_matrices.h"
 #include "algo/winograd_tiles.h"
+#include "api/checked.h"
 #include "api/errors.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/winograd_transform.h"
@@ -57,6 +58,8 @@ class WeightsExecutor final : public Executor {
     const kernels::TileShape ts = kernels::tile_shape(g.dtype);
     mr_ = static_cast<dim_t>(ts.mr);
     nr_ = static_cast<dim_t>(ts.nr);
+    // Sizes checked although reject() bounds them: a wrapped size would under-allocate.
+    const char* ws = "workspace";
     kpanels_ = (g.Kg() + mr_ - 1) / mr_;
     cblocks_ = (g.Cg() + nr_ - 1) / nr_;
     kpad_ = kpanels_ * mr_;
@@ -64,41 +67,46 @@ class WeightsExecutor final : public Executor {
     total_ = grid_.total();
     block_ = std::min(kBlockTiles, (total_ + mr_ - 1) / mr_ * mr_);
     const dim_t blocks = (total_ + block_ - 1) / block_;
-    const std::size_t per_block =
-        sizeof(T) * static_cast<std::size_t>(E_ * block_ * g.groups * (cpad_ + kpad_));
+    const dim_t lanes = checked_mul(E_, g.groups, ws);  // transform lanes of one tile, all groups
+    const std::size_t per_block = checked_bytes64(
+        checked_mul(checked_mul(lanes, block_, ws), checked_add(cpad_, kpad_, ws), ws), sizeof(T),
+        ws);
     sb_blocks_ = std::clamp<dim_t>(static_cast<dim_t>(kSuperBytes / per_block), 1, blocks);
     sb_tiles_ = sb_blocks_ * block_;
     supers_ = (blocks + sb_blocks_ - 1) / sb_blocks_;
-    w_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * cpad_));
-    x_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * cpad_ * sb_tiles_));
-    d_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(E_ * g.groups * kpad_ * sb_tiles_));
+    w_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), cpad_, ws), sizeof(T), ws);
+    x_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, cpad_, ws), sb_tiles_, ws), sizeof(T), ws);
+    d_bytes_ =
+        checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), sb_tiles_, ws), sizeof(T), ws);
     slots_ = hardware_threads();
     // Copies pay for large planes only: the 32 planes one gather reads then overflow L2
     // (unet3d: 128 KiB planes, 20 -> 16 ms); small ones stay cached (r50_res3: 3 KiB planes,
     // 11 -> 17 ms with the copy).
-    dim_t plane = 1;
-    for (int a = 0; a < rank_; ++a) plane *= g.in[a];
-    if (g.layout == Layout::channels_first && plane * static_cast<dim_t>(sizeof(T)) >= (32 << 10)) {
-      dim_t xin = g.N * g.C, yout = g.N * g.K;
-      for (int a = 0; a < rank_; ++a) {
-        xin *= g.in[a];
-        yout *= g.out[a];
-      }
-      x_copy_bytes_ = align64(sizeof(T) * static_cast<std::size_t>(xin));
-      copy_bytes_ = x_copy_bytes_ + align64(sizeof(T) * static_cast<std::size_t>(yout));
+    const dim_t plane = checked_product(g.in, "input");
+    if (g.layout == Layout::channels_first && plane >= (32 << 10) / static_cast<dim_t>(sizeof(T))) {
+      const dim_t xin = checked_mul(checked_mul(g.N, g.C, ws), plane, ws);
+      const dim_t yout =
+          checked_mul(checked_mul(g.N, g.K, ws), checked_product(g.out, "output"), ws);
+      x_copy_bytes_ = checked_bytes64(xin, sizeof(T), ws);
+      copy_bytes_ = checked_size_add(x_copy_bytes_, checked_bytes64(yout, sizeof(T), ws), ws);
     }
     // Two partial sums over alternate super blocks when there are several and W is small
     // (fixed by the problem, so the result does not depend on the thread count).
     parts_ = supers_ >= 2 && w_bytes_ <= (std::size_t{16} << 20) ? 2 : 1;
-    values_ = E_ * std::max({cpad_, kDyPanels * mr_, nr_});  // transform lanes: channels
+    values_ = checked_mul(E_, std::max({cpad_, kDyPanels * mr_, nr_}), ws);  // transform lanes
     slot_bytes_ = align64(2 * sizeof(dim_t) * static_cast<std::size_t>(E_ * kBlockTiles)) +
-                  3 * align64(sizeof(T) * static_cast<std::size_t>(values_));
+                  checked_size_mul(3, checked_bytes64(values_, sizeof(T), ws), ws);
+    const std::size_t part =
+        checked_size_add(checked_size_add(w_bytes_, x_bytes_, ws), d_bytes_, ws);
+    workspace_bytes_ = checked_size_add(
+        checked_size_add(copy_bytes_, checked_size_mul(static_cast<std::size_t>(parts_), part, ws),
+                         ws),
+        checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
 
-  std::size_t workspace_bytes() const override {
-    return copy_bytes_ + static_cast<std::size_t>(parts_) * part_bytes() +
-           static_cast<std::size_t>(slots_) * slot_bytes_;
-  }
+  std::size_t workspace_bytes() const override { return workspace_bytes_; }
 
   void run(const OpArgs& args_in, void* workspace, int threads) const override {
     OpArgs args = args_in;
@@ -297,6 +305,7 @@ class WeightsExecutor final : public Executor {
   int slots_ = 1;
   dim_t parts_ = 1;
   std::size_t copy_bytes_ = 0, x_copy_bytes_ = 0;  // channels-last copies of x and dy
+  std::size_t workspace_bytes_ = 0;
 };
 
 class WinogradWeights final : public Algorithm {
@@ -308,10 +317,11 @@ class WinogradWeights final : public Algorithm {
     if (op != Op::bwd_weights) return "backward-weights pass only";
     if (g.rank() > 3) return rule("rank ", g.rank(), " over 3");
     if (std::string why = winograd_shape_rejection(g, m_); !why.empty()) return why;
-    double w = static_cast<double>(g.groups) * static_cast<double>(g.Kg() + 16) *
-               static_cast<double>(g.Cg() + 32);
-    for (int a = 0; a < g.rank(); ++a) w *= m_ + 2;
-    if (w * 8 > 1e12) return "transformed sizes over 2^40 bytes";
+    // Saturating: groups x padded Kg x padded Cg need not fit in int64.
+    Fits f;
+    dim_t w = f.mul(f.mul(g.groups, f.add(g.Kg(), 16)), f.add(g.Cg(), 32));
+    for (int a = 0; a < g.rank(); ++a) w = f.mul(w, m_ + 2);
+    if (!f || f.mul(w, 8) > dim_t{1} << 40) return "transformed sizes over 2^40 bytes";
     return {};
   }
 

@@ -3,6 +3,7 @@
 // the argument named, never a wrapped value that later indexes out of bounds.
 #pragma once
 
+#include <cstddef>
 #include <limits>
 #include <string>
 
@@ -35,6 +36,32 @@ dim_t checked_product(const Range& extents, const char* what) {
   dim_t p = 1;
   for (dim_t e : extents) p = checked_mul(p, e, what);
   return p;
+}
+
+// Bytes of `elems` elements of `elem_bytes` each, rounded up to a multiple of 64 (every region of
+// a workspace starts on a cache line). For the executors' workspace layouts: a size that passes
+// int64 there means reject() let through a problem it should have refused, and running it on a
+// wrapped size would under-allocate the workspace. With `what` = "workspace" an overflow is an
+// out-of-memory Error (throw_overflow).
+inline std::size_t checked_bytes64(dim_t elems, std::size_t elem_bytes, const char* what) {
+  const dim_t bytes = checked_mul(elems, static_cast<dim_t>(elem_bytes), what);
+  return static_cast<std::size_t>(checked_add(bytes, 63, what)) / 64 * 64;
+}
+
+// Sums and multiples of byte counts (workspace regions, per-thread slots), checked alike.
+inline std::size_t checked_size_add(std::size_t a, std::size_t b, const char* what) {
+  std::size_t r;
+  if (__builtin_add_overflow(a, b, &r) ||
+      r > static_cast<std::size_t>(std::numeric_limits<dim_t>::max()))
+    throw_overflow(what);
+  return r;
+}
+inline std::size_t checked_size_mul(std::size_t a, std::size_t b, const char* what) {
+  std::size_t r;
+  if (__builtin_mul_overflow(a, b, &r) ||
+      r > static_cast<std::size_t>(std::numeric_limits<dim_t>::max()))
+    throw_overflow(what);
+  return r;
 }
 
 // The non-throwing form, for Algorithm::reject() and the size estimates of planning: there a size

@@ -13,6 +13,11 @@ void fail(const std::string& argument, int axis, const std::string& rule, Error:
 }
 
 void throw_overflow(const std::string& what) {
+  // The workspace is no argument of the call: a size of it that passes int64 is memory that no
+  // machine has, so it is reported as such (MemoryError in Python), not as a bad value.
+  if (what == "workspace")
+    throw Error("convnd: out of memory: the workspace this problem needs passes 2^63 - 1 bytes",
+                Error::Kind::memory);
   fail(what, kNoAxis, "size overflows int64 (the extents multiply to more than 2^63 - 1)");
 }
 

@@ -52,16 +52,21 @@ struct Plan::Impl {
   void guarded(std::initializer_list<const TensorView*> outputs, Body&& body) const {
     try {
       body();
-    } catch (const Error&) {  // a buffer that could not be allocated (AlignedBuffer)
+    } catch (const Error& e) {  // a buffer that could not be allocated (AlignedBuffer)
       for (const TensorView* out : outputs)
         if (out) fill_nan(*out);
-      throw;
+      if (e.kind() != Error::Kind::memory) throw;
+      throw Error(std::string(e.what()) + ", running " + running(), Error::Kind::memory);
     } catch (const std::bad_alloc&) {
       for (const TensorView* out : outputs)
         if (out) fill_nan(*out);
-      throw Error("convnd: out of memory while running " + spec.to_string() + " (" +
-                  to_string(pass) + ", algorithm " + algorithm + ")");
+      throw Error("convnd: out of memory while running " + running(), Error::Kind::memory);
     }
+  }
+
+  // The plan, for a message: which problem, pass and algorithm an allocation failed in.
+  std::string running() const {
+    return spec.to_string() + " (" + to_string(pass) + ", algorithm " + algorithm + ")";
   }
 
   // A caller's workspace must be large enough, aligned as the kernels assume, and apart from
@@ -125,7 +130,7 @@ void checked_alloc(const char* what, Body&& body) {
   try {
     body();
   } catch (const std::bad_alloc&) {
-    throw Error(std::string("convnd: out of memory while ") + what);
+    throw Error(std::string("convnd: out of memory while ") + what, Error::Kind::memory);
   }
 }
 
@@ -193,7 +198,7 @@ Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) {
     impl->threads = detail::resolve_threads(options.threads);
     impl_ = std::move(impl);
   } catch (const std::bad_alloc&) {
-    throw Error("convnd: out of memory while planning");
+    throw Error("convnd: out of memory while planning " + spec.to_string(), Error::Kind::memory);
   }
 }
 

@@ -51,13 +51,17 @@ class AlignedBuffer {
     release();
     if (bytes == 0) return;
     const std::size_t rounded = (bytes + kAlignment - 1) / kAlignment * kAlignment;
-    if (rounded < bytes) throw Error(std::string("convnd: ") + what + ": size overflows");
+    if (rounded < bytes)
+      throw Error(std::string("convnd: out of memory: the ") + what + " (" + std::to_string(bytes) +
+                      " bytes) overflows the address space",
+                  Error::Kind::memory);
     // Through operator new, like every other allocation of the library, so that one replacement
     // of it (the fault-injection test) reaches them all.
     data_ = ::operator new(rounded, std::align_val_t{kAlignment}, std::nothrow);
     if (!data_)
-      throw Error(std::string("convnd: ") + what + ": cannot allocate " + std::to_string(bytes) +
-                  " bytes");
+      throw Error(std::string("convnd: out of memory: cannot allocate ") + std::to_string(bytes) +
+                      " bytes for the " + what,
+                  Error::Kind::memory);
     size_ = bytes;
     BufferStats::add(size_);
   }

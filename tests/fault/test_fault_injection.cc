@@ -246,6 +246,7 @@ TEST(FaultInjection, EveryAllocationOfPlanAndRunMayFail) {
               EXPECT_TRUE(what.find("out of memory") != std::string::npos ||
                           what.find("cannot allocate") != std::string::npos)
                   << "n = " << n << ": " << what;
+              EXPECT_EQ(e.kind(), convnd::Error::Kind::memory) << "n = " << n << ": " << what;
             } catch (const std::exception& e) {
               ADD_FAILURE() << "n = " << n << ": an exception other than convnd::Error: "
                             << e.what();

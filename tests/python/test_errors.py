@@ -98,3 +98,26 @@ def test_failed_call_leaves_out_untouched():
 def test_drop_in_errors(call, exc):
     with pytest.raises(exc):
         call()
+
+
+# An allocation that fails inside the core is a MemoryError naming what it was for, not a
+# ValueError: the arguments were valid. An empty batch keeps every array empty while the
+# reference's backward-data plane (one float64 per input position: 2^45 positions, 256 TiB, past
+# any 48-bit address space, whatever the overcommit policy) cannot be allocated.
+@pytest.mark.parametrize("make_plan", [False, True])
+def test_workspace_that_cannot_be_allocated_is_a_memory_error(make_plan):
+    n = 2**45
+    dy = np.zeros((0, 1, n), np.float64)
+    w = np.zeros((1, 1, 1), np.float64)
+    with pytest.raises(MemoryError) as info:
+        if make_plan:
+            plan = convnd.Plan((0, 1, n), w.shape, op="backward_data", dtype="float64",
+                               algorithm="reference")
+            assert plan.workspace_bytes == 8 * n
+            plan.backward_data(dy, w)
+        else:
+            convnd.conv_backward_data(dy, w, (0, 1, n), algorithm="reference")
+    msg = str(info.value)
+    assert "cannot allocate %d bytes for the workspace" % (8 * n) in msg, msg
+    assert "(bwd_data, algorithm reference)" in msg, msg
+    assert not isinstance(info.value, ValueError)
