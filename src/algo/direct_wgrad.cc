@@ -25,11 +25,13 @@
 // The columns of dW_t for all taps, (tap, input channel) flattened, are cut into units of nr:
 // a unit is a column of tiles over all output channels. With few channels (Cg = 16) one unit
 // spans several taps, so that the tiles stay full. The rows are cut into `parts` and the units
-// into `blocks`; a task is one (part,
-// group, block) and sums its rows, chunk by chunk, into its own partial copy of its block. A
-// last phase adds the partials in part order and stores dw in its layout. Parts and blocks
-// depend on the problem only, so every element of dw is the same sum in the same order for any
-// thread count.
+// into `blocks`; a task is one (part, group, block) and sums its rows, chunk by chunk, into its
+// own partial copy of its block. A last phase adds the partials in part order and stores dw in
+// its layout. Parts and blocks depend on the problem only, so every element of dw is the same
+// sum in the same order for any thread count.
+//
+// Rows whose taps all read inside x (the interior) find tap t's input row at tap 0's plus a
+// fixed offset; only the border rows map each coordinate through the padding mode.
 //
 // Channels-first tensors are copied channels-last once per run: O(input) against the
 // O(input * K * taps) of the GEMM.
@@ -55,10 +57,10 @@ constexpr dim_t kMaxTaps = dim_t{1} << 16;
 // Bytes of accumulators per block: with the chunk's rows of x and dy they should stay in a
 // core's L2 (1 MiB on Zen 4, 2 MiB on Sapphire Rapids).
 constexpr dim_t kBlockBytes = dim_t{256} << 10;
-// A chunk has as many rows as make one panel of dy (kc x nr) about this size: the panel and the
-// tile row's panel of x (kc x mr) are what one kernel call reads, and they should stay in L1
-// (32 KiB on Zen 4, 48 KiB on Sapphire Rapids), while the call stays long enough that loading
-// and storing its accumulator tile costs a few percent.
+// A chunk has as many rows as make one panel of x (kc x nr) about this size: that panel stays
+// in L1 (32 KiB on Zen 4, 48 KiB on Sapphire Rapids) while the kc x mr panels of dy go by, one
+// kernel call each, and a call stays long enough that loading and storing its accumulator tile
+// costs a few percent (measured: 12 KiB and 8 KiB panels were not faster).
 constexpr dim_t kPanelBytes = dim_t{16} << 10;
 // Tasks wanted per run, so that a thread the OS deschedules holds up only a small share.
 constexpr dim_t kTasksWanted = 16;
@@ -174,12 +176,17 @@ class DirectWgradExecutor final : public Executor {
     const ConstTensorView x = channels_last(args.a, g_.in, sh.x_copy, threads);
     const ConstTensorView dy = channels_last(args.b, g_.out, sh.dy_copy, threads);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.out.strides);
-    // Offset of each tap from tap 0 in x, for the rows whose taps all read inside x.
+    // Offset of each tap from tap 0 in x, for the rows whose taps all read inside x. Saturating:
+    // with a dilation that reaches past x no row is interior and the values go unused.
     std::vector<dim_t> tap_delta(static_cast<std::size_t>(s_.taps), 0);
+    Fits f;
     for (dim_t tap = 0; tap < s_.taps; ++tap)
-      for (int a = 0; a < g_.rank(); ++a)
-        tap_delta[static_cast<std::size_t>(tap)] +=
-            tap_coords_[static_cast<std::size_t>(tap * g_.rank() + a)] * g_.dil[a] * x.strides[2 + a];
+      for (int a = 0; a < g_.rank(); ++a) {
+        dim_t& d = tap_delta[static_cast<std::size_t>(tap)];
+        d = f.add(d, f.mul(f.mul(tap_coords_[static_cast<std::size_t>(tap * g_.rank() + a)],
+                                 g_.dil[a]),
+                           x.strides[2 + a]));
+      }
     const dim_t sweeps = s_.parts * g_.groups * s_.blocks;
     const dim_t store_blocks = (g_.Kg() + kStoreChannels - 1) / kStoreChannels;
     parallel_phases({sweeps, g_.groups * store_blocks}, threads, [&](int phase, dim_t task) {
@@ -275,8 +282,8 @@ class DirectWgradExecutor final : public Executor {
         dim_t x_off = n * x.strides[0];
         for (dim_t a = 0; a < rank; ++a) {
           const dim_t first = o[a] * g_.stride[a] - g_.lo[a];
-          interior &= first >= 0 && first + (g_.kernel[a] - 1) * g_.dil[a] < g_.in[a];
-          x_off += std::max<dim_t>(first, 0) * x.strides[2 + a];
+          interior &= first >= 0 && reach_[a] < g_.in[a] - first;
+          x_off += std::max<dim_t>(std::min(first, g_.in[a] - 1), 0) * x.strides[2 + a];
         }
         sl.interior[i] = interior ? x_off : kNoSample;
         const T* row = dyg + off;
@@ -400,6 +407,14 @@ class DirectWgradExecutor final : public Executor {
             tables[a].push_back(map_padded_index(o * g_.stride[a] - g_.lo[a] + k * g_.dil[a],
                                                  g_.in[a], g_.mode));
     }
+    // Per axis, how far the last tap reads past the first: (k - 1) * dilation, saturated (a
+    // reach past int64 is past every input).
+    std::vector<dim_t> reach(static_cast<std::size_t>(rank));
+    for (int a = 0; a < rank; ++a) {
+      Fits r;
+      reach[a] = r.mul(g_.kernel[a] - 1, g_.dil[a]);
+    }
+    reach_ = std::move(reach);
     tap_coords_ = std::move(coords);  // assigned whole: a throw above leaves the old state
     axis_index_ = std::move(tables);
   }
@@ -431,6 +446,7 @@ class DirectWgradExecutor final : public Executor {
   dim_t lanes_ = 1;  // vector length of the pack kernel
   mutable std::once_flag tables_once_;
   mutable std::vector<dim_t> tap_coords_;                // [tap * rank + a]
+  mutable std::vector<dim_t> reach_;                     // [a]: (kernel - 1) * dilation
   mutable std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty
 };
 
