@@ -105,6 +105,15 @@ TEST(DirectWgrad, ThreadCountDoesNotChangeBits) {
   }
 }
 
+// A dilation whose tap offset times x's position stride passes int64 (2^60 * 16 channels): only
+// the border path may run, and nothing overflows (UBSan in CI watches the arithmetic).
+TEST(DirectWgrad, DilationsBeyondInt64Offsets) {
+  const dim_t huge = dim_t{1} << 60;
+  for (Layout l : {Layout::channels_first, Layout::channels_last})
+    ConvTester().input(1, 16, {3}).kernel(2, {2}).dilation({huge}).stride({huge})
+        .padding(Padding::uniform(huge)).layout(l).test(kAlgo, kPass);
+}
+
 TEST(DirectWgrad, OnlyTheWeightGradient) {
   Spec s;
   s.C = 4;
