@@ -112,7 +112,11 @@ TEST(DepthwisePasses, ChosenForManyChannels) {
   s.stride = {2, 2};
   s.padding = Padding::uniform(1);
   EXPECT_EQ(Plan(s, Pass::backward_weights).algorithm(), kWeights);
-  EXPECT_NE(Plan(s, Pass::backward_data).algorithm(), kData);  // channels-first: the phases
+  // Channels-first: the gather (with transposes) at stride 2, the phases' dense plane at 1.
+  EXPECT_EQ(Plan(s, Pass::backward_data).algorithm(), kData);
+  s.stride = {1, 1};
+  EXPECT_NE(Plan(s, Pass::backward_data).algorithm(), kData);
+  s.stride = {2, 2};
   s.layout = Layout::channels_last;
   EXPECT_EQ(Plan(s, Pass::backward_data).algorithm(), kData);
   EXPECT_EQ(Plan(s, Pass::backward_weights).algorithm(), kWeights);

@@ -16,8 +16,8 @@
 // the same taps from outputs one further each: kernels::dw_channels_run computes 8 of them per
 // weight-vector load (a task is a fixed segment of a row); views whose channel stride is not 1
 // take the position-by-position kernels::dw_gather. Channels-first activations are transposed to
-// channels-last in the workspace first (dy) and back at the end (dx), in 16 x 16 blocks (only
-// when forced: pays() passes channels-first plans to bwd_data_phases, measured faster); pays()
+// channels-last in the workspace first (dy) and back at the end (dx) (kernels/transpose.h; at
+// stride 1 pays() passes channels-first plans to bwd_data_phases, measured faster); pays()
 // also passes few channels (a vector that short is mostly scalar tail) to bwd_data_phases, whose
 // forward planes vectorise along the rows instead.
 //
@@ -368,9 +368,16 @@ class DepthwiseBwdData final : public Algorithm {
 
   std::string pays(const Geometry& g, Op) const override {
     if (g.C < kChannelVectorMin) return "fewer than 16 channels: the phases' planes vectorise rows";
-    if (g.layout != Layout::channels_last)
-      return "channels-first: the transposes of dy and dx cost more than bwd_data_phases' planes "
-             "(measured on the suite's depthwise rows)";
+    // Channels-first pays the transposes of dy and dx (kernels/transpose.h). Measured with
+    // both forced (`convnd bench --pass bwd_data --layout channels_first`, Xeon AVX-512, 2
+    // threads, ms, this / bwd_data_phases): mbv2_dw3x3s2_b16 1.79 / 4.18, effnet_dw5s2_b8
+    // 1.19 / 2.78, convnext_dw7_b1 (stride 1) 0.59 / 0.41: at stride 1 the phases are one
+    // dense forward plane and win.
+    bool strided = false;
+    for (dim_t s : g.stride) strided = strided || s > 1;
+    if (g.layout != Layout::channels_last && !strided)
+      return "channels-first at stride 1: bwd_data_phases' one dense plane is faster than the "
+             "transposes of dy and dx";
     return {};
   }
 
