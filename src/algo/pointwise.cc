@@ -9,8 +9,9 @@
 // ends (P % nr positions, K % mr channels) go through small zero-padded scratch tiles.
 //
 // implicit_gemm serves the same layers with positions as rows, which for channels-first means
-// a transposing store of every output; channels-last inputs (channels contiguous) are handed to
-// it, as are inputs whose positions are not one dense run. An output whose positions are not
+// a transposing store of every output. Channels-last inputs (channels contiguous) are handed to
+// pointwise_channels_last.cc (positions as rows, summed in place in y), and inputs whose
+// positions are not evenly spaced to implicit_gemm. An output whose positions are not
 // dense (channels-last, or the every-s-th-element phases of a transposed convolution) is
 // written from the scratch tiles, element by element.
 //
@@ -24,6 +25,7 @@
 #include <vector>
 
 #include "algo/implicit_gemm.h"
+#include "algo/pointwise_channels_last.h"
 #include "algo/weight_cache.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
@@ -40,7 +42,6 @@ namespace {
 // faster; each channel split re-reads the position tile's x from L3).
 constexpr dim_t kTilesPerTask = 4;
 
-std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 // True when the spatial axes of a (canonical) view form one dense run of positions.
 bool dense_positions(const std::vector<dim_t>& strides, const std::vector<dim_t>& extents) {
@@ -269,7 +270,7 @@ class PointwiseExecutor final : public Executor {
   }
 
   Geometry g_;
-  std::unique_ptr<Executor> fallback_;  // implicit_gemm, for channels-last or scattered views
+  std::unique_ptr<Executor> fallback_;  // channels-last, then implicit_gemm for scattered views
   dim_t mr_ = 0, nr_ = 0, positions_ = 0, k_tiles_ = 0, kc_max_ = 0, pos_blocks_ = 0;
   dim_t parts_ = 1, per_part_ = 1;
   int slots_ = 1;
@@ -298,7 +299,9 @@ class Pointwise final : public Algorithm {
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
-    auto fallback = implicit_gemm_algorithm().make_executor(g, op);
+    // Channels-last views go to pointwise_channels_last.cc, and what neither reads in place
+    // (scattered positions) to implicit_gemm.
+    auto fallback = make_pointwise_channels_last(g, implicit_gemm_algorithm().make_executor(g, op));
     if (g.dtype == DType::f32) return std::make_unique<PointwiseExecutor<float>>(g, std::move(fallback));
     return std::make_unique<PointwiseExecutor<double>>(g, std::move(fallback));
   }

@@ -4,8 +4,9 @@
 
 namespace convnd::detail {
 
-// 1x1 stride-1 forward convolution as a direct GEMM on channels-first tensors, read and written
-// in place (pointwise.cc); other layouts go to implicit_gemm.
+// 1x1 stride-1 forward convolution as a direct GEMM, read and written in place: channels-first
+// (pointwise.cc) and channels-last (pointwise_channels_last.cc); scattered views go to
+// implicit_gemm.
 const Algorithm& pointwise_algorithm();
 
 }  // namespace convnd::detail
