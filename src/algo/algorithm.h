@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "algo/problem.h"
 
@@ -18,6 +19,14 @@ class Executor {
   // must not depend on `threads` (bitwise), and the executor must not keep pointers past return.
   virtual void run(const OpArgs& args, void* workspace, int threads) const = 0;
 };
+
+// The executor class template Exec<T> for the problem's dtype (float or double): the one place
+// where an algorithm's make_executor() turns the run-time dtype into a compile-time type.
+template <template <class> class Exec, class... Args>
+std::unique_ptr<Executor> make_for_dtype(const Geometry& g, Args&&... args) {
+  if (g.dtype == DType::f32) return std::make_unique<Exec<float>>(g, std::forward<Args>(args)...);
+  return std::make_unique<Exec<double>>(g, std::forward<Args>(args)...);
+}
 
 class Algorithm {
  public:

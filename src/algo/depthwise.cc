@@ -505,8 +505,7 @@ class Depthwise final : public Algorithm {
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<DepthwiseExecutor<float>>(g, op);
-    return std::make_unique<DepthwiseExecutor<double>>(g, op);
+    return make_for_dtype<DepthwiseExecutor>(g, op);
   }
 };
 

@@ -389,8 +389,7 @@ class DepthwiseBwdData final : public Algorithm {
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<GatherExecutor<float>>(g);
-    return std::make_unique<GatherExecutor<double>>(g);
+    return make_for_dtype<GatherExecutor>(g);
   }
 };
 

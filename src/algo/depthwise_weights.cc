@@ -241,8 +241,7 @@ class DepthwiseWeights final : public Algorithm {
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<WeightsExecutor<float>>(g);
-    return std::make_unique<WeightsExecutor<double>>(g);
+    return make_for_dtype<WeightsExecutor>(g);
   }
 };
 

@@ -466,8 +466,7 @@ class DirectWgrad final : public Algorithm {
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<DirectWgradExecutor<float>>(g);
-    return std::make_unique<DirectWgradExecutor<double>>(g);
+    return make_for_dtype<DirectWgradExecutor>(g);
   }
 };
 

@@ -292,8 +292,7 @@ class FftAlgorithm final : public Algorithm {
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<FftExecutor<float>>(g);
-    return std::make_unique<FftExecutor<double>>(g);
+    return make_for_dtype<FftExecutor>(g);
   }
 
 };

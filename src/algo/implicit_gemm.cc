@@ -457,8 +457,7 @@ class ImplicitGemm final : public Algorithm {
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<IgemmExecutor<float>>(g);
-    return std::make_unique<IgemmExecutor<double>>(g);
+    return make_for_dtype<IgemmExecutor>(g);
   }
 };
 

@@ -656,8 +656,7 @@ class PaddedIgemm final : public Algorithm {
     std::unique_ptr<Executor> cl;
     if (g.Cg() >= kHandOverChannels && in_place.reject(g, op).empty())
       cl = in_place.make_executor(g, op);
-    if (g.dtype == DType::f32) return std::make_unique<PaddedExecutor<float>>(g, std::move(cl));
-    return std::make_unique<PaddedExecutor<double>>(g, std::move(cl));
+    return make_for_dtype<PaddedExecutor>(g, std::move(cl));
   }
 };
 

@@ -302,8 +302,7 @@ class Pointwise final : public Algorithm {
     // Channels-last views go to pointwise_channels_last.cc, and what neither reads in place
     // (scattered positions) to implicit_gemm.
     auto fallback = make_pointwise_channels_last(g, implicit_gemm_algorithm().make_executor(g, op));
-    if (g.dtype == DType::f32) return std::make_unique<PointwiseExecutor<float>>(g, std::move(fallback));
-    return std::make_unique<PointwiseExecutor<double>>(g, std::move(fallback));
+    return make_for_dtype<PointwiseExecutor>(g, std::move(fallback));
   }
 };
 

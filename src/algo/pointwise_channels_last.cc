@@ -199,9 +199,7 @@ class ChannelsLastExecutor final : public Executor {
 
 std::unique_ptr<Executor> make_pointwise_channels_last(const Geometry& g,
                                                        std::unique_ptr<Executor> fallback) {
-  if (g.dtype == DType::f32)
-    return std::make_unique<ChannelsLastExecutor<float>>(g, std::move(fallback));
-  return std::make_unique<ChannelsLastExecutor<double>>(g, std::move(fallback));
+  return make_for_dtype<ChannelsLastExecutor>(g, std::move(fallback));
 }
 
 }  // namespace convnd::detail

@@ -181,8 +181,7 @@ class Reference final : public Algorithm {
   const char* name() const override { return "reference"; }
   std::string reject(const Geometry&, Op) const override { return {}; }
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<ReferenceExecutor<float>>(g, op);
-    return std::make_unique<ReferenceExecutor<double>>(g, op);
+    return make_for_dtype<ReferenceExecutor>(g, op);
   }
 };
 

@@ -348,8 +348,7 @@ class Winograd final : public Algorithm {
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<WinogradExecutor<float>>(g, m_);
-    return std::make_unique<WinogradExecutor<double>>(g, m_);
+    return make_for_dtype<WinogradExecutor>(g, m_);
   }
 
  private:

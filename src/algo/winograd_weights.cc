@@ -334,8 +334,7 @@ class WinogradWeights final : public Algorithm {
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    if (g.dtype == DType::f32) return std::make_unique<WeightsExecutor<float>>(g, m_);
-    return std::make_unique<WeightsExecutor<double>>(g, m_);
+    return make_for_dtype<WeightsExecutor>(g, m_);
   }
 
  private:
