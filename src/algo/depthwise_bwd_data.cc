@@ -196,8 +196,10 @@ class GatherExecutor final : public Executor {
     }
     T* dy_cl = reinterpret_cast<T*>(ws + shared_bytes_);
     T* dx_cl = reinterpret_cast<T*>(ws + shared_bytes_ + align64(sizeof(T) * g_.N * g_.C * out_positions_));
-    const ConstTensorView dy_view(dy_cl, args.a.dtype, args.a.shape, dense_channels_last(args.a.shape));
-    const TensorView dx_view(dx_cl, args.out.dtype, args.out.shape, dense_channels_last(args.out.shape));
+    const ConstTensorView dy_view(dy_cl, args.a.dtype, args.a.shape,
+                                  dense_channels_last_strides(args.a.shape));
+    const TensorView dx_view(dx_cl, args.out.dtype, args.out.shape,
+                             dense_channels_last_strides(args.out.shape));
     copy_to_channels_last<T>(args.a, dy_cl, dy_view.strides, n_threads);
     if (runs)
       parallel_tasks(row_tasks, n_threads, [&](dim_t task) {
@@ -314,19 +316,6 @@ class GatherExecutor final : public Executor {
         for (dim_t c = 0; c < g_.C; ++c) dx[xo + c * xs[1]] = row[c];
       for (int a = d - 1; a >= 0 && ++i[a] == g_.in[a]; --a) i[a] = 0;
     }
-  }
-
-  static std::vector<dim_t> dense_channels_last(const std::vector<dim_t>& shape) {
-    const int d = static_cast<int>(shape.size()) - 2;
-    std::vector<dim_t> st(shape.size());
-    st[1] = 1;
-    dim_t s = shape[1];
-    for (int a = d - 1; a >= 0; --a) {
-      st[2 + a] = s;
-      s *= shape[2 + a];
-    }
-    st[0] = s;
-    return st;
   }
 
   Geometry g_;

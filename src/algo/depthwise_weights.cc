@@ -52,19 +52,6 @@ dim_t chunk_count(const Geometry& g) {
   return std::clamp<dim_t>(pairs / kMinChunkPositions, 1, std::min(kMaxChunks, per_chunk_budget));
 }
 
-std::vector<dim_t> dense_channels_last(const std::vector<dim_t>& shape) {
-  const int d = static_cast<int>(shape.size()) - 2;
-  std::vector<dim_t> st(shape.size());
-  st[1] = 1;
-  dim_t s = shape[1];
-  for (int a = d - 1; a >= 0; --a) {
-    st[2 + a] = s;
-    s *= shape[2 + a];
-  }
-  st[0] = s;
-  return st;
-}
-
 template <class T>
 class WeightsExecutor final : public Executor {
  public:
@@ -107,8 +94,8 @@ class WeightsExecutor final : public Executor {
       char* copies = ws + partial_bytes_ + zeros_bytes_;
       T* x_cl = reinterpret_cast<T*>(copies);
       T* dy_cl = reinterpret_cast<T*>(copies + x_copy_bytes_);
-      x = ConstTensorView(x_cl, x.dtype, x.shape, dense_channels_last(x.shape));
-      dy = ConstTensorView(dy_cl, dy.dtype, dy.shape, dense_channels_last(dy.shape));
+      x = ConstTensorView(x_cl, x.dtype, x.shape, dense_channels_last_strides(x.shape));
+      dy = ConstTensorView(dy_cl, dy.dtype, dy.shape, dense_channels_last_strides(dy.shape));
       copy_to_channels_last<T>(args.a, x_cl, x.strides, n_threads);
       copy_to_channels_last<T>(args.b, dy_cl, dy.strides, n_threads);
     }

@@ -173,8 +173,8 @@ class DirectWgradExecutor final : public Executor {
     Carve carve(workspace);
     const Shared sh = carve_shared(carve);
     char* slots = static_cast<char*>(workspace) + shared_bytes_;
-    const ConstTensorView x = channels_last(args.a, g_.in, sh.x_copy, threads);
-    const ConstTensorView dy = channels_last(args.b, g_.out, sh.dy_copy, threads);
+    const ConstTensorView x = channels_last_view(args.a, sh.x_copy, threads);
+    const ConstTensorView dy = channels_last_view(args.b, sh.dy_copy, threads);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.out.strides);
     // Offset of each tap from tap 0 in x, for the rows whose taps all read inside x. Saturating:
     // with a dilation that reaches past x no row is interior and the values go unused.
@@ -232,19 +232,6 @@ class DirectWgradExecutor final : public Executor {
     sl.dy_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
     sl.x_panel = c.take<T>(chunk * static_cast<std::size_t>(s_.nr));
     return sl;
-  }
-
-  // v itself when its channels are contiguous, else a dense channels-last copy in `buf`.
-  ConstTensorView channels_last(const ConstTensorView& v, const std::vector<dim_t>& spatial,
-                                T* buf, int threads) const {
-    if (v.strides[1] == 1) return v;
-    std::vector<dim_t> st(v.shape.size());
-    st[1] = 1;
-    dim_t run = v.shape[1];
-    for (int a = g_.rank() - 1; a >= 0; --a) st[2 + a] = run, run *= spatial[a];
-    st[0] = run;
-    copy_to_channels_last(v, buf, st, threads);
-    return ConstTensorView(buf, g_.dtype, v.shape, st);
   }
 
   // First row of part q: the rows are split as evenly as integers allow.

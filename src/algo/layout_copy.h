@@ -16,6 +16,17 @@ namespace convnd::detail {
 // destination rows of C channels stay in L1/L2 while the band of source rows goes by.
 constexpr dim_t kTransposeBlock = 64;
 
+// Strides of a dense channels-last tensor of canonical shape (N, C, S..): channels innermost,
+// then the spatial axes, the image outermost.
+inline std::vector<dim_t> dense_channels_last_strides(const std::vector<dim_t>& shape) {
+  std::vector<dim_t> st(shape.size());
+  st[1] = 1;
+  dim_t run = shape[1];
+  for (std::size_t a = shape.size() - 1; a >= 2; --a) st[a] = run, run *= shape[a];
+  st[0] = run;
+  return st;
+}
+
 // Copies x (N, C, S..) into `dst` laid out channels-last and dense. When each (n, c) plane of x
 // is one dense run of P samples this is N transposes of C x P matrices (kernels/transpose.h,
 // in 4 x 4 register blocks; a plane-by-plane copy writes with a stride of C elements and was
@@ -54,6 +65,16 @@ inline void copy_to_channels_last(const ConstTensorView& x, T* dst, const std::v
       for (int a = d - 1; a >= 0 && ++i[a] == x.shape[2 + a]; --a) i[a] = 0;
     }
   });
+}
+
+// v itself when its channels are already contiguous, else a dense channels-last copy of it in
+// `buf` (dense_channels_last_strides(v.shape)).
+template <class T>
+inline ConstTensorView channels_last_view(const ConstTensorView& v, T* buf, int threads) {
+  if (v.strides[1] == 1) return v;
+  const std::vector<dim_t> st = dense_channels_last_strides(v.shape);
+  copy_to_channels_last(v, buf, st, threads);
+  return ConstTensorView(buf, v.dtype, v.shape, st);
 }
 
 // The inverse: writes `src` (channels-last and dense, strides `src_strides`) into the view y of

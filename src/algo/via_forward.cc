@@ -477,9 +477,9 @@ class WeightsExecutor final : public Executor {
   void run(const OpArgs& args, void* workspace, int threads) const override {
     auto* ws = static_cast<char*>(workspace);
     // dy goes channels-last too: the sub-problem packs it as its weights, K innermost.
-    const ConstTensorView x = copy_bytes_ > 0 ? channels_last(args.a, g_.in, ws, threads) : args.a;
+    const ConstTensorView x = copy_bytes_ > 0 ? channels_last(args.a, ws, threads) : args.a;
     const ConstTensorView dy =
-        copy_bytes_ > 0 ? channels_last(args.b, g_.out, ws + x_bytes_, threads) : args.b;
+        copy_bytes_ > 0 ? channels_last(args.b, ws + x_bytes_, threads) : args.b;
     void* sub_ws = static_cast<char*>(workspace) + copy_bytes_;
     const auto &xs = x.strides, &dys = dy.strides, &dws = args.out.strides;
     for (dim_t grp = 0; grp < g_.groups; ++grp) {
@@ -509,19 +509,9 @@ class WeightsExecutor final : public Executor {
   }
 
   // v itself when its channels are already contiguous, else a dense channels-last copy in `buf`.
-  ConstTensorView channels_last(const ConstTensorView& v, const std::vector<dim_t>& spatial,
-                                void* buf, int threads) const {
-    if (v.strides[1] == 1) return v;
-    std::vector<dim_t> st(v.shape.size());
-    st[1] = 1;
-    dim_t run = v.shape[1];
-    for (int a = g_.rank() - 1; a >= 0; --a) st[2 + a] = run, run *= spatial[a];
-    st[0] = run;
-    if (g_.dtype == DType::f32)
-      copy_to_channels_last(v, static_cast<float*>(buf), st, threads);
-    else
-      copy_to_channels_last(v, static_cast<double*>(buf), st, threads);
-    return ConstTensorView(buf, g_.dtype, v.shape, st);
+  ConstTensorView channels_last(const ConstTensorView& v, void* buf, int threads) const {
+    if (g_.dtype == DType::f32) return channels_last_view(v, static_cast<float*>(buf), threads);
+    return channels_last_view(v, static_cast<double*>(buf), threads);
   }
 
   Geometry g_;

@@ -159,15 +159,7 @@ class WeightsExecutor final : public Executor {
 
   // A dense channels-last copy of a canonical activation view (N, C, S..) in `dst`.
   ConstTensorView channels_last_copy(const ConstTensorView& v, T* dst, int threads) const {
-    const int d = static_cast<int>(v.shape.size()) - 2;
-    std::vector<dim_t> st(v.shape.size());
-    st[1] = 1;
-    dim_t run = v.shape[1];
-    for (int a = d - 1; a >= 0; --a) {
-      st[2 + a] = run;
-      run *= v.shape[2 + a];
-    }
-    st[0] = run;
+    const std::vector<dim_t> st = dense_channels_last_strides(v.shape);
     copy_to_channels_last(v, dst, st, threads);
     return ConstTensorView(dst, g_.dtype, v.shape, st);
   }
