@@ -58,6 +58,13 @@ class Tensor {
     }
     return *this;
   }
+  // fill_integers scaled to non-integers, so that rounding depends on the order of the sums
+  // (the data of the thread-count bitwise-equality tests).
+  Tensor& fill_fractions(std::uint32_t seed) {
+    fill_integers(seed);
+    for (dim_t i = 0; i < size(); ++i) set(i, get(i) * 0.1 + 0.0037 * static_cast<double>(i % 11));
+    return *this;
+  }
   Tensor& fill(double v) {
     for (dim_t i = 0; i < size(); ++i) set(i, v);
     return *this;

@@ -13,17 +13,10 @@
 #include <vector>
 
 #include "kernels/dwconv.h"
+#include "only_target.h"
 
 namespace convnd::kernels {
 namespace {
-
-class OnlyTarget {
- public:
-  explicit OnlyTarget(std::int64_t target) { hwy::SetSupportedTargetsForTest(target); }
-  ~OnlyTarget() { hwy::SetSupportedTargetsForTest(0); }
-  OnlyTarget(const OnlyTarget&) = delete;
-  OnlyTarget& operator=(const OnlyTarget&) = delete;
-};
 
 template <class T>
 std::vector<T> integers(std::size_t n, std::uint32_t seed) {

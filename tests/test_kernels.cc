@@ -16,19 +16,10 @@
 
 #include "kernels/gemm_bptr.h"
 #include "kernels/gemm_tile.h"
+#include "only_target.h"
 
 namespace convnd::kernels {
 namespace {
-
-// Restricts Highway's dispatch to one target for the scope of the object, so that the exported
-// kernels run that target's code; restores the CPU's own set afterwards.
-class OnlyTarget {
- public:
-  explicit OnlyTarget(std::int64_t target) { hwy::SetSupportedTargetsForTest(target); }
-  ~OnlyTarget() { hwy::SetSupportedTargetsForTest(0); }
-  OnlyTarget(const OnlyTarget&) = delete;
-  OnlyTarget& operator=(const OnlyTarget&) = delete;
-};
 
 // Every target compiled into the library that this CPU can run (AVX3, AVX2, SSE4, ... ).
 std::vector<std::int64_t> targets() { return hwy::SupportedAndGeneratedTargets(); }

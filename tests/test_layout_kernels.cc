@@ -10,17 +10,10 @@
 #include "kernels/gemm_tile.h"
 #include "kernels/pack_rows.h"
 #include "kernels/transpose.h"
+#include "only_target.h"
 
 namespace convnd::kernels {
 namespace {
-
-class OnlyTarget {
- public:
-  explicit OnlyTarget(std::int64_t target) { hwy::SetSupportedTargetsForTest(target); }
-  ~OnlyTarget() { hwy::SetSupportedTargetsForTest(0); }
-  OnlyTarget(const OnlyTarget&) = delete;
-  OnlyTarget& operator=(const OnlyTarget&) = delete;
-};
 
 template <class T>
 void check_transpose() {
