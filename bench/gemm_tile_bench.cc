@@ -21,13 +21,16 @@ double one_core_peak() {
   return peak;
 }
 
-enum Variant : int { kPacked, kRows, kCols, kBptr };
+enum Variant : int { kPacked, kRows, kCols, kBptr, kBptrNarrow };
 
 // Runs with Highway's dispatch restricted to `target`, so the exported kernels are that ISA's.
 template <class T>
 void BM_GemmTile(benchmark::State& state, std::int64_t target, Variant variant) {
   hwy::SetSupportedTargetsForTest(target);
-  const auto shape = convnd::kernels::tile_shape(sizeof(T) == 4 ? convnd::DType::f32 : convnd::DType::f64);
+  const auto narrow = convnd::kernels::bptr_kernel<T>(convnd::kernels::BptrTile::narrow);
+  const auto shape = variant == kBptrNarrow
+                         ? convnd::kernels::TileShape{narrow.mr, narrow.nr}
+                         : convnd::kernels::tile_shape(sizeof(T) == 4 ? convnd::DType::f32 : convnd::DType::f64);
   const std::size_t kc = static_cast<std::size_t>(state.range(0));
   std::vector<T> a(kc * shape.mr, T(0.5)), b(kc * shape.nr, T(0.25)), c(shape.mr * shape.nr, T(0));
   std::vector<const T*> rows(shape.mr), cols(kc), brows(kc);
@@ -40,6 +43,7 @@ void BM_GemmTile(benchmark::State& state, std::int64_t target, Variant variant) 
     if (variant == kRows) convnd::kernels::gemm_tile_rows<T>(kc, rows.data(), b.data(), c.data(), shape.nr);
     if (variant == kCols) convnd::kernels::gemm_tile_cols<T>(kc, cols.data(), b.data(), c.data(), shape.nr);
     if (variant == kBptr) convnd::kernels::gemm_bptr<T>(kc, a.data(), brows.data(), c.data(), shape.nr);
+    if (variant == kBptrNarrow) narrow(kc, a.data(), brows.data(), c.data(), shape.nr);
     benchmark::DoNotOptimize(c.data());
   }
   const double flops = 2.0 * static_cast<double>(kc * shape.mr * shape.nr);
@@ -59,10 +63,10 @@ void FmaPeak(benchmark::State& state) {
 
 // One benchmark per (dtype, target, variant): f32_igemm_12x32/AVX3/cols/256 and so on.
 int register_all() {
-  const char* names[] = {"packed", "rows", "cols", "bptr"};
+  const char* names[] = {"packed", "rows", "cols", "bptr", "bptr_narrow"};
   for (std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
     if (target == HWY_SCALAR || target == HWY_EMU128) continue;  // not a SIMD tile
-    for (int v : {kPacked, kRows, kCols, kBptr}) {
+    for (int v : {kPacked, kRows, kCols, kBptr, kBptrNarrow}) {
       const std::string suffix = std::string(hwy::TargetName(target)) + "/" + names[v];
       benchmark::RegisterBenchmark(("f32_gemm_tile/" + suffix).c_str(), BM_GemmTile<float>, target,
                                    static_cast<Variant>(v))

@@ -1,5 +1,5 @@
 // Kernel-level tests: every GEMM microkernel variant (packed panel, row pointers, column
-// pointers, and gemm_bptr's B row pointers) against a scalar loop, once per ISA that this
+// pointers, and gemm_bptr's B row pointers in its wide and narrow tiles) against a scalar loop, once per ISA that this
 // build compiled and this CPU runs, for reduction lengths around the unroll and blocking edges
 // (1..17, 31..33, 255..257) and for accumulator rows wider than the tile (ldc > nr, as the
 // algorithms use them).
@@ -32,16 +32,33 @@ std::vector<T> integers(std::size_t n, std::uint32_t seed) {
   return v;
 }
 
-enum class Variant { packed, rows, cols, bptr };
+enum class Variant { packed, rows, cols, bptr, bptr_narrow };
 const char* name(Variant v) {
-  return v == Variant::packed ? "packed" : v == Variant::rows ? "rows" : v == Variant::cols ? "cols" : "bptr";
+  switch (v) {
+    case Variant::packed: return "packed";
+    case Variant::rows: return "rows";
+    case Variant::cols: return "cols";
+    case Variant::bptr: return "bptr";
+    case Variant::bptr_narrow: return "bptr_narrow";
+  }
+  return "?";
+}
+
+// The tile a variant runs: gemm_tile's for the first three, the bound kernel's for gemm_bptr.
+template <class T>
+TileShape shape_of(Variant v) {
+  if (v == Variant::bptr || v == Variant::bptr_narrow) {
+    const BptrKernel<T> k = bptr_kernel<T>(v == Variant::bptr ? BptrTile::wide : BptrTile::narrow);
+    return {k.mr, k.nr};
+  }
+  return tile_shape(sizeof(T) == 4 ? DType::f32 : DType::f64);
 }
 
 // One kernel call on an accumulator block that starts non-zero (the kernel adds to C), compared
 // with the scalar loop c[i][j] += sum_p a(p, i) * b[p][j].
 template <class T>
 void check_tile(Variant variant, std::size_t kc, std::size_t ldc_extra) {
-  const TileShape ts = tile_shape(sizeof(T) == 4 ? DType::f32 : DType::f64);
+  const TileShape ts = shape_of<T>(variant);
   const std::size_t mr = ts.mr, nr = ts.nr, ldc = nr + ldc_extra;
   // A as (p, i) values; the three variants read the same values from different layouts.
   const std::vector<T> a = integers<T>(kc * mr, 1);
@@ -74,7 +91,8 @@ void check_tile(Variant variant, std::size_t kc, std::size_t ldc_extra) {
       gemm_tile_cols<T>(kc, ptr.data(), b.data(), c.data(), ldc);
       break;
     }
-    case Variant::bptr: {
+    case Variant::bptr:
+    case Variant::bptr_narrow: {
       // B rows through pointers, each row its own allocation, visited in reverse memory order.
       std::vector<std::vector<T>> rows(kc, std::vector<T>(nr));
       std::vector<const T*> ptr(kc);
@@ -83,7 +101,11 @@ void check_tile(Variant variant, std::size_t kc, std::size_t ldc_extra) {
         for (std::size_t j = 0; j < nr; ++j) row[j] = b[p * nr + j];
         ptr[p] = row.data();
       }
-      gemm_bptr<T>(kc, a.data(), ptr.data(), c.data(), ldc);
+      if (variant == Variant::bptr) {
+        gemm_bptr<T>(kc, a.data(), ptr.data(), c.data(), ldc);  // dispatched per call
+      } else {
+        bptr_kernel<T>(BptrTile::narrow)(kc, a.data(), ptr.data(), c.data(), ldc);
+      }
       break;
     }
   }
@@ -115,7 +137,7 @@ void check_all_variants() {
     EXPECT_GE(ts.mr, 1u);
     EXPECT_LE(ts.mr, 12u);
     EXPECT_EQ(ts.nr % 2, 0u);
-    for (Variant v : {Variant::packed, Variant::rows, Variant::cols, Variant::bptr})
+    for (Variant v : {Variant::packed, Variant::rows, Variant::cols, Variant::bptr, Variant::bptr_narrow})
       for (std::size_t kc : reduction_lengths())
         for (std::size_t extra : {std::size_t{0}, ts.nr, std::size_t{3}}) check_tile<T>(v, kc, extra);
   }
@@ -134,6 +156,14 @@ TEST(Kernels, TileShapeFollowsTarget) {
     const bool avx3 = target == HWY_AVX3 || target == HWY_AVX3_DL;
     if (avx3) EXPECT_EQ(ts.mr, 12u) << hwy::TargetName(target);
     if (!avx3) EXPECT_LE(ts.mr, 6u) << hwy::TargetName(target);
+    // The wide bptr tile is gemm_tile's (pointwise.cc sizes by tile_shape()); the narrow one
+    // has fewer rows and three vectors.
+    const BptrKernel<float> wide = bptr_kernel<float>(BptrTile::wide);
+    const BptrKernel<float> narrow = bptr_kernel<float>(BptrTile::narrow);
+    EXPECT_EQ(wide.mr, ts.mr);
+    EXPECT_EQ(wide.nr, ts.nr);
+    EXPECT_LT(narrow.mr, wide.mr);
+    EXPECT_EQ(narrow.nr * 2, wide.nr * 3);
   }
 }
 

@@ -5,6 +5,8 @@
 // slice, groups (buffer offsets per group), tiles running past the last image into the slack,
 // 1-D to 4-D, both layouts (channels-last with C/groups >= 64 goes to implicit_gemm's in-place
 // path, below 64 through the copy), strided views, bias, and 1 vs 2 vs 3 threads bitwise.
+// Both tile orientations: output channels as rows (channels-first, or at most 16 output
+// channels per group) and positions as rows (channels-last with more).
 #include "conv_tester.h"
 
 namespace convnd::testing {
@@ -36,6 +38,26 @@ TEST(PaddedIgemm, GridAndPhases) {
       // 1x1 stride 2 (accepted: only stride-1 unpadded 1x1 is left to implicit_gemm).
       ConvTester().input(1, 6, {9, 8}).kernel(5, {1, 1}).stride({2, 2}).layout(l).dtype(t)
           .test(kAlgo, Pass::forward);
+    }
+}
+
+// The channel-rows tile (8 channels x 48 positions on AVX-512): output channels per group
+// around the tile's rows (7, 8, 9, 16, 17: a partial last block, exact blocks, one channel
+// over), in channels-last too where at most 16 channels take this orientation; groups of 8
+// (resnext); a depth cut into several equal slices (24 channels x 27 taps); few row tasks, so
+// the channel blocks are split between tasks; positions strips running past the grid.
+TEST(PaddedIgemm, ChannelRowsTile) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last})
+    for (DType t : {DType::f32, DType::f64}) {
+      for (dim_t k : {7, 8, 9, 16, 17})
+        ConvTester().input(2, 5, {13, 11}).kernel(k, {3, 3}).padding(Padding::uniform(1)).layout(l)
+            .dtype(t).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(1, 32, {9, 10}).kernel(32, {3, 3}).groups(4).padding(Padding::uniform(1))
+          .layout(l).dtype(t).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(2, 24, {6, 5, 7}).kernel(16, {3, 3, 3}).padding(Padding::uniform(1))
+          .mode(PadMode::reflect).layout(l).dtype(t).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 9, {4, 5}).kernel(80, {2, 3}).stride({2, 1}).layout(l).dtype(t)
+          .bias().test(kAlgo, Pass::forward);
     }
 }
 

@@ -23,6 +23,20 @@
 // With zero padding and >= 64 channels per group, the reduction runs tap by tap and a tap
 // that reads only padding for a whole tile is skipped (as oneDNN does; nominal FLOPs count it).
 //
+// # Two orientations of the tile
+//
+// Positions as rows (gemm_tile_cols: mr positions x nr output channels, each column of A a
+// pointer into the buffer) suits many output channels and a channels-last output, which it
+// stores row by row. Output channels as rows (gemm_bptr's narrow tile: 8 channels x 48
+// positions on AVX-512, weights broadcast, each B row a pointer to 48 consecutive grid
+// positions of one (channel, tap)) suits
+//   - few output channels per group (resnext's 8, a 3-D U-Net's 16), which would fill 8 or 16
+//     of a positions-as-rows tile's 32 columns, and
+//   - a channels-first output, whose channel rows it stores with memcpy where the other
+//     orientation transposes every element (7 % of mnist_5x5's time, perf).
+// Its loop keeps one strip of B rows (kc x 48 values, kc sized from the L1 cache) in L1 while
+// every block of output channels passes over it; the weights (8 x kc per block) come from L2.
+//
 // Determinism: the copy is a copy; each output element is summed by one task in a fixed
 // (c, tap) or (tap, c) order chosen from the problem, whatever the thread count.
 #include "algo/padded_igemm.h"
@@ -37,8 +51,10 @@
 #include "algo/implicit_gemm.h"
 #include "algo/weight_cache.h"
 #include "api/checked.h"
+#include "kernels/gemm_bptr.h"
 #include "kernels/gemm_tile.h"
 #include "runtime/buffer.h"
+#include "runtime/cache_sizes.h"
 #include "runtime/carve.h"
 #include "runtime/threads.h"
 
@@ -46,6 +62,13 @@ namespace convnd::detail {
 namespace {
 
 constexpr std::size_t kTilesPerTask = 8;
+// Output channels per group up to which channels are the tile's rows whatever the layout.
+constexpr dim_t kNarrowChannels = 16;
+
+// Whether output channels are the tile's rows (see the file comment).
+bool channel_rows(const Geometry& g) {
+  return g.Kg() <= kNarrowChannels || g.layout == Layout::channels_first;
+}
 // Channels per group from which the reduction runs tap by tap, so that taps lying wholly in
 // the zero padding can be skipped; below, kernel calls of C/groups steps would be too short.
 constexpr dim_t kTapMajorChannels = 64;
@@ -53,8 +76,6 @@ constexpr dim_t kTapMajorChannels = 64;
 constexpr dim_t kHandOverChannels = 64;
 // Copies larger than this many elements are left to implicit_gemm (256 MiB of f32).
 constexpr dim_t kMaxBufferElems = dim_t{1} << 26;
-
-std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 
 constexpr dim_t kMaxPlaneElems = dim_t{1} << 26;
 constexpr dim_t kMaxAxisEntries = dim_t{1} << 22;  // bounds planning time (tables per axis)
@@ -105,23 +126,44 @@ class PaddedExecutor final : public Executor {
  public:
   PaddedExecutor(const Geometry& g, std::unique_ptr<Executor> channels_last)
       : g_(g), pg_(g), channels_last_(std::move(channels_last)) {
-    const kernels::TileShape ts = kernels::tile_shape(g.dtype);
-    mr_ = static_cast<dim_t>(ts.mr);
-    nr_ = static_cast<dim_t>(ts.nr);
     // Sizes and offsets checked although reject() bounds them: a wrapped size would
     // under-allocate the workspace.
     const char* ws = "workspace";
     taps_ = checked_product(g.kernel, "kernel");
     depth_ = checked_mul(g.Cg(), taps_, "kernel");
-    kc_max_ = std::min<dim_t>(depth_, sizeof(T) == 4 ? 256 : 128);
-    col_blocks_ = (g.Kg() + nr_ - 1) / nr_;
-    rows_per_task_ = mr_ * static_cast<dim_t>(kTilesPerTask);
+    channel_rows_ = channel_rows(g);
+    dim_t tiles_per_task = static_cast<dim_t>(kTilesPerTask);
+    if (channel_rows_) {
+      rows_kernel_ = kernels::bptr_kernel<T>(kernels::BptrTile::narrow);
+      mr_ = static_cast<dim_t>(rows_kernel_.mr);
+      nr_ = static_cast<dim_t>(rows_kernel_.nr);
+      pos_tile_ = nr_, ch_tile_ = mr_;
+      ch_blocks_ = (g.Kg() + ch_tile_ - 1) / ch_tile_;
+      // A strip of B rows, kc x nr values, takes half the L1 cache; the depth is cut into
+      // equal slices, so no kernel call runs a short remainder.
+      const dim_t fit = static_cast<dim_t>(cache_sizes().l1d / 2 / (sizeof(T) * nr_));
+      const dim_t slices = (depth_ + std::max<dim_t>(fit, 16) - 1) / std::max<dim_t>(fit, 16);
+      kc_max_ = (depth_ + slices - 1) / slices;
+      // The task's accumulators (all its channels x its positions) stay within a quarter of L2.
+      const dim_t strip_bytes = checked_bytes64(checked_mul(checked_mul(ch_blocks_, ch_tile_, ws),
+                                                            nr_, ws), sizeof(T), ws);
+      tiles_per_task = std::clamp<dim_t>(static_cast<dim_t>(cache_sizes().l2 / 4) / strip_bytes,
+                                         1, tiles_per_task);
+    } else {
+      const kernels::TileShape ts = kernels::tile_shape(g.dtype);
+      mr_ = static_cast<dim_t>(ts.mr);
+      nr_ = static_cast<dim_t>(ts.nr);
+      pos_tile_ = mr_, ch_tile_ = nr_;
+      ch_blocks_ = (g.Kg() + ch_tile_ - 1) / ch_tile_;
+      kc_max_ = std::min<dim_t>(depth_, sizeof(T) == 4 ? 256 : 128);
+    }
+    rows_per_task_ = pos_tile_ * tiles_per_task;
     chunks_ = (pg_.rows + rows_per_task_ - 1) / rows_per_task_;
     const dim_t row_tasks = g.N * g.groups * chunks_;
-    // Few row tasks (7x7 layers at batch 1): split the column blocks too, so both cores work.
+    // Few row tasks (7x7 layers at batch 1): split the channel blocks too, so both cores work.
     // The split depends on the problem only, never on the thread count.
-    parts_ = row_tasks >= 16 ? 1 : std::min(col_blocks_, (16 + row_tasks - 1) / row_tasks);
-    per_part_ = (col_blocks_ + parts_ - 1) / parts_;
+    parts_ = row_tasks >= 16 ? 1 : std::min(ch_blocks_, (16 + row_tasks - 1) / row_tasks);
+    per_part_ = (ch_blocks_ + parts_ - 1) / parts_;
 
     // The last tile of an image reads up to rows_per_task_ rows past its grid, and garbage rows
     // read past their phase block: slack after the last plane keeps every read inside the buffer.
@@ -144,13 +186,15 @@ class PaddedExecutor final : public Executor {
 
     slots_ = hardware_threads();
     weights_bytes_ = checked_bytes64(
-        checked_mul(checked_mul(checked_mul(g.groups, col_blocks_, ws), depth_, ws), nr_, ws),
+        checked_mul(checked_mul(checked_mul(g.groups, ch_blocks_, ws), depth_, ws), ch_tile_, ws),
         sizeof(T), ws);
     buffer_bytes_ = checked_bytes64(buffer_elems_, sizeof(T), ws);
-    // Accumulator rows one cache line longer than the columns: with K = 512 a row is 2 KiB,
-    // and 96 rows 2 KiB apart fall into 2 of the 64 L1 sets (the channels-first store reads
-    // them column-wise); the extra line spreads them over all sets.
-    ldc_ = checked_add(checked_mul(col_blocks_, nr_, ws), static_cast<dim_t>(64 / sizeof(T)), ws);
+    // Accumulator rows one cache line longer than the tile needs: with K = 512 a row is 2 KiB,
+    // and 96 rows 2 KiB apart fall into 2 of the 64 L1 sets (a store reading them column-wise
+    // touches all of them); the extra line spreads them over all sets.
+    acc_rows_ = channel_rows_ ? checked_mul(ch_blocks_, ch_tile_, ws) : rows_per_task_;
+    ldc_ = checked_add(channel_rows_ ? rows_per_task_ : checked_mul(ch_blocks_, ch_tile_, ws),
+                       static_cast<dim_t>(64 / sizeof(T)), ws);
     Carve sizing;
     carve_slot(sizing);
     if (!sizing.ok()) throw_overflow(ws);
@@ -162,13 +206,13 @@ class PaddedExecutor final : public Executor {
 
   // One thread's scratch, laid out by the same sequence that sizes it.
   struct Slot {
-    T* acc;               // rows_per_task x ldc accumulators
-    const T** col_ptr;    // kc_max column pointers
+    T* acc;               // acc_rows x ldc accumulators (positions or channels as rows)
+    const T** col_ptr;    // kc_max column pointers (A's; B's rows in channel-rows mode)
     dim_t* row_off;       // 3 x rows_per_task output offsets and coordinates
   };
   Slot carve_slot(Carve& c) const {
     Slot sl;
-    sl.acc = c.take<T>(static_cast<std::size_t>(rows_per_task_) * static_cast<std::size_t>(ldc_));
+    sl.acc = c.take<T>(static_cast<std::size_t>(acc_rows_) * static_cast<std::size_t>(ldc_));
     sl.col_ptr = c.take<const T*>(static_cast<std::size_t>(kc_max_));
     sl.row_off = c.take<dim_t>(static_cast<std::size_t>(3 * rows_per_task_));
     return sl;
@@ -196,7 +240,7 @@ class PaddedExecutor final : public Executor {
     const bool pack_here = !g_.constant_weights;
     const T* weights = pack_here ? own_w : packed_weights(args.b, own_w, th);
     const std::vector<dim_t> src_off = pack_here ? weight_offsets(args.b) : std::vector<dim_t>{};
-    const dim_t panels = pack_here ? g_.groups * col_blocks_ : 0, planes = g_.N * g_.C;
+    const dim_t panels = pack_here ? g_.groups * ch_blocks_ : 0, planes = g_.N * g_.C;
     parallel_phases({panels + planes + 1, g_.N * g_.groups * chunks_ * parts_}, th,
                     [&](int phase, dim_t task) {
       if (phase == 0) {
@@ -210,8 +254,11 @@ class PaddedExecutor final : public Executor {
       const dim_t chunk = (task / parts_) % chunks_;
       const dim_t grp = (task / (parts_ * chunks_)) % g_.groups;
       const dim_t n = task / (parts_ * chunks_ * g_.groups);
-      run_task(args, weights, buf, n, grp, chunk * rows_per_task_, part * per_part_,
-               std::min(col_blocks_, (part + 1) * per_part_), slot);
+      const dim_t b0 = part * per_part_, b1 = std::min(ch_blocks_, (part + 1) * per_part_);
+      if (channel_rows_)
+        run_task_channel_rows(args, weights, buf, n, grp, chunk * rows_per_task_, b0, b1, slot);
+      else
+        run_task(args, weights, buf, n, grp, chunk * rows_per_task_, b0, b1, slot);
     });
   }
 
@@ -223,12 +270,12 @@ class PaddedExecutor final : public Executor {
                                  [&](T* out) { pack_weights(w, out, threads); });
   }
 
-  // W[group][col block][d][nr], d = dindex(c, tap); zero columns past Kg. One task per panel.
-  // A transpose in 16-row blocks: the nr output channels are read as nr streams in memory
-  // order, and the 16 x nr block written (2 KiB for f32) stays in L1 while it fills.
+  // W[group][channel block][d][ch_tile], d = dindex(c, tap); zero columns past Kg. One task per
+  // panel. A transpose in 16-row blocks: the ch_tile output channels are read as that many
+  // streams in memory order, and the 16 x ch_tile block written (2 KiB for f32) stays in L1.
   void pack_weights(const ConstTensorView& w, T* out, int threads) const {
     const std::vector<dim_t> src_off = weight_offsets(w);
-    parallel_tasks(g_.groups * col_blocks_, threads,
+    parallel_tasks(g_.groups * ch_blocks_, threads,
                    [&](dim_t task) { pack_panel(w, src_off, out, task); });
   }
 
@@ -249,18 +296,18 @@ class PaddedExecutor final : public Executor {
                   dim_t task) const {
     const T* src = static_cast<const T*>(w.data);
     constexpr dim_t kBlock = 16;
-    const dim_t grp = task / col_blocks_, b = task % col_blocks_;
-    T* panel = out + task * depth_ * nr_;
+    const dim_t grp = task / ch_blocks_, b = task % ch_blocks_, width = ch_tile_;
+    T* panel = out + task * depth_ * width;
     for (dim_t d0 = 0; d0 < depth_; d0 += kBlock) {
       const dim_t d1 = std::min(depth_, d0 + kBlock);
-      for (dim_t j = 0; j < nr_; ++j) {
-        const dim_t k = b * nr_ + j;
+      for (dim_t j = 0; j < width; ++j) {
+        const dim_t k = b * width + j;
         if (k >= g_.Kg()) {
-          for (dim_t i = d0; i < d1; ++i) panel[i * nr_ + j] = T(0);
+          for (dim_t i = d0; i < d1; ++i) panel[i * width + j] = T(0);
           continue;
         }
         const T* wk = src + (grp * g_.Kg() + k) * w.strides[0];
-        for (dim_t i = d0; i < d1; ++i) panel[i * nr_ + j] = wk[src_off[i]];
+        for (dim_t i = d0; i < d1; ++i) panel[i * width + j] = wk[src_off[i]];
       }
     }
   }
@@ -373,7 +420,7 @@ class PaddedExecutor final : public Executor {
     // the skipped share of one image's (tile, tap) pairs must reach 5 % (c3d_conv2: 8 %, 8 %
     // faster; r50_res2_3x3: 1 %, 12 % slower tap by tap).
     // (Skipped for shapes where the analysis itself would cost more than planning should.)
-    if (g.mode == PadMode::zeros && g.Cg() >= kTapMajorChannels &&
+    if (!channel_rows_ && g.mode == PadMode::zeros && g.Cg() >= kTapMajorChannels &&
         pg_.rows / mr_ <= (dim_t{1} << 24) / taps_) {
       dim_t skipped = 0, total = 0;
       for (dim_t q0 = 0; q0 < pg_.rows; q0 += rows_per_task_) {
@@ -526,7 +573,7 @@ class PaddedExecutor final : public Executor {
             at = tile;
             for (dim_t b = b0; b < b1; ++b)
               kernels::gemm_tile_cols<T>(static_cast<std::size_t>(kc), col_ptr,
-                                         packed_w + ((grp * col_blocks_ + b) * depth_ + d0) * nr_,
+                                         packed_w + ((grp * ch_blocks_ + b) * depth_ + d0) * nr_,
                                          acc + tile * mr_ * ldc + b * nr_,
                                          static_cast<std::size_t>(ldc));
           }
@@ -542,19 +589,97 @@ class PaddedExecutor final : public Executor {
           for (dim_t p = 0; p < kc; ++p) col_ptr[p] += mr_;
         for (dim_t b = b0; b < b1; ++b)
           kernels::gemm_tile_cols<T>(static_cast<std::size_t>(kc), col_ptr,
-                                     packed_w + ((grp * col_blocks_ + b) * depth_ + k0) * nr_,
+                                     packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * nr_,
                                      acc + tile * mr_ * ldc + b * nr_,
                                      static_cast<std::size_t>(ldc));
       }
     }
 
-    // Store the rows that are real outputs (grid coordinates below O on every axis), as runs
-    // of consecutive rows that are consecutive outputs along the last axis: (first row, output
-    // offset, length) triples in row_off[].
+    // Store the rows that are real outputs.
     T* y = static_cast<T*>(args.out.data);
     const auto& ys = args.out.strides;
+    const dim_t ys_last = ys[2 + g_.rank() - 1];
+    const dim_t runs = valid_runs(ys, n, grp, q0, rows, row_off);
+    for (dim_t i = 0; i < runs; ++i) {
+      const dim_t r = row_off[3 * i], off = row_off[3 * i + 1], len = row_off[3 * i + 2];
+      if (ys[1] == 1) {
+        for (dim_t j = 0; j < len; ++j)
+          std::memcpy(y + off + j * ys_last + k_begin, acc + (r + j) * ldc + k_begin,
+                      sizeof(T) * (k_end - k_begin));
+      } else {
+        // Channels-first: each channel's run of outputs written in order; the run's `len`
+        // accumulator rows (at most 96 lines) stay in L1 across the channels.
+        for (dim_t k = k_begin; k < k_end; ++k) {
+          T* yk = y + off + k * ys[1];
+          const T* ak = acc + r * ldc + k;
+          for (dim_t j = 0; j < len; ++j) yk[j * ys_last] = ak[j * ldc];
+        }
+      }
+    }
+  }
+
+  // Channel-rows mode: grid positions [q0, q0 + rows_per_task_) of image n, group grp, output
+  // channel blocks [b0, b1). The accumulators are acc[channel][position]; per depth slice, each
+  // strip of nr positions points its kc B rows into the buffer once, and every channel block
+  // runs over that strip while it is in L1.
+  void run_task_channel_rows(const OpArgs& args, const T* packed_w, const T* buf, dim_t n,
+                             dim_t grp, dim_t q0, dim_t b0, dim_t b1, char* slot) const {
+    const dim_t rows = std::min(rows_per_task_, pg_.rows - q0);
+    const dim_t strips = (rows + nr_ - 1) / nr_, width = strips * nr_;
+    const dim_t ldc = ldc_;
+    Carve carve(slot);
+    const Slot sl = carve_slot(carve);
+    T* acc = sl.acc;
+    const T** bptr = sl.col_ptr;
+
+    // Accumulators start at the bias (zero for the padding channels of the last block).
+    const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
+    for (dim_t k = b0 * mr_; k < b1 * mr_; ++k) {
+      const T v = bias && k < g_.Kg() ? bias[(grp * g_.Kg() + k) * args.bias->strides[0]] : T(0);
+      std::fill(acc + k * ldc, acc + k * ldc + width, v);
+    }
+
+    const T* image = buf + (n * g_.C + grp * g_.Cg()) * pg_.plane;
+    for (dim_t k0 = 0; k0 < depth_; k0 += kc_max_) {
+      const dim_t kc = std::min(kc_max_, depth_ - k0);
+      for (dim_t s = 0; s < strips; ++s) {
+        const T* base = image + q0 + s * nr_;
+        for (dim_t p = 0; p < kc; ++p) bptr[p] = base + col_off_[k0 + p];
+        for (dim_t b = b0; b < b1; ++b)
+          rows_kernel_(static_cast<std::size_t>(kc),
+                       packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * mr_, bptr,
+                       acc + b * mr_ * ldc + s * nr_, static_cast<std::size_t>(ldc));
+      }
+    }
+
+    T* y = static_cast<T*>(args.out.data);
+    const auto& ys = args.out.strides;
+    const dim_t ys_last = ys[2 + g_.rank() - 1];
+    const dim_t runs = valid_runs(ys, n, grp, q0, rows, sl.row_off);
+    const dim_t k_begin = b0 * mr_, k_end = std::min(b1 * mr_, g_.Kg());
+    for (dim_t i = 0; i < runs; ++i) {
+      const dim_t r = sl.row_off[3 * i], off = sl.row_off[3 * i + 1], len = sl.row_off[3 * i + 2];
+      if (ys[1] != 1 && ys_last == 1) {
+        // Channels-first: each channel's run is one copy of an accumulator row.
+        for (dim_t k = k_begin; k < k_end; ++k)
+          std::memcpy(y + off + k * ys[1], acc + k * ldc + r, sizeof(T) * len);
+      } else {
+        // Channels-last (or any other strides): position by position, the block's channels.
+        for (dim_t j = 0; j < len; ++j) {
+          T* yj = y + off + j * ys_last;
+          for (dim_t k = k_begin; k < k_end; ++k) yj[k * ys[1]] = acc[k * ldc + r + j];
+        }
+      }
+    }
+  }
+
+  // The grid rows [q0, q0 + rows) of image n, group grp that are real outputs (grid
+  // coordinates below O on every axis), as runs of consecutive rows that are consecutive
+  // outputs along the last axis: (first row, output offset, length) triples in row_off[].
+  // Returns the number of runs.
+  dim_t valid_runs(const std::vector<dim_t>& ys, dim_t n, dim_t grp, dim_t q0, dim_t rows,
+                   dim_t* row_off) const {
     const int d = g_.rank();
-    const dim_t ys_last = ys[2 + d - 1];
     dim_t runs = 0;
     for (dim_t r = 0; r < rows;) {
       dim_t q = q0 + r, off = n * ys[0] + grp * g_.Kg() * ys[1];
@@ -577,22 +702,7 @@ class PaddedExecutor final : public Executor {
       row_off[3 * runs] = r, row_off[3 * runs + 1] = off, row_off[3 * runs + 2] = len, ++runs;
       r += len;
     }
-    for (dim_t i = 0; i < runs; ++i) {
-      const dim_t r = row_off[3 * i], off = row_off[3 * i + 1], len = row_off[3 * i + 2];
-      if (ys[1] == 1) {
-        for (dim_t j = 0; j < len; ++j)
-          std::memcpy(y + off + j * ys_last + k_begin, acc + (r + j) * ldc + k_begin,
-                      sizeof(T) * (k_end - k_begin));
-      } else {
-        // Channels-first: each channel's run of outputs written in order; the run's `len`
-        // accumulator rows (at most 96 lines) stay in L1 across the channels.
-        for (dim_t k = k_begin; k < k_end; ++k) {
-          T* yk = y + off + k * ys[1];
-          const T* ak = acc + r * ldc + k;
-          for (dim_t j = 0; j < len; ++j) yk[j * ys_last] = ak[j * ldc];
-        }
-      }
-    }
+    return runs;
   }
 
   // Grid indices [begin, end) of one last-axis phase that read input samples first, first + s, ..
@@ -613,7 +723,11 @@ class PaddedExecutor final : public Executor {
   mutable std::vector<dim_t> tap_coord_;              // [tap * rank + axis]
   mutable std::vector<dim_t> col_off_tm_;             // scratch for reordering col_off_
   mutable std::vector<std::vector<dim_t>> src_index_;  // [axis][phase * L + j]
-  dim_t mr_ = 0, nr_ = 0, taps_ = 0, depth_ = 0, kc_max_ = 0, col_blocks_ = 0;
+  // The kernel's tile (mr_ rows x nr_ columns) and what its rows and columns are.
+  bool channel_rows_ = false;
+  kernels::BptrKernel<T> rows_kernel_;  // channel-rows mode: bound once, with its tile shape
+  dim_t mr_ = 0, nr_ = 0, pos_tile_ = 0, ch_tile_ = 0, ch_blocks_ = 0, acc_rows_ = 0;
+  dim_t taps_ = 0, depth_ = 0, kc_max_ = 0;
   dim_t ldc_ = 0, rows_per_task_ = 0, chunks_ = 0, parts_ = 1, per_part_ = 1, slack_ = 0, buffer_elems_ = 0;
   int slots_ = 1;
   std::size_t weights_bytes_ = 0, buffer_bytes_ = 0, slot_bytes_ = 0, own_bytes_ = 0;

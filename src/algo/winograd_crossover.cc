@@ -8,7 +8,8 @@
 //   - Up to 64 channels, F(2) is best with few tiles (its transforms are cheapest and its tiles
 //     waste the least of small images), F(4) from T = 196, F(6) from T = 256; from 128
 //     channels, F(2) below 16 tiles, F(4) to 392, then F(6); transformed weights of F(4) past
-//     16 MiB (C = K = 512), F(2). In 3-D, F(4) from T = 8 (F(6) is not offered in 3-D). On
+//     16 MiB (C = K = 512), F(2). In 3-D, F(4) from T = 8 and 24 channels (F(6) is not
+//     offered in 3-D; below 24 channels see winograd_pays). On
 //     the grid this rule chose, on the geometric mean, within 4 % of the best measured variant
 //     (at worst 1.7x, where the timings of neighbours disagree).
 //   - 1-D (tcn_dil8: 64 channels, 4096 samples, batch 8) ran 1.3x slower than implicit_gemm
@@ -107,7 +108,12 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
   const double weights4 = f4_weight_bytes(g);
   int best = 0;
   if (g.rank() == 3) {
-    best = t4 >= 8 ? 4 : 0;
+    // Since padded_igemm's channel-rows tile (8 output channels x 48 positions), direct
+    // convolution wins below 24 channels: `CONVND_ALGO=A convnd bench --spec S --pass fwd
+    // --threads 1 --no-peer` (Xeon AVX-512, ms, padded_igemm / winograd_f4):
+    // n2c16k16s24x24x24k3x3x3p1 4.3 / 10.9; n4c24k24s16x16x16k3x3x3p1 10.0 / 8.5-9.2;
+    // n2c32k32s32x32x32k3x3x3p1 35 / 28.6.
+    best = c >= 24 && t4 >= 8 ? 4 : 0;
   } else if (weights4 > 16.0 * (1 << 20)) {
     best = 2;  // F(4)'s transformed weights (36 C K floats) past 16 MiB: F(2)'s are 16 C K
   } else if (c >= 128) {

@@ -4,15 +4,52 @@
 //   b: kc row pointers, row p = nr contiguous values at b[p] (e.g. nr consecutive positions of
 //      one input channel in a channels-first tensor: read in place, never packed);
 //   c: mr rows of nr values, row i at c + i * ldc, read, added to, written back.
-// The tile (mr, nr) is the one of gemm_tile.h on the same ISA (tile_shape()). The roles are the
-// transpose of gemm_tile's: rows are output channels, columns output positions, so a channels-
-// first output is written in place too.
+// The roles are the transpose of gemm_tile's: rows are output channels, columns output
+// positions, so a channels-first output is written in place too.
+//
+// Two tile shapes per ISA:
+//   wide:   the tile of gemm_tile.h (12 rows x 2 vectors with 32 registers, 6 x 2 with 16), for
+//           many output channels;
+//   narrow: fewer rows, more columns (8 x 3 vectors with 32 registers, 4 x 3 with 16), for
+//           layers whose output channels per group are few (8 or 16): the rows wasted on a
+//           12-row tile are gone, and each reduction step loads 3 vectors of B per 8
+//           broadcasts of A, the better ratio of loads to FMAs.
+//
+// A caller takes a BptrKernel once, when it plans: the tile shape and the function that runs it
+// come from the same ISA, so they cannot disagree later (a plan made before Highway's target
+// changes keeps running the kernel its tile was sized for).
 #pragma once
 
 #include <cstddef>
 
 namespace convnd::kernels {
 
+enum class BptrTile { wide, narrow };
+
+template <class T>
+struct BptrKernel {
+  using Fn = void (*)(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc);
+  std::size_t mr = 0, nr = 0;
+  Fn fn = nullptr;
+
+  void operator()(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) const {
+    fn(kc, a, b, c, ldc);
+  }
+};
+
+// The kernel of shape `tile` on the ISA that Highway dispatches to now.
+BptrKernel<float> bptr_kernel_f32(BptrTile tile);
+BptrKernel<double> bptr_kernel_f64(BptrTile tile);
+
+template <class T>
+BptrKernel<T> bptr_kernel(BptrTile tile) {
+  if constexpr (sizeof(T) == 4)
+    return bptr_kernel_f32(tile);
+  else
+    return bptr_kernel_f64(tile);
+}
+
+// The wide tile, dispatched per call (pointwise.cc sizes its tiles by tile_shape()).
 void gemm_bptr_f32(std::size_t kc, const float* a, const float* const* b, float* c,
                    std::size_t ldc);
 void gemm_bptr_f64(std::size_t kc, const double* a, const double* const* b, double* c,
