@@ -32,7 +32,7 @@ std::vector<T> integers(std::size_t n, std::uint32_t seed) {
   return v;
 }
 
-enum class Variant { packed, rows, cols, bptr, bptr_narrow };
+enum class Variant { packed, rows, cols, bptr, bptr_narrow, bptr_offsets };
 const char* name(Variant v) {
   switch (v) {
     case Variant::packed: return "packed";
@@ -40,6 +40,7 @@ const char* name(Variant v) {
     case Variant::cols: return "cols";
     case Variant::bptr: return "bptr";
     case Variant::bptr_narrow: return "bptr_narrow";
+    case Variant::bptr_offsets: return "bptr_offsets";
   }
   return "?";
 }
@@ -47,7 +48,7 @@ const char* name(Variant v) {
 // The tile a variant runs: gemm_tile's for the first three, the bound kernel's for gemm_bptr.
 template <class T>
 TileShape shape_of(Variant v) {
-  if (v == Variant::bptr || v == Variant::bptr_narrow) {
+  if (v == Variant::bptr || v == Variant::bptr_narrow || v == Variant::bptr_offsets) {
     const BptrKernel<T> k = bptr_kernel<T>(v == Variant::bptr ? BptrTile::wide : BptrTile::narrow);
     return {k.mr, k.nr};
   }
@@ -108,6 +109,21 @@ void check_tile(Variant variant, std::size_t kc, std::size_t ldc_extra) {
       }
       break;
     }
+    case Variant::bptr_offsets: {
+      // The narrow tile's three vectors of row p out of order and apart inside one row buffer:
+      // vector 0 at lanes + 1 + 2 lanes + 2, vector 1 at 0, vector 2 at lanes + 1.
+      const auto lanes = static_cast<std::ptrdiff_t>(nr / 3);
+      const std::ptrdiff_t voff[3] = {2 * lanes + 3, 0, lanes + 1};
+      std::vector<std::vector<T>> rows(kc, std::vector<T>(3 * nr, T(-99)));
+      std::vector<const T*> ptr(kc);
+      for (std::size_t p = 0; p < kc; ++p) {
+        for (std::size_t j = 0; j < nr; ++j)
+          rows[p][static_cast<std::size_t>(voff[j / lanes]) + j % lanes] = b[p * nr + j];
+        ptr[p] = rows[p].data();
+      }
+      bptr_kernel<T>(BptrTile::narrow)(kc, a.data(), ptr.data(), voff, c.data(), ldc);
+      break;
+    }
   }
 
   std::size_t bad = 0, first = 0;
@@ -137,7 +153,8 @@ void check_all_variants() {
     EXPECT_GE(ts.mr, 1u);
     EXPECT_LE(ts.mr, 12u);
     EXPECT_EQ(ts.nr % 2, 0u);
-    for (Variant v : {Variant::packed, Variant::rows, Variant::cols, Variant::bptr, Variant::bptr_narrow})
+    for (Variant v : {Variant::packed, Variant::rows, Variant::cols, Variant::bptr,
+                      Variant::bptr_narrow, Variant::bptr_offsets})
       for (std::size_t kc : reduction_lengths())
         for (std::size_t extra : {std::size_t{0}, ts.nr, std::size_t{3}}) check_tile<T>(v, kc, extra);
   }

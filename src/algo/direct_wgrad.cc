@@ -12,14 +12,18 @@
 //
 // # Panels
 // The rows are taken a chunk at a time. The chunk's rows of dy are packed once into mr-wide
-// panels (mr output channels each); then, tap by tap, the chunk's rows of x that the tap reads
-// into nr-wide panels (nr input channels each), and the packed microkernel (kernels::gemm_tile)
-// adds dy_panel^T . x_panel into each mr x nr accumulator tile of dW_t[k][c]. x is the side
-// packed again for every tap, so it gets the wide side: one nr-value copy per row and panel
-// (an earlier version packed it mr values at a time, and on mnist_5x5_b64 the copies took a
-// third of the time). Packing is what lets the kernel run at its L1 speed: read in place
-// through row pointers (the version before that), the rows are scattered, one position's
-// channels every C elements, and the same FMAs ran at 55-60 % of the peak.
+// panels (mr output channels each). x is the side read again for every tap, so it gets the
+// wide side of the tile: the microkernel (kernels::gemm_bptr's narrow tile, 8 x 48 on AVX-512)
+// takes B, x's rows, through one pointer per row, and adds dy_panel^T . x_rows into each
+// mr x nr accumulator tile of dW_t[k][c].
+//   - A unit of nr columns inside one tap (Cg >= nr) reads x's rows in place: the pointer is
+//     the row's position plus the unit's first channel (a zero row for zero padding).
+//   - A unit that spans taps (Cg = 16: three taps per 48 columns) is packed into an nr-wide
+//     panel first, one copy per row and unit.
+// Broadcasting from dy's packed panel rather than from x's scattered rows keeps the in-place
+// reads to whole vectors: an earlier version read x in place as the broadcast side (A rows
+// through pointers) and ran at 55-60 % of the peak. The 8-row tile fits the few output
+// channels of 3-D U-Nets (16: two full tiles, where a 12-row tile computed 24 rows).
 //
 // # Work split and determinism
 // The columns of dW_t for all taps, (tap, input channel) flattened, are cut into units of nr:
@@ -45,7 +49,7 @@
 
 #include "algo/layout_copy.h"
 #include "api/checked.h"
-#include "kernels/gemm_tile.h"
+#include "kernels/gemm_bptr.h"
 #include "kernels/pack_rows.h"
 #include "runtime/carve.h"
 #include "runtime/threads.h"
@@ -71,18 +75,19 @@ constexpr dim_t kStoreChannels = 16;
 // Workspace beyond which the algorithm declines (the copies of x and dy are most of it).
 constexpr dim_t kMaxWorkspace = dim_t{1} << 40;
 
-// dst[0, width) = src[0, real) followed by zeros. The panels' widths (mr, nr: 6 to 32) as
+// dst[0, width) = src[0, real) followed by zeros. The panels' widths (mr, nr: 4 to 48) as
 // fixed-size copies, which the compiler turns into a few vector moves: a library memmove call per
 // 12-value row cost 12 % of mnist_5x5_b64's weight gradient.
 template <class T>
 inline void copy_row(T* dst, const T* src, dim_t real, dim_t width) {
   if (real == width) {
     switch (width) {
-      case 6: std::memcpy(dst, src, 6 * sizeof(T)); return;
+      case 4: std::memcpy(dst, src, 4 * sizeof(T)); return;
       case 8: std::memcpy(dst, src, 8 * sizeof(T)); return;
       case 12: std::memcpy(dst, src, 12 * sizeof(T)); return;
       case 16: std::memcpy(dst, src, 16 * sizeof(T)); return;
-      case 32: std::memcpy(dst, src, 32 * sizeof(T)); return;
+      case 24: std::memcpy(dst, src, 24 * sizeof(T)); return;
+      case 48: std::memcpy(dst, src, 48 * sizeof(T)); return;
       default: break;
     }
   }
@@ -107,12 +112,19 @@ struct Sizes {
   dim_t workspace = 0;  // an upper bound, for reject(); the executor carves the exact size
 };
 
+// The kernel and its tile, bound together (gemm_bptr.h).
+template <class T>
+kernels::BptrKernel<T> wgrad_kernel() {
+  return kernels::bptr_kernel<T>(kernels::BptrTile::narrow);
+}
+
 Sizes sizes(const Geometry& g, Fits& f) {
-  const kernels::TileShape ts = kernels::tile_shape(g.dtype);
+  const kernels::BptrKernel<float> k32 = wgrad_kernel<float>();
+  const kernels::BptrKernel<double> k64 = wgrad_kernel<double>();
   const dim_t elem = static_cast<dim_t>(dtype_size(g.dtype));
   Sizes s;
-  s.mr = static_cast<dim_t>(ts.mr);
-  s.nr = static_cast<dim_t>(ts.nr);
+  s.mr = static_cast<dim_t>(g.dtype == DType::f32 ? k32.mr : k64.mr);
+  s.nr = static_cast<dim_t>(g.dtype == DType::f32 ? k32.nr : k64.nr);
   s.taps = f.product(g.kernel);
   s.positions = f.product(g.out);
   s.rows = f.mul(g.N, s.positions);
@@ -138,9 +150,9 @@ Sizes sizes(const Geometry& g, Fits& f) {
                                          f.mul(s.parts, s.partial_elems)),
                                    elem),
                              3 * 64);
-  const dim_t slot = f.add(f.add(f.mul(f.mul(s.chunk, f.add(s.block_taps, g.rank() + 2)), 8),
-                                 f.mul(f.mul(s.chunk, f.add(s.nr, s.kpad)), elem)),
-                           5 * 64);
+  const dim_t slot = f.add(f.add(f.mul(f.mul(s.chunk, f.add(s.block_taps, g.rank() + 6)), 8),
+                                 f.mul(f.add(f.mul(s.chunk, f.add(s.nr, s.kpad)), s.nr), elem)),
+                           10 * 64);
   s.workspace = f.add(shared, f.mul(hardware_threads(), slot));
   return s;
 }
@@ -148,7 +160,7 @@ Sizes sizes(const Geometry& g, Fits& f) {
 template <class T>
 class DirectWgradExecutor final : public Executor {
  public:
-  explicit DirectWgradExecutor(const Geometry& g) : g_(g) {
+  explicit DirectWgradExecutor(const Geometry& g) : g_(g), kernel_(wgrad_kernel<T>()) {
     Fits f;
     s_ = sizes(g, f);
     if (!f || s_.workspace > kMaxWorkspace) throw_overflow("weight-gradient workspace");
@@ -213,7 +225,12 @@ class DirectWgradExecutor final : public Executor {
     dim_t* interior;   // per row: input offset of tap 0 when every tap reads inside x, else
                        // kNoSample
     T* dy_panels;      // ktiles panels of chunk x mr: the chunk's rows of dy
-    T* x_panel;        // chunk x nr: one unit's input channels through its tap
+    T* x_panel;        // chunk x nr: one unit's input channels through its taps
+    const T** panel_rows;  // chunk pointers to x_panel's rows
+    const T** b_rows;      // chunk pointers to x's rows, in place, for a unit inside one tap
+    T* zeros;              // nr zeros: what a zero-padding row reads in place
+    dim_t* order;          // chunk row indices in summation order: interior rows first
+    const T** bases;       // per interior row, tap 0's position in x (the group's channel 0)
   };
 
   Shared carve_shared(Carve& c) const {
@@ -231,6 +248,11 @@ class DirectWgradExecutor final : public Executor {
     sl.interior = c.take<dim_t>(chunk);
     sl.dy_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
     sl.x_panel = c.take<T>(chunk * static_cast<std::size_t>(s_.nr));
+    sl.panel_rows = c.take<const T*>(chunk);
+    sl.b_rows = c.take<const T*>(chunk);
+    sl.zeros = c.take<T>(static_cast<std::size_t>(s_.nr));
+    sl.order = c.take<dim_t>(chunk);
+    sl.bases = c.take<const T*>(chunk);
     return sl;
   }
 
@@ -248,23 +270,29 @@ class DirectWgradExecutor final : public Executor {
     const dim_t u0 = block * s_.block_units, u1 = std::min(s_.units, u0 + s_.block_units);
     T* acc = partials + part * s_.partial_elems + (grp * s_.units + u0) * s_.unit_elems;
     std::fill(acc, acc + (u1 - u0) * s_.unit_elems, T(0));
+    std::fill(sl.zeros, sl.zeros + nr, T(0));
+    for (dim_t i = 0; i < chunk; ++i) sl.panel_rows[i] = sl.x_panel + i * nr;
+    const T* xg = static_cast<const T*>(x.data) + grp * Cg;
     const T* dyg = static_cast<const T*>(dy.data) + grp * Kg;
     const auto& ys = dy.strides;
     std::vector<dim_t> o(static_cast<std::size_t>(rank));
+    // Interior rows by vector offsets (see interior_offsets()) when every vector of a unit lies
+    // inside one tap's channels.
+    const dim_t vlanes = nr / 3;
+    const bool by_offsets = Cg % vlanes == 0;
 
     const dim_t r_end = part_begin(part + 1);
     for (dim_t r0 = part_begin(part); r0 < r_end; r0 += chunk) {
       const dim_t kc = std::min(chunk, r_end - r0);
-      // Coordinates (image, output position) of the chunk's rows, and their rows of dy packed
-      // into the mr-wide panels: panel j holds channels [j * mr, (j + 1) * mr), zeros past Kg.
+      // Coordinates (image, output position) of the chunk's rows and, for interior rows (every
+      // tap inside x, so tap t reads at tap 0's offset + tap_delta[t]), tap 0's offset in x.
       dim_t n = r0 / s_.positions;
       unflatten(r0 % s_.positions, o);
+      dim_t interior_rows = 0;
       for (dim_t i = 0; i < kc; ++i) {
         dim_t* ci = sl.coords + i * (rank + 1);
         ci[0] = n;
-        dim_t off = n * ys[0];
-        for (dim_t a = 0; a < rank; ++a) ci[1 + a] = o[a], off += o[a] * ys[2 + a];
-        // Interior rows: every tap inside x, so tap t reads at (tap 0's offset) + tap_delta[t].
+        for (dim_t a = 0; a < rank; ++a) ci[1 + a] = o[a];
         bool interior = true;
         dim_t x_off = n * x.strides[0];
         for (dim_t a = 0; a < rank; ++a) {
@@ -273,25 +301,57 @@ class DirectWgradExecutor final : public Executor {
           x_off += std::max<dim_t>(std::min(first, g_.in[a] - 1), 0) * x.strides[2 + a];
         }
         sl.interior[i] = interior ? x_off : kNoSample;
-        const T* row = dyg + off;
-        for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
-          copy_row(sl.dy_panels + k0 * kc + i * mr, row + k0, std::min(mr, Kg - k0), mr);
+        interior_rows += interior;
         if (advance(o)) ++n;
       }
-      // The rows of x through every tap the block's units touch; then unit by unit, its
+      // The rows in the order they are summed: with offsets, the interior rows first (read in
+      // place) and then the border rows (packed); else all in order, through pointers.
+      const dim_t front = by_offsets ? interior_rows : 0;
+      {
+        dim_t at_front = 0, at_back = front;
+        for (dim_t i = 0; i < kc; ++i) {
+          const bool in_front = by_offsets && sl.interior[i] != kNoSample;
+          sl.order[in_front ? at_front++ : at_back++] = i;
+        }
+      }
+      // dy's rows in that order, packed into the mr-wide panels: panel j holds channels
+      // [j * mr, (j + 1) * mr), zeros past Kg.
+      for (dim_t q = 0; q < kc; ++q) {
+        const dim_t* ci = sl.coords + sl.order[q] * (rank + 1);
+        dim_t off = ci[0] * ys[0];
+        for (dim_t a = 0; a < rank; ++a) off += ci[1 + a] * ys[2 + a];
+        for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
+          copy_row(sl.dy_panels + k0 * kc + q * mr, dyg + off + k0, std::min(mr, Kg - k0), mr);
+      }
+      for (dim_t q = 0; q < front; ++q) sl.bases[q] = xg + sl.interior[sl.order[q]];
+      const dim_t back = kc - front;
+      const dim_t* back_rows = sl.order + front;
+      // The back rows of x through every tap the block's units touch; then unit by unit, its
       // panel of x (nr columns: one tap's channels, or the end of one tap's and the start of
       // the next's), and one kernel call per panel of dy.
       const dim_t tap0 = u0 * nr / Cg, tap1 = std::min(s_.taps, (u1 * nr - 1) / Cg + 1);
-      for (dim_t tap = tap0; tap < tap1; ++tap)
-        input_rows(tap, kc, sl, tap_delta[static_cast<std::size_t>(tap)], grp, x,
-                   sl.a_rows + (tap - tap0) * chunk);
+      if (back > 0)
+        for (dim_t tap = tap0; tap < tap1; ++tap)
+          input_rows(tap, back, back_rows, sl, tap_delta[static_cast<std::size_t>(tap)], xg, x,
+                     sl.a_rows + (tap - tap0) * chunk);
       for (dim_t u = u0; u < u1; ++u) {
+        T* unit = acc + (u - u0) * s_.unit_elems;
         const dim_t f0 = u * nr, f1 = std::min(s_.columns, f0 + nr);
+        if (front > 0) {
+          std::ptrdiff_t voff[3];
+          interior_offsets(f0, f1, tap_delta, voff);
+          for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
+            kernel_(static_cast<std::size_t>(front), sl.dy_panels + k0 * kc, sl.bases, voff,
+                    unit + k0 * nr, static_cast<std::size_t>(nr));
+        }
+        if (back == 0) continue;
         const T* const* first_rows = sl.a_rows + (f0 / Cg - tap0) * chunk;
+        const T* const* b_rows = sl.panel_rows;
         if (f1 - f0 == nr && f0 / Cg == (f1 - 1) / Cg) {
-          kernels::pack_rows<T>(static_cast<std::size_t>(kc), first_rows,
-                                static_cast<std::size_t>(f0 % Cg), static_cast<std::size_t>(nr),
-                                sl.x_panel, static_cast<std::size_t>(nr));
+          // Inside one tap: x's rows in place, from the unit's first channel.
+          for (dim_t i = 0; i < back; ++i)
+            sl.b_rows[i] = first_rows[i] ? first_rows[i] + f0 % Cg : sl.zeros;
+          b_rows = sl.b_rows;
         } else {
           // Segment by segment: (tap, channels [c, c + len)) at panel column f - f0; whole
           // vectors through the pack kernel (16 channels: one vector per row and tap).
@@ -300,38 +360,51 @@ class DirectWgradExecutor final : public Executor {
             const T* const* rows = sl.a_rows + (tap - tap0) * chunk;
             T* dst = sl.x_panel + (f - f0);
             if (len % lanes_ == 0) {
-              kernels::pack_rows<T>(static_cast<std::size_t>(kc), rows, static_cast<std::size_t>(c),
+              kernels::pack_rows<T>(static_cast<std::size_t>(back), rows, static_cast<std::size_t>(c),
                                     static_cast<std::size_t>(len), dst, static_cast<std::size_t>(nr));
             } else {
-              for (dim_t i = 0; i < kc; ++i)
+              for (dim_t i = 0; i < back; ++i)
                 copy_row(dst + i * nr, rows[i] ? rows[i] + c : dst, rows[i] ? len : 0, len);
             }
             f += len;
           }
           if (f1 - f0 < nr)
-            for (dim_t i = 0; i < kc; ++i)
+            for (dim_t i = 0; i < back; ++i)
               copy_row(sl.x_panel + i * nr + (f1 - f0), sl.x_panel, 0, nr - (f1 - f0));
         }
-        T* unit = acc + (u - u0) * s_.unit_elems;
         for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
-          kernels::gemm_tile<T>(static_cast<std::size_t>(kc), sl.dy_panels + k0 * kc, sl.x_panel,
-                                unit + k0 * nr, static_cast<std::size_t>(nr));
+          kernel_(static_cast<std::size_t>(back), sl.dy_panels + k0 * kc + front * mr, b_rows,
+                  unit + k0 * nr, static_cast<std::size_t>(nr));
       }
     }
   }
 
-  // rows[i] = where row i reads the channels of group grp through `tap`; nullptr for a
-  // zero-padding sample. Interior rows add the tap's offset; the others map each coordinate
-  // (padding modes) through the per-axis tables.
-  void input_rows(dim_t tap, dim_t kc, const Slot& sl, dim_t delta, dim_t grp,
-                  const ConstTensorView& x, const T** rows) const {
+  // For an interior row at tap 0's position b, vector v of the unit of columns [f0, f1) reads
+  // x at b + voff[v]: column f = (tap, channel) = (f / Cg, f % Cg) sits tap_delta[tap] +
+  // channel away. A vector past the last column (the last unit's tail) repeats vector 0: its
+  // accumulators are never stored, and its reads stay inside x.
+  void interior_offsets(dim_t f0, dim_t f1, const std::vector<dim_t>& tap_delta,
+                        std::ptrdiff_t* voff) const {
+    const dim_t vlanes = s_.nr / 3;
+    for (dim_t v = 0; v < 3; ++v) {
+      const dim_t f = f0 + v * vlanes < f1 ? f0 + v * vlanes : f0;
+      voff[v] = static_cast<std::ptrdiff_t>(tap_delta[static_cast<std::size_t>(f / g_.Cg())] +
+                                            f % g_.Cg());
+    }
+  }
+
+  // rows[q] = where chunk row which[q] reads the channels of the group (from xg) through `tap`;
+  // nullptr for a zero-padding sample. Interior rows add the tap's offset; the others map each
+  // coordinate (padding modes) through the per-axis tables.
+  void input_rows(dim_t tap, dim_t count, const dim_t* which, const Slot& sl, dim_t delta,
+                  const T* xg, const ConstTensorView& x, const T** rows) const {
     const int rank = g_.rank();
     const auto& xs = x.strides;
-    const T* xg = static_cast<const T*>(x.data) + grp * g_.Cg();
     const dim_t* t = tap_coords_.data() + tap * rank;
-    for (dim_t i = 0; i < kc; ++i) {
+    for (dim_t q = 0; q < count; ++q) {
+      const dim_t i = which[q];
       if (sl.interior[i] != kNoSample) {
-        rows[i] = xg + sl.interior[i] + delta;
+        rows[q] = xg + sl.interior[i] + delta;
         continue;
       }
       // Without branches on the padding (they mispredicted along every border): a zero
@@ -344,7 +417,7 @@ class DirectWgradExecutor final : public Executor {
         inside &= m >= 0;
         off += std::max<dim_t>(m, 0) * xs[2 + a];
       }
-      rows[i] = inside ? xg + off : nullptr;
+      rows[q] = inside ? xg + off : nullptr;
     }
   }
 
@@ -427,6 +500,7 @@ class DirectWgradExecutor final : public Executor {
   }
 
   Geometry g_;
+  kernels::BptrKernel<T> kernel_;  // its tile is s_.mr x s_.nr
   Sizes s_;
   std::size_t shared_bytes_ = 0, slot_bytes_ = 0;
   int slots_ = 1;

@@ -81,11 +81,14 @@ HWY_INLINE void TileWide(std::size_t kc, const T* HWY_RESTRICT a, const T* const
 #undef CONVND_STORE
 }
 
+// Vector v of B row p at b[p] + voff[v].
 template <class T>
 HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a,
-                           const T* const* HWY_RESTRICT b, T* HWY_RESTRICT c, std::size_t ldc) {
+                           const T* const* HWY_RESTRICT b, const std::ptrdiff_t* voff,
+                           T* HWY_RESTRICT c, std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
+  const std::ptrdiff_t o0 = voff[0], o1 = voff[1], o2 = voff[2];
 #define CONVND_LOAD(i)                               \
   auto acc0_##i = hn::LoadU(d, c + i * ldc);        \
   auto acc1_##i = hn::LoadU(d, c + i * ldc + N);    \
@@ -101,16 +104,16 @@ HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a,
   hn::StoreU(acc0_##i, d, c + i * ldc);     \
   hn::StoreU(acc1_##i, d, c + i * ldc + N); \
   hn::StoreU(acc2_##i, d, c + i * ldc + 2 * N);
-#define CONVND_LOOP(ROWS)                     \
-  ROWS(CONVND_LOAD)                           \
-  for (std::size_t p = 0; p < kc; ++p) {      \
-    PrefetchAhead(b, p, kc);                  \
-    const T* bp = b[p];                       \
-    const auto b0 = hn::LoadU(d, bp);         \
-    const auto b1 = hn::LoadU(d, bp + N);     \
-    const auto b2 = hn::LoadU(d, bp + 2 * N); \
-    ROWS(CONVND_FMA)                          \
-  }                                           \
+#define CONVND_LOOP(ROWS)                  \
+  ROWS(CONVND_LOAD)                        \
+  for (std::size_t p = 0; p < kc; ++p) {   \
+    PrefetchAhead(b, p, kc);               \
+    const T* bp = b[p];                    \
+    const auto b0 = hn::LoadU(d, bp + o0); \
+    const auto b1 = hn::LoadU(d, bp + o1); \
+    const auto b2 = hn::LoadU(d, bp + o2); \
+    ROWS(CONVND_FMA)                       \
+  }                                        \
   ROWS(CONVND_STORE)
   if constexpr (kNarrowRows == 8) {
     CONVND_LOOP(CONVND_BPTR_ROWS_8)
@@ -130,28 +133,44 @@ void GemmBptrF64(std::size_t kc, const double* a, const double* const* b, double
                  std::size_t ldc) {
   TileWide<double>(kc, a, b, c, ldc);
 }
+template <class T>
+HWY_INLINE void TileNarrowContiguous(std::size_t kc, const T* a, const T* const* b, T* c,
+                                     std::size_t ldc) {
+  const auto N = static_cast<std::ptrdiff_t>(hn::Lanes(hn::ScalableTag<T>()));
+  const std::ptrdiff_t voff[3] = {0, N, 2 * N};
+  TileNarrow<T>(kc, a, b, voff, c, ldc);
+}
 void GemmBptrNarrowF32(std::size_t kc, const float* a, const float* const* b, float* c,
                        std::size_t ldc) {
-  TileNarrow<float>(kc, a, b, c, ldc);
+  TileNarrowContiguous<float>(kc, a, b, c, ldc);
 }
 void GemmBptrNarrowF64(std::size_t kc, const double* a, const double* const* b, double* c,
                        std::size_t ldc) {
-  TileNarrow<double>(kc, a, b, c, ldc);
+  TileNarrowContiguous<double>(kc, a, b, c, ldc);
+}
+void GemmBptrNarrowOffsetsF32(std::size_t kc, const float* a, const float* const* b,
+                              const std::ptrdiff_t* voff, float* c, std::size_t ldc) {
+  TileNarrow<float>(kc, a, b, voff, c, ldc);
+}
+void GemmBptrNarrowOffsetsF64(std::size_t kc, const double* a, const double* const* b,
+                              const std::ptrdiff_t* voff, double* c, std::size_t ldc) {
+  TileNarrow<double>(kc, a, b, voff, c, ldc);
 }
 
 // This target's kernels with their shapes, handed out together (gemm_bptr.h: BptrKernel).
 template <class T>
 BptrKernel<T> Bound(BptrTile tile, typename BptrKernel<T>::Fn wide,
-                    typename BptrKernel<T>::Fn narrow) {
+                    typename BptrKernel<T>::Fn narrow,
+                    typename BptrKernel<T>::FnOffsets narrow_offsets) {
   const std::size_t lanes = hn::Lanes(hn::ScalableTag<T>());
-  if (tile == BptrTile::narrow) return {kNarrowRows, 3 * lanes, narrow};
-  return {kWideRows, 2 * lanes, wide};
+  if (tile == BptrTile::narrow) return {kNarrowRows, 3 * lanes, narrow, narrow_offsets};
+  return {kWideRows, 2 * lanes, wide, nullptr};
 }
 BptrKernel<float> BptrKernelF32(BptrTile tile) {
-  return Bound<float>(tile, &GemmBptrF32, &GemmBptrNarrowF32);
+  return Bound<float>(tile, &GemmBptrF32, &GemmBptrNarrowF32, &GemmBptrNarrowOffsetsF32);
 }
 BptrKernel<double> BptrKernelF64(BptrTile tile) {
-  return Bound<double>(tile, &GemmBptrF64, &GemmBptrNarrowF64);
+  return Bound<double>(tile, &GemmBptrF64, &GemmBptrNarrowF64, &GemmBptrNarrowOffsetsF64);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -15,6 +15,11 @@
 //           12-row tile are gone, and each reduction step loads 3 vectors of B per 8
 //           broadcasts of A, the better ratio of loads to FMAs.
 //
+// The narrow tile also reads its B rows as vectors at offsets of their own: vector v of row p at
+// b[p] + voff[v] (v < 3). One pointer per row then serves columns from several places, e.g. the
+// weight gradient's 48 columns = 3 taps x 16 channels of one input position: b[p] is the
+// position, voff the taps' distances from it (the plain call is voff = {0, lanes, 2 lanes}).
+//
 // A caller takes a BptrKernel once, when it plans: the tile shape and the function that runs it
 // come from the same ISA, so they cannot disagree later (a plan made before Highway's target
 // changes keeps running the kernel its tile was sized for).
@@ -29,11 +34,18 @@ enum class BptrTile { wide, narrow };
 template <class T>
 struct BptrKernel {
   using Fn = void (*)(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc);
+  using FnOffsets = void (*)(std::size_t kc, const T* a, const T* const* b,
+                             const std::ptrdiff_t* voff, T* c, std::size_t ldc);
   std::size_t mr = 0, nr = 0;
   Fn fn = nullptr;
+  FnOffsets fn_offsets = nullptr;  // the narrow tile only (nr / 3 lanes per offset)
 
   void operator()(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) const {
     fn(kc, a, b, c, ldc);
+  }
+  void operator()(std::size_t kc, const T* a, const T* const* b, const std::ptrdiff_t* voff, T* c,
+                  std::size_t ldc) const {
+    fn_offsets(kc, a, b, voff, c, ldc);
   }
 };
 
