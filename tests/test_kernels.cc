@@ -32,7 +32,7 @@ std::vector<T> integers(std::size_t n, std::uint32_t seed) {
   return v;
 }
 
-enum class Variant { packed, rows, cols, bptr, bptr_narrow, bptr_offsets };
+enum class Variant { packed, rows, cols, bptr, bptr_narrow, bptr_offsets, bptr_table };
 const char* name(Variant v) {
   switch (v) {
     case Variant::packed: return "packed";
@@ -41,6 +41,7 @@ const char* name(Variant v) {
     case Variant::bptr: return "bptr";
     case Variant::bptr_narrow: return "bptr_narrow";
     case Variant::bptr_offsets: return "bptr_offsets";
+    case Variant::bptr_table: return "bptr_table";
   }
   return "?";
 }
@@ -48,7 +49,8 @@ const char* name(Variant v) {
 // The tile a variant runs: gemm_tile's for the first three, the bound kernel's for gemm_bptr.
 template <class T>
 TileShape shape_of(Variant v) {
-  if (v == Variant::bptr || v == Variant::bptr_narrow || v == Variant::bptr_offsets) {
+  if (v == Variant::bptr || v == Variant::bptr_narrow || v == Variant::bptr_offsets ||
+      v == Variant::bptr_table) {
     const BptrKernel<T> k = bptr_kernel<T>(v == Variant::bptr ? BptrTile::wide : BptrTile::narrow);
     return {k.mr, k.nr};
   }
@@ -124,6 +126,18 @@ void check_tile(Variant variant, std::size_t kc, std::size_t ldc_extra) {
       bptr_kernel<T>(BptrTile::narrow)(kc, a.data(), ptr.data(), voff, c.data(), ldc);
       break;
     }
+    case Variant::bptr_table: {
+      // Rows at base + row_off[p] inside one buffer, in reverse order and 5 values apart.
+      std::vector<T> store(kc * (nr + 5) + 1, T(-99));
+      std::vector<std::ptrdiff_t> row_off(kc);
+      for (std::size_t p = 0; p < kc; ++p) {
+        row_off[p] = static_cast<std::ptrdiff_t>((kc - 1 - p) * (nr + 5) + 1);
+        for (std::size_t j = 0; j < nr; ++j) store[static_cast<std::size_t>(row_off[p]) + j] = b[p * nr + j];
+      }
+      bptr_kernel<T>(BptrTile::narrow)(kc, a.data(), static_cast<const T*>(store.data()),
+                                       row_off.data(), c.data(), ldc);
+      break;
+    }
   }
 
   std::size_t bad = 0, first = 0;
@@ -154,7 +168,7 @@ void check_all_variants() {
     EXPECT_LE(ts.mr, 12u);
     EXPECT_EQ(ts.nr % 2, 0u);
     for (Variant v : {Variant::packed, Variant::rows, Variant::cols, Variant::bptr,
-                      Variant::bptr_narrow, Variant::bptr_offsets})
+                      Variant::bptr_narrow, Variant::bptr_offsets, Variant::bptr_table})
       for (std::size_t kc : reduction_lengths())
         for (std::size_t extra : {std::size_t{0}, ts.nr, std::size_t{3}}) check_tile<T>(v, kc, extra);
   }
@@ -171,8 +185,11 @@ TEST(Kernels, TileShapeFollowsTarget) {
     const TileShape ts = tile_shape(DType::f32);
     std::printf("  %s: f32 tile %zux%zu\n", hwy::TargetName(target), ts.mr, ts.nr);
     const bool avx3 = target == HWY_AVX3 || target == HWY_AVX3_DL;
-    if (avx3) EXPECT_EQ(ts.mr, 12u) << hwy::TargetName(target);
-    if (!avx3) EXPECT_LE(ts.mr, 6u) << hwy::TargetName(target);
+    if (avx3) {
+      EXPECT_EQ(ts.mr, 12u) << hwy::TargetName(target);
+    } else {
+      EXPECT_LE(ts.mr, 6u) << hwy::TargetName(target);
+    }
     // The wide bptr tile is gemm_tile's (pointwise.cc sizes by tile_shape()); the narrow one
     // has fewer rows and three vectors.
     const BptrKernel<float> wide = bptr_kernel<float>(BptrTile::wide);

@@ -46,6 +46,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <type_traits>
 #include <vector>
 
 #include "algo/implicit_gemm.h"
@@ -636,7 +637,6 @@ class PaddedExecutor final : public Executor {
     Carve carve(slot);
     const Slot sl = carve_slot(carve);
     T* acc = sl.acc;
-    const T** bptr = sl.col_ptr;
 
     // Accumulators start at the bias (zero for the padding channels of the last block).
     const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
@@ -645,16 +645,18 @@ class PaddedExecutor final : public Executor {
       std::fill(acc + k * ldc, acc + k * ldc + width, v);
     }
 
+    // B row p of a strip is base + col_off_[k0 + p]: the kernel reads the table itself.
+    static_assert(std::is_same_v<dim_t, std::ptrdiff_t>, "col_off_ serves as ptrdiff_t offsets");
     const T* image = buf + (n * g_.C + grp * g_.Cg()) * pg_.plane;
     for (dim_t k0 = 0; k0 < depth_; k0 += kc_max_) {
       const dim_t kc = std::min(kc_max_, depth_ - k0);
       for (dim_t s = 0; s < strips; ++s) {
         const T* base = image + q0 + s * nr_;
-        for (dim_t p = 0; p < kc; ++p) bptr[p] = base + col_off_[k0 + p];
         for (dim_t b = b0; b < b1; ++b)
           rows_kernel_(static_cast<std::size_t>(kc),
-                       packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * mr_, bptr,
-                       acc + b * mr_ * ldc + s * nr_, static_cast<std::size_t>(ldc));
+                       packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * mr_, base,
+                       col_off_.data() + k0, acc + b * mr_ * ldc + s * nr_,
+                       static_cast<std::size_t>(ldc));
       }
     }
 

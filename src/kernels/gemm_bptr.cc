@@ -36,9 +36,9 @@ constexpr std::size_t kAhead = 8;
 
 // Prefetches the B row kAhead steps on (its first two cache lines; a 3-vector f32 row on
 // AVX-512 spans up to four, the rest follow the first into the line fill buffers soon enough).
-template <class T>
-HWY_INLINE void PrefetchAhead(const T* const* HWY_RESTRICT b, std::size_t p, std::size_t kc) {
-  const T* ahead = b[p + kAhead < kc ? p + kAhead : p];
+template <class T, class RowAt>
+HWY_INLINE void PrefetchAhead(const RowAt& row_at, std::size_t p, std::size_t kc) {
+  const T* ahead = row_at(p + kAhead < kc ? p + kAhead : p);
   __builtin_prefetch(ahead);
   __builtin_prefetch(ahead + 64 / sizeof(T));
 }
@@ -60,10 +60,11 @@ HWY_INLINE void TileWide(std::size_t kc, const T* HWY_RESTRICT a, const T* const
 #define CONVND_STORE(i)                  \
   hn::StoreU(acc0_##i, d, c + i * ldc); \
   hn::StoreU(acc1_##i, d, c + i * ldc + N);
+  const auto row_at = [b](std::size_t p) { return b[p]; };
 #define CONVND_LOOP(ROWS)                   \
   ROWS(CONVND_LOAD)                         \
   for (std::size_t p = 0; p < kc; ++p) {    \
-    PrefetchAhead(b, p, kc);                \
+    PrefetchAhead<T>(row_at, p, kc);        \
     const T* bp = b[p];                     \
     const auto b0 = hn::LoadU(d, bp);       \
     const auto b1 = hn::LoadU(d, bp + N);   \
@@ -81,11 +82,10 @@ HWY_INLINE void TileWide(std::size_t kc, const T* HWY_RESTRICT a, const T* const
 #undef CONVND_STORE
 }
 
-// Vector v of B row p at b[p] + voff[v].
-template <class T>
-HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a,
-                           const T* const* HWY_RESTRICT b, const std::ptrdiff_t* voff,
-                           T* HWY_RESTRICT c, std::size_t ldc) {
+// Vector v of B row p at row_at(p) + voff[v].
+template <class T, class RowAt>
+HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a, const RowAt& row_at,
+                           const std::ptrdiff_t* voff, T* HWY_RESTRICT c, std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
   const std::ptrdiff_t o0 = voff[0], o1 = voff[1], o2 = voff[2];
@@ -107,8 +107,8 @@ HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a,
 #define CONVND_LOOP(ROWS)                  \
   ROWS(CONVND_LOAD)                        \
   for (std::size_t p = 0; p < kc; ++p) {   \
-    PrefetchAhead(b, p, kc);               \
-    const T* bp = b[p];                    \
+    PrefetchAhead<T>(row_at, p, kc);       \
+    const T* bp = row_at(p);               \
     const auto b0 = hn::LoadU(d, bp + o0); \
     const auto b1 = hn::LoadU(d, bp + o1); \
     const auto b2 = hn::LoadU(d, bp + o2); \
@@ -133,12 +133,23 @@ void GemmBptrF64(std::size_t kc, const double* a, const double* const* b, double
                  std::size_t ldc) {
   TileWide<double>(kc, a, b, c, ldc);
 }
+// B row p through a pointer, its vectors contiguous.
 template <class T>
 HWY_INLINE void TileNarrowContiguous(std::size_t kc, const T* a, const T* const* b, T* c,
                                      std::size_t ldc) {
   const auto N = static_cast<std::ptrdiff_t>(hn::Lanes(hn::ScalableTag<T>()));
   const std::ptrdiff_t voff[3] = {0, N, 2 * N};
-  TileNarrow<T>(kc, a, b, voff, c, ldc);
+  TileNarrow<T>(kc, a, [b](std::size_t p) { return b[p]; }, voff, c, ldc);
+}
+// B row p at base + row_off[p], its vectors contiguous: a fixed table of offsets serves every
+// strip of positions (no pointer array written per strip).
+template <class T>
+HWY_INLINE void TileNarrowTable(std::size_t kc, const T* a, const T* base,
+                                const std::ptrdiff_t* row_off, T* c, std::size_t ldc) {
+  const auto N = static_cast<std::ptrdiff_t>(hn::Lanes(hn::ScalableTag<T>()));
+  const std::ptrdiff_t voff[3] = {0, N, 2 * N};
+  TileNarrow<T>(kc, a, [base, row_off](std::size_t p) { return base + row_off[p]; }, voff, c,
+                ldc);
 }
 void GemmBptrNarrowF32(std::size_t kc, const float* a, const float* const* b, float* c,
                        std::size_t ldc) {
@@ -150,27 +161,39 @@ void GemmBptrNarrowF64(std::size_t kc, const double* a, const double* const* b, 
 }
 void GemmBptrNarrowOffsetsF32(std::size_t kc, const float* a, const float* const* b,
                               const std::ptrdiff_t* voff, float* c, std::size_t ldc) {
-  TileNarrow<float>(kc, a, b, voff, c, ldc);
+  TileNarrow<float>(kc, a, [b](std::size_t p) { return b[p]; }, voff, c, ldc);
 }
 void GemmBptrNarrowOffsetsF64(std::size_t kc, const double* a, const double* const* b,
                               const std::ptrdiff_t* voff, double* c, std::size_t ldc) {
-  TileNarrow<double>(kc, a, b, voff, c, ldc);
+  TileNarrow<double>(kc, a, [b](std::size_t p) { return b[p]; }, voff, c, ldc);
+}
+void GemmBptrNarrowTableF32(std::size_t kc, const float* a, const float* base,
+                            const std::ptrdiff_t* row_off, float* c, std::size_t ldc) {
+  TileNarrowTable<float>(kc, a, base, row_off, c, ldc);
+}
+void GemmBptrNarrowTableF64(std::size_t kc, const double* a, const double* base,
+                            const std::ptrdiff_t* row_off, double* c, std::size_t ldc) {
+  TileNarrowTable<double>(kc, a, base, row_off, c, ldc);
 }
 
 // This target's kernels with their shapes, handed out together (gemm_bptr.h: BptrKernel).
 template <class T>
 BptrKernel<T> Bound(BptrTile tile, typename BptrKernel<T>::Fn wide,
                     typename BptrKernel<T>::Fn narrow,
-                    typename BptrKernel<T>::FnOffsets narrow_offsets) {
+                    typename BptrKernel<T>::FnOffsets narrow_offsets,
+                    typename BptrKernel<T>::FnTable narrow_table) {
   const std::size_t lanes = hn::Lanes(hn::ScalableTag<T>());
-  if (tile == BptrTile::narrow) return {kNarrowRows, 3 * lanes, narrow, narrow_offsets};
-  return {kWideRows, 2 * lanes, wide, nullptr};
+  if (tile == BptrTile::narrow)
+    return {kNarrowRows, 3 * lanes, narrow, narrow_offsets, narrow_table};
+  return {kWideRows, 2 * lanes, wide, nullptr, nullptr};
 }
 BptrKernel<float> BptrKernelF32(BptrTile tile) {
-  return Bound<float>(tile, &GemmBptrF32, &GemmBptrNarrowF32, &GemmBptrNarrowOffsetsF32);
+  return Bound<float>(tile, &GemmBptrF32, &GemmBptrNarrowF32, &GemmBptrNarrowOffsetsF32,
+                      &GemmBptrNarrowTableF32);
 }
 BptrKernel<double> BptrKernelF64(BptrTile tile) {
-  return Bound<double>(tile, &GemmBptrF64, &GemmBptrNarrowF64, &GemmBptrNarrowOffsetsF64);
+  return Bound<double>(tile, &GemmBptrF64, &GemmBptrNarrowF64, &GemmBptrNarrowOffsetsF64,
+                       &GemmBptrNarrowTableF64);
 }
 
 }  // namespace HWY_NAMESPACE

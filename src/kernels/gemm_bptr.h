@@ -20,6 +20,10 @@
 // weight gradient's 48 columns = 3 taps x 16 channels of one input position: b[p] is the
 // position, voff the taps' distances from it (the plain call is voff = {0, lanes, 2 lanes}).
 //
+// And it reads B row p at base + row_off[p] from a fixed table of offsets (the reduction
+// indices' (channel, tap) columns in padded_igemm's buffer), so one table serves every strip of
+// positions without a pointer array written per strip.
+//
 // A caller takes a BptrKernel once, when it plans: the tile shape and the function that runs it
 // come from the same ISA, so they cannot disagree later (a plan made before Highway's target
 // changes keeps running the kernel its tile was sized for).
@@ -36,9 +40,12 @@ struct BptrKernel {
   using Fn = void (*)(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc);
   using FnOffsets = void (*)(std::size_t kc, const T* a, const T* const* b,
                              const std::ptrdiff_t* voff, T* c, std::size_t ldc);
+  using FnTable = void (*)(std::size_t kc, const T* a, const T* base,
+                           const std::ptrdiff_t* row_off, T* c, std::size_t ldc);
   std::size_t mr = 0, nr = 0;
   Fn fn = nullptr;
   FnOffsets fn_offsets = nullptr;  // the narrow tile only (nr / 3 lanes per offset)
+  FnTable fn_table = nullptr;      // the narrow tile only
 
   void operator()(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) const {
     fn(kc, a, b, c, ldc);
@@ -46,6 +53,10 @@ struct BptrKernel {
   void operator()(std::size_t kc, const T* a, const T* const* b, const std::ptrdiff_t* voff, T* c,
                   std::size_t ldc) const {
     fn_offsets(kc, a, b, voff, c, ldc);
+  }
+  void operator()(std::size_t kc, const T* a, const T* base, const std::ptrdiff_t* row_off, T* c,
+                  std::size_t ldc) const {
+    fn_table(kc, a, base, row_off, c, ldc);
   }
 };
 
