@@ -5,8 +5,9 @@
 //   - With T tiles of 4^d outputs: fewer than 4 (64+ channels) or 49 (fewer channels) lose to
 //     direct convolution: the transforms and the transformed weights cost more than the saved
 //     multiplies.
-//   - Up to 64 channels, F(2) is best with few tiles (its transforms are cheapest and its tiles
-//     waste the least of small images), F(4) from T = 196, F(6) from T = 256; from 128
+//   - Below 64 channels direct convolution (see winograd_pays); at 64, F(2) is best with few
+//     tiles (its transforms are cheapest and its tiles waste the least of small images), F(4)
+//     from T = 196, F(6) from T = 256; from 128
 //     channels, F(2) below 16 tiles, F(4) to 392, then F(6); transformed weights of F(4) past
 //     16 MiB (C = K = 512), F(2). In 3-D, F(4) from T = 8 and 24 channels (F(6) is not
 //     offered in 3-D; below 24 channels see winograd_pays). On
@@ -118,9 +119,16 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
     best = 2;  // F(4)'s transformed weights (36 C K floats) past 16 MiB: F(2)'s are 16 C K
   } else if (c >= 128) {
     best = t4 < 16 ? 2 : t4 < 392 ? 4 : 6;
+  } else if (c < 64) {
+    // Since padded_igemm's channel-rows tile, direct convolution wins below 64 channels in
+    // 2-D too (same command as the 3-D note above, ms, padded_igemm / best Winograd,
+    // channels-first and channels-last): n4c16k32s56x56k3x3p1 1.04 / 1.88 (F6), 0.98 / 1.38;
+    // n4c32k32s56x56k3x3p1 1.90 / 2.36 (F4), 1.79 / 2.05 (F6); n2c32k32s112x112k3x3p1
+    // 3.9 / 7.7, 3.9 / 4.6; n8c32k32s28x28k3x3p1 0.96 / 1.13, 0.95 / 0.96; at 64 channels F(4)
+    // still wins (n1c64k64s56x56k3x3p1 1.64 / 1.44, 1.78 / 1.35).
+    best = 0;
   } else {
-    const double min_tiles = c >= 64 ? 4 : 49;
-    best = t4 < min_tiles ? 0 : t4 < 196 ? 2 : t4 < 256 ? 4 : 6;
+    best = t4 < 4 ? 0 : t4 < 196 ? 2 : t4 < 256 ? 4 : 6;
   }
   if (best == 0)
     return rule(t4, " tiles of 4^", g.rank(), " outputs: direct convolution measured faster");
