@@ -138,12 +138,10 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
 }
 
 // The weight gradient (scripts/winograd_crossover.py --pass bwd_weights; docs/winograd.md).
-// Channels-last, the direct gradient reads x and dy in place and is fast: Winograd pays only
-// with many tiles of 4^d outputs (2-D: 196 with 64+ channels, 784 with 32+; 3-D: 64). Channels-
-// first, the direct gradient transposes first and Winograd wins from 16 tiles (8 in 3-D; 49
-// with 16 channels). F(3, 2), with cheaper transforms and finer tiles, below 196 tiles (512 in
-// 3-D); F(3, 4) above. Transformed weights past 8 MiB (C = K = 256 in 2-D) need more tiles and
-// take F(3, 2); past 32 MiB (512) the direct gradient was faster everywhere measured.
+// Winograd pays only with many tiles of 4^d outputs and enough channels (2-D: 196 tiles and 64
+// channels; 3-D: 8 tiles channels-first, 64 channels-last, and 24 channels); transformed
+// weights past 8 MiB (C = K = 256 in 2-D): the direct gradient was faster everywhere measured.
+// (The history, F(3, 2) included, is in docs/winograd.md.)
 std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
   if (op != Op::bwd_weights) return "backward-weights pass only";
   if (g.dtype == DType::f64) return "float64 keeps direct summation";
@@ -168,10 +166,11 @@ std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
     best = 0;
   } else if (three_d) {
     best = c >= 24 && t4 >= (cl ? 64 : 8) ? 4 : 0;
-  } else if (cl) {
-    best = (c >= 64 && t4 >= 196) || (c >= 32 && t4 >= 784) ? 4 : 0;
   } else {
-    best = t4 >= 196 && c >= 32 ? 4 : 0;
+    // 2-D, 32 channels: direct_wgrad with the narrow tile measured faster (one thread, ms,
+    // direct / F(3, 4), channels-first and channels-last): n4c32k32s56x56k3x3p1 2.25 / 2.86,
+    // 2.00 / 2.17; at 64 F(3, 4) wins: n4c64k64s56x56k3x3p1 7.6 / 6.8, 7.1 / 5.3.
+    best = t4 >= 196 && c >= 64 ? 4 : 0;
   }
   if (best == 0)
     return rule(t4, " tiles of 4^", g.rank(), " outputs: the direct gradient measured faster");
