@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <fstream>
 #include <functional>
@@ -39,6 +40,7 @@ struct BenchFlags {
   int threads = 0, repeats = 0, load = 0;
   double min_time = 0.3;
   bool no_peer = false, per_call = false;
+  std::string clock = "wall";  // --clock: wall, or cpu (the process's CPU time)
 };
 
 struct Row {
@@ -60,6 +62,20 @@ std::vector<float> filled(const std::vector<dim_t>& shape) {
   return v;
 }
 
+// Milliseconds on the clock --clock names: the wall clock, or the CPU time of the whole process
+// (all its threads), which on a busy machine counts the work done and not the time spent
+// waiting for a core: with --threads 1 it is the run's own time.
+double now_ms(const BenchFlags& f) {
+  if (f.clock == "cpu") {
+    timespec ts{};
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) / 1e6;
+  }
+  return std::chrono::duration<double, std::milli>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
 // Median of timed runs after one warm-up: at least 5 runs (or --repeats), and more while the
 // total stays under --min-time seconds (at most 100).
 template <class Run>
@@ -68,9 +84,9 @@ double median_ms(Run&& run, const BenchFlags& f) {
   std::vector<double> t;
   double total = 0;
   while (t.size() < 100) {
-    const auto t0 = std::chrono::steady_clock::now();
+    const double t0 = now_ms(f);
     run();
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const double ms = now_ms(f) - t0;
     t.push_back(ms);
     total += ms / 1e3;
     const std::size_t want = f.repeats > 0 ? static_cast<std::size_t>(f.repeats) : 5;
@@ -405,6 +421,12 @@ void add_bench_command(CLI::App& app) {
   cmd->add_option("--repeats", f->repeats, "timed runs per measurement (default: adaptive)");
   cmd->add_option("--min-time", f->min_time, "seconds of timed runs per measurement")->capture_default_str();
   cmd->add_flag("--no-peer", f->no_peer, "skip oneDNN");
+  cmd->add_option("--clock", f->clock,
+                  "wall, or cpu: convnd's runs timed by the process's CPU time, for comparing "
+                  "builds on a busy machine with --threads 1 (needs --no-peer: the peers keep "
+                  "the wall clock)")
+      ->check(CLI::IsMember({"wall", "cpu"}))
+      ->capture_default_str();
   cmd->add_flag("--per-call", f->per_call,
                 "time one-off calls: new weights every call and a fresh Plan per call (as "
                 "convnd.conv), oneDNN with its weight reorder inside the timing");
@@ -420,6 +442,8 @@ void add_bench_command(CLI::App& app) {
               wrapped_names(bench::parse_suite(bench::embedded_suite(), "embedded"), "  "));
   cmd->callback([f, layout] {
     f->layout_given = layout->count() > 0;
+    if (f->clock == "cpu" && !f->no_peer)
+      throw CLI::ValidationError("--clock", "cpu times convnd only: add --no-peer");
     bench(*f);
   });
 }
