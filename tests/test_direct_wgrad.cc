@@ -103,13 +103,40 @@ TEST(DirectWgrad, ThreadCountDoesNotChangeBits) {
   }
 }
 
-// A dilation whose tap offset times x's position stride passes int64 (2^60 * 16 channels): only
-// the border path may run, and nothing overflows (UBSan in CI watches the arithmetic).
+// A dilation of 2^60: the padded box the outputs read passes int64. direct_wgrad declines with
+// its reason (nothing overflows on the way: UBSan in CI watches the arithmetic), and the
+// backward-weights pass still runs, through the next algorithm, equal to the reference.
 TEST(DirectWgrad, DilationsBeyondInt64Offsets) {
   const dim_t huge = dim_t{1} << 60;
-  for (Layout l : {Layout::channels_first, Layout::channels_last})
-    ConvTester().input(1, 16, {3}).kernel(2, {2}).dilation({huge}).stride({huge})
-        .padding(Padding::uniform(huge)).layout(l).test(kAlgo, kPass);
+  for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+    const ConvTester t = ConvTester().input(1, 16, {3}).kernel(2, {2}).dilation({huge})
+                             .stride({huge}).padding(Padding::uniform(huge)).layout(l);
+    EXPECT_FALSE(accepts(t.spec(), kPass, kAlgo));
+    t.test("bwd_weights_as_fwd", kPass);
+  }
+}
+
+// A box much larger than x and y (dilation 400 on 20 x 20 samples: a 420 x 420 box, 440 times
+// the input) is declined with the reason; a moderately padded one is accepted.
+TEST(DirectWgrad, DeclinesAPaddedCopyMuchLargerThanTheTensors) {
+  Spec s;
+  s.C = 16;
+  s.K = 16;
+  s.input = {20, 20};
+  s.kernel = {2, 2};
+  s.dilation = {400, 400};
+  s.padding = Padding::uniform(200);
+  PlanOptions o;
+  o.algorithm = kAlgo;
+  try {
+    Plan(s, kPass, o);
+    ADD_FAILURE() << "direct_wgrad accepted " << s.to_string();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("padded copy"), std::string::npos) << e.what();
+  }
+  s.dilation = {2, 2};
+  s.padding = Padding::uniform(2);
+  EXPECT_NO_THROW(Plan(s, kPass, o));
 }
 
 TEST(DirectWgrad, OnlyTheWeightGradient) {

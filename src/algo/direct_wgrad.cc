@@ -3,42 +3,38 @@
 // dw[k, c, t] = sum over rows r = (n, o) of x[n, c, in(o, t)] * dy[n, k, o], where in(o, t) is
 // the input position that output o reads through tap t (padding modes applied; a zero-padding
 // position reads zeros). For one tap that is the GEMM dW_t[Cg x Kg] = X_t^T . DY over the
-// R = N * prod(out) rows. With both tensors channels-last a row of X_t is one position's Cg
-// contiguous channels and a row of DY one position's Kg contiguous channels.
+// R = N * prod(out) rows.
 //
 // bwd_weights_as_fwd (via_forward.cc) computes the same sums as a forward convolution with the
 // batch as its channels; its reduction runs over (image, output-sized window) pairs that its GEMM
 // gathers sample by sample, and that is where its time goes (mnist_5x5_b64: 0.25x oneDNN).
 //
-// # Panels
-// The rows are taken a chunk at a time. The chunk's rows of dy are packed once into mr-wide
-// panels (mr output channels each). x is the side read again for every tap, so it gets the
-// wide side of the tile: the microkernel (kernels::gemm_bptr's narrow tile, 8 x 48 on AVX-512)
-// takes B, x's rows, through one pointer per row, and adds dy_panel^T . x_rows into each
-// mr x nr accumulator tile of dW_t[k][c].
-//   - A unit of nr columns inside one tap (Cg >= nr) reads x's rows in place: the pointer is
-//     the row's position plus the unit's first channel (a zero row for zero padding).
-//   - A unit that spans taps (Cg = 16: three taps per 48 columns) is packed into an nr-wide
-//     panel first, one copy per row and unit.
-// Broadcasting from dy's packed panel rather than from x's scattered rows keeps the in-place
-// reads to whole vectors: an earlier version read x in place as the broadcast side (A rows
-// through pointers) and ran at 55-60 % of the peak. The 8-row tile fits the few output
-// channels of 3-D U-Nets (16: two full tiles, where a 12-row tile computed 24 rows).
+// # The padded copy of x
+// x is copied once per run, channels-last, with the padding applied (every mode, through
+// map_padded_index) over the box the outputs read: P_a = (O_a - 1) s_a + (k_a - 1) dil_a + 1
+// positions per axis. Each group's channels are rounded up to whole vectors with zeros. In the
+// copy every row is interior: output o reads tap t's channels at
+//   base(o) + delta(t),  base(o) = sum_a o_a s_a pitch_a,  delta(t) = sum_a t_a dil_a pitch_a,
+// so no row maps coordinates through the padding modes, and none is packed. (The version
+// before mapped the border rows tap by tap and packed them; on a 3-D U-Net layer with 16
+// channels that was 40 % of the run.) The copy costs O(input) against the GEMM's
+// O(input * K * taps); a padded box much larger than x and y together (huge dilations) is
+// declined, and bwd_weights_as_fwd serves it.
+//
+// # The GEMM
+// The columns of dW_t for all taps, (tap, channel) flattened, are cut into units of nr (48 on
+// AVX-512): a unit is a column of tiles over all output channels. The microkernel is
+// gemm_bptr's narrow tile (8 output channels x 48 columns), which reads its B row p as three
+// vectors at b[p] + voff[v]: b[p] is row p's base in the copy, voff the three vectors' tap
+// deltas plus channels. dy's rows are packed once per chunk of rows into 8-wide panels and
+// broadcast. So x is read in place, whole vectors at a time, for every tap; 16 channels
+// make three taps per unit and keep the tiles full.
 //
 // # Work split and determinism
-// The columns of dW_t for all taps, (tap, input channel) flattened, are cut into units of nr:
-// a unit is a column of tiles over all output channels. With few channels (Cg = 16) one unit
-// spans several taps, so that the tiles stay full. The rows are cut into `parts` and the units
-// into `blocks`; a task is one (part, group, block) and sums its rows, chunk by chunk, into its
-// own partial copy of its block. A last phase adds the partials in part order and stores dw in
-// its layout. Parts and blocks depend on the problem only, so every element of dw is the same
-// sum in the same order for any thread count.
-//
-// Rows whose taps all read inside x (the interior) find tap t's input row at tap 0's plus a
-// fixed offset; only the border rows map each coordinate through the padding mode.
-//
-// Channels-first tensors are copied channels-last once per run: O(input) against the
-// O(input * K * taps) of the GEMM.
+// The rows are cut into `parts` and the units into `blocks`; a task is one (part, group, block)
+// and sums its rows, chunk by chunk, into its own partial copy of its block. A last phase adds
+// the partials in part order and stores dw in its layout. Parts and blocks depend on the
+// problem only, so every element of dw is the same sum in the same order for any thread count.
 #include "algo/direct_wgrad.h"
 
 #include <algorithm>
@@ -50,7 +46,7 @@
 #include "algo/layout_copy.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
-#include "kernels/pack_rows.h"
+#include "kernels/transpose.h"
 #include "runtime/carve.h"
 #include "runtime/threads.h"
 
@@ -61,10 +57,9 @@ constexpr dim_t kMaxTaps = dim_t{1} << 16;
 // Bytes of accumulators per block: with the chunk's rows of x and dy they should stay in a
 // core's L2 (1 MiB on Zen 4, 2 MiB on Sapphire Rapids).
 constexpr dim_t kBlockBytes = dim_t{256} << 10;
-// A chunk has as many rows as make one panel of x (kc x nr) about this size: that panel stays
-// in L1 (32 KiB on Zen 4, 48 KiB on Sapphire Rapids) while the kc x mr panels of dy go by, one
-// kernel call each, and a call stays long enough that loading and storing its accumulator tile
-// costs a few percent (measured: 12 KiB and 8 KiB panels were not faster).
+// A chunk has as many rows as make one unit's reads of x (kc x nr) about this size, so that a
+// kernel call stays long enough that loading and storing its accumulator tile costs a few
+// percent (measured: 12 KiB and 8 KiB were not faster).
 constexpr dim_t kPanelBytes = dim_t{16} << 10;
 // Tasks wanted per run, so that a thread the OS deschedules holds up only a small share.
 constexpr dim_t kTasksWanted = 16;
@@ -74,20 +69,19 @@ constexpr dim_t kMinPartRows = 1024;
 constexpr dim_t kStoreChannels = 16;
 // Workspace beyond which the algorithm declines (the copies of x and dy are most of it).
 constexpr dim_t kMaxWorkspace = dim_t{1} << 40;
+// The padded copy may be this many times larger than x and y together (plus a constant for
+// tiny tensors) before the algorithm declines.
+constexpr dim_t kMaxCopyRatio = 16;
 
-// dst[0, width) = src[0, real) followed by zeros. The panels' widths (mr, nr: 4 to 48) as
-// fixed-size copies, which the compiler turns into a few vector moves: a library memmove call per
-// 12-value row cost 12 % of mnist_5x5_b64's weight gradient.
+// dst[0, width) = src[0, real) followed by zeros. dy's panel width (mr: 4 or 8) as a
+// fixed-size copy, which the compiler turns into vector moves: a library memmove call per row
+// cost 12 % of mnist_5x5_b64's weight gradient.
 template <class T>
 inline void copy_row(T* dst, const T* src, dim_t real, dim_t width) {
   if (real == width) {
     switch (width) {
       case 4: std::memcpy(dst, src, 4 * sizeof(T)); return;
       case 8: std::memcpy(dst, src, 8 * sizeof(T)); return;
-      case 12: std::memcpy(dst, src, 12 * sizeof(T)); return;
-      case 16: std::memcpy(dst, src, 16 * sizeof(T)); return;
-      case 24: std::memcpy(dst, src, 24 * sizeof(T)); return;
-      case 48: std::memcpy(dst, src, 48 * sizeof(T)); return;
       default: break;
     }
   }
@@ -95,64 +89,80 @@ inline void copy_row(T* dst, const T* src, dim_t real, dim_t width) {
   for (dim_t m = real; m < width; ++m) dst[m] = T(0);
 }
 
-// Everything sized from the problem, shared by reject() and the executor. Computed with Fits:
-// a caller tests the flag before trusting any field.
-struct Sizes {
-  dim_t mr = 0, nr = 0, taps = 0, positions = 0, rows = 0;
-  dim_t ktiles = 0, kpad = 0;  // mr-tiles of Kg
-  dim_t columns = 0;      // per group: taps * Cg, the (tap, channel) pairs
-  dim_t units = 0;        // per group: nr-wide units of columns, kpad x nr accumulators each
-  dim_t unit_elems = 0;   // kpad * nr
-  dim_t block_units = 0;  // units per block
-  dim_t block_taps = 0;   // the most taps the units of one block touch
-  dim_t blocks = 0;       // per group
-  dim_t parts = 0, chunk = 0;
-  dim_t partial_elems = 0;  // accumulators of one part, all groups
-  dim_t x_elems = 0, dy_elems = 0;
-  dim_t workspace = 0;  // an upper bound, for reject(); the executor carves the exact size
-};
-
 // The kernel and its tile, bound together (gemm_bptr.h).
 template <class T>
 kernels::BptrKernel<T> wgrad_kernel() {
   return kernels::bptr_kernel<T>(kernels::BptrTile::narrow);
 }
 
+// Everything sized from the problem, shared by reject() and the executor. Computed with Fits:
+// a caller tests the flag before trusting any field.
+struct Sizes {
+  dim_t mr = 0, nr = 0, lanes = 0, taps = 0, positions = 0, rows = 0;
+  dim_t ktiles = 0, kpad = 0;  // mr-tiles of Kg
+  dim_t cgp = 0;          // channels per group in the copy: Cg rounded up to whole vectors
+  dim_t row_len = 0;      // groups * cgp: one position of the copy
+  std::vector<dim_t> box;  // P_a: the padded positions the outputs read, per axis
+  dim_t copy_elems = 0;   // N * prod(P) * row_len
+  dim_t columns = 0;      // per group: taps * cgp, the (tap, channel) pairs
+  dim_t units = 0;        // per group: nr-wide units of columns, kpad x nr accumulators each
+  dim_t unit_elems = 0;   // kpad * nr
+  dim_t block_units = 0;  // units per block
+  dim_t blocks = 0;       // per group
+  dim_t parts = 0, chunk = 0;
+  dim_t partial_elems = 0;  // accumulators of one part, all groups
+  dim_t dy_elems = 0;
+  bool copy_too_large = false;
+  dim_t workspace = 0;  // an upper bound, for reject(); the executor carves the exact size
+};
+
 Sizes sizes(const Geometry& g, Fits& f) {
   const kernels::BptrKernel<float> k32 = wgrad_kernel<float>();
   const kernels::BptrKernel<double> k64 = wgrad_kernel<double>();
+  const bool f32 = g.dtype == DType::f32;
   const dim_t elem = static_cast<dim_t>(dtype_size(g.dtype));
   Sizes s;
-  s.mr = static_cast<dim_t>(g.dtype == DType::f32 ? k32.mr : k64.mr);
-  s.nr = static_cast<dim_t>(g.dtype == DType::f32 ? k32.nr : k64.nr);
+  s.mr = static_cast<dim_t>(f32 ? k32.mr : k64.mr);
+  s.nr = static_cast<dim_t>(f32 ? k32.nr : k64.nr);
+  s.lanes = s.nr / 3;
   s.taps = f.product(g.kernel);
   s.positions = f.product(g.out);
   s.rows = f.mul(g.N, s.positions);
   s.ktiles = g.Kg() / s.mr + (g.Kg() % s.mr != 0);
   s.kpad = f.mul(s.ktiles, s.mr);
-  s.columns = f.mul(s.taps, g.Cg());
+  s.cgp = f.mul(g.Cg() / s.lanes + (g.Cg() % s.lanes != 0), s.lanes);
+  s.row_len = f.mul(g.groups, s.cgp);
+  s.copy_elems = f.mul(g.N, s.row_len);
+  for (int a = 0; a < g.rank(); ++a) {
+    // (An axis without outputs reads nothing: an empty box.)
+    s.box.push_back(g.out[a] == 0 ? 0
+                                  : f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]),
+                                                f.mul(g.kernel[a] - 1, g.dil[a])),
+                                          1));
+    s.copy_elems = f.mul(s.copy_elems, s.box.back());
+  }
+  const dim_t x_elems = f.mul(f.mul(g.N, g.C), f.product(g.in));
+  s.dy_elems = f.mul(f.mul(g.N, g.K), s.positions);
+  s.copy_too_large = s.copy_elems > f.add(f.mul(kMaxCopyRatio, f.add(x_elems, s.dy_elems)),
+                                          dim_t{1} << 16);
+  s.columns = f.mul(s.taps, s.cgp);
   s.units = s.columns / s.nr + (s.columns % s.nr != 0);
   s.unit_elems = f.mul(s.kpad, s.nr);
   const dim_t unit_bytes = std::max<dim_t>(1, f.mul(s.unit_elems, elem));
   s.block_units = std::clamp<dim_t>(kBlockBytes / unit_bytes, 1, std::max<dim_t>(1, s.units));
   s.blocks = s.units / s.block_units + (s.units % s.block_units != 0);
-  s.block_taps = std::min(s.taps, f.mul(s.block_units, s.nr) / std::max<dim_t>(1, g.Cg()) + 2);
   const dim_t all_blocks = std::max<dim_t>(1, f.mul(g.groups, s.blocks));
   const dim_t wanted = kTasksWanted / all_blocks + (kTasksWanted % all_blocks != 0);
   s.parts = std::clamp<dim_t>(std::min(wanted, s.rows / kMinPartRows), 1, kTasksWanted);
   s.chunk = std::clamp<dim_t>(kPanelBytes / (s.nr * elem), 64, 512);
   s.partial_elems = f.mul(f.mul(g.groups, s.units), s.unit_elems);
-  s.x_elems = f.mul(f.mul(g.N, g.C), f.product(g.in));
-  s.dy_elems = f.mul(f.mul(g.N, g.K), s.positions);
-  // Shared: the copies and the partials; per thread: one chunk's row pointers, coordinates and
-  // panels. Each array rounded up by a cache line.
-  const dim_t shared = f.add(f.mul(f.add(f.add(s.x_elems, s.dy_elems),
+  // Shared: the copies and the partials; per thread: one chunk's row bases and dy panels.
+  // Each array rounded up by a cache line.
+  const dim_t shared = f.add(f.mul(f.add(f.add(s.copy_elems, s.dy_elems),
                                          f.mul(s.parts, s.partial_elems)),
                                    elem),
                              3 * 64);
-  const dim_t slot = f.add(f.add(f.mul(f.mul(s.chunk, f.add(s.block_taps, g.rank() + 6)), 8),
-                                 f.mul(f.add(f.mul(s.chunk, f.add(s.nr, s.kpad)), s.nr), elem)),
-                           10 * 64);
+  const dim_t slot = f.add(f.add(f.mul(s.chunk, 8), f.mul(f.mul(s.chunk, s.kpad), elem)), 2 * 64);
   s.workspace = f.add(shared, f.mul(hardware_threads(), slot));
   return s;
 }
@@ -163,7 +173,12 @@ class DirectWgradExecutor final : public Executor {
   explicit DirectWgradExecutor(const Geometry& g) : g_(g), kernel_(wgrad_kernel<T>()) {
     Fits f;
     s_ = sizes(g, f);
-    if (!f || s_.workspace > kMaxWorkspace) throw_overflow("weight-gradient workspace");
+    if (!f || s_.workspace > kMaxWorkspace || s_.copy_too_large)
+      throw_overflow("weight-gradient workspace");
+    // The copy's pitches (elements between neighbours along each axis, then between images).
+    pitch_.assign(static_cast<std::size_t>(g.rank()), s_.row_len);
+    for (int a = g.rank() - 2; a >= 0; --a) pitch_[a] = pitch_[a + 1] * s_.box[a + 1];
+    image_pitch_ = g.rank() > 0 ? pitch_[0] * s_.box[0] : s_.row_len;
     Carve shared, slot;
     carve_shared(shared);
     carve_slot(slot);
@@ -171,7 +186,6 @@ class DirectWgradExecutor final : public Executor {
     shared_bytes_ = shared.bytes();
     slot_bytes_ = slot.bytes();
     slots_ = hardware_threads();
-    lanes_ = static_cast<dim_t>(kernels::pack_lanes(sizeof(T)));
   }
 
   std::size_t workspace_bytes() const override {
@@ -185,57 +199,39 @@ class DirectWgradExecutor final : public Executor {
     Carve carve(workspace);
     const Shared sh = carve_shared(carve);
     char* slots = static_cast<char*>(workspace) + shared_bytes_;
-    const ConstTensorView x = channels_last_view(args.a, sh.x_copy, threads);
     const ConstTensorView dy = channels_last_view(args.b, sh.dy_copy, threads);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.out.strides);
-    // Offset of each tap from tap 0 in x, for the rows whose taps all read inside x. Saturating:
-    // with a dilation that reaches past x no row is interior and the values go unused.
-    std::vector<dim_t> tap_delta(static_cast<std::size_t>(s_.taps), 0);
-    Fits f;
-    for (dim_t tap = 0; tap < s_.taps; ++tap)
-      for (int a = 0; a < g_.rank(); ++a) {
-        dim_t& d = tap_delta[static_cast<std::size_t>(tap)];
-        d = f.add(d, f.mul(f.mul(tap_coords_[static_cast<std::size_t>(tap * g_.rank() + a)],
-                                 g_.dil[a]),
-                           x.strides[2 + a]));
-      }
+    // The copy: one task per image in 1-D, per (image, first coordinate) above.
+    const dim_t slabs = g_.rank() == 1 ? 1 : s_.box[0];
+    const dim_t copy_tasks = s_.copy_elems == 0 ? 0 : g_.N * slabs;
     const dim_t sweeps = s_.parts * g_.groups * s_.blocks;
     const dim_t store_blocks = (g_.Kg() + kStoreChannels - 1) / kStoreChannels;
-    parallel_phases({sweeps, g_.groups * store_blocks}, threads, [&](int phase, dim_t task) {
-      if (phase == 0) {
+    parallel_phases({copy_tasks, sweeps, g_.groups * store_blocks}, threads,
+                    [&](int phase, dim_t task) {
+      if (phase == 0) return copy_slab(args.a, sh.x_pad, task / slabs, task % slabs);
+      if (phase == 1) {
         const dim_t block = task % s_.blocks, grp = (task / s_.blocks) % g_.groups;
         const dim_t part = task / (s_.blocks * g_.groups);
         Carve slot(slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
-        sweep(x, dy, tap_delta, part, grp, block, sh.partials, carve_slot(slot));
-      } else {
-        const dim_t grp = task / store_blocks, k0 = (task % store_blocks) * kStoreChannels;
-        store(sh.partials, grp, k0, std::min(g_.Kg(), k0 + kStoreChannels), tap_off, args.out);
+        return sweep(sh.x_pad, dy, part, grp, block, sh.partials, carve_slot(slot));
       }
+      const dim_t grp = task / store_blocks, k0 = (task % store_blocks) * kStoreChannels;
+      store(sh.partials, grp, k0, std::min(g_.Kg(), k0 + kStoreChannels), tap_off, args.out);
     });
   }
 
  private:
   struct Shared {
-    T *x_copy, *dy_copy, *partials;
+    T *x_pad, *dy_copy, *partials;
   };
   struct Slot {
-    const T** a_rows;  // per tap of the block, the chunk's rows of x through it (nullptr: a
-                       // zero-padding row)
-    dim_t* coords;     // per row: image, then output coordinates
-    dim_t* interior;   // per row: input offset of tap 0 when every tap reads inside x, else
-                       // kNoSample
-    T* dy_panels;      // ktiles panels of chunk x mr: the chunk's rows of dy
-    T* x_panel;        // chunk x nr: one unit's input channels through its taps
-    const T** panel_rows;  // chunk pointers to x_panel's rows
-    const T** b_rows;      // chunk pointers to x's rows, in place, for a unit inside one tap
-    T* zeros;              // nr zeros: what a zero-padding row reads in place
-    dim_t* order;          // chunk row indices in summation order: interior rows first
-    const T** bases;       // per interior row, tap 0's position in x (the group's channel 0)
+    const T** bases;  // per row of the chunk: its base in the copy (the group's channel 0)
+    T* dy_panels;     // ktiles panels of chunk x mr: the chunk's rows of dy
   };
 
   Shared carve_shared(Carve& c) const {
     Shared sh;
-    sh.x_copy = c.take<T>(static_cast<std::size_t>(s_.x_elems));
+    sh.x_pad = c.take<T>(static_cast<std::size_t>(s_.copy_elems));
     sh.dy_copy = c.take<T>(static_cast<std::size_t>(s_.dy_elems));
     sh.partials = c.take<T>(static_cast<std::size_t>(s_.parts * s_.partial_elems));
     return sh;
@@ -243,17 +239,78 @@ class DirectWgradExecutor final : public Executor {
   Slot carve_slot(Carve& c) const {
     const auto chunk = static_cast<std::size_t>(s_.chunk);
     Slot sl;
-    sl.a_rows = c.take<const T*>(chunk * static_cast<std::size_t>(s_.block_taps));
-    sl.coords = c.take<dim_t>(chunk * static_cast<std::size_t>(g_.rank() + 1));
-    sl.interior = c.take<dim_t>(chunk);
-    sl.dy_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
-    sl.x_panel = c.take<T>(chunk * static_cast<std::size_t>(s_.nr));
-    sl.panel_rows = c.take<const T*>(chunk);
-    sl.b_rows = c.take<const T*>(chunk);
-    sl.zeros = c.take<T>(static_cast<std::size_t>(s_.nr));
-    sl.order = c.take<dim_t>(chunk);
     sl.bases = c.take<const T*>(chunk);
+    sl.dy_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
     return sl;
+  }
+
+  // The copy's positions with first coordinate p0 of image n (every later axis; in 1-D, p0 = 0
+  // and the slab is the image's one line), from x in any layout: per line of the last axis, each position's row of groups * cgp values (zeros in the
+  // padding and past each group's Cg channels).
+  void copy_slab(const ConstTensorView& x, T* x_pad, dim_t n, dim_t p0) const {
+    const int d = g_.rank();
+    const T* src = static_cast<const T*>(x.data) + n * x.strides[0];
+    const dim_t cs = x.strides[1], xs_last = x.strides[2 + d - 1];
+    const dim_t P = s_.box[d - 1], Cg = g_.Cg(), cgp = s_.cgp, row = s_.row_len;
+    const std::vector<dim_t>& last = index_[d - 1];
+    // The run of the last axis read without the padding: copy positions [q0, q1) hold samples
+    // first, first + 1, ...
+    const dim_t q0 = run_begin_, q1 = run_end_;
+    std::vector<dim_t> p(static_cast<std::size_t>(d), 0);
+    p[0] = p0;
+    T* dst_line = x_pad + n * image_pitch_ + p0 * pitch_[0];
+    const dim_t lines = d == 1 ? 1 : pitch_[0] / (P * row);
+    for (dim_t line = 0; line < lines; ++line, dst_line += P * row) {
+      if (line > 0)  // the next line: leading axes 1..d-2 as an odometer
+        for (int a = d - 2; a >= 1; --a) {
+          if (++p[a] < s_.box[a]) break;
+          p[a] = 0;
+        }
+      dim_t off = 0;
+      bool zero = false;
+      for (int a = 0; a < d - 1 && !zero; ++a) {
+        const dim_t i = index_[a][p[a]];
+        zero = i < 0;
+        off += i * x.strides[2 + a];
+      }
+      if (zero) {
+        std::fill(dst_line, dst_line + P * row, T(0));
+        continue;
+      }
+      const T* xl = src + off;
+      for (dim_t q = 0; q < P; ++q) {
+        T* dst = dst_line + q * row;
+        const dim_t i = last[q];
+        const bool in_run = q >= q0 && q < q1 && cs != 1 && xs_last == 1;
+        for (dim_t grp = 0; grp < g_.groups; ++grp) {
+          T* dg = dst + grp * cgp;
+          std::fill(dg + Cg, dg + cgp, T(0));
+          if (in_run) continue;  // transposed below
+          if (i < 0) {
+            std::fill(dg, dg + Cg, T(0));
+            continue;
+          }
+          const T* xs = xl + grp * Cg * cs + i * xs_last;
+          if (cs == 1) {
+            std::memcpy(dg, xs, sizeof(T) * Cg);
+          } else {
+            for (dim_t c = 0; c < Cg; ++c) dg[c] = xs[c * cs];
+          }
+        }
+      }
+      // Channels-first with a dense last axis: the run as (channels x positions) transposes per
+      // group, in 4 x 4 register blocks, kTransposeBlock positions at a time so that the
+      // destination rows stay in cache while the channels go by (a whole 512 x 3199 line at
+      // once was 8 % slower on w2v_conv1).
+      if (cs != 1 && xs_last == 1)
+        for (dim_t b0 = q0; b0 < q1; b0 += kTransposeBlock) {
+          const dim_t len = std::min(kTransposeBlock, q1 - b0);
+          for (dim_t grp = 0; grp < g_.groups; ++grp)
+            kernels::transpose<T>(static_cast<std::size_t>(Cg), static_cast<std::size_t>(len),
+                                  xl + grp * Cg * cs + last[b0], cs,
+                                  dst_line + b0 * row + grp * cgp, row);
+        }
+    }
   }
 
   // First row of part q: the rows are split as evenly as integers allow.
@@ -262,162 +319,56 @@ class DirectWgradExecutor final : public Executor {
   }
 
   // Adds rows [part_begin(part), part_begin(part + 1)) into the part's copy of one block.
-  void sweep(const ConstTensorView& x, const ConstTensorView& dy,
-             const std::vector<dim_t>& tap_delta, dim_t part, dim_t grp, dim_t block, T* partials,
-             const Slot& sl) const {
+  void sweep(const T* x_pad, const ConstTensorView& dy, dim_t part, dim_t grp, dim_t block,
+             T* partials, const Slot& sl) const {
     const dim_t mr = s_.mr, nr = s_.nr, chunk = s_.chunk, rank = g_.rank();
-    const dim_t Cg = g_.Cg(), Kg = g_.Kg();
+    const dim_t Kg = g_.Kg();
     const dim_t u0 = block * s_.block_units, u1 = std::min(s_.units, u0 + s_.block_units);
     T* acc = partials + part * s_.partial_elems + (grp * s_.units + u0) * s_.unit_elems;
     std::fill(acc, acc + (u1 - u0) * s_.unit_elems, T(0));
-    std::fill(sl.zeros, sl.zeros + nr, T(0));
-    for (dim_t i = 0; i < chunk; ++i) sl.panel_rows[i] = sl.x_panel + i * nr;
-    const T* xg = static_cast<const T*>(x.data) + grp * Cg;
+    const T* xg = x_pad + grp * s_.cgp;
     const T* dyg = static_cast<const T*>(dy.data) + grp * Kg;
     const auto& ys = dy.strides;
     std::vector<dim_t> o(static_cast<std::size_t>(rank));
-    // Interior rows by vector offsets (see interior_offsets()) when every vector of a unit lies
-    // inside one tap's channels.
-    const dim_t vlanes = nr / 3;
-    const bool by_offsets = Cg % vlanes == 0;
 
     const dim_t r_end = part_begin(part + 1);
     for (dim_t r0 = part_begin(part); r0 < r_end; r0 += chunk) {
       const dim_t kc = std::min(chunk, r_end - r0);
-      // Coordinates (image, output position) of the chunk's rows and, for interior rows (every
-      // tap inside x, so tap t reads at tap 0's offset + tap_delta[t]), tap 0's offset in x.
+      // Each row's base in the copy, and its row of dy packed into the mr-wide panels: panel j
+      // holds channels [j * mr, (j + 1) * mr), zeros past Kg.
       dim_t n = r0 / s_.positions;
       unflatten(r0 % s_.positions, o);
-      dim_t interior_rows = 0;
       for (dim_t i = 0; i < kc; ++i) {
-        dim_t* ci = sl.coords + i * (rank + 1);
-        ci[0] = n;
-        for (dim_t a = 0; a < rank; ++a) ci[1 + a] = o[a];
-        bool interior = true;
-        dim_t x_off = n * x.strides[0];
+        dim_t base = n * image_pitch_, off = n * ys[0];
         for (dim_t a = 0; a < rank; ++a) {
-          const dim_t first = o[a] * g_.stride[a] - g_.lo[a];
-          interior &= first >= 0 && reach_[a] < g_.in[a] - first;
-          x_off += std::max<dim_t>(std::min(first, g_.in[a] - 1), 0) * x.strides[2 + a];
+          base += o[a] * g_.stride[a] * pitch_[a];
+          off += o[a] * ys[2 + a];
         }
-        sl.interior[i] = interior ? x_off : kNoSample;
-        interior_rows += interior;
+        sl.bases[i] = xg + base;
+        for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
+          copy_row(sl.dy_panels + k0 * kc + i * mr, dyg + off + k0, std::min(mr, Kg - k0), mr);
         if (advance(o)) ++n;
       }
-      // The rows in the order they are summed: with offsets, the interior rows first (read in
-      // place) and then the border rows (packed); else all in order, through pointers.
-      const dim_t front = by_offsets ? interior_rows : 0;
-      {
-        dim_t at_front = 0, at_back = front;
-        for (dim_t i = 0; i < kc; ++i) {
-          const bool in_front = by_offsets && sl.interior[i] != kNoSample;
-          sl.order[in_front ? at_front++ : at_back++] = i;
-        }
-      }
-      // dy's rows in that order, packed into the mr-wide panels: panel j holds channels
-      // [j * mr, (j + 1) * mr), zeros past Kg.
-      for (dim_t q = 0; q < kc; ++q) {
-        const dim_t* ci = sl.coords + sl.order[q] * (rank + 1);
-        dim_t off = ci[0] * ys[0];
-        for (dim_t a = 0; a < rank; ++a) off += ci[1 + a] * ys[2 + a];
-        for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
-          copy_row(sl.dy_panels + k0 * kc + q * mr, dyg + off + k0, std::min(mr, Kg - k0), mr);
-      }
-      for (dim_t q = 0; q < front; ++q) sl.bases[q] = xg + sl.interior[sl.order[q]];
-      const dim_t back = kc - front;
-      const dim_t* back_rows = sl.order + front;
-      // The back rows of x through every tap the block's units touch; then unit by unit, its
-      // panel of x (nr columns: one tap's channels, or the end of one tap's and the start of
-      // the next's), and one kernel call per panel of dy.
-      const dim_t tap0 = u0 * nr / Cg, tap1 = std::min(s_.taps, (u1 * nr - 1) / Cg + 1);
-      if (back > 0)
-        for (dim_t tap = tap0; tap < tap1; ++tap)
-          input_rows(tap, back, back_rows, sl, tap_delta[static_cast<std::size_t>(tap)], xg, x,
-                     sl.a_rows + (tap - tap0) * chunk);
       for (dim_t u = u0; u < u1; ++u) {
+        std::ptrdiff_t voff[3];
+        vector_offsets(u * nr, voff);
         T* unit = acc + (u - u0) * s_.unit_elems;
-        const dim_t f0 = u * nr, f1 = std::min(s_.columns, f0 + nr);
-        if (front > 0) {
-          std::ptrdiff_t voff[3];
-          interior_offsets(f0, f1, tap_delta, voff);
-          for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
-            kernel_(static_cast<std::size_t>(front), sl.dy_panels + k0 * kc, sl.bases, voff,
-                    unit + k0 * nr, static_cast<std::size_t>(nr));
-        }
-        if (back == 0) continue;
-        const T* const* first_rows = sl.a_rows + (f0 / Cg - tap0) * chunk;
-        const T* const* b_rows = sl.panel_rows;
-        if (f1 - f0 == nr && f0 / Cg == (f1 - 1) / Cg) {
-          // Inside one tap: x's rows in place, from the unit's first channel.
-          for (dim_t i = 0; i < back; ++i)
-            sl.b_rows[i] = first_rows[i] ? first_rows[i] + f0 % Cg : sl.zeros;
-          b_rows = sl.b_rows;
-        } else {
-          // Segment by segment: (tap, channels [c, c + len)) at panel column f - f0; whole
-          // vectors through the pack kernel (16 channels: one vector per row and tap).
-          for (dim_t f = f0; f < f1;) {
-            const dim_t tap = f / Cg, c = f % Cg, len = std::min(Cg - c, f1 - f);
-            const T* const* rows = sl.a_rows + (tap - tap0) * chunk;
-            T* dst = sl.x_panel + (f - f0);
-            if (len % lanes_ == 0) {
-              kernels::pack_rows<T>(static_cast<std::size_t>(back), rows, static_cast<std::size_t>(c),
-                                    static_cast<std::size_t>(len), dst, static_cast<std::size_t>(nr));
-            } else {
-              for (dim_t i = 0; i < back; ++i)
-                copy_row(dst + i * nr, rows[i] ? rows[i] + c : dst, rows[i] ? len : 0, len);
-            }
-            f += len;
-          }
-          if (f1 - f0 < nr)
-            for (dim_t i = 0; i < back; ++i)
-              copy_row(sl.x_panel + i * nr + (f1 - f0), sl.x_panel, 0, nr - (f1 - f0));
-        }
         for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
-          kernel_(static_cast<std::size_t>(back), sl.dy_panels + k0 * kc + front * mr, b_rows,
+          kernel_(static_cast<std::size_t>(kc), sl.dy_panels + k0 * kc, sl.bases, voff,
                   unit + k0 * nr, static_cast<std::size_t>(nr));
       }
     }
   }
 
-  // For an interior row at tap 0's position b, vector v of the unit of columns [f0, f1) reads
-  // x at b + voff[v]: column f = (tap, channel) = (f / Cg, f % Cg) sits tap_delta[tap] +
-  // channel away. A vector past the last column (the last unit's tail) repeats vector 0: its
-  // accumulators are never stored, and its reads stay inside x.
-  void interior_offsets(dim_t f0, dim_t f1, const std::vector<dim_t>& tap_delta,
-                        std::ptrdiff_t* voff) const {
-    const dim_t vlanes = s_.nr / 3;
+  // Vector v of the unit whose first column is f0 reads a row of the copy at base + voff[v]:
+  // column f = (tap, channel) = (f / cgp, f % cgp) sits delta(tap) + channel away. A vector past
+  // the last column (the last unit's tail) repeats vector 0: its accumulators are never stored,
+  // and its reads stay inside the copy.
+  void vector_offsets(dim_t f0, std::ptrdiff_t* voff) const {
     for (dim_t v = 0; v < 3; ++v) {
-      const dim_t f = f0 + v * vlanes < f1 ? f0 + v * vlanes : f0;
-      voff[v] = static_cast<std::ptrdiff_t>(tap_delta[static_cast<std::size_t>(f / g_.Cg())] +
-                                            f % g_.Cg());
-    }
-  }
-
-  // rows[q] = where chunk row which[q] reads the channels of the group (from xg) through `tap`;
-  // nullptr for a zero-padding sample. Interior rows add the tap's offset; the others map each
-  // coordinate (padding modes) through the per-axis tables.
-  void input_rows(dim_t tap, dim_t count, const dim_t* which, const Slot& sl, dim_t delta,
-                  const T* xg, const ConstTensorView& x, const T** rows) const {
-    const int rank = g_.rank();
-    const auto& xs = x.strides;
-    const dim_t* t = tap_coords_.data() + tap * rank;
-    for (dim_t q = 0; q < count; ++q) {
-      const dim_t i = which[q];
-      if (sl.interior[i] != kNoSample) {
-        rows[q] = xg + sl.interior[i] + delta;
-        continue;
-      }
-      // Without branches on the padding (they mispredicted along every border): a zero
-      // sample (m = -1) only clears `inside`, and its offset is computed from m = 0, unused.
-      const dim_t* ci = sl.coords + i * (rank + 1);
-      dim_t off = ci[0] * xs[0];
-      bool inside = true;
-      for (int a = 0; a < rank; ++a) {
-        const dim_t m = input_index(a, ci[1 + a], t[a]);
-        inside &= m >= 0;
-        off += std::max<dim_t>(m, 0) * xs[2 + a];
-      }
-      rows[q] = inside ? xg + off : nullptr;
+      const dim_t f = f0 + v * s_.lanes < s_.columns ? f0 + v * s_.lanes : f0;
+      voff[v] = static_cast<std::ptrdiff_t>(tap_delta_[static_cast<std::size_t>(f / s_.cgp)] +
+                                            f % s_.cgp);
     }
   }
 
@@ -435,7 +386,7 @@ class DirectWgradExecutor final : public Executor {
       for (dim_t tap = 0; tap < s_.taps; ++tap) {
         T* dwt = dwk + tap_off[static_cast<std::size_t>(tap)];
         for (dim_t c = 0; c < g_.Cg(); ++c) {
-          const dim_t f = tap * g_.Cg() + c;  // its column: unit f / nr, column f % nr there
+          const dim_t f = tap * s_.cgp + c;  // its column: unit f / nr, column f % nr there
           const T* p = first + (f / nr) * s_.unit_elems + k * nr + f % nr;
           T sum = p[0];
           for (dim_t q = 1; q < s_.parts; ++q) sum += p[q * s_.partial_elems];
@@ -445,43 +396,33 @@ class DirectWgradExecutor final : public Executor {
     }
   }
 
+  // Per axis, the input coordinate of each position of the copy (-1: a zero), the last axis's
+  // run without padding, and each tap's delta in the copy. Bounded by the copy's size, which
+  // reject() bounds.
   void build_tables() const {
     const int rank = g_.rank();
-    std::vector<dim_t> coords(static_cast<std::size_t>(s_.taps * rank));
+    std::vector<std::vector<dim_t>> index(static_cast<std::size_t>(rank));
+    for (int a = 0; a < rank; ++a)
+      for (dim_t p = 0; p < s_.box[a]; ++p)
+        index[a].push_back(map_padded_index(p - g_.lo[a], g_.in[a], g_.mode));
+    // The longest stretch of the last axis whose positions read consecutive samples.
+    const std::vector<dim_t>& last = index[rank - 1];
+    dim_t best_begin = 0, best_end = 0;
+    for (dim_t q = 0; q < s_.box[rank - 1];) {
+      dim_t e = q;
+      while (e < s_.box[rank - 1] && last[e] >= 0 && last[e] == last[q] + (e - q)) ++e;
+      if (e - q > best_end - best_begin) best_begin = q, best_end = e;
+      q = std::max(e, q + 1);
+    }
+    std::vector<dim_t> delta(static_cast<std::size_t>(s_.taps), 0);
     std::vector<dim_t> t(static_cast<std::size_t>(rank), 0);
     for (dim_t tap = 0; tap < s_.taps; ++tap) {
-      std::copy(t.begin(), t.end(), coords.begin() + tap * rank);
+      for (int a = 0; a < rank; ++a) delta[tap] += t[a] * g_.dil[a] * pitch_[a];
       for (int a = rank - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
     }
-    // Per-axis input coordinates, unless degenerate extents would make them large (then
-    // input_index() maps each one as it goes).
-    Fits f;
-    dim_t entries = 0;
-    for (int a = 0; a < rank; ++a) entries = f.add(entries, f.mul(g_.out[a], g_.kernel[a]));
-    std::vector<std::vector<dim_t>> tables;
-    if (f && entries <= (dim_t{1} << 20)) {
-      tables.resize(static_cast<std::size_t>(rank));
-      for (int a = 0; a < rank; ++a)
-        for (dim_t o = 0; o < g_.out[a]; ++o)
-          for (dim_t k = 0; k < g_.kernel[a]; ++k)
-            tables[a].push_back(map_padded_index(o * g_.stride[a] - g_.lo[a] + k * g_.dil[a],
-                                                 g_.in[a], g_.mode));
-    }
-    // Per axis, how far the last tap reads past the first: (k - 1) * dilation, saturated (a
-    // reach past int64 is past every input).
-    std::vector<dim_t> reach(static_cast<std::size_t>(rank));
-    for (int a = 0; a < rank; ++a) {
-      Fits r;
-      reach[a] = r.mul(g_.kernel[a] - 1, g_.dil[a]);
-    }
-    reach_ = std::move(reach);
-    tap_coords_ = std::move(coords);  // assigned whole: a throw above leaves the old state
-    axis_index_ = std::move(tables);
-  }
-
-  dim_t input_index(int a, dim_t o, dim_t t) const {
-    if (!axis_index_.empty()) return axis_index_[a][o * g_.kernel[a] + t];
-    return map_padded_index(o * g_.stride[a] - g_.lo[a] + t * g_.dil[a], g_.in[a], g_.mode);
+    run_begin_ = best_begin, run_end_ = best_end;
+    tap_delta_ = std::move(delta);  // assigned whole: a throw above leaves the old state
+    index_ = std::move(index);
   }
 
   void unflatten(dim_t p, std::vector<dim_t>& o) const {
@@ -502,13 +443,14 @@ class DirectWgradExecutor final : public Executor {
   Geometry g_;
   kernels::BptrKernel<T> kernel_;  // its tile is s_.mr x s_.nr
   Sizes s_;
+  std::vector<dim_t> pitch_;  // the copy's elements between neighbours along each axis
+  dim_t image_pitch_ = 0;     // ... and between images
   std::size_t shared_bytes_ = 0, slot_bytes_ = 0;
   int slots_ = 1;
-  dim_t lanes_ = 1;  // vector length of the pack kernel
   mutable std::once_flag tables_once_;
-  mutable std::vector<dim_t> tap_coords_;                // [tap * rank + a]
-  mutable std::vector<dim_t> reach_;                     // [a]: (kernel - 1) * dilation
-  mutable std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty
+  mutable std::vector<std::vector<dim_t>> index_;  // [axis][position in the copy]
+  mutable std::vector<dim_t> tap_delta_;           // [tap]
+  mutable dim_t run_begin_ = 0, run_end_ = 0;       // of the last axis
 };
 
 class DirectWgrad final : public Algorithm {
@@ -523,6 +465,9 @@ class DirectWgrad final : public Algorithm {
     if (f.product(g.kernel) > kMaxTaps) return "more than 65536 kernel taps";
     const Sizes s = sizes(g, f);
     if (!f || s.workspace > kMaxWorkspace) return "workspace would exceed 1 TiB";
+    if (s.copy_too_large)
+      return "the padded copy of x (the box the outputs read) would be over 16 times the size "
+             "of x and dy together (dilation or padding much larger than the input)";
     return {};
   }
 
