@@ -791,8 +791,11 @@ class PaddedIgemm final : public Algorithm {
     }
     if (pointwise) return "1x1 stride-1 layer without padding: implicit_gemm reads it in place";
     // In 1-D at stride 1, implicit_gemm reads every column but the padded ends in place already;
-    // the copy only adds its cost (tcn_dil8_b8: 14.5 ms against 10.6 on one core).
-    if (g.rank() == 1 && g.stride[0] == 1) return "1-D stride 1: implicit_gemm reads it in place";
+    // with positions as rows the copy only adds its cost (tcn_dil8_b8: 14.5 ms against 10.6 on
+    // one core). The channel-rows tile pays for it: tcn_dil8_b8 channels-first 7.7 ms against
+    // implicit_gemm's 12.4 (`convnd bench --clock cpu --threads 1`).
+    if (g.rank() == 1 && g.stride[0] == 1 && !channel_rows(g))
+      return "1-D stride 1 with positions as rows: implicit_gemm reads it in place";
     const PhaseGrid pg(g);
     if (pg.too_large) return "phase grid of one plane over 2^26 elements (or 2^22 along the axes)";
     // Rows computed on the grid but thrown away (L - O per row) must stay a minority.
