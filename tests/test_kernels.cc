@@ -32,7 +32,7 @@ std::vector<T> integers(std::size_t n, std::uint32_t seed) {
   return v;
 }
 
-enum class Variant { packed, rows, cols, bptr, bptr_narrow, bptr_offsets, bptr_table };
+enum class Variant { packed, rows, cols, bptr, bptr_narrow, bptr_offsets, bptr_table, bptr_seeded };
 const char* name(Variant v) {
   switch (v) {
     case Variant::packed: return "packed";
@@ -42,6 +42,7 @@ const char* name(Variant v) {
     case Variant::bptr_narrow: return "bptr_narrow";
     case Variant::bptr_offsets: return "bptr_offsets";
     case Variant::bptr_table: return "bptr_table";
+    case Variant::bptr_seeded: return "bptr_seeded";
   }
   return "?";
 }
@@ -50,7 +51,7 @@ const char* name(Variant v) {
 template <class T>
 TileShape shape_of(Variant v) {
   if (v == Variant::bptr || v == Variant::bptr_narrow || v == Variant::bptr_offsets ||
-      v == Variant::bptr_table) {
+      v == Variant::bptr_table || v == Variant::bptr_seeded) {
     const BptrKernel<T> k = bptr_kernel<T>(v == Variant::bptr ? BptrTile::wide : BptrTile::narrow);
     return {k.mr, k.nr};
   }
@@ -135,7 +136,28 @@ void check_tile(Variant variant, std::size_t kc, std::size_t ldc_extra) {
         for (std::size_t j = 0; j < nr; ++j) store[static_cast<std::size_t>(row_off[p]) + j] = b[p * nr + j];
       }
       bptr_kernel<T>(BptrTile::narrow)(kc, a.data(), static_cast<const T*>(store.data()),
-                                       row_off.data(), c.data(), ldc);
+                                       row_off.data(), nullptr, c.data(), ldc);
+      break;
+    }
+    case Variant::bptr_seeded: {
+      // The table form with a seed: C's first column supplies each row's start, which the
+      // kernel must use in every column instead of C's values (overwritten with garbage here).
+      std::vector<T> store(kc * nr + 1, T(-99));
+      std::vector<std::ptrdiff_t> row_off(kc);
+      for (std::size_t p = 0; p < kc; ++p) {
+        row_off[p] = static_cast<std::ptrdiff_t>(p * nr);
+        for (std::size_t j = 0; j < nr; ++j) store[p * nr + j] = b[p * nr + j];
+      }
+      std::vector<T> seed(mr);
+      for (std::size_t i = 0; i < mr; ++i) {
+        seed[i] = c[i * ldc];
+        for (std::size_t j = 0; j < nr; ++j) {
+          want[i * ldc + j] += seed[i] - c[i * ldc + j];
+          c[i * ldc + j] = T(12345);
+        }
+      }
+      bptr_kernel<T>(BptrTile::narrow)(kc, a.data(), static_cast<const T*>(store.data()),
+                                       row_off.data(), seed.data(), c.data(), ldc);
       break;
     }
   }
@@ -168,7 +190,8 @@ void check_all_variants() {
     EXPECT_LE(ts.mr, 12u);
     EXPECT_EQ(ts.nr % 2, 0u);
     for (Variant v : {Variant::packed, Variant::rows, Variant::cols, Variant::bptr,
-                      Variant::bptr_narrow, Variant::bptr_offsets, Variant::bptr_table})
+                      Variant::bptr_narrow, Variant::bptr_offsets, Variant::bptr_table,
+                      Variant::bptr_seeded})
       for (std::size_t kc : reduction_lengths())
         for (std::size_t extra : {std::size_t{0}, ts.nr, std::size_t{3}}) check_tile<T>(v, kc, extra);
   }

@@ -58,6 +58,18 @@ TEST(PaddedIgemm, ChannelRowsTile) {
           .mode(PadMode::reflect).layout(l).dtype(t).test(kAlgo, Pass::forward);
       ConvTester().input(1, 9, {4, 5}).kernel(80, {2, 3}).stride({2, 1}).layout(l).dtype(t)
           .bias().test(kAlgo, Pass::forward);
+      // 1-D channels-first writes whole tiles straight into y: strips inside the outputs and a
+      // tail strip (296 outputs), whole channel blocks and a partial one (20 channels), one
+      // depth slice seeded by the bias, and several (40 channels x 5 taps), stride 1 and 3.
+      // (Channels-last 1-D at stride 1 with over 16 channels is implicit_gemm's.)
+      ConvTester().input(1, 40, {150}).kernel(16, {5}).padding(Padding::uniform(2)).stride({3})
+          .layout(l).dtype(t).bias().test(kAlgo, Pass::forward);
+      if (l == Layout::channels_first) {
+        ConvTester().input(2, 3, {300}).kernel(20, {5}).layout(l).dtype(t).bias()
+            .test(kAlgo, Pass::forward);
+        ConvTester().input(1, 40, {130}).kernel(24, {5}).dilation({2}).layout(l).dtype(t)
+            .test(kAlgo, Pass::forward);
+      }
     }
 }
 

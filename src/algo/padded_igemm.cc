@@ -213,12 +213,14 @@ class PaddedExecutor final : public Executor {
     T* acc;               // acc_rows x ldc accumulators (positions or channels as rows)
     const T** col_ptr;    // kc_max column pointers (A's; B's rows in channel-rows mode)
     dim_t* row_off;       // 3 x rows_per_task output offsets and coordinates
+    T* seeds;             // acc_rows: each channel's starting value (its bias)
   };
   Slot carve_slot(Carve& c) const {
     Slot sl;
     sl.acc = c.take<T>(static_cast<std::size_t>(acc_rows_) * static_cast<std::size_t>(ldc_));
     sl.col_ptr = c.take<const T*>(static_cast<std::size_t>(kc_max_));
     sl.row_off = c.take<dim_t>(static_cast<std::size_t>(3 * rows_per_task_));
+    sl.seeds = c.take<T>(static_cast<std::size_t>(acc_rows_));
     return sl;
   }
 
@@ -653,13 +655,29 @@ class PaddedExecutor final : public Executor {
     Carve carve(slot);
     const Slot sl = carve_slot(carve);
     T* acc = sl.acc;
+    T* y = static_cast<T*>(args.out.data);
+    const auto& ys = args.out.strides;
+    const dim_t ys_last = ys[2 + g_.rank() - 1];
 
-    // Accumulators start at the bias (zero for the padding channels of the last block).
+    // Each channel starts at its bias (zero for the padding channels of the last block): the
+    // kernel's seed on the first depth slice, so no pass fills the accumulators first.
     const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
-    for (dim_t k = b0 * mr_; k < b1 * mr_; ++k) {
-      const T v = bias && k < g_.Kg() ? bias[(grp * g_.Kg() + k) * args.bias->strides[0]] : T(0);
-      std::fill(acc + k * ldc, acc + k * ldc + width, v);
-    }
+    for (dim_t k = b0 * mr_; k < b1 * mr_; ++k)
+      sl.seeds[k] = bias && k < g_.Kg() ? bias[(grp * g_.Kg() + k) * args.bias->strides[0]] : T(0);
+    if (depth_ == 0)  // (no kernel call to seed them)
+      for (dim_t k = b0 * mr_; k < b1 * mr_; ++k)
+        std::fill(acc + k * ldc, acc + k * ldc + width, sl.seeds[k]);
+
+    // In 1-D with a channels-first output, grid rows are outputs and each channel's outputs
+    // are contiguous: when the reduction is one depth slice, a tile of a whole channel block
+    // over a strip inside the outputs is written straight into y, once (no store pass:
+    // w2v_conv0, 10 taps of one channel, 1.17x; its output is 6.5 MB). With several slices the
+    // tiles would go back and forth to y's scattered rows (w2v_conv1 0.91x), so they use the
+    // accumulators, as do the other tiles.
+    const bool direct = g_.rank() == 1 && ys_last == 1 && ys[1] != 1 && depth_ <= kc_max_;
+    const dim_t direct_strips = direct ? rows / nr_ : 0;
+    const dim_t direct_blocks = direct ? g_.Kg() / mr_ : 0;  // blocks [0, this) are whole
+    T* y_task = y + n * ys[0] + grp * g_.Kg() * ys[1] + q0;
 
     // B row p of a strip is base + col_off_[k0 + p]: the kernel reads the table itself.
     static_assert(std::is_same_v<dim_t, std::ptrdiff_t>, "col_off_ serves as ptrdiff_t offsets");
@@ -668,25 +686,28 @@ class PaddedExecutor final : public Executor {
       const dim_t kc = std::min(kc_max_, depth_ - k0);
       for (dim_t s = 0; s < strips; ++s) {
         const T* base = image + q0 + s * nr_;
-        for (dim_t b = b0; b < b1; ++b)
+        for (dim_t b = b0; b < b1; ++b) {
+          const bool to_y = s < direct_strips && b < direct_blocks;
+          T* c = to_y ? y_task + b * mr_ * ys[1] + s * nr_ : acc + b * mr_ * ldc + s * nr_;
           rows_kernel_(static_cast<std::size_t>(kc),
                        packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * mr_, base,
-                       col_off_.data() + k0, acc + b * mr_ * ldc + s * nr_,
-                       static_cast<std::size_t>(ldc));
+                       col_off_.data() + k0, k0 == 0 ? sl.seeds + b * mr_ : nullptr, c,
+                       static_cast<std::size_t>(to_y ? ys[1] : ldc));
+        }
       }
     }
 
-    T* y = static_cast<T*>(args.out.data);
-    const auto& ys = args.out.strides;
-    const dim_t ys_last = ys[2 + g_.rank() - 1];
     const dim_t runs = valid_runs(ys, n, grp, q0, rows, sl.row_off);
     const dim_t k_begin = b0 * mr_, k_end = std::min(b1 * mr_, g_.Kg());
     for (dim_t i = 0; i < runs; ++i) {
       const dim_t r = sl.row_off[3 * i], off = sl.row_off[3 * i + 1], len = sl.row_off[3 * i + 2];
       if (ys[1] != 1 && ys_last == 1) {
-        // Channels-first: each channel's run is one copy of an accumulator row.
-        for (dim_t k = k_begin; k < k_end; ++k)
-          std::memcpy(y + off + k * ys[1], acc + k * ldc + r, sizeof(T) * len);
+        // Channels-first: each channel's run is one copy of an accumulator row (past the part
+        // already written into y).
+        for (dim_t k = k_begin; k < k_end; ++k) {
+          const dim_t done = k < direct_blocks * mr_ ? std::clamp(direct_strips * nr_ - r, dim_t{0}, len) : 0;
+          std::memcpy(y + off + k * ys[1] + done, acc + k * ldc + r + done, sizeof(T) * (len - done));
+        }
       } else if (ys[1] == 1) {
         // Channels-last: (channels x positions) of the accumulators transposed into y.
         kernels::transpose<T>(static_cast<std::size_t>(k_end - k_begin),

@@ -82,17 +82,19 @@ HWY_INLINE void TileWide(std::size_t kc, const T* HWY_RESTRICT a, const T* const
 #undef CONVND_STORE
 }
 
-// Vector v of B row p at row_at(p) + voff[v].
+// Vector v of B row p at row_at(p) + voff[v]. With a seed, row i of the tile starts at seed[i]
+// in every column instead of at C's values (C is then only written).
 template <class T, class RowAt>
 HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a, const RowAt& row_at,
-                           const std::ptrdiff_t* voff, T* HWY_RESTRICT c, std::size_t ldc) {
+                           const std::ptrdiff_t* voff, const T* HWY_RESTRICT seed,
+                           T* HWY_RESTRICT c, std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
   const std::ptrdiff_t o0 = voff[0], o1 = voff[1], o2 = voff[2];
-#define CONVND_LOAD(i)                               \
-  auto acc0_##i = hn::LoadU(d, c + i * ldc);        \
-  auto acc1_##i = hn::LoadU(d, c + i * ldc + N);    \
-  auto acc2_##i = hn::LoadU(d, c + i * ldc + 2 * N);
+#define CONVND_LOAD(i)                                                     \
+  auto acc0_##i = seed ? hn::Set(d, seed[i]) : hn::LoadU(d, c + i * ldc); \
+  auto acc1_##i = seed ? acc0_##i : hn::LoadU(d, c + i * ldc + N);        \
+  auto acc2_##i = seed ? acc0_##i : hn::LoadU(d, c + i * ldc + 2 * N);
 #define CONVND_FMA(i)                                   \
   {                                                     \
     const auto ai = hn::Set(d, a[p * kNarrowRows + i]); \
@@ -139,17 +141,18 @@ HWY_INLINE void TileNarrowContiguous(std::size_t kc, const T* a, const T* const*
                                      std::size_t ldc) {
   const auto N = static_cast<std::ptrdiff_t>(hn::Lanes(hn::ScalableTag<T>()));
   const std::ptrdiff_t voff[3] = {0, N, 2 * N};
-  TileNarrow<T>(kc, a, [b](std::size_t p) { return b[p]; }, voff, c, ldc);
+  TileNarrow<T>(kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
 }
 // B row p at base + row_off[p], its vectors contiguous: a fixed table of offsets serves every
 // strip of positions (no pointer array written per strip).
 template <class T>
 HWY_INLINE void TileNarrowTable(std::size_t kc, const T* a, const T* base,
-                                const std::ptrdiff_t* row_off, T* c, std::size_t ldc) {
+                                const std::ptrdiff_t* row_off, const T* seed, T* c,
+                                std::size_t ldc) {
   const auto N = static_cast<std::ptrdiff_t>(hn::Lanes(hn::ScalableTag<T>()));
   const std::ptrdiff_t voff[3] = {0, N, 2 * N};
-  TileNarrow<T>(kc, a, [base, row_off](std::size_t p) { return base + row_off[p]; }, voff, c,
-                ldc);
+  TileNarrow<T>(kc, a, [base, row_off](std::size_t p) { return base + row_off[p]; }, voff, seed,
+                c, ldc);
 }
 void GemmBptrNarrowF32(std::size_t kc, const float* a, const float* const* b, float* c,
                        std::size_t ldc) {
@@ -161,19 +164,21 @@ void GemmBptrNarrowF64(std::size_t kc, const double* a, const double* const* b, 
 }
 void GemmBptrNarrowOffsetsF32(std::size_t kc, const float* a, const float* const* b,
                               const std::ptrdiff_t* voff, float* c, std::size_t ldc) {
-  TileNarrow<float>(kc, a, [b](std::size_t p) { return b[p]; }, voff, c, ldc);
+  TileNarrow<float>(kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
 }
 void GemmBptrNarrowOffsetsF64(std::size_t kc, const double* a, const double* const* b,
                               const std::ptrdiff_t* voff, double* c, std::size_t ldc) {
-  TileNarrow<double>(kc, a, [b](std::size_t p) { return b[p]; }, voff, c, ldc);
+  TileNarrow<double>(kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
 }
 void GemmBptrNarrowTableF32(std::size_t kc, const float* a, const float* base,
-                            const std::ptrdiff_t* row_off, float* c, std::size_t ldc) {
-  TileNarrowTable<float>(kc, a, base, row_off, c, ldc);
+                            const std::ptrdiff_t* row_off, const float* seed, float* c,
+                            std::size_t ldc) {
+  TileNarrowTable<float>(kc, a, base, row_off, seed, c, ldc);
 }
 void GemmBptrNarrowTableF64(std::size_t kc, const double* a, const double* base,
-                            const std::ptrdiff_t* row_off, double* c, std::size_t ldc) {
-  TileNarrowTable<double>(kc, a, base, row_off, c, ldc);
+                            const std::ptrdiff_t* row_off, const double* seed, double* c,
+                            std::size_t ldc) {
+  TileNarrowTable<double>(kc, a, base, row_off, seed, c, ldc);
 }
 
 // This target's kernels with their shapes, handed out together (gemm_bptr.h: BptrKernel).

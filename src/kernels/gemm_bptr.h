@@ -22,7 +22,9 @@
 //
 // And it reads B row p at base + row_off[p] from a fixed table of offsets (the reduction
 // indices' (channel, tap) columns in padded_igemm's buffer), so one table serves every strip of
-// positions without a pointer array written per strip.
+// positions without a pointer array written per strip. That form also takes a seed: when not
+// null, row i starts at seed[i] (the bias) instead of at C, which it then only writes, so the
+// first slice of a reduction needs no pass that fills C and can write straight to the output.
 //
 // A caller takes a BptrKernel once, when it plans: the tile shape and the function that runs it
 // come from the same ISA, so they cannot disagree later (a plan made before Highway's target
@@ -41,7 +43,7 @@ struct BptrKernel {
   using FnOffsets = void (*)(std::size_t kc, const T* a, const T* const* b,
                              const std::ptrdiff_t* voff, T* c, std::size_t ldc);
   using FnTable = void (*)(std::size_t kc, const T* a, const T* base,
-                           const std::ptrdiff_t* row_off, T* c, std::size_t ldc);
+                           const std::ptrdiff_t* row_off, const T* seed, T* c, std::size_t ldc);
   std::size_t mr = 0, nr = 0;
   Fn fn = nullptr;
   FnOffsets fn_offsets = nullptr;  // the narrow tile only (nr / 3 lanes per offset)
@@ -54,9 +56,9 @@ struct BptrKernel {
                   std::size_t ldc) const {
     fn_offsets(kc, a, b, voff, c, ldc);
   }
-  void operator()(std::size_t kc, const T* a, const T* base, const std::ptrdiff_t* row_off, T* c,
-                  std::size_t ldc) const {
-    fn_table(kc, a, base, row_off, c, ldc);
+  void operator()(std::size_t kc, const T* a, const T* base, const std::ptrdiff_t* row_off,
+                  const T* seed, T* c, std::size_t ldc) const {
+    fn_table(kc, a, base, row_off, seed, c, ldc);
   }
 };
 
