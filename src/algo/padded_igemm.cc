@@ -701,23 +701,27 @@ class PaddedExecutor final : public Executor {
     const dim_t k_begin = b0 * mr_, k_end = std::min(b1 * mr_, g_.Kg());
     for (dim_t i = 0; i < runs; ++i) {
       const dim_t r = sl.row_off[3 * i], off = sl.row_off[3 * i + 1], len = sl.row_off[3 * i + 2];
-      if (ys[1] != 1 && ys_last == 1) {
-        // Channels-first: each channel's run is one copy of an accumulator row (past the part
-        // already written into y).
-        for (dim_t k = k_begin; k < k_end; ++k) {
-          const dim_t done = k < direct_blocks * mr_ ? std::clamp(direct_strips * nr_ - r, dim_t{0}, len) : 0;
-          std::memcpy(y + off + k * ys[1] + done, acc + k * ldc + r + done, sizeof(T) * (len - done));
-        }
-      } else if (ys[1] == 1) {
+      if (ys[1] == 1) {
         // Channels-last: (channels x positions) of the accumulators transposed into y.
         kernels::transpose<T>(static_cast<std::size_t>(k_end - k_begin),
                               static_cast<std::size_t>(len), acc + k_begin * ldc + r, ldc,
                               y + off + k_begin, ys_last);
+      } else if (ys_last == 1) {
+        // Channels-first: each channel's run is one copy of an accumulator row (past the part
+        // already written into y).
+        for (dim_t k = k_begin; k < k_end; ++k) {
+          const dim_t done =
+              k < direct_blocks * mr_ ? std::clamp(direct_strips * nr_ - r, dim_t{0}, len) : 0;
+          std::memcpy(y + off + k * ys[1] + done, acc + k * ldc + r + done,
+                      sizeof(T) * (len - done));
+        }
       } else {
-        // Any other strides: position by position, the block's channels.
-        for (dim_t j = 0; j < len; ++j) {
-          T* yj = y + off + j * ys_last;
-          for (dim_t k = k_begin; k < k_end; ++k) yj[k * ys[1]] = acc[k * ldc + r + j];
+        // Other strides (the every-s-th outputs of a stride phase, as bwd_data_phases writes a
+        // transposed convolution): channel by channel, each run read in order.
+        for (dim_t k = k_begin; k < k_end; ++k) {
+          T* yk = y + off + k * ys[1];
+          const T* ak = acc + k * ldc + r;
+          for (dim_t j = 0; j < len; ++j) yk[j * ys_last] = ak[j];
         }
       }
     }
