@@ -88,9 +88,9 @@ inline bool accepts(const Spec& s, Pass p, const std::string& algo) {
   }
 }
 
-inline PassResult run_pass(const Spec& s, Pass p, const Tensor& a, const Tensor& b,
-                           const Tensor* bias, const PlanOptions& opts, dim_t out_gap = 0) {
-  Plan plan(s, p, opts);
+// Runs pass p of a plan made for s.
+inline PassResult run_plan(const Plan& plan, const Spec& s, Pass p, const Tensor& a,
+                           const Tensor& b, const Tensor* bias, dim_t out_gap = 0) {
   PassResult r;
   r.algorithm = plan.algorithm();
   r.out = Tensor(s.dtype, pass_shapes(s, p).out, out_gap);
@@ -109,6 +109,12 @@ inline PassResult run_pass(const Spec& s, Pass p, const Tensor& a, const Tensor&
       break;
   }
   return r;
+}
+
+inline PassResult run_pass(const Spec& s, Pass p, const Tensor& a, const Tensor& b,
+                           const Tensor* bias, const PlanOptions& opts, dim_t out_gap = 0) {
+  const Plan plan(s, p, opts);
+  return run_plan(plan, s, p, a, b, bias, out_gap);
 }
 
 // A plan made with PlanOptions::constant_weights and run with the weights w1, w1, w2, w1 must

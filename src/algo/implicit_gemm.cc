@@ -41,10 +41,9 @@ std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
 template <class T>
 class IgemmExecutor final : public Executor {
  public:
-  IgemmExecutor(const Geometry& g) : g_(g) {
-    const kernels::TileShape ts = kernels::tile_shape(g.dtype);
-    mr_ = static_cast<dim_t>(ts.mr);
-    nr_ = static_cast<dim_t>(ts.nr);
+  IgemmExecutor(const Geometry& g) : g_(g), tk_(kernels::tile_kernel<T>()) {
+    mr_ = static_cast<dim_t>(tk_.mr);
+    nr_ = static_cast<dim_t>(tk_.nr);
     taps_ = 1;
     for (dim_t k : g.kernel) taps_ *= k;
     positions_ = 1;
@@ -274,7 +273,7 @@ class IgemmExecutor final : public Executor {
               row_ptr[m] = off != kNoSample ? x + off + c0 : zeros;
             }
             for (dim_t b = b0; b < b1; ++b)
-              kernels::gemm_tile_rows<T>(static_cast<std::size_t>(kc), row_ptr,
+              tk_.rows(static_cast<std::size_t>(kc), row_ptr,
                                          w_slice + b * depth_ * nr_, acc + r0 * ldc + b * nr_,
                                          static_cast<std::size_t>(ldc));
           }
@@ -317,7 +316,7 @@ class IgemmExecutor final : public Executor {
             }
           }
           for (dim_t b = b0; b < b1; ++b)
-            kernels::gemm_tile_cols<T>(static_cast<std::size_t>(kc), col_ptr,
+            tk_.cols(static_cast<std::size_t>(kc), col_ptr,
                                        packed_w + ((grp * col_blocks_ + b) * depth_ + k0) * nr_,
                                        acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
         }
@@ -427,6 +426,7 @@ class IgemmExecutor final : public Executor {
   PackedWeightsCache weights_cache_;
 
   Geometry g_;
+  kernels::TileKernel<T> tk_;  // bound once: its tile is mr_ x nr_
   mutable std::once_flag tables_once_;
   mutable std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty
   dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, depth_ = 0, kc_max_ = 0;

@@ -154,9 +154,9 @@ class PaddedExecutor final : public Executor {
       tiles_per_task = std::clamp<dim_t>(static_cast<dim_t>(cache_sizes().l2 / 4) / strip_bytes,
                                          1, tiles_per_task);
     } else {
-      const kernels::TileShape ts = kernels::tile_shape(g.dtype);
-      mr_ = static_cast<dim_t>(ts.mr);
-      nr_ = static_cast<dim_t>(ts.nr);
+      tile_kernel_ = kernels::tile_kernel<T>();
+      mr_ = static_cast<dim_t>(tile_kernel_.mr);
+      nr_ = static_cast<dim_t>(tile_kernel_.nr);
       pos_tile_ = mr_, ch_tile_ = nr_;
       ch_blocks_ = (g.Kg() + ch_tile_ - 1) / ch_tile_;
       kc_max_ = std::min<dim_t>(depth_, sizeof(T) == 4 ? 256 : 128);
@@ -597,7 +597,7 @@ class PaddedExecutor final : public Executor {
             }
             at = tile;
             for (dim_t b = b0; b < b1; ++b)
-              kernels::gemm_tile_cols<T>(static_cast<std::size_t>(kc), col_ptr,
+              tile_kernel_.cols(static_cast<std::size_t>(kc), col_ptr,
                                          packed_w + ((grp * ch_blocks_ + b) * depth_ + d0) * nr_,
                                          acc + tile * mr_ * ldc + b * nr_,
                                          static_cast<std::size_t>(ldc));
@@ -613,7 +613,7 @@ class PaddedExecutor final : public Executor {
         if (tile > 0)
           for (dim_t p = 0; p < kc; ++p) col_ptr[p] += mr_;
         for (dim_t b = b0; b < b1; ++b)
-          kernels::gemm_tile_cols<T>(static_cast<std::size_t>(kc), col_ptr,
+          tile_kernel_.cols(static_cast<std::size_t>(kc), col_ptr,
                                      packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * nr_,
                                      acc + tile * mr_ * ldc + b * nr_,
                                      static_cast<std::size_t>(ldc));
@@ -792,6 +792,7 @@ class PaddedExecutor final : public Executor {
   // The kernel's tile (mr_ rows x nr_ columns) and what its rows and columns are.
   bool channel_rows_ = false;
   kernels::BptrKernel<T> rows_kernel_;  // channel-rows mode: bound once, with its tile shape
+  kernels::TileKernel<T> tile_kernel_;  // positions-as-rows mode: likewise
   dim_t mr_ = 0, nr_ = 0, pos_tile_ = 0, ch_tile_ = 0, ch_blocks_ = 0, acc_rows_ = 0;
   dim_t taps_ = 0, depth_ = 0, kc_max_ = 0;
   dim_t ldc_ = 0, rows_per_task_ = 0, chunks_ = 0, parts_ = 1, per_part_ = 1, slack_ = 0, buffer_elems_ = 0;

@@ -57,10 +57,10 @@ template <class T>
 class PointwiseExecutor final : public Executor {
  public:
   PointwiseExecutor(const Geometry& g, std::unique_ptr<Executor> fallback)
-      : g_(g), fallback_(std::move(fallback)) {
-    const kernels::TileShape ts = kernels::tile_shape(g.dtype);
-    mr_ = static_cast<dim_t>(ts.mr);
-    nr_ = static_cast<dim_t>(ts.nr);
+      : g_(g), fallback_(std::move(fallback)),
+        kernel_(kernels::bptr_kernel<T>(kernels::BptrTile::wide)) {
+    mr_ = static_cast<dim_t>(kernel_.mr);
+    nr_ = static_cast<dim_t>(kernel_.nr);
     // Sizes checked although reject() bounds them: a wrapped size would under-allocate.
     const char* ws = "workspace";
     positions_ = checked_product(g.in, "input");
@@ -202,7 +202,7 @@ class PointwiseExecutor final : public Executor {
         for (dim_t c = 0; c < kc; ++c) bptr[c] = x + (c0 + c) * xs1 + p0;
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (!full(kt, np)) continue;
-          kernels::gemm_bptr<T>(static_cast<std::size_t>(kc), a + ((grp * k_tiles_ + kt) * g_.Cg() + c0) * mr_,
+          kernel_(static_cast<std::size_t>(kc), a + ((grp * k_tiles_ + kt) * g_.Cg() + c0) * mr_,
                                 bptr, y + kt * mr_ * ys1 + p0, static_cast<std::size_t>(ys1));
         }
       }
@@ -236,7 +236,7 @@ class PointwiseExecutor final : public Executor {
         }
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (full(kt, np)) continue;
-          kernels::gemm_bptr<T>(static_cast<std::size_t>(kc),
+          kernel_(static_cast<std::size_t>(kc),
                                 a + ((grp * k_tiles_ + kt) * g_.Cg() + c0) * mr_, bptr,
                                 ctile + (kt - kt0) * mr_ * nr_, static_cast<std::size_t>(nr_));
         }
@@ -271,6 +271,7 @@ class PointwiseExecutor final : public Executor {
 
   Geometry g_;
   std::unique_ptr<Executor> fallback_;  // channels-last, then implicit_gemm for scattered views
+  kernels::BptrKernel<T> kernel_;       // the wide tile, bound once: mr_ x nr_
   dim_t mr_ = 0, nr_ = 0, positions_ = 0, k_tiles_ = 0, kc_max_ = 0, pos_blocks_ = 0;
   dim_t parts_ = 1, per_part_ = 1;
   int slots_ = 1;

@@ -53,10 +53,9 @@ template <class T>
 class ChannelsLastExecutor final : public Executor {
  public:
   ChannelsLastExecutor(const Geometry& g, std::unique_ptr<Executor> fallback)
-      : g_(g), fallback_(std::move(fallback)) {
-    const kernels::TileShape ts = kernels::tile_shape(g.dtype);
-    mr_ = static_cast<dim_t>(ts.mr);
-    nr_ = static_cast<dim_t>(ts.nr);
+      : g_(g), fallback_(std::move(fallback)), tk_(kernels::tile_kernel<T>()) {
+    mr_ = static_cast<dim_t>(tk_.mr);
+    nr_ = static_cast<dim_t>(tk_.nr);
     const char* ws = "workspace";
     positions_ = checked_product(g.in, "input");
     col_blocks_ = (g.Kg() + nr_ - 1) / nr_;
@@ -163,7 +162,7 @@ class ChannelsLastExecutor final : public Executor {
           const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
           for (dim_t p0 = p_begin; p0 < full_end; p0 += mr_) {
             for (dim_t i = 0; i < mr_; ++i) sl.rows[i] = x + (p0 + i) * xstep + c0;
-            kernels::gemm_tile_rows<T>(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_,
+            tk_.rows(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_,
                                        y + p0 * ystep + k0, ldy);
           }
         }
@@ -177,7 +176,7 @@ class ChannelsLastExecutor final : public Executor {
         for (dim_t c0 = 0; c0 < g_.Cg(); c0 += kc_max_) {
           const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
           for (dim_t i = 0; i < mr_; ++i) sl.rows[i] = x + (p0 + (i < np ? i : 0)) * xstep + c0;
-          kernels::gemm_tile_rows<T>(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_,
+          tk_.rows(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_,
                                      sl.tile, static_cast<std::size_t>(nr_));
         }
         for (dim_t i = 0; i < np; ++i)
@@ -188,6 +187,7 @@ class ChannelsLastExecutor final : public Executor {
 
   Geometry g_;
   std::unique_ptr<Executor> fallback_;  // implicit_gemm, for views that do not qualify
+  kernels::TileKernel<T> tk_;           // bound once: its tile is mr_ x nr_
   dim_t mr_ = 0, nr_ = 0, positions_ = 0, col_blocks_ = 0, kc_max_ = 0, pos_blocks_ = 0;
   dim_t parts_ = 1, per_part_ = 1;
   int slots_ = 1;

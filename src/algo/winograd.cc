@@ -63,9 +63,9 @@ class WinogradExecutor final : public Executor {
     bt_id_ = m == 2 ? WinogradMatrix::bt2 : m == 4 ? WinogradMatrix::bt4 : WinogradMatrix::bt6;
     at_id_ = m == 2 ? WinogradMatrix::at2 : m == 4 ? WinogradMatrix::at4 : WinogradMatrix::at6;
     g_coef_ = w.g;
-    const kernels::TileShape ts = kernels::tile_shape(g.dtype);
-    mr_ = static_cast<dim_t>(ts.mr);
-    nr_ = static_cast<dim_t>(ts.nr);
+    tk_ = kernels::tile_kernel<T>();
+    mr_ = static_cast<dim_t>(tk_.mr);
+    nr_ = static_cast<dim_t>(tk_.nr);
     // Sizes checked although reject() bounds them: a wrapped size would under-allocate.
     const char* ws = "workspace";
     kblocks_ = (g.Kg() + nr_ - 1) / nr_;
@@ -158,7 +158,7 @@ class WinogradExecutor final : public Executor {
       for (dim_t p = 0; p < panels; ++p) {
         T* c = mm + (eg * sb_tiles_ + p * mr_) * kpad_ + kb * nr_;
         for (dim_t i = 0; i < mr_; ++i) std::fill(c + i * kpad_, c + i * kpad_ + nr_, T(0));
-        kernels::gemm_tile<T>(static_cast<std::size_t>(g_.Cg()),
+        tk_.packed(static_cast<std::size_t>(g_.Cg()),
                               v + (eg * (sb_tiles_ / mr_) + p) * g_.Cg() * mr_, ub, c,
                               static_cast<std::size_t>(kpad_));
       }
@@ -289,6 +289,7 @@ class WinogradExecutor final : public Executor {
   }
 
   Geometry g_;
+  kernels::TileKernel<T> tk_;  // bound once: its tile is mr_ x nr_
   int m_ = 0, alpha_ = 0, rank_ = 0;
   dim_t E_ = 0, outs_per_tile_ = 0, mr_ = 0, nr_ = 0, kblocks_ = 0, kpad_ = 0;
   TileGrid grid_;

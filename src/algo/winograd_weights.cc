@@ -55,9 +55,9 @@ class WeightsExecutor final : public Executor {
     gw_id_ = m == 2 ? kernels::WinogradMatrix::gw2 : kernels::WinogradMatrix::gw4;
     at_.assign(w.at.begin(), w.at.end());
     m_ = m;
-    const kernels::TileShape ts = kernels::tile_shape(g.dtype);
-    mr_ = static_cast<dim_t>(ts.mr);
-    nr_ = static_cast<dim_t>(ts.nr);
+    tk_ = kernels::tile_kernel<T>();
+    mr_ = static_cast<dim_t>(tk_.mr);
+    nr_ = static_cast<dim_t>(tk_.nr);
     // Sizes checked although reject() bounds them: a wrapped size would under-allocate.
     const char* ws = "workspace";
     kpanels_ = (g.Kg() + mr_ - 1) / mr_;
@@ -188,7 +188,7 @@ class WeightsExecutor final : public Executor {
     parallel_tasks(E_ * g_.groups * kpanels_ * cblocks_, threads, [&](dim_t task) {
       const dim_t cb = task % cblocks_, kp = (task / cblocks_) % kpanels_;
       const dim_t eg = task / (cblocks_ * kpanels_);  // xi * groups + group
-      kernels::gemm_tile<T>(
+      tk_.packed(
           static_cast<std::size_t>(kc), dt + (eg * kpanels_ + kp) * sb_tiles_ * mr_,
           xt + (eg * cblocks_ + cb) * sb_tiles_ * nr_,
           wacc + (eg * kpad_ + kp * mr_) * cpad_ + cb * nr_, static_cast<std::size_t>(cpad_));
@@ -287,6 +287,7 @@ class WeightsExecutor final : public Executor {
   }
 
   Geometry g_;
+  kernels::TileKernel<T> tk_;  // bound once: its tile is mr_ x nr_
   TileGrid grid_;
   int m_ = 0, alpha_ = 0, rank_ = 0;
   dim_t E_ = 0, mr_ = 0, nr_ = 0, kpanels_ = 0, cblocks_ = 0, kpad_ = 0, cpad_ = 0;

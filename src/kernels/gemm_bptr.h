@@ -74,7 +74,7 @@ BptrKernel<T> bptr_kernel(BptrTile tile) {
     return bptr_kernel_f64(tile);
 }
 
-// The wide tile, dispatched per call (pointwise.cc sizes its tiles by tile_shape()).
+// The wide tile, dispatched per call (tests and benchmarks; algorithms bind a BptrKernel).
 void gemm_bptr_f32(std::size_t kc, const float* a, const float* const* b, float* c,
                    std::size_t ldc);
 void gemm_bptr_f64(std::size_t kc, const double* a, const double* const* b, double* c,

@@ -106,6 +106,15 @@ void GemmTileColsF64(std::size_t kc, const double* const* a, const double* b, do
                      std::size_t ldc) {
   TileCols<double>(kc, a, b, c, ldc);
 }
+// This target's three kernels with their tile (gemm_tile.h: TileKernel).
+TileKernel<float> TileKernelF32() {
+  return {kRows, 2 * hn::Lanes(hn::ScalableTag<float>()), &GemmTileF32, &GemmTileRowsF32,
+          &GemmTileColsF32};
+}
+TileKernel<double> TileKernelF64() {
+  return {kRows, 2 * hn::Lanes(hn::ScalableTag<double>()), &GemmTileF64, &GemmTileRowsF64,
+          &GemmTileColsF64};
+}
 std::size_t RowsPerTile() { return kRows; }
 std::size_t LanesF32() { return hn::Lanes(hn::ScalableTag<float>()); }
 std::size_t LanesF64() { return hn::Lanes(hn::ScalableTag<double>()); }
@@ -124,6 +133,8 @@ HWY_EXPORT(GemmTileRowsF32);
 HWY_EXPORT(GemmTileRowsF64);
 HWY_EXPORT(GemmTileColsF32);
 HWY_EXPORT(GemmTileColsF64);
+HWY_EXPORT(TileKernelF32);
+HWY_EXPORT(TileKernelF64);
 HWY_EXPORT(RowsPerTile);
 HWY_EXPORT(LanesF32);
 HWY_EXPORT(LanesF64);
@@ -136,6 +147,9 @@ TileShape tile_shape(DType dtype) {
 }
 
 const char* isa_name() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+
+TileKernel<float> tile_kernel_f32() { return HWY_DYNAMIC_DISPATCH(TileKernelF32)(); }
+TileKernel<double> tile_kernel_f64() { return HWY_DYNAMIC_DISPATCH(TileKernelF64)(); }
 
 void gemm_tile_f32(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc) {
   HWY_DYNAMIC_DISPATCH(GemmTileF32)(kc, a, b, c, ldc);

@@ -11,6 +11,11 @@
 //   c: mr rows of nr values, row i at c + i * ldc (ldc >= nr), read, added to, written back.
 // mr and nr are fixed per ISA (tile_shape()): the callers pack partial tiles with zeros, so the
 // hot loop has no tails. Alignment: b and c rows 64-byte aligned when ldc * sizeof(T) % 64 == 0.
+//
+// An algorithm takes a TileKernel when it plans: the tile shape and the three functions of one
+// ISA, bound together, so that a plan keeps running the kernel its tiles were sized for (even
+// if Highway's target changes later, as the per-target tests make it) and no call dispatches
+// again. The free functions below dispatch per call; tests and benchmarks use them.
 #pragma once
 
 #include <cstddef>
@@ -25,6 +30,28 @@ struct TileShape {
 
 // The tile of the ISA that gemm_tile_* will run on this CPU.
 TileShape tile_shape(DType dtype);
+
+template <class T>
+struct TileKernel {
+  using Packed = void (*)(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc);
+  using Pointers = void (*)(std::size_t kc, const T* const* a, const T* b, T* c, std::size_t ldc);
+  std::size_t mr = 0, nr = 0;
+  Packed packed = nullptr;    // gemm_tile
+  Pointers rows = nullptr;    // gemm_tile_rows
+  Pointers cols = nullptr;    // gemm_tile_cols
+};
+
+// The kernels of the ISA Highway dispatches to now, with their tile.
+TileKernel<float> tile_kernel_f32();
+TileKernel<double> tile_kernel_f64();
+
+template <class T>
+TileKernel<T> tile_kernel() {
+  if constexpr (sizeof(T) == 4)
+    return tile_kernel_f32();
+  else
+    return tile_kernel_f64();
+}
 // Name of that ISA (e.g. "AVX3", "AVX2"), for tests and benchmarks.
 const char* isa_name();
 
