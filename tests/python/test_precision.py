@@ -13,9 +13,10 @@ def _layer(rng, dtype=np.float32, n=2, c=32, k=32, size=(18, 17)):
 
 
 def test_default_uses_winograd_for_a_float32_3x3_layer():
-    plan = convnd.Plan((2, 32, 18, 17), (32, 32, 3, 3), padding=1)
+    # 64 channels: below that, direct convolution measured faster (src/algo/winograd_crossover.cc)
+    plan = convnd.Plan((2, 64, 28, 28), (64, 64, 3, 3), padding=1)
     assert plan.algorithm.startswith("winograd"), plan.algorithm
-    exact = convnd.Plan((2, 32, 18, 17), (32, 32, 3, 3), padding=1, precision="highest")
+    exact = convnd.Plan((2, 64, 28, 28), (64, 64, 3, 3), padding=1, precision="highest")
     assert "winograd" not in exact.algorithm
     assert plan.error_bound > exact.error_bound > 0
 
@@ -75,8 +76,9 @@ def test_bad_precision_is_a_clear_error():
 
 def test_weight_gradient_uses_winograd_within_its_bound():
     rng = np.random.default_rng(8)
-    x, w = _layer(rng, n=4, size=(28, 28))
-    dy = rng.standard_normal((4, 32, 28, 28)).astype(np.float32)
+    # 64 channels: F(3, 4) is chosen from 64 in 2-D (src/algo/winograd_crossover.cc)
+    x, w = _layer(rng, n=4, c=64, k=64, size=(28, 28))
+    dy = rng.standard_normal((4, 64, 28, 28)).astype(np.float32)
     plan = convnd.Plan(x.shape, w.shape, op="backward_weight", padding=1)
     assert plan.algorithm.startswith("winograd_wgrad"), plan.algorithm
     exact_plan = convnd.Plan(x.shape, w.shape, op="backward_weight", padding=1,
