@@ -28,9 +28,10 @@ template <class T>
 void BM_GemmTile(benchmark::State& state, std::int64_t target, Variant variant) {
   hwy::SetSupportedTargetsForTest(target);
   const auto narrow = convnd::kernels::bptr_kernel<T>(convnd::kernels::BptrTile::narrow);
-  const auto shape = variant == kBptrNarrow
-                         ? convnd::kernels::TileShape{narrow.mr, narrow.nr}
-                         : convnd::kernels::tile_shape(sizeof(T) == 4 ? convnd::DType::f32 : convnd::DType::f64);
+  const auto shape =
+      variant == kBptrNarrow
+          ? convnd::kernels::TileShape{narrow.mr, narrow.nr}
+          : convnd::kernels::tile_shape(sizeof(T) == 4 ? convnd::DType::f32 : convnd::DType::f64);
   const std::size_t kc = static_cast<std::size_t>(state.range(0));
   std::vector<T> a(kc * shape.mr, T(0.5)), b(kc * shape.nr, T(0.25)), c(shape.mr * shape.nr, T(0));
   std::vector<const T*> rows(shape.mr), cols(kc), brows(kc);

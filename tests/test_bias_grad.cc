@@ -84,11 +84,11 @@ void check(const std::vector<dim_t>& shape, Order order) {
 
 TEST(BiasGradient, EveryLayoutAndRankExact) {
   const std::vector<std::vector<dim_t>> shapes = {
-      {2, 3, 5}, {1, 16, 4, 7}, {3, 5, 2, 3, 4}, {2, 4, 1, 2, 3, 2}, {0, 3, 4}, {2, 17, 9, 11},
-      {1, 1, 1}, {2, 6, 3, 0}};
+      {2, 3, 5}, {1, 16, 4, 7},  {3, 5, 2, 3, 4}, {2, 4, 1, 2, 3, 2},
+      {0, 3, 4}, {2, 17, 9, 11}, {1, 1, 1},       {2, 6, 3, 0}};
   for (const auto& shape : shapes)
-    for (Order order : {Order::channels_first, Order::channels_last, Order::reversed_last,
-                        Order::padded}) {
+    for (Order order :
+         {Order::channels_first, Order::channels_last, Order::reversed_last, Order::padded}) {
       check<float>(shape, order);
       check<double>(shape, order);
     }

@@ -109,8 +109,13 @@ TEST(DirectWgrad, ThreadCountDoesNotChangeBits) {
 TEST(DirectWgrad, DilationsBeyondInt64Offsets) {
   const dim_t huge = dim_t{1} << 60;
   for (Layout l : {Layout::channels_first, Layout::channels_last}) {
-    const ConvTester t = ConvTester().input(1, 16, {3}).kernel(2, {2}).dilation({huge})
-                             .stride({huge}).padding(Padding::uniform(huge)).layout(l);
+    const ConvTester t = ConvTester()
+                             .input(1, 16, {3})
+                             .kernel(2, {2})
+                             .dilation({huge})
+                             .stride({huge})
+                             .padding(Padding::uniform(huge))
+                             .layout(l);
     EXPECT_FALSE(accepts(t.spec(), kPass, kAlgo));
     t.test("bwd_weights_as_fwd", kPass);
   }

@@ -23,7 +23,10 @@ TEST(KernelBinding, PlansRunTheirOwnTileWhateverTheTargetLater) {
       {"implicit_gemm", Pass::forward,
        ConvTester().input(2, 7, {9, 8}).kernel(37, {3, 3}).padding(Padding::uniform(1))},
       {"padded_igemm", Pass::forward,  // positions as rows (channels-last, 40 channels)
-       ConvTester().input(2, 7, {9, 8}).kernel(40, {3, 3}).stride({2, 1})
+       ConvTester()
+           .input(2, 7, {9, 8})
+           .kernel(40, {3, 3})
+           .stride({2, 1})
            .layout(Layout::channels_last)},
       {"padded_igemm", Pass::forward,  // channels as rows (channels-first)
        ConvTester().input(2, 7, {9, 8}).kernel(19, {3, 3}).padding(Padding::uniform(1))},

@@ -1,8 +1,8 @@
 // Kernel-level tests: every GEMM microkernel variant (packed panel, row pointers, column
-// pointers, and gemm_bptr's B row pointers in its wide and narrow tiles) against a scalar loop, once per ISA that this
-// build compiled and this CPU runs, for reduction lengths around the unroll and blocking edges
-// (1..17, 31..33, 255..257) and for accumulator rows wider than the tile (ldc > nr, as the
-// algorithms use them).
+// pointers, and gemm_bptr's B row pointers in its wide and narrow tiles) against a scalar loop,
+// once per ISA that this build compiled and this CPU runs, for reduction lengths around the unroll
+// and blocking edges (1..17, 31..33, 255..257) and for accumulator rows wider than the tile (ldc >
+// nr, as the algorithms use them).
 //
 // Data are small integers ((r % 17) - 8), so every product and partial sum is exact in f32 and
 // f64: the kernel must match the scalar loop bit for bit, whatever order it sums in.
@@ -35,14 +35,22 @@ std::vector<T> integers(std::size_t n, std::uint32_t seed) {
 enum class Variant { packed, rows, cols, bptr, bptr_narrow, bptr_offsets, bptr_table, bptr_seeded };
 const char* name(Variant v) {
   switch (v) {
-    case Variant::packed: return "packed";
-    case Variant::rows: return "rows";
-    case Variant::cols: return "cols";
-    case Variant::bptr: return "bptr";
-    case Variant::bptr_narrow: return "bptr_narrow";
-    case Variant::bptr_offsets: return "bptr_offsets";
-    case Variant::bptr_table: return "bptr_table";
-    case Variant::bptr_seeded: return "bptr_seeded";
+    case Variant::packed:
+      return "packed";
+    case Variant::rows:
+      return "rows";
+    case Variant::cols:
+      return "cols";
+    case Variant::bptr:
+      return "bptr";
+    case Variant::bptr_narrow:
+      return "bptr_narrow";
+    case Variant::bptr_offsets:
+      return "bptr_offsets";
+    case Variant::bptr_table:
+      return "bptr_table";
+    case Variant::bptr_seeded:
+      return "bptr_seeded";
   }
   return "?";
 }
@@ -133,7 +141,8 @@ void check_tile(Variant variant, std::size_t kc, std::size_t ldc_extra) {
       std::vector<std::ptrdiff_t> row_off(kc);
       for (std::size_t p = 0; p < kc; ++p) {
         row_off[p] = static_cast<std::ptrdiff_t>((kc - 1 - p) * (nr + 5) + 1);
-        for (std::size_t j = 0; j < nr; ++j) store[static_cast<std::size_t>(row_off[p]) + j] = b[p * nr + j];
+        for (std::size_t j = 0; j < nr; ++j)
+          store[static_cast<std::size_t>(row_off[p]) + j] = b[p * nr + j];
       }
       bptr_kernel<T>(BptrTile::narrow)(kc, a.data(), static_cast<const T*>(store.data()),
                                        row_off.data(), nullptr, c.data(), ldc);
@@ -189,9 +198,9 @@ void check_all_variants() {
     EXPECT_GE(ts.mr, 1u);
     EXPECT_LE(ts.mr, 12u);
     EXPECT_EQ(ts.nr % 2, 0u);
-    for (Variant v : {Variant::packed, Variant::rows, Variant::cols, Variant::bptr,
-                      Variant::bptr_narrow, Variant::bptr_offsets, Variant::bptr_table,
-                      Variant::bptr_seeded})
+    for (Variant v :
+         {Variant::packed, Variant::rows, Variant::cols, Variant::bptr, Variant::bptr_narrow,
+          Variant::bptr_offsets, Variant::bptr_table, Variant::bptr_seeded})
       for (std::size_t kc : reduction_lengths())
         for (std::size_t extra : {std::size_t{0}, ts.nr, std::size_t{3}}) check_tile<T>(v, kc, extra);
   }

@@ -50,24 +50,66 @@ TEST(PaddedIgemm, ChannelRowsTile) {
   for (Layout l : {Layout::channels_first, Layout::channels_last})
     for (DType t : {DType::f32, DType::f64}) {
       for (dim_t k : {7, 8, 9, 16, 17})
-        ConvTester().input(2, 5, {13, 11}).kernel(k, {3, 3}).padding(Padding::uniform(1)).layout(l)
-            .dtype(t).bias().test(kAlgo, Pass::forward);
-      ConvTester().input(1, 32, {9, 10}).kernel(32, {3, 3}).groups(4).padding(Padding::uniform(1))
-          .layout(l).dtype(t).bias().test(kAlgo, Pass::forward);
-      ConvTester().input(2, 24, {6, 5, 7}).kernel(16, {3, 3, 3}).padding(Padding::uniform(1))
-          .mode(PadMode::reflect).layout(l).dtype(t).test(kAlgo, Pass::forward);
-      ConvTester().input(1, 9, {4, 5}).kernel(80, {2, 3}).stride({2, 1}).layout(l).dtype(t)
-          .bias().test(kAlgo, Pass::forward);
+        ConvTester()
+            .input(2, 5, {13, 11})
+            .kernel(k, {3, 3})
+            .padding(Padding::uniform(1))
+            .layout(l)
+            .dtype(t)
+            .bias()
+            .test(kAlgo, Pass::forward);
+      ConvTester()
+          .input(1, 32, {9, 10})
+          .kernel(32, {3, 3})
+          .groups(4)
+          .padding(Padding::uniform(1))
+          .layout(l)
+          .dtype(t)
+          .bias()
+          .test(kAlgo, Pass::forward);
+      ConvTester()
+          .input(2, 24, {6, 5, 7})
+          .kernel(16, {3, 3, 3})
+          .padding(Padding::uniform(1))
+          .mode(PadMode::reflect)
+          .layout(l)
+          .dtype(t)
+          .test(kAlgo, Pass::forward);
+      ConvTester()
+          .input(1, 9, {4, 5})
+          .kernel(80, {2, 3})
+          .stride({2, 1})
+          .layout(l)
+          .dtype(t)
+          .bias()
+          .test(kAlgo, Pass::forward);
       // 1-D channels-first writes whole tiles straight into y: strips inside the outputs and a
       // tail strip (296 outputs), whole channel blocks and a partial one (20 channels), one
       // depth slice seeded by the bias, and several (40 channels x 5 taps), stride 1 and 3.
       // (Channels-last 1-D at stride 1 with over 16 channels is implicit_gemm's.)
-      ConvTester().input(1, 40, {150}).kernel(16, {5}).padding(Padding::uniform(2)).stride({3})
-          .layout(l).dtype(t).bias().test(kAlgo, Pass::forward);
+      ConvTester()
+          .input(1, 40, {150})
+          .kernel(16, {5})
+          .padding(Padding::uniform(2))
+          .stride({3})
+          .layout(l)
+          .dtype(t)
+          .bias()
+          .test(kAlgo, Pass::forward);
       if (l == Layout::channels_first) {
-        ConvTester().input(2, 3, {300}).kernel(20, {5}).layout(l).dtype(t).bias()
+        ConvTester()
+            .input(2, 3, {300})
+            .kernel(20, {5})
+            .layout(l)
+            .dtype(t)
+            .bias()
             .test(kAlgo, Pass::forward);
-        ConvTester().input(1, 40, {130}).kernel(24, {5}).dilation({2}).layout(l).dtype(t)
+        ConvTester()
+            .input(1, 40, {130})
+            .kernel(24, {5})
+            .dilation({2})
+            .layout(l)
+            .dtype(t)
             .test(kAlgo, Pass::forward);
       }
     }

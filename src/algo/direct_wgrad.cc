@@ -80,8 +80,12 @@ template <class T>
 inline void copy_row(T* dst, const T* src, dim_t real, dim_t width) {
   if (real == width) {
     switch (width) {
-      case 4: std::memcpy(dst, src, 4 * sizeof(T)); return;
-      case 8: std::memcpy(dst, src, 8 * sizeof(T)); return;
+      case 4:
+        std::memcpy(dst, src, 4 * sizeof(T));
+        return;
+      case 8:
+        std::memcpy(dst, src, 8 * sizeof(T));
+        return;
       default: break;
     }
   }
@@ -100,11 +104,11 @@ kernels::BptrKernel<T> wgrad_kernel() {
 struct Sizes {
   dim_t mr = 0, nr = 0, lanes = 0, taps = 0, positions = 0, rows = 0;
   dim_t ktiles = 0, kpad = 0;  // mr-tiles of Kg
-  dim_t cgp = 0;          // channels per group in the copy: Cg rounded up to whole vectors
-  dim_t row_len = 0;      // groups * cgp: one position of the copy
-  std::vector<dim_t> box;  // P_a: the padded positions the outputs read, per axis
-  dim_t copy_elems = 0;   // N * prod(P) * row_len
-  dim_t columns = 0;      // per group: taps * cgp, the (tap, channel) pairs
+  dim_t cgp = 0;               // channels per group in the copy: Cg rounded up to whole vectors
+  dim_t row_len = 0;           // groups * cgp: one position of the copy
+  std::vector<dim_t> box;      // P_a: the padded positions the outputs read, per axis
+  dim_t copy_elems = 0;        // N * prod(P) * row_len
+  dim_t columns = 0;           // per group: taps * cgp, the (tap, channel) pairs
   dim_t units = 0;        // per group: nr-wide units of columns, kpad x nr accumulators each
   dim_t unit_elems = 0;   // kpad * nr
   dim_t block_units = 0;  // units per block
@@ -135,16 +139,16 @@ Sizes sizes(const Geometry& g, Fits& f) {
   s.copy_elems = f.mul(g.N, s.row_len);
   for (int a = 0; a < g.rank(); ++a) {
     // (An axis without outputs reads nothing: an empty box.)
-    s.box.push_back(g.out[a] == 0 ? 0
-                                  : f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]),
-                                                f.mul(g.kernel[a] - 1, g.dil[a])),
-                                          1));
+    s.box.push_back(
+        g.out[a] == 0
+            ? 0
+            : f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]), f.mul(g.kernel[a] - 1, g.dil[a])), 1));
     s.copy_elems = f.mul(s.copy_elems, s.box.back());
   }
   const dim_t x_elems = f.mul(f.mul(g.N, g.C), f.product(g.in));
   s.dy_elems = f.mul(f.mul(g.N, g.K), s.positions);
-  s.copy_too_large = s.copy_elems > f.add(f.mul(kMaxCopyRatio, f.add(x_elems, s.dy_elems)),
-                                          dim_t{1} << 16);
+  s.copy_too_large =
+      s.copy_elems > f.add(f.mul(kMaxCopyRatio, f.add(x_elems, s.dy_elems)), dim_t{1} << 16);
   s.columns = f.mul(s.taps, s.cgp);
   s.units = s.columns / s.nr + (s.columns % s.nr != 0);
   s.unit_elems = f.mul(s.kpad, s.nr);
@@ -158,10 +162,8 @@ Sizes sizes(const Geometry& g, Fits& f) {
   s.partial_elems = f.mul(f.mul(g.groups, s.units), s.unit_elems);
   // Shared: the copies and the partials; per thread: one chunk's row bases and dy panels.
   // Each array rounded up by a cache line.
-  const dim_t shared = f.add(f.mul(f.add(f.add(s.copy_elems, s.dy_elems),
-                                         f.mul(s.parts, s.partial_elems)),
-                                   elem),
-                             3 * 64);
+  const dim_t shared = f.add(
+      f.mul(f.add(f.add(s.copy_elems, s.dy_elems), f.mul(s.parts, s.partial_elems)), elem), 3 * 64);
   const dim_t slot = f.add(f.add(f.mul(s.chunk, 8), f.mul(f.mul(s.chunk, s.kpad), elem)), 2 * 64);
   s.workspace = f.add(shared, f.mul(hardware_threads(), slot));
   return s;
@@ -206,18 +208,18 @@ class DirectWgradExecutor final : public Executor {
     const dim_t copy_tasks = s_.copy_elems == 0 ? 0 : g_.N * slabs;
     const dim_t sweeps = s_.parts * g_.groups * s_.blocks;
     const dim_t store_blocks = (g_.Kg() + kStoreChannels - 1) / kStoreChannels;
-    parallel_phases({copy_tasks, sweeps, g_.groups * store_blocks}, threads,
-                    [&](int phase, dim_t task) {
-      if (phase == 0) return copy_slab(args.a, sh.x_pad, task / slabs, task % slabs);
-      if (phase == 1) {
-        const dim_t block = task % s_.blocks, grp = (task / s_.blocks) % g_.groups;
-        const dim_t part = task / (s_.blocks * g_.groups);
-        Carve slot(slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
-        return sweep(sh.x_pad, dy, part, grp, block, sh.partials, carve_slot(slot));
-      }
-      const dim_t grp = task / store_blocks, k0 = (task % store_blocks) * kStoreChannels;
-      store(sh.partials, grp, k0, std::min(g_.Kg(), k0 + kStoreChannels), tap_off, args.out);
-    });
+    parallel_phases(
+        {copy_tasks, sweeps, g_.groups * store_blocks}, threads, [&](int phase, dim_t task) {
+          if (phase == 0) return copy_slab(args.a, sh.x_pad, task / slabs, task % slabs);
+          if (phase == 1) {
+            const dim_t block = task % s_.blocks, grp = (task / s_.blocks) % g_.groups;
+            const dim_t part = task / (s_.blocks * g_.groups);
+            Carve slot(slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
+            return sweep(sh.x_pad, dy, part, grp, block, sh.partials, carve_slot(slot));
+          }
+          const dim_t grp = task / store_blocks, k0 = (task % store_blocks) * kStoreChannels;
+          store(sh.partials, grp, k0, std::min(g_.Kg(), k0 + kStoreChannels), tap_off, args.out);
+        });
   }
 
  private:
@@ -245,8 +247,8 @@ class DirectWgradExecutor final : public Executor {
   }
 
   // The copy's positions with first coordinate p0 of image n (every later axis; in 1-D, p0 = 0
-  // and the slab is the image's one line), from x in any layout: per line of the last axis, each position's row of groups * cgp values (zeros in the
-  // padding and past each group's Cg channels).
+  // and the slab is the image's one line), from x in any layout: per line of the last axis, each
+  // position's row of groups * cgp values (zeros in the padding and past each group's Cg channels).
   void copy_slab(const ConstTensorView& x, T* x_pad, dim_t n, dim_t p0) const {
     const int d = g_.rank();
     const T* src = static_cast<const T*>(x.data) + n * x.strides[0];
@@ -450,7 +452,7 @@ class DirectWgradExecutor final : public Executor {
   mutable std::once_flag tables_once_;
   mutable std::vector<std::vector<dim_t>> index_;  // [axis][position in the copy]
   mutable std::vector<dim_t> tap_delta_;           // [tap]
-  mutable dim_t run_begin_ = 0, run_end_ = 0;       // of the last axis
+  mutable dim_t run_begin_ = 0, run_end_ = 0;      // of the last axis
 };
 
 class DirectWgrad final : public Algorithm {

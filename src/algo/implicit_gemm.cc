@@ -273,9 +273,8 @@ class IgemmExecutor final : public Executor {
               row_ptr[m] = off != kNoSample ? x + off + c0 : zeros;
             }
             for (dim_t b = b0; b < b1; ++b)
-              tk_.rows(static_cast<std::size_t>(kc), row_ptr,
-                                         w_slice + b * depth_ * nr_, acc + r0 * ldc + b * nr_,
-                                         static_cast<std::size_t>(ldc));
+              tk_.rows(static_cast<std::size_t>(kc), row_ptr, w_slice + b * depth_ * nr_,
+                       acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
           }
         }
     } else {
@@ -317,8 +316,8 @@ class IgemmExecutor final : public Executor {
           }
           for (dim_t b = b0; b < b1; ++b)
             tk_.cols(static_cast<std::size_t>(kc), col_ptr,
-                                       packed_w + ((grp * col_blocks_ + b) * depth_ + k0) * nr_,
-                                       acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
+                     packed_w + ((grp * col_blocks_ + b) * depth_ + k0) * nr_,
+                     acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
         }
       }
     }

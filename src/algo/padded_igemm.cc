@@ -145,14 +145,15 @@ class PaddedExecutor final : public Executor {
       ch_blocks_ = (g.Kg() + ch_tile_ - 1) / ch_tile_;
       // A strip of B rows, kc x nr values, takes half the L1 cache; the depth is cut into
       // equal slices, so no kernel call runs a short remainder.
-      const dim_t fit = static_cast<dim_t>(cache_sizes().l1d / 2 / (sizeof(T) * nr_));
-      const dim_t slices = (depth_ + std::max<dim_t>(fit, 16) - 1) / std::max<dim_t>(fit, 16);
+      const dim_t fit =
+          std::max<dim_t>(16, static_cast<dim_t>(cache_sizes().l1d / 2 / (sizeof(T) * nr_)));
+      const dim_t slices = std::max<dim_t>(1, (depth_ + fit - 1) / fit);
       kc_max_ = (depth_ + slices - 1) / slices;
       // The task's accumulators (all its channels x its positions) stay within a quarter of L2.
-      const dim_t strip_bytes = checked_bytes64(checked_mul(checked_mul(ch_blocks_, ch_tile_, ws),
-                                                            nr_, ws), sizeof(T), ws);
-      tiles_per_task = std::clamp<dim_t>(static_cast<dim_t>(cache_sizes().l2 / 4) / strip_bytes,
-                                         1, tiles_per_task);
+      const dim_t strip_bytes = checked_bytes64(
+          checked_mul(checked_mul(ch_blocks_, ch_tile_, ws), nr_, ws), sizeof(T), ws);
+      tiles_per_task = std::clamp<dim_t>(static_cast<dim_t>(cache_sizes().l2 / 4) / strip_bytes, 1,
+                                         tiles_per_task);
     } else {
       tile_kernel_ = kernels::tile_kernel<T>();
       mr_ = static_cast<dim_t>(tile_kernel_.mr);
@@ -211,7 +212,7 @@ class PaddedExecutor final : public Executor {
   // One thread's scratch, laid out by the same sequence that sizes it.
   struct Slot {
     T* acc;               // acc_rows x ldc accumulators (positions or channels as rows)
-    const T** col_ptr;    // kc_max column pointers (A's; B's rows in channel-rows mode)
+    const T** col_ptr;    // kc_max column pointers of A (positions-as-rows mode)
     dim_t* row_off;       // 3 x rows_per_task output offsets and coordinates
     T* seeds;             // acc_rows: each channel's starting value (its bias)
   };
@@ -251,28 +252,29 @@ class PaddedExecutor final : public Executor {
     const dim_t per_copy = args.a.strides[1] == 1 ? kCopyChannels : 1;
     const dim_t copy_blocks = (g_.C + per_copy - 1) / per_copy;
     const dim_t panels = pack_here ? g_.groups * ch_blocks_ : 0, copies = g_.N * copy_blocks;
-    parallel_phases({panels + copies + 1, g_.N * g_.groups * chunks_ * parts_}, th,
-                    [&](int phase, dim_t task) {
-      if (phase == 0) {
-        if (task < panels) return pack_panel(args.b, src_off, own_w, task);
-        if (task < panels + copies) {
-          const dim_t n = (task - panels) / copy_blocks, c0 = (task - panels) % copy_blocks * per_copy;
-          return copy_planes(args.a, buf, n, c0, std::min(g_.C, c0 + per_copy));
-        }
-        return std::fill(buf + g_.N * g_.C * pg_.plane, buf + buffer_elems_, T(0));
-      }
-      char* slot = ws + weights_bytes_ + buffer_bytes_ +
-                   static_cast<std::size_t>(thread_index()) * slot_bytes_;
-      const dim_t part = task % parts_;
-      const dim_t chunk = (task / parts_) % chunks_;
-      const dim_t grp = (task / (parts_ * chunks_)) % g_.groups;
-      const dim_t n = task / (parts_ * chunks_ * g_.groups);
-      const dim_t b0 = part * per_part_, b1 = std::min(ch_blocks_, (part + 1) * per_part_);
-      if (channel_rows_)
-        run_task_channel_rows(args, weights, buf, n, grp, chunk * rows_per_task_, b0, b1, slot);
-      else
-        run_task(args, weights, buf, n, grp, chunk * rows_per_task_, b0, b1, slot);
-    });
+    parallel_phases(
+        {panels + copies + 1, g_.N * g_.groups * chunks_ * parts_}, th, [&](int phase, dim_t task) {
+          if (phase == 0) {
+            if (task < panels) return pack_panel(args.b, src_off, own_w, task);
+            if (task < panels + copies) {
+              const dim_t n = (task - panels) / copy_blocks,
+                          c0 = (task - panels) % copy_blocks * per_copy;
+              return copy_planes(args.a, buf, n, c0, std::min(g_.C, c0 + per_copy));
+            }
+            return std::fill(buf + g_.N * g_.C * pg_.plane, buf + buffer_elems_, T(0));
+          }
+          char* slot = ws + weights_bytes_ + buffer_bytes_ +
+                       static_cast<std::size_t>(thread_index()) * slot_bytes_;
+          const dim_t part = task % parts_;
+          const dim_t chunk = (task / parts_) % chunks_;
+          const dim_t grp = (task / (parts_ * chunks_)) % g_.groups;
+          const dim_t n = task / (parts_ * chunks_ * g_.groups);
+          const dim_t b0 = part * per_part_, b1 = std::min(ch_blocks_, (part + 1) * per_part_);
+          if (channel_rows_)
+            run_task_channel_rows(args, weights, buf, n, grp, chunk * rows_per_task_, b0, b1, slot);
+          else
+            run_task(args, weights, buf, n, grp, chunk * rows_per_task_, b0, b1, slot);
+        });
   }
 
  private:
@@ -380,9 +382,8 @@ class PaddedExecutor final : public Executor {
         // plane read one sample per cache line (half of resnext_g32's channels-last time).
         if (!zero && c1 - c0 > 1 && cs == 1 && run.end > run.begin)
           kernels::transpose<T>(static_cast<std::size_t>(run.end - run.begin),
-                                static_cast<std::size_t>(c1 - c0),
-                                x0 + off + run.first * xs_last, step, dst0 + run.begin,
-                                pg_.plane);
+                                static_cast<std::size_t>(c1 - c0), x0 + off + run.first * xs_last,
+                                step, dst0 + run.begin, pg_.plane);
       }
     }
   }
@@ -598,9 +599,8 @@ class PaddedExecutor final : public Executor {
             at = tile;
             for (dim_t b = b0; b < b1; ++b)
               tile_kernel_.cols(static_cast<std::size_t>(kc), col_ptr,
-                                         packed_w + ((grp * ch_blocks_ + b) * depth_ + d0) * nr_,
-                                         acc + tile * mr_ * ldc + b * nr_,
-                                         static_cast<std::size_t>(ldc));
+                                packed_w + ((grp * ch_blocks_ + b) * depth_ + d0) * nr_,
+                                acc + tile * mr_ * ldc + b * nr_, static_cast<std::size_t>(ldc));
           }
         }
     }
@@ -614,9 +614,8 @@ class PaddedExecutor final : public Executor {
           for (dim_t p = 0; p < kc; ++p) col_ptr[p] += mr_;
         for (dim_t b = b0; b < b1; ++b)
           tile_kernel_.cols(static_cast<std::size_t>(kc), col_ptr,
-                                     packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * nr_,
-                                     acc + tile * mr_ * ldc + b * nr_,
-                                     static_cast<std::size_t>(ldc));
+                            packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * nr_,
+                            acc + tile * mr_ * ldc + b * nr_, static_cast<std::size_t>(ldc));
       }
     }
 
@@ -644,9 +643,9 @@ class PaddedExecutor final : public Executor {
   }
 
   // Channel-rows mode: grid positions [q0, q0 + rows_per_task_) of image n, group grp, output
-  // channel blocks [b0, b1). The accumulators are acc[channel][position]; per depth slice, each
-  // strip of nr positions points its kc B rows into the buffer once, and every channel block
-  // runs over that strip while it is in L1.
+  // channel blocks [b0, b1). The accumulators are acc[channel][position]; per depth slice,
+  // every channel block runs over one strip of nr positions (its kc B rows at base +
+  // col_off_) while that strip is in L1.
   void run_task_channel_rows(const OpArgs& args, const T* packed_w, const T* buf, dim_t n,
                              dim_t grp, dim_t q0, dim_t b0, dim_t b1, char* slot) const {
     const dim_t rows = std::min(rows_per_task_, pg_.rows - q0);
@@ -671,7 +670,7 @@ class PaddedExecutor final : public Executor {
     // In 1-D with a channels-first output, grid rows are outputs and each channel's outputs
     // are contiguous: when the reduction is one depth slice, a tile of a whole channel block
     // over a strip inside the outputs is written straight into y, once (no store pass:
-    // w2v_conv0, 10 taps of one channel, 1.17x; its output is 6.5 MB). With several slices the
+    // w2v_conv0, 10 taps of one channel, 1.13x; its output is 6.5 MB). With several slices the
     // tiles would go back and forth to y's scattered rows (w2v_conv1 0.91x), so they use the
     // accumulators, as do the other tiles.
     const bool direct = g_.rank() == 1 && ys_last == 1 && ys[1] != 1 && depth_ <= kc_max_;

@@ -57,7 +57,8 @@ template <class T>
 class PointwiseExecutor final : public Executor {
  public:
   PointwiseExecutor(const Geometry& g, std::unique_ptr<Executor> fallback)
-      : g_(g), fallback_(std::move(fallback)),
+      : g_(g),
+        fallback_(std::move(fallback)),
         kernel_(kernels::bptr_kernel<T>(kernels::BptrTile::wide)) {
     mr_ = static_cast<dim_t>(kernel_.mr);
     nr_ = static_cast<dim_t>(kernel_.nr);
@@ -203,7 +204,7 @@ class PointwiseExecutor final : public Executor {
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (!full(kt, np)) continue;
           kernel_(static_cast<std::size_t>(kc), a + ((grp * k_tiles_ + kt) * g_.Cg() + c0) * mr_,
-                                bptr, y + kt * mr_ * ys1 + p0, static_cast<std::size_t>(ys1));
+                  bptr, y + kt * mr_ * ys1 + p0, static_cast<std::size_t>(ys1));
         }
       }
       // 3. Partial tiles (fewer than mr channels or nr positions): accumulated in ctile, one
@@ -236,9 +237,8 @@ class PointwiseExecutor final : public Executor {
         }
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (full(kt, np)) continue;
-          kernel_(static_cast<std::size_t>(kc),
-                                a + ((grp * k_tiles_ + kt) * g_.Cg() + c0) * mr_, bptr,
-                                ctile + (kt - kt0) * mr_ * nr_, static_cast<std::size_t>(nr_));
+          kernel_(static_cast<std::size_t>(kc), a + ((grp * k_tiles_ + kt) * g_.Cg() + c0) * mr_,
+                  bptr, ctile + (kt - kt0) * mr_ * nr_, static_cast<std::size_t>(nr_));
         }
       }
       // Output offsets of the tile's positions, when they are not one dense run.

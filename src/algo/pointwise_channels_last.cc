@@ -162,8 +162,8 @@ class ChannelsLastExecutor final : public Executor {
           const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
           for (dim_t p0 = p_begin; p0 < full_end; p0 += mr_) {
             for (dim_t i = 0; i < mr_; ++i) sl.rows[i] = x + (p0 + i) * xstep + c0;
-            tk_.rows(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_,
-                                       y + p0 * ystep + k0, ldy);
+            tk_.rows(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_, y + p0 * ystep + k0,
+                     ldy);
           }
         }
       }
@@ -176,8 +176,8 @@ class ChannelsLastExecutor final : public Executor {
         for (dim_t c0 = 0; c0 < g_.Cg(); c0 += kc_max_) {
           const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
           for (dim_t i = 0; i < mr_; ++i) sl.rows[i] = x + (p0 + (i < np ? i : 0)) * xstep + c0;
-          tk_.rows(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_,
-                                     sl.tile, static_cast<std::size_t>(nr_));
+          tk_.rows(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_, sl.tile,
+                   static_cast<std::size_t>(nr_));
         }
         for (dim_t i = 0; i < np; ++i)
           std::copy(sl.tile + i * nr_, sl.tile + i * nr_ + nk, y + (p0 + i) * ystep + k0);

@@ -159,8 +159,8 @@ class WinogradExecutor final : public Executor {
         T* c = mm + (eg * sb_tiles_ + p * mr_) * kpad_ + kb * nr_;
         for (dim_t i = 0; i < mr_; ++i) std::fill(c + i * kpad_, c + i * kpad_ + nr_, T(0));
         tk_.packed(static_cast<std::size_t>(g_.Cg()),
-                              v + (eg * (sb_tiles_ / mr_) + p) * g_.Cg() * mr_, ub, c,
-                              static_cast<std::size_t>(kpad_));
+                   v + (eg * (sb_tiles_ / mr_) + p) * g_.Cg() * mr_, ub, c,
+                   static_cast<std::size_t>(kpad_));
       }
     });
     const dim_t ochunks = (tiles + kOutputTiles - 1) / kOutputTiles;

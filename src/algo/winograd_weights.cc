@@ -188,10 +188,10 @@ class WeightsExecutor final : public Executor {
     parallel_tasks(E_ * g_.groups * kpanels_ * cblocks_, threads, [&](dim_t task) {
       const dim_t cb = task % cblocks_, kp = (task / cblocks_) % kpanels_;
       const dim_t eg = task / (cblocks_ * kpanels_);  // xi * groups + group
-      tk_.packed(
-          static_cast<std::size_t>(kc), dt + (eg * kpanels_ + kp) * sb_tiles_ * mr_,
-          xt + (eg * cblocks_ + cb) * sb_tiles_ * nr_,
-          wacc + (eg * kpad_ + kp * mr_) * cpad_ + cb * nr_, static_cast<std::size_t>(cpad_));
+      tk_.packed(static_cast<std::size_t>(kc), dt + (eg * kpanels_ + kp) * sb_tiles_ * mr_,
+                 xt + (eg * cblocks_ + cb) * sb_tiles_ * nr_,
+                 wacc + (eg * kpad_ + kp * mr_) * cpad_ + cb * nr_,
+                 static_cast<std::size_t>(cpad_));
     });
   }
 

@@ -65,15 +65,15 @@ HWY_INLINE void TileWide(std::size_t kc, const T* HWY_RESTRICT a, const T* const
   hn::StoreU(acc0_##i, d, c + i * ldc); \
   hn::StoreU(acc1_##i, d, c + i * ldc + N);
   const auto row_at = [b](std::size_t p) { return b[p]; };
-#define CONVND_LOOP(ROWS)                   \
-  ROWS(CONVND_LOAD)                         \
-  for (std::size_t p = 0; p < kc; ++p) {    \
-    PrefetchAhead<T>(row_at, p, kc);        \
-    const T* bp = b[p];                     \
-    const auto b0 = hn::LoadU(d, bp);       \
-    const auto b1 = hn::LoadU(d, bp + N);   \
-    ROWS(CONVND_FMA)                        \
-  }                                         \
+#define CONVND_LOOP(ROWS)                 \
+  ROWS(CONVND_LOAD)                       \
+  for (std::size_t p = 0; p < kc; ++p) {  \
+    PrefetchAhead<T>(row_at, p, kc);      \
+    const T* bp = b[p];                   \
+    const auto b0 = hn::LoadU(d, bp);     \
+    const auto b1 = hn::LoadU(d, bp + N); \
+    ROWS(CONVND_FMA)                      \
+  }                                       \
   ROWS(CONVND_STORE)
   if constexpr (kWideRows == 12) {
     CONVND_LOOP(CONVND_BPTR_ROWS_12)
@@ -95,7 +95,7 @@ HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a, const RowAt&
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
   const std::ptrdiff_t o0 = voff[0], o1 = voff[1], o2 = voff[2];
-#define CONVND_LOAD(i)                                                     \
+#define CONVND_LOAD(i)                                                    \
   auto acc0_##i = seed ? hn::Set(d, seed[i]) : hn::LoadU(d, c + i * ldc); \
   auto acc1_##i = seed ? acc0_##i : hn::LoadU(d, c + i * ldc + N);        \
   auto acc2_##i = seed ? acc0_##i : hn::LoadU(d, c + i * ldc + 2 * N);
@@ -144,7 +144,8 @@ HWY_INLINE void TileNarrowContiguous(std::size_t kc, const T* a, const T* const*
                                      std::size_t ldc) {
   const auto N = static_cast<std::ptrdiff_t>(hn::Lanes(hn::ScalableTag<T>()));
   const std::ptrdiff_t voff[3] = {0, N, 2 * N};
-  TileNarrow<T>(kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
+  TileNarrow<T>(
+      kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
 }
 // B row p at base + row_off[p], its vectors contiguous: a fixed table of offsets serves every
 // strip of positions (no pointer array written per strip).
@@ -154,8 +155,8 @@ HWY_INLINE void TileNarrowTable(std::size_t kc, const T* a, const T* base,
                                 std::size_t ldc) {
   const auto N = static_cast<std::ptrdiff_t>(hn::Lanes(hn::ScalableTag<T>()));
   const std::ptrdiff_t voff[3] = {0, N, 2 * N};
-  TileNarrow<T>(kc, a, [base, row_off](std::size_t p) { return base + row_off[p]; }, voff, seed,
-                c, ldc);
+  TileNarrow<T>(
+      kc, a, [base, row_off](std::size_t p) { return base + row_off[p]; }, voff, seed, c, ldc);
 }
 void GemmBptrNarrowF32(std::size_t kc, const float* a, const float* const* b, float* c,
                        std::size_t ldc) {
@@ -167,11 +168,13 @@ void GemmBptrNarrowF64(std::size_t kc, const double* a, const double* const* b, 
 }
 void GemmBptrNarrowOffsetsF32(std::size_t kc, const float* a, const float* const* b,
                               const std::ptrdiff_t* voff, float* c, std::size_t ldc) {
-  TileNarrow<float>(kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
+  TileNarrow<float>(
+      kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
 }
 void GemmBptrNarrowOffsetsF64(std::size_t kc, const double* a, const double* const* b,
                               const std::ptrdiff_t* voff, double* c, std::size_t ldc) {
-  TileNarrow<double>(kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
+  TileNarrow<double>(
+      kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
 }
 void GemmBptrNarrowTableF32(std::size_t kc, const float* a, const float* base,
                             const std::ptrdiff_t* row_off, const float* seed, float* c,

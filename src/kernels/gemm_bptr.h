@@ -42,8 +42,8 @@ struct BptrKernel {
   using Fn = void (*)(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc);
   using FnOffsets = void (*)(std::size_t kc, const T* a, const T* const* b,
                              const std::ptrdiff_t* voff, T* c, std::size_t ldc);
-  using FnTable = void (*)(std::size_t kc, const T* a, const T* base,
-                           const std::ptrdiff_t* row_off, const T* seed, T* c, std::size_t ldc);
+  using FnTable = void (*)(std::size_t kc, const T* a, const T* base, const std::ptrdiff_t* row_off,
+                           const T* seed, T* c, std::size_t ldc);
   std::size_t mr = 0, nr = 0;
   Fn fn = nullptr;
   FnOffsets fn_offsets = nullptr;  // the narrow tile only (nr / 3 lanes per offset)
