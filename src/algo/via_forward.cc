@@ -355,8 +355,7 @@ class FoldingExecutor final : public Executor {
 // The best forward algorithm for a sub-problem, or null with `why` set. Only asks reject():
 // planning must stay cheap, so executors are made once, by make_executor.
 const Algorithm* forward_algorithm(const Geometry& sub, std::string& why) {
-  for (const Algorithm* a : candidates()) {
-    if (a == &bwd_data_phases_algorithm() || a == &bwd_weights_as_fwd_algorithm()) continue;
+  for (const Algorithm* a : candidates(Op::fwd)) {
     if (!a->reject(sub, Op::fwd).empty() || !a->pays(sub, Op::fwd).empty()) continue;
     if (std::string(a->name()) == "reference" && !compose_with_reference()) {
       why = "no fast forward algorithm accepts the sub-problem";

@@ -1,6 +1,6 @@
-// Which algorithm runs a problem: an ordered candidate list, best first. Each candidate accepts
-// the problem or gives its reason; the first that accepts and fits the workspace limit wins.
-// CONVND_ALGO=<name> in the environment (or PlanOptions::algorithm) forces one by name.
+// Which algorithm runs a problem: an ordered candidate list per pass, best first. Each candidate
+// accepts the problem or gives its reason; the first that accepts and fits the workspace limit
+// wins. CONVND_ALGO=<name> in the environment (or PlanOptions::algorithm) forces one by name.
 #pragma once
 
 #include <memory>
@@ -11,8 +11,12 @@
 
 namespace convnd::detail {
 
-// All algorithms of this build, best first; the reference is last and accepts everything.
+// All algorithms of this build, each once (for listing their names).
 const std::vector<const Algorithm*>& candidates();
+
+// The algorithms that compute pass `op`, best first; the reference is last and accepts every
+// problem. A plan's rejections list only these.
+const std::vector<const Algorithm*>& candidates(Op op);
 
 struct Choice {
   const Algorithm* algorithm = nullptr;
