@@ -8,6 +8,7 @@
 // Both tile orientations: output channels as rows (channels-first, or at most 16 output
 // channels per group) and positions as rows (channels-last with more).
 #include "conv_tester.h"
+#include "kernels/gemm_bptr.h"
 
 namespace convnd::testing {
 namespace {
@@ -42,14 +43,19 @@ TEST(PaddedIgemm, GridAndPhases) {
 }
 
 // The channel-rows tile (8 channels x 48 positions on AVX-512): output channels per group
-// around the tile's rows (7, 8, 9, 16, 17: a partial last block, exact blocks, one channel
-// over), in channels-last too where at most 16 channels take this orientation; groups of 8
+// around the tile's rows (mr - 1, mr, mr + 1, 2 mr, 2 mr + 1: a partial last block, exact
+// blocks, one channel over), in channels-last too where at most 16 channels take this
+// orientation (17 there runs positions as rows); groups of 8
 // (resnext); a depth cut into several equal slices (24 channels x 27 taps); few row tasks, so
 // the channel blocks are split between tasks; positions strips running past the grid.
 TEST(PaddedIgemm, ChannelRowsTile) {
   for (Layout l : {Layout::channels_first, Layout::channels_last})
     for (DType t : {DType::f32, DType::f64}) {
-      for (dim_t k : {7, 8, 9, 16, 17})
+      // The tile's rows on this CPU (8 with AVX-512, 4 with AVX2), from the kernel itself.
+      const auto mr = static_cast<dim_t>(
+          t == DType::f32 ? kernels::bptr_kernel<float>(kernels::BptrTile::narrow).mr
+                          : kernels::bptr_kernel<double>(kernels::BptrTile::narrow).mr);
+      for (dim_t k : {mr - 1, mr, mr + 1, 2 * mr, 2 * mr + 1})
         ConvTester()
             .input(2, 5, {13, 11})
             .kernel(k, {3, 3})
