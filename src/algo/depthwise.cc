@@ -47,6 +47,21 @@ constexpr dim_t kWideElems = 8192;
 
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
 
+// d indices without a heap allocation for d <= 8 (the per-plane loops allocated ~4 vectors
+// per plane, a measurable share of a stride-2 plane of ~900 samples).
+class SmallIndex {
+ public:
+  explicit SmallIndex(int d) : p_(d <= 8 ? buf_ : (heap_.resize(static_cast<std::size_t>(d)), heap_.data())) {}
+  SmallIndex(const SmallIndex&) = delete;
+  SmallIndex& operator=(const SmallIndex&) = delete;
+  dim_t* data() { return p_; }
+
+ private:
+  dim_t buf_[8];
+  std::vector<dim_t> heap_;
+  dim_t* p_;
+};
+
 // Extent of the padded region the taps read along axis a: (out-1)*stride + (k-1)*dil + 1.
 // reject() computes it saturating (`f` flags an overflow); the executor, made only for a problem
 // that reject() bounded, uses the throwing form (an overflow there is a gap in reject()).
@@ -88,14 +103,58 @@ class DepthwiseExecutor final : public Executor {
       rows = checked_mul(rows, stored_[a], ws);
     }
     phase_size_ = checked_mul(rows, J_, ws);
+    // Per last-axis phase p, the stored columns [jl, jr) whose padded coordinate p + s * j lies
+    // inside the input, [max(lo, 0), min(E, lo + S)): identity-mapped whatever the mode.
+    {
+      const dim_t s = g.stride[last], lo = g.lo[last], S = g.in[last];
+      const dim_t q0 = std::max<dim_t>(lo, 0);
+      const dim_t q1 = lo >= e_last ? q0 : (S >= e_last - lo ? e_last : lo + S);
+      for (dim_t p = 0; p < s; ++p) {
+        const dim_t jl = q0 <= p ? 0 : (q0 - p + s - 1) / s;
+        const dim_t jr = q1 <= p ? 0 : std::min(J_, (q1 - p + s - 1) / s);
+        interior_.push_back(jl);
+        interior_.push_back(std::max(jl, jr));
+      }
+    }
     plane_ = checked_mul(phase_size_, g.stride[last], ws);
+    for (int a = 0; a < d; ++a) E_.push_back(padded_extent(g, a));
+    // Stored rows that no padded coordinate fills: row-axis phase p holds ceil((E - p) / sr)
+    // rows of its Jr, for every combination of the axes before the row axis.
+    if (ra_ >= 0 && E_[ra_] != stored_[ra_]) {
+      const dim_t sr = g.stride[ra_], Jr = stored_[ra_] / sr;
+      dim_t combos = 1;
+      for (int a = 0; a < ra_; ++a) combos *= E_[a];
+      for (dim_t k = 0; k < combos; ++k) {
+        dim_t base = 0, rem = k;
+        for (int a = ra_ - 1; a >= 0; --a) base += (rem % E_[a]) * row_stride_[a], rem /= E_[a];
+        for (dim_t p = 0; p < sr; ++p)
+          for (dim_t idx = (E_[ra_] - p + sr - 1) / sr; idx < Jr; ++idx)
+            tail_rows_.push_back(base + p * Jr + idx);
+      }
+    }
+    // Where each tap's run starts in the plane for the first output of a slice (see run_plane).
+    {
+      std::vector<dim_t> t(d, 0);
+      for (dim_t tap = 0; tap < taps_; ++tap) {
+        dim_t R = 0;
+        for (int a = 0; a < last; ++a)
+          R = checked_add(R, checked_mul(stored_row(a, checked_mul(t[a], g.dil[a], ws)),
+                                         row_stride_[a], ws), ws);
+        tap_off_.push_back(run_start(R, checked_mul(t[last], g.dil[last], ws)));
+        for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+      }
+    }
     shared_bytes_ =
         checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
                          checked_size_mul(2, checked_bytes64(g.C, sizeof(T), ws), ws), ws);
-    // The row buffer doubles as the last axis's source-offset table while a plane is built.
+    // The row buffer doubles as build_plane's tables (fill_tables): a padded row of last-axis
+    // offsets and two entries per padded outer row (at most `rows`, the stored ones).
     const dim_t last_row = checked_mul(g.stride.back(), J_, ws);
-    row_bytes_ = std::max(checked_bytes64(std::max(g.C, g.out.back()), sizeof(T), ws),
-                          checked_bytes64(last_row, sizeof(dim_t), ws));
+    outer_rows_ = 1;
+    for (int a = 0; a < last; ++a) outer_rows_ = checked_mul(outer_rows_, E_[a], ws);
+    row_bytes_ = std::max(
+        checked_bytes64(std::max(g.C, g.out.back()), sizeof(T), ws),
+        checked_bytes64(checked_add(last_row, checked_mul(2, outer_rows_, ws), ws), sizeof(dim_t), ws));
     plane_bytes_ = checked_bytes64(std::max(plane_, taps_), sizeof(T), ws);
     // The plane, then the wide output of a group of a slice's rows: a few L1-sized runs rather
     // than the whole slice, so the copy-out reads from cache and a large image's workspace is
@@ -140,8 +199,16 @@ class DepthwiseExecutor final : public Executor {
                           slot());
       });
     } else {
+      // Each thread fills its slot's last-axis offset table once per run (its own entry of
+      // `filled`: no entry is shared between threads).
+      std::vector<char> filled(static_cast<std::size_t>(slots_), 0);
+      const CopyFn copy = kernels::strided_copy_fn<T>();
       parallel_tasks(g_.N * g_.C, n_threads, [&](dim_t task) {
-        run_plane(args, wt, bias, task / g_.C, task % g_.C, slot());
+        char* sl = slot();
+        char& mine = filled[static_cast<std::size_t>(thread_index())];
+        if (!mine) fill_tables(args.a.strides, reinterpret_cast<dim_t*>(sl + ptr_bytes()));
+        mine = 1;
+        run_plane(args, wt, bias, task / g_.C, task % g_.C, sl, copy);
       });
     }
   }
@@ -161,64 +228,75 @@ class DepthwiseExecutor final : public Executor {
   // Input coordinate of padded coordinate q along axis a (-1: a zero sample).
   dim_t pad_index(int a, dim_t q) const { return pad_table_[a][q]; }
 
-  // Copies plane x (one image and channel) into `plane`, padded by the mode to the extents the
-  // taps read, in the stored layout (see the constructor): last-axis phases as sub-planes of
-  // phase_size_ samples, the row axis's phases as blocks of rows.
-  // `last_src` (one padded row of scratch) receives the last axis's source offsets.
-  void build_plane(const T* x, const std::vector<dim_t>& xs, dim_t* last_src, T* plane) const {
+  using CopyFn = void (*)(const T*, std::ptrdiff_t, T*, std::size_t);
+
+  // The tables build_plane reads, in a slot's row area; they depend on the geometry and the
+  // view's strides only, so a thread fills them once per run (a stride-2 plane is ~900 samples,
+  // and per-plane index arithmetic was most of its build):
+  //  - last_src[s * J_]: the source offset of every padded coordinate along the last axis
+  //    (kNoSample: zero), in the phase-split order;
+  //  - row_src[outer_rows]: the source offset of each padded outer row (kNoSample: a zero row);
+  //  - row_dst[outer_rows]: its stored row times J_.
+  void fill_tables(const std::vector<dim_t>& xs, dim_t* tables) const {
     const int d = g_.rank(), last = d - 1;
-    std::vector<dim_t> E(d);
-    for (int a = 0; a < d; ++a) E[a] = padded_extent(g_, a);
     const dim_t s = g_.stride[last];
-    const dim_t row_len = s * J_;  // one padded row (all phases)
-    // Rows that no padded coordinate fills (the row axis's last phases may be shorter) are
-    // zeroed, so the throw-away outputs of a wide run read defined values.
-    std::vector<dim_t> e(d, 0);
-    dim_t outer_rows = 1;
-    for (int a = 0; a < last; ++a) outer_rows *= E[a];
-    if (ra_ >= 0 && E[ra_] != stored_[ra_]) {
-      // Row-axis phase p holds ceil((E - p) / sr) rows of its Jr: zero the rest, for every
-      // combination of the axes before it, in every last-axis phase.
-      const dim_t sr = g_.stride[ra_], Jr = stored_[ra_] / sr;
-      dim_t combos = 1;
-      for (int a = 0; a < ra_; ++a) combos *= E[a];
-      for (dim_t k = 0; k < combos; ++k) {
-        dim_t base = 0, rem = k;
-        for (int a = ra_ - 1; a >= 0; --a) base += (rem % E[a]) * row_stride_[a], rem /= E[a];
-        for (dim_t p = 0; p < sr; ++p)
-          for (dim_t idx = (E[ra_] - p + sr - 1) / sr; idx < Jr; ++idx)
-            for (dim_t q = 0; q < g_.stride[last]; ++q) {
-              T* dst = plane + q * phase_size_ + (base + p * Jr + idx) * J_;
-              std::fill(dst, dst + J_, T(0));
-            }
-      }
-    }
-    // Source offset of every padded coordinate along the last axis (kNoSample: zero), stored in the
-    // phase-split order, computed once per plane.
-    for (dim_t q = 0; q < E[last]; ++q) {
+    dim_t* last_src = tables;
+    for (dim_t q = 0; q < E_[last]; ++q) {
       const dim_t m = pad_index(last, q);
       last_src[(q % s) * J_ + q / s] = m < 0 ? kNoSample : m * xs[2 + last];
     }
-    for (dim_t j = E[last]; j < row_len; ++j) last_src[(j % s) * J_ + j / s] = kNoSample;
-    for (dim_t r = 0; r < outer_rows; ++r) {
+    for (dim_t j = E_[last]; j < s * J_; ++j) last_src[(j % s) * J_ + j / s] = kNoSample;
+    dim_t* row_src = tables + s * J_;
+    dim_t* row_dst = row_src + outer_rows_;
+    SmallIndex e_buf(d);
+    dim_t* e = e_buf.data();
+    for (int a = 0; a < d; ++a) e[a] = 0;
+    for (dim_t r = 0; r < outer_rows_; ++r) {
       dim_t base = 0, R = 0;
-      bool zero_row = false;
-      for (int a = 0; a < last; ++a) {
+      for (int a = 0; a < last && base != kNoSample; ++a) {
         const dim_t m = pad_index(a, e[a]);
-        if (m < 0) zero_row = true;
-        base += m * xs[2 + a];
-        R += stored_row(a, e[a]) * row_stride_[a];
+        base = m < 0 ? kNoSample : base + m * xs[2 + a];
       }
-      const T* src = x + base;
+      for (int a = 0; a < last; ++a) R += stored_row(a, e[a]) * row_stride_[a];
+      row_src[r] = base;
+      row_dst[r] = R * J_;
+      for (int a = last - 1; a >= 0 && ++e[a] == E_[a]; --a) e[a] = 0;
+    }
+  }
+
+  // Copies plane x (one image and channel) into `plane`, padded by the mode to the extents the
+  // taps read, in the stored layout (see the constructor): last-axis phases as sub-planes of
+  // phase_size_ samples, the row axis's phases as blocks of rows. `tables` is fill_tables()'s,
+  // `copy` the strided_copy kernel of this run.
+  void build_plane(const T* x, dim_t last_stride, const dim_t* tables, T* plane,
+                   CopyFn copy) const {
+    const int last = g_.rank() - 1;
+    const dim_t s = g_.stride[last];
+    const dim_t* last_src = tables;
+    const dim_t* row_src = tables + s * J_;
+    const dim_t* row_dst = row_src + outer_rows_;
+    // Stored rows that no padded coordinate fills (the row axis's last phases may be shorter)
+    // are zeroed, so the throw-away outputs of a wide run read defined values.
+    for (dim_t R : tail_rows_)
+      for (dim_t q = 0; q < s; ++q) std::fill_n(plane + q * phase_size_ + R * J_, J_, T(0));
+    const auto step = static_cast<std::ptrdiff_t>(s * last_stride);
+    for (dim_t r = 0; r < outer_rows_; ++r) {
+      T* row = plane + row_dst[r];
+      if (row_src[r] == kNoSample) {
+        for (dim_t p = 0; p < s; ++p) std::fill_n(row + p * phase_size_, J_, T(0));
+        continue;
+      }
+      const T* src = x + row_src[r];
       for (dim_t p = 0; p < s; ++p) {
-        T* dst = plane + p * phase_size_ + R * J_;
+        T* dst = row + p * phase_size_;
         const dim_t* off = last_src + p * J_;
-        if (zero_row)
-          std::fill(dst, dst + J_, T(0));
-        else
-          for (dim_t j = 0; j < J_; ++j) dst[j] = off[j] == kNoSample ? T(0) : src[off[j]];
+        // The samples inside the input are every s-th of the source row: one strided copy
+        // (a vector copy at s = 1 and 2); only the padded ends go through the offset table.
+        const dim_t jl = interior_[2 * p], jr = interior_[2 * p + 1];
+        for (dim_t j = 0; j < jl; ++j) dst[j] = off[j] == kNoSample ? T(0) : src[off[j]];
+        if (jr > jl) copy(src + off[jl], step, dst + jl, static_cast<std::size_t>(jr - jl));
+        for (dim_t j = jr; j < J_; ++j) dst[j] = off[j] == kNoSample ? T(0) : src[off[j]];
       }
-      for (int a = last - 1; a >= 0 && ++e[a] == E[a]; --a) e[a] = 0;
     }
   }
 
@@ -300,52 +378,51 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
-  void run_plane(const OpArgs& args, const T* wc, const T* bias, dim_t n, dim_t c,
-                 char* slot) const {
+  void run_plane(const OpArgs& args, const T* wc, const T* bias, dim_t n, dim_t c, char* slot,
+                 CopyFn copy) const {
     const int d = g_.rank(), last = d - 1;
-    const T** ptrs = reinterpret_cast<const T**>(slot);
-    T* row = reinterpret_cast<T*>(slot + ptr_bytes());
+    const T** shifted = reinterpret_cast<const T**>(slot);
+    const auto* tables = reinterpret_cast<const dim_t*>(slot + ptr_bytes());
     T* plane = reinterpret_cast<T*>(slot + ptr_bytes() + row_bytes_);
     const auto &xs = args.a.strides, &ys = args.out.strides;
     const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1];
-    build_plane(x, xs, reinterpret_cast<dim_t*>(row), plane);
-    std::vector<dim_t> o(d, 0), t(d, 0);
+    build_plane(x, xs[2 + last], tables, plane, copy);
+    SmallIndex o_buf(d);
+    dim_t* o = o_buf.data();
     T* y = static_cast<T*>(args.out.data) + n * ys[0] + c * ys[1];
     // With two or more axes, all output rows of a 2-D slice are one dw_row call over a "wide"
-    // output: tap t reads output (r, j) at plane + base_t + r * J + j (consecutive output rows
-    // read consecutive stored rows of the tap's phases), so one contiguous run covers the slice,
-    // computing J - cols throw-away values between the rows' ends instead of one short call,
-    // mostly a scalar tail, per row. Then the valid columns are copied out. One axis: one row.
+    // output: tap t reads output (r, j) at plane + tap_off_[t] + r * J + j (consecutive output
+    // rows read consecutive stored rows of the tap's phases), so one contiguous run covers the
+    // slice, computing J - cols throw-away values between the rows' ends instead of one short
+    // call, mostly a scalar tail, per row. Then the valid columns are copied out. One axis: one
+    // row.
     const int ra = d >= 2 ? d - 2 : last;  // the axis whose rows a call covers
     const dim_t rows = d >= 2 ? g_.out[ra] : 1, cols = g_.out[last];
     const dim_t pitch = J_;
     const dim_t group = std::min(rows, 1 + (wide_elems_ - cols) / pitch);  // rows per dw_row call
     T* wide = plane + plane_bytes_ / sizeof(T);
-    const T** shifted = ptrs + taps_;
     const dim_t slices = positions_ / (rows * cols);
     const int outer_axes = d >= 2 ? d - 2 : 0;
+    for (int a = 0; a < d; ++a) o[a] = 0;
     for (dim_t sl = 0; sl < slices; ++sl) {
-      std::fill(t.begin(), t.end(), 0);
-      for (dim_t tap = 0; tap < taps_; ++tap) {
-        dim_t R = 0;
-        for (int a = 0; a < outer_axes; ++a)
-          R += (o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride_[a];
-        if (d >= 2) R += stored_row(ra, t[ra] * g_.dil[ra]) * row_stride_[ra];
-        ptrs[tap] = plane + run_start(R, t[last] * g_.dil[last]);
-        for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+      // The slice's first stored row, for output rows o of the outer axes: tap_off_ is linear in
+      // the stored row (run_start), so the slice only shifts every tap's run.
+      dim_t R = 0, yo = 0;
+      for (int a = 0; a < outer_axes; ++a) {
+        R += o[a] * g_.stride[a] * row_stride_[a];
+        yo += o[a] * ys[2 + a];
       }
-      dim_t yo = 0;
-      for (int a = 0; a < outer_axes; ++a) yo += o[a] * ys[2 + a];
       for (dim_t r0 = 0; r0 < rows; r0 += group) {
         const dim_t nr = std::min(group, rows - r0);
-        for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = ptrs[tap] + r0 * pitch;
+        const T* base = plane + (R + r0) * pitch;
+        for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = base + tap_off_[tap];
         kernels::dw_row<T>(static_cast<std::size_t>(taps_), shifted, wc + c * taps_, bias[c], wide,
                            static_cast<std::size_t>((nr - 1) * pitch + cols));
         for (dim_t r = 0; r < nr; ++r) {
           const T* src = wide + r * pitch;
           T* dst = y + yo + (d >= 2 ? (r0 + r) * ys[2 + ra] : 0);
           if (ys[2 + last] == 1)
-            std::copy(src, src + cols, dst);
+            copy(src, 1, dst, static_cast<std::size_t>(cols));
           else
             for (dim_t j = 0; j < cols; ++j) dst[j * ys[2 + last]] = src[j];
         }
@@ -415,9 +492,11 @@ class DepthwiseExecutor final : public Executor {
     const dim_t out_rows = positions_ / g_.out[last];
     std::vector<T> dy_row(static_cast<std::size_t>(g_.out[last]));
     std::vector<dim_t> o(d), t(d);
+    fill_tables(xs, reinterpret_cast<dim_t*>(row));
+    const CopyFn copy = kernels::strided_copy_fn<T>();
     for (dim_t n = 0; n < g_.N; ++n) {
-      build_plane(static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1], xs,
-                  reinterpret_cast<dim_t*>(row), plane);
+      build_plane(static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1], xs[2 + last],
+                  reinterpret_cast<const dim_t*>(row), plane, copy);
       const T* dy = static_cast<const T*>(args.b.data) + n * ys[0] + c * ys[1];
       std::fill(o.begin(), o.end(), 0);
       for (dim_t r = 0; r < out_rows; ++r) {
@@ -476,6 +555,11 @@ class DepthwiseExecutor final : public Executor {
   int ra_ = -1;                                 // the row axis (d - 2), -1 in 1-D
   dim_t J_ = 1, phase_size_ = 1;                // stored row length; one last-axis phase
   std::vector<dim_t> stored_, row_stride_;      // stored extents and row strides, outer axes
+  dim_t outer_rows_ = 1;                        // padded rows of the outer axes (prod E_[a < last])
+  std::vector<dim_t> tail_rows_;                // stored rows no padded coordinate fills
+  std::vector<dim_t> E_;                        // padded extents the taps read, per axis
+  std::vector<dim_t> tap_off_;                  // per tap: run start for a slice's output 0
+  std::vector<dim_t> interior_;                 // per last-axis phase: [jl, jr) copied strided
   int slots_ = 1;
   dim_t taps_ = 1, positions_ = 1, plane_ = 1;
   std::size_t shared_bytes_ = 0, slot_bytes_ = 0, row_bytes_ = 0, plane_bytes_ = 0;

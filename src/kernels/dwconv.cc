@@ -12,6 +12,17 @@ namespace convnd::kernels {
 namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
+// Masked partial vectors where the target has fault-free masked loads and stores (AVX2 and
+// AVX-512: vmaskmov / k-masks): a row of 14-28 elements is one or two vectors, not a scalar
+// tail of up to 15. Other targets (SSE4's MaskedLoad reads the whole vector) go scalar.
+#undef CONVND_DW_MASKED
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
+#define CONVND_DW_MASKED 1
+#else
+#define CONVND_DW_MASKED 0
+#endif
+
+
 template <class T>
 HWY_INLINE void Channels(std::size_t taps, const T* const* in, const T* w, std::size_t w_stride,
                          const T* bias, T* out, std::size_t count) {
@@ -218,6 +229,16 @@ HWY_INLINE void Row(std::size_t taps, const T* const* in, const T* w, T bias, T*
       a = hn::MulAdd(hn::Set(d, w[t]), hn::LoadU(d, in[t] + j), a);
     hn::StoreU(a, d, out + j);
   }
+#if CONVND_DW_MASKED
+  if (j < count) {  // one masked vector: no lane past `count` is read or written
+    const auto m = hn::FirstN(d, count - j);
+    auto a = hn::Set(d, bias);
+    for (std::size_t t = 0; t < taps; ++t)
+      a = hn::MulAdd(hn::Set(d, w[t]), hn::MaskedLoad(m, d, in[t] + j), a);
+    hn::BlendedStore(a, m, d, out + j);
+    return;
+  }
+#endif
   for (; j < count; ++j) {  // scalar tail: no load may reach past `count`
     T a = bias;
     for (std::size_t t = 0; t < taps; ++t) a += w[t] * in[t][j];
@@ -265,6 +286,48 @@ HWY_INLINE T Dot(const T* a, const T* b, std::size_t count) {
   return s;
 }
 
+// Step 2 deinterleaves with LoadInterleaved2 (two loads and two shuffles per vector of output,
+// where the scalar loop moves one element per load and store); the full-vector loop stops
+// before a load could read past in[(count - 1) * 2], and the rest is one masked step.
+template <class T>
+HWY_INLINE void StridedCopy(const T* in, std::ptrdiff_t step, T* out, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t j = 0;
+  if (step == 1) {
+    for (; j + N <= count; j += N) hn::StoreU(hn::LoadU(d, in + j), d, out + j);
+#if CONVND_DW_MASKED
+    if (j < count) {
+      const auto m = hn::FirstN(d, count - j);
+      hn::BlendedStore(hn::MaskedLoad(m, d, in + j), m, d, out + j);
+      return;
+    }
+#endif
+  } else if (step == 2) {
+    for (; j + N < count; j += N) {
+      hn::Vec<decltype(d)> even, odd;
+      hn::LoadInterleaved2(d, in + 2 * j, even, odd);
+      hn::StoreU(even, d, out + j);
+    }
+#if CONVND_DW_MASKED
+    if (j < count) {  // 2 * (count - j) - 1 samples left to read, in two masked halves
+      const std::size_t left = 2 * (count - j) - 1;
+      const auto lo = hn::MaskedLoad(hn::FirstN(d, left), d, in + 2 * j);
+      const auto hi = hn::MaskedLoad(hn::FirstN(d, left > N ? left - N : 0), d, in + 2 * j + N);
+      hn::BlendedStore(hn::ConcatEven(d, hi, lo), hn::FirstN(d, count - j), d, out + j);
+      return;
+    }
+#endif
+  }
+  for (; j < count; ++j) out[j] = in[static_cast<std::ptrdiff_t>(j) * step];
+}
+
+void StridedCopyF32(const float* in, std::ptrdiff_t step, float* out, std::size_t count) {
+  StridedCopy<float>(in, step, out, count);
+}
+void StridedCopyF64(const double* in, std::ptrdiff_t step, double* out, std::size_t count) {
+  StridedCopy<double>(in, step, out, count);
+}
 void DwAccumulateF32(std::size_t positions, const float* const* a, const float* const* b,
                      float* acc, std::size_t count) {
   Accumulate<float>(positions, a, b, acc, count);
@@ -340,6 +403,8 @@ HWY_EXPORT(DwChannelsRunF32);
 HWY_EXPORT(DwChannelsRunF64);
 HWY_EXPORT(DwGatherF32);
 HWY_EXPORT(DwGatherF64);
+HWY_EXPORT(StridedCopyF32);
+HWY_EXPORT(StridedCopyF64);
 HWY_EXPORT(DotF32);
 HWY_EXPORT(DotF64);
 
@@ -376,6 +441,19 @@ void dw_gather_f32(std::size_t terms, const float* const* in, const float* const
 void dw_gather_f64(std::size_t terms, const double* const* in, const double* const* w,
                    const double* bias, double* out, std::size_t count) {
   HWY_DYNAMIC_DISPATCH(DwGatherF64)(terms, in, w, bias, out, count);
+}
+void strided_copy_f32(const float* in, std::ptrdiff_t step, float* out, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(StridedCopyF32)(in, step, out, count);
+}
+void strided_copy_f64(const double* in, std::ptrdiff_t step, double* out, std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(StridedCopyF64)(in, step, out, count);
+}
+StridedCopyF32Fn strided_copy_fn_f32() {
+  // Before the first dispatch the index is 0, whose entry chooses the target and then copies.
+  return HWY_DISPATCH_TABLE(StridedCopyF32)[hwy::GetChosenTarget().GetIndex()];
+}
+StridedCopyF64Fn strided_copy_fn_f64() {
+  return HWY_DISPATCH_TABLE(StridedCopyF64)[hwy::GetChosenTarget().GetIndex()];
 }
 float dot_f32(const float* a, const float* b, std::size_t count) {
   return HWY_DYNAMIC_DISPATCH(DotF32)(a, b, count);

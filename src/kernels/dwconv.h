@@ -18,6 +18,9 @@
 //   dw_gather:   out[c] = bias[c] + sum_i w[i][c] * in[i][c]                   for c < count
 //     (like dw_channels, with a weight pointer per term: the depthwise backward-data pass lists
 //     only the (tap, output) pairs that reach an input sample, in a fixed order)
+//   strided_copy: out[j] = in[j * step]                                          for j < count
+//     (builds the rows of depthwise.cc's phase-split planes: one stride phase of an input row;
+//     steps 1 and 2, every stride-1 and stride-2 layer, are vector copies, others scalar)
 // bias may be null (0). Any count works; nothing outside [0, count) is read or written.
 #pragma once
 
@@ -52,6 +55,15 @@ void dw_gather_f32(std::size_t terms, const float* const* in, const float* const
                    const float* bias, float* out, std::size_t count);
 void dw_gather_f64(std::size_t terms, const double* const* in, const double* const* w,
                    const double* bias, double* out, std::size_t count);
+void strided_copy_f32(const float* in, std::ptrdiff_t step, float* out, std::size_t count);
+void strided_copy_f64(const double* in, std::ptrdiff_t step, double* out, std::size_t count);
+// The current target's strided_copy, for loops that call it per row of a few samples (the
+// dispatch per call measured ~10 % of a stride-2 plane build). Fetch it once per run: a test
+// that changes the target must fetch it again.
+using StridedCopyF32Fn = void (*)(const float*, std::ptrdiff_t, float*, std::size_t);
+using StridedCopyF64Fn = void (*)(const double*, std::ptrdiff_t, double*, std::size_t);
+StridedCopyF32Fn strided_copy_fn_f32();
+StridedCopyF64Fn strided_copy_fn_f64();
 float dot_f32(const float* a, const float* b, std::size_t count);
 double dot_f64(const double* a, const double* b, std::size_t count);
 
@@ -87,6 +99,20 @@ void dw_gather(std::size_t terms, const T* const* in, const T* const* w, const T
     dw_gather_f32(terms, in, w, bias, out, count);
   else
     dw_gather_f64(terms, in, w, bias, out, count);
+}
+template <class T>
+void strided_copy(const T* in, std::ptrdiff_t step, T* out, std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    strided_copy_f32(in, step, out, count);
+  else
+    strided_copy_f64(in, step, out, count);
+}
+template <class T>
+auto strided_copy_fn() {
+  if constexpr (sizeof(T) == 4)
+    return strided_copy_fn_f32();
+  else
+    return strided_copy_fn_f64();
 }
 template <class T>
 T dot(const T* a, const T* b, std::size_t count) {
