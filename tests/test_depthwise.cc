@@ -83,3 +83,31 @@ TEST(Depthwise, ChannelVectorsModesStridesRanks) {
 
 }  // namespace
 }  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// Channels-first planes (depthwise.cc's run_plane): output rows of 15-17 and 31-33 (one wide
+// run and a copy-out up to 16, kernels::dw_rows straight into the output above), 1-11 output
+// rows (dw_rows' 8-, 4-, 2- and 1-row blocks), stride 2 over even and odd input widths with
+// even and odd low padding (kernels::deinterleave_rows: which phase gets the even samples, and
+// an odd sample count), stride 3 (strided_copy_rows' scalar step), dilation, padding larger
+// than the kernel, every mode, strided views (a last-axis stride of 3: the copies step 2 * 3).
+TEST(Depthwise, ChannelsFirstRowsAndSplits) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::replicate, PadMode::circular})
+    for (dim_t width : {15, 16, 17, 31, 33})
+      for (dim_t rows : {1, 3, 11}) {
+        ConvTester().input(2, 3, {rows, width}).kernel(3, {3, 3}).groups(3)
+            .padding(Padding::uniform(1)).mode(m).bias().test(kAlgo, Pass::forward);
+        for (dim_t lo : {1, 2})
+          ConvTester().input(1, 2, {2 * rows + 1, 2 * width + lo % 2}).kernel(2, {5, 3}).groups(2)
+              .stride({2}).dilation({1, lo}).padding(Padding::lo_hi({{lo, 1}, {lo, 3}})).mode(m)
+              .test(kAlgo, Pass::forward, Pass::backward_weights);
+      }
+  for (dim_t s : {2, 3})
+    ConvTester().input(2, 5, {4, 9, 34}).kernel(5, {2, 3, 3}).groups(5).stride({1, s, s})
+        .padding(Padding::uniform(4)).strided_views(3).bias().test(kAlgo, Pass::forward, Pass::backward_weights);
+}
+
+}  // namespace
+}  // namespace convnd::testing

@@ -1,5 +1,5 @@
-// The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_row, dw_gather,
-// dw_accumulate, dw_weights, dot) against scalar loops, once per Highway target this build
+// The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_row, dw_rows, dw_gather,
+// dw_accumulate, dw_weights, dot, strided_copy_rows, deinterleave_rows) against scalar loops, once per Highway target this build
 // compiled and this CPU runs, for
 // counts around the vector widths (1..17, 31..33, 63..65: four-vector steps, single vectors and
 // scalar tails on every width up to AVX-512's 16 floats) and tap counts around dw_weights'
@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -103,6 +104,28 @@ void check_target(const char* target) {
       dw_row<T>(taps, in.ptr.data(), w1.data(), T(3), got.data(), count);
       EXPECT_EQ(got, want) << "dw_row";
 
+      // dw_rows: 1..11 rows (the 8-, 4-, 2- and 1-row blocks), input rows `in_pitch` apart and
+      // output rows `out_pitch` apart; each tap's rows one exact-size allocation, so a lane past
+      // `count` in the last row shows under AddressSanitizer, and the gaps between output rows
+      // must keep their sentinel.
+      for (std::size_t rows : {1, 3, 8, 11, 15}) {
+        const std::size_t in_pitch = count + 2, out_pitch = count + 5;
+        const std::size_t in_span = (rows - 1) * in_pitch + count;
+        const std::size_t out_span = (rows - 1) * out_pitch + count;
+        const Rows<T> rin(taps, in_span, 30);
+        std::vector<T> rout(out_span, T(-99)), rwant(out_span, T(-99));
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t j = 0; j < count; ++j) {
+            T a = T(3);
+            for (std::size_t t = 0; t < taps; ++t) a += w1[t] * rin.ptr[t][r * in_pitch + j];
+            rwant[r * out_pitch + j] = a;
+          }
+        dw_rows<T>(taps, rin.ptr.data(), w1.data(), T(3), rows,
+                   static_cast<std::ptrdiff_t>(in_pitch), rout.data(),
+                   static_cast<std::ptrdiff_t>(out_pitch), count);
+        EXPECT_EQ(rout, rwant) << "dw_rows rows=" << rows;
+      }
+
       // dw_accumulate: `taps` positions of products added to a non-zero accumulator.
       const Rows<T> b(taps, count, 70);
       std::vector<T> acc = integers<T>(count, 9), acc_want = acc;
@@ -130,11 +153,52 @@ void check_target(const char* target) {
     }
 }
 
+// The plane-building copies: strided_copy_rows (steps 1, 2, 3) and deinterleave_rows, for row
+// lengths around the vector widths; every source row its own exact-size allocation (a load past
+// its end shows under AddressSanitizer), destination rows apart with sentinels between them.
+template <class T>
+void check_copies(const char* target) {
+  for (std::size_t count : counts()) {
+    SCOPED_TRACE(::testing::Message() << target << " count=" << count);
+    const std::size_t rows = 3, pitch = count + 4;
+    for (std::ptrdiff_t step : {1, 2, 3}) {
+      const std::size_t src_len = (count - 1) * static_cast<std::size_t>(step) + 1;
+      const Rows<T> src(rows, src_len, 7);
+      // One base pointer and offsets: rows laid out in reverse order in one buffer, so the
+      // offsets are not monotonic.
+      std::vector<T> flat(rows * src_len);
+      std::vector<std::int64_t> in_off(rows), out_off(rows);
+      for (std::size_t r = 0; r < rows; ++r) {
+        std::copy(src.data[r].begin(), src.data[r].end(), flat.begin() + (rows - 1 - r) * src_len);
+        in_off[r] = static_cast<std::int64_t>((rows - 1 - r) * src_len);
+        out_off[r] = static_cast<std::int64_t>(r * pitch);
+      }
+      std::vector<T> out(rows * pitch, T(-99)), want = out;
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t j = 0; j < count; ++j)
+          want[r * pitch + j] = src.data[r][j * static_cast<std::size_t>(step)];
+      strided_copy_rows<T>(flat.data(), in_off.data(), step, out.data(), out_off.data(), rows, count);
+      EXPECT_EQ(out, want) << "strided_copy_rows step=" << step;
+    }
+    // deinterleave_rows: each row exactly `count` samples, its own allocation.
+    const Rows<T> src(1, count, 9);
+    const std::int64_t zero = 0;
+    std::vector<T> even(pitch, T(-99)), odd(pitch, T(-99));
+    std::vector<T> even_want = even, odd_want = odd;
+    for (std::size_t j = 0; 2 * j < count; ++j) even_want[j] = src.data[0][2 * j];
+    for (std::size_t j = 0; 2 * j + 1 < count; ++j) odd_want[j] = src.data[0][2 * j + 1];
+    deinterleave_rows<T>(src.ptr[0], &zero, even.data(), odd.data(), &zero, 1, count);
+    EXPECT_EQ(even, even_want) << "deinterleave_rows even";
+    EXPECT_EQ(odd, odd_want) << "deinterleave_rows odd";
+  }
+}
+
 template <class T>
 void check_every_target() {
   for (std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
     const OnlyTarget only(target);
     check_target<T>(hwy::TargetName(target));
+    check_copies<T>(hwy::TargetName(target));
   }
 }
 

@@ -109,6 +109,8 @@ class DepthwiseExecutor final : public Executor {
       const dim_t s = g.stride[last], lo = g.lo[last], S = g.in[last];
       const dim_t q0 = std::max<dim_t>(lo, 0);
       const dim_t q1 = lo >= e_last ? q0 : (S >= e_last - lo ? e_last : lo + S);
+      interior_q0_ = q0;
+      interior_count_ = q1 - q0;
       for (dim_t p = 0; p < s; ++p) {
         const dim_t jl = q0 <= p ? 0 : (q0 - p + s - 1) / s;
         const dim_t jr = q1 <= p ? 0 : std::min(J_, (q1 - p + s - 1) / s);
@@ -147,19 +149,36 @@ class DepthwiseExecutor final : public Executor {
     shared_bytes_ =
         checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
                          checked_size_mul(2, checked_bytes64(g.C, sizeof(T), ws), ws), ws);
-    // The row buffer doubles as build_plane's tables (fill_tables): a padded row of last-axis
+    // The row buffer doubles as build_plane's tables (prepare_slot): a padded row of last-axis
     // offsets and two entries per padded outer row (at most `rows`, the stored ones).
     const dim_t last_row = checked_mul(g.stride.back(), J_, ws);
     outer_rows_ = 1;
     for (int a = 0; a < last; ++a) outer_rows_ = checked_mul(outer_rows_, E_[a], ws);
     row_bytes_ = std::max(
         checked_bytes64(std::max(g.C, g.out.back()), sizeof(T), ws),
-        checked_bytes64(checked_add(last_row, checked_mul(2, outer_rows_, ws), ws), sizeof(dim_t), ws));
+        checked_bytes64(checked_add(checked_add(last_row, checked_mul(2, outer_rows_, ws), ws),
+                                    checked_mul(2, d >= 2 ? g.out[d - 2] : 1, ws), ws),
+                        sizeof(dim_t), ws));
+    valid_rows_ = 0;
+    {
+      std::vector<dim_t> e(d, 0);
+      for (dim_t r = 0; r < outer_rows_; ++r) {
+        bool inside = true;
+        for (int a = 0; a < last; ++a)
+          inside = inside && map_padded_index(e[a] - g.lo[a], g.in[a], g.mode) >= 0;
+        valid_rows_ += inside;
+        for (int a = last - 1; a >= 0 && ++e[a] == E_[a]; --a) e[a] = 0;
+      }
+    }
     plane_bytes_ = checked_bytes64(std::max(plane_, taps_), sizeof(T), ws);
     // The plane, then the wide output of a group of a slice's rows: a few L1-sized runs rather
     // than the whole slice, so the copy-out reads from cache and a large image's workspace is
     // one plane, not two (fresh pages cost a fault each).
     wide_elems_ = std::max(kWideElems, g.out.back());
+    // Rows longer than one AVX-512 vector go straight to the output (kernels::dw_rows); shorter
+    // ones (a stride-2 layer's 14) are one wide run and a copy-out, measured ~5 % faster there
+    // (effnet_dw5s2_b8), where a row is one masked vector with 2 of 16 lanes idle.
+    direct_rows_ = g.out.back() > 16;
     slot_bytes_ = checked_size_add(
         checked_size_add(checked_size_add(ptr_bytes(), row_bytes_, ws), plane_bytes_, ws),
         checked_bytes64(wide_elems_, sizeof(T), ws), ws);
@@ -202,13 +221,14 @@ class DepthwiseExecutor final : public Executor {
       // Each thread fills its slot's last-axis offset table once per run (its own entry of
       // `filled`: no entry is shared between threads).
       std::vector<char> filled(static_cast<std::size_t>(slots_), 0);
-      const CopyFn copy = kernels::strided_copy_fn<T>();
       parallel_tasks(g_.N * g_.C, n_threads, [&](dim_t task) {
         char* sl = slot();
         char& mine = filled[static_cast<std::size_t>(thread_index())];
-        if (!mine) fill_tables(args.a.strides, reinterpret_cast<dim_t*>(sl + ptr_bytes()));
+        if (!mine)
+          prepare_slot(args.a.strides, args.out.strides, reinterpret_cast<dim_t*>(sl + ptr_bytes()),
+                       reinterpret_cast<T*>(sl + ptr_bytes() + row_bytes_));
         mine = 1;
-        run_plane(args, wt, bias, task / g_.C, task % g_.C, sl, copy);
+        run_plane(args, wt, bias, task / g_.C, task % g_.C, sl);
       });
     }
   }
@@ -228,16 +248,19 @@ class DepthwiseExecutor final : public Executor {
   // Input coordinate of padded coordinate q along axis a (-1: a zero sample).
   dim_t pad_index(int a, dim_t q) const { return pad_table_[a][q]; }
 
-  using CopyFn = void (*)(const T*, std::ptrdiff_t, T*, std::size_t);
-
-  // The tables build_plane reads, in a slot's row area; they depend on the geometry and the
-  // view's strides only, so a thread fills them once per run (a stride-2 plane is ~900 samples,
-  // and per-plane index arithmetic was most of its build):
+  // The tables build_plane and run_plane read, in a slot's row area; they depend on the
+  // geometry and the views' strides only, so a thread fills them once per run (a stride-2
+  // plane is ~900 samples, and per-plane index arithmetic was most of its build):
   //  - last_src[s * J_]: the source offset of every padded coordinate along the last axis
   //    (kNoSample: zero), in the phase-split order;
-  //  - row_src[outer_rows]: the source offset of each padded outer row (kNoSample: a zero row);
-  //  - row_dst[outer_rows]: its stored row times J_.
-  void fill_tables(const std::vector<dim_t>& xs, dim_t* tables) const {
+  //  - row_src[outer_rows_], row_dst[outer_rows_]: the padded outer rows that read the input
+  //    first (valid_rows_ of them: source offset, stored row times J_), then the zero rows
+  //    (row_dst only);
+  //  - wide_off[out rows], y_off[out rows]: row r of a wide run and of the output.
+  // With zero padding every sample outside the input is a zero in every plane, so the plane is
+  // zeroed here once and build_plane copies only the samples inside the input.
+  void prepare_slot(const std::vector<dim_t>& xs, const std::vector<dim_t>& ys, dim_t* tables,
+                    T* plane) const {
     const int d = g_.rank(), last = d - 1;
     const dim_t s = g_.stride[last];
     dim_t* last_src = tables;
@@ -251,6 +274,7 @@ class DepthwiseExecutor final : public Executor {
     SmallIndex e_buf(d);
     dim_t* e = e_buf.data();
     for (int a = 0; a < d; ++a) e[a] = 0;
+    dim_t valid = 0, zero = valid_rows_;
     for (dim_t r = 0; r < outer_rows_; ++r) {
       dim_t base = 0, R = 0;
       for (int a = 0; a < last && base != kNoSample; ++a) {
@@ -258,45 +282,70 @@ class DepthwiseExecutor final : public Executor {
         base = m < 0 ? kNoSample : base + m * xs[2 + a];
       }
       for (int a = 0; a < last; ++a) R += stored_row(a, e[a]) * row_stride_[a];
-      row_src[r] = base;
-      row_dst[r] = R * J_;
+      const dim_t k = base == kNoSample ? zero++ : valid++;
+      row_src[k] = base;
+      row_dst[k] = R * J_;
       for (int a = last - 1; a >= 0 && ++e[a] == E_[a]; --a) e[a] = 0;
     }
+    const int ra = d >= 2 ? d - 2 : last;
+    const dim_t out_rows = d >= 2 ? g_.out[ra] : 1;
+    dim_t* wide_off = row_dst + outer_rows_;
+    dim_t* y_off = wide_off + out_rows;
+    for (dim_t r = 0; r < out_rows; ++r) {
+      wide_off[r] = r * J_;
+      y_off[r] = d >= 2 ? r * ys[2 + ra] : 0;
+    }
+    if (g_.mode == PadMode::zeros) std::fill_n(plane, plane_, T(0));
   }
 
   // Copies plane x (one image and channel) into `plane`, padded by the mode to the extents the
   // taps read, in the stored layout (see the constructor): last-axis phases as sub-planes of
-  // phase_size_ samples, the row axis's phases as blocks of rows. `tables` is fill_tables()'s,
-  // `copy` the strided_copy kernel of this run.
-  void build_plane(const T* x, dim_t last_stride, const dim_t* tables, T* plane,
-                   CopyFn copy) const {
+  // phase_size_ samples, the row axis's phases as blocks of rows. `tables` and `plane` were
+  // prepared by prepare_slot() in this run.
+  void build_plane(const T* x, dim_t last_stride, const dim_t* tables, T* plane) const {
     const int last = g_.rank() - 1;
     const dim_t s = g_.stride[last];
     const dim_t* last_src = tables;
     const dim_t* row_src = tables + s * J_;
     const dim_t* row_dst = row_src + outer_rows_;
-    // Stored rows that no padded coordinate fills (the row axis's last phases may be shorter)
-    // are zeroed, so the throw-away outputs of a wide run read defined values.
-    for (dim_t R : tail_rows_)
-      for (dim_t q = 0; q < s; ++q) std::fill_n(plane + q * phase_size_ + R * J_, J_, T(0));
+    const bool zeros = g_.mode == PadMode::zeros;  // then only the inside changes
+    if (!zeros) {
+      // Stored rows that no padded coordinate fills (the row axis's last phases may be shorter)
+      // are zeroed, so the throw-away outputs of a wide run read defined values.
+      for (dim_t R : tail_rows_)
+        for (dim_t q = 0; q < s; ++q) std::fill_n(plane + q * phase_size_ + R * J_, J_, T(0));
+    }
     const auto step = static_cast<std::ptrdiff_t>(s * last_stride);
-    for (dim_t r = 0; r < outer_rows_; ++r) {
-      T* row = plane + row_dst[r];
-      if (row_src[r] == kNoSample) {
-        for (dim_t p = 0; p < s; ++p) std::fill_n(row + p * phase_size_, J_, T(0));
-        continue;
-      }
-      const T* src = x + row_src[r];
-      for (dim_t p = 0; p < s; ++p) {
-        T* dst = row + p * phase_size_;
-        const dim_t* off = last_src + p * J_;
-        // The samples inside the input are every s-th of the source row: one strided copy
-        // (a vector copy at s = 1 and 2); only the padded ends go through the offset table.
-        const dim_t jl = interior_[2 * p], jr = interior_[2 * p + 1];
+    // Stride 2 over dense rows: both phases from one pass over each row (the samples from
+    // padded coordinate q0 on: even ones to phase q0 % 2, odd ones to the other).
+    const bool pairs = s == 2 && last_stride == 1 && interior_count_ > 0;
+    if (pairs) {
+      const dim_t p0 = interior_q0_ % 2, p1 = 1 - p0;
+      kernels::deinterleave_rows<T>(x + last_src[p0 * J_ + interior_[2 * p0]], row_src,
+                                    plane + p0 * phase_size_ + interior_[2 * p0],
+                                    plane + p1 * phase_size_ + interior_[2 * p1], row_dst,
+                                    static_cast<std::size_t>(valid_rows_),
+                                    static_cast<std::size_t>(interior_count_));
+    }
+    for (dim_t p = 0; p < s; ++p) {
+      // The samples inside the input are every s-th of each source row: one strided copy per
+      // phase over all rows (vector copies at s = 1 and 2); with a padding mode other than
+      // zeros the padded ends of each row come from the offset table.
+      const dim_t* off = last_src + p * J_;
+      const dim_t jl = interior_[2 * p], jr = interior_[2 * p + 1];
+      T* phase = plane + p * phase_size_;
+      if (jr > jl && !pairs)
+        kernels::strided_copy_rows<T>(x + off[jl], row_src, step, phase + jl, row_dst,
+                                      static_cast<std::size_t>(valid_rows_),
+                                      static_cast<std::size_t>(jr - jl));
+      if (zeros) continue;
+      for (dim_t r = 0; r < valid_rows_; ++r) {
+        const T* src = x + row_src[r];
+        T* dst = phase + row_dst[r];
         for (dim_t j = 0; j < jl; ++j) dst[j] = off[j] == kNoSample ? T(0) : src[off[j]];
-        if (jr > jl) copy(src + off[jl], step, dst + jl, static_cast<std::size_t>(jr - jl));
         for (dim_t j = jr; j < J_; ++j) dst[j] = off[j] == kNoSample ? T(0) : src[off[j]];
       }
+      for (dim_t r = valid_rows_; r < outer_rows_; ++r) std::fill_n(phase + row_dst[r], J_, T(0));
     }
   }
 
@@ -378,15 +427,15 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
-  void run_plane(const OpArgs& args, const T* wc, const T* bias, dim_t n, dim_t c, char* slot,
-                 CopyFn copy) const {
+  void run_plane(const OpArgs& args, const T* wc, const T* bias, dim_t n, dim_t c,
+                 char* slot) const {
     const int d = g_.rank(), last = d - 1;
     const T** shifted = reinterpret_cast<const T**>(slot);
     const auto* tables = reinterpret_cast<const dim_t*>(slot + ptr_bytes());
     T* plane = reinterpret_cast<T*>(slot + ptr_bytes() + row_bytes_);
     const auto &xs = args.a.strides, &ys = args.out.strides;
     const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1];
-    build_plane(x, xs[2 + last], tables, plane, copy);
+    build_plane(x, xs[2 + last], tables, plane);
     SmallIndex o_buf(d);
     dim_t* o = o_buf.data();
     T* y = static_cast<T*>(args.out.data) + n * ys[0] + c * ys[1];
@@ -401,6 +450,8 @@ class DepthwiseExecutor final : public Executor {
     const dim_t pitch = J_;
     const dim_t group = std::min(rows, 1 + (wide_elems_ - cols) / pitch);  // rows per dw_row call
     T* wide = plane + plane_bytes_ / sizeof(T);
+    const dim_t* wide_off = tables + g_.stride[last] * J_ + 2 * outer_rows_;
+    const dim_t* y_off = wide_off + rows;
     const dim_t slices = positions_ / (rows * cols);
     const int outer_axes = d >= 2 ? d - 2 : 0;
     for (int a = 0; a < d; ++a) o[a] = 0;
@@ -412,19 +463,29 @@ class DepthwiseExecutor final : public Executor {
         R += o[a] * g_.stride[a] * row_stride_[a];
         yo += o[a] * ys[2 + a];
       }
+      if (direct_rows_ && ys[2 + last] == 1) {
+        // Straight into the output, row by row (see direct_rows_).
+        for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = plane + R * pitch + tap_off_[tap];
+        kernels::dw_rows<T>(static_cast<std::size_t>(taps_), shifted, wc + c * taps_, bias[c],
+                            static_cast<std::size_t>(rows), static_cast<std::ptrdiff_t>(pitch),
+                            y + yo, static_cast<std::ptrdiff_t>(d >= 2 ? ys[2 + ra] : 0),
+                            static_cast<std::size_t>(cols));
+        for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+        continue;
+      }
       for (dim_t r0 = 0; r0 < rows; r0 += group) {
         const dim_t nr = std::min(group, rows - r0);
         const T* base = plane + (R + r0) * pitch;
         for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = base + tap_off_[tap];
         kernels::dw_row<T>(static_cast<std::size_t>(taps_), shifted, wc + c * taps_, bias[c], wide,
                            static_cast<std::size_t>((nr - 1) * pitch + cols));
-        for (dim_t r = 0; r < nr; ++r) {
-          const T* src = wide + r * pitch;
-          T* dst = y + yo + (d >= 2 ? (r0 + r) * ys[2 + ra] : 0);
-          if (ys[2 + last] == 1)
-            copy(src, 1, dst, static_cast<std::size_t>(cols));
-          else
-            for (dim_t j = 0; j < cols; ++j) dst[j * ys[2 + last]] = src[j];
+        T* y0 = y + yo + (d >= 2 ? r0 * ys[2 + ra] : 0);
+        if (ys[2 + last] == 1) {
+          kernels::strided_copy_rows<T>(wide, wide_off, 1, y0, y_off,
+                                        static_cast<std::size_t>(nr), static_cast<std::size_t>(cols));
+        } else {
+          for (dim_t r = 0; r < nr; ++r)
+            for (dim_t j = 0; j < cols; ++j) y0[y_off[r] + j * ys[2 + last]] = wide[r * pitch + j];
         }
       }
       for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
@@ -492,11 +553,10 @@ class DepthwiseExecutor final : public Executor {
     const dim_t out_rows = positions_ / g_.out[last];
     std::vector<T> dy_row(static_cast<std::size_t>(g_.out[last]));
     std::vector<dim_t> o(d), t(d);
-    fill_tables(xs, reinterpret_cast<dim_t*>(row));
-    const CopyFn copy = kernels::strided_copy_fn<T>();
+    prepare_slot(xs, xs, reinterpret_cast<dim_t*>(row), plane);
     for (dim_t n = 0; n < g_.N; ++n) {
       build_plane(static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1], xs[2 + last],
-                  reinterpret_cast<const dim_t*>(row), plane, copy);
+                  reinterpret_cast<const dim_t*>(row), plane);
       const T* dy = static_cast<const T*>(args.b.data) + n * ys[0] + c * ys[1];
       std::fill(o.begin(), o.end(), 0);
       for (dim_t r = 0; r < out_rows; ++r) {
@@ -552,13 +612,16 @@ class DepthwiseExecutor final : public Executor {
   mutable std::once_flag table_once_;
   mutable std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
   dim_t wide_elems_ = 0;
+  bool direct_rows_ = true;
   int ra_ = -1;                                 // the row axis (d - 2), -1 in 1-D
   dim_t J_ = 1, phase_size_ = 1;                // stored row length; one last-axis phase
   std::vector<dim_t> stored_, row_stride_;      // stored extents and row strides, outer axes
+  dim_t valid_rows_ = 0;                        // outer rows that read the input (not zero rows)
   dim_t outer_rows_ = 1;                        // padded rows of the outer axes (prod E_[a < last])
   std::vector<dim_t> tail_rows_;                // stored rows no padded coordinate fills
   std::vector<dim_t> E_;                        // padded extents the taps read, per axis
   std::vector<dim_t> tap_off_;                  // per tap: run start for a slice's output 0
+  dim_t interior_q0_ = 0, interior_count_ = 0;  // the padded coordinates inside the input
   std::vector<dim_t> interior_;                 // per last-axis phase: [jl, jr) copied strided
   int slots_ = 1;
   dim_t taps_ = 1, positions_ = 1, plane_ = 1;

@@ -5,6 +5,8 @@
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
+#include <algorithm>
+
 #include "kernels/dwconv.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -203,50 +205,6 @@ HWY_INLINE void Gather(std::size_t terms, const T* const* in, const T* const* w,
 }
 
 template <class T>
-HWY_INLINE void Row(std::size_t taps, const T* const* in, const T* w, T bias, T* out,
-                    std::size_t count) {
-  const hn::ScalableTag<T> d;
-  const std::size_t N = hn::Lanes(d);
-  std::size_t j = 0;
-  for (; j + 4 * N <= count; j += 4 * N) {
-    auto a0 = hn::Set(d, bias), a1 = a0, a2 = a0, a3 = a0;
-    for (std::size_t t = 0; t < taps; ++t) {
-      const auto wt = hn::Set(d, w[t]);
-      const T* x = in[t] + j;
-      a0 = hn::MulAdd(wt, hn::LoadU(d, x), a0);
-      a1 = hn::MulAdd(wt, hn::LoadU(d, x + N), a1);
-      a2 = hn::MulAdd(wt, hn::LoadU(d, x + 2 * N), a2);
-      a3 = hn::MulAdd(wt, hn::LoadU(d, x + 3 * N), a3);
-    }
-    hn::StoreU(a0, d, out + j);
-    hn::StoreU(a1, d, out + j + N);
-    hn::StoreU(a2, d, out + j + 2 * N);
-    hn::StoreU(a3, d, out + j + 3 * N);
-  }
-  for (; j + N <= count; j += N) {
-    auto a = hn::Set(d, bias);
-    for (std::size_t t = 0; t < taps; ++t)
-      a = hn::MulAdd(hn::Set(d, w[t]), hn::LoadU(d, in[t] + j), a);
-    hn::StoreU(a, d, out + j);
-  }
-#if CONVND_DW_MASKED
-  if (j < count) {  // one masked vector: no lane past `count` is read or written
-    const auto m = hn::FirstN(d, count - j);
-    auto a = hn::Set(d, bias);
-    for (std::size_t t = 0; t < taps; ++t)
-      a = hn::MulAdd(hn::Set(d, w[t]), hn::MaskedLoad(m, d, in[t] + j), a);
-    hn::BlendedStore(a, m, d, out + j);
-    return;
-  }
-#endif
-  for (; j < count; ++j) {  // scalar tail: no load may reach past `count`
-    T a = bias;
-    for (std::size_t t = 0; t < taps; ++t) a += w[t] * in[t][j];
-    out[j] = a;
-  }
-}
-
-template <class T>
 HWY_INLINE void Accumulate(std::size_t positions, const T* const* a, const T* const* b, T* acc,
                            std::size_t count) {
   const hn::ScalableTag<T> d;
@@ -322,11 +280,164 @@ HWY_INLINE void StridedCopy(const T* in, std::ptrdiff_t step, T* out, std::size_
   for (; j < count; ++j) out[j] = in[static_cast<std::ptrdiff_t>(j) * step];
 }
 
-void StridedCopyF32(const float* in, std::ptrdiff_t step, float* out, std::size_t count) {
-  StridedCopy<float>(in, step, out, count);
+template <class T>
+HWY_INLINE void StridedCopyRows(const T* in, const std::int64_t* in_off, std::ptrdiff_t step,
+                                T* out, const std::int64_t* out_off, std::size_t rows,
+                                std::size_t count) {
+  for (std::size_t r = 0; r < rows; ++r) StridedCopy<T>(in + in_off[r], step, out + out_off[r], count);
 }
-void StridedCopyF64(const double* in, std::ptrdiff_t step, double* out, std::size_t count) {
-  StridedCopy<double>(in, step, out, count);
+
+// R rows of one vector column [j, j + n) of dw_rows: inputs at in[t] + off + i * in_pitch,
+// outputs at out + i * out_pitch (i < R), n <= N lanes (masked when n < N). R accumulators in
+// flight: 8 cover two FMA ports' 4-cycle latency, and each weight broadcast serves R FMAs;
+// AVX2's 16 registers hold 8 accumulators, the weight and the operand.
+template <int R, class D, class T = hn::TFromD<D>>
+HWY_INLINE void RowsColumn(D d, std::size_t taps, const T* const* in, const T* w, T bias,
+                           std::ptrdiff_t off, std::ptrdiff_t in_pitch, T* out,
+                           std::ptrdiff_t out_pitch, std::size_t n) {
+  const std::size_t N = hn::Lanes(d);
+  hn::Vec<D> acc[R];
+  for (int i = 0; i < R; ++i) acc[i] = hn::Set(d, bias);
+  if (n == N) {
+    for (std::size_t t = 0; t < taps; ++t) {
+      const auto wt = hn::Set(d, w[t]);
+      const T* x = in[t] + off;
+      for (int i = 0; i < R; ++i) acc[i] = hn::MulAdd(wt, hn::LoadU(d, x + i * in_pitch), acc[i]);
+    }
+    for (int i = 0; i < R; ++i) hn::StoreU(acc[i], d, out + i * out_pitch);
+    return;
+  }
+#if CONVND_DW_MASKED
+  const auto m = hn::FirstN(d, n);
+  for (std::size_t t = 0; t < taps; ++t) {
+    const auto wt = hn::Set(d, w[t]);
+    const T* x = in[t] + off;
+    for (int i = 0; i < R; ++i)
+      acc[i] = hn::MulAdd(wt, hn::MaskedLoad(m, d, x + i * in_pitch), acc[i]);
+  }
+  for (int i = 0; i < R; ++i) hn::BlendedStore(acc[i], m, d, out + i * out_pitch);
+#else
+  for (int i = 0; i < R; ++i)  // scalar tail: no load may reach past the row's `count`
+    for (std::size_t j = 0; j < n; ++j) {
+      T s = bias;
+      for (std::size_t t = 0; t < taps; ++t)
+        s += w[t] * in[t][off + i * in_pitch + static_cast<std::ptrdiff_t>(j)];
+      out[i * out_pitch + static_cast<std::ptrdiff_t>(j)] = s;
+    }
+#endif
+}
+
+// Blocks of R rows (8, 4, 2, 1: a lone row is one FMA chain per column, latency-bound), each
+// column by column; returns the first row not done.
+template <int R, class T>
+HWY_INLINE std::size_t RowsBlocks(std::size_t r, std::size_t taps, const T* const* in, const T* w,
+                                  T bias, std::size_t rows, std::ptrdiff_t in_pitch, T* out,
+                                  std::ptrdiff_t out_pitch, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  for (; r + R <= rows; r += R)
+    for (std::size_t j = 0; j < count; j += N) {
+      const auto rr = static_cast<std::ptrdiff_t>(r), jj = static_cast<std::ptrdiff_t>(j);
+      RowsColumn<R>(d, taps, in, w, bias, rr * in_pitch + jj, in_pitch, out + rr * out_pitch + jj,
+                    out_pitch, std::min(N, count - j));
+    }
+  return r;
+}
+
+template <class T>
+HWY_INLINE void Rows(std::size_t taps, const T* const* in, const T* w, T bias, std::size_t rows,
+                     std::ptrdiff_t in_pitch, T* out, std::ptrdiff_t out_pitch, std::size_t count) {
+  std::size_t r = RowsBlocks<8>(0, taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+  r = RowsBlocks<4>(r, taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+  r = RowsBlocks<2>(r, taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+  RowsBlocks<1>(r, taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+}
+
+// One run of `count` outputs: its whole vectors as rows of one vector each (8 independent
+// accumulators per weight broadcast, where 4 left the FMA ports half idle), then the tail as
+// one masked row.
+template <class T>
+HWY_INLINE void Row(std::size_t taps, const T* const* in, const T* w, T bias, T* out,
+                    std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  const std::size_t whole = count / N;
+  const auto P = static_cast<std::ptrdiff_t>(N);
+  std::size_t r = RowsBlocks<8>(0, taps, in, w, bias, whole, P, out, P, N);
+  r = RowsBlocks<4>(r, taps, in, w, bias, whole, P, out, P, N);
+  r = RowsBlocks<2>(r, taps, in, w, bias, whole, P, out, P, N);
+  RowsBlocks<1>(r, taps, in, w, bias, whole, P, out, P, N);
+  if (count % N == 0) return;
+  const std::size_t j = whole * N;
+  const hn::ScalableTag<T> dt;
+  RowsColumn<1>(dt, taps, in, w, bias, static_cast<std::ptrdiff_t>(j), 0, out + j, 0, count - j);
+}
+
+// Both phases of each row: LoadInterleaved2 while a whole pair of vectors lies inside the row,
+// then two masked halves (AVX2 / AVX-512), else scalar.
+template <class T>
+HWY_INLINE void DeinterleaveRows(const T* in, const std::int64_t* in_off, T* out_even, T* out_odd,
+                                 const std::int64_t* out_off, std::size_t rows, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  for (std::size_t r = 0; r < rows; ++r) {
+    const T* x = in + in_off[r];
+    T* e = out_even + out_off[r];
+    T* o = out_odd + out_off[r];
+    std::size_t j = 0;  // pairs done
+    for (; 2 * (j + N) <= count; j += N) {
+      hn::Vec<decltype(d)> ev, od;
+      hn::LoadInterleaved2(d, x + 2 * j, ev, od);
+      hn::StoreU(ev, d, e + j);
+      hn::StoreU(od, d, o + j);
+    }
+#if CONVND_DW_MASKED
+    if (2 * j < count) {
+      const std::size_t left = count - 2 * j;  // < 2N samples
+      const auto lo = hn::MaskedLoad(hn::FirstN(d, left), d, x + 2 * j);
+      const auto hi = hn::MaskedLoad(hn::FirstN(d, left > N ? left - N : 0), d, x + 2 * j + N);
+      hn::BlendedStore(hn::ConcatEven(d, hi, lo), hn::FirstN(d, (left + 1) / 2), d, e + j);
+      hn::BlendedStore(hn::ConcatOdd(d, hi, lo), hn::FirstN(d, left / 2), d, o + j);
+    }
+#else
+    for (; 2 * j < count; ++j) {
+      e[j] = x[2 * j];
+      if (2 * j + 1 < count) o[j] = x[2 * j + 1];
+    }
+#endif
+  }
+}
+
+void DwRowsF32(std::size_t taps, const float* const* in, const float* w, float bias,
+               std::size_t rows, std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
+               std::size_t count) {
+  Rows<float>(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+}
+void DwRowsF64(std::size_t taps, const double* const* in, const double* w, double bias,
+               std::size_t rows, std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
+               std::size_t count) {
+  Rows<double>(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+}
+void DeinterleaveRowsF32(const float* in, const std::int64_t* in_off, float* out_even,
+                         float* out_odd, const std::int64_t* out_off, std::size_t rows,
+                         std::size_t count) {
+  DeinterleaveRows<float>(in, in_off, out_even, out_odd, out_off, rows, count);
+}
+void DeinterleaveRowsF64(const double* in, const std::int64_t* in_off, double* out_even,
+                         double* out_odd, const std::int64_t* out_off, std::size_t rows,
+                         std::size_t count) {
+  DeinterleaveRows<double>(in, in_off, out_even, out_odd, out_off, rows, count);
+}
+
+void StridedCopyRowsF32(const float* in, const std::int64_t* in_off, std::ptrdiff_t step,
+                        float* out, const std::int64_t* out_off, std::size_t rows,
+                        std::size_t count) {
+  StridedCopyRows<float>(in, in_off, step, out, out_off, rows, count);
+}
+void StridedCopyRowsF64(const double* in, const std::int64_t* in_off, std::ptrdiff_t step,
+                        double* out, const std::int64_t* out_off, std::size_t rows,
+                        std::size_t count) {
+  StridedCopyRows<double>(in, in_off, step, out, out_off, rows, count);
 }
 void DwAccumulateF32(std::size_t positions, const float* const* a, const float* const* b,
                      float* acc, std::size_t count) {
@@ -403,8 +514,12 @@ HWY_EXPORT(DwChannelsRunF32);
 HWY_EXPORT(DwChannelsRunF64);
 HWY_EXPORT(DwGatherF32);
 HWY_EXPORT(DwGatherF64);
-HWY_EXPORT(StridedCopyF32);
-HWY_EXPORT(StridedCopyF64);
+HWY_EXPORT(StridedCopyRowsF32);
+HWY_EXPORT(DwRowsF32);
+HWY_EXPORT(DwRowsF64);
+HWY_EXPORT(DeinterleaveRowsF32);
+HWY_EXPORT(DeinterleaveRowsF64);
+HWY_EXPORT(StridedCopyRowsF64);
 HWY_EXPORT(DotF32);
 HWY_EXPORT(DotF64);
 
@@ -442,18 +557,35 @@ void dw_gather_f64(std::size_t terms, const double* const* in, const double* con
                    const double* bias, double* out, std::size_t count) {
   HWY_DYNAMIC_DISPATCH(DwGatherF64)(terms, in, w, bias, out, count);
 }
-void strided_copy_f32(const float* in, std::ptrdiff_t step, float* out, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(StridedCopyF32)(in, step, out, count);
+void strided_copy_rows_f32(const float* in, const std::int64_t* in_off, std::ptrdiff_t step,
+                           float* out, const std::int64_t* out_off, std::size_t rows,
+                           std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(StridedCopyRowsF32)(in, in_off, step, out, out_off, rows, count);
 }
-void strided_copy_f64(const double* in, std::ptrdiff_t step, double* out, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(StridedCopyF64)(in, step, out, count);
+void strided_copy_rows_f64(const double* in, const std::int64_t* in_off, std::ptrdiff_t step,
+                           double* out, const std::int64_t* out_off, std::size_t rows,
+                           std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(StridedCopyRowsF64)(in, in_off, step, out, out_off, rows, count);
 }
-StridedCopyF32Fn strided_copy_fn_f32() {
-  // Before the first dispatch the index is 0, whose entry chooses the target and then copies.
-  return HWY_DISPATCH_TABLE(StridedCopyF32)[hwy::GetChosenTarget().GetIndex()];
+void dw_rows_f32(std::size_t taps, const float* const* in, const float* w, float bias,
+                 std::size_t rows, std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
+                 std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwRowsF32)(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
 }
-StridedCopyF64Fn strided_copy_fn_f64() {
-  return HWY_DISPATCH_TABLE(StridedCopyF64)[hwy::GetChosenTarget().GetIndex()];
+void dw_rows_f64(std::size_t taps, const double* const* in, const double* w, double bias,
+                 std::size_t rows, std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
+                 std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwRowsF64)(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+}
+void deinterleave_rows_f32(const float* in, const std::int64_t* in_off, float* out_even,
+                           float* out_odd, const std::int64_t* out_off, std::size_t rows,
+                           std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DeinterleaveRowsF32)(in, in_off, out_even, out_odd, out_off, rows, count);
+}
+void deinterleave_rows_f64(const double* in, const std::int64_t* in_off, double* out_even,
+                           double* out_odd, const std::int64_t* out_off, std::size_t rows,
+                           std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DeinterleaveRowsF64)(in, in_off, out_even, out_odd, out_off, rows, count);
 }
 float dot_f32(const float* a, const float* b, std::size_t count) {
   return HWY_DYNAMIC_DISPATCH(DotF32)(a, b, count);

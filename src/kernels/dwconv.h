@@ -18,13 +18,18 @@
 //   dw_gather:   out[c] = bias[c] + sum_i w[i][c] * in[i][c]                   for c < count
 //     (like dw_channels, with a weight pointer per term: the depthwise backward-data pass lists
 //     only the (tap, output) pairs that reach an input sample, in a fixed order)
-//   strided_copy: out[j] = in[j * step]                                          for j < count
-//     (builds the rows of depthwise.cc's phase-split planes: one stride phase of an input row;
-//     steps 1 and 2, every stride-1 and stride-2 layer, are vector copies, others scalar)
+//   dw_rows:     out[r * out_pitch + j] = bias + sum_t w[t] * in[t][r * in_pitch + j]
+//     for r < rows, j < count (channels-first: the rows of a plane's output straight into the
+//     output tensor; up to 8 rows share each weight broadcast, and a row of 14-28 outputs is
+//     one or two vectors, the last one masked, instead of a scalar tail)
+//   deinterleave_rows: out_even[out_off[r] + j] = in[in_off[r] + 2 j],
+//     out_odd[out_off[r] + j] = in[in_off[r] + 2 j + 1]   for r < rows, 2 j (+ 1) < count
+//     (both stride-2 phases of each input row from one pass over it)
 // bias may be null (0). Any count works; nothing outside [0, count) is read or written.
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 namespace convnd::kernels {
 
@@ -55,15 +60,28 @@ void dw_gather_f32(std::size_t terms, const float* const* in, const float* const
                    const float* bias, float* out, std::size_t count);
 void dw_gather_f64(std::size_t terms, const double* const* in, const double* const* w,
                    const double* bias, double* out, std::size_t count);
-void strided_copy_f32(const float* in, std::ptrdiff_t step, float* out, std::size_t count);
-void strided_copy_f64(const double* in, std::ptrdiff_t step, double* out, std::size_t count);
-// The current target's strided_copy, for loops that call it per row of a few samples (the
-// dispatch per call measured ~10 % of a stride-2 plane build). Fetch it once per run: a test
-// that changes the target must fetch it again.
-using StridedCopyF32Fn = void (*)(const float*, std::ptrdiff_t, float*, std::size_t);
-using StridedCopyF64Fn = void (*)(const double*, std::ptrdiff_t, double*, std::size_t);
-StridedCopyF32Fn strided_copy_fn_f32();
-StridedCopyF64Fn strided_copy_fn_f64();
+// strided_copy_rows: out[out_off[r] + j] = in[in_off[r] + j * step]  for r < rows, j < count
+//   (builds depthwise.cc's phase-split planes, one stride phase of all rows per call: a
+//   stride-2 plane's rows are ~14 samples, and a call per row cost more than its copy; steps 1
+//   and 2 are vector copies with a masked tail on AVX2 / AVX-512, other steps scalar)
+void strided_copy_rows_f32(const float* in, const std::int64_t* in_off, std::ptrdiff_t step,
+                           float* out, const std::int64_t* out_off, std::size_t rows,
+                           std::size_t count);
+void strided_copy_rows_f64(const double* in, const std::int64_t* in_off, std::ptrdiff_t step,
+                           double* out, const std::int64_t* out_off, std::size_t rows,
+                           std::size_t count);
+void dw_rows_f32(std::size_t taps, const float* const* in, const float* w, float bias,
+                 std::size_t rows, std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
+                 std::size_t count);
+void dw_rows_f64(std::size_t taps, const double* const* in, const double* w, double bias,
+                 std::size_t rows, std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
+                 std::size_t count);
+void deinterleave_rows_f32(const float* in, const std::int64_t* in_off, float* out_even,
+                           float* out_odd, const std::int64_t* out_off, std::size_t rows,
+                           std::size_t count);
+void deinterleave_rows_f64(const double* in, const std::int64_t* in_off, double* out_even,
+                           double* out_odd, const std::int64_t* out_off, std::size_t rows,
+                           std::size_t count);
 float dot_f32(const float* a, const float* b, std::size_t count);
 double dot_f64(const double* a, const double* b, std::size_t count);
 
@@ -101,18 +119,28 @@ void dw_gather(std::size_t terms, const T* const* in, const T* const* w, const T
     dw_gather_f64(terms, in, w, bias, out, count);
 }
 template <class T>
-void strided_copy(const T* in, std::ptrdiff_t step, T* out, std::size_t count) {
+void strided_copy_rows(const T* in, const std::int64_t* in_off, std::ptrdiff_t step, T* out,
+                       const std::int64_t* out_off, std::size_t rows, std::size_t count) {
   if constexpr (sizeof(T) == 4)
-    strided_copy_f32(in, step, out, count);
+    strided_copy_rows_f32(in, in_off, step, out, out_off, rows, count);
   else
-    strided_copy_f64(in, step, out, count);
+    strided_copy_rows_f64(in, in_off, step, out, out_off, rows, count);
 }
 template <class T>
-auto strided_copy_fn() {
+void dw_rows(std::size_t taps, const T* const* in, const T* w, T bias, std::size_t rows,
+             std::ptrdiff_t in_pitch, T* out, std::ptrdiff_t out_pitch, std::size_t count) {
   if constexpr (sizeof(T) == 4)
-    return strided_copy_fn_f32();
+    dw_rows_f32(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
   else
-    return strided_copy_fn_f64();
+    dw_rows_f64(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+}
+template <class T>
+void deinterleave_rows(const T* in, const std::int64_t* in_off, T* out_even, T* out_odd,
+                       const std::int64_t* out_off, std::size_t rows, std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    deinterleave_rows_f32(in, in_off, out_even, out_odd, out_off, rows, count);
+  else
+    deinterleave_rows_f64(in, in_off, out_even, out_odd, out_off, rows, count);
 }
 template <class T>
 T dot(const T* a, const T* b, std::size_t count) {
