@@ -1,5 +1,5 @@
 // The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_row, dw_rows, dw_gather,
-// dw_accumulate, dw_weights, dot, strided_copy_rows, deinterleave_rows) against scalar loops, once per Highway target this build
+// dw_accumulate, dw_weights, dw_dots, dot, strided_copy_rows, deinterleave_rows) against scalar loops, once per Highway target this build
 // compiled and this CPU runs, for
 // counts around the vector widths (1..17, 31..33, 63..65: four-vector steps, single vectors and
 // scalar tails on every width up to AVX-512's 16 floats) and tap counts around dw_weights'
@@ -124,6 +124,25 @@ void check_target(const char* target) {
                    static_cast<std::ptrdiff_t>(in_pitch), rout.data(),
                    static_cast<std::ptrdiff_t>(out_pitch), count);
         EXPECT_EQ(rout, rwant) << "dw_rows rows=" << rows;
+      }
+
+      // dw_dots: 1 and 3 rows, tap rows `in_pitch` apart and g rows `g_pitch` apart, each
+      // operand an exact-size allocation; a non-zero accumulator per tap.
+      for (std::size_t rows : {1, 3}) {
+        const std::size_t in_pitch = count + 3, g_pitch = count + 1;
+        const Rows<T> din(taps, (rows - 1) * in_pitch + count, 50);
+        const std::vector<T> gg = integers<T>((rows - 1) * g_pitch + count, 60);
+        std::vector<T> dacc = integers<T>(taps, 13), dwant = dacc;
+        for (std::size_t t = 0; t < taps; ++t) {
+          T sum = 0;
+          for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t j = 0; j < count; ++j)
+              sum += din.ptr[t][r * in_pitch + j] * gg[r * g_pitch + j];
+          dwant[t] += sum;
+        }
+        dw_dots<T>(taps, din.ptr.data(), static_cast<std::ptrdiff_t>(in_pitch), gg.data(),
+                   static_cast<std::ptrdiff_t>(g_pitch), rows, count, dacc.data());
+        EXPECT_EQ(dacc, dwant) << "dw_dots rows=" << rows;
       }
 
       // dw_accumulate: `taps` positions of products added to a non-zero accumulator.

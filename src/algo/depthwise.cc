@@ -179,9 +179,10 @@ class DepthwiseExecutor final : public Executor {
     // ones (a stride-2 layer's 14) are one wide run and a copy-out, measured ~5 % faster there
     // (effnet_dw5s2_b8), where a row is one masked vector with 2 of 16 lanes idle.
     direct_rows_ = g.out.back() > 16;
+    // Then weights_plane's per-tap sums.
     slot_bytes_ = checked_size_add(
         checked_size_add(checked_size_add(ptr_bytes(), row_bytes_, ws), plane_bytes_, ws),
-        checked_bytes64(wide_elems_, sizeof(T), ws), ws);
+        checked_bytes64(checked_add(wide_elems_, taps_, ws), sizeof(T), ws), ws);
     workspace_bytes_ = checked_size_add(
         shared_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
@@ -544,43 +545,62 @@ class DepthwiseExecutor final : public Executor {
     for (dim_t c = 0; c < g_.C; ++c) dw[c * args.out.strides[0] + wo] = acc[c];
   }
 
+  // dw[c, t] for one channel: per image, the plane is built as for the forward pass, and each
+  // 2-D slice's taps are dotted with its output-gradient rows (kernels::dw_dots: a tap's rows
+  // read the plane J_ apart, as run_plane's; 8 taps per pass over dy), adding into acc[t] in
+  // image and slice order.
   void weights_plane(const OpArgs& args, dim_t c, char* slot) const {
     const int d = g_.rank(), last = d - 1;
-    T* row = reinterpret_cast<T*>(slot + ptr_bytes());
-    T* plane = reinterpret_cast<T*>(reinterpret_cast<char*>(row) + row_bytes_);
-    std::vector<T> acc(taps_, T(0));
+    const T** shifted = reinterpret_cast<const T**>(slot);
+    auto* tables = reinterpret_cast<dim_t*>(slot + ptr_bytes());
+    T* plane = reinterpret_cast<T*>(slot + ptr_bytes() + row_bytes_);
+    T* dense = plane + plane_bytes_ / sizeof(T);  // dy rows when the view's rows are strided
+    T* acc = dense + wide_elems_;
+    std::fill_n(acc, taps_, T(0));
     const auto &xs = args.a.strides, &ys = args.b.strides;
-    const dim_t out_rows = positions_ / g_.out[last];
-    std::vector<T> dy_row(static_cast<std::size_t>(g_.out[last]));
-    std::vector<dim_t> o(d), t(d);
-    prepare_slot(xs, xs, reinterpret_cast<dim_t*>(row), plane);
+    const int ra = d >= 2 ? d - 2 : last;
+    const dim_t rows = d >= 2 ? g_.out[ra] : 1, cols = g_.out[last];
+    const dim_t group = std::min(rows, std::max<dim_t>(1, wide_elems_ / cols));
+    const int outer_axes = d >= 2 ? d - 2 : 0;
+    const dim_t slices = positions_ / (rows * cols);
+    SmallIndex o_buf(d);
+    dim_t* o = o_buf.data();
+    prepare_slot(xs, ys, tables, plane);
     for (dim_t n = 0; n < g_.N; ++n) {
-      build_plane(static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1], xs[2 + last],
-                  reinterpret_cast<const dim_t*>(row), plane);
+      build_plane(static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1], xs[2 + last], tables,
+                  plane);
       const T* dy = static_cast<const T*>(args.b.data) + n * ys[0] + c * ys[1];
-      std::fill(o.begin(), o.end(), 0);
-      for (dim_t r = 0; r < out_rows; ++r) {
-        dim_t yo = 0;
-        for (int a = 0; a < last; ++a) yo += o[a] * ys[2 + a];
-        const T* g = dy + yo;
-        if (ys[2 + last] != 1) {
-          for (dim_t j = 0; j < g_.out[last]; ++j) dy_row[j] = g[j * ys[2 + last]];
-          g = dy_row.data();
+      for (int a = 0; a < d; ++a) o[a] = 0;
+      for (dim_t sl = 0; sl < slices; ++sl) {
+        dim_t R = 0, yo = 0;
+        for (int a = 0; a < outer_axes; ++a) {
+          R += o[a] * g_.stride[a] * row_stride_[a];
+          yo += o[a] * ys[2 + a];
         }
-        std::fill(t.begin(), t.end(), 0);
-        for (dim_t tap = 0; tap < taps_; ++tap) {
-          dim_t R = 0;
-          for (int a = 0; a < last; ++a)
-            R += stored_row(a, o[a] * g_.stride[a] + t[a] * g_.dil[a]) * row_stride_[a];
-          acc[tap] += kernels::dot<T>(g, plane + run_start(R, t[last] * g_.dil[last]),
-                                      static_cast<std::size_t>(g_.out[last]));
-          for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+        for (dim_t r0 = 0; r0 < rows; r0 += group) {
+          const dim_t nr = std::min(group, rows - r0);
+          const T* base = plane + (R + r0) * J_;
+          for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = base + tap_off_[tap];
+          const T* g = dy + yo + (d >= 2 ? r0 * ys[2 + ra] : 0);
+          dim_t g_pitch = d >= 2 ? ys[2 + ra] : 0;
+          if (ys[2 + last] != 1) {  // gather the rows densely first
+            for (dim_t r = 0; r < nr; ++r)
+              for (dim_t j = 0; j < cols; ++j) dense[r * cols + j] = g[r * g_pitch + j * ys[2 + last]];
+            g = dense;
+            g_pitch = cols;
+          }
+          kernels::dw_dots<T>(static_cast<std::size_t>(taps_), shifted,
+                              static_cast<std::ptrdiff_t>(J_), g,
+                              static_cast<std::ptrdiff_t>(g_pitch), static_cast<std::size_t>(nr),
+                              static_cast<std::size_t>(cols), acc);
         }
-        for (int a = last - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+        for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
       }
     }
     T* dw = static_cast<T*>(args.out.data) + c * args.out.strides[0];
-    std::fill(t.begin(), t.end(), 0);
+    SmallIndex t_buf(d);
+    dim_t* t = t_buf.data();
+    for (int a = 0; a < d; ++a) t[a] = 0;
     for (dim_t tap = 0; tap < taps_; ++tap) {
       dim_t wo = 0;
       for (int a = 0; a < d; ++a) wo += t[a] * args.out.strides[2 + a];

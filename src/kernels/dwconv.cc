@@ -373,6 +373,55 @@ HWY_INLINE void Row(std::size_t taps, const T* const* in, const T* w, T bias, T*
   RowsColumn<1>(dt, taps, in, w, bias, static_cast<std::ptrdiff_t>(j), 0, out + j, 0, count - j);
 }
 
+// G taps of dw_dots: G vector accumulators over every row and column, one g load per G FMAs,
+// then each reduced across lanes and added to acc[t].
+template <int G, class T>
+HWY_INLINE void DotsGroup(const T* const* in, std::ptrdiff_t in_pitch, const T* g,
+                          std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, T* acc) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  hn::Vec<decltype(d)> s[G];
+  for (int k = 0; k < G; ++k) s[k] = hn::Zero(d);
+  T tail[G] = {};
+  for (std::size_t r = 0; r < rows; ++r) {
+    const auto ri = static_cast<std::ptrdiff_t>(r) * in_pitch;
+    const T* gr = g + static_cast<std::ptrdiff_t>(r) * g_pitch;
+    std::size_t j = 0;
+    for (; j + N <= count; j += N) {
+      const auto gv = hn::LoadU(d, gr + j);
+      for (int k = 0; k < G; ++k) s[k] = hn::MulAdd(hn::LoadU(d, in[k] + ri + j), gv, s[k]);
+    }
+    if (j == count) continue;
+#if CONVND_DW_MASKED
+    const auto m = hn::FirstN(d, count - j);
+    const auto gv = hn::MaskedLoad(m, d, gr + j);
+    for (int k = 0; k < G; ++k) s[k] = hn::MulAdd(hn::MaskedLoad(m, d, in[k] + ri + j), gv, s[k]);
+#else
+    for (; j < count; ++j)  // scalar tail, summed apart from the lanes in a fixed order
+      for (int k = 0; k < G; ++k) tail[k] += in[k][ri + static_cast<std::ptrdiff_t>(j)] * gr[j];
+#endif
+  }
+  for (int k = 0; k < G; ++k) acc[k] += hn::GetLane(hn::SumOfLanes(d, s[k])) + tail[k];
+}
+
+template <class T>
+HWY_INLINE void Dots(std::size_t taps, const T* const* in, std::ptrdiff_t in_pitch, const T* g,
+                     std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, T* acc) {
+  std::size_t t = 0;
+  for (; t + 8 <= taps; t += 8) DotsGroup<8>(in + t, in_pitch, g, g_pitch, rows, count, acc + t);
+  for (; t + 4 <= taps; t += 4) DotsGroup<4>(in + t, in_pitch, g, g_pitch, rows, count, acc + t);
+  for (; t < taps; ++t) DotsGroup<1>(in + t, in_pitch, g, g_pitch, rows, count, acc + t);
+}
+
+void DwDotsF32(std::size_t taps, const float* const* in, std::ptrdiff_t in_pitch, const float* g,
+               std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, float* acc) {
+  Dots<float>(taps, in, in_pitch, g, g_pitch, rows, count, acc);
+}
+void DwDotsF64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pitch, const double* g,
+               std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, double* acc) {
+  Dots<double>(taps, in, in_pitch, g, g_pitch, rows, count, acc);
+}
+
 // Both phases of each row: LoadInterleaved2 while a whole pair of vectors lies inside the row,
 // then two masked halves (AVX2 / AVX-512), else scalar.
 template <class T>
@@ -516,6 +565,8 @@ HWY_EXPORT(DwGatherF32);
 HWY_EXPORT(DwGatherF64);
 HWY_EXPORT(StridedCopyRowsF32);
 HWY_EXPORT(DwRowsF32);
+HWY_EXPORT(DwDotsF32);
+HWY_EXPORT(DwDotsF64);
 HWY_EXPORT(DwRowsF64);
 HWY_EXPORT(DeinterleaveRowsF32);
 HWY_EXPORT(DeinterleaveRowsF64);
@@ -576,6 +627,15 @@ void dw_rows_f64(std::size_t taps, const double* const* in, const double* w, dou
                  std::size_t rows, std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
                  std::size_t count) {
   HWY_DYNAMIC_DISPATCH(DwRowsF64)(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+}
+void dw_dots_f32(std::size_t taps, const float* const* in, std::ptrdiff_t in_pitch, const float* g,
+                 std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, float* acc) {
+  HWY_DYNAMIC_DISPATCH(DwDotsF32)(taps, in, in_pitch, g, g_pitch, rows, count, acc);
+}
+void dw_dots_f64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pitch,
+                 const double* g, std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count,
+                 double* acc) {
+  HWY_DYNAMIC_DISPATCH(DwDotsF64)(taps, in, in_pitch, g, g_pitch, rows, count, acc);
 }
 void deinterleave_rows_f32(const float* in, const std::int64_t* in_off, float* out_even,
                            float* out_odd, const std::int64_t* out_off, std::size_t rows,

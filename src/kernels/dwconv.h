@@ -22,6 +22,10 @@
 //     for r < rows, j < count (channels-first: the rows of a plane's output straight into the
 //     output tensor; up to 8 rows share each weight broadcast, and a row of 14-28 outputs is
 //     one or two vectors, the last one masked, instead of a scalar tail)
+//   dw_dots:     acc[t] += sum over r < rows, j < count of in[t][r * in_pitch + j] * g[r * g_pitch + j]
+//     for t < taps (channels-first weight gradient: tap t's rows of one plane against the
+//     output-gradient rows; 8 taps per pass over g, one g load for 8 FMAs; per tap the lanes'
+//     partial sums are added in a fixed order, so the result does not depend on the thread count)
 //   deinterleave_rows: out_even[out_off[r] + j] = in[in_off[r] + 2 j],
 //     out_odd[out_off[r] + j] = in[in_off[r] + 2 j + 1]   for r < rows, 2 j (+ 1) < count
 //     (both stride-2 phases of each input row from one pass over it)
@@ -76,6 +80,11 @@ void dw_rows_f32(std::size_t taps, const float* const* in, const float* w, float
 void dw_rows_f64(std::size_t taps, const double* const* in, const double* w, double bias,
                  std::size_t rows, std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
                  std::size_t count);
+void dw_dots_f32(std::size_t taps, const float* const* in, std::ptrdiff_t in_pitch, const float* g,
+                 std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, float* acc);
+void dw_dots_f64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pitch,
+                 const double* g, std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count,
+                 double* acc);
 void deinterleave_rows_f32(const float* in, const std::int64_t* in_off, float* out_even,
                            float* out_odd, const std::int64_t* out_off, std::size_t rows,
                            std::size_t count);
@@ -133,6 +142,14 @@ void dw_rows(std::size_t taps, const T* const* in, const T* w, T bias, std::size
     dw_rows_f32(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
   else
     dw_rows_f64(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
+}
+template <class T>
+void dw_dots(std::size_t taps, const T* const* in, std::ptrdiff_t in_pitch, const T* g,
+             std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, T* acc) {
+  if constexpr (sizeof(T) == 4)
+    dw_dots_f32(taps, in, in_pitch, g, g_pitch, rows, count, acc);
+  else
+    dw_dots_f64(taps, in, in_pitch, g, g_pitch, rows, count, acc);
 }
 template <class T>
 void deinterleave_rows(const T* in, const std::int64_t* in_off, T* out_even, T* out_odd,
