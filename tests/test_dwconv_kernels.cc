@@ -1,5 +1,5 @@
 // The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_row, dw_rows, dw_gather,
-// dw_accumulate, dw_weights, dw_dots, dot, strided_copy_rows, deinterleave_rows) against scalar loops, once per Highway target this build
+// dw_accumulate, dw_weights, dw_dots, dot, strided_copy_rows, deinterleave_rows, interleave_rows) against scalar loops, once per Highway target this build
 // compiled and this CPU runs, for
 // counts around the vector widths (1..17, 31..33, 63..65: four-vector steps, single vectors and
 // scalar tails on every width up to AVX-512's 16 floats) and tap counts around dw_weights'
@@ -209,6 +209,19 @@ void check_copies(const char* target) {
     deinterleave_rows<T>(src.ptr[0], &zero, even.data(), odd.data(), &zero, 1, count);
     EXPECT_EQ(even, even_want) << "deinterleave_rows even";
     EXPECT_EQ(odd, odd_want) << "deinterleave_rows odd";
+    // interleave_rows, the inverse: 2 rows of `count` samples from phase arrays `pitch` apart,
+    // each destination row its own exact-size allocation (a store past its end shows under
+    // AddressSanitizer).
+    const std::size_t half = (count + 1) / 2;
+    const Rows<T> ev(1, pitch + half, 11), od(1, pitch + half, 12);
+    const std::int64_t in_off[2] = {0, static_cast<std::int64_t>(pitch)};
+    std::vector<T> joined(pitch + count, T(-99)), joined_want = joined;
+    const std::int64_t out_off[2] = {0, static_cast<std::int64_t>(pitch)};
+    for (std::size_t r = 0; r < 2; ++r)
+      for (std::size_t k = 0; k < count; ++k)
+        joined_want[r * pitch + k] = (k % 2 ? od : ev).data[0][r * pitch + k / 2];
+    interleave_rows<T>(ev.ptr[0], od.ptr[0], in_off, joined.data(), out_off, 2, count);
+    EXPECT_EQ(joined, joined_want) << "interleave_rows";
   }
 }
 

@@ -179,6 +179,55 @@ class DepthwiseExecutor final : public Executor {
     // ones (a stride-2 layer's 14) are one wide run and a copy-out, measured ~5 % faster there
     // (effnet_dw5s2_b8), where a row is one masked vector with 2 of 16 lanes idle.
     direct_rows_ = g.out.back() > 16;
+    if (op == Op::bwd_data) {
+      // run_bwd_data: dy behind a margin of max off'_t, Jr rows of J_ (zero past dy's), then a
+      // padded row and a dx row; the fold's lists of padded rows per input row.
+      const dim_t sc = g.stride[last], sr = d == 2 ? g.stride[0] : 1;
+      const dim_t Jr = d == 2 ? stored_[0] / sr : 1;
+      bwd_margin_ = checked_add(
+          checked_mul(d == 2 ? (g.kernel[0] - 1) * g.dil[0] / sr : 0, J_, ws),
+          (g.kernel[last] - 1) * g.dil[last] / sc, ws);
+      bwd_dy_elems_ = checked_add(bwd_margin_, checked_mul(Jr, J_, ws), ws);
+      wide_elems_ = std::max(wide_elems_, checked_add(checked_add(bwd_dy_elems_, checked_mul(sc, J_, ws), ws),
+                                                      g.in[last], ws));
+      // Taps of each phase (pc * sr + pr): (off'_t, tap), in tap order.
+      for (dim_t pc = 0; pc < sc; ++pc)
+        for (dim_t pr = 0; pr < sr; ++pr) {
+          bwd_phase_start_.push_back(static_cast<dim_t>(bwd_phase_taps_.size() / 2));
+          for (dim_t tap = 0; tap < taps_; ++tap) {
+            const dim_t qc = (tap % g.kernel[last]) * g.dil[last];
+            const dim_t qr = d == 2 ? (tap / g.kernel[last]) * g.dil[0] : 0;
+            if (qc % sc != pc || qr % sr != pr) continue;
+            bwd_phase_taps_.push_back((qr / sr) * J_ + qc / sc);
+            bwd_phase_taps_.push_back(tap);
+          }
+        }
+      bwd_phase_start_.push_back(static_cast<dim_t>(bwd_phase_taps_.size() / 2));
+      // Padded columns outside the input that the mode folds onto one: (q, input index).
+      for (dim_t q = 0; q < E_[last]; ++q) {
+        if (q - g.lo[last] >= 0 && q - g.lo[last] < g.in[last]) continue;
+        const dim_t m = map_padded_index(q - g.lo[last], g.in[last], g.mode);
+        if (m >= 0) fold_cols_.insert(fold_cols_.end(), {q, m});
+      }
+      if (d == 2) {
+        std::vector<std::vector<dim_t>> lists(static_cast<std::size_t>(g.in[0]));
+        for (dim_t q = 0; q < E_[0]; ++q) {
+          const dim_t m = map_padded_index(q - g.lo[0], g.in[0], g.mode);
+          if (m >= 0) lists[m].push_back(q);
+        }
+        fold_row_start_.push_back(0);
+        for (const auto& l : lists) {
+          fold_rows_.insert(fold_rows_.end(), l.begin(), l.end());
+          fold_row_start_.push_back(static_cast<dim_t>(fold_rows_.size()));
+        }
+      }
+      // Zero padding: input rows [0, bwd_rows_) get one padded row each, the rest none.
+      fold_single_ = g.mode == PadMode::zeros;
+      bwd_rows_ = d == 2 ? std::clamp<dim_t>(E_[0] - g.lo[0], 0, g.in[0]) : 1;
+      const dim_t tables = checked_add(checked_mul(2, d == 2 ? g.out[0] : 1, ws),
+                                       checked_mul(2, bwd_rows_, ws), ws);
+      row_bytes_ = std::max(row_bytes_, checked_bytes64(tables, sizeof(dim_t), ws));
+    }
     // Then weights_plane's per-tap sums.
     slot_bytes_ = checked_size_add(
         checked_size_add(checked_size_add(ptr_bytes(), row_bytes_, ws), plane_bytes_, ws),
@@ -194,6 +243,7 @@ class DepthwiseExecutor final : public Executor {
     // call_once because runs of one plan may be concurrent.
     std::call_once(table_once_, [this] { build_table(); });
     if (op_ == Op::bwd_weights) return run_weights(args, workspace, threads);
+    if (op_ == Op::bwd_data) return run_bwd_data(args, workspace, threads);
     auto* ws = static_cast<char*>(workspace);
     T* wt = reinterpret_cast<T*>(ws);
     T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
@@ -493,6 +543,169 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
+  // # Backward data on planes (1-D and 2-D)
+  // dx[i] = sum over the padded coordinates q that the mode maps onto i of dxp[q], and
+  // dxp[q] = sum over (tap t, output o) with o * s + t * dil = q of w[t] * dy[o]. dxp is kept
+  // in the forward plane's stored layout (phase-split rows and columns), where each stride
+  // phase (pr, pc) is a dense correlation of dy with the taps of that phase: stored position P'
+  // of the phase reads dy at P' - off'_t, off'_t = floor(t_r dil_r / s_r) J + floor(t_c dil_c /
+  // s_c). So dy is laid out with the plane's row pitch J (zero columns past its rows) behind a
+  // zero margin of max off'_t, and each phase is one kernels::dw_row run over it: no
+  // zero-inserted multiplies, every dxp a sum over its own taps in tap order. Then each dx row
+  // folds its padded rows and columns (zeros: one each), in ascending q: a fixed order.
+  void run_bwd_data(const OpArgs& args, void* workspace, int threads) const {
+    auto* ws = static_cast<char*>(workspace);
+    T* wc = reinterpret_cast<T*>(ws);
+    T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
+    const T* w = static_cast<const T*>(args.b.data);
+    const std::vector<dim_t> tap_off = tap_offsets(g_, args.b.strides);
+    for (dim_t c = 0; c < g_.C; ++c)
+      for (dim_t t = 0; t < taps_; ++t) wc[c * taps_ + t] = w[c * args.b.strides[0] + tap_off[t]];
+    const T* b = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
+    for (dim_t c = 0; c < g_.C; ++c) bias[c] = b ? b[c * args.bias->strides[0]] : T(0);
+    const int n_threads = std::min(threads, slots_);
+    auto slot = [&] { return ws + shared_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
+    // Each thread zeroes its dy layout (margin and gaps stay zero) and fills its row offsets
+    // once per run (its own entry of `filled`).
+    std::vector<char> filled(static_cast<std::size_t>(slots_), 0);
+    parallel_tasks(g_.N * g_.C, n_threads, [&](dim_t task) {
+      char* sl = slot();
+      char& mine = filled[static_cast<std::size_t>(thread_index())];
+      if (!mine) prepare_bwd_data(args.a.strides, args.out.strides, sl);
+      mine = 1;
+      bwd_data_plane(args, wc, bias, task / g_.C, task % g_.C, sl);
+    });
+  }
+
+  // Slot layout of the backward-data pass: pointer area (tap pointers, then their weights), row
+  // area (source and destination offsets of the dy rows), plane area (dxp), wide area (dy laid
+  // out behind its margin, then one padded row and one dx row for the fold).
+  T* bwd_dy(char* slot) const {
+    return reinterpret_cast<T*>(slot + ptr_bytes() + row_bytes_) + plane_bytes_ / sizeof(T);
+  }
+
+  void prepare_bwd_data(const std::vector<dim_t>& ys, const std::vector<dim_t>& xs,
+                        char* slot) const {
+    const int d = g_.rank();
+    auto* off = reinterpret_cast<dim_t*>(slot + ptr_bytes());
+    const dim_t rows = d == 2 ? g_.out[0] : 1;
+    for (dim_t r = 0; r < rows; ++r) {
+      off[r] = d == 2 ? r * ys[2] : 0;
+      off[rows + r] = bwd_margin_ + r * J_;
+    }
+    // Input rows [0, bwd_rows_) each reached by one padded row (fold_single_): its stored row
+    // and the dx row.
+    dim_t* io = off + 2 * rows;
+    for (dim_t i = 0; i < bwd_rows_; ++i) {
+      io[i] = d == 2 ? stored_row(0, fold_rows_[fold_row_start_[i]]) * J_ : 0;
+      io[bwd_rows_ + i] = d == 2 ? i * xs[2] : 0;
+    }
+    std::fill_n(bwd_dy(slot), bwd_dy_elems_, T(0));
+  }
+
+  void bwd_data_plane(const OpArgs& args, const T* wc, const T* bias, dim_t n, dim_t c,
+                      char* slot) const {
+    const int d = g_.rank(), last = d - 1;
+    const auto &ys = args.a.strides, &xs = args.out.strides;
+    const T* dy = static_cast<const T*>(args.a.data) + n * ys[0] + c * ys[1];
+    T* dx = static_cast<T*>(args.out.data) + n * xs[0] + c * xs[1];
+    const auto* off = reinterpret_cast<const dim_t*>(slot + ptr_bytes());
+    T* plane = reinterpret_cast<T*>(slot + ptr_bytes() + row_bytes_);
+    T* dyl = bwd_dy(slot);
+    T* padded = dyl + bwd_dy_elems_;  // one padded row in order: s * J_ samples
+    T* acc = padded + g_.stride[last] * J_;
+    const T** ptrs = reinterpret_cast<const T**>(slot);
+    T* wl = reinterpret_cast<T*>(ptrs + taps_);
+    const dim_t rows = d == 2 ? g_.out[0] : 1, cols = g_.out[last];
+    kernels::strided_copy_rows<T>(dy, off, static_cast<std::ptrdiff_t>(ys[2 + last]), dyl, off + rows,
+                                  static_cast<std::size_t>(rows), static_cast<std::size_t>(cols));
+    // dxp, phase by phase.
+    const dim_t sc = g_.stride[last], sr = d == 2 ? g_.stride[0] : 1;
+    const dim_t Jr = d == 2 ? stored_[0] / sr : 1;
+    const T* wch = wc + c * taps_;
+    for (dim_t pc = 0; pc < sc; ++pc)
+      for (dim_t pr = 0; pr < sr; ++pr) {
+        const dim_t ph = pc * sr + pr;
+        std::size_t nt = 0;
+        for (dim_t k = bwd_phase_start_[ph]; k < bwd_phase_start_[ph + 1]; ++k, ++nt) {
+          ptrs[nt] = dyl + bwd_margin_ - bwd_phase_taps_[2 * k];
+          wl[nt] = wch[bwd_phase_taps_[2 * k + 1]];
+        }
+        T* region = plane + pc * phase_size_ + pr * Jr * J_;
+        if (nt == 0)
+          std::fill_n(region, Jr * J_, T(0));
+        else
+          kernels::dw_row<T>(nt, ptrs, wl, T(0), region, static_cast<std::size_t>(Jr * J_));
+      }
+    // The fold, one dx row at a time: the padded rows that fold onto it in ascending order;
+    // of each, the sample at i + lo, then the padded columns the mode folds (fold_cols_).
+    const dim_t S = g_.in[last], lo = g_.lo[last], Ec = E_[last];
+    const dim_t in_rows = d == 2 ? g_.in[0] : 1;
+    const dim_t i0 = std::min(S, std::max<dim_t>(0, -lo)), i1 = std::max(i0, std::min(S, Ec - lo));
+    const bool dense = xs[2 + last] == 1;
+    // Zero padding at stride 2 over dense rows: every input row that a padded row reaches gets
+    // exactly that one, its columns interleaved straight into dx, all rows in one call (the
+    // tables of prepare_bwd_data).
+    dim_t first_row = 0;
+    if (dense && sc == 2 && fold_cols_.empty() && fold_single_) {
+      const auto* io = off + 2 * rows;
+      const dim_t q0 = i0 + lo;  // padded column of dx column i0: phase q0 % 2, index q0 / 2
+      kernels::interleave_rows<T>(plane + (q0 % 2) * phase_size_ + q0 / 2,
+                                  plane + ((q0 + 1) % 2) * phase_size_ + (q0 + 1) / 2, io,
+                                  dx + i0, io + bwd_rows_, static_cast<std::size_t>(bwd_rows_),
+                                  static_cast<std::size_t>(i1 - i0));
+      const T bc = bias[c];
+      for (dim_t i = 0; i < bwd_rows_; ++i) {
+        T* out = dx + (d == 2 ? i * xs[2] : 0);
+        for (dim_t m = 0; m < i0; ++m) out[m] = bc;
+        if (bc != T(0))
+          for (dim_t m = i0; m < i1; ++m) out[m] += bc;
+        for (dim_t m = i1; m < S; ++m) out[m] = bc;
+      }
+      first_row = bwd_rows_;
+    }
+    for (dim_t i = first_row; i < in_rows; ++i) {
+      const dim_t k0 = d == 2 ? fold_row_start_[i] : 0, k1 = d == 2 ? fold_row_start_[i + 1] : 1;
+      T* out = dx + (d == 2 ? i * xs[2] : 0);
+      // One padded row and no folded columns (zero padding): written straight to dx.
+      const bool straight = dense && k1 - k0 == 1 && fold_cols_.empty();
+      T* sum = straight ? out : acc;
+      for (dim_t k = k0; k < k1; ++k) {
+        const dim_t R = d == 2 ? stored_row(0, fold_rows_[k]) : 0;
+        // The padded row in order (phases interleaved back).
+        const T* row;
+        if (sc == 1) {
+          row = plane + R * J_;
+        } else if (sc == 2) {
+          const std::int64_t from = R * J_, to = 0;
+          kernels::interleave_rows<T>(plane, plane + phase_size_, &from, padded, &to, 1,
+                                      static_cast<std::size_t>(Ec));
+          row = padded;
+        } else {
+          for (dim_t q = 0; q < Ec; ++q) padded[q] = plane[(q % sc) * phase_size_ + R * J_ + q / sc];
+          row = padded;
+        }
+        const T* src = row + lo;
+        if (k == k0) {
+          const T bc = bias[c];
+          for (dim_t m = 0; m < i0; ++m) sum[m] = bc;
+          for (dim_t m = i0; m < i1; ++m) sum[m] = bc + src[m];
+          for (dim_t m = i1; m < S; ++m) sum[m] = bc;
+        } else {
+          for (dim_t m = i0; m < i1; ++m) sum[m] += src[m];
+        }
+        for (std::size_t f = 0; f < fold_cols_.size(); f += 2) sum[fold_cols_[f + 1]] += row[fold_cols_[f]];
+      }
+      if (k1 == k0)  // no padded row reaches this input row
+        for (dim_t m = 0; m < S; ++m) sum[m] = bias[c];
+      if (sum == out) continue;
+      if (dense)
+        std::copy(acc, acc + S, out);
+      else
+        for (dim_t m = 0; m < S; ++m) out[m * xs[2 + last]] = acc[m];
+    }
+  }
+
   // dw[c, t] = sum over images and output positions of dy[n, c, o] * x[n, c, sample(o, t)].
   void run_weights(const OpArgs& args, void* workspace, int threads) const {
     auto* ws = static_cast<char*>(workspace);
@@ -639,6 +852,12 @@ class DepthwiseExecutor final : public Executor {
   dim_t valid_rows_ = 0;                        // outer rows that read the input (not zero rows)
   dim_t outer_rows_ = 1;                        // padded rows of the outer axes (prod E_[a < last])
   std::vector<dim_t> tail_rows_;                // stored rows no padded coordinate fills
+  dim_t bwd_margin_ = 0, bwd_dy_elems_ = 0;      // run_bwd_data's dy layout
+  std::vector<dim_t> fold_rows_, fold_row_start_;  // padded rows folding onto each input row
+  std::vector<dim_t> fold_cols_;                // (padded column, input column) outside pairs
+  bool fold_single_ = false;                    // zero padding: one padded row per input row
+  dim_t bwd_rows_ = 0;                          // input rows that a padded row reaches
+  std::vector<dim_t> bwd_phase_taps_, bwd_phase_start_;  // per phase: (off'_t, tap) pairs
   std::vector<dim_t> E_;                        // padded extents the taps read, per axis
   std::vector<dim_t> tap_off_;                  // per tap: run start for a slice's output 0
   dim_t interior_q0_ = 0, interior_count_ = 0;  // the padded coordinates inside the input
@@ -654,8 +873,9 @@ class Depthwise final : public Algorithm {
   const char* name() const override { return "depthwise"; }
 
   std::string reject(const Geometry& g, Op op) const override {
-    if (op == Op::bwd_data) return "backward data composes the forward pass (via_forward.cc)";
     if (g.Cg() != 1 || g.Kg() != 1) return "not depthwise (needs groups == C == K)";
+    if (op == Op::bwd_data && g.rank() > 2)
+      return "backward data on planes is 1-D and 2-D (3-D composes the forward pass)";
     if (g.N == 0) return "empty batch";
     // Checked: strides and paddings near 2^63 make these sums overflow (found by fuzz_spec).
     Fits f;
@@ -669,6 +889,40 @@ class Depthwise final : public Algorithm {
       if (!f || plane > kMaxPlane) return "padded plane larger than 2^22 samples";
     }
     return {};
+  }
+
+  // Backward data: channels-last views go to depthwise_bwd_data's channel vectors (in place).
+  // Channels-first, measured with each forced (1 thread, Xeon AVX-512, ms, planes /
+  // depthwise_bwd_data's transposes / bwd_data_phases): mbv2_dw3x3s2_b16 0.98 / 1.78 / 2.49,
+  // effnet_dw5s2_b8 0.82 / 1.37 / 1.55, convnext_dw7_b1 (stride 1) 0.58 / 0.63 / 0.47: at
+  // stride 1 the phases are one forward plane written straight into dx, and win.
+  std::string pays(const Geometry& g, Op op) const override {
+    if (op != Op::bwd_data) return {};
+    if (g.layout == Layout::channels_last)
+      return "channels-last backward data: depthwise_bwd_data gathers channel vectors in place";
+    bool strided = false;
+    for (dim_t s : g.stride) strided = strided || s > 1;
+    if (!strided) return "backward data at stride 1: bwd_data_phases' forward plane measured faster";
+    return {};
+  }
+
+  // Backward data sums, for each dx element, the taps of each padded sample the mode folds onto
+  // it: at most taps x (the most padded coordinates one input index receives, per axis).
+  double error_bound(const Geometry& g, Op op) const override {
+    if (op != Op::bwd_data) return Algorithm::error_bound(g, op);
+    const double u = g.dtype == DType::f32 ? 0x1p-24 : 0x1p-53;
+    double n = 1;
+    for (int a = 0; a < g.rank(); ++a) {
+      const dim_t e = padded_extent(g, a);
+      std::vector<dim_t> count(static_cast<std::size_t>(g.in[a]), 0);
+      dim_t most = 1;
+      for (dim_t q = 0; q < e; ++q) {
+        const dim_t m = map_padded_index(q - g.lo[a], g.in[a], g.mode);
+        if (m >= 0) most = std::max(most, ++count[static_cast<std::size_t>(m)]);
+      }
+      n *= static_cast<double>(g.kernel[a]) * static_cast<double>(most);
+    }
+    return (n + 1) * u;
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {

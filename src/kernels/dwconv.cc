@@ -422,6 +422,44 @@ void DwDotsF64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pitc
   Dots<double>(taps, in, in_pitch, g, g_pitch, rows, count, acc);
 }
 
+// StoreInterleaved2 for whole pairs of vectors; the last partial pair through a buffer (no
+// store reaches past out[count - 1]).
+template <class T>
+HWY_INLINE void Interleave2(const T* even, const T* odd, T* out, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t j = 0;
+  for (; 2 * (j + N) <= count; j += N)
+    hn::StoreInterleaved2(hn::LoadU(d, even + j), hn::LoadU(d, odd + j), d, out + 2 * j);
+#if CONVND_DW_MASKED
+  if (2 * j < count) {
+    const std::size_t left = count - 2 * j;  // < 2N
+    alignas(HWY_MAX_BYTES) T buf[2 * HWY_MAX_BYTES / sizeof(T)];
+    hn::StoreInterleaved2(hn::MaskedLoad(hn::FirstN(d, (left + 1) / 2), d, even + j),
+                          hn::MaskedLoad(hn::FirstN(d, left / 2), d, odd + j), d, buf);
+    hn::BlendedStore(hn::Load(d, buf), hn::FirstN(d, left), d, out + 2 * j);
+    if (left > N) hn::BlendedStore(hn::Load(d, buf + N), hn::FirstN(d, left - N), d, out + 2 * j + N);
+    return;
+  }
+#endif
+  for (; 2 * j < count; ++j) {
+    out[2 * j] = even[j];
+    if (2 * j + 1 < count) out[2 * j + 1] = odd[j];
+  }
+}
+
+void InterleaveRowsF32(const float* even, const float* odd, const std::int64_t* in_off, float* out,
+                       const std::int64_t* out_off, std::size_t rows, std::size_t count) {
+  for (std::size_t r = 0; r < rows; ++r)
+    Interleave2<float>(even + in_off[r], odd + in_off[r], out + out_off[r], count);
+}
+void InterleaveRowsF64(const double* even, const double* odd, const std::int64_t* in_off,
+                       double* out, const std::int64_t* out_off, std::size_t rows,
+                       std::size_t count) {
+  for (std::size_t r = 0; r < rows; ++r)
+    Interleave2<double>(even + in_off[r], odd + in_off[r], out + out_off[r], count);
+}
+
 // Both phases of each row: LoadInterleaved2 while a whole pair of vectors lies inside the row,
 // then two masked halves (AVX2 / AVX-512), else scalar.
 template <class T>
@@ -565,6 +603,8 @@ HWY_EXPORT(DwGatherF32);
 HWY_EXPORT(DwGatherF64);
 HWY_EXPORT(StridedCopyRowsF32);
 HWY_EXPORT(DwRowsF32);
+HWY_EXPORT(InterleaveRowsF32);
+HWY_EXPORT(InterleaveRowsF64);
 HWY_EXPORT(DwDotsF32);
 HWY_EXPORT(DwDotsF64);
 HWY_EXPORT(DwRowsF64);
@@ -636,6 +676,16 @@ void dw_dots_f64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pi
                  const double* g, std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count,
                  double* acc) {
   HWY_DYNAMIC_DISPATCH(DwDotsF64)(taps, in, in_pitch, g, g_pitch, rows, count, acc);
+}
+void interleave_rows_f32(const float* even, const float* odd, const std::int64_t* in_off,
+                         float* out, const std::int64_t* out_off, std::size_t rows,
+                         std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(InterleaveRowsF32)(even, odd, in_off, out, out_off, rows, count);
+}
+void interleave_rows_f64(const double* even, const double* odd, const std::int64_t* in_off,
+                         double* out, const std::int64_t* out_off, std::size_t rows,
+                         std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(InterleaveRowsF64)(even, odd, in_off, out, out_off, rows, count);
 }
 void deinterleave_rows_f32(const float* in, const std::int64_t* in_off, float* out_even,
                            float* out_odd, const std::int64_t* out_off, std::size_t rows,

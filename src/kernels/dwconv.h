@@ -26,6 +26,9 @@
 //     for t < taps (channels-first weight gradient: tap t's rows of one plane against the
 //     output-gradient rows; 8 taps per pass over g, one g load for 8 FMAs; per tap the lanes'
 //     partial sums are added in a fixed order, so the result does not depend on the thread count)
+//   interleave_rows: out[out_off[r] + 2 j] = even[in_off[r] + j],
+//     out[out_off[r] + 2 j + 1] = odd[in_off[r] + j]   for r < rows, 2 j (+ 1) < count
+//     (the inverse of deinterleave_rows: stride-2 phase-split rows back in order)
 //   deinterleave_rows: out_even[out_off[r] + j] = in[in_off[r] + 2 j],
 //     out_odd[out_off[r] + j] = in[in_off[r] + 2 j + 1]   for r < rows, 2 j (+ 1) < count
 //     (both stride-2 phases of each input row from one pass over it)
@@ -85,6 +88,12 @@ void dw_dots_f32(std::size_t taps, const float* const* in, std::ptrdiff_t in_pit
 void dw_dots_f64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pitch,
                  const double* g, std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count,
                  double* acc);
+void interleave_rows_f32(const float* even, const float* odd, const std::int64_t* in_off,
+                         float* out, const std::int64_t* out_off, std::size_t rows,
+                         std::size_t count);
+void interleave_rows_f64(const double* even, const double* odd, const std::int64_t* in_off,
+                         double* out, const std::int64_t* out_off, std::size_t rows,
+                         std::size_t count);
 void deinterleave_rows_f32(const float* in, const std::int64_t* in_off, float* out_even,
                            float* out_odd, const std::int64_t* out_off, std::size_t rows,
                            std::size_t count);
@@ -150,6 +159,14 @@ void dw_dots(std::size_t taps, const T* const* in, std::ptrdiff_t in_pitch, cons
     dw_dots_f32(taps, in, in_pitch, g, g_pitch, rows, count, acc);
   else
     dw_dots_f64(taps, in, in_pitch, g, g_pitch, rows, count, acc);
+}
+template <class T>
+void interleave_rows(const T* even, const T* odd, const std::int64_t* in_off, T* out,
+                     const std::int64_t* out_off, std::size_t rows, std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    interleave_rows_f32(even, odd, in_off, out, out_off, rows, count);
+  else
+    interleave_rows_f64(even, odd, in_off, out, out_off, rows, count);
 }
 template <class T>
 void deinterleave_rows(const T* in, const std::int64_t* in_off, T* out_even, T* out_odd,
