@@ -133,3 +133,39 @@ TEST(DepthwisePasses, ChosenForManyChannels) {
 
 }  // namespace
 }  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// depthwise's planes in every pass (forward, backward data at stride 2, weight gradient),
+// channels-first, zero and reflect padding: 1, 2 and 3 threads agree bit for bit on
+// non-integer data (one task per plane or channel, each summed in one order).
+TEST(DepthwisePasses, PlanesThreadCountIndependent) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect})
+    for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weights}) {
+      Spec s;
+      s.N = 3;
+      s.C = s.K = s.groups = 20;
+      s.input = {29, 30};
+      s.kernel = {5, 3};
+      s.stride = {2, 2};
+      s.padding = Padding::uniform(2);
+      s.pad_mode = m;
+      const PassShapes sh = pass_shapes(s, p);
+      Tensor a(s.dtype, sh.a), b(s.dtype, sh.b);
+      for (dim_t i = 0; i < a.size(); ++i) a.set(i, 0.37 * static_cast<double>(i % 101) - 11.1);
+      for (dim_t i = 0; i < b.size(); ++i) b.set(i, 0.13 * static_cast<double>(i % 89) - 5.3);
+      PlanOptions opts[3];
+      for (int t = 0; t < 3; ++t) {
+        opts[t].algorithm = "depthwise";
+        opts[t].threads = t + 1;
+      }
+      const PassResult r1 = run_pass(s, p, a, b, nullptr, opts[0]);
+      for (int t = 1; t < 3; ++t)
+        EXPECT_TRUE(bitwise_equal(r1.out, run_pass(s, p, a, b, nullptr, opts[t]).out))
+            << s.to_string() << " " << to_string(p) << " threads " << t + 1;
+    }
+}
+
+}  // namespace
+}  // namespace convnd::testing
