@@ -1,4 +1,5 @@
-// # Depthwise convolution (groups == C == K): forward and weight gradient
+// # Depthwise convolution (groups == C == K): forward, weight gradient, and backward data on
+// # channels-first planes
 //
 // Each output channel reads one input channel, so there is no reduction over channels for a GEMM
 // to block: a GEMM would fill 1 of its 32 lanes. Instead the outputs themselves are vectorised:
@@ -7,15 +8,22 @@
 //    that fall in zero padding point at a zero vector.
 //  - otherwise, per (image, channel) plane: the plane is copied once, padded (every padding mode)
 //    and with its last two axes split into `stride` phases, so that the samples any tap reads for
-//    consecutive outputs are consecutive in memory (kernels::dw_row). The last axis's phases are
-//    separate sub-planes and the row axis's phases separate blocks of rows, so consecutive output
-//    rows of a tap read consecutive stored rows of J = ceil(padded / stride) samples: a 2-D slice
-//    is one run of (rows - 1) * J + cols outputs with J - cols throw-away values per row (a
-//    stride-2 layer whose rows held both phases and every second padded row computed 4x the
-//    outputs it kept).
+//    consecutive outputs are consecutive in memory. The last axis's phases are separate
+//    sub-planes and the row axis's phases separate blocks of rows, so consecutive output rows of
+//    a tap read consecutive stored rows of J = ceil(padded / stride) samples. Rows of more than
+//    16 outputs go straight into the output (kernels::dw_rows: 8 rows per weight broadcast, the
+//    row's last vector masked); shorter ones (a stride-2 layer's 14) make a 2-D slice one run of
+//    (rows - 1) * J + cols outputs with J - cols throw-away values per row (kernels::dw_row),
+//    then copied out.
+//    The copy is table-driven and vectorised (kernels::strided_copy_rows per phase; at stride 2
+//    over dense rows kernels::deinterleave_rows splits each row into both phases in one pass);
+//    with zero padding the padded samples are written once per run, not per plane. Copying each
+//    sample one at a time through a table, with allocations per plane, was most of a stride-2
+//    layer's time (planes of ~900 samples).
 // The weight gradient uses the same two layouts of work: channels-last accumulates channel
-// vectors of sample * gradient per tap (kernels::dw_accumulate); otherwise each tap's gradient is
-// a sum of dot products of output-gradient rows with the padded plane's phase rows.
+// vectors of sample * gradient per tap (kernels::dw_accumulate); otherwise each tap's rows of
+// the padded plane are dotted with the output-gradient rows (kernels::dw_dots, 8 taps per pass).
+// Backward data on channels-first planes: see run_bwd_data (1-D and 2-D).
 // Tasks are fixed chunks of positions (channels-last), planes, taps or channels: each output is
 // computed by one task, in one order, whatever the thread count.
 //
@@ -24,6 +32,10 @@
 // than the arithmetic (an RGB image, 11x11 taps, was 17x slower channels-last than channels-first
 // through the channel-vector path). build_plane gathers a channels-last plane through its strides
 // (C apart) once per (image, channel), and the rows are written back C apart.
+//
+// TODO(#16): this file holds four jobs (channels-last, planes forward, planes backward data,
+// weight gradients); the planes' layout (constructor, prepare_slot, build_plane) is what they
+// share, and could move to a header of its own.
 #include "algo/depthwise.h"
 
 #include <algorithm>
