@@ -3,6 +3,7 @@
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/dwconv.cc"
 #include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include <hwy/cache_control.h>
 #include <hwy/highway.h>
 
 #include <algorithm>
@@ -471,6 +472,12 @@ HWY_INLINE void DeinterleaveRows(const T* in, const std::int64_t* in_off, T* out
     const T* x = in + in_off[r];
     T* e = out_even + out_off[r];
     T* o = out_odd + out_off[r];
+    // A stride-2 layer's rows are short (28 samples) and each plane is read once, from memory
+    // (mbv2_dw3x3s2_b16's input is 9.6 MB): asking for the row 8 ahead measured 3-4 % faster.
+    if (r + 8 < rows) {
+      hwy::Prefetch(in + in_off[r + 8]);
+      hwy::Prefetch(in + in_off[r + 8] + 64 / sizeof(T));
+    }
     std::size_t j = 0;  // pairs done
     for (; 2 * (j + N) <= count; j += N) {
       hn::Vec<decltype(d)> ev, od;
