@@ -191,6 +191,20 @@ class DepthwiseExecutor final : public Executor {
     // ones (a stride-2 layer's 14) are one wide run and a copy-out, measured ~5 % faster there
     // (effnet_dw5s2_b8), where a row is one masked vector with 2 of 16 lanes idle.
     direct_rows_ = g.out.back() > 16;
+    // Consecutive planes per task: a thread then streams ~32K samples of input and output in
+    // order, where one plane per task had two threads taking every other plane (mbv2_dw3x3s2_b16
+    // forward, 2 threads: 0.86 ms at 1 plane per task, 0.47 at 32); at least 16 tasks remain
+    // for the threads to balance. A function of the problem only, never of the thread count.
+    {
+      dim_t in_plane = 1;
+      for (dim_t e : g.in) in_plane = std::min<dim_t>(checked_mul(in_plane, e, ws), dim_t{1} << 20);
+      const dim_t planes = checked_mul(g.N, g.C, ws);
+      planes_per_task_ = std::clamp<dim_t>(dim_t{32768} / std::max<dim_t>(in_plane, 1), 1, 64);
+      planes_per_task_ = std::max<dim_t>(1, std::min(planes_per_task_, planes / 16));
+      // The weight gradient's tasks are channels (each summing over every image): blocks of
+      // as many, keeping 16 tasks.
+      channels_per_task_ = std::clamp<dim_t>(std::min(planes_per_task_, g.C / 16), 1, 64);
+    }
     if (op == Op::bwd_data) {
       // run_bwd_data: dy behind a margin of max off'_t, Jr rows of J_ (zero past dy's), then a
       // padded row and a dx row; the fold's lists of padded rows per input row.
@@ -240,10 +254,11 @@ class DepthwiseExecutor final : public Executor {
                                        checked_mul(2, bwd_rows_, ws), ws);
       row_bytes_ = std::max(row_bytes_, checked_bytes64(tables, sizeof(dim_t), ws));
     }
-    // Then weights_plane's per-tap sums.
+    // Then weights_plane's per-tap sums of a block of channels.
     slot_bytes_ = checked_size_add(
         checked_size_add(checked_size_add(ptr_bytes(), row_bytes_, ws), plane_bytes_, ws),
-        checked_bytes64(checked_add(wide_elems_, taps_, ws), sizeof(T), ws), ws);
+        checked_bytes64(checked_add(wide_elems_, checked_mul(taps_, channels_per_task_, ws), ws),
+                        sizeof(T), ws), ws);
     workspace_bytes_ = checked_size_add(
         shared_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
@@ -284,14 +299,16 @@ class DepthwiseExecutor final : public Executor {
       // Each thread fills its slot's last-axis offset table once per run (its own entry of
       // `filled`: no entry is shared between threads).
       std::vector<char> filled(static_cast<std::size_t>(slots_), 0);
-      parallel_tasks(g_.N * g_.C, n_threads, [&](dim_t task) {
+      const dim_t planes = g_.N * g_.C, per = planes_per_task_;  // see the constructor
+      parallel_tasks((planes + per - 1) / per, n_threads, [&](dim_t task) {
         char* sl = slot();
         char& mine = filled[static_cast<std::size_t>(thread_index())];
         if (!mine)
           prepare_slot(args.a.strides, args.out.strides, reinterpret_cast<dim_t*>(sl + ptr_bytes()),
                        reinterpret_cast<T*>(sl + ptr_bytes() + row_bytes_));
         mine = 1;
-        run_plane(args, wt, bias, task / g_.C, task % g_.C, sl);
+        for (dim_t p = task * per; p < std::min(planes, (task + 1) * per); ++p)
+          run_plane(args, wt, bias, p / g_.C, p % g_.C, sl);
       });
     }
   }
@@ -580,12 +597,14 @@ class DepthwiseExecutor final : public Executor {
     // Each thread zeroes its dy layout (margin and gaps stay zero) and fills its row offsets
     // once per run (its own entry of `filled`).
     std::vector<char> filled(static_cast<std::size_t>(slots_), 0);
-    parallel_tasks(g_.N * g_.C, n_threads, [&](dim_t task) {
+    const dim_t planes = g_.N * g_.C, per = planes_per_task_;  // see the constructor
+    parallel_tasks((planes + per - 1) / per, n_threads, [&](dim_t task) {
       char* sl = slot();
       char& mine = filled[static_cast<std::size_t>(thread_index())];
       if (!mine) prepare_bwd_data(args.a.strides, args.out.strides, sl);
       mine = 1;
-      bwd_data_plane(args, wc, bias, task / g_.C, task % g_.C, sl);
+      for (dim_t p = task * per; p < std::min(planes, (task + 1) * per); ++p)
+        bwd_data_plane(args, wc, bias, p / g_.C, p % g_.C, sl);
     });
   }
 
@@ -729,7 +748,12 @@ class DepthwiseExecutor final : public Executor {
       // Channels-last: one task per tap, vectorised over channels.
       parallel_tasks(taps_, n_threads, [&](dim_t tap) { weights_channels_last(args, zeros, tap, slot()); });
     } else {
-      parallel_tasks(g_.C, n_threads, [&](dim_t c) { weights_plane(args, c, slot()); });
+      // Blocks of consecutive channels, image by image: a thread streams the block's planes in
+      // order (see channels_per_task_); each channel's sums still run over images in order.
+      const dim_t per = channels_per_task_;
+      parallel_tasks((g_.C + per - 1) / per, n_threads, [&](dim_t task) {
+        weights_plane(args, task * per, std::min(g_.C, (task + 1) * per), slot());
+      });
     }
   }
 
@@ -774,14 +798,14 @@ class DepthwiseExecutor final : public Executor {
   // 2-D slice's taps are dotted with its output-gradient rows (kernels::dw_dots: a tap's rows
   // read the plane J_ apart, as run_plane's; 8 taps per pass over dy), adding into acc[t] in
   // image and slice order.
-  void weights_plane(const OpArgs& args, dim_t c, char* slot) const {
+  void weights_plane(const OpArgs& args, dim_t c0, dim_t c1, char* slot) const {
     const int d = g_.rank(), last = d - 1;
     const T** shifted = reinterpret_cast<const T**>(slot);
     auto* tables = reinterpret_cast<dim_t*>(slot + ptr_bytes());
     T* plane = reinterpret_cast<T*>(slot + ptr_bytes() + row_bytes_);
     T* dense = plane + plane_bytes_ / sizeof(T);  // dy rows when the view's rows are strided
-    T* acc = dense + wide_elems_;
-    std::fill_n(acc, taps_, T(0));
+    T* accs = dense + wide_elems_;  // taps_ sums per channel of the block
+    std::fill_n(accs, (c1 - c0) * taps_, T(0));
     const auto &xs = args.a.strides, &ys = args.b.strides;
     const int ra = d >= 2 ? d - 2 : last;
     const dim_t rows = d >= 2 ? g_.out[ra] : 1, cols = g_.out[last];
@@ -791,7 +815,9 @@ class DepthwiseExecutor final : public Executor {
     SmallIndex o_buf(d);
     dim_t* o = o_buf.data();
     prepare_slot(xs, ys, tables, plane);
-    for (dim_t n = 0; n < g_.N; ++n) {
+    for (dim_t nc = 0; nc < g_.N * (c1 - c0); ++nc) {  // image by image, channels in order
+      const dim_t n = nc / (c1 - c0), c = c0 + nc % (c1 - c0);
+      T* acc = accs + (c - c0) * taps_;
       build_plane(static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1], xs[2 + last], tables,
                   plane);
       const T* dy = static_cast<const T*>(args.b.data) + n * ys[0] + c * ys[1];
@@ -822,15 +848,17 @@ class DepthwiseExecutor final : public Executor {
         for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
       }
     }
-    T* dw = static_cast<T*>(args.out.data) + c * args.out.strides[0];
     SmallIndex t_buf(d);
     dim_t* t = t_buf.data();
-    for (int a = 0; a < d; ++a) t[a] = 0;
-    for (dim_t tap = 0; tap < taps_; ++tap) {
-      dim_t wo = 0;
-      for (int a = 0; a < d; ++a) wo += t[a] * args.out.strides[2 + a];
-      dw[wo] = acc[tap];
-      for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+    for (dim_t c = c0; c < c1; ++c) {
+      T* dw = static_cast<T*>(args.out.data) + c * args.out.strides[0];
+      for (int a = 0; a < d; ++a) t[a] = 0;
+      for (dim_t tap = 0; tap < taps_; ++tap) {
+        dim_t wo = 0;
+        for (int a = 0; a < d; ++a) wo += t[a] * args.out.strides[2 + a];
+        dw[wo] = accs[(c - c0) * taps_ + tap];
+        for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+      }
     }
   }
 
@@ -858,6 +886,7 @@ class DepthwiseExecutor final : public Executor {
   mutable std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
   dim_t wide_elems_ = 0;
   bool direct_rows_ = true;
+  dim_t planes_per_task_ = 1, channels_per_task_ = 1;
   int ra_ = -1;                                 // the row axis (d - 2), -1 in 1-D
   dim_t J_ = 1, phase_size_ = 1;                // stored row length; one last-axis phase
   std::vector<dim_t> stored_, row_stride_;      // stored extents and row strides, outer axes
