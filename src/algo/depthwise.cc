@@ -211,20 +211,20 @@ class DepthwiseExecutor final : public Executor {
       const dim_t sc = g.stride[last], sr = d == 2 ? g.stride[0] : 1;
       const dim_t Jr = d == 2 ? stored_[0] / sr : 1;
       bwd_margin_ = checked_add(
-          checked_mul(d == 2 ? (g.kernel[0] - 1) * g.dil[0] / sr : 0, J_, ws),
-          (g.kernel[last] - 1) * g.dil[last] / sc, ws);
+          checked_mul(d == 2 ? checked_mul(g.kernel[0] - 1, g.dil[0], ws) / sr : 0, J_, ws),
+          checked_mul(g.kernel[last] - 1, g.dil[last], ws) / sc, ws);
       bwd_dy_elems_ = checked_add(bwd_margin_, checked_mul(Jr, J_, ws), ws);
-      wide_elems_ = std::max(wide_elems_, checked_add(checked_add(bwd_dy_elems_, checked_mul(sc, J_, ws), ws),
-                                                      g.in[last], ws));
+      const dim_t fold_rows = checked_add(checked_mul(sc, J_, ws), g.in[last], ws);
+      wide_elems_ = std::max(wide_elems_, checked_add(bwd_dy_elems_, fold_rows, ws));
       // Taps of each phase (pc * sr + pr): (off'_t, tap), in tap order.
       for (dim_t pc = 0; pc < sc; ++pc)
         for (dim_t pr = 0; pr < sr; ++pr) {
           bwd_phase_start_.push_back(static_cast<dim_t>(bwd_phase_taps_.size() / 2));
           for (dim_t tap = 0; tap < taps_; ++tap) {
-            const dim_t qc = (tap % g.kernel[last]) * g.dil[last];
-            const dim_t qr = d == 2 ? (tap / g.kernel[last]) * g.dil[0] : 0;
+            const dim_t qc = checked_mul(tap % g.kernel[last], g.dil[last], ws);
+            const dim_t qr = d == 2 ? checked_mul(tap / g.kernel[last], g.dil[0], ws) : 0;
             if (qc % sc != pc || qr % sr != pr) continue;
-            bwd_phase_taps_.push_back((qr / sr) * J_ + qc / sc);
+            bwd_phase_taps_.push_back(checked_add(checked_mul(qr / sr, J_, ws), qc / sc, ws));
             bwd_phase_taps_.push_back(tap);
           }
         }
