@@ -63,7 +63,8 @@ std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
 // per plane, a measurable share of a stride-2 plane of ~900 samples).
 class SmallIndex {
  public:
-  explicit SmallIndex(int d) : p_(d <= 8 ? buf_ : (heap_.resize(static_cast<std::size_t>(d)), heap_.data())) {}
+  explicit SmallIndex(int d)
+      : p_(d <= 8 ? buf_ : (heap_.resize(static_cast<std::size_t>(d)), heap_.data())) {}
   SmallIndex(const SmallIndex&) = delete;
   SmallIndex& operator=(const SmallIndex&) = delete;
   dim_t* data() { return p_; }
@@ -152,8 +153,9 @@ class DepthwiseExecutor final : public Executor {
       for (dim_t tap = 0; tap < taps_; ++tap) {
         dim_t R = 0;
         for (int a = 0; a < last; ++a)
-          R = checked_add(R, checked_mul(stored_row(a, checked_mul(t[a], g.dil[a], ws)),
-                                         row_stride_[a], ws), ws);
+          R = checked_add(
+              R, checked_mul(stored_row(a, checked_mul(t[a], g.dil[a], ws)), row_stride_[a], ws),
+              ws);
         tap_off_.push_back(run_start(R, checked_mul(t[last], g.dil[last], ws)));
         for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
       }
@@ -250,15 +252,16 @@ class DepthwiseExecutor final : public Executor {
       // Zero padding: input rows [0, bwd_rows_) get one padded row each, the rest none.
       fold_single_ = g.mode == PadMode::zeros;
       bwd_rows_ = d == 2 ? std::clamp<dim_t>(E_[0] - g.lo[0], 0, g.in[0]) : 1;
-      const dim_t tables = checked_add(checked_mul(2, d == 2 ? g.out[0] : 1, ws),
-                                       checked_mul(2, bwd_rows_, ws), ws);
+      const dim_t tables =
+          checked_add(checked_mul(2, d == 2 ? g.out[0] : 1, ws), checked_mul(2, bwd_rows_, ws), ws);
       row_bytes_ = std::max(row_bytes_, checked_bytes64(tables, sizeof(dim_t), ws));
     }
     // Then weights_plane's per-tap sums of a block of channels.
     slot_bytes_ = checked_size_add(
         checked_size_add(checked_size_add(ptr_bytes(), row_bytes_, ws), plane_bytes_, ws),
         checked_bytes64(checked_add(wide_elems_, checked_mul(taps_, channels_per_task_, ws), ws),
-                        sizeof(T), ws), ws);
+                        sizeof(T), ws),
+        ws);
     workspace_bytes_ = checked_size_add(
         shared_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }
@@ -561,8 +564,8 @@ class DepthwiseExecutor final : public Executor {
                            static_cast<std::size_t>((nr - 1) * pitch + cols));
         T* y0 = y + yo + (d >= 2 ? r0 * ys[2 + ra] : 0);
         if (ys[2 + last] == 1) {
-          kernels::strided_copy_rows<T>(wide, wide_off, 1, y0, y_off,
-                                        static_cast<std::size_t>(nr), static_cast<std::size_t>(cols));
+          kernels::strided_copy_rows<T>(wide, wide_off, 1, y0, y_off, static_cast<std::size_t>(nr),
+                                        static_cast<std::size_t>(cols));
         } else {
           for (dim_t r = 0; r < nr; ++r)
             for (dim_t j = 0; j < cols; ++j) y0[y_off[r] + j * ys[2 + last]] = wide[r * pitch + j];
@@ -593,7 +596,9 @@ class DepthwiseExecutor final : public Executor {
     const T* b = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
     for (dim_t c = 0; c < g_.C; ++c) bias[c] = b ? b[c * args.bias->strides[0]] : T(0);
     const int n_threads = std::min(threads, slots_);
-    auto slot = [&] { return ws + shared_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
+    auto slot = [&] {
+      return ws + shared_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
+    };
     // Each thread zeroes its dy layout (margin and gaps stay zero) and fills its row offsets
     // once per run (its own entry of `filled`).
     std::vector<char> filled(static_cast<std::size_t>(slots_), 0);
@@ -648,8 +653,9 @@ class DepthwiseExecutor final : public Executor {
     const T** ptrs = reinterpret_cast<const T**>(slot);
     T* wl = reinterpret_cast<T*>(ptrs + taps_);
     const dim_t rows = d == 2 ? g_.out[0] : 1, cols = g_.out[last];
-    kernels::strided_copy_rows<T>(dy, off, static_cast<std::ptrdiff_t>(ys[2 + last]), dyl, off + rows,
-                                  static_cast<std::size_t>(rows), static_cast<std::size_t>(cols));
+    kernels::strided_copy_rows<T>(dy, off, static_cast<std::ptrdiff_t>(ys[2 + last]), dyl,
+                                  off + rows, static_cast<std::size_t>(rows),
+                                  static_cast<std::size_t>(cols));
     // dxp, phase by phase.
     const dim_t sc = g_.stride[last], sr = d == 2 ? g_.stride[0] : 1;
     const dim_t Jr = d == 2 ? stored_[0] / sr : 1;
@@ -682,8 +688,8 @@ class DepthwiseExecutor final : public Executor {
       const auto* io = off + 2 * rows;
       const dim_t q0 = i0 + lo;  // padded column of dx column i0: phase q0 % 2, index q0 / 2
       kernels::interleave_rows<T>(plane + (q0 % 2) * phase_size_ + q0 / 2,
-                                  plane + ((q0 + 1) % 2) * phase_size_ + (q0 + 1) / 2, io,
-                                  dx + i0, io + bwd_rows_, static_cast<std::size_t>(bwd_rows_),
+                                  plane + ((q0 + 1) % 2) * phase_size_ + (q0 + 1) / 2, io, dx + i0,
+                                  io + bwd_rows_, static_cast<std::size_t>(bwd_rows_),
                                   static_cast<std::size_t>(i1 - i0));
       const T bc = bias[c];
       for (dim_t i = 0; i < bwd_rows_; ++i) {
@@ -713,7 +719,8 @@ class DepthwiseExecutor final : public Executor {
                                       static_cast<std::size_t>(Ec));
           row = padded;
         } else {
-          for (dim_t q = 0; q < Ec; ++q) padded[q] = plane[(q % sc) * phase_size_ + R * J_ + q / sc];
+          for (dim_t q = 0; q < Ec; ++q)
+            padded[q] = plane[(q % sc) * phase_size_ + R * J_ + q / sc];
           row = padded;
         }
         const T* src = row + lo;
@@ -725,7 +732,8 @@ class DepthwiseExecutor final : public Executor {
         } else {
           for (dim_t m = i0; m < i1; ++m) sum[m] += src[m];
         }
-        for (std::size_t f = 0; f < fold_cols_.size(); f += 2) sum[fold_cols_[f + 1]] += row[fold_cols_[f]];
+        for (std::size_t f = 0; f < fold_cols_.size(); f += 2)
+          sum[fold_cols_[f + 1]] += row[fold_cols_[f]];
       }
       if (k1 == k0)  // no padded row reaches this input row
         for (dim_t m = 0; m < S; ++m) sum[m] = bias[c];
@@ -804,7 +812,7 @@ class DepthwiseExecutor final : public Executor {
     auto* tables = reinterpret_cast<dim_t*>(slot + ptr_bytes());
     T* plane = reinterpret_cast<T*>(slot + ptr_bytes() + row_bytes_);
     T* dense = plane + plane_bytes_ / sizeof(T);  // dy rows when the view's rows are strided
-    T* accs = dense + wide_elems_;  // taps_ sums per channel of the block
+    T* accs = dense + wide_elems_;                // taps_ sums per channel of the block
     std::fill_n(accs, (c1 - c0) * taps_, T(0));
     const auto &xs = args.a.strides, &ys = args.b.strides;
     const int ra = d >= 2 ? d - 2 : last;
@@ -836,7 +844,8 @@ class DepthwiseExecutor final : public Executor {
           dim_t g_pitch = d >= 2 ? ys[2 + ra] : 0;
           if (ys[2 + last] != 1) {  // gather the rows densely first
             for (dim_t r = 0; r < nr; ++r)
-              for (dim_t j = 0; j < cols; ++j) dense[r * cols + j] = g[r * g_pitch + j * ys[2 + last]];
+              for (dim_t j = 0; j < cols; ++j)
+                dense[r * cols + j] = g[r * g_pitch + j * ys[2 + last]];
             g = dense;
             g_pitch = cols;
           }
@@ -893,13 +902,13 @@ class DepthwiseExecutor final : public Executor {
   dim_t valid_rows_ = 0;                        // outer rows that read the input (not zero rows)
   dim_t outer_rows_ = 1;                        // padded rows of the outer axes (prod E_[a < last])
   std::vector<dim_t> tail_rows_;                // stored rows no padded coordinate fills
-  dim_t bwd_margin_ = 0, bwd_dy_elems_ = 0;      // run_bwd_data's dy layout
+  dim_t bwd_margin_ = 0, bwd_dy_elems_ = 0;     // run_bwd_data's dy layout
   std::vector<dim_t> fold_rows_, fold_row_start_;  // padded rows folding onto each input row
-  std::vector<dim_t> fold_cols_;                // (padded column, input column) outside pairs
-  bool fold_single_ = false;                    // zero padding: one padded row per input row
-  dim_t bwd_rows_ = 0;                          // input rows that a padded row reaches
+  std::vector<dim_t> fold_cols_;                   // (padded column, input column) outside pairs
+  bool fold_single_ = false;                       // zero padding: one padded row per input row
+  dim_t bwd_rows_ = 0;                             // input rows that a padded row reaches
   std::vector<dim_t> bwd_phase_taps_, bwd_phase_start_;  // per phase: (off'_t, tap) pairs
-  std::vector<dim_t> E_;                        // padded extents the taps read, per axis
+  std::vector<dim_t> E_;                                 // padded extents the taps read, per axis
   std::vector<dim_t> tap_off_;                  // per tap: run start for a slice's output 0
   dim_t interior_q0_ = 0, interior_count_ = 0;  // the padded coordinates inside the input
   std::vector<dim_t> interior_;                 // per last-axis phase: [jl, jr) copied strided
@@ -943,7 +952,8 @@ class Depthwise final : public Algorithm {
       return "channels-last backward data: depthwise_bwd_data gathers channel vectors in place";
     bool strided = false;
     for (dim_t s : g.stride) strided = strided || s > 1;
-    if (!strided) return "backward data at stride 1: bwd_data_phases' forward plane measured faster";
+    if (!strided)
+      return "backward data at stride 1: bwd_data_phases' forward plane measured faster";
     return {};
   }
 

@@ -25,7 +25,6 @@ namespace hn = hwy::HWY_NAMESPACE;
 #define CONVND_DW_MASKED 0
 #endif
 
-
 template <class T>
 HWY_INLINE void Channels(std::size_t taps, const T* const* in, const T* w, std::size_t w_stride,
                          const T* bias, T* out, std::size_t count) {
@@ -285,7 +284,8 @@ template <class T>
 HWY_INLINE void StridedCopyRows(const T* in, const std::int64_t* in_off, std::ptrdiff_t step,
                                 T* out, const std::int64_t* out_off, std::size_t rows,
                                 std::size_t count) {
-  for (std::size_t r = 0; r < rows; ++r) StridedCopy<T>(in + in_off[r], step, out + out_off[r], count);
+  for (std::size_t r = 0; r < rows; ++r)
+    StridedCopy<T>(in + in_off[r], step, out + out_off[r], count);
 }
 
 // R rows of one vector column [j, j + n) of dw_rows: inputs at in[t] + off + i * in_pitch,
@@ -439,7 +439,8 @@ HWY_INLINE void Interleave2(const T* even, const T* odd, T* out, std::size_t cou
     hn::StoreInterleaved2(hn::MaskedLoad(hn::FirstN(d, (left + 1) / 2), d, even + j),
                           hn::MaskedLoad(hn::FirstN(d, left / 2), d, odd + j), d, buf);
     hn::BlendedStore(hn::Load(d, buf), hn::FirstN(d, left), d, out + 2 * j);
-    if (left > N) hn::BlendedStore(hn::Load(d, buf + N), hn::FirstN(d, left - N), d, out + 2 * j + N);
+    if (left > N)
+      hn::BlendedStore(hn::Load(d, buf + N), hn::FirstN(d, left - N), d, out + 2 * j + N);
     return;
   }
 #endif

@@ -8,7 +8,8 @@
 //   dw_accumulate: acc[c] += sum_p a[p][c] * b[p][c]                          for c < count
 //     (depthwise weight gradient, channels-last: sample times output gradient per position)
 //   dot:         returns sum_j a[j] * b[j]                                     for j < count
-//   dw_weights:  acc[t * count + c] += sum_p x[p * taps + t][c] * dy[p][c]    for t < taps, c < count
+//   dw_weights:  acc[t * count + c] += sum_p x[p * taps + t][c] * dy[p][c]    for t < taps, c <
+//   count
 //     (depthwise weight gradient over a block of positions: x[p * taps + t] is the channel vector
 //     that tap t reads for position p, dy[p] the position's output gradient; each element sums
 //     over p in order)
@@ -22,7 +23,8 @@
 //     for r < rows, j < count (channels-first: the rows of a plane's output straight into the
 //     output tensor; up to 8 rows share each weight broadcast, and a row of 14-28 outputs is
 //     one or two vectors, the last one masked, instead of a scalar tail)
-//   dw_dots:     acc[t] += sum over r < rows, j < count of in[t][r * in_pitch + j] * g[r * g_pitch + j]
+//   dw_dots:     acc[t] += sum over r < rows, j < count of in[t][r * in_pitch + j] * g[r * g_pitch
+//   + j]
 //     for t < taps (channels-first weight gradient: tap t's rows of one plane against the
 //     output-gradient rows; 8 taps per pass over g, one g load for 8 FMAs; per tap the lanes'
 //     partial sums are added in a fixed order, so the result does not depend on the thread count)
