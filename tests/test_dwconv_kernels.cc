@@ -1,5 +1,6 @@
 // The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_row, dw_rows, dw_gather,
-// dw_accumulate, dw_weights, dw_dots, dot, strided_copy_rows, deinterleave_rows, interleave_rows) against scalar loops, once per Highway target this build
+// dw_accumulate, dw_weights, dw_dots, dw_pair_rows, dot, strided_copy_rows, deinterleave_rows,
+// interleave_rows) against scalar loops, once per Highway target this build
 // compiled and this CPU runs, for
 // counts around the vector widths (1..17, 31..33, 63..65: four-vector steps, single vectors and
 // scalar tails on every width up to AVX-512's 16 floats) and tap counts around dw_weights'
@@ -124,6 +125,31 @@ void check_target(const char* target) {
                    static_cast<std::ptrdiff_t>(in_pitch), rout.data(),
                    static_cast<std::ptrdiff_t>(out_pitch), count);
         EXPECT_EQ(rout, rwant) << "dw_rows rows=" << rows;
+      }
+
+      // dw_pair_rows: 1, 2 and 7 rows (the 4-, 2- and 1-row blocks), `taps` even-column taps
+      // and taps - 1 odd-column ones; each tap's rows an exact-size allocation (ceil(count / 2)
+      // and floor(count / 2) samples in the last row), output rows apart with sentinels.
+      for (std::size_t rows : {1, 2, 7}) {
+        const std::size_t in_pitch = count + 1, out_pitch = count + 3;
+        const std::size_t na = (count + 1) / 2, nb = count / 2;
+        const Rows<T> pa(taps, (rows - 1) * in_pitch + na, 80), pb(taps, (rows - 1) * in_pitch + nb, 81);
+        const std::vector<T> wb = integers<T>(taps, 6);
+        std::vector<T> pout((rows - 1) * out_pitch + count, T(-99)), pwant = pout;
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t e = 0; e < count; ++e) {
+            T a = T(3);
+            const std::size_t k = r * in_pitch + e / 2;
+            if (e % 2 == 0)
+              for (std::size_t t = 0; t < taps; ++t) a += w1[t] * pa.ptr[t][k];
+            else
+              for (std::size_t t = 0; t + 1 < taps; ++t) a += wb[t] * pb.ptr[t][k];
+            pwant[r * out_pitch + e] = a;
+          }
+        dw_pair_rows<T>(taps, pa.ptr.data(), w1.data(), taps - 1, pb.ptr.data(), wb.data(), T(3),
+                        rows, static_cast<std::ptrdiff_t>(in_pitch), pout.data(),
+                        static_cast<std::ptrdiff_t>(out_pitch), count);
+        EXPECT_EQ(pout, pwant) << "dw_pair_rows rows=" << rows;
       }
 
       // dw_dots: 1 and 3 rows, tap rows `in_pitch` apart and g rows `g_pitch` apart, each

@@ -656,11 +656,54 @@ class DepthwiseExecutor final : public Executor {
     kernels::strided_copy_rows<T>(dy, off, static_cast<std::ptrdiff_t>(ys[2 + last]), dyl,
                                   off + rows, static_cast<std::size_t>(rows),
                                   static_cast<std::size_t>(cols));
-    // dxp, phase by phase.
     const dim_t sc = g_.stride[last], sr = d == 2 ? g_.stride[0] : 1;
     const dim_t Jr = d == 2 ? stored_[0] / sr : 1;
     const T* wch = wc + c * taps_;
-    for (dim_t pc = 0; pc < sc; ++pc)
+    const dim_t S = g_.in[last], lo = g_.lo[last], Ec = E_[last];
+    const dim_t i0 = std::min(S, std::max<dim_t>(0, -lo)), i1 = std::max(i0, std::min(S, Ec - lo));
+    const bool dense = xs[2 + last] == 1;
+    dim_t first_row = 0;
+    if (dense && sc == 2 && fold_cols_.empty() && fold_single_) {
+      // Zero padding at stride 2 over dense rows: each dx row that a padded row reaches is that
+      // row's two column phases interleaved, computed from dy straight into dx
+      // (kernels::dw_pair_rows), the rows of one row phase per call; no dxp plane.
+      const T** pa = reinterpret_cast<const T**>(slot);
+      const T** pb = pa + taps_;
+      T* wa = reinterpret_cast<T*>(pb + taps_);
+      T* wb = wa + taps_;
+      const dim_t lr = d == 2 ? g_.lo[0] : 0;
+      const dim_t q0 = i0 + lo;  // padded column of dx column i0: phase q0 % 2, index q0 / 2
+      const dim_t pA = q0 % 2, pB = 1 - pA;
+      for (dim_t pr = 0; pr < sr; ++pr) {
+        const dim_t i_first = ((pr - lr) % sr + sr) % sr;  // first dx row of this row phase
+        if (i_first >= bwd_rows_) continue;
+        const dim_t n_rows = (bwd_rows_ - 1 - i_first) / sr + 1;
+        const dim_t base = bwd_margin_ + (i_first + lr) / sr * J_;
+        std::size_t na = 0, nb = 0;
+        for (dim_t k = bwd_phase_start_[pA * sr + pr]; k < bwd_phase_start_[pA * sr + pr + 1]; ++k) {
+          pa[na] = dyl + base + q0 / 2 - bwd_phase_taps_[2 * k];
+          wa[na++] = wch[bwd_phase_taps_[2 * k + 1]];
+        }
+        for (dim_t k = bwd_phase_start_[pB * sr + pr]; k < bwd_phase_start_[pB * sr + pr + 1]; ++k) {
+          pb[nb] = dyl + base + (q0 + 1) / 2 - bwd_phase_taps_[2 * k];
+          wb[nb++] = wch[bwd_phase_taps_[2 * k + 1]];
+        }
+        const dim_t row_pitch = d == 2 ? xs[2] : 0;
+        kernels::dw_pair_rows<T>(na, pa, wa, nb, pb, wb, bias[c], static_cast<std::size_t>(n_rows),
+                                 static_cast<std::ptrdiff_t>(J_), dx + i_first * row_pitch + i0,
+                                 static_cast<std::ptrdiff_t>(sr * row_pitch),
+                                 static_cast<std::size_t>(i1 - i0));
+      }
+      const T bc = bias[c];
+      for (dim_t i = 0; i < bwd_rows_; ++i) {
+        T* out = dx + (d == 2 ? i * xs[2] : 0);
+        for (dim_t m = 0; m < i0; ++m) out[m] = bc;
+        for (dim_t m = i1; m < S; ++m) out[m] = bc;
+      }
+      first_row = bwd_rows_;
+    }
+    // dxp, phase by phase.
+    for (dim_t pc = 0; pc < sc && first_row == 0; ++pc)
       for (dim_t pr = 0; pr < sr; ++pr) {
         const dim_t ph = pc * sr + pr;
         std::size_t nt = 0;
@@ -676,31 +719,7 @@ class DepthwiseExecutor final : public Executor {
       }
     // The fold, one dx row at a time: the padded rows that fold onto it in ascending order;
     // of each, the sample at i + lo, then the padded columns the mode folds (fold_cols_).
-    const dim_t S = g_.in[last], lo = g_.lo[last], Ec = E_[last];
     const dim_t in_rows = d == 2 ? g_.in[0] : 1;
-    const dim_t i0 = std::min(S, std::max<dim_t>(0, -lo)), i1 = std::max(i0, std::min(S, Ec - lo));
-    const bool dense = xs[2 + last] == 1;
-    // Zero padding at stride 2 over dense rows: every input row that a padded row reaches gets
-    // exactly that one, its columns interleaved straight into dx, all rows in one call (the
-    // tables of prepare_bwd_data).
-    dim_t first_row = 0;
-    if (dense && sc == 2 && fold_cols_.empty() && fold_single_) {
-      const auto* io = off + 2 * rows;
-      const dim_t q0 = i0 + lo;  // padded column of dx column i0: phase q0 % 2, index q0 / 2
-      kernels::interleave_rows<T>(plane + (q0 % 2) * phase_size_ + q0 / 2,
-                                  plane + ((q0 + 1) % 2) * phase_size_ + (q0 + 1) / 2, io, dx + i0,
-                                  io + bwd_rows_, static_cast<std::size_t>(bwd_rows_),
-                                  static_cast<std::size_t>(i1 - i0));
-      const T bc = bias[c];
-      for (dim_t i = 0; i < bwd_rows_; ++i) {
-        T* out = dx + (d == 2 ? i * xs[2] : 0);
-        for (dim_t m = 0; m < i0; ++m) out[m] = bc;
-        if (bc != T(0))
-          for (dim_t m = i0; m < i1; ++m) out[m] += bc;
-        for (dim_t m = i1; m < S; ++m) out[m] = bc;
-      }
-      first_row = bwd_rows_;
-    }
     for (dim_t i = first_row; i < in_rows; ++i) {
       const dim_t k0 = d == 2 ? fold_row_start_[i] : 0, k1 = d == 2 ? fold_row_start_[i + 1] : 1;
       T* out = dx + (d == 2 ? i * xs[2] : 0);
@@ -872,9 +891,10 @@ class DepthwiseExecutor final : public Executor {
   }
 
   // The pointer area at the start of a slot: two lists of taps (run_plane's tap pointers, and
-  // shifted by a row group) or two blocks of positions (weights_channels_last).
+  // shifted by a row group; bwd_data_plane's two phases' pointers and weights) or two blocks
+  // of positions (weights_channels_last).
   std::size_t ptr_bytes() const {
-    return align64(sizeof(void*) * std::max(2 * taps_, 2 * kPositionsPerTask));
+    return align64(sizeof(void*) * std::max(4 * taps_, 2 * kPositionsPerTask));
   }
 
   // Stored row of padded coordinate q along outer axis a (the row axis is phase-split).

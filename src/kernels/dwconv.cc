@@ -462,6 +462,101 @@ void InterleaveRowsF64(const double* even, const double* odd, const std::int64_t
     Interleave2<double>(even + in_off[r], odd + in_off[r], out + out_off[r], count);
 }
 
+// R rows of one column block [k, k + N) of dw_pair_rows: even outputs from the a taps, odd
+// ones from the b taps, stored interleaved (2N outputs per row; the last block of a row through
+// a buffer and masked stores, its loads masked to the lanes that count).
+template <int R, class D, class T = hn::TFromD<D>>
+HWY_INLINE void PairColumn(D d, std::size_t na, const T* const* a, const T* wa, std::size_t nb,
+                           const T* const* b, const T* wb, T bias, std::ptrdiff_t off,
+                           std::ptrdiff_t in_pitch, T* out, std::ptrdiff_t out_pitch,
+                           std::size_t left) {
+  const std::size_t N = hn::Lanes(d);
+  hn::Vec<D> ea[R], ob[R];
+  for (int i = 0; i < R; ++i) ea[i] = ob[i] = hn::Set(d, bias);
+  if (left >= 2 * N) {
+    for (std::size_t t = 0; t < na; ++t) {
+      const auto w = hn::Set(d, wa[t]);
+      for (int i = 0; i < R; ++i) ea[i] = hn::MulAdd(w, hn::LoadU(d, a[t] + off + i * in_pitch), ea[i]);
+    }
+    for (std::size_t t = 0; t < nb; ++t) {
+      const auto w = hn::Set(d, wb[t]);
+      for (int i = 0; i < R; ++i) ob[i] = hn::MulAdd(w, hn::LoadU(d, b[t] + off + i * in_pitch), ob[i]);
+    }
+    for (int i = 0; i < R; ++i) hn::StoreInterleaved2(ea[i], ob[i], d, out + i * out_pitch);
+    return;
+  }
+#if CONVND_DW_MASKED
+  const auto ma = hn::FirstN(d, (left + 1) / 2), mb = hn::FirstN(d, left / 2);
+  for (std::size_t t = 0; t < na; ++t) {
+    const auto w = hn::Set(d, wa[t]);
+    for (int i = 0; i < R; ++i)
+      ea[i] = hn::MulAdd(w, hn::MaskedLoad(ma, d, a[t] + off + i * in_pitch), ea[i]);
+  }
+  for (std::size_t t = 0; t < nb; ++t) {
+    const auto w = hn::Set(d, wb[t]);
+    for (int i = 0; i < R; ++i)
+      ob[i] = hn::MulAdd(w, hn::MaskedLoad(mb, d, b[t] + off + i * in_pitch), ob[i]);
+  }
+  alignas(HWY_MAX_BYTES) T buf[2 * HWY_MAX_BYTES / sizeof(T)];
+  for (int i = 0; i < R; ++i) {
+    hn::StoreInterleaved2(ea[i], ob[i], d, buf);
+    T* o = out + i * out_pitch;
+    hn::BlendedStore(hn::Load(d, buf), hn::FirstN(d, left), d, o);
+    if (left > N) hn::BlendedStore(hn::Load(d, buf + N), hn::FirstN(d, left - N), d, o + N);
+  }
+#else
+  for (int i = 0; i < R; ++i)  // scalar: no load past the lanes that count
+    for (std::size_t e = 0; e < left; ++e) {
+      const std::size_t k = e / 2;
+      const std::size_t n = e % 2 ? nb : na;
+      const T* const* in = e % 2 ? b : a;
+      const T* w = e % 2 ? wb : wa;
+      T s = bias;
+      for (std::size_t t = 0; t < n; ++t)
+        s += w[t] * in[t][off + i * in_pitch + static_cast<std::ptrdiff_t>(k)];
+      out[i * out_pitch + static_cast<std::ptrdiff_t>(e)] = s;
+    }
+#endif
+}
+
+template <int R, class T>
+HWY_INLINE std::size_t PairBlocks(std::size_t r, std::size_t na, const T* const* a, const T* wa,
+                                  std::size_t nb, const T* const* b, const T* wb, T bias,
+                                  std::size_t rows, std::ptrdiff_t in_pitch, T* out,
+                                  std::ptrdiff_t out_pitch, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  for (; r + R <= rows; r += R)
+    for (std::size_t k = 0; 2 * k < count; k += N) {
+      const auto rr = static_cast<std::ptrdiff_t>(r), kk = static_cast<std::ptrdiff_t>(k);
+      PairColumn<R>(d, na, a, wa, nb, b, wb, bias, rr * in_pitch + kk, in_pitch,
+                    out + rr * out_pitch + 2 * kk, out_pitch, count - 2 * k);
+    }
+  return r;
+}
+
+template <class T>
+HWY_INLINE void PairRows(std::size_t na, const T* const* a, const T* wa, std::size_t nb,
+                         const T* const* b, const T* wb, T bias, std::size_t rows,
+                         std::ptrdiff_t in_pitch, T* out, std::ptrdiff_t out_pitch,
+                         std::size_t count) {
+  std::size_t r = PairBlocks<4>(0, na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
+  r = PairBlocks<2>(r, na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
+  PairBlocks<1>(r, na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
+}
+
+void DwPairRowsF32(std::size_t na, const float* const* a, const float* wa, std::size_t nb,
+                   const float* const* b, const float* wb, float bias, std::size_t rows,
+                   std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch, std::size_t count) {
+  PairRows<float>(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
+}
+void DwPairRowsF64(std::size_t na, const double* const* a, const double* wa, std::size_t nb,
+                   const double* const* b, const double* wb, double bias, std::size_t rows,
+                   std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
+                   std::size_t count) {
+  PairRows<double>(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
+}
+
 // Both phases of each row: LoadInterleaved2 while a whole pair of vectors lies inside the row,
 // then two masked halves (AVX2 / AVX-512), else scalar.
 template <class T>
@@ -612,6 +707,8 @@ HWY_EXPORT(DwGatherF64);
 HWY_EXPORT(StridedCopyRowsF32);
 HWY_EXPORT(DwRowsF32);
 HWY_EXPORT(InterleaveRowsF32);
+HWY_EXPORT(DwPairRowsF32);
+HWY_EXPORT(DwPairRowsF64);
 HWY_EXPORT(InterleaveRowsF64);
 HWY_EXPORT(DwDotsF32);
 HWY_EXPORT(DwDotsF64);
@@ -684,6 +781,20 @@ void dw_dots_f64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pi
                  const double* g, std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count,
                  double* acc) {
   HWY_DYNAMIC_DISPATCH(DwDotsF64)(taps, in, in_pitch, g, g_pitch, rows, count, acc);
+}
+void dw_pair_rows_f32(std::size_t na, const float* const* a, const float* wa, std::size_t nb,
+                      const float* const* b, const float* wb, float bias, std::size_t rows,
+                      std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
+                      std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwPairRowsF32)(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch,
+                                      count);
+}
+void dw_pair_rows_f64(std::size_t na, const double* const* a, const double* wa, std::size_t nb,
+                      const double* const* b, const double* wb, double bias, std::size_t rows,
+                      std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
+                      std::size_t count) {
+  HWY_DYNAMIC_DISPATCH(DwPairRowsF64)(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch,
+                                      count);
 }
 void interleave_rows_f32(const float* even, const float* odd, const std::int64_t* in_off,
                          float* out, const std::int64_t* out_off, std::size_t rows,

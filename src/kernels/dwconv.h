@@ -28,6 +28,11 @@
 //     for t < taps (channels-first weight gradient: tap t's rows of one plane against the
 //     output-gradient rows; 8 taps per pass over g, one g load for 8 FMAs; per tap the lanes'
 //     partial sums are added in a fixed order, so the result does not depend on the thread count)
+//   dw_pair_rows: out[r * out_pitch + 2 k] = bias + sum_t wa[t] * a[t][r * in_pitch + k],
+//     out[r * out_pitch + 2 k + 1] = bias + sum_t wb[t] * b[t][r * in_pitch + k]
+//     for r < rows, 2 k (+ 1) < count (depthwise backward data at stride 2: a dx row's even and
+//     odd columns, each a correlation of dy with its phase's taps, stored interleaved in one
+//     pass; 4 rows x 2 phases of accumulators)
 //   interleave_rows: out[out_off[r] + 2 j] = even[in_off[r] + j],
 //     out[out_off[r] + 2 j + 1] = odd[in_off[r] + j]   for r < rows, 2 j (+ 1) < count
 //     (the inverse of deinterleave_rows: stride-2 phase-split rows back in order)
@@ -90,6 +95,14 @@ void dw_dots_f32(std::size_t taps, const float* const* in, std::ptrdiff_t in_pit
 void dw_dots_f64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pitch,
                  const double* g, std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count,
                  double* acc);
+void dw_pair_rows_f32(std::size_t na, const float* const* a, const float* wa, std::size_t nb,
+                      const float* const* b, const float* wb, float bias, std::size_t rows,
+                      std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
+                      std::size_t count);
+void dw_pair_rows_f64(std::size_t na, const double* const* a, const double* wa, std::size_t nb,
+                      const double* const* b, const double* wb, double bias, std::size_t rows,
+                      std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
+                      std::size_t count);
 void interleave_rows_f32(const float* even, const float* odd, const std::int64_t* in_off,
                          float* out, const std::int64_t* out_off, std::size_t rows,
                          std::size_t count);
@@ -161,6 +174,15 @@ void dw_dots(std::size_t taps, const T* const* in, std::ptrdiff_t in_pitch, cons
     dw_dots_f32(taps, in, in_pitch, g, g_pitch, rows, count, acc);
   else
     dw_dots_f64(taps, in, in_pitch, g, g_pitch, rows, count, acc);
+}
+template <class T>
+void dw_pair_rows(std::size_t na, const T* const* a, const T* wa, std::size_t nb, const T* const* b,
+                  const T* wb, T bias, std::size_t rows, std::ptrdiff_t in_pitch, T* out,
+                  std::ptrdiff_t out_pitch, std::size_t count) {
+  if constexpr (sizeof(T) == 4)
+    dw_pair_rows_f32(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
+  else
+    dw_pair_rows_f64(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
 }
 template <class T>
 void interleave_rows(const T* even, const T* odd, const std::int64_t* in_off, T* out,
