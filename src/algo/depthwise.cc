@@ -680,11 +680,13 @@ class DepthwiseExecutor final : public Executor {
         const dim_t n_rows = (bwd_rows_ - 1 - i_first) / sr + 1;
         const dim_t base = bwd_margin_ + (i_first + lr) / sr * J_;
         std::size_t na = 0, nb = 0;
-        for (dim_t k = bwd_phase_start_[pA * sr + pr]; k < bwd_phase_start_[pA * sr + pr + 1]; ++k) {
+        for (dim_t k = bwd_phase_start_[pA * sr + pr]; k < bwd_phase_start_[pA * sr + pr + 1];
+             ++k) {
           pa[na] = dyl + base + q0 / 2 - bwd_phase_taps_[2 * k];
           wa[na++] = wch[bwd_phase_taps_[2 * k + 1]];
         }
-        for (dim_t k = bwd_phase_start_[pB * sr + pr]; k < bwd_phase_start_[pB * sr + pr + 1]; ++k) {
+        for (dim_t k = bwd_phase_start_[pB * sr + pr]; k < bwd_phase_start_[pB * sr + pr + 1];
+             ++k) {
           pb[nb] = dyl + base + (q0 + 1) / 2 - bwd_phase_taps_[2 * k];
           wb[nb++] = wch[bwd_phase_taps_[2 * k + 1]];
         }

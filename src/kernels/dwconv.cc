@@ -476,11 +476,13 @@ HWY_INLINE void PairColumn(D d, std::size_t na, const T* const* a, const T* wa, 
   if (left >= 2 * N) {
     for (std::size_t t = 0; t < na; ++t) {
       const auto w = hn::Set(d, wa[t]);
-      for (int i = 0; i < R; ++i) ea[i] = hn::MulAdd(w, hn::LoadU(d, a[t] + off + i * in_pitch), ea[i]);
+      for (int i = 0; i < R; ++i)
+        ea[i] = hn::MulAdd(w, hn::LoadU(d, a[t] + off + i * in_pitch), ea[i]);
     }
     for (std::size_t t = 0; t < nb; ++t) {
       const auto w = hn::Set(d, wb[t]);
-      for (int i = 0; i < R; ++i) ob[i] = hn::MulAdd(w, hn::LoadU(d, b[t] + off + i * in_pitch), ob[i]);
+      for (int i = 0; i < R; ++i)
+        ob[i] = hn::MulAdd(w, hn::LoadU(d, b[t] + off + i * in_pitch), ob[i]);
     }
     for (int i = 0; i < R; ++i) hn::StoreInterleaved2(ea[i], ob[i], d, out + i * out_pitch);
     return;
@@ -540,14 +542,16 @@ HWY_INLINE void PairRows(std::size_t na, const T* const* a, const T* wa, std::si
                          const T* const* b, const T* wb, T bias, std::size_t rows,
                          std::ptrdiff_t in_pitch, T* out, std::ptrdiff_t out_pitch,
                          std::size_t count) {
-  std::size_t r = PairBlocks<4>(0, na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
+  std::size_t r =
+      PairBlocks<4>(0, na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
   r = PairBlocks<2>(r, na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
   PairBlocks<1>(r, na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
 }
 
 void DwPairRowsF32(std::size_t na, const float* const* a, const float* wa, std::size_t nb,
                    const float* const* b, const float* wb, float bias, std::size_t rows,
-                   std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch, std::size_t count) {
+                   std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
+                   std::size_t count) {
   PairRows<float>(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
 }
 void DwPairRowsF64(std::size_t na, const double* const* a, const double* wa, std::size_t nb,
@@ -786,15 +790,15 @@ void dw_pair_rows_f32(std::size_t na, const float* const* a, const float* wa, st
                       const float* const* b, const float* wb, float bias, std::size_t rows,
                       std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
                       std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwPairRowsF32)(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch,
-                                      count);
+  HWY_DYNAMIC_DISPATCH(DwPairRowsF32)
+  (na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
 }
 void dw_pair_rows_f64(std::size_t na, const double* const* a, const double* wa, std::size_t nb,
                       const double* const* b, const double* wb, double bias, std::size_t rows,
                       std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
                       std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwPairRowsF64)(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch,
-                                      count);
+  HWY_DYNAMIC_DISPATCH(DwPairRowsF64)
+  (na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
 }
 void interleave_rows_f32(const float* even, const float* odd, const std::int64_t* in_off,
                          float* out, const std::int64_t* out_off, std::size_t rows,
