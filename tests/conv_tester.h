@@ -202,6 +202,11 @@ class ConvTester {
     test(algorithm, first);
     test(algorithm, second);
   }
+  void test(const std::string& algorithm, Pass first, Pass second, Pass third) const {
+    test(algorithm, first);
+    test(algorithm, second);
+    test(algorithm, third);
+  }
 
   void test_all_passes(const std::string& algorithm) const {
     for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weights}) test(algorithm, p);

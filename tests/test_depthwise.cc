@@ -13,7 +13,7 @@ TEST(Depthwise, WidthsAndTails) {
   for (dim_t C : {1, 7, 16, 17, 64, 67, 144})
     for (Layout l : {Layout::channels_first, Layout::channels_last})
       ConvTester().input(2, C, {9, 70}).kernel(C, {3, 3}).groups(C).padding(Padding::uniform(1))
-          .layout(l).bias().test(kAlgo, Pass::forward, Pass::backward_weights);
+          .layout(l).bias().test(kAlgo, Pass::forward, Pass::backward_weights, Pass::backward_data);
 }
 
 TEST(Depthwise, StridesDilationModes) {
@@ -22,9 +22,11 @@ TEST(Depthwise, StridesDilationModes) {
     for (Layout l : {Layout::channels_first, Layout::channels_last})
       for (dim_t s : {1, 2, 3}) {
         ConvTester().input(1, 5, {11, 13}).kernel(5, {3, 5}).groups(5).stride({s}).dilation({1, 2})
-            .padding(Padding::lo_hi({{4, 2}, {1, 6}})).mode(m).layout(l).test(kAlgo, Pass::forward, Pass::backward_weights);
+            .padding(Padding::lo_hi({{4, 2}, {1, 6}})).mode(m).layout(l)
+            .test(kAlgo, Pass::forward, Pass::backward_weights, Pass::backward_data);
         ConvTester().input(2, 3, {23}).kernel(3, {4}).groups(3).stride({s}).padding(Padding::same(SamePolicy::tf))
-            .mode(m).layout(l).dtype(DType::f64).test(kAlgo, Pass::forward, Pass::backward_weights);
+            .mode(m).layout(l).dtype(DType::f64)
+            .test(kAlgo, Pass::forward, Pass::backward_weights, Pass::backward_data);
         ConvTester().input(1, 4, {5, 6, 7}).kernel(4, {3, 2, 3}).groups(4).stride({s, 1, s})
             .padding(Padding::uniform(2)).mode(m).layout(l).test(kAlgo, Pass::forward, Pass::backward_weights);
       }
@@ -34,7 +36,8 @@ TEST(Depthwise, StridedViewsAndThreads) {
   for (int threads : {1, 2})
     for (Layout l : {Layout::channels_first, Layout::channels_last})
       ConvTester().input(3, 20, {14, 15}).kernel(20, {3, 3}).groups(20).stride({2}).padding(Padding::uniform(1))
-          .layout(l).strided_views(3).threads(threads).bias().test(kAlgo, Pass::forward, Pass::backward_weights);
+          .layout(l).strided_views(3).threads(threads).bias()
+          .test(kAlgo, Pass::forward, Pass::backward_weights, Pass::backward_data);
 }
 
 }  // namespace
@@ -79,6 +82,34 @@ TEST(Depthwise, ChannelVectorsModesStridesRanks) {
           .padding(Padding::uniform(2)).mode(m).layout(Layout::channels_last)
           .test(kAlgo, Pass::forward, Pass::backward_weights);
     }
+}
+
+}  // namespace
+}  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// Channels-first planes (depthwise.cc's run_plane): output rows of 15-17 and 31-33 (one wide
+// run and a copy-out up to 16, kernels::dw_rows straight into the output above), 1-11 output
+// rows (dw_rows' 8-, 4-, 2- and 1-row blocks), stride 2 over even and odd input widths with
+// even and odd low padding (kernels::deinterleave_rows: which phase gets the even samples, and
+// an odd sample count), stride 3 (strided_copy_rows' scalar step), dilation, padding larger
+// than the kernel, every mode, strided views (a last-axis stride of 3: the copies step 2 * 3).
+TEST(Depthwise, ChannelsFirstRowsAndSplits) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::replicate, PadMode::circular})
+    for (dim_t width : {15, 16, 17, 31, 33})
+      for (dim_t rows : {1, 3, 11}) {
+        ConvTester().input(2, 3, {rows, width}).kernel(3, {3, 3}).groups(3)
+            .padding(Padding::uniform(1)).mode(m).bias().test(kAlgo, Pass::forward);
+        for (dim_t lo : {1, 2})
+          ConvTester().input(1, 2, {2 * rows + 1, 2 * width + lo % 2}).kernel(2, {5, 3}).groups(2)
+              .stride({2}).dilation({1, lo}).padding(Padding::lo_hi({{lo, 1}, {lo, 3}})).mode(m)
+              .bias().test(kAlgo, Pass::forward, Pass::backward_weights, Pass::backward_data);
+      }
+  for (dim_t s : {2, 3})
+    ConvTester().input(2, 5, {4, 9, 34}).kernel(5, {2, 3, 3}).groups(5).stride({1, s, s})
+        .padding(Padding::uniform(4)).strided_views(3).bias().test(kAlgo, Pass::forward, Pass::backward_weights);
 }
 
 }  // namespace

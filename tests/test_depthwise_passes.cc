@@ -102,7 +102,8 @@ TEST(DepthwisePasses, ThreadCountIndependent) {
     }
 }
 
-// Dispatch picks them for the suite's depthwise layers, and says why not for few channels.
+// Dispatch picks them for the suite's depthwise layers (channels-last; channels-first weight
+// gradients go to depthwise's planes), and says why not for few channels.
 TEST(DepthwisePasses, ChosenForManyChannels) {
   Spec s;
   s.N = 2;
@@ -111,11 +112,12 @@ TEST(DepthwisePasses, ChosenForManyChannels) {
   s.kernel = {3, 3};
   s.stride = {2, 2};
   s.padding = Padding::uniform(1);
-  EXPECT_EQ(Plan(s, Pass::backward_weights).algorithm(), kWeights);
-  // Channels-first: the gather (with transposes) at stride 2, the phases' dense plane at 1.
-  EXPECT_EQ(Plan(s, Pass::backward_data).algorithm(), kData);
+  // Channels-first weight gradient: depthwise's planes, which read the views in place.
+  EXPECT_EQ(Plan(s, Pass::backward_weights).algorithm(), std::string("depthwise"));
+  // Channels-first: depthwise's planes at stride 2, the phases' dense plane at 1.
+  EXPECT_EQ(Plan(s, Pass::backward_data).algorithm(), std::string("depthwise"));
   s.stride = {1, 1};
-  EXPECT_NE(Plan(s, Pass::backward_data).algorithm(), kData);
+  EXPECT_EQ(Plan(s, Pass::backward_data).algorithm(), std::string("bwd_data_phases"));
   s.stride = {2, 2};
   s.layout = Layout::channels_last;
   EXPECT_EQ(Plan(s, Pass::backward_data).algorithm(), kData);
@@ -127,6 +129,42 @@ TEST(DepthwisePasses, ChosenForManyChannels) {
   for (const std::string& r : few.rejections())
     said = said || r.find("depthwise_bwd_data: fewer than 16 channels") == 0;
   EXPECT_TRUE(said);
+}
+
+}  // namespace
+}  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// depthwise's planes in every pass (forward, backward data at stride 2, weight gradient),
+// channels-first, zero and reflect padding: 1, 2 and 3 threads agree bit for bit on
+// non-integer data (one task per plane or channel, each summed in one order).
+TEST(DepthwisePasses, PlanesThreadCountIndependent) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect})
+    for (Pass p : {Pass::forward, Pass::backward_data, Pass::backward_weights}) {
+      Spec s;
+      s.N = 3;
+      s.C = s.K = s.groups = 20;
+      s.input = {29, 30};
+      s.kernel = {5, 3};
+      s.stride = {2, 2};
+      s.padding = Padding::uniform(2);
+      s.pad_mode = m;
+      const PassShapes sh = pass_shapes(s, p);
+      Tensor a(s.dtype, sh.a), b(s.dtype, sh.b);
+      for (dim_t i = 0; i < a.size(); ++i) a.set(i, 0.37 * static_cast<double>(i % 101) - 11.1);
+      for (dim_t i = 0; i < b.size(); ++i) b.set(i, 0.13 * static_cast<double>(i % 89) - 5.3);
+      PlanOptions opts[3];
+      for (int t = 0; t < 3; ++t) {
+        opts[t].algorithm = "depthwise";
+        opts[t].threads = t + 1;
+      }
+      const PassResult r1 = run_pass(s, p, a, b, nullptr, opts[0]);
+      for (int t = 1; t < 3; ++t)
+        EXPECT_TRUE(bitwise_equal(r1.out, run_pass(s, p, a, b, nullptr, opts[t]).out))
+            << s.to_string() << " " << to_string(p) << " threads " << t + 1;
+    }
 }
 
 }  // namespace

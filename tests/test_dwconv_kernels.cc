@@ -1,5 +1,6 @@
-// The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_row, dw_gather,
-// dw_accumulate, dw_weights, dot) against scalar loops, once per Highway target this build
+// The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_row, dw_rows, dw_gather,
+// dw_accumulate, dw_weights, dw_dots, dw_pair_rows, dot, strided_copy_rows, deinterleave_rows,
+// interleave_rows) against scalar loops, once per Highway target this build
 // compiled and this CPU runs, for
 // counts around the vector widths (1..17, 31..33, 63..65: four-vector steps, single vectors and
 // scalar tails on every width up to AVX-512's 16 floats) and tap counts around dw_weights'
@@ -9,6 +10,7 @@
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -103,6 +105,72 @@ void check_target(const char* target) {
       dw_row<T>(taps, in.ptr.data(), w1.data(), T(3), got.data(), count);
       EXPECT_EQ(got, want) << "dw_row";
 
+      // dw_rows: 1..11 rows (the 8-, 4-, 2- and 1-row blocks), input rows `in_pitch` apart and
+      // output rows `out_pitch` apart; each tap's rows one exact-size allocation, so a lane past
+      // `count` in the last row shows under AddressSanitizer, and the gaps between output rows
+      // must keep their sentinel.
+      for (std::size_t rows : {1, 3, 8, 11, 15}) {
+        const std::size_t in_pitch = count + 2, out_pitch = count + 5;
+        const std::size_t in_span = (rows - 1) * in_pitch + count;
+        const std::size_t out_span = (rows - 1) * out_pitch + count;
+        const Rows<T> rin(taps, in_span, 30);
+        std::vector<T> rout(out_span, T(-99)), rwant(out_span, T(-99));
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t j = 0; j < count; ++j) {
+            T a = T(3);
+            for (std::size_t t = 0; t < taps; ++t) a += w1[t] * rin.ptr[t][r * in_pitch + j];
+            rwant[r * out_pitch + j] = a;
+          }
+        dw_rows<T>(taps, rin.ptr.data(), w1.data(), T(3), rows,
+                   static_cast<std::ptrdiff_t>(in_pitch), rout.data(),
+                   static_cast<std::ptrdiff_t>(out_pitch), count);
+        EXPECT_EQ(rout, rwant) << "dw_rows rows=" << rows;
+      }
+
+      // dw_pair_rows: 1, 2 and 7 rows (the 4-, 2- and 1-row blocks), `taps` even-column taps
+      // and taps - 1 odd-column ones; each tap's rows an exact-size allocation (ceil(count / 2)
+      // and floor(count / 2) samples in the last row), output rows apart with sentinels.
+      for (std::size_t rows : {1, 2, 7}) {
+        const std::size_t in_pitch = count + 1, out_pitch = count + 3;
+        const std::size_t na = (count + 1) / 2, nb = count / 2;
+        const Rows<T> pa(taps, (rows - 1) * in_pitch + na, 80), pb(taps, (rows - 1) * in_pitch + nb, 81);
+        const std::vector<T> wb = integers<T>(taps, 6);
+        std::vector<T> pout((rows - 1) * out_pitch + count, T(-99)), pwant = pout;
+        for (std::size_t r = 0; r < rows; ++r)
+          for (std::size_t e = 0; e < count; ++e) {
+            T a = T(3);
+            const std::size_t k = r * in_pitch + e / 2;
+            if (e % 2 == 0)
+              for (std::size_t t = 0; t < taps; ++t) a += w1[t] * pa.ptr[t][k];
+            else
+              for (std::size_t t = 0; t + 1 < taps; ++t) a += wb[t] * pb.ptr[t][k];
+            pwant[r * out_pitch + e] = a;
+          }
+        dw_pair_rows<T>(taps, pa.ptr.data(), w1.data(), taps - 1, pb.ptr.data(), wb.data(), T(3),
+                        rows, static_cast<std::ptrdiff_t>(in_pitch), pout.data(),
+                        static_cast<std::ptrdiff_t>(out_pitch), count);
+        EXPECT_EQ(pout, pwant) << "dw_pair_rows rows=" << rows;
+      }
+
+      // dw_dots: 1 and 3 rows, tap rows `in_pitch` apart and g rows `g_pitch` apart, each
+      // operand an exact-size allocation; a non-zero accumulator per tap.
+      for (std::size_t rows : {1, 3}) {
+        const std::size_t in_pitch = count + 3, g_pitch = count + 1;
+        const Rows<T> din(taps, (rows - 1) * in_pitch + count, 50);
+        const std::vector<T> gg = integers<T>((rows - 1) * g_pitch + count, 60);
+        std::vector<T> dacc = integers<T>(taps, 13), dwant = dacc;
+        for (std::size_t t = 0; t < taps; ++t) {
+          T sum = 0;
+          for (std::size_t r = 0; r < rows; ++r)
+            for (std::size_t j = 0; j < count; ++j)
+              sum += din.ptr[t][r * in_pitch + j] * gg[r * g_pitch + j];
+          dwant[t] += sum;
+        }
+        dw_dots<T>(taps, din.ptr.data(), static_cast<std::ptrdiff_t>(in_pitch), gg.data(),
+                   static_cast<std::ptrdiff_t>(g_pitch), rows, count, dacc.data());
+        EXPECT_EQ(dacc, dwant) << "dw_dots rows=" << rows;
+      }
+
       // dw_accumulate: `taps` positions of products added to a non-zero accumulator.
       const Rows<T> b(taps, count, 70);
       std::vector<T> acc = integers<T>(count, 9), acc_want = acc;
@@ -130,11 +198,65 @@ void check_target(const char* target) {
     }
 }
 
+// The plane-building copies: strided_copy_rows (steps 1, 2, 3) and deinterleave_rows, for row
+// lengths around the vector widths; every source row its own exact-size allocation (a load past
+// its end shows under AddressSanitizer), destination rows apart with sentinels between them.
+template <class T>
+void check_copies(const char* target) {
+  for (std::size_t count : counts()) {
+    SCOPED_TRACE(::testing::Message() << target << " count=" << count);
+    const std::size_t rows = 3, pitch = count + 4;
+    for (std::ptrdiff_t step : {1, 2, 3}) {
+      const std::size_t src_len = (count - 1) * static_cast<std::size_t>(step) + 1;
+      const Rows<T> src(rows, src_len, 7);
+      // One base pointer and offsets: rows laid out in reverse order in one buffer, so the
+      // offsets are not monotonic.
+      std::vector<T> flat(rows * src_len);
+      std::vector<std::int64_t> in_off(rows), out_off(rows);
+      for (std::size_t r = 0; r < rows; ++r) {
+        std::copy(src.data[r].begin(), src.data[r].end(), flat.begin() + (rows - 1 - r) * src_len);
+        in_off[r] = static_cast<std::int64_t>((rows - 1 - r) * src_len);
+        out_off[r] = static_cast<std::int64_t>(r * pitch);
+      }
+      std::vector<T> out(rows * pitch, T(-99)), want = out;
+      for (std::size_t r = 0; r < rows; ++r)
+        for (std::size_t j = 0; j < count; ++j)
+          want[r * pitch + j] = src.data[r][j * static_cast<std::size_t>(step)];
+      strided_copy_rows<T>(flat.data(), in_off.data(), step, out.data(), out_off.data(), rows, count);
+      EXPECT_EQ(out, want) << "strided_copy_rows step=" << step;
+    }
+    // deinterleave_rows: each row exactly `count` samples, its own allocation.
+    const Rows<T> src(1, count, 9);
+    const std::int64_t zero = 0;
+    std::vector<T> even(pitch, T(-99)), odd(pitch, T(-99));
+    std::vector<T> even_want = even, odd_want = odd;
+    for (std::size_t j = 0; 2 * j < count; ++j) even_want[j] = src.data[0][2 * j];
+    for (std::size_t j = 0; 2 * j + 1 < count; ++j) odd_want[j] = src.data[0][2 * j + 1];
+    deinterleave_rows<T>(src.ptr[0], &zero, even.data(), odd.data(), &zero, 1, count);
+    EXPECT_EQ(even, even_want) << "deinterleave_rows even";
+    EXPECT_EQ(odd, odd_want) << "deinterleave_rows odd";
+    // interleave_rows, the inverse: 2 rows of `count` samples from phase arrays `pitch` apart,
+    // each destination row its own exact-size allocation (a store past its end shows under
+    // AddressSanitizer).
+    const std::size_t half = (count + 1) / 2;
+    const Rows<T> ev(1, pitch + half, 11), od(1, pitch + half, 12);
+    const std::int64_t in_off[2] = {0, static_cast<std::int64_t>(pitch)};
+    std::vector<T> joined(pitch + count, T(-99)), joined_want = joined;
+    const std::int64_t out_off[2] = {0, static_cast<std::int64_t>(pitch)};
+    for (std::size_t r = 0; r < 2; ++r)
+      for (std::size_t k = 0; k < count; ++k)
+        joined_want[r * pitch + k] = (k % 2 ? od : ev).data[0][r * pitch + k / 2];
+    interleave_rows<T>(ev.ptr[0], od.ptr[0], in_off, joined.data(), out_off, 2, count);
+    EXPECT_EQ(joined, joined_want) << "interleave_rows";
+  }
+}
+
 template <class T>
 void check_every_target() {
   for (std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
     const OnlyTarget only(target);
     check_target<T>(hwy::TargetName(target));
+    check_copies<T>(hwy::TargetName(target));
   }
 }
 

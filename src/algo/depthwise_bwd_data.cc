@@ -17,7 +17,8 @@
 // weight-vector load (a task is a fixed segment of a row); views whose channel stride is not 1
 // take the position-by-position kernels::dw_gather. Channels-first activations are transposed to
 // channels-last in the workspace first (dy) and back at the end (dx) (kernels/transpose.h; at
-// stride 1 pays() passes channels-first plans to bwd_data_phases, measured faster); pays()
+// stride 1 pays() passes channels-first plans to bwd_data_phases, measured faster, and at
+// stride 2 depthwise.cc's planes come first in the registry and measured faster still); pays()
 // also passes few channels (a vector that short is mostly scalar tail) to bwd_data_phases, whose
 // forward planes vectorise along the rows instead.
 //
