@@ -32,6 +32,7 @@ const std::vector<const Algorithm*>& candidates(Op op) {
       &reference_algorithm(),
   };
   static const std::vector<const Algorithm*> backward_data{
+      &depthwise_algorithm(),  // channels-first planes at stride > 1
       &depthwise_bwd_data_algorithm(),
       &bwd_data_phases_algorithm(),
       &reference_algorithm(),
