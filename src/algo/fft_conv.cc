@@ -59,12 +59,21 @@ dim_t tiles_per_task(const fft::Shape& s) {
   return std::min(s.tiles, (kRowLanes + s.rows - 1) / s.rows);
 }
 
-// Values of one thread's slot: `group` accumulated spectra (2 parts each), the row-block
-// buffers of the last axis (z: n rows, X: n + 1 rows, two parts each) and a scratch for either
-// transform (2 max(n kRowLanes, spectrum)). Saturating (Fits).
+// Whether the kernel spectra are kept for the run (transformed once, in a phase of their own):
+// only when more than one task of an output channel reads them (several images, or tiles in
+// more than one group). Otherwise each is transformed where it is used, in the output
+// channel's task: the same transforms, and no K Cg spectra in the workspace (for 64 dense
+// channels, 100 MiB written and read back, and past the workspace cache: fresh pages each run).
+bool keep_kernel_spectra(const Geometry& g, const fft::Shape& s) {
+  return g.N > 1 || s.tiles > tiles_per_task(s);
+}
+
+// Values of one thread's slot: `group` accumulated spectra and one kernel spectrum (2 parts
+// each), the row-block buffers of the last axis (z: n rows, X: n + 1 rows, two parts each) and
+// a scratch for either transform (2 max(n kRowLanes, spectrum)). Saturating (Fits).
 dim_t slot_values(const fft::Shape& s, Fits& f) {
   const dim_t n = s.bins - 1;
-  const dim_t spectra = f.mul(f.mul(tiles_per_task(s), 2), s.spectrum);
+  const dim_t spectra = f.mul(f.mul(f.add(tiles_per_task(s), 1), 2), s.spectrum);
   const dim_t blocks = f.mul(f.add(f.mul(n, 2), f.mul(s.bins, 2)), kRowLanes);
   const dim_t scratch = f.mul(2, std::max(f.mul(n, kRowLanes), s.spectrum));
   return f.add(f.add(spectra, blocks), scratch);
@@ -74,7 +83,8 @@ dim_t slot_values(const fft::Shape& s, Fits& f) {
 std::size_t workspace_estimate(const Geometry& g, const fft::Shape& s, std::size_t elem,
                                int slots) {
   Fits f;
-  const dim_t spectra = f.add(f.mul(g.K, g.Cg()), f.mul(s.tiles, g.C));
+  const dim_t spectra =
+      f.add(keep_kernel_spectra(g, s) ? f.mul(g.K, g.Cg()) : 0, f.mul(s.tiles, g.C));
   const dim_t values = f.add(f.mul(spectra, f.mul(2, s.spectrum)), f.mul(slots, slot_values(s, f)));
   return static_cast<std::size_t>(f.add(f.mul(values, static_cast<dim_t>(elem)), 64 * 16));
 }
@@ -100,7 +110,7 @@ class FftExecutor final : public Executor {
  public:
   explicit FftExecutor(const Geometry& g)
       : g_(g), s_(fft::shape_for(g)), slots_(hardware_threads()), group_(tiles_per_task(s_)),
-        last_(s_.len.back()) {
+        keep_w_(keep_kernel_spectra(g, s_)), last_(s_.len.back()) {
     const int d = g.rank();
     for (int a = 0; a + 1 < d; ++a) lead_.emplace_back(s_.len[a]);
     // Row strides of the box (rows) and of a spectrum (values), per leading axis.
@@ -113,7 +123,8 @@ class FftExecutor final : public Executor {
     // Checked although reject() bounds the total: a size that wrapped would under-allocate.
     const char* ws = "workspace";
     const dim_t part = s_.spectrum;
-    w_values_ = checked_mul(checked_mul(g.K, g.Cg(), ws), checked_mul(2, part, ws), ws);
+    if (keep_w_)
+      w_values_ = checked_mul(checked_mul(g.K, g.Cg(), ws), checked_mul(2, part, ws), ws);
     x_values_ = checked_mul(checked_mul(s_.tiles, g.C, ws), checked_mul(2, part, ws), ws);
     Fits f;
     slot_values_ = slot_values(s_, f);
@@ -134,25 +145,34 @@ class FftExecutor final : public Executor {
     const dim_t groups = (tiles + group_ - 1) / group_;
     auto slot = [&](int i) { return lay.slots + static_cast<std::size_t>(i) * slot_values_; };
     for (dim_t n = 0; n < g_.N; ++n) {
-      parallel_phases({n == 0 ? g_.K * Cg : 0, g_.C * groups, g_.K * groups}, threads,
+      parallel_phases({n == 0 && keep_w_ ? g_.K * Cg : 0, g_.C * groups, g_.K * groups}, threads,
                       [&](int phase, std::int64_t task) {
         T* sl = slot(thread_index());
+        T* wbuf = sl + group_ * 2 * part;  // a kernel spectrum made where it is used
+        T* work = wbuf + 2 * part;
         if (phase == 0) {  // kernel (k, c), c within k's group
-          kernel_spectrum(args.b, task / Cg, task % Cg, lay.w + task * 2 * part, sl);
+          kernel_spectrum(args.b, task / Cg, task % Cg, lay.w + task * 2 * part, work);
           return;
         }
         const dim_t t0 = task % groups * group_;
         const dim_t nt = std::min(group_, tiles - t0);
         if (phase == 1) {  // (channel, group of tiles)
           const dim_t ch = task / groups;
-          input_spectra(args.a, n, ch, t0, nt, lay.x + (ch * tiles + t0) * 2 * part, sl);
+          input_spectra(args.a, n, ch, t0, nt, lay.x + (ch * tiles + t0) * 2 * part, work);
         } else {  // (output channel, group of tiles)
           const dim_t k = task / groups, grp = k / Kg;
           T* acc = sl;
-          for (dim_t t = 0; t < nt; ++t)
-            multiply(lay.x + (grp * Cg * tiles + t0 + t) * 2 * part, tiles * 2 * part,
-                     lay.w + k * Cg * 2 * part, Cg, acc + t * 2 * part);
-          outputs(args, n, k, t0, nt, acc, sl + group_ * 2 * part);
+          for (dim_t c = 0; c < Cg; ++c) {  // c ascending: one summation order
+            const T* w = lay.w + (k * Cg + c) * 2 * part;
+            if (!keep_w_) {
+              kernel_spectrum(args.b, k, c, wbuf, work);
+              w = wbuf;
+            }
+            for (dim_t t = 0; t < nt; ++t)
+              multiply(lay.x + ((grp * Cg + c) * tiles + t0 + t) * 2 * part, w, c == 0,
+                       acc + t * 2 * part);
+          }
+          outputs(args, n, k, t0, nt, acc, work);
         }
       });
     }
@@ -234,26 +254,24 @@ class FftExecutor final : public Executor {
     }
   }
 
-  // acc = sum_c x_c conj(w_c), c < channels; x_c `x_step` values apart, w_c 2 * part apart.
-  void multiply(const T* x, dim_t x_step, const T* w, dim_t channels, T* acc) const {
+  // acc (=, or += when !first) x conj(w), per frequency.
+  void multiply(const T* x, const T* w, bool first, T* acc) const {
     const dim_t part = s_.spectrum;
     T* __restrict ar = acc;
     T* __restrict ai = acc + part;
-    for (dim_t c = 0; c < channels; ++c) {
-      const T* __restrict xr = x + c * x_step;
-      const T* __restrict xi = xr + part;
-      const T* __restrict wr = w + c * 2 * part;
-      const T* __restrict wi = wr + part;
-      if (c == 0) {
-        for (dim_t f = 0; f < part; ++f) {
-          ar[f] = xr[f] * wr[f] + xi[f] * wi[f];
-          ai[f] = xi[f] * wr[f] - xr[f] * wi[f];
-        }
-      } else {
-        for (dim_t f = 0; f < part; ++f) {
-          ar[f] += xr[f] * wr[f] + xi[f] * wi[f];
-          ai[f] += xi[f] * wr[f] - xr[f] * wi[f];
-        }
+    const T* __restrict xr = x;
+    const T* __restrict xi = x + part;
+    const T* __restrict wr = w;
+    const T* __restrict wi = w + part;
+    if (first) {
+      for (dim_t f = 0; f < part; ++f) {
+        ar[f] = xr[f] * wr[f] + xi[f] * wi[f];
+        ai[f] = xi[f] * wr[f] - xr[f] * wi[f];
+      }
+    } else {
+      for (dim_t f = 0; f < part; ++f) {
+        ar[f] += xr[f] * wr[f] + xi[f] * wi[f];
+        ai[f] += xi[f] * wr[f] - xr[f] * wi[f];
       }
     }
   }
@@ -282,7 +300,7 @@ class FftExecutor final : public Executor {
 
   // Tiles t0.. t0 + nt - 1 of input channel `ch` of image n.
   void input_spectra(const ConstTensorView& x, dim_t n, dim_t ch, dim_t t0, dim_t nt, T* spec,
-                     T* slot) const {
+                     T* work) const {
     const T* base = static_cast<const T*>(x.data) + n * x.strides[0] + ch * x.strides[1];
     const int d = g_.rank();
     std::vector<Row> rows;
@@ -307,7 +325,7 @@ class FftExecutor final : public Executor {
         if (!zero) rows.push_back(r);
       } while (next_index(p, ext));
     }
-    forward(rows, nt, spec, slot + group_ * 2 * s_.spectrum,
+    forward(rows, nt, spec, work,
             [&](const Row& r, dim_t q, T* z_re, T* z_im) {
               const std::vector<dim_t>& lo = last_off[r.tile];
               const T* src = base + r.src;
@@ -318,7 +336,7 @@ class FftExecutor final : public Executor {
   }
 
   // Kernel (k, c) with tap t at t * dil, zero elsewhere.
-  void kernel_spectrum(const ConstTensorView& w, dim_t k, dim_t c, T* spec, T* slot) const {
+  void kernel_spectrum(const ConstTensorView& w, dim_t k, dim_t c, T* spec, T* work) const {
     const T* base = static_cast<const T*>(w.data) + k * w.strides[0] + c * w.strides[1];
     const int d = g_.rank();
     std::vector<Row> rows;
@@ -332,7 +350,7 @@ class FftExecutor final : public Executor {
       rows.push_back(r);
     } while (next_index(t, ext));
     const dim_t taps = g_.kernel[d - 1], dil = g_.dil[d - 1], step = w.strides[1 + d];
-    forward(rows, 1, spec, slot + group_ * 2 * s_.spectrum,
+    forward(rows, 1, spec, work,
             [&](const Row& r, dim_t q, T* z_re, T* z_im) {
               for (dim_t i = 0; i < taps; ++i) {
                 const dim_t at = i * dil;
@@ -399,6 +417,7 @@ class FftExecutor final : public Executor {
   fft::Shape s_;
   int slots_;
   dim_t group_;  // tiles per task
+  bool keep_w_;  // keep_kernel_spectra()
   fft::RealFft<T> last_;
   std::vector<fft::BatchFft<T>> lead_;
   std::vector<dim_t> row_stride_, spec_stride_;
