@@ -41,6 +41,7 @@
 #include "algo/fft_crossover.h"
 #include "algo/fft_shape.h"
 #include "api/checked.h"
+#include "kernels/fft_spectra.h"
 #include "api/errors.h"
 #include "runtime/carve.h"
 #include "runtime/threads.h"
@@ -257,23 +258,8 @@ class FftExecutor final : public Executor {
   // acc (=, or += when !first) x conj(w), per frequency.
   void multiply(const T* x, const T* w, bool first, T* acc) const {
     const dim_t part = s_.spectrum;
-    T* __restrict ar = acc;
-    T* __restrict ai = acc + part;
-    const T* __restrict xr = x;
-    const T* __restrict xi = x + part;
-    const T* __restrict wr = w;
-    const T* __restrict wi = w + part;
-    if (first) {
-      for (dim_t f = 0; f < part; ++f) {
-        ar[f] = xr[f] * wr[f] + xi[f] * wi[f];
-        ai[f] = xi[f] * wr[f] - xr[f] * wi[f];
-      }
-    } else {
-      for (dim_t f = 0; f < part; ++f) {
-        ar[f] += xr[f] * wr[f] + xi[f] * wi[f];
-        ai[f] += xi[f] * wr[f] - xr[f] * wi[f];
-      }
-    }
+    kernels::fft_mul_conj(static_cast<std::size_t>(part), x, x + part, w, w + part, acc,
+                          acc + part, first);
   }
 
   dim_t tile_outputs(dim_t t) const {

@@ -49,7 +49,11 @@ Shape shape_for(const Geometry& g) {
   double rest = 1;
   for (int a = 1; a < d; ++a) rest *= static_cast<double>(s.len[a]);
   const dim_t full = s.len[0], sp = span(g, 0, f), O0 = g.out[0], st = g.stride[0];
-  double best_cost = std::numeric_limits<double>::infinity();
+  struct Candidate {
+    dim_t L0, t_out, tiles;
+    double cost, tasks;
+  };
+  std::vector<Candidate> cands;
   auto consider = [&](dim_t L0) {
     if (L0 < sp || L0 > full) return;
     const dim_t t_out = std::min(O0, (L0 - sp) / st + 1);
@@ -57,18 +61,32 @@ Shape shape_for(const Geometry& g) {
     const double l = static_cast<double>(L0);
     // The per-tile term stands for the passes' fixed costs (a few hundred samples' worth).
     const double cost = static_cast<double>(tiles) * (l * std::log2(l * rest) + 256);
-    if (cost < best_cost) {
-      best_cost = cost;
-      s.len[0] = L0;
-      s.tile_out = t_out;
-      s.tiles = tiles;
-    }
+    // Tasks of the input phase (fft_conv.cc): 1-D tiles go kRowLanes to a task.
+    const double per_task = d == 1 ? static_cast<double>(kRowLanes) : 1.0;
+    const double tasks = static_cast<double>(g.N) * static_cast<double>(g.C) *
+                         std::ceil(static_cast<double>(tiles) / per_task);
+    cands.push_back({L0, t_out, tiles, cost, tasks});
   };
   consider(full);
   for (dim_t p2 = 1; p2 <= full; p2 *= 2)
     for (dim_t p3 = p2; p3 <= full; p3 *= 3)
       for (dim_t p5 = p3; p5 <= full; p5 *= 5)
         if (d > 1 || p5 % 2 == 0) consider(p5);  // rank 1: axis 0 is the real, even axis
+  // The cheapest; but a problem of one or two planes (one image, one channel) runs its
+  // transforms as one or two tasks, one thread each: where cutting it into up to kMinTasks
+  // tasks costs at most 15 % more work, cut it. (The count is the problem's, not the
+  // machine's: results must not depend on the thread count.)
+  constexpr double kMinTasks = 4;
+  const Candidate* best = &cands[0];
+  for (const Candidate& c : cands)
+    if (c.cost < best->cost) best = &c;
+  const double limit = best->cost * 1.15;
+  for (const Candidate& c : cands)
+    if (c.cost <= limit && std::min(c.tasks, kMinTasks) > std::min(best->tasks, kMinTasks))
+      best = &c;
+  s.len[0] = best->L0;
+  s.tile_out = best->t_out;
+  s.tiles = best->tiles;
   s.reach[0] = reach_of(g, 0, s.tile_out, f);
 
   for (int a = 0; a + 1 < d; ++a) s.rows = f.mul(s.rows, s.len[a]);
