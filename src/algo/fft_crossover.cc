@@ -1,29 +1,64 @@
-// When the FFT convolution beats direct summation: PLACEHOLDER, fitted below.
+// When the FFT convolution beats direct summation: a cost estimate of each, in seconds on the
+// benchmark machine (2 threads, float32), with constants read off scripts/fft_crossover.py's grid
+// (docs/fft.md has the grid and what the rule chose on it).
+//
+//   direct = MACs / R,  R = 40 G/s depthwise (one channel per group), 35 G/s under 16
+//            channels per group, 60 G/s from 16: the best rates the direct algorithms reached
+//            on the grid's large kernels (so the estimate flatters direct summation);
+//   fft    = a_rank * sum over transforms of L log2 L  +  b * frequencies multiplied,
+//            L = prod L_d of one tile; transforms: the kernels (K Cg, once per run when kept,
+//            else once per image and tile group), each tile's C inputs and K outputs;
+//            a_1 = 200 ps (1-D: the real transform's unpacking and the row transposes are a
+//            larger share), a_2 = 80 ps, a_3+ = 100 ps; b = 0.35 ns (the channel reduction
+//            streams spectra from memory for dense layers).
+// FFT is chosen when 1.25 fft < direct: a margin for the timings' noise on a shared machine,
+// so that a layer near the crossover stays on direct summation.
+//
+// Never chosen unforced: float64 (the reference-quality path; the drop-in modules promise the
+// originals' numbers to 1e-12, which an FFT's rounding, ~u log2 L times the norms, does not keep),
+// precision 'highest' (direct summation only: the FFT's error bound is not direct's), and the
+// other operations (not served).
 #include "algo/fft_crossover.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "algo/fft_shape.h"
 #include "api/errors.h"
 
 namespace convnd::detail {
+namespace {
+
+constexpr double kMargin = 1.25;
+
+double direct_rate(const Geometry& g) {
+  if (g.Cg() == 1) return 40e9;
+  return g.Cg() < 16 ? 35e9 : 60e9;
+}
+
+double transform_cost(int rank) {
+  return rank == 1 ? 200e-12 : rank == 2 ? 80e-12 : 100e-12;
+}
+
+}  // namespace
 
 FftCosts fft_costs(const Geometry& g) {
   FftCosts c;
-  const fft::Shape s = fft::shape_for(g);
   double macs = static_cast<double>(g.N) * static_cast<double>(g.K) * static_cast<double>(g.Cg());
   for (int a = 0; a < g.rank(); ++a)
     macs *= static_cast<double>(g.out[a]) * static_cast<double>(g.kernel[a]);
-  const double direct_rate = g.Cg() == 1 ? 30e9 : 100e9;  // MAC/s
-  c.direct = macs / direct_rate;
-  const double transforms = static_cast<double>(g.K) * static_cast<double>(g.Cg()) +
-                            static_cast<double>(g.N) * static_cast<double>(s.tiles) *
-                                static_cast<double>(g.C + g.K);
-  const double per_transform = s.total * std::log2(std::max(2.0, s.total)) * 0.5e-9 / 2;
-  const double products = static_cast<double>(g.N) * static_cast<double>(s.tiles) *
-                          static_cast<double>(g.K) * static_cast<double>(g.Cg()) *
-                          static_cast<double>(s.spectrum) * 2 * 0.3e-9 / 2;
-  c.fft = transforms * per_transform + products;
+  c.direct = macs / direct_rate(g);
+  const fft::Shape s = fft::shape_for(g);
+  const double N = static_cast<double>(g.N), tiles = static_cast<double>(s.tiles);
+  const double pairs = static_cast<double>(g.K) * static_cast<double>(g.Cg());
+  // Kernel spectra: kept (once) when several tasks read them, else made per image (fft_conv.cc).
+  const double per_task = g.rank() == 1 ? static_cast<double>(fft::kRowLanes) : 1.0;
+  const bool kept = g.N > 1 || tiles > per_task;
+  const double transforms =
+      pairs * (kept ? 1.0 : N) + N * tiles * static_cast<double>(g.C + g.K);
+  const double per = s.total * std::log2(std::max(2.0, s.total));
+  const double freqs = N * tiles * pairs * static_cast<double>(s.spectrum);
+  c.fft = transform_cost(g.rank()) * transforms * per + 0.35e-9 * freqs;
   return c;
 }
 
@@ -32,9 +67,9 @@ std::string fft_pays(const Geometry& g, Op op) {
   if (g.precision == Precision::highest) return "precision 'highest' keeps direct summation";
   if (g.dtype == DType::f64) return "float64 keeps direct summation";
   const FftCosts c = fft_costs(g);
-  if (c.fft < c.direct) return {};
+  if (kMargin * c.fft < c.direct) return {};
   return rule("estimated ", c.fft * 1e3, " ms against ", c.direct * 1e3,
-              " ms for direct summation");
+              " ms for direct summation (fft_crossover.cc)");
 }
 
 }  // namespace convnd::detail
