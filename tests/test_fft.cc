@@ -213,6 +213,28 @@ TEST(FftConv, PrimesStridesRanksDepthwise) {
   }
 }
 
+// constant_weights: the kernel spectra made on the first run and kept (fft_shape.h), made
+// again when the weights move (w1, w1, w2, w1); one image and several (the other sources of
+// spectra), both layouts, a tiled 1-D case.
+TEST(FftConv, ConstantWeightsKeepTheKernelSpectra) {
+  for (Layout l : {Layout::channels_first, Layout::channels_last})
+    for (dim_t n : {1, 2}) {
+      Spec s;
+      s.N = n;
+      s.C = 4;
+      s.K = 6;
+      s.groups = 2;
+      s.input = {19, 23};
+      s.kernel = {7, 9};
+      s.padding = Padding::uniform(3);
+      s.layout = l;
+      expect_constant_weights_cached(s, kAlgo, 1e-3);
+      s.input = {3000};
+      s.kernel = {101};
+      expect_constant_weights_cached(s, kAlgo, 1e-3);
+    }
+}
+
 TEST(FftConv, RejectsOtherOperationsWithAReason) {
   Spec s;
   s.input = {16, 16};

@@ -40,6 +40,7 @@
 #include "algo/fft_batch.h"
 #include "algo/fft_crossover.h"
 #include "algo/fft_shape.h"
+#include "algo/weight_cache.h"
 #include "api/checked.h"
 #include "kernels/fft_spectra.h"
 #include "api/errors.h"
@@ -53,28 +54,12 @@ using fft::kRowLanes;
 
 constexpr std::size_t kMaxWorkspaceBytes = std::size_t{1} << 30;
 
-// Tiles per task: a tile of one row (1-D) would leave kRowLanes - 1 lanes of the last-axis
-// transform idle, so such tiles are taken kRowLanes / rows at a time.
-dim_t tiles_per_task(const fft::Shape& s) {
-  if (s.rows >= kRowLanes) return 1;
-  return std::min(s.tiles, (kRowLanes + s.rows - 1) / s.rows);
-}
-
-// Whether the kernel spectra are kept for the run (transformed once, in a phase of their own):
-// only when more than one task of an output channel reads them (several images, or tiles in
-// more than one group). Otherwise each is transformed where it is used, in the output
-// channel's task: the same transforms, and no K Cg spectra in the workspace (for 64 dense
-// channels, 100 MiB written and read back, and past the workspace cache: fresh pages each run).
-bool keep_kernel_spectra(const Geometry& g, const fft::Shape& s) {
-  return g.N > 1 || s.tiles > tiles_per_task(s);
-}
-
 // Values of one thread's slot: `group` accumulated spectra and one kernel spectrum (2 parts
 // each), the row-block buffers of the last axis (z: n rows, X: n + 1 rows, two parts each) and
 // a scratch for either transform (2 max(n kRowLanes, spectrum)). Saturating (Fits).
 dim_t slot_values(const fft::Shape& s, Fits& f) {
   const dim_t n = s.bins - 1;
-  const dim_t spectra = f.mul(f.mul(f.add(tiles_per_task(s), 1), 2), s.spectrum);
+  const dim_t spectra = f.mul(f.mul(f.add(fft::tiles_per_task(s), 1), 2), s.spectrum);
   const dim_t blocks = f.mul(f.add(f.mul(n, 2), f.mul(s.bins, 2)), kRowLanes);
   const dim_t scratch = f.mul(2, std::max(f.mul(n, kRowLanes), s.spectrum));
   return f.add(f.add(spectra, blocks), scratch);
@@ -85,7 +70,8 @@ std::size_t workspace_estimate(const Geometry& g, const fft::Shape& s, std::size
                                int slots) {
   Fits f;
   const dim_t spectra =
-      f.add(keep_kernel_spectra(g, s) ? f.mul(g.K, g.Cg()) : 0, f.mul(s.tiles, g.C));
+      f.add(fft::kernel_spectra(g, s) == fft::KernelSpectra::kept ? f.mul(g.K, g.Cg()) : 0,
+            f.mul(s.tiles, g.C));
   const dim_t values = f.add(f.mul(spectra, f.mul(2, s.spectrum)), f.mul(slots, slot_values(s, f)));
   return static_cast<std::size_t>(f.add(f.mul(values, static_cast<dim_t>(elem)), 64 * 16));
 }
@@ -110,8 +96,8 @@ template <class T>
 class FftExecutor final : public Executor {
  public:
   explicit FftExecutor(const Geometry& g)
-      : g_(g), s_(fft::shape_for(g)), slots_(hardware_threads()), group_(tiles_per_task(s_)),
-        keep_w_(keep_kernel_spectra(g, s_)), last_(s_.len.back()) {
+      : g_(g), s_(fft::shape_for(g)), slots_(hardware_threads()), group_(fft::tiles_per_task(s_)),
+        wsource_(fft::kernel_spectra(g, s_)), last_(s_.len.back()) {
     const int d = g.rank();
     for (int a = 0; a + 1 < d; ++a) lead_.emplace_back(s_.len[a]);
     // Row strides of the box (rows) and of a spectrum (values), per leading axis.
@@ -124,8 +110,10 @@ class FftExecutor final : public Executor {
     // Checked although reject() bounds the total: a size that wrapped would under-allocate.
     const char* ws = "workspace";
     const dim_t part = s_.spectrum;
-    if (keep_w_)
-      w_values_ = checked_mul(checked_mul(g.K, g.Cg(), ws), checked_mul(2, part, ws), ws);
+    const dim_t w_values = checked_mul(checked_mul(g.K, g.Cg(), ws), checked_mul(2, part, ws), ws);
+    if (wsource_ == fft::KernelSpectra::kept) w_values_ = w_values;
+    if (wsource_ == fft::KernelSpectra::cached)
+      w_cached_bytes_ = checked_bytes64(w_values, sizeof(T), ws);
     x_values_ = checked_mul(checked_mul(s_.tiles, g.C, ws), checked_mul(2, part, ws), ws);
     Fits f;
     slot_values_ = slot_values(s_, f);
@@ -145,8 +133,20 @@ class FftExecutor final : public Executor {
     const dim_t part = s_.spectrum, Cg = g_.Cg(), Kg = g_.Kg(), tiles = s_.tiles;
     const dim_t groups = (tiles + group_ - 1) / group_;
     auto slot = [&](int i) { return lay.slots + static_cast<std::size_t>(i) * slot_values_; };
+    auto work_of = [&](T* sl) { return sl + (group_ + 1) * 2 * part; };  // after acc and wbuf
+    const bool on_the_fly = wsource_ == fft::KernelSpectra::on_the_fly;
+    const T* wspec = lay.w;
+    if (wsource_ == fft::KernelSpectra::cached)  // made on the first run (weight_cache.h)
+      wspec = w_cache_.get(true, args.b, 0, w_cached_bytes_, static_cast<T*>(nullptr),
+                           [&](T* out) {
+        parallel_tasks(g_.K * Cg, threads, [&](std::int64_t task) {
+          kernel_spectrum(args.b, task / Cg, task % Cg, out + task * 2 * part,
+                          work_of(slot(thread_index())));
+        });
+      });
     for (dim_t n = 0; n < g_.N; ++n) {
-      parallel_phases({n == 0 && keep_w_ ? g_.K * Cg : 0, g_.C * groups, g_.K * groups}, threads,
+      const bool phase0 = n == 0 && wsource_ == fft::KernelSpectra::kept;
+      parallel_phases({phase0 ? g_.K * Cg : 0, g_.C * groups, g_.K * groups}, threads,
                       [&](int phase, std::int64_t task) {
         T* sl = slot(thread_index());
         T* wbuf = sl + group_ * 2 * part;  // a kernel spectrum made where it is used
@@ -164,8 +164,8 @@ class FftExecutor final : public Executor {
           const dim_t k = task / groups, grp = k / Kg;
           T* acc = sl;
           for (dim_t c = 0; c < Cg; ++c) {  // c ascending: one summation order
-            const T* w = lay.w + (k * Cg + c) * 2 * part;
-            if (!keep_w_) {
+            const T* w = wspec + (k * Cg + c) * 2 * part;
+            if (on_the_fly) {
               kernel_spectrum(args.b, k, c, wbuf, work);
               w = wbuf;
             }
@@ -403,7 +403,9 @@ class FftExecutor final : public Executor {
   fft::Shape s_;
   int slots_;
   dim_t group_;  // tiles per task
-  bool keep_w_;  // keep_kernel_spectra()
+  fft::KernelSpectra wsource_;
+  std::size_t w_cached_bytes_ = 0;
+  PackedWeightsCache w_cache_;
   fft::RealFft<T> last_;
   std::vector<fft::BatchFft<T>> lead_;
   std::vector<dim_t> row_stride_, spec_stride_;

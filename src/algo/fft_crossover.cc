@@ -6,8 +6,8 @@
 //            channels per group, 60 G/s from 16: the best rates the direct algorithms reached
 //            on the grid's large kernels (so the estimate flatters direct summation);
 //   fft    = a_rank * sum over transforms of L log2 L  +  b * frequencies multiplied,
-//            L = prod L_d of one tile; transforms: the kernels (K Cg, once per run when kept,
-//            else once per image and tile group), each tile's C inputs and K outputs;
+//            L = prod L_d of one tile; transforms: the kernels (K Cg per run, none when a plan
+//            with constant weights keeps them), each tile's C inputs and K outputs;
 //            a_1 = 200 ps (1-D: the real transform's unpacking and the row transposes are a
 //            larger share), a_2 = 80 ps, a_3+ = 100 ps; b = 0.35 ns (the channel reduction
 //            streams spectra from memory for dense layers).
@@ -51,11 +51,9 @@ FftCosts fft_costs(const Geometry& g) {
   const fft::Shape s = fft::shape_for(g);
   const double N = static_cast<double>(g.N), tiles = static_cast<double>(s.tiles);
   const double pairs = static_cast<double>(g.K) * static_cast<double>(g.Cg());
-  // Kernel spectra: kept (once) when several tasks read them, else made per image (fft_conv.cc).
-  const double per_task = g.rank() == 1 ? static_cast<double>(fft::kRowLanes) : 1.0;
-  const bool kept = g.N > 1 || tiles > per_task;
-  const double transforms =
-      pairs * (kept ? 1.0 : N) + N * tiles * static_cast<double>(g.C + g.K);
+  // Kernel spectra (fft_shape.h): none per run once cached (constant weights), else once.
+  const double kernels = fft::kernel_spectra(g, s) == fft::KernelSpectra::cached ? 0.0 : pairs;
+  const double transforms = kernels + N * tiles * static_cast<double>(g.C + g.K);
   const double per = s.total * std::log2(std::max(2.0, s.total));
   const double freqs = N * tiles * pairs * static_cast<double>(s.spectrum);
   c.fft = transform_cost(g.rank()) * transforms * per + 0.35e-9 * freqs;

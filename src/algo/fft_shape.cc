@@ -36,6 +36,19 @@ bool axes_fit(const Geometry& g) {
   return true;
 }
 
+dim_t tiles_per_task(const Shape& s) {
+  if (s.rows >= kRowLanes) return 1;
+  return std::min(s.tiles, (kRowLanes + s.rows - 1) / s.rows);
+}
+
+KernelSpectra kernel_spectra(const Geometry& g, const Shape& s) {
+  const double bytes = static_cast<double>(g.K) * static_cast<double>(g.Cg()) * 2.0 *
+                       static_cast<double>(s.spectrum) * (g.dtype == DType::f32 ? 4.0 : 8.0);
+  if (g.constant_weights && bytes <= kMaxCachedSpectraBytes) return KernelSpectra::cached;
+  if (g.N > 1 || s.tiles > tiles_per_task(s)) return KernelSpectra::kept;
+  return KernelSpectra::on_the_fly;
+}
+
 Shape shape_for(const Geometry& g) {
   Shape s;
   const int d = g.rank();

@@ -43,6 +43,22 @@ struct Shape {
 // Whether every axis's reach fits kMaxAxisLength (checked: user extents near 2^63 overflow it).
 bool axes_fit(const Geometry& g);
 
+// Tiles per task: a tile of one row (1-D) would leave kRowLanes - 1 lanes of the last-axis
+// transform idle, so such tiles are taken kRowLanes / rows at a time.
+dim_t tiles_per_task(const Shape& s);
+
+// Where the kernel spectra (K Cg of them) come from in a run (fft_conv.cc):
+//   cached:    made on the first run and kept by the executor, for a plan with constant weights
+//              (PlanOptions::constant_weights) while they take at most kMaxCachedSpectraBytes;
+//   kept:      made once per run, in a phase of their own, when several tasks read each one
+//              (several images, or tiles in more than one task);
+//   on the fly: otherwise, each made in the one task that reads it: the same transforms, and no
+//              K Cg spectra in the workspace (for 64 dense channels, 100 MiB written and read
+//              back, past the workspace cache: fresh pages every run).
+enum class KernelSpectra { cached, kept, on_the_fly };
+constexpr double kMaxCachedSpectraBytes = 256.0 * (1 << 20);
+KernelSpectra kernel_spectra(const Geometry& g, const Shape& s);
+
 // The transform box; only for a geometry that axes_fit(). Cheap (planning and reject() call
 // it): the search runs over the ~1000 lengths 2^a 3^b 5^c up to kMaxAxisLength at most.
 // Sizes saturate at the int64 limit rather than overflow (reject() compares them with a bound).
