@@ -7,6 +7,10 @@ markdown row per layer with both times, the rule's estimates (fft_costs) and its
 in src/algo/fft_crossover.cc is fitted to this table (docs/fft.md).
 
     scripts/fft_crossover.py [--convnd build/tools/convnd] [--quick] [--layout channels_last]
+                             [--per-call] [--start N]
+
+Plans are reused with constant weights (convnd bench's default: the kernel spectra are made
+once); --per-call times one-off calls instead (new weights and a new Plan every call).
 """
 import argparse
 import json
@@ -39,7 +43,7 @@ def grid(quick):
     return cases
 
 
-def bench(convnd, spec, algo, layout):
+def bench(convnd, spec, algo, layout, per_call=False):
     """(algorithm, ms) of one forward run; algo None: dispatch's own choice."""
     env = dict(os.environ)
     env.pop("CONVND_ALGO", None)
@@ -47,7 +51,8 @@ def bench(convnd, spec, algo, layout):
         env["CONVND_ALGO"] = algo
     r = subprocess.run([convnd, "bench", "--spec", spec, "--pass", "fwd", "--no-peer",
                         "--threads", "2", "--layout", layout, "--format", "json",
-                        "--min-time", "0.2"], env=env, capture_output=True, text=True)
+                        "--min-time", "0.2"] + (["--per-call"] if per_call else []),
+                       env=env, capture_output=True, text=True)
     if r.returncode != 0:
         return None, None
     row = json.loads(r.stdout)[0]
@@ -59,17 +64,19 @@ def main():
     ap.add_argument("--convnd", default="build/tools/convnd")
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--layout", default="channels_first")
+    ap.add_argument("--per-call", action="store_true")
+    ap.add_argument("--start", type=int, default=0, help="skip the first N layers")
     args = ap.parse_args()
     print("| layer | fft ms | direct ms | best direct | fft / direct | chosen, ms |")
     print("|---|---:|---:|---|---:|---|")
-    for spec in grid(args.quick):
-        _, fft = bench(args.convnd, spec, "fft", args.layout)
+    for spec in grid(args.quick)[args.start:]:
+        _, fft = bench(args.convnd, spec, "fft", args.layout, args.per_call)
         best, best_ms = None, None
         for algo in DIRECT:
-            _, ms = bench(args.convnd, spec, algo, args.layout)
+            _, ms = bench(args.convnd, spec, algo, args.layout, args.per_call)
             if ms is not None and (best_ms is None or ms < best_ms):
                 best, best_ms = algo, ms
-        chosen, chosen_ms = bench(args.convnd, spec, None, args.layout)
+        chosen, chosen_ms = bench(args.convnd, spec, None, args.layout, args.per_call)
         ratio = fft / best_ms if fft and best_ms else float("nan")
         print(f"| {spec} | {fft or float('nan'):.3f} | {best_ms or float('nan'):.3f} | {best} | "
               f"{ratio:.2f} | {chosen} {chosen_ms or float('nan'):.3f} |", flush=True)
