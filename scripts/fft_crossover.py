@@ -8,6 +8,11 @@ in src/algo/fft_crossover.cc is fitted to this table (docs/fft.md).
 
     scripts/fft_crossover.py [--convnd build/tools/convnd] [--quick] [--layout channels_last]
                              [--per-call] [--start N]
+    PYTHONPATH=build/python scripts/fft_crossover.py --rule TABLE.md
+
+--rule re-reads a table this script printed and asks the current build (its Python module)
+which algorithm the rule picks for each layer, without timing anything: the rule's choice
+against the measured times, with the layers where it loses marked.
 
 Plans are reused with constant weights (convnd bench's default: the kernel spectra are made
 once); --per-call times one-off calls instead (new weights and a new Plan every call).
@@ -15,6 +20,7 @@ once); --per-call times one-off calls instead (new weights and a new Plan every 
 import argparse
 import json
 import os
+import re
 import subprocess
 
 DIRECT = ["depthwise", "padded_igemm", "implicit_gemm", "winograd_f2", "winograd_f4",
@@ -59,6 +65,39 @@ def bench(convnd, spec, algo, layout, per_call=False):
     return row["algorithm"], row["ms"]
 
 
+SPEC = re.compile(r"n(\d+)c(\d+)k(\d+)(?:g(\d+))?s([\dx]+)k([\dx]+)p(\d+)$")
+
+
+def rule_choice(spec, layout, per_call):
+    import convnd  # noqa: PLC0415  (only for --rule)
+    n, c, k, g, s, ks, p = SPEC.match(spec).groups()
+    n, c, k, g, p = int(n), int(c), int(k), int(g or 1), int(p)
+    s = [int(v) for v in s.split("x")]
+    ks = [int(v) for v in ks.split("x")]
+    x = (n, *s, c) if layout == "channels_last" else (n, c, *s)
+    plan = convnd.Plan(x, (k, c // g, *ks), padding=p, groups=g, layout=layout,
+                       constant_weights=not per_call)
+    return plan.algorithm
+
+
+def rule_table(path, layout, per_call):
+    print("| layer | fft ms | direct ms | best direct | fft / direct | rule | rule loses |")
+    print("|---|---:|---:|---|---:|---|---|")
+    for line in open(path):
+        cells = [v.strip() for v in line.strip().strip("|").split("|")]
+        if len(cells) < 5 or not SPEC.match(cells[0]):
+            continue
+        spec, fft, direct, best = cells[0], float(cells[1]), float(cells[2]), cells[3]
+        chosen = rule_choice(spec, layout, per_call)
+        loses = ""
+        if chosen == "fft" and fft > direct:
+            loses = f"fft chosen, {fft / direct:.2f}x slower"
+        elif chosen != "fft" and fft * 1.5 < direct:
+            loses = f"fft missed, {direct / fft:.2f}x faster"
+        print(f"| {spec} | {fft:.3f} | {direct:.3f} | {best} | {fft / direct:.2f} | {chosen} | "
+              f"{loses} |")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--convnd", default="build/tools/convnd")
@@ -66,7 +105,11 @@ def main():
     ap.add_argument("--layout", default="channels_first")
     ap.add_argument("--per-call", action="store_true")
     ap.add_argument("--start", type=int, default=0, help="skip the first N layers")
+    ap.add_argument("--rule", metavar="TABLE", help="the rule's choices for a measured table")
     args = ap.parse_args()
+    if args.rule:
+        rule_table(args.rule, args.layout, args.per_call)
+        return
     print("| layer | fft ms | direct ms | best direct | fft / direct | chosen, ms |")
     print("|---|---:|---:|---|---:|---|")
     for spec in grid(args.quick)[args.start:]:

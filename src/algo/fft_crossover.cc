@@ -9,8 +9,10 @@
 //            L = prod L_d of one tile; transforms: the kernels (K Cg per run, none when a plan
 //            with constant weights keeps them), each tile's C inputs and K outputs;
 //            a_1 = 200 ps (1-D: the real transform's unpacking and the row transposes are a
-//            larger share), a_2 = 80 ps, a_3+ = 100 ps; b = 0.35 ns (the channel reduction
-//            streams spectra from memory for dense layers).
+//            larger share), a_2 = 80 ps, a_3+ = 100 ps; b = 1.2 ns per (output, input)
+//            channel pair and frequency: the channel reduction streams the kernel spectra
+//            (K Cg of them, 8 bytes a frequency) from memory for dense layers, at the ~8 GB/s
+//            the grid showed (64 channels, 5x5: 12 ms where the transforms take 0.5).
 // FFT is chosen when 1.25 fft < direct: a margin for the timings' noise on a shared machine,
 // so that a layer near the crossover stays on direct summation.
 //
@@ -56,7 +58,7 @@ FftCosts fft_costs(const Geometry& g) {
   const double transforms = kernels + N * tiles * static_cast<double>(g.C + g.K);
   const double per = s.total * std::log2(std::max(2.0, s.total));
   const double freqs = N * tiles * pairs * static_cast<double>(s.spectrum);
-  c.fft = transform_cost(g.rank()) * transforms * per + 0.35e-9 * freqs;
+  c.fft = transform_cost(g.rank()) * transforms * per + 1.2e-9 * freqs;
   return c;
 }
 
