@@ -167,6 +167,19 @@ TEST(FftConv, TilesAlongAxisZero) {
         .layout(Layout::channels_last).dtype(DType::f64).test(kAlgo, Pass::forward);
 }
 
+// Found by AllAlgorithms under ASan: an input of one sample along an axis, a kernel wider than
+// it and mirrored padding, channels-last.
+TEST(FftConv, OneSampleAxesMirrored) {
+  Spec s = Spec::parse("n1c1k3s1x2x3k3x3x2t3x2x1d1x1x2pcausal");
+  ConvTester t;
+  t.input(1, 1, {1, 2, 3}).kernel(3, {3, 3, 2}).stride({3, 2, 1}).dilation({1, 1, 2})
+      .padding(s.padding).mode(PadMode::symmetric).layout(Layout::channels_last)
+      .dtype(DType::f64);
+  t.test(kAlgo, Pass::forward);
+  t.strided_views(2).test(kAlgo, Pass::forward);
+  t.mode(PadMode::reflect).test(kAlgo, Pass::forward);
+}
+
 TEST(FftConv, ShapeTilesLongAxes) {
   detail::Geometry g;
   g.N = g.C = g.K = 1;
@@ -302,6 +315,36 @@ TEST(FftConv, DispatchKeepsDirectSummationElsewhere) {
   PlanOptions named;
   named.algorithm = kAlgo;
   EXPECT_EQ(Plan(f64, Pass::forward, named).algorithm(), kAlgo);
+}
+
+// The backward passes reach the FFT through the algorithms that compose them of forward
+// convolutions (via_forward.cc): backward data and transposed (bwd_data_phases, one forward
+// problem per stride phase) and the weight gradient (bwd_weights_as_fwd, whose kernel is the
+// output gradient), each chosen by dispatch for large kernels, within their reported bound.
+TEST(FftConv, BackwardPassesThroughForwardProblems) {
+  for (dim_t s : {1, 2})
+    for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+      ConvTester t;
+      t.input(2, 8, {48, 47}).kernel(8, {25, 25}).stride({s}).padding(Padding::uniform(12))
+          .layout(l);
+      const Spec& spec = t.spec();
+      PlanOptions ref;
+      ref.algorithm = "reference";
+      const double direct = Plan(spec, Pass::backward_data, ref).error_bound();
+      const Plan bd(spec, Pass::backward_data);
+      EXPECT_EQ(bd.algorithm(), "bwd_data_phases");
+      EXPECT_GT(bd.error_bound(), direct) << "fft inside";
+      t.test("bwd_data_phases", Pass::backward_data);
+      t.mode(PadMode::reflect).test("bwd_data_phases", Pass::backward_data);
+      if (s == 1) {
+        const Plan bw(t.spec(), Pass::backward_weights);
+        EXPECT_EQ(bw.algorithm(), "bwd_weights_as_fwd");
+        EXPECT_GT(bw.error_bound(), Plan(t.spec(), Pass::backward_weights, ref).error_bound());
+        t.test("bwd_weights_as_fwd", Pass::backward_weights);
+      }
+    }
+  ConvTester().input(1, 6, {40}).kernel(4, {63}).transposed().padding(Padding::uniform(5))
+      .test("bwd_data_phases", Pass::forward);
 }
 
 // The error measure of docs/fft.md, max |y - y_exact| / max (sum of |x w|), on random and
