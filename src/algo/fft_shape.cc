@@ -72,10 +72,14 @@ Shape shape_for(const Geometry& g) {
     const dim_t t_out = std::min(O0, (L0 - sp) / st + 1);
     const dim_t tiles = (O0 + t_out - 1) / t_out;
     const double l = static_cast<double>(L0);
-    // The per-tile term stands for the passes' fixed costs (a few hundred samples' worth).
-    const double cost = static_cast<double>(tiles) * (l * std::log2(l * rest) + 256);
-    // Tasks of the input phase (fft_conv.cc): 1-D tiles go kRowLanes to a task.
+    // Tasks of the input phase (fft_conv.cc): 1-D tiles go kRowLanes to a task, as the lanes
+    // of one row block, so a lane left idle costs as much as a tile (4 tiles of 5120 samples
+    // ran 4x under the lanes' speed: 16 tiles of 2048 cost less).
     const double per_task = d == 1 ? static_cast<double>(kRowLanes) : 1.0;
+    const double lanes = d == 1 ? std::ceil(static_cast<double>(tiles) / per_task) * per_task
+                                : static_cast<double>(tiles);
+    // The per-tile term stands for the passes' fixed costs (a few hundred samples' worth).
+    const double cost = lanes * (l * std::log2(l * rest) + 256);
     const double tasks = static_cast<double>(g.N) * static_cast<double>(g.C) *
                          std::ceil(static_cast<double>(tiles) / per_task);
     cands.push_back({L0, t_out, tiles, cost, tasks});
