@@ -316,8 +316,13 @@ class FftExecutor final : public Executor {
               const std::vector<dim_t>& lo = last_off[r.tile];
               const T* src = base + r.src;
               const dim_t len = static_cast<dim_t>(lo.size());
-              for (dim_t i = 0; i < len; ++i)
-                if (lo[i] != kNoSample) (i % 2 ? z_im : z_re)[i / 2 * kRowLanes + q] = src[lo[i]];
+              // Sample 2j to z_re, 2j + 1 to z_im (RealFft's packing). Two loops: one loop storing
+              // through `(i % 2 ? z_im : z_re)[..]` made wild stores in GCC 12's -O1
+              // ASan/UBSan build (the CI sanitizer tree) while release and valgrind were clean.
+              for (dim_t j = 0; 2 * j < len; ++j)
+                if (lo[2 * j] != kNoSample) z_re[j * kRowLanes + q] = src[lo[2 * j]];
+              for (dim_t j = 0; 2 * j + 1 < len; ++j)
+                if (lo[2 * j + 1] != kNoSample) z_im[j * kRowLanes + q] = src[lo[2 * j + 1]];
             });
   }
 
@@ -340,7 +345,8 @@ class FftExecutor final : public Executor {
             [&](const Row& r, dim_t q, T* z_re, T* z_im) {
               for (dim_t i = 0; i < taps; ++i) {
                 const dim_t at = i * dil;
-                (at % 2 ? z_im : z_re)[at / 2 * kRowLanes + q] = base[r.src + i * step];
+                T* z = at % 2 == 0 ? z_re : z_im;
+                z[at / 2 * kRowLanes + q] = base[r.src + i * step];
               }
             });
   }
@@ -392,7 +398,8 @@ class FftExecutor final : public Executor {
         T* dst = ybase + r.src;
         for (dim_t o = 0; o < outs; ++o) {
           const dim_t at = o * st;
-          const T v = (at % 2 ? b.z_im : b.z_re)[at / 2 * kRowLanes + q];
+          const T* z = at % 2 == 0 ? b.z_re : b.z_im;
+          const T v = z[at / 2 * kRowLanes + q];
           dst[o * ystep] = static_cast<T>(static_cast<double>(v) * scale + bias);
         }
       }
