@@ -10,9 +10,10 @@
 //            with constant weights keeps them), each tile's C inputs and K outputs;
 //            a_1 = 200 ps (1-D: the real transform's unpacking and the row transposes are a
 //            larger share), a_2 = 80 ps, a_3+ = 100 ps; b = 1.2 ns per (output, input)
-//            channel pair and frequency: the channel reduction streams the kernel spectra
-//            (K Cg of them, 8 bytes a frequency) from memory for dense layers, at the ~8 GB/s
-//            the grid showed (64 channels, 5x5: 12 ms where the transforms take 0.5).
+//            channel pair and frequency when the kernel spectra (K Cg of them, 8 bytes a
+//            frequency) pass 2 MiB: the channel reduction streams them from memory, at the
+//            ~8 GB/s the grid showed (64 channels, 5x5: 12 ms where the transforms take 0.5);
+//            0.3 ns when they stay in the caches.
 // FFT is chosen when 1.25 fft < direct: a margin for the timings' noise on a shared machine,
 // so that a layer near the crossover stays on direct summation.
 //
@@ -58,7 +59,11 @@ FftCosts fft_costs(const Geometry& g) {
   const double transforms = kernels + N * tiles * static_cast<double>(g.C + g.K);
   const double per = s.total * std::log2(std::max(2.0, s.total));
   const double freqs = N * tiles * pairs * static_cast<double>(s.spectrum);
-  c.fft = transform_cost(g.rank()) * transforms * per + 1.2e-9 * freqs;
+  // The reduction reads K Cg kernel spectra per tile: from memory past a few MiB, else from
+  // the caches (1-D, 16 channels, 16384 samples: 0.3 MiB of spectra, reduction 4x faster).
+  const double w_bytes = pairs * 2 * static_cast<double>(s.spectrum) * 4;
+  const double per_freq = w_bytes > 2.0 * (1 << 20) ? 1.2e-9 : 0.3e-9;
+  c.fft = transform_cost(g.rank()) * transforms * per + per_freq * freqs;
   return c;
 }
 
