@@ -40,6 +40,13 @@ TEST(FftTransform, FastLengths) {
   EXPECT_EQ(detail::fft::next_fast_length(97), 100);
   EXPECT_EQ(detail::fft::next_fast_length(542), 576);
   EXPECT_EQ(detail::fft::next_fast_length(1), 1);
+  for (dim_t n = 1; n <= 5000; ++n) {
+    const dim_t f = detail::fft::next_fast_length(n);
+    ASSERT_TRUE(detail::fft::is_fast_length(f)) << n;
+    ASSERT_GE(f, n);
+    for (dim_t m = n; m < f; ++m) ASSERT_FALSE(detail::fft::is_fast_length(m)) << n;
+  }
+  EXPECT_EQ(detail::fft::next_fast_length((dim_t{1} << 27) + 12345), 134369280);
 }
 
 // Every fast length up to 128 (and a few long ones), 1 to 19 interleaved sequences (tails
