@@ -5,7 +5,8 @@
 // tiles along axis 0 (fft_shape.h):
 //
 //   0. each kernel (k, c): the taps placed at t_d dil_d in a zero box of the transform extents
-//      L_d, transformed once per run: W_kc;
+//      L_d, transformed: W_kc (kept across runs with constant weights, made once per run, or
+//      made in the one task that reads it: fft_shape.h kernel_spectra);
 //   1. each tile and input channel c: the padded box the tile's outputs read (every padding mode
 //      applied through map_padded_index, so no mode needs a case of its own), zero-extended to
 //      L_d, transformed: X_tc;
@@ -23,9 +24,10 @@
 // the half spectrum, in place. Spectra are stored split (real part, then imaginary part), rows
 // padded to kRowLanes bins.
 //
-// Scope: the forward operation (a transposed spec is the backward-data operation, not served
-// yet); any rank, groups, stride and dilation, both layouts (views are canonical), float32 and
-// float64 (transforms in the tensor's type).
+// Scope: the forward operation (the backward ones and transposed convolution reach it through
+// bwd_data_phases and bwd_weights_as_fwd, via_forward.cc); any rank, groups, stride and
+// dilation, both layouts (views are canonical), float32 and float64 (transforms in the
+// tensor's type). When dispatch chooses it: fft_crossover.cc; docs/fft.md.
 //
 // Determinism: each transform, each frequency's channel sum (c ascending) and each output is
 // computed inside one task; tasks are fixed by the problem (kernels, tiles x channels), not the

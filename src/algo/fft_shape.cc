@@ -110,7 +110,6 @@ Shape shape_for(const Geometry& g) {
   s.bins = s.len[d - 1] / 2 + 1;
   s.pitch = (s.bins + kRowLanes - 1) / kRowLanes * kRowLanes;
   s.spectrum = f.mul(s.rows, s.pitch);
-  s.plane = f.mul(s.rows, s.len[d - 1]);
   s.total = 1;
   for (dim_t l : s.len) s.total *= static_cast<double>(l);
   return s;

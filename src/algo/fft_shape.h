@@ -36,7 +36,6 @@ struct Shape {
   dim_t bins = 1;            // L_last / 2 + 1
   dim_t pitch = kRowLanes;   // bins rounded up to kRowLanes
   dim_t spectrum = 1;        // rows * pitch: values of one part (real or imaginary)
-  dim_t plane = 1;           // rows * L_last: real samples of one tile
   double total = 1;          // prod L_d
 };
 
