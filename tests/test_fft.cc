@@ -187,6 +187,28 @@ TEST(FftConv, OneSampleAxesMirrored) {
   t.mode(PadMode::reflect).test(kAlgo, Pass::forward);
 }
 
+// Bitwise the same result for 1, 2 and 3 threads (tasks fixed by the problem: kernels,
+// channel x tile group, output channel x tile group), tiled and untiled, 1-D tiles in groups.
+// Run with OMP_NUM_THREADS=3 or more for a third worker slot.
+TEST(FftConv, ThreadCountIndependent) {
+  for (const char* text : {"n2c4k6g2s37x41k9x7p4", "n1c3k2s5000k257p128", "n1c1k1s700x9k31x3p15"}) {
+    const Spec s = Spec::parse(text);
+    const PassShapes sh = pass_shapes(s, Pass::forward);
+    Tensor x(s.dtype, sh.a), w(s.dtype, sh.b);
+    x.fill_fractions(5);
+    w.fill_fractions(6);
+    std::vector<Tensor> outs;
+    for (int threads : {1, 2, 3}) {
+      PlanOptions o;
+      o.algorithm = kAlgo;
+      o.threads = threads;
+      outs.push_back(run_pass(s, Pass::forward, x, w, nullptr, o).out);
+    }
+    EXPECT_TRUE(bitwise_equal(outs[0], outs[1])) << text;
+    EXPECT_TRUE(bitwise_equal(outs[0], outs[2])) << text;
+  }
+}
+
 TEST(FftConv, ShapeTilesLongAxes) {
   detail::Geometry g;
   g.N = g.C = g.K = 1;
