@@ -70,9 +70,10 @@ enum class SamePolicy {
 
 enum class Pass { forward, backward_data, backward_weights };
 
-// What a Plan may trade for speed. standard: algorithms whose error stays within a documented
-// bound of direct summation's (Winograd for 3x3 stride-1 layers; docs/winograd.md has the
-// measured bounds; Plan::error_bound() reports the chosen one's). highest: direct summation only.
+// What a Plan may trade for speed. standard: algorithms with a documented error bound
+// (Winograd for 3x3 stride-1 layers, within 64x direct summation's, docs/winograd.md; the FFT
+// for large float32 kernels, docs/fft.md); Plan::error_bound() reports the chosen one's.
+// highest: direct summation only.
 enum class Precision { standard, highest };
 
 // Parsers accept the canonical names printed by to_string() and the documented synonyms.

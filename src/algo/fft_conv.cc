@@ -1,97 +1,81 @@
 // # Forward convolution by FFT (large kernels)
 //
 // Direct summation costs k products per output (k = kernel volume); by transforms, a plane
-// costs O(L log L) however large the kernel. Per image n and group g:
+// costs O(L log L) however large the kernel. Per image n, with the outputs cut into overlap-save
+// tiles along axis 0 (fft_shape.h):
 //
-//   1. each input channel c: the padded box the outputs read (R_d = (O_d - 1) stride_d +
-//      (k_d - 1) dil_d + 1 samples per axis, every padding mode applied through
-//      map_padded_index, so no mode needs a case of its own), zero-extended to a fast length
-//      L_d >= R_d, transformed: X_c;
-//   2. each kernel (k, c): the taps placed at t_d dil_d in a zero array of the same extents,
-//      transformed once per run: W_kc;
-//   3. each output channel k: Y_k = sum_c X_c conj(W_kc) (the channel reduction, per
-//      frequency: a complex GEMM with one column), inverse transform, outputs read at
-//      o_d stride_d, divided by prod L, plus the bias.
+//   0. each kernel (k, c): the taps placed at t_d dil_d in a zero box of the transform extents
+//      L_d, transformed: W_kc (kept across runs with constant weights, made once per run, or
+//      made in the one task that reads it: fft_shape.h kernel_spectra);
+//   1. each tile and input channel c: the padded box the tile's outputs read (every padding mode
+//      applied through map_padded_index, so no mode needs a case of its own), zero-extended to
+//      L_d, transformed: X_tc;
+//   2. each tile and output channel k: Y = sum_c X_tc conj(W_kc) over the channels of k's group
+//      (the channel reduction, per frequency), inverse transform, outputs read at o_d stride_d,
+//      divided by prod L, plus the bias.
 //
 // Why L >= R suffices: the product of transforms is a cyclic correlation of period L,
 // z[p] = sum_t x[(p + t dil) mod L] w[t], and every position an output reads (p = o stride,
 // p + t dil <= R - 1 < L) is free of wrap-around.
 //
-// Scope: the forward operation (a transposed spec is the backward-data operation, not served
-// yet); any rank, groups, stride and dilation, both layouts
-// (views are canonical), float32 and float64 (transforms in the tensor's type). Not yet: the
-// backward operations and overlap-add tiling of large planes (TODO(#18)); the workspace holds
-// every spectrum of one image, and plans whose workspace would pass kMaxWorkspaceBytes are
-// rejected with the number. Complex transforms of real data: a real-input transform would halve
-// the work (TODO(#18)).
+// The transforms (fft_batch.h): real input, so the last axis is a real transform of half the
+// length, kRowLanes rows side by side (transposed into a small buffer, so a single image plane
+// is vector work too); the leading axes are complex transforms over the interleaved columns of
+// the half spectrum, in place. Spectra are stored split (real part, then imaginary part), rows
+// padded to kRowLanes bins.
+//
+// Scope: the forward operation (the backward ones and transposed convolution reach it through
+// bwd_data_phases and bwd_weights_as_fwd, via_forward.cc); any rank, groups, stride and
+// dilation, both layouts (views are canonical), float32 and float64 (transforms in the
+// tensor's type). When dispatch chooses it: fft_crossover.cc; docs/fft.md.
 //
 // Determinism: each transform, each frequency's channel sum (c ascending) and each output is
-// computed inside one task; tasks are fixed by the problem, not the thread count.
+// computed inside one task; tasks are fixed by the problem (kernels, tiles x channels), not the
+// thread count, and each thread works in its own slot of the workspace.
 #include "algo/fft_conv.h"
 
 #include <algorithm>
 #include <cmath>
-#include <complex>
 #include <cstring>
-#include <limits>
 #include <memory>
 
-#include "algo/fft_transform.h"
+#include "algo/fft_batch.h"
+#include "algo/fft_crossover.h"
+#include "algo/fft_shape.h"
+#include "algo/weight_cache.h"
 #include "api/checked.h"
+#include "kernels/fft_spectra.h"
 #include "api/errors.h"
+#include "runtime/carve.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
 namespace {
 
+using fft::kRowLanes;
+
 constexpr std::size_t kMaxWorkspaceBytes = std::size_t{1} << 30;
 
-struct FftShape {
-  std::vector<dim_t> reach;  // R_d: padded samples the outputs read
-  std::vector<dim_t> len;    // L_d: transform length
-  dim_t total = 1;           // prod L_d
-};
-
-// Longest transform along one axis. Past it the spectra could not fit the workspace bound
-// anyway, and the search for the next 2-3-5 length (a linear scan) stays short.
-constexpr dim_t kMaxAxisLength = dim_t{1} << 28;
-
-// Whether every axis's reach, (out-1)*stride + (k-1)*dil + 1, is at most kMaxAxisLength;
-// computed checked, as user extents near 2^63 overflow it (found by fuzz_spec).
-bool axes_fit(const Geometry& g) {
-  for (int a = 0; a < g.rank(); ++a) {
-    Fits f;
-    const dim_t r = f.add(f.add(f.mul(g.out[a] - 1, g.stride[a]), f.mul(g.kernel[a] - 1, g.dil[a])), 1);
-    if (!f || r > kMaxAxisLength) return false;
-  }
-  return true;
+// Values of one thread's slot: `group` accumulated spectra and one kernel spectrum (2 parts
+// each), the row-block buffers of the last axis (z: n rows, X: n + 1 rows, two parts each) and
+// a scratch for either transform (2 max(n kRowLanes, spectrum)). Saturating (Fits).
+dim_t slot_values(const fft::Shape& s, Fits& f) {
+  const dim_t n = s.bins - 1;
+  const dim_t spectra = f.mul(f.mul(f.add(fft::tiles_per_task(s), 1), 2), s.spectrum);
+  const dim_t blocks = f.mul(f.add(f.mul(n, 2), f.mul(s.bins, 2)), kRowLanes);
+  const dim_t scratch = f.mul(2, std::max(f.mul(n, kRowLanes), s.spectrum));
+  return f.add(f.add(spectra, blocks), scratch);
 }
 
-// Only for a geometry that axes_fit().
-FftShape fft_shape(const Geometry& g) {
-  FftShape s;
-  for (int a = 0; a < g.rank(); ++a) {
-    const dim_t r = (g.out[a] - 1) * g.stride[a] + (g.kernel[a] - 1) * g.dil[a] + 1;
-    s.reach.push_back(r);
-    s.len.push_back(fft::next_fast_length(r));
-    Fits f;  // saturates: reject() turns a huge total away by its workspace size
-    s.total = f.mul(s.total, s.len.back());
-    if (!f) s.total = std::numeric_limits<dim_t>::max();
-  }
-  return s;
-}
-
-// Workspace in bytes: the spectra of all kernels, of one image's input channels, and per
-// thread slot one output spectrum and one transform line. Saturates at the int64 limit instead
-// of overflowing (reject() compares it with kMaxWorkspaceBytes).
-std::size_t workspace_for(const Geometry& g, const FftShape& s, std::size_t elem, int slots) {
+// Workspace bytes as reject() estimates them (the executor carves the same amounts, checked).
+std::size_t workspace_estimate(const Geometry& g, const fft::Shape& s, std::size_t elem,
+                               int slots) {
   Fits f;
-  const dim_t L = s.total;
-  dim_t max_len = 1;
-  for (dim_t l : s.len) max_len = std::max(max_len, l);
-  const dim_t elems =
-      f.add(f.add(f.mul(f.mul(L, g.K), g.Cg()), f.mul(L, g.Cg())), f.mul(slots, f.add(L, max_len)));
-  return static_cast<std::size_t>(f.add(f.mul(elems, 2 * static_cast<dim_t>(elem)), 64 * 8));
+  const dim_t spectra =
+      f.add(fft::kernel_spectra(g, s) == fft::KernelSpectra::kept ? f.mul(g.K, g.Cg()) : 0,
+            f.mul(s.tiles, g.C));
+  const dim_t values = f.add(f.mul(spectra, f.mul(2, s.spectrum)), f.mul(slots, slot_values(s, f)));
+  return static_cast<std::size_t>(f.add(f.mul(values, static_cast<dim_t>(elem)), 64 * 16));
 }
 
 // Advances an N-D index over `ext` (last axis fastest); false after the last index.
@@ -103,149 +87,339 @@ bool next_index(std::vector<dim_t>& idx, const std::vector<dim_t>& ext) {
   return false;
 }
 
+// A row (all axes but the last fixed) of one tile's transform box.
+struct Row {
+  dim_t tile = 0;  // within the task's group of tiles
+  dim_t row = 0;   // row index in the box: sum_a i_a prod_(a < b < d-1) L_b
+  dim_t src = 0;   // element offset of the row's samples (input, weights) or of its outputs
+};
+
 template <class T>
 class FftExecutor final : public Executor {
-  using C = std::complex<T>;
-
  public:
   explicit FftExecutor(const Geometry& g)
-      : g_(g), shape_(fft_shape(g)), plan_(shape_.len), slots_(hardware_threads()) {
-    const dim_t d = g.rank();
-    lstride_.assign(static_cast<std::size_t>(d), 1);
-    for (dim_t a = d - 2; a >= 0; --a) lstride_[a] = lstride_[a + 1] * shape_.len[a + 1];
+      : g_(g), s_(fft::shape_for(g)), slots_(hardware_threads()), group_(fft::tiles_per_task(s_)),
+        wsource_(fft::kernel_spectra(g, s_)), last_(s_.len.back()) {
+    const int d = g.rank();
+    for (int a = 0; a + 1 < d; ++a) lead_.emplace_back(s_.len[a]);
+    // Row strides of the box (rows) and of a spectrum (values), per leading axis.
+    row_stride_.assign(static_cast<std::size_t>(d), 1);
+    spec_stride_.assign(static_cast<std::size_t>(d), s_.pitch);
+    for (int a = d - 3; a >= 0; --a) {
+      row_stride_[a] = row_stride_[a + 1] * s_.len[a + 1];
+      spec_stride_[a] = spec_stride_[a + 1] * s_.len[a + 1];
+    }
     // Checked although reject() bounds the total: a size that wrapped would under-allocate.
     const char* ws = "workspace";
-    const dim_t L = shape_.total;
-    w_bytes_ = checked_bytes64(checked_mul(L, checked_mul(g.K, g.Cg(), ws), ws), sizeof(C), ws);
-    x_bytes_ = checked_bytes64(checked_mul(L, g.Cg(), ws), sizeof(C), ws);
-    slot_bytes_ = checked_bytes64(checked_add(L, static_cast<dim_t>(plan_.scratch_elems()), ws),
-                                  sizeof(C), ws);
-    workspace_bytes_ =
-        checked_size_add(checked_size_add(w_bytes_, x_bytes_, ws),
-                         checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
+    const dim_t part = s_.spectrum;
+    const dim_t w_values = checked_mul(checked_mul(g.K, g.Cg(), ws), checked_mul(2, part, ws), ws);
+    if (wsource_ == fft::KernelSpectra::kept) w_values_ = w_values;
+    if (wsource_ == fft::KernelSpectra::cached)
+      w_cached_bytes_ = checked_bytes64(w_values, sizeof(T), ws);
+    x_values_ = checked_mul(checked_mul(s_.tiles, g.C, ws), checked_mul(2, part, ws), ws);
+    Fits f;
+    slot_values_ = slot_values(s_, f);
+    if (!f) throw_overflow(ws);
+    Carve sizing;
+    carve(sizing);
+    if (!sizing.ok()) throw_overflow(ws);
+    workspace_bytes_ = sizing.bytes();
   }
 
   std::size_t workspace_bytes() const override { return workspace_bytes_; }
 
   void run(const OpArgs& args, void* workspace, int threads_in) const override {
     const int threads = std::min(threads_in, slots_);  // one workspace slot per thread
-    char* ws = static_cast<char*>(workspace);
-    C* wspec = reinterpret_cast<C*>(ws);
-    C* xspec = reinterpret_cast<C*>(ws + w_bytes_);
-    char* slots = ws + w_bytes_ + x_bytes_;
-    const dim_t L = shape_.total, Cg = g_.Cg(), Kg = g_.Kg();
-    auto slot = [&](int i) { return reinterpret_cast<C*>(slots + i * slot_bytes_); };
-
-    // 2. Kernel spectra, all groups: task = one (k, c).
-    parallel_tasks(g_.K * Cg, threads, [&](std::int64_t task) {
-      const dim_t k = task / Cg, c = task % Cg;
-      C* dst = wspec + task * L;
-      place_kernel(args.b, k, c, dst);
-      plan_.run(dst, false, slot(thread_index()) + L);
-    });
-    for (dim_t n = 0; n < g_.N; ++n)
-      for (dim_t grp = 0; grp < g_.groups; ++grp) {
-        // 1. Input spectra of this image and group: task = one channel.
-        parallel_tasks(Cg, threads, [&](std::int64_t c) {
-          C* dst = xspec + c * L;
-          place_input(args.a, n, grp * Cg + c, dst);
-          plan_.run(dst, false, slot(thread_index()) + L);
+    Carve c(workspace);
+    const Layout lay = carve(c);
+    const dim_t part = s_.spectrum, Cg = g_.Cg(), Kg = g_.Kg(), tiles = s_.tiles;
+    const dim_t groups = (tiles + group_ - 1) / group_;
+    auto slot = [&](int i) { return lay.slots + static_cast<std::size_t>(i) * slot_values_; };
+    auto work_of = [&](T* sl) { return sl + (group_ + 1) * 2 * part; };  // after acc and wbuf
+    const bool on_the_fly = wsource_ == fft::KernelSpectra::on_the_fly;
+    const T* wspec = lay.w;
+    if (wsource_ == fft::KernelSpectra::cached)  // made on the first run (weight_cache.h)
+      wspec = w_cache_.get(true, args.b, 0, w_cached_bytes_, static_cast<T*>(nullptr),
+                           [&](T* out) {
+        parallel_tasks(g_.K * Cg, threads, [&](std::int64_t task) {
+          kernel_spectrum(args.b, task / Cg, task % Cg, out + task * 2 * part,
+                          work_of(slot(thread_index())));
         });
-        // 3. Output channels: task = one k.
-        parallel_tasks(Kg, threads, [&](std::int64_t kk) {
-          const dim_t k = grp * Kg + kk;
-          C* acc = slot(thread_index());
-          const C* wk = wspec + k * Cg * L;
-          // x conj(w), written out: std::complex's operator* is a library call per product
-          // (infinity handling) without -ffast-math.
-          for (dim_t f = 0; f < L; ++f) acc[f] = C(0);
-          for (dim_t c = 0; c < Cg; ++c) {
-            const C* xc = xspec + c * L;
-            const C* wc = wk + c * L;
-            for (dim_t f = 0; f < L; ++f) {
-              const T xr = xc[f].real(), xi = xc[f].imag(), wr = wc[f].real(), wi = wc[f].imag();
-              acc[f] += C(xr * wr + xi * wi, xi * wr - xr * wi);
+      });
+    for (dim_t n = 0; n < g_.N; ++n) {
+      const bool phase0 = n == 0 && wsource_ == fft::KernelSpectra::kept;
+      parallel_phases({phase0 ? g_.K * Cg : 0, g_.C * groups, g_.K * groups}, threads,
+                      [&](int phase, std::int64_t task) {
+        T* sl = slot(thread_index());
+        T* wbuf = sl + group_ * 2 * part;  // a kernel spectrum made where it is used
+        T* work = wbuf + 2 * part;
+        if (phase == 0) {  // kernel (k, c), c within k's group
+          kernel_spectrum(args.b, task / Cg, task % Cg, lay.w + task * 2 * part, work);
+          return;
+        }
+        const dim_t t0 = task % groups * group_;
+        const dim_t nt = std::min(group_, tiles - t0);
+        if (phase == 1) {  // (channel, group of tiles)
+          const dim_t ch = task / groups;
+          input_spectra(args.a, n, ch, t0, nt, lay.x + (ch * tiles + t0) * 2 * part, work);
+        } else {  // (output channel, group of tiles)
+          const dim_t k = task / groups, grp = k / Kg;
+          T* acc = sl;
+          for (dim_t c = 0; c < Cg; ++c) {  // c ascending: one summation order
+            const T* w = wspec + (k * Cg + c) * 2 * part;
+            if (on_the_fly) {
+              kernel_spectrum(args.b, k, c, wbuf, work);
+              w = wbuf;
             }
+            for (dim_t t = 0; t < nt; ++t)
+              multiply(lay.x + ((grp * Cg + c) * tiles + t0 + t) * 2 * part, w, c == 0,
+                       acc + t * 2 * part);
           }
-          plan_.run(acc, true, acc + L);
-          store_output(args, n, k, acc);
-        });
-      }
+          outputs(args, n, k, t0, nt, acc, work);
+        }
+      });
+    }
   }
 
  private:
-  // The padded box [0, R) of input channel `ch` of image n, zero-extended to L.
-  void place_input(const ConstTensorView& x, dim_t n, dim_t ch, C* dst) const {
-    std::fill(dst, dst + shape_.total, C(0));
-    const T* base = static_cast<const T*>(x.data) + n * x.strides[0] + ch * x.strides[1];
+  struct Layout {
+    T* w = nullptr;      // kernel spectra, (k, c) in order
+    T* x = nullptr;      // input spectra of one image, (channel, tile) in order
+    T* slots = nullptr;  // per thread: slot_values_
+  };
+
+  // One sequence of take() for sizing and for the run (runtime/carve.h).
+  Layout carve(Carve& c) const {
+    Layout l;
+    l.w = c.take<T>(static_cast<std::size_t>(w_values_));
+    l.x = c.take<T>(static_cast<std::size_t>(x_values_));
+    std::size_t all = 0;
+    if (__builtin_mul_overflow(static_cast<std::size_t>(slots_),
+                               static_cast<std::size_t>(slot_values_), &all))
+      all = SIZE_MAX;
+    l.slots = c.take<T>(all);
+    return l;
+  }
+
+  // The buffers of the last axis, after the slot's spectra.
+  struct Blocks {
+    T *z_re, *z_im, *X_re, *X_im, *scratch;
+  };
+  Blocks blocks(T* work) const {
+    const dim_t n = s_.bins - 1;
+    Blocks b;
+    b.z_re = work;
+    b.z_im = b.z_re + n * kRowLanes;
+    b.X_re = b.z_im + n * kRowLanes;
+    b.X_im = b.X_re + s_.bins * kRowLanes;
+    b.scratch = b.X_im + s_.bins * kRowLanes;
+    return b;
+  }
+
+  // Spectra of `nt` tiles (2 parts each, consecutive from `spec`) from the rows that are not
+  // all zero: fill(row, lane) writes a row's samples into lane `lane` of z (sample 2j in z_re,
+  // 2j + 1 in z_im, at j kRowLanes + lane; z is zero on entry). Every other row's spectrum is 0.
+  template <class Fill>
+  void forward(const std::vector<Row>& rows, dim_t nt, T* spec, T* work, Fill&& fill) const {
+    const dim_t n = s_.bins - 1, part = s_.spectrum;
+    std::fill(spec, spec + nt * 2 * part, T(0));
+    const Blocks b = blocks(work);
+    for (std::size_t i0 = 0; i0 < rows.size(); i0 += kRowLanes) {
+      const dim_t nr = std::min<dim_t>(kRowLanes, static_cast<dim_t>(rows.size() - i0));
+      std::fill(b.z_re, b.z_re + 2 * n * kRowLanes, T(0));  // z_re and z_im
+      for (dim_t q = 0; q < nr; ++q) fill(rows[i0 + q], q, b.z_re, b.z_im);
+      last_.forward(b.z_re, b.z_im, kRowLanes, b.X_re, b.X_im, b.scratch);
+      for (dim_t q = 0; q < nr; ++q) {
+        const Row& r = rows[i0 + q];
+        T* dr = spec + r.tile * 2 * part + r.row * s_.pitch;
+        T* di = dr + part;
+        for (dim_t k = 0; k < s_.bins; ++k) {
+          dr[k] = b.X_re[k * kRowLanes + q];
+          di[k] = b.X_im[k * kRowLanes + q];
+        }
+      }
+    }
+    for (dim_t t = 0; t < nt; ++t) leading(spec + t * 2 * part, work, false);
+  }
+
+  // The leading axes of a spectrum, each a batch of interleaved columns, in place.
+  void leading(T* spec, T* scratch, bool inverse) const {
     const int d = g_.rank();
-    // Per axis, the input offset of each padded position (or kNoSample): O(sum R) memory.
+    T* re = spec;
+    T* im = spec + s_.spectrum;
+    for (int a = 0; a + 1 < d; ++a) {
+      const dim_t len = s_.len[a], inner = spec_stride_[a];
+      if (len == 1) continue;
+      const dim_t outer = s_.spectrum / (len * inner);
+      for (dim_t o = 0; o < outer; ++o)
+        lead_[a].run(re + o * len * inner, im + o * len * inner, static_cast<std::size_t>(inner),
+                     scratch, inverse);
+    }
+  }
+
+  // acc (=, or += when !first) x conj(w), per frequency.
+  void multiply(const T* x, const T* w, bool first, T* acc) const {
+    const dim_t part = s_.spectrum;
+    kernels::fft_mul_conj(static_cast<std::size_t>(part), x, x + part, w, w + part, acc,
+                          acc + part, first);
+  }
+
+  dim_t tile_outputs(dim_t t) const {
+    return std::min(s_.tile_out, g_.out[0] - t * s_.tile_out);
+  }
+
+  // Per axis, the offset (elements, by `strides[2 + a]`) of each padded position of tile t's
+  // box, kNoSample for a zero: every padding mode through map_padded_index.
+  std::vector<std::vector<dim_t>> box_offsets(const ConstTensorView& x, dim_t t) const {
+    const int d = g_.rank();
     std::vector<std::vector<dim_t>> off(static_cast<std::size_t>(d));
     for (int a = 0; a < d; ++a) {
-      off[a].resize(static_cast<std::size_t>(shape_.reach[a]));
-      for (dim_t p = 0; p < shape_.reach[a]; ++p) {
-        const dim_t m = map_padded_index(p - g_.lo[a], g_.in[a], g_.mode);
+      const dim_t outs = a == 0 ? tile_outputs(t) : g_.out[a];
+      const dim_t first = a == 0 ? t * s_.tile_out * g_.stride[0] : 0;
+      const dim_t box = (outs - 1) * g_.stride[a] + (g_.kernel[a] - 1) * g_.dil[a] + 1;
+      off[a].resize(static_cast<std::size_t>(box));
+      for (dim_t p = 0; p < box; ++p) {
+        const dim_t m = map_padded_index(first + p - g_.lo[a], g_.in[a], g_.mode);
         off[a][p] = m < 0 ? kNoSample : m * x.strides[2 + a];
       }
     }
-    std::vector<dim_t> p(static_cast<std::size_t>(d), 0);
-    do {
-      dim_t src = 0, at = 0;
-      bool zero = false;
-      for (int a = 0; a < d; ++a) {
-        const dim_t o = off[a][p[a]];
-        if (o == kNoSample) {
-          zero = true;
-          break;
+    return off;
+  }
+
+  // Tiles t0.. t0 + nt - 1 of input channel `ch` of image n.
+  void input_spectra(const ConstTensorView& x, dim_t n, dim_t ch, dim_t t0, dim_t nt, T* spec,
+                     T* work) const {
+    const T* base = static_cast<const T*>(x.data) + n * x.strides[0] + ch * x.strides[1];
+    const int d = g_.rank();
+    std::vector<Row> rows;
+    std::vector<std::vector<dim_t>> last_off(static_cast<std::size_t>(nt));
+    for (dim_t t = 0; t < nt; ++t) {
+      auto off = box_offsets(x, t0 + t);
+      last_off[t] = std::move(off[d - 1]);
+      // Rows of the box whose leading positions are all samples (the others are zero rows).
+      std::vector<dim_t> ext(static_cast<std::size_t>(d - 1)), p(ext.size(), 0);
+      for (int a = 0; a + 1 < d; ++a) ext[a] = static_cast<dim_t>(off[a].size());
+      do {
+        Row r{t, 0, 0};
+        bool zero = false;
+        for (int a = 0; a + 1 < d; ++a) {
+          if (off[a][p[a]] == kNoSample) {
+            zero = true;
+            break;
+          }
+          r.src += off[a][p[a]];
+          r.row += p[a] * row_stride_[a];
         }
-        src += o;
-        at += p[a] * lstride_[a];
-      }
-      if (!zero) dst[at] = C(base[src]);
-    } while (next_index(p, shape_.reach));
+        if (!zero) rows.push_back(r);
+      } while (next_index(p, ext));
+    }
+    forward(rows, nt, spec, work,
+            [&](const Row& r, dim_t q, T* z_re, T* z_im) {
+              const std::vector<dim_t>& lo = last_off[r.tile];
+              const T* src = base + r.src;
+              const dim_t len = static_cast<dim_t>(lo.size());
+              // Sample 2j to z_re, 2j + 1 to z_im (RealFft's packing). Two loops: one loop storing
+              // through `(i % 2 ? z_im : z_re)[..]` made wild stores in GCC 12's -O1
+              // ASan/UBSan build (the CI sanitizer tree) while release and valgrind were clean.
+              for (dim_t j = 0; 2 * j < len; ++j)
+                if (lo[2 * j] != kNoSample) z_re[j * kRowLanes + q] = src[lo[2 * j]];
+              for (dim_t j = 0; 2 * j + 1 < len; ++j)
+                if (lo[2 * j + 1] != kNoSample) z_im[j * kRowLanes + q] = src[lo[2 * j + 1]];
+            });
   }
 
   // Kernel (k, c) with tap t at t * dil, zero elsewhere.
-  void place_kernel(const ConstTensorView& w, dim_t k, dim_t c, C* dst) const {
-    std::fill(dst, dst + shape_.total, C(0));
+  void kernel_spectrum(const ConstTensorView& w, dim_t k, dim_t c, T* spec, T* work) const {
     const T* base = static_cast<const T*>(w.data) + k * w.strides[0] + c * w.strides[1];
     const int d = g_.rank();
-    std::vector<dim_t> t(static_cast<std::size_t>(d), 0);
+    std::vector<Row> rows;
+    std::vector<dim_t> ext(g_.kernel.begin(), g_.kernel.end() - 1), t(ext.size(), 0);
     do {
-      dim_t src = 0, at = 0;
-      for (int a = 0; a < d; ++a) {
-        src += t[a] * w.strides[2 + a];
-        at += t[a] * g_.dil[a] * lstride_[a];
+      Row r{0, 0, 0};
+      for (int a = 0; a + 1 < d; ++a) {
+        r.src += t[a] * w.strides[2 + a];
+        r.row += t[a] * g_.dil[a] * row_stride_[a];
       }
-      dst[at] = C(base[src]);
-    } while (next_index(t, g_.kernel));
+      rows.push_back(r);
+    } while (next_index(t, ext));
+    const dim_t taps = g_.kernel[d - 1], dil = g_.dil[d - 1], step = w.strides[1 + d];
+    forward(rows, 1, spec, work,
+            [&](const Row& r, dim_t q, T* z_re, T* z_im) {
+              for (dim_t i = 0; i < taps; ++i) {
+                const dim_t at = i * dil;
+                T* z = at % 2 == 0 ? z_re : z_im;
+                z[at / 2 * kRowLanes + q] = base[r.src + i * step];
+              }
+            });
   }
 
-  void store_output(const OpArgs& args, dim_t n, dim_t k, const C* z) const {
+  // Spectra `acc` (nt tiles from t0, destroyed) back to the outputs of output channel k.
+  void outputs(const OpArgs& args, dim_t n, dim_t k, dim_t t0, dim_t nt, T* acc, T* work) const {
+    const dim_t part = s_.spectrum;
+    const int d = g_.rank();
     const TensorView& y = args.out;
-    T* base = static_cast<T*>(y.data) + n * y.strides[0] + k * y.strides[1];
-    const double scale = 1.0 / static_cast<double>(shape_.total);
+    T* ybase = static_cast<T*>(y.data) + n * y.strides[0] + k * y.strides[1];
+    // The rows outputs read (index o_a stride_a along each leading axis), per tile.
+    std::vector<Row> rows;
+    for (dim_t t = 0; t < nt; ++t) {
+      leading(acc + t * 2 * part, work, true);
+      std::vector<dim_t> outs(g_.out.begin(), g_.out.end() - 1), o(outs.size(), 0);
+      const dim_t first = (t0 + t) * s_.tile_out;
+      if (d > 1) outs[0] = tile_outputs(t0 + t);
+      do {
+        Row r{t, 0, 0};
+        for (int a = 0; a + 1 < d; ++a) {
+          r.row += o[a] * g_.stride[a] * row_stride_[a];
+          r.src += (o[a] + (a == 0 ? first : 0)) * y.strides[2 + a];
+        }
+        if (d == 1) r.src = first * y.strides[2];
+        rows.push_back(r);
+      } while (next_index(o, outs));
+    }
+    const double scale = 1.0 / s_.total;
     const double bias = args.bias ? static_cast<double>(static_cast<const T*>(
                                         args.bias->data)[k * args.bias->strides[0]])
                                   : 0.0;
-    const int d = g_.rank();
-    std::vector<dim_t> o(static_cast<std::size_t>(d), 0);
-    do {
-      dim_t dst = 0, at = 0;
-      for (int a = 0; a < d; ++a) {
-        dst += o[a] * y.strides[2 + a];
-        at += o[a] * g_.stride[a] * lstride_[a];
+    const dim_t st = g_.stride[d - 1], ystep = y.strides[1 + d];
+    const Blocks b = blocks(work);
+    for (std::size_t i0 = 0; i0 < rows.size(); i0 += kRowLanes) {
+      const dim_t nr = std::min<dim_t>(kRowLanes, static_cast<dim_t>(rows.size() - i0));
+      for (dim_t q = 0; q < kRowLanes; ++q) {
+        const Row& r = rows[i0 + std::min(q, nr - 1)];  // idle lanes repeat the last row
+        const T* sr = acc + r.tile * 2 * part + r.row * s_.pitch;
+        const T* si = sr + part;
+        for (dim_t f = 0; f < s_.bins; ++f) {
+          b.X_re[f * kRowLanes + q] = sr[f];
+          b.X_im[f * kRowLanes + q] = si[f];
+        }
       }
-      base[dst] = static_cast<T>(static_cast<double>(z[at].real()) * scale + bias);
-    } while (next_index(o, g_.out));
+      last_.inverse(b.X_re, b.X_im, kRowLanes, b.z_re, b.z_im, b.scratch);
+      for (dim_t q = 0; q < nr; ++q) {
+        const Row& r = rows[i0 + q];
+        const dim_t outs = d == 1 ? tile_outputs(t0 + r.tile) : g_.out[d - 1];
+        T* dst = ybase + r.src;
+        for (dim_t o = 0; o < outs; ++o) {
+          const dim_t at = o * st;
+          const T* z = at % 2 == 0 ? b.z_re : b.z_im;
+          const T v = z[at / 2 * kRowLanes + q];
+          dst[o * ystep] = static_cast<T>(static_cast<double>(v) * scale + bias);
+        }
+      }
+    }
   }
 
   Geometry g_;
-  FftShape shape_;
-  fft::FftNd<T> plan_;
+  fft::Shape s_;
   int slots_;
-  std::vector<dim_t> lstride_;
-  std::size_t w_bytes_ = 0, x_bytes_ = 0, slot_bytes_ = 0, workspace_bytes_ = 0;
+  dim_t group_;  // tiles per task
+  fft::KernelSpectra wsource_;
+  std::size_t w_cached_bytes_ = 0;
+  PackedWeightsCache w_cache_;
+  fft::RealFft<T> last_;
+  std::vector<fft::BatchFft<T>> lead_;
+  std::vector<dim_t> row_stride_, spec_stride_;
+  dim_t w_values_ = 0, x_values_ = 0, slot_values_ = 0;
+  std::size_t workspace_bytes_ = 0;
 };
 
 class FftAlgorithm final : public Algorithm {
@@ -255,46 +429,37 @@ class FftAlgorithm final : public Algorithm {
   std::string reject(const Geometry& g, Op op) const override {
     if (op != Op::fwd) return "forward operation only (the backward ones are TODO(#18))";
     if (g.dtype != DType::f32 && g.dtype != DType::f64) return "float32 and float64 only";
-    if (!axes_fit(g)) return rule("an axis longer than ", kMaxAxisLength, " padded samples");
-    const FftShape s = fft_shape(g);
+    if (!fft::axes_fit(g))
+      return rule("an axis longer than ", fft::kMaxAxisLength, " padded samples");
+    const fft::Shape s = fft::shape_for(g);
     const std::size_t elem = g.dtype == DType::f32 ? 4 : 8;
-    const std::size_t bytes = workspace_for(g, s, elem, hardware_threads());
+    const std::size_t bytes = workspace_estimate(g, s, elem, hardware_threads());
     if (bytes > kMaxWorkspaceBytes)
-      return rule("the spectra need ", bytes, " bytes (more than ", kMaxWorkspaceBytes,
-                  "; overlap-add tiling is TODO(#18))");
+      return rule("the spectra need ", bytes, " bytes (more than ", kMaxWorkspaceBytes, ")");
     return {};
   }
 
-  // Not chosen unforced: measured 5-30x slower than the direct algorithms on the cases it is
-  // for (512x512 with 31x31 and 63x63 kernels, 480000 samples with 1023 taps, one channel,
-  // float32: 350-440 ms against 55-155 ms for depthwise), as its transforms are scalar,
-  // complex and recursive. It runs when named (PlanOptions::algorithm = "fft"); a dispatch
-  // rule comes with vectorised real transforms (TODO(#18)). Also the answer for 'highest'.
-  std::string pays(const Geometry& g, Op) const override {
-    if (g.precision == Precision::highest) return "precision 'highest' keeps direct summation";
-    return "measured slower than direct summation (scalar transforms): runs only when named";
-  }
+  std::string pays(const Geometry& g, Op op) const override { return fft_pays(g, op); }
 
   // A transform of length L in precision u has error about u log2(L) (relative, in the 2-norm);
   // three transforms and the channel sum give, for each output,
   //   |y - exact| <= c u log2(L) sum_c ||x_c||_2 ||w_kc||_2
   // and ||x_c||_2 ||w_kc||_2 <= sqrt(R k) max|x| max|w| while max (sum of |products|) >=
   // max|x| max|w| when the largest sample meets the largest tap. Hence the (loose) bound
-  // 4 u log2(L) sqrt(R k) Cg, with R = prod R_d and k = prod k_d.
+  // 4 u log2(L) sqrt(R k) Cg, with R = prod R_d of a tile and k = prod k_d.
   double error_bound(const Geometry& g, Op) const override {
     const double u = g.dtype == DType::f32 ? 0x1p-24 : 0x1p-53;
-    const FftShape s = fft_shape(g);
+    const fft::Shape s = fft::shape_for(g);
     double r = 1, k = 1;
     for (dim_t v : s.reach) r *= static_cast<double>(v);
     for (dim_t v : g.kernel) k *= static_cast<double>(v);
-    return 4.0 * u * std::max(1.0, std::log2(static_cast<double>(s.total))) * std::sqrt(r * k) *
+    return 4.0 * u * std::max(1.0, std::log2(s.total)) * std::sqrt(r * k) *
            static_cast<double>(g.Cg());
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
     return make_for_dtype<FftExecutor>(g);
   }
-
 };
 
 }  // namespace

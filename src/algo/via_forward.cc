@@ -539,6 +539,17 @@ class BwdWeightsAsFwd final : public Algorithm {
     if (!f) throw_overflow("padding");
     return std::make_unique<WeightsExecutor>(g, forward_executor(sub));
   }
+
+  // The sub-problem's sums are the gradient's (same products, same error measure), so its
+  // algorithm's bound is the gradient's: direct summation's n u, or the FFT's.
+  double error_bound(const Geometry& g, Op op) const override {
+    Fits f;
+    const Geometry sub = weights_geometry(g, f);
+    std::string why;
+    const Algorithm* a = f ? forward_algorithm(sub, why) : nullptr;
+    return a ? std::max(a->error_bound(sub, Op::fwd), Algorithm::error_bound(g, op))
+             : Algorithm::error_bound(g, op);
+  }
 };
 
 }  // namespace
@@ -551,6 +562,15 @@ const Algorithm& bwd_data_phases_algorithm() {
 const Algorithm& bwd_weights_as_fwd_algorithm() {
   static const BwdWeightsAsFwd instance;
   return instance;
+}
+
+const Algorithm* weight_gradient_forward_algorithm(const Geometry& g) {
+  if (g.N == 0) return nullptr;
+  Fits f;
+  const Geometry sub = weights_geometry(g, f);
+  if (!f) return nullptr;
+  std::string why;
+  return forward_algorithm(sub, why);
 }
 
 }  // namespace convnd::detail

@@ -9,4 +9,9 @@ namespace convnd::detail {
 const Algorithm& bwd_data_phases_algorithm();
 const Algorithm& bwd_weights_as_fwd_algorithm();
 
+// The forward algorithm that bwd_weights_as_fwd would run the weight gradient of g on (null if
+// none): direct_wgrad steps aside when that is the FFT (large output extents become the
+// sub-problem's kernel, where transforms beat direct summation by an order of magnitude).
+const Algorithm* weight_gradient_forward_algorithm(const Geometry& g);
+
 }  // namespace convnd::detail

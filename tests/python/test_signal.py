@@ -139,6 +139,34 @@ def test_numpy_fft_backend(monkeypatch):
         _fft._scipy_fft.cache_clear()
 
 
+def test_fftconvolve_runs_on_the_core(monkeypatch):
+    """Real data over all axes goes to the core's fft algorithm (convnd._fft), with scipy's
+    numbers: float64 to 1e-12, float32 to float32 rounding; CONVND_FFT=numpy/scipy opt out."""
+    calls = []
+    real = _fft._core_full
+
+    def spy(a, b, dt):
+        y = real(a, b, dt)
+        calls.append(y is not None)
+        return y
+
+    monkeypatch.setattr(_fft, "_core_full", spy)
+    r = np.random.default_rng(9)
+    for s1, s2 in [((257,), (31,)), ((64, 61), (15, 16)), ((9, 10, 11), (3, 4, 5))]:
+        a, b = r.standard_normal(s1), r.standard_normal(s2)
+        for mode in ("full", "same", "valid"):
+            close(cs.fftconvolve(a, b, mode), ss.fftconvolve(a, b, mode), 1e-12)
+            a32, b32 = a.astype(np.float32), b.astype(np.float32)
+            got = cs.fftconvolve(a32, b32, mode)
+            assert got.dtype == np.float32
+            close(got, ss.fftconvolve(a32, b32, mode), 3e-6 * 30)
+    assert calls and all(calls)
+    calls.clear()
+    monkeypatch.setenv("CONVND_FFT", "scipy")
+    cs.fftconvolve(r.standard_normal(40), r.standard_normal(9))
+    assert calls == [False]
+
+
 def test_edge_cases():
     assert cs.convolve(np.float64(2.0), np.float64(3.0)) == 6.0
     assert cs.convolve(np.zeros(0), np.ones(3)).size == 0
