@@ -190,12 +190,12 @@ class DepthwiseExecutor final : public Executor {
     // one plane, not two (fresh pages cost a fault each).
     wide_elems_ = std::max(kWideElems, g.out.back());
     // Rows longer than one AVX-512 vector go straight to the output (kernels::dw_rows); shorter
-    // ones (a stride-2 layer's 14) are one wide run and a copy-out, measured ~5 % faster there
-    // (effnet_dw5s2_b8), where a row is one masked vector with 2 of 16 lanes idle.
+    // ones (a stride-2 layer's 14) are one wide run and a copy-out, measured a little faster
+    // there (docs/measurements.md), where a row is one masked vector with 2 of 16 lanes idle.
     direct_rows_ = g.out.back() > 16;
     // Consecutive planes per task: a thread then streams ~32K samples of input and output in
-    // order, where one plane per task had two threads taking every other plane (mbv2_dw3x3s2_b16
-    // forward, 2 threads: 0.86 ms at 1 plane per task, 0.47 at 32); at least 16 tasks remain
+    // order, where one plane per task had two threads taking every other plane (nearly 2x on a
+    // stride-2 layer: docs/measurements.md); at least 16 tasks remain
     // for the threads to balance. A function of the problem only, never of the thread count.
     {
       dim_t in_plane = 1;

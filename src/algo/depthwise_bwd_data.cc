@@ -171,7 +171,7 @@ class GatherExecutor final : public Executor {
     const dim_t row_tasks = g_.N * (in_positions_ / S) * segments;
     // Phase runs pay at stride 1 (whole rows); at stride 2 a row's runs are half as long and
     // each position gathers 1-2 terms, where the position-by-position gather measured faster
-    // (mbv2_dw3x3s2_b16: 0.54 against 1.4 ms).
+    // (docs/measurements.md).
     const bool runs = g_.stride.back() == 1;
     if (in_place && !runs) {
       parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {

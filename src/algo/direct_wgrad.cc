@@ -7,7 +7,7 @@
 //
 // bwd_weights_as_fwd (via_forward.cc) computes the same sums as a forward convolution with the
 // batch as its channels; its reduction runs over (image, output-sized window) pairs that its GEMM
-// gathers sample by sample, and that is where its time goes (mnist_5x5_b64: 0.25x oneDNN).
+// gathers sample by sample, and that is where its time goes (docs/measurements.md).
 //
 // # The padded copy of x
 // x is copied once per run, channels-last, with the padding applied (every mode, through
@@ -16,8 +16,8 @@
 // copy every row is interior: output o reads tap t's channels at
 //   base(o) + delta(t),  base(o) = sum_a o_a s_a pitch_a,  delta(t) = sum_a t_a dil_a pitch_a,
 // so no row maps coordinates through the padding modes, and none is packed. (The version
-// before mapped the border rows tap by tap and packed them; on a 3-D U-Net layer with 16
-// channels that was 40 % of the run.) The copy costs O(input) against the GEMM's
+// before mapped the border rows tap by tap and packed them, a large share of a 16-channel
+// layer's run: docs/measurements.md.) The copy costs O(input) against the GEMM's
 // O(input * K * taps); a padded box much larger than x and y together (huge dilations) is
 // declined, and bwd_weights_as_fwd serves it.
 //
@@ -303,8 +303,8 @@ class DirectWgradExecutor final : public Executor {
       }
       // Channels-first with a dense last axis: the run as (channels x positions) transposes per
       // group, in 4 x 4 register blocks, kTransposeBlock positions at a time so that the
-      // destination rows stay in cache while the channels go by (a whole 512 x 3199 line at
-      // once was 8 % slower on w2v_conv1).
+      // destination rows stay in cache while the channels go by (a whole line at once was
+      // slower: docs/measurements.md).
       if (cs != 1 && xs_last == 1)
         for (dim_t b0 = q0; b0 < q1; b0 += kTransposeBlock) {
           const dim_t len = std::min(kTransposeBlock, q1 - b0);
@@ -475,8 +475,8 @@ class DirectWgrad final : public Algorithm {
   }
 
   // Large output extents are the kernel of the gradient as a forward convolution; where the
-  // FFT takes that one (its own crossover rule, fft_crossover.cc), bwd_weights_as_fwd runs it:
-  // n1c16k16s128x128k31x31p15 measured 25 ms that way against 380 ms here.
+  // FFT takes that one (its own crossover rule, fft_crossover.cc), bwd_weights_as_fwd runs it,
+  // an order of magnitude faster on a 31x31 kernel (docs/measurements.md).
   std::string pays(const Geometry& g, Op) const override {
     const Algorithm* a = weight_gradient_forward_algorithm(g);
     if (a && std::string(a->name()) == "fft")

@@ -12,7 +12,7 @@
 //            larger share), a_2 = 80 ps, a_3+ = 100 ps; b = 1.2 ns per (output, input)
 //            channel pair and frequency when the kernel spectra (K Cg of them, 8 bytes a
 //            frequency) pass 2 MiB: the channel reduction streams them from memory, at the
-//            ~8 GB/s the grid showed (64 channels, 5x5: 12 ms where the transforms take 0.5);
+//            ~8 GB/s the grid showed (docs/measurements.md);
 //            0.3 ns when they stay in the caches.
 // FFT is chosen when 1.25 fft < direct: a margin for the timings' noise on a shared machine,
 // so that a layer near the crossover stays on direct summation.

@@ -52,8 +52,8 @@ class IgemmExecutor final : public Executor {
     kc_max_ = std::min<dim_t>(depth_, sizeof(T) == 4 ? 256 : 128);
     col_blocks_ = (g.Kg() + nr_ - 1) / nr_;
     // Accumulator rows one cache line longer than their columns: with K = 512 a row is 2 KiB and
-    // the rows of a tile would share a few L1 sets (measured on padded_igemm: w2v_conv0
-    // channels-first 2.0 -> 1.05 ms on one core).
+    // the rows of a tile would share a few L1 sets (measured on padded_igemm, nearly 2x on a
+    // 512-channel layer: docs/measurements.md).
     ldc_ = col_blocks_ * nr_ + static_cast<dim_t>(64 / sizeof(T));
     rows_per_task_ = mr_ * static_cast<dim_t>(kTilesPerTask);
     slots_ = hardware_threads();

@@ -33,7 +33,7 @@
 //   - few output channels per group (resnext's 8, a 3-D U-Net's 16), which would fill 8 or 16
 //     of a positions-as-rows tile's 32 columns, and
 //   - a channels-first output, whose channel rows it stores with memcpy where the other
-//     orientation transposes every element (7 % of mnist_5x5's time, perf).
+//     orientation transposes every element (docs/measurements.md).
 // Its loop keeps one strip of B rows (kc x 48 values, kc sized from the L1 cache) in L1 while
 // every block of output channels passes over it; the weights (8 x kc per block) come from L2.
 //
@@ -231,9 +231,8 @@ class PaddedExecutor final : public Executor {
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     // A channels-last input with >= 64 channels per group is read in place, a tap's channel run
-    // per tile row, by implicit_gemm's row-pointer path: hand it over. Measured on one core:
-    // aspp_dil6 8.7 ms there against 12.1 after this file's transposing copy, w2v_conv1 68 vs
-    // 122; at 32 channels the copy wins (mnist_5x5 43 vs 48, unet3d 37 vs 44).
+    // per tile row, by implicit_gemm's row-pointer path: hand it over. It measured faster than
+    // this file's transposing copy from 64 channels; at 32 the copy wins (docs/measurements.md).
     if (channels_last_ && args.a.strides[1] == 1 && g_.Cg() >= kHandOverChannels)
       return channels_last_->run(args, workspace, threads);
     // call_once: runs of one plan may be concurrent.
@@ -340,8 +339,7 @@ class PaddedExecutor final : public Executor {
     const std::vector<dim_t>& last = src_index_[d - 1];
     // Lines in buffer order: phases of the leading axes outer, then their grid indices; the
     // last axis's phases and grid form one line of s * L elements. (ph, j) is carried from
-    // line to line: decomposing each line's index took four divisions per line, 5 % of a
-    // 3-D layer's forward.
+    // line to line: decomposing each line's index took four divisions per line.
     std::vector<dim_t> ph(d, 0), j(d, 0);
     for (dim_t line = 0; line < lines; ++line) {
       if (line > 0) next_line(ph, j);
@@ -669,10 +667,10 @@ class PaddedExecutor final : public Executor {
 
     // In 1-D with a channels-first output, grid rows are outputs and each channel's outputs
     // are contiguous: when the reduction is one depth slice, a tile of a whole channel block
-    // over a strip inside the outputs is written straight into y, once (no store pass:
-    // w2v_conv0, 10 taps of one channel, 1.13x; its output is 6.5 MB). With several slices the
-    // tiles would go back and forth to y's scattered rows (w2v_conv1 0.91x), so they use the
-    // accumulators, as do the other tiles.
+    // over a strip inside the outputs is written straight into y, once (no store pass; it pays
+    // where the output dwarfs the work, as w2v_conv0's 6.5 MB for 10 taps of one channel). With
+    // several slices the tiles would go back and forth to y's scattered rows (slower, measured:
+    // docs/measurements.md), so they use the accumulators, as do the other tiles.
     const bool direct = g_.rank() == 1 && ys_last == 1 && ys[1] != 1 && depth_ <= kc_max_;
     const dim_t direct_strips = direct ? rows / nr_ : 0;
     const dim_t direct_blocks = direct ? g_.Kg() / mr_ : 0;  // blocks [0, this) are whole
@@ -816,9 +814,8 @@ class PaddedIgemm final : public Algorithm {
     }
     if (pointwise) return "1x1 stride-1 layer without padding: implicit_gemm reads it in place";
     // In 1-D at stride 1, implicit_gemm reads every column but the padded ends in place already;
-    // with positions as rows the copy only adds its cost (tcn_dil8_b8: 14.5 ms against 10.6 on
-    // one core). The channel-rows tile pays for it: tcn_dil8_b8 channels-first 7.7 ms against
-    // implicit_gemm's 12.4 (`convnd bench --clock cpu --threads 1`).
+    // with positions as rows the copy only adds its cost, while the channel-rows tile pays for
+    // it (both measured on tcn_dil8_b8: docs/measurements.md).
     if (g.rank() == 1 && g.stride[0] == 1 && !channel_rows(g))
       return "1-D stride 1 with positions as rows: implicit_gemm reads it in place";
     const PhaseGrid pg(g);

@@ -459,10 +459,9 @@ class WeightsExecutor final : public Executor {
     // A channels-first x is first copied channels-last: the sub-problem's images are then x's
     // channels, adjacent in memory, and its GEMM reads them in place (image-fastest rows of
     // implicit_gemm) instead of gathering one sample at a time; dy likewise, so that packing it
-    // reads K contiguously. Costs one copy of each (unet3d_b2 channels-first: 272 -> 62 ms).
-    // Only when a tile's worth of channels per group exists and the output is large (the
-    // gather's tables grow with it): measured, the copies lose on r50_res4_1x1_b16 (14x14:
-    // 11.7 -> 19.5 ms) and mnist_5x5_b64 (28x28: 62 -> 66 ms).
+    // reads K contiguously. Costs one copy of each, and pays only when a tile's worth of
+    // channels per group exists and the output is large (the gather's tables grow with it):
+    // docs/measurements.md has the layers where the copies win and lose.
     dim_t positions = 1;
     for (dim_t o : g.out) positions *= o;
     if (g.Cg() >= 12 && positions >= 4096) {

@@ -110,10 +110,7 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
   int best = 0;
   if (g.rank() == 3) {
     // Since padded_igemm's channel-rows tile (8 output channels x 48 positions), direct
-    // convolution wins below 24 channels: `CONVND_ALGO=A convnd bench --spec S --pass fwd
-    // --threads 1 --no-peer` (Xeon AVX-512, ms, padded_igemm / winograd_f4):
-    // n2c16k16s24x24x24k3x3x3p1 4.3 / 10.9; n4c24k24s16x16x16k3x3x3p1 10.0 / 8.5-9.2;
-    // n2c32k32s32x32x32k3x3x3p1 35 / 28.6.
+    // convolution wins below 24 channels (docs/winograd.md).
     best = c >= 24 && t4 >= 8 ? 4 : 0;
   } else if (weights4 > 16.0 * (1 << 20)) {
     best = 2;  // F(4)'s transformed weights (36 C K floats) past 16 MiB: F(2)'s are 16 C K
@@ -121,11 +118,7 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
     best = t4 < 16 ? 2 : t4 < 392 ? 4 : 6;
   } else if (c < 64) {
     // Since padded_igemm's channel-rows tile, direct convolution wins below 64 channels in
-    // 2-D too (same command as the 3-D note above, ms, padded_igemm / best Winograd,
-    // channels-first and channels-last): n4c16k32s56x56k3x3p1 1.04 / 1.88 (F6), 0.98 / 1.38;
-    // n4c32k32s56x56k3x3p1 1.90 / 2.36 (F4), 1.79 / 2.05 (F6); n2c32k32s112x112k3x3p1
-    // 3.9 / 7.7, 3.9 / 4.6; n8c32k32s28x28k3x3p1 0.96 / 1.13, 0.95 / 0.96; at 64 channels F(4)
-    // still wins (n1c64k64s56x56k3x3p1 1.64 / 1.44, 1.78 / 1.35).
+    // 2-D too; at 64 F(4) still wins (docs/winograd.md).
     best = 0;
   } else {
     best = t4 < 4 ? 0 : t4 < 196 ? 2 : t4 < 256 ? 4 : 6;
@@ -167,9 +160,8 @@ std::string winograd_weights_pays(const Geometry& g, Op op, int m) {
   } else if (three_d) {
     best = c >= 24 && t4 >= (cl ? 64 : 8) ? 4 : 0;
   } else {
-    // 2-D, 32 channels: direct_wgrad with the narrow tile measured faster (one thread, ms,
-    // direct / F(3, 4), channels-first and channels-last): n4c32k32s56x56k3x3p1 2.25 / 2.86,
-    // 2.00 / 2.17; at 64 F(3, 4) wins: n4c64k64s56x56k3x3p1 7.6 / 6.8, 7.1 / 5.3.
+    // 2-D: from 64 channels; at 32 direct_wgrad with the narrow tile measured faster
+    // (docs/winograd.md).
     best = t4 >= 196 && c >= 64 ? 4 : 0;
   }
   if (best == 0)

@@ -81,9 +81,8 @@ class WeightsExecutor final : public Executor {
     d_bytes_ =
         checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), sb_tiles_, ws), sizeof(T), ws);
     slots_ = hardware_threads();
-    // Copies pay for large planes only: the 32 planes one gather reads then overflow L2
-    // (unet3d: 128 KiB planes, 20 -> 16 ms); small ones stay cached (r50_res3: 3 KiB planes,
-    // 11 -> 17 ms with the copy).
+    // Copies pay for large planes only: the 32 planes one gather reads then overflow L2; small
+    // ones stay cached and the copy is pure cost (docs/measurements.md).
     const dim_t plane = checked_product(g.in, "input");
     if (g.layout == Layout::channels_first && plane >= (32 << 10) / static_cast<dim_t>(sizeof(T))) {
       const dim_t xin = checked_mul(checked_mul(g.N, g.C, ws), plane, ws);

@@ -26,11 +26,10 @@ constexpr std::size_t kNarrowRows = 4;
 #endif
 
 // The wide tile prefetches B rows this many steps ahead: pointwise.cc reads each row from another
-// channel's plane, too many streams for the hardware prefetchers to follow (without it,
-// r50_res2_1x1 took 1.14x as long). The narrow tile does not: its callers read B rows that
-// the previous channel block or tap already brought into L1 or L2, and there the prefetch
-// instructions only cost issue slots (without them: unet3d_c16 forward 1.08x, mnist_5x5 1.04x,
-// `convnd bench --clock cpu --threads 1`).
+// channel's plane, too many streams for the hardware prefetchers to follow. The narrow tile
+// does not: its callers read B rows that the previous channel block or tap already brought into
+// L1 or L2, and there the prefetch instructions only cost issue slots. (Both measured:
+// docs/measurements.md.)
 constexpr std::size_t kAhead = 8;
 
 #define CONVND_BPTR_ROWS_4(X) X(0) X(1) X(2) X(3)

@@ -6,8 +6,8 @@
 // A run is one job for a small pool of worker threads (threads.cc), not a string of OpenMP
 // parallel regions: each region ends in a join that waits for every thread of the team to
 // arrive, and on a machine where another process is busy the OS may have descheduled one of them
-// for a whole time slice (measured: a 3x3 layer at 2 threads, 1.2-1.7 ms quiet, 5.2 ms beside one
-// busy shell loop). Here the calling thread works on the job itself; helpers join when the OS
+// for a whole time slice (a 3x3 layer took 3-4x as long beside one busy shell loop; the
+// timings are in docs/measurements.md). Here the calling thread works on the job itself; helpers join when the OS
 // lets them and take the next unclaimed task from a shared counter, phase after phase (say: pack
 // the weights, copy the input, then the GEMM sweep). Before a task of phase p starts, every task
 // of the earlier phases has *finished* — a wait only for tasks in flight, never for a thread that
