@@ -27,7 +27,8 @@ TEST(DispatchLists, RejectionsNameOnlyThePassesOwnAlgorithms) {
   for (Pass p : {Pass::backward_data, Pass::backward_weights}) {
     PlanOptions o;
     o.algorithm = "reference";  // every better candidate of the pass appears, with its reason
-    for (const std::string& r : Plan(layer(), p, o).rejections()) {
+    const Plan plan(layer(), p, o);  // (named: rejections() refers into the plan)
+    for (const std::string& r : plan.rejections()) {
       EXPECT_EQ(r.find("forward pass only"), std::string::npos) << r;
       EXPECT_NE(r.rfind("padded_igemm", 0), 0u) << r;
     }
