@@ -40,6 +40,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "api/checked.h"
@@ -541,11 +542,7 @@ class DepthwiseExecutor final : public Executor {
     for (dim_t sl = 0; sl < slices; ++sl) {
       // The slice's first stored row, for output rows o of the outer axes: tap_off_ is linear in
       // the stored row (run_start), so the slice only shifts every tap's run.
-      dim_t R = 0, yo = 0;
-      for (int a = 0; a < outer_axes; ++a) {
-        R += o[a] * g_.stride[a] * row_stride_[a];
-        yo += o[a] * ys[2 + a];
-      }
+      const auto [R, yo] = slice_start(o, outer_axes, ys);
       if (direct_rows_ && ys[2 + last] == 1) {
         // Straight into the output, row by row (see direct_rows_).
         for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = plane + R * pitch + tap_off_[tap];
@@ -573,6 +570,18 @@ class DepthwiseExecutor final : public Executor {
       }
       for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
     }
+  }
+
+  // For output rows o of the outer axes: the slice's first stored row of the plane, and its
+  // offset in the output of strides ys.
+  std::pair<dim_t, dim_t> slice_start(const dim_t* o, int outer_axes,
+                                      const std::vector<dim_t>& ys) const {
+    dim_t row = 0, y = 0;
+    for (int a = 0; a < outer_axes; ++a) {
+      row += o[a] * g_.stride[a] * row_stride_[a];
+      y += o[a] * ys[2 + a];
+    }
+    return {row, y};
   }
 
   // # Backward data on planes (1-D and 2-D)
@@ -852,11 +861,7 @@ class DepthwiseExecutor final : public Executor {
       const T* dy = static_cast<const T*>(args.b.data) + n * ys[0] + c * ys[1];
       for (int a = 0; a < d; ++a) o[a] = 0;
       for (dim_t sl = 0; sl < slices; ++sl) {
-        dim_t R = 0, yo = 0;
-        for (int a = 0; a < outer_axes; ++a) {
-          R += o[a] * g_.stride[a] * row_stride_[a];
-          yo += o[a] * ys[2 + a];
-        }
+        const auto [R, yo] = slice_start(o, outer_axes, ys);
         for (dim_t r0 = 0; r0 < rows; r0 += group) {
           const dim_t nr = std::min(group, rows - r0);
           const T* base = plane + (R + r0) * J_;

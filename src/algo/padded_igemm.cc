@@ -219,9 +219,11 @@ class PaddedExecutor final : public Executor {
   Slot carve_slot(Carve& c) const {
     Slot sl;
     sl.acc = c.take<T>(static_cast<std::size_t>(acc_rows_) * static_cast<std::size_t>(ldc_));
-    sl.col_ptr = c.take<const T*>(static_cast<std::size_t>(kc_max_));
+    // Each mode takes only what it uses: column pointers for positions as rows, seeds for
+    // channels as rows.
+    sl.col_ptr = c.take<const T*>(static_cast<std::size_t>(channel_rows_ ? 0 : kc_max_));
     sl.row_off = c.take<dim_t>(static_cast<std::size_t>(3 * rows_per_task_));
-    sl.seeds = c.take<T>(static_cast<std::size_t>(acc_rows_));
+    sl.seeds = c.take<T>(static_cast<std::size_t>(channel_rows_ ? acc_rows_ : 0));
     return sl;
   }
 
