@@ -7,10 +7,15 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
 #include "runtime/threads.h"
+
+#if defined(_OPENMP)
+#include <omp.h>
+#endif
 
 namespace convnd::detail {
 namespace {
@@ -34,6 +39,31 @@ TEST(Threads, EveryTaskOnceAndPhasesInOrder) {
     EXPECT_TRUE(order_ok.load()) << "a phase started before the previous one finished";
     EXPECT_TRUE(index_ok.load()) << "thread_index() out of range";
   }
+}
+
+// A job asked for 2 threads runs on 2 even after OpenMP's count on the calling thread was
+// lowered to 1, as `import torch` does on some machines: the pool and the executors' scratch are
+// sized once, from the CPUs, not from that count. Task 0 waits until a task has started on
+// another thread; with no helper (the old sizing) it would wait out its deadline and fail.
+TEST(Threads, TwoThreadsWhateverOpenMPsCount) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one CPU";
+#if defined(_OPENMP)
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(1);
+#endif
+  EXPECT_GE(thread_slots(), 2);
+  std::atomic<bool> helper_ran{false};
+  parallel_tasks(2, 2, [&](std::int64_t task) {
+    if (thread_index() != 0) helper_ran = true;
+    if (task != 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!helper_ran.load() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+  });
+#if defined(_OPENMP)
+  omp_set_num_threads(saved);
+#endif
+  EXPECT_TRUE(helper_ran.load()) << "a 2-thread job ran on one thread";
 }
 
 TEST(Threads, NestedJobsRunSeriallyAndCompletely) {

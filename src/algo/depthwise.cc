@@ -92,7 +92,7 @@ dim_t padded_extent(const Geometry& g, int a) {
 template <class T>
 class DepthwiseExecutor final : public Executor {
  public:
-  DepthwiseExecutor(const Geometry& g, Op op) : g_(g), op_(op), slots_(hardware_threads()) {
+  DepthwiseExecutor(const Geometry& g, Op op) : g_(g), op_(op), slots_(thread_slots()) {
     const int d = g.rank();
     // Sizes checked although reject() bounds them: a size that wrapped would under-allocate.
     const char* ws = "workspace";

@@ -109,7 +109,7 @@ bool copies_fit(const Geometry& g) {
 template <class T>
 class GatherExecutor final : public Executor {
  public:
-  GatherExecutor(const Geometry& g) : g_(g), slots_(hardware_threads()) {
+  GatherExecutor(const Geometry& g) : g_(g), slots_(thread_slots()) {
     const int d = g.rank();
     // Checked although reject() bounds them: a size that wrapped would under-allocate.
     const char* ws = "workspace";

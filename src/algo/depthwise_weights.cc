@@ -55,7 +55,7 @@ dim_t chunk_count(const Geometry& g) {
 template <class T>
 class WeightsExecutor final : public Executor {
  public:
-  explicit WeightsExecutor(const Geometry& g) : g_(g), slots_(hardware_threads()) {
+  explicit WeightsExecutor(const Geometry& g) : g_(g), slots_(thread_slots()) {
     // Checked although reject() bounds them: a size that wrapped would under-allocate.
     const char* ws = "workspace";
     taps_ = checked_product(g.kernel, "kernel");

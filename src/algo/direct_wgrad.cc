@@ -166,7 +166,7 @@ Sizes sizes(const Geometry& g, Fits& f) {
   const dim_t shared = f.add(
       f.mul(f.add(f.add(s.copy_elems, s.dy_elems), f.mul(s.parts, s.partial_elems)), elem), 3 * 64);
   const dim_t slot = f.add(f.add(f.mul(s.chunk, 8), f.mul(f.mul(s.chunk, s.kpad), elem)), 2 * 64);
-  s.workspace = f.add(shared, f.mul(hardware_threads(), slot));
+  s.workspace = f.add(shared, f.mul(thread_slots(), slot));
   return s;
 }
 
@@ -188,7 +188,7 @@ class DirectWgradExecutor final : public Executor {
     if (!shared.ok() || !slot.ok()) throw_overflow("weight-gradient workspace");
     shared_bytes_ = shared.bytes();
     slot_bytes_ = slot.bytes();
-    slots_ = hardware_threads();
+    slots_ = thread_slots();
   }
 
   std::size_t workspace_bytes() const override {

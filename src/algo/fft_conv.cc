@@ -98,7 +98,7 @@ template <class T>
 class FftExecutor final : public Executor {
  public:
   explicit FftExecutor(const Geometry& g)
-      : g_(g), s_(fft::shape_for(g)), slots_(hardware_threads()), group_(fft::tiles_per_task(s_)),
+      : g_(g), s_(fft::shape_for(g)), slots_(thread_slots()), group_(fft::tiles_per_task(s_)),
         wsource_(fft::kernel_spectra(g, s_)), last_(s_.len.back()) {
     const int d = g.rank();
     for (int a = 0; a + 1 < d; ++a) lead_.emplace_back(s_.len[a]);
@@ -433,7 +433,7 @@ class FftAlgorithm final : public Algorithm {
       return rule("an axis longer than ", fft::kMaxAxisLength, " padded samples");
     const fft::Shape s = fft::shape_for(g);
     const std::size_t elem = g.dtype == DType::f32 ? 4 : 8;
-    const std::size_t bytes = workspace_estimate(g, s, elem, hardware_threads());
+    const std::size_t bytes = workspace_estimate(g, s, elem, thread_slots());
     if (bytes > kMaxWorkspaceBytes)
       return rule("the spectra need ", bytes, " bytes (more than ", kMaxWorkspaceBytes, ")");
     return {};

@@ -56,7 +56,7 @@ class IgemmExecutor final : public Executor {
     // 512-channel layer: docs/measurements.md).
     ldc_ = col_blocks_ * nr_ + static_cast<dim_t>(64 / sizeof(T));
     rows_per_task_ = mr_ * static_cast<dim_t>(kTilesPerTask);
-    slots_ = hardware_threads();
+    slots_ = thread_slots();
     weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
     Carve sizing;
     carve_slot(sizing);

@@ -189,7 +189,7 @@ class PaddedExecutor final : public Executor {
     slack_ = std::max<dim_t>(0, reach - image_elems) + 64;
     buffer_elems_ = checked_add(checked_mul(g.N, image_elems, ws), slack_, ws);
 
-    slots_ = hardware_threads();
+    slots_ = thread_slots();
     weights_bytes_ = checked_bytes64(
         checked_mul(checked_mul(checked_mul(g.groups, ch_blocks_, ws), depth_, ws), ch_tile_, ws),
         sizeof(T), ws);

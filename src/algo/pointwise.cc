@@ -74,7 +74,7 @@ class PointwiseExecutor final : public Executor {
     // below 8 tasks, as every part reads the position tile's x again.
     parts_ = row_tasks >= 8 ? 1 : std::min(k_tiles_, (8 + row_tasks - 1) / row_tasks);
     per_part_ = (k_tiles_ + parts_ - 1) / parts_;
-    slots_ = hardware_threads();
+    slots_ = thread_slots();
     weights_bytes_ = checked_bytes64(
         checked_mul(checked_mul(checked_mul(g.groups, k_tiles_, ws), g.Cg(), ws), mr_, ws),
         sizeof(T), ws);

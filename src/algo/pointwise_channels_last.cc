@@ -73,7 +73,7 @@ class ChannelsLastExecutor final : public Executor {
     carve_slot(sizing);
     if (!sizing.ok()) throw_overflow(ws);
     slot_bytes_ = sizing.bytes();
-    slots_ = hardware_threads();
+    slots_ = thread_slots();
     own_bytes_ = checked_size_add(
         weights_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
   }

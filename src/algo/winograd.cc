@@ -90,7 +90,7 @@ class WinogradExecutor final : public Executor {
         checked_bytes64(checked_mul(checked_mul(lanes, sb_tiles_, ws), g.Cg(), ws), sizeof(T), ws);
     m_bytes_ =
         checked_bytes64(checked_mul(checked_mul(lanes, sb_tiles_, ws), kpad_, ws), sizeof(T), ws);
-    slots_ = hardware_threads();
+    slots_ = thread_slots();
     scratch_bytes_ = align64(2 * sizeof(dim_t) * static_cast<std::size_t>(kBlockTiles * E_)) +
                      3 * align64(sizeof(T) * static_cast<std::size_t>(E_ * kBlockTiles));
     slot_bytes_ = checked_size_add(checked_size_add(scratch_bytes_, v_bytes_, ws), m_bytes_, ws);

@@ -80,7 +80,7 @@ class WeightsExecutor final : public Executor {
         checked_bytes64(checked_mul(checked_mul(lanes, cpad_, ws), sb_tiles_, ws), sizeof(T), ws);
     d_bytes_ =
         checked_bytes64(checked_mul(checked_mul(lanes, kpad_, ws), sb_tiles_, ws), sizeof(T), ws);
-    slots_ = hardware_threads();
+    slots_ = thread_slots();
     // Copies pay for large planes only: the 32 planes one gather reads then overflow L2; small
     // ones stay cached and the copy is pure cost (docs/measurements.md).
     const dim_t plane = checked_product(g.in, "input");

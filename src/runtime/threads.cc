@@ -82,14 +82,14 @@ struct Job {
   }
 };
 
-// hardware_threads() - 1 helpers, started on first use and never stopped (they sleep on a
+// thread_slots() - 1 helpers, started on first use and never stopped (they sleep on a
 // condition variable between jobs; the pool is never destroyed, so no exit-order problems).
 class Pool {
  public:
   static Pool& get() {
     static Pool* pool = [] {
       pthread_atfork(nullptr, nullptr, [] { forked_child.store(true); });
-      return new Pool(hardware_threads() - 1);
+      return new Pool(thread_slots() - 1);
     }();
     return *pool;
   }
@@ -156,6 +156,19 @@ int hardware_threads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n > 0 ? static_cast<int>(n) : 1;
 #endif
+}
+
+int thread_slots() {
+  static const int slots = [] {
+    int n = hardware_threads();
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(0, sizeof(set), &set) == 0) n = std::max(n, CPU_COUNT(&set));
+    n = std::max(n, static_cast<int>(std::thread::hardware_concurrency()));
+    // A bound on scratch: OMP_NUM_THREADS in the thousands must not multiply every workspace.
+    return std::clamp(n, 1, 256);
+  }();
+  return slots;
 }
 
 int thread_index() { return t_index; }

@@ -21,8 +21,17 @@
 
 namespace convnd::detail {
 
-// Number of hardware threads to use by default (>= 1; OMP_NUM_THREADS is honoured).
+// Number of hardware threads to use by default (>= 1; OMP_NUM_THREADS is honoured): OpenMP's
+// count for the calling thread, read at each call.
 int hardware_threads();
+
+// The most threads a job ever runs on, fixed at first use: the larger of OpenMP's count then and
+// the CPUs this process may run on. The pool has thread_slots() - 1 helpers and executors size
+// their per-thread scratch by it, so thread_index() < thread_slots() always. It does not follow
+// hardware_threads(), which another library can lower on the calling thread at any time
+// (importing torch calls omp_set_num_threads with its own count, 1 on some machines): a Plan
+// asked for 2 threads must get 2 whatever that count was when it was made.
+int thread_slots();
 
 // Index of the calling thread inside a job: 0 for the thread that started it, 1.. for the
 // helpers, always < the job's thread count (0 outside a job). Executors index per-thread
