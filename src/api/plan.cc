@@ -185,9 +185,9 @@ Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) {
     impl->geometry.constant_weights = options.constant_weights;
     impl->geometry.precision = options.precision;
     impl->geometry.layout = spec.layout;
+    impl->geometry.workspace_limit = options.workspace_limit;
     impl->op = op_for(spec.transposed, pass);
-    detail::Choice choice =
-        detail::choose(impl->geometry, impl->op, options.workspace_limit, options.algorithm);
+    detail::Choice choice = detail::choose(impl->geometry, impl->op, options.algorithm);
     impl->executor = std::move(choice.executor);
     impl->algorithm = choice.algorithm->name();
     impl->rejections = std::move(choice.rejections);
