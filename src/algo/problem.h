@@ -42,6 +42,10 @@ struct Geometry {
   // The spec's layout: a hint for dispatch only (the measured crossovers differ by layout);
   // the views are canonical whatever it is.
   Layout layout = Layout::channels_first;
+  // Whether the input activation's channels are adjacent in memory (a channels-last spec): read
+  // at plan time by algorithms whose speed depends on it. Views that differ at run time are
+  // still computed correctly, only at another speed.
+  bool in_channels_adjacent = false;
   // PlanOptions::workspace_limit: what dispatch lets an executor use; a composed algorithm
   // hands its sub-problems what it leaves of it.
   std::size_t workspace_limit = SIZE_MAX;

@@ -48,6 +48,8 @@ Problem plan_problem(const Resolved& r, Pass pass, const PlanOptions& options) {
   p.geometry.constant_weights = options.constant_weights;
   p.geometry.precision = options.precision;
   p.geometry.layout = r.spec.layout;
+  // Every activation of a spec (x, y and their gradients) has the spec's layout.
+  p.geometry.in_channels_adjacent = r.spec.layout == Layout::channels_last;
   p.geometry.workspace_limit = options.workspace_limit;
   p.op = op_for(r.spec.transposed, pass);
   return p;
