@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "algo/composed.h"
+#include "algo/odometer.h"
 #include "algo/reference.h"
 #include "api/checked.h"
 
@@ -127,7 +128,7 @@ void fill_phase(const TensorView& out, const std::optional<ConstTensorView>& bia
     dim_t off = 0;
     for (int a = 0; a < nd; ++a) off += idx[a] * out.strides[a];
     base[off] = bias ? static_cast<const T*>(bias->data)[idx[1] * bias->strides[0]] : T(0);
-    for (int a = nd - 1; a >= 0 && ++idx[a] == out.shape[a]; --a) idx[a] = 0;
+    next_index(idx, out.shape, nd);
   }
 }
 
@@ -252,19 +253,11 @@ void fold_padded(const Geometry& g, const Geometry& pg, const T* padded, const T
       // dx = bias (or 0), then every padded position adds into the sample it maps to.
       const T init = bias ? static_cast<const T*>(bias->data)[c * bias->strides[0]] : T(0);
       std::fill(i.begin(), i.end(), 0);
-      for (bool more = true; more;) {
+      do {
         dim_t off = base;
         for (int a = 0; a < d; ++a) off += i[a] * xs[2 + a];
         out[off] = init;
-        more = false;
-        for (int a = d - 1; a >= 0; --a) {
-          if (++i[a] < g.in[a]) {
-            more = true;
-            break;
-          }
-          i[a] = 0;
-        }
-      }
+      } while (next_index(i, g.in, d));
       const T* src = padded + (n * g.C + c) * plane;
       std::fill(i.begin(), i.end(), 0);
       for (dim_t p = 0; p < plane; ++p) {
@@ -276,7 +269,7 @@ void fold_padded(const Geometry& g, const Geometry& pg, const T* padded, const T
           off += m * xs[2 + a];
         }
         if (!zero) out[off] += src[p];
-        for (int a = d - 1; a >= 0 && ++i[a] == pg.in[a]; --a) i[a] = 0;
+        next_index(i, pg.in, d);
       }
     }
 }

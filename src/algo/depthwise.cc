@@ -43,6 +43,7 @@
 #include <utility>
 #include <vector>
 
+#include "algo/odometer.h"
 #include "api/checked.h"
 #include "kernels/dwconv.h"
 #include "runtime/threads.h"
@@ -158,7 +159,7 @@ class DepthwiseExecutor final : public Executor {
               R, checked_mul(stored_row(a, checked_mul(t[a], g.dil[a], ws)), row_stride_[a], ws),
               ws);
         tap_off_.push_back(run_start(R, checked_mul(t[last], g.dil[last], ws)));
-        for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+        next_index(t, g.kernel, d);
       }
     }
     shared_bytes_ =
@@ -182,7 +183,7 @@ class DepthwiseExecutor final : public Executor {
         for (int a = 0; a < last; ++a)
           inside = inside && map_padded_index(e[a] - g.lo[a], g.in[a], g.mode) >= 0;
         valid_rows_ += inside;
-        for (int a = last - 1; a >= 0 && ++e[a] == E_[a]; --a) e[a] = 0;
+        next_index(e, E_, last);
       }
     }
     plane_bytes_ = checked_bytes64(std::max(plane_, taps_), sizeof(T), ws);
@@ -369,7 +370,7 @@ class DepthwiseExecutor final : public Executor {
       const dim_t k = base == kNoSample ? zero++ : valid++;
       row_src[k] = base;
       row_dst[k] = R * J_;
-      for (int a = last - 1; a >= 0 && ++e[a] == E_[a]; --a) e[a] = 0;
+      next_index(e, E_, last);
     }
     const int ra = d >= 2 ? d - 2 : last;
     const dim_t out_rows = d >= 2 ? g_.out[ra] : 1;
@@ -476,7 +477,7 @@ class DepthwiseExecutor final : public Executor {
             ptrs[terms] = x + off;
             wptrs[terms++] = wt + tap * g_.C;
           }
-          for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+          next_index(t, g_.kernel, d);
         }
         kernels::dw_channels_run<T>(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xs[2 + last]),
                                     bias, y + yo, static_cast<std::ptrdiff_t>(ys[2 + last]),
@@ -485,7 +486,7 @@ class DepthwiseExecutor final : public Executor {
         o[last] += run;
         if (o[last] == g_.out[last]) {
           o[last] = 0;
-          for (int a = last - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+          next_index(o, g_.out, last);
         }
         continue;
       }
@@ -498,7 +499,7 @@ class DepthwiseExecutor final : public Executor {
           off = m < 0 ? kNoSample : off + m * xs[2 + a];
         }
         ptrs[tap] = off == kNoSample ? zeros : x + off;
-        for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+        next_index(t, g_.kernel, d);
       }
       T* out = ys[1] == 1 ? y + yo : row;
       kernels::dw_channels<T>(static_cast<std::size_t>(taps_), ptrs, wt,
@@ -507,7 +508,7 @@ class DepthwiseExecutor final : public Executor {
       if (out == row)
         for (dim_t c = 0; c < g_.C; ++c) y[yo + c * ys[1]] = row[c];
       ++p;
-      for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+      next_index(o, g_.out, d);
     }
   }
 
@@ -550,7 +551,7 @@ class DepthwiseExecutor final : public Executor {
                             static_cast<std::size_t>(rows), static_cast<std::ptrdiff_t>(pitch),
                             y + yo, static_cast<std::ptrdiff_t>(d >= 2 ? ys[2 + ra] : 0),
                             static_cast<std::size_t>(cols));
-        for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+        next_index(o, g_.out, outer_axes);
         continue;
       }
       for (dim_t r0 = 0; r0 < rows; r0 += group) {
@@ -568,7 +569,7 @@ class DepthwiseExecutor final : public Executor {
             for (dim_t j = 0; j < cols; ++j) y0[y_off[r] + j * ys[2 + last]] = wide[r * pitch + j];
         }
       }
-      for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+      next_index(o, g_.out, outer_axes);
     }
   }
 
@@ -820,7 +821,7 @@ class DepthwiseExecutor final : public Executor {
           }
           a_ptr[i] = xo == kNoSample ? zeros : x + xo;
           b_ptr[i] = dy + yo;
-          for (int a = d - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+          next_index(o, g_.out, d);
         }
         kernels::dw_accumulate<T>(static_cast<std::size_t>(count), a_ptr, b_ptr, acc,
                                   static_cast<std::size_t>(g_.C));
@@ -880,7 +881,7 @@ class DepthwiseExecutor final : public Executor {
                               static_cast<std::ptrdiff_t>(g_pitch), static_cast<std::size_t>(nr),
                               static_cast<std::size_t>(cols), acc);
         }
-        for (int a = outer_axes - 1; a >= 0 && ++o[a] == g_.out[a]; --a) o[a] = 0;
+        next_index(o, g_.out, outer_axes);
       }
     }
     SmallIndex t_buf(d);
@@ -892,7 +893,7 @@ class DepthwiseExecutor final : public Executor {
         dim_t wo = 0;
         for (int a = 0; a < d; ++a) wo += t[a] * args.out.strides[2 + a];
         dw[wo] = accs[(c - c0) * taps_ + tap];
-        for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+        next_index(t, g_.kernel, d);
       }
     }
   }

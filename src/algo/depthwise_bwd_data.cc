@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "algo/layout_copy.h"
+#include "algo/odometer.h"
 #include "api/checked.h"
 #include "api/errors.h"
 #include "kernels/dwconv.h"
@@ -315,7 +316,7 @@ class GatherExecutor final : public Executor {
       kernels::dw_gather<T>(terms, in, wp, bias, out, static_cast<std::size_t>(g_.C));
       if (!contiguous_out)
         for (dim_t c = 0; c < g_.C; ++c) dx[xo + c * xs[1]] = row[c];
-      for (int a = d - 1; a >= 0 && ++i[a] == g_.in[a]; --a) i[a] = 0;
+      next_index(i, g_.in, d);
     }
   }
 

@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "algo/layout_copy.h"
+#include "algo/odometer.h"
 #include "api/checked.h"
 #include "api/errors.h"
 #include "kernels/dwconv.h"
@@ -165,7 +166,7 @@ class WeightsExecutor final : public Executor {
             off += e;
           }
           xp[i * taps_ + tap] = off == kNoSample ? zeros : x + off;
-          for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+          next_index(t, g_.kernel, d);
         }
       }
       if (!channel_vectors) gather(xv, dyv, count, xp, gp, zeros, gathered.data());

@@ -46,6 +46,7 @@
 #include "algo/bwd_weights_as_fwd.h"
 #include "algo/fft_conv.h"
 #include "algo/layout_copy.h"
+#include "algo/odometer.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
 #include "kernels/transpose.h"
@@ -422,7 +423,7 @@ class DirectWgradExecutor final : public Executor {
     std::vector<dim_t> t(static_cast<std::size_t>(rank), 0);
     for (dim_t tap = 0; tap < s_.taps; ++tap) {
       for (int a = 0; a < rank; ++a) delta[tap] += t[a] * g_.dil[a] * pitch_[a];
-      for (int a = rank - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+      next_index(t, g_.kernel, rank);
     }
     run_begin_ = best_begin, run_end_ = best_end;
     tap_delta_ = std::move(delta);  // assigned whole: a throw above leaves the old state
@@ -436,13 +437,7 @@ class DirectWgradExecutor final : public Executor {
     }
   }
   // Next output position; true when it wrapped around to the next image.
-  bool advance(std::vector<dim_t>& o) const {
-    for (int a = g_.rank() - 1; a >= 0; --a) {
-      if (++o[a] < g_.out[a]) return false;
-      o[a] = 0;
-    }
-    return true;
-  }
+  bool advance(std::vector<dim_t>& o) const { return !next_index(o, g_.out, g_.rank()); }
 
   Geometry g_;
   kernels::BptrKernel<T> kernel_;  // its tile is s_.mr x s_.nr

@@ -23,6 +23,7 @@
 #include <mutex>
 #include <vector>
 
+#include "algo/odometer.h"
 #include "algo/weight_cache.h"
 #include "api/checked.h"
 #include "kernels/gemm_tile.h"
@@ -383,7 +384,7 @@ class IgemmExecutor final : public Executor {
         off = m < 0 ? kNoSample : off + m * xs[2 + a];
       }
       out[tap] = off;
-      for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+      next_index(t, g_.kernel, d);
     }
   }
 
@@ -406,13 +407,7 @@ class IgemmExecutor final : public Executor {
     }
   }
   // Next output position; true when it wrapped around to the next image.
-  bool advance(std::vector<dim_t>& o) const {
-    for (int a = g_.rank() - 1; a >= 0; --a) {
-      if (++o[a] < g_.out[a]) return false;
-      o[a] = 0;
-    }
-    return true;
-  }
+  bool advance(std::vector<dim_t>& o) const { return !next_index(o, g_.out, g_.rank()); }
 
   // Row pointers (no packing) pay off when a tap's channel run is long enough to amortise the
   // accumulator traffic of a kernel call.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "algo/odometer.h"
 #include "algo/problem.h"
 #include "kernels/transpose.h"
 #include "runtime/threads.h"
@@ -62,7 +63,7 @@ inline void copy_to_channels_last(const ConstTensorView& x, T* dst, const std::v
       dim_t so = n * x.strides[0] + c * x.strides[1], to = n * dst_strides[0] + c;
       for (int a = 0; a < d; ++a) so += i[a] * x.strides[2 + a], to += i[a] * dst_strides[2 + a];
       dst[to] = src[so];
-      for (int a = d - 1; a >= 0 && ++i[a] == x.shape[2 + a]; --a) i[a] = 0;
+      next_index(i, x.shape.data() + 2, d);
     }
   });
 }
@@ -110,7 +111,7 @@ inline void copy_from_channels_last(const T* src, const std::vector<dim_t>& src_
       dim_t so = n * src_strides[0] + c, to = n * y.strides[0] + c * y.strides[1];
       for (int a = 0; a < d; ++a) so += i[a] * src_strides[2 + a], to += i[a] * y.strides[2 + a];
       dst[to] = src[so];
-      for (int a = d - 1; a >= 0 && ++i[a] == y.shape[2 + a]; --a) i[a] = 0;
+      next_index(i, y.shape.data() + 2, d);
     }
   });
 }

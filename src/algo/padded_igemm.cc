@@ -50,6 +50,7 @@
 #include <vector>
 
 #include "algo/implicit_gemm.h"
+#include "algo/odometer.h"
 #include "algo/weight_cache.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
@@ -179,7 +180,7 @@ class PaddedExecutor final : public Executor {
     for (dim_t tap = 0; tap < taps_; ++tap) {
       max_off =
           std::max(max_off, checked_add(checked_mul(g.Cg() - 1, pg_.plane, ws), tap_column(t), ws));
-      for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+      next_index(t, g.kernel, d);
     }
     const dim_t image_elems = checked_mul(g.C, pg_.plane, ws);
     const dim_t group_base = checked_mul(checked_mul(g.groups - 1, g.Cg(), ws), pg_.plane, ws);
@@ -295,7 +296,7 @@ class PaddedExecutor final : public Executor {
       dim_t off = 0;
       for (int a = 0; a < d; ++a) off += t[a] * w.strides[2 + a];
       for (dim_t c = 0; c < g_.Cg(); ++c) src_off[dindex(c, tap)] = c * w.strides[1] + off;
-      for (int a = d - 1; a >= 0 && ++t[a] == g_.kernel[a]; --a) t[a] = 0;
+      next_index(t, g_.kernel, d);
     }
     return src_off;
   }
@@ -383,14 +384,7 @@ class PaddedExecutor final : public Executor {
   // The line after (ph, j) of the leading axes: grid indices j fastest (the last leading axis
   // first), then the phases.
   void next_line(std::vector<dim_t>& ph, std::vector<dim_t>& j) const {
-    for (int a = g_.rank() - 2; a >= 0; --a) {
-      if (++j[a] < pg_.len[a]) return;
-      j[a] = 0;
-    }
-    for (int a = g_.rank() - 2; a >= 0; --a) {
-      if (++ph[a] < g_.stride[a]) return;
-      ph[a] = 0;
-    }
+    if (!next_index(j, pg_.len, g_.rank() - 1)) next_index(ph, g_.stride, g_.rank() - 1);
   }
 
   // Position of (c, tap) in the reduction.
@@ -417,7 +411,7 @@ class PaddedExecutor final : public Executor {
     for (dim_t tap = 0; tap < taps_; ++tap) {
       const dim_t column = tap_column(t);
       for (dim_t c = 0; c < g.Cg(); ++c) col_off_[dindex(c, tap)] = c * pg_.plane + column;
-      for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+      next_index(t, g.kernel, d);
     }
     // Per axis and tap coordinate: which grid indices read a sample inside the input (not the
     // zero padding, not a discarded grid position), and every tap's coordinates.
@@ -431,7 +425,7 @@ class PaddedExecutor final : public Executor {
     std::fill(t.begin(), t.end(), 0);
     for (dim_t tap = 0; tap < taps_; ++tap) {
       for (int a = 0; a < d; ++a) tap_coord_.push_back(t[a]);
-      for (int a = d - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+      next_index(t, g.kernel, d);
     }
 
     // Tap by tap only where it pays: the (c, tap) order makes fewer, longer kernel calls, so

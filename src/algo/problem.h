@@ -22,6 +22,7 @@
 #include <optional>
 #include <vector>
 
+#include "algo/odometer.h"
 #include "convnd/convnd.h"
 
 namespace convnd::detail {
@@ -94,7 +95,7 @@ inline std::vector<dim_t> tap_offsets(const Geometry& g, const std::vector<dim_t
   std::vector<dim_t> off(static_cast<std::size_t>(taps), 0), t(g.rank(), 0);
   for (dim_t i = 0; i < taps; ++i) {
     for (int a = 0; a < g.rank(); ++a) off[i] += t[a] * strides[2 + a];
-    for (int a = g.rank() - 1; a >= 0 && ++t[a] == g.kernel[a]; --a) t[a] = 0;
+    next_index(t, g.kernel, g.rank());
   }
   return off;
 }

@@ -12,19 +12,11 @@
 
 #include <vector>
 
+#include "algo/odometer.h"
 #include "api/checked.h"
 
 namespace convnd::detail {
 namespace {
-
-// Advances an N-D index over `ext` (last axis fastest); false after the last index.
-bool next_index(std::vector<dim_t>& idx, const std::vector<dim_t>& ext) {
-  for (int a = static_cast<int>(ext.size()) - 1; a >= 0; --a) {
-    if (++idx[a] < ext[a]) return true;
-    idx[a] = 0;
-  }
-  return false;
-}
 
 dim_t count(const std::vector<dim_t>& ext) {
   dim_t p = 1;
