@@ -347,7 +347,7 @@ TEST(FftConv, DispatchKeepsDirectSummationElsewhere) {
 }
 
 // The backward passes reach the FFT through the algorithms that compose them of forward
-// convolutions (via_forward.cc): backward data and transposed (bwd_data_phases, one forward
+// convolutions (composed.cc): backward data and transposed (bwd_data_phases, one forward
 // problem per stride phase) and the weight gradient (bwd_weights_as_fwd, whose kernel is the
 // output gradient), each chosen by dispatch for large kernels, within their reported bound.
 // (With stride 2 the phases' kernels are 11x11 on 20x19 planes: direct summation there.)

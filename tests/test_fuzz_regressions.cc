@@ -7,12 +7,13 @@
 #include <string>
 #include <vector>
 
+#include "algo/bwd_data_phases.h"
+#include "algo/bwd_weights_as_fwd.h"
 #include "algo/depthwise.h"
 #include "algo/depthwise_bwd_data.h"
 #include "algo/depthwise_weights.h"
 #include "algo/implicit_gemm.h"
 #include "algo/padded_igemm.h"
-#include "algo/via_forward.h"
 #include "algo/winograd_weights.h"
 #include "dispatch/registry.h"
 #include "fuzz/spec_target.h"

@@ -5,9 +5,9 @@
 // position reads zeros). For one tap that is the GEMM dW_t[Cg x Kg] = X_t^T . DY over the
 // R = N * prod(out) rows.
 //
-// bwd_weights_as_fwd (via_forward.cc) computes the same sums as a forward convolution with the
-// batch as its channels; its reduction runs over (image, output-sized window) pairs that its GEMM
-// gathers sample by sample, and that is where its time goes (docs/measurements.md).
+// bwd_weights_as_fwd (bwd_weights_as_fwd.cc) computes the same sums as a forward convolution with
+// the batch as its channels; its reduction runs over (image, output-sized window) pairs that its
+// GEMM gathers sample by sample, and that is where its time goes (docs/measurements.md).
 //
 // # The padded copy of x
 // x is copied once per run, channels-last, with the padding applied (every mode, through
@@ -43,8 +43,8 @@
 #include <mutex>
 #include <vector>
 
+#include "algo/bwd_weights_as_fwd.h"
 #include "algo/layout_copy.h"
-#include "algo/via_forward.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
 #include "kernels/transpose.h"

@@ -439,7 +439,7 @@ class ImplicitGemm final : public Algorithm {
   const char* name() const override { return "implicit_gemm"; }
 
   std::string reject(const Geometry& g, Op op) const override {
-    if (op != Op::fwd) return "forward pass only (backward passes compose it: via_forward.cc)";
+    if (op != Op::fwd) return "forward pass only (backward passes compose it: composed.cc)";
     Fits f;
     dim_t taps = 1;
     for (dim_t k : g.kernel) {

@@ -1,6 +1,6 @@
 // Copying an activation view channels-last, for the algorithms whose inner loops want a
-// position's channels adjacent (the weight gradients of via_forward.cc and winograd_weights.cc,
-// depthwise_bwd_data.cc), and back.
+// position's channels adjacent (the weight gradients of bwd_weights_as_fwd.cc and
+// winograd_weights.cc, depthwise_bwd_data.cc), and back.
 #pragma once
 
 #include <algorithm>

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "algo/bwd_data_phases.h"
+#include "algo/bwd_weights_as_fwd.h"
 #include "algo/depthwise.h"
 #include "algo/depthwise_bwd_data.h"
 #include "algo/depthwise_weights.h"
@@ -12,7 +14,6 @@
 #include "algo/padded_igemm.h"
 #include "algo/pointwise.h"
 #include "algo/reference.h"
-#include "algo/via_forward.h"
 #include "algo/winograd.h"
 #include "algo/winograd_weights.h"
 #include "api/errors.h"

@@ -1,9 +1,6 @@
-// # Backward passes as forward convolutions
+// # Backward data as forward convolutions over stride phases
 //
-// Both gradients of a convolution are themselves convolutions; with views of arbitrary strides
-// (negative ones included) they need no copies, only different index maps over the same memory.
-//
-// bwd_data (dil = 1 or stride = 1 per axis): along an axis with stride s, the input
+// Where dil = 1 or stride = 1 on every axis: along an axis with stride s, the input
 // positions i with (i + lo) = r (mod s) receive only the kernel taps t = r (mod s). Each such
 // *phase* r is a dense stride-1 correlation of dy with the sub-sampled, reversed kernel
 //     w_r[u] = w[r + s*(M_r - 1 - u)],  M_r = ceil((k - r) / s),
@@ -15,52 +12,17 @@
 // other than zeros, the gradient is first computed for the padded input (extent
 // (O-1)*s + dil*(k-1) + 1 from coordinate -lo, zero padding) into the workspace, then folded
 // back: each padded position adds into the input sample the mode maps it to, in a fixed order.
-//
-// bwd_weights (every padding mode): dw[k, c, t] = sum_{n, o} x[n, c, map(o*s - lo + t*dil)]
-// dy[n, k, o] is a forward convolution whose batch is C, whose channels are N, whose kernel is dy
-// (extents O) and whose output extents are the kernel extents k, with stride dil and dilation s.
-//
-// The sub-problems run on the best forward algorithm that accepts them. When that is only the
-// reference (no fast forward path for them), these algorithms reject the problem, so the
-// reference runs the pass directly; CONVND_COMPOSE_WITH_REFERENCE=1 lifts that, which the tests
-// use to check the decomposition itself on the reference.
-#include "algo/via_forward.h"
+#include "algo/bwd_data_phases.h"
 
-#include <cstdlib>
 #include <vector>
 
-#include "algo/layout_copy.h"
+#include "algo/composed.h"
 #include "api/checked.h"
-#include "dispatch/registry.h"
-#include "runtime/threads.h"
 
 namespace convnd::detail {
 namespace {
 
 constexpr dim_t kMaxPhases = 256;
-
-bool compose_with_reference() {
-  const char* env = std::getenv("CONVND_COMPOSE_WITH_REFERENCE");
-  return env && env[0] == '1';
-}
-
-// A view shifted by `offset_elems` with a new shape and strides.
-ConstTensorView reshape(const ConstTensorView& v, dim_t offset_elems, std::vector<dim_t> shape,
-                        std::vector<dim_t> strides) {
-  const auto* base = static_cast<const char*>(v.data);
-  return ConstTensorView(base + offset_elems * static_cast<dim_t>(dtype_size(v.dtype)), v.dtype,
-                         std::move(shape), std::move(strides));
-}
-
-TensorView reshape(const TensorView& v, dim_t offset_elems, std::vector<dim_t> shape,
-                   std::vector<dim_t> strides) {
-  auto* base = static_cast<char*>(v.data);
-  return TensorView(base + offset_elems * static_cast<dim_t>(dtype_size(v.dtype)), v.dtype,
-                    std::move(shape), std::move(strides));
-}
-
-// ---------------------------------------------------------------------------------------------
-// bwd_data by stride phases.
 
 // One axis of one phase.
 struct AxisPhase {
@@ -292,7 +254,10 @@ void fold_padded(const Geometry& g, const Geometry& pg, const T* padded, const T
         out[off] = init;
         more = false;
         for (int a = d - 1; a >= 0; --a) {
-          if (++i[a] < g.in[a]) { more = true; break; }
+          if (++i[a] < g.in[a]) {
+            more = true;
+            break;
+          }
           i[a] = 0;
         }
       }
@@ -333,7 +298,8 @@ class FoldingExecutor final : public Executor {
     std::vector<dim_t> shape{g_.N, g_.C}, strides(2 + g_.rank());
     shape.insert(shape.end(), pg_.in.begin(), pg_.in.end());
     strides.back() = 1;
-    for (int a = static_cast<int>(shape.size()) - 2; a >= 0; --a) strides[a] = strides[a + 1] * shape[a + 1];
+    for (int a = static_cast<int>(shape.size()) - 2; a >= 0; --a)
+      strides[a] = strides[a + 1] * shape[a + 1];
     OpArgs sub = args;
     sub.bias.reset();
     sub.out = TensorView(buf, g_.dtype, shape, strides);
@@ -351,27 +317,6 @@ class FoldingExecutor final : public Executor {
   dim_t elems_ = 0;
   std::size_t workspace_bytes_ = 0;
 };
-
-// The best forward algorithm for a sub-problem, or null with `why` set. Only asks reject():
-// planning must stay cheap, so executors are made once, by make_executor.
-const Algorithm* forward_algorithm(const Geometry& sub, std::string& why) {
-  for (const Algorithm* a : candidates(Op::fwd)) {
-    if (!a->reject(sub, Op::fwd).empty() || !a->pays(sub, Op::fwd).empty()) continue;
-    if (std::string(a->name()) == "reference" && !compose_with_reference()) {
-      why = "no fast forward algorithm accepts the sub-problem";
-      return nullptr;
-    }
-    return a;
-  }
-  why = "no forward algorithm accepts the sub-problem";
-  return nullptr;
-}
-
-std::unique_ptr<Executor> forward_executor(const Geometry& sub) {
-  std::string why;
-  const Algorithm* a = forward_algorithm(sub, why);
-  return a ? a->make_executor(sub, Op::fwd) : nullptr;
-}
 
 class BwdDataPhases final : public Algorithm {
  public:
@@ -426,150 +371,11 @@ class BwdDataPhases final : public Algorithm {
   }
 };
 
-// ---------------------------------------------------------------------------------------------
-// bwd_weights as a forward convolution.
-
-Geometry weights_geometry(const Geometry& g, Fits& f) {
-  Geometry s;
-  s.N = g.Cg();
-  s.C = g.N;
-  s.K = g.Kg();
-  s.groups = 1;
-  s.in = g.in;
-  s.kernel = g.out;
-  s.out = g.kernel;
-  s.stride = g.dil;
-  s.dil = g.stride;
-  s.lo = g.lo;
-  for (int a = 0; a < g.rank(); ++a) {
-    const dim_t reach = f.add(f.add(f.mul(g.dil[a], g.kernel[a] - 1),
-                                    f.mul(g.stride[a], g.out[a] - 1)), 1);
-    s.hi.push_back(std::max<dim_t>(0, f.sub(f.sub(reach, g.in[a]), g.lo[a])));
-  }
-  s.mode = g.mode;
-  s.dtype = g.dtype;
-  s.precision = g.precision;
-  s.layout = g.layout;
-  return s;
-}
-
-class WeightsExecutor final : public Executor {
- public:
-  WeightsExecutor(const Geometry& g, std::unique_ptr<Executor> sub) : g_(g), sub_(std::move(sub)) {
-    // A channels-first x is first copied channels-last: the sub-problem's images are then x's
-    // channels, adjacent in memory, and its GEMM reads them in place (image-fastest rows of
-    // implicit_gemm) instead of gathering one sample at a time; dy likewise, so that packing it
-    // reads K contiguously. Costs one copy of each, and pays only when a tile's worth of
-    // channels per group exists and the output is large (the gather's tables grow with it):
-    // docs/measurements.md has the layers where the copies win and lose.
-    dim_t positions = 1;
-    for (dim_t o : g.out) positions *= o;
-    if (g.Cg() >= 12 && positions >= 4096) {
-      x_bytes_ = dense_bytes(g.N * g.C, g.in, g.dtype);
-      dy_bytes_ = dense_bytes(g.N * g.K, g.out, g.dtype);
-      copy_bytes_ = x_bytes_ + dy_bytes_;
-    }
-  }
-  std::size_t workspace_bytes() const override { return copy_bytes_ + sub_->workspace_bytes(); }
-
-  void run(const OpArgs& args, void* workspace, int threads) const override {
-    auto* ws = static_cast<char*>(workspace);
-    // dy goes channels-last too: the sub-problem packs it as its weights, K innermost.
-    const ConstTensorView x = copy_bytes_ > 0 ? channels_last(args.a, ws, threads) : args.a;
-    const ConstTensorView dy =
-        copy_bytes_ > 0 ? channels_last(args.b, ws + x_bytes_, threads) : args.b;
-    void* sub_ws = static_cast<char*>(workspace) + copy_bytes_;
-    const auto &xs = x.strides, &dys = dy.strides, &dws = args.out.strides;
-    for (dim_t grp = 0; grp < g_.groups; ++grp) {
-      std::vector<dim_t> xa{g_.Cg(), g_.N}, xst{xs[1], xs[0]};
-      std::vector<dim_t> ya{g_.Kg(), g_.N}, yst{dys[1], dys[0]};
-      std::vector<dim_t> oa{g_.Cg(), g_.Kg()}, ost{dws[1], dws[0]};
-      for (int a = 0; a < g_.rank(); ++a) {
-        xa.push_back(g_.in[a]);
-        xst.push_back(xs[2 + a]);
-        ya.push_back(g_.out[a]);
-        yst.push_back(dys[2 + a]);
-        oa.push_back(g_.kernel[a]);
-        ost.push_back(dws[2 + a]);
-      }
-      OpArgs sub;
-      sub.a = reshape(x, grp * g_.Cg() * xs[1], xa, xst);
-      sub.b = reshape(dy, grp * g_.Kg() * dys[1], ya, yst);
-      sub.out = reshape(args.out, grp * g_.Kg() * dws[0], oa, ost);
-      sub_->run(sub, sub_ws, threads);
-    }
-  }
-
- private:
-  static std::size_t dense_bytes(dim_t lead, const std::vector<dim_t>& spatial, DType t) {
-    for (dim_t e : spatial) lead *= e;
-    return (static_cast<std::size_t>(lead) * dtype_size(t) + 63) / 64 * 64;
-  }
-
-  // v itself when its channels are already contiguous, else a dense channels-last copy in `buf`.
-  ConstTensorView channels_last(const ConstTensorView& v, void* buf, int threads) const {
-    if (g_.dtype == DType::f32) return channels_last_view(v, static_cast<float*>(buf), threads);
-    return channels_last_view(v, static_cast<double*>(buf), threads);
-  }
-
-  Geometry g_;
-  std::unique_ptr<Executor> sub_;
-  std::size_t x_bytes_ = 0, dy_bytes_ = 0, copy_bytes_ = 0;
-};
-
-class BwdWeightsAsFwd final : public Algorithm {
- public:
-  const char* name() const override { return "bwd_weights_as_fwd"; }
-
-  std::string reject(const Geometry& g, Op op) const override {
-    if (op != Op::bwd_weights) return "only the backward-weights pass";
-    if (g.N == 0) return "empty batch";
-    Fits f;
-    const Geometry sub = weights_geometry(g, f);
-    if (!f) return "the sub-problem's padding overflows int64";
-    std::string why;
-    if (!forward_algorithm(sub, why)) return why;
-    return {};
-  }
-
-  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    Fits f;
-    const Geometry sub = weights_geometry(g, f);
-    if (!f) throw_overflow("padding");
-    return std::make_unique<WeightsExecutor>(g, forward_executor(sub));
-  }
-
-  // The sub-problem's sums are the gradient's (same products, same error measure), so its
-  // algorithm's bound is the gradient's: direct summation's n u, or the FFT's.
-  double error_bound(const Geometry& g, Op op) const override {
-    Fits f;
-    const Geometry sub = weights_geometry(g, f);
-    std::string why;
-    const Algorithm* a = f ? forward_algorithm(sub, why) : nullptr;
-    return a ? std::max(a->error_bound(sub, Op::fwd), Algorithm::error_bound(g, op))
-             : Algorithm::error_bound(g, op);
-  }
-};
-
 }  // namespace
 
 const Algorithm& bwd_data_phases_algorithm() {
   static const BwdDataPhases instance;
   return instance;
-}
-
-const Algorithm& bwd_weights_as_fwd_algorithm() {
-  static const BwdWeightsAsFwd instance;
-  return instance;
-}
-
-const Algorithm* weight_gradient_forward_algorithm(const Geometry& g) {
-  if (g.N == 0) return nullptr;
-  Fits f;
-  const Geometry sub = weights_geometry(g, f);
-  if (!f) return nullptr;
-  std::string why;
-  return forward_algorithm(sub, why);
 }
 
 }  // namespace convnd::detail

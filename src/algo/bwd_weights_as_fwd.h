@@ -4,9 +4,7 @@
 
 namespace convnd::detail {
 
-// Backward passes expressed as forward convolutions over re-strided views, so that every fast
-// forward algorithm serves them too (see via_forward.cc).
-const Algorithm& bwd_data_phases_algorithm();
+// The weight gradient as one forward convolution (see bwd_weights_as_fwd.cc).
 const Algorithm& bwd_weights_as_fwd_algorithm();
 
 // The forward algorithm that bwd_weights_as_fwd would run the weight gradient of g on (null if

@@ -1,0 +1,65 @@
+// The composed backward algorithms on shapes the small random specs do not reach: large
+// outputs (bwd_weights copies x and dy channels-last first, dense or through strides), groups,
+// every padding mode, transposed specs, f32 and f64.
+#include "conv_tester.h"
+
+namespace convnd::testing {
+namespace {
+
+TEST(Composed, WeightGradientWithChannelsLastCopies) {
+  for (DType t : {DType::f32, DType::f64})
+    for (dim_t gap : {0, 3}) {  // dense planes (blocked transpose) and strided ones
+      ConvTester()
+          .input(2, 12, {64, 64})
+          .kernel(3, {3, 3})
+          .padding(Padding::uniform(1))
+          .dtype(t)
+          .strided_views(gap)
+          .bias()
+          .test("bwd_weights_as_fwd", Pass::backward_weights);
+      ConvTester()
+          .input(1, 24, {20, 16, 14})
+          .kernel(4, {3, 1, 2})
+          .groups(2)
+          .mode(PadMode::reflect)
+          .padding(Padding::uniform(1))
+          .dtype(t)
+          .strided_views(gap)
+          .test("bwd_weights_as_fwd", Pass::backward_weights);
+    }
+}
+
+TEST(Composed, DataGradientPhases) {
+  for (PadMode m : {PadMode::zeros, PadMode::circular})
+    for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+      ConvTester()
+          .input(2, 6, {15, 13})
+          .kernel(10, {4, 3})
+          .stride({3, 2})
+          .padding(Padding::uniform(2))
+          .mode(m)
+          .layout(l)
+          .test("bwd_data_phases", Pass::backward_data);
+      ConvTester()
+          .input(1, 8, {9, 9})
+          .kernel(8, {3, 3})
+          .groups(8)
+          .stride({2})
+          .padding(Padding::uniform(1))
+          .mode(m)
+          .layout(l)
+          .test("bwd_data_phases", Pass::backward_data);
+      ConvTester()
+          .input(2, 16, {8, 8})
+          .kernel(8, {4, 4})
+          .stride({2})
+          .padding(Padding::uniform(1))
+          .layout(l)
+          .transposed({1})
+          .bias()
+          .test("bwd_data_phases", Pass::forward);
+    }
+}
+
+}  // namespace
+}  // namespace convnd::testing
