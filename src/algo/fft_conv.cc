@@ -37,15 +37,18 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <memory>
+#include <utility>
 
 #include "algo/fft_batch.h"
 #include "algo/fft_crossover.h"
 #include "algo/fft_shape.h"
 #include "algo/weight_cache.h"
 #include "api/checked.h"
-#include "kernels/fft_spectra.h"
 #include "api/errors.h"
+#include "kernels/fft_spectra.h"
+#include "kernels/transpose.h"
 #include "runtime/carve.h"
 #include "runtime/threads.h"
 
@@ -85,6 +88,17 @@ bool next_index(std::vector<dim_t>& idx, const std::vector<dim_t>& ext) {
     idx[a] = 0;
   }
   return false;
+}
+
+// The step s with off(q) = off(0) + q s for every q < nr (any s when nr == 1), or kNoSample:
+// whether a block's rows can move through one strided transpose.
+template <class Off>
+dim_t equal_step(dim_t nr, Off&& off) {
+  if (nr < 2) return 0;
+  const dim_t o0 = off(0), step = off(1) - o0;
+  for (dim_t q = 2; q < nr; ++q)
+    if (off(q) - o0 != q * step) return kNoSample;
+  return step;
 }
 
 // A row (all axes but the last fixed) of one tile's transform box.
@@ -217,8 +231,9 @@ class FftExecutor final : public Executor {
   }
 
   // Spectra of `nt` tiles (2 parts each, consecutive from `spec`) from the rows that are not
-  // all zero: fill(row, lane) writes a row's samples into lane `lane` of z (sample 2j in z_re,
-  // 2j + 1 in z_im, at j kRowLanes + lane; z is zero on entry). Every other row's spectrum is 0.
+  // all zero: fill(rows, nr, z_re, z_im, tmp) writes the samples of rows[q], q < nr, into lane q
+  // of z (sample 2j in z_re, 2j + 1 in z_im, at j kRowLanes + q; z is zero on entry); tmp holds
+  // 2 (bins - 1) kRowLanes values free for it. Every other row's spectrum is 0.
   template <class Fill>
   void forward(const std::vector<Row>& rows, dim_t nt, T* spec, T* work, Fill&& fill) const {
     const dim_t n = s_.bins - 1, part = s_.spectrum;
@@ -227,19 +242,48 @@ class FftExecutor final : public Executor {
     for (std::size_t i0 = 0; i0 < rows.size(); i0 += kRowLanes) {
       const dim_t nr = std::min<dim_t>(kRowLanes, static_cast<dim_t>(rows.size() - i0));
       std::fill(b.z_re, b.z_re + 2 * n * kRowLanes, T(0));  // z_re and z_im
-      for (dim_t q = 0; q < nr; ++q) fill(rows[i0 + q], q, b.z_re, b.z_im);
+      fill(rows.data() + i0, nr, b.z_re, b.z_im, b.scratch);
       last_.forward(b.z_re, b.z_im, kRowLanes, b.X_re, b.X_im, b.scratch);
-      for (dim_t q = 0; q < nr; ++q) {
-        const Row& r = rows[i0 + q];
-        T* dr = spec + r.tile * 2 * part + r.row * s_.pitch;
-        T* di = dr + part;
-        for (dim_t k = 0; k < s_.bins; ++k) {
-          dr[k] = b.X_re[k * kRowLanes + q];
-          di[k] = b.X_im[k * kRowLanes + q];
-        }
-      }
+      const Row* rs = rows.data() + i0;
+      auto at = [&](dim_t q) { return rs[q].tile * 2 * part + rs[q].row * s_.pitch; };
+      from_lanes(b.X_re, nr, at, spec);
+      from_lanes(b.X_im, nr, at, spec + part);
     }
     for (dim_t t = 0; t < nt; ++t) leading(spec + t * 2 * part, work, false);
+  }
+
+  // base[at(q) + f] = lanes[f kRowLanes + q] for f < bins, q < nr. The rows of a block are
+  // usually equally spaced (consecutive rows of a tile), so they leave the lanes through one
+  // transpose (kernels/transpose.h: 4 x 4 blocks in registers), not bins x nr scalar copies.
+  template <class At>
+  void from_lanes(const T* lanes, dim_t nr, At&& at, T* base) const {
+    const auto bins = static_cast<std::size_t>(s_.bins);
+    const dim_t step = equal_step(nr, at);
+    if (step != kNoSample) {
+      kernels::transpose<T>(bins, static_cast<std::size_t>(nr), lanes, kRowLanes, base + at(0),
+                            step);
+      return;
+    }
+    for (dim_t q = 0; q < nr; ++q)
+      kernels::transpose<T>(bins, 1, lanes + q, kRowLanes, base + at(q), 0);
+  }
+
+  // The converse: lanes[f kRowLanes + q] = base[at(q) + f]; lanes nr.. repeat lane nr - 1 (they
+  // are transformed with the others, and a copy of real data keeps them finite and normal).
+  template <class At>
+  void to_lanes(const T* base, dim_t nr, At&& at, T* lanes) const {
+    const auto bins = static_cast<std::size_t>(s_.bins);
+    const dim_t step = equal_step(nr, at);
+    if (step != kNoSample) {
+      kernels::transpose<T>(static_cast<std::size_t>(nr), bins, base + at(0), step, lanes,
+                            kRowLanes);
+    } else {
+      for (dim_t q = 0; q < nr; ++q)
+        kernels::transpose<T>(1, bins, base + at(q), 0, lanes + q, kRowLanes);
+    }
+    for (dim_t f = 0; f < s_.bins; ++f)
+      for (dim_t q = nr; q < kRowLanes; ++q)
+        lanes[f * kRowLanes + q] = lanes[f * kRowLanes + nr - 1];
   }
 
   // The leading axes of a spectrum, each a batch of interleaved columns, in place.
@@ -293,9 +337,16 @@ class FftExecutor final : public Executor {
     const int d = g_.rank();
     std::vector<Row> rows;
     std::vector<std::vector<dim_t>> last_off(static_cast<std::size_t>(nt));
+    // Per tile, the positions [first, second) of the last axis inside the input (identity
+    // under every padding mode: samples at (position - lo) times the axis stride).
+    std::vector<std::pair<dim_t, dim_t>> inside(static_cast<std::size_t>(nt));
     for (dim_t t = 0; t < nt; ++t) {
       auto off = box_offsets(x, t0 + t);
       last_off[t] = std::move(off[d - 1]);
+      const dim_t len = static_cast<dim_t>(last_off[t].size());
+      const dim_t first = d == 1 ? (t0 + t) * s_.tile_out * g_.stride[0] : 0;
+      const dim_t p0 = std::clamp<dim_t>(g_.lo[d - 1] - first, 0, len);
+      inside[t] = {p0, std::clamp<dim_t>(g_.lo[d - 1] - first + g_.in[d - 1], p0, len)};
       // Rows of the box whose leading positions are all samples (the others are zero rows).
       std::vector<dim_t> ext(static_cast<std::size_t>(d - 1)), p(ext.size(), 0);
       for (int a = 0; a + 1 < d; ++a) ext[a] = static_cast<dim_t>(off[a].size());
@@ -313,19 +364,53 @@ class FftExecutor final : public Executor {
         if (!zero) rows.push_back(r);
       } while (next_index(p, ext));
     }
-    forward(rows, nt, spec, work,
-            [&](const Row& r, dim_t q, T* z_re, T* z_im) {
-              const std::vector<dim_t>& lo = last_off[r.tile];
-              const T* src = base + r.src;
-              const dim_t len = static_cast<dim_t>(lo.size());
-              // Sample 2j to z_re, 2j + 1 to z_im (RealFft's packing). Two loops: one loop storing
-              // through `(i % 2 ? z_im : z_re)[..]` made wild stores in GCC 12's -O1
-              // ASan/UBSan build (the CI sanitizer tree) while release and valgrind were clean.
-              for (dim_t j = 0; 2 * j < len; ++j)
-                if (lo[2 * j] != kNoSample) z_re[j * kRowLanes + q] = src[lo[2 * j]];
-              for (dim_t j = 0; 2 * j + 1 < len; ++j)
-                if (lo[2 * j + 1] != kNoSample) z_im[j * kRowLanes + q] = src[lo[2 * j + 1]];
-            });
+    const bool unit = x.strides[1 + d] == 1;  // channels-first: rows are contiguous runs
+    forward(rows, nt, spec, work, [&](const Row* rs, dim_t nr, T* z_re, T* z_im, T* tmp) {
+      // Positions [p0, p1) inside the input for every row of the block: there the rows are
+      // contiguous runs, which one transpose puts into the lanes (tmp[(p - p0) kRowLanes + q]);
+      // the padded ends are gathered sample by sample below.
+      dim_t p0 = 0, p1 = 0;
+      if (unit) {
+        p1 = std::numeric_limits<dim_t>::max();
+        for (dim_t q = 0; q < nr; ++q) {
+          p0 = std::max(p0, inside[rs[q].tile].first);
+          p1 = std::min(p1, inside[rs[q].tile].second);
+        }
+      }
+      if (p1 - p0 >= 4) {
+        auto at = [&](dim_t q) { return rs[q].src + last_off[rs[q].tile][p0]; };
+        const dim_t step = equal_step(nr, at);
+        if (step != kNoSample) {
+          kernels::transpose<T>(static_cast<std::size_t>(nr), static_cast<std::size_t>(p1 - p0),
+                                base + at(0), step, tmp, kRowLanes);
+          // Sample 2j to z_re, 2j + 1 to z_im (RealFft's packing), a row of lanes at a time.
+          // Two loops: one storing through `(p % 2 ? z_im : z_re)[..]` made wild stores in
+          // GCC 12's -O1 ASan/UBSan build while release and valgrind were clean.
+          const std::size_t bytes = static_cast<std::size_t>(nr) * sizeof(T);
+          for (dim_t p = p0 + p0 % 2; p < p1; p += 2)
+            std::memcpy(z_re + p / 2 * kRowLanes, tmp + (p - p0) * kRowLanes, bytes);
+          for (dim_t p = p0 + 1 - p0 % 2; p < p1; p += 2)
+            std::memcpy(z_im + p / 2 * kRowLanes, tmp + (p - p0) * kRowLanes, bytes);
+        } else {
+          p0 = p1 = 0;
+        }
+      } else {
+        p0 = p1 = 0;
+      }
+      // The rest (all of a row when the transpose did not apply), sample by sample; even and
+      // odd positions in separate loops, as above.
+      for (dim_t q = 0; q < nr; ++q) {
+        const std::vector<dim_t>& lo = last_off[rs[q].tile];
+        const T* src = base + rs[q].src;
+        const dim_t len = static_cast<dim_t>(lo.size());
+        for (auto [from, to] : {std::pair<dim_t, dim_t>{0, p0}, {p1, len}}) {
+          for (dim_t p = from + from % 2; p < to; p += 2)
+            if (lo[p] != kNoSample) z_re[p / 2 * kRowLanes + q] = src[lo[p]];
+          for (dim_t p = from + 1 - from % 2; p < to; p += 2)
+            if (lo[p] != kNoSample) z_im[p / 2 * kRowLanes + q] = src[lo[p]];
+        }
+      }
+    });
   }
 
   // Kernel (k, c) with tap t at t * dil, zero elsewhere.
@@ -343,14 +428,14 @@ class FftExecutor final : public Executor {
       rows.push_back(r);
     } while (next_index(t, ext));
     const dim_t taps = g_.kernel[d - 1], dil = g_.dil[d - 1], step = w.strides[1 + d];
-    forward(rows, 1, spec, work,
-            [&](const Row& r, dim_t q, T* z_re, T* z_im) {
-              for (dim_t i = 0; i < taps; ++i) {
-                const dim_t at = i * dil;
-                T* z = at % 2 == 0 ? z_re : z_im;
-                z[at / 2 * kRowLanes + q] = base[r.src + i * step];
-              }
-            });
+    forward(rows, 1, spec, work, [&](const Row* rs, dim_t nr, T* z_re, T* z_im, T*) {
+      for (dim_t q = 0; q < nr; ++q)
+        for (dim_t i = 0; i < taps; ++i) {
+          const dim_t at = i * dil;
+          T* z = at % 2 == 0 ? z_re : z_im;
+          z[at / 2 * kRowLanes + q] = base[rs[q].src + i * step];
+        }
+    });
   }
 
   // Spectra `acc` (nt tiles from t0, destroyed) back to the outputs of output channel k.
@@ -384,20 +469,39 @@ class FftExecutor final : public Executor {
     const Blocks b = blocks(work);
     for (std::size_t i0 = 0; i0 < rows.size(); i0 += kRowLanes) {
       const dim_t nr = std::min<dim_t>(kRowLanes, static_cast<dim_t>(rows.size() - i0));
-      for (dim_t q = 0; q < kRowLanes; ++q) {
-        const Row& r = rows[i0 + std::min(q, nr - 1)];  // idle lanes repeat the last row
-        const T* sr = acc + r.tile * 2 * part + r.row * s_.pitch;
-        const T* si = sr + part;
-        for (dim_t f = 0; f < s_.bins; ++f) {
-          b.X_re[f * kRowLanes + q] = sr[f];
-          b.X_im[f * kRowLanes + q] = si[f];
-        }
-      }
+      const Row* rs = rows.data() + i0;
+      auto at = [&](dim_t q) { return rs[q].tile * 2 * part + rs[q].row * s_.pitch; };
+      to_lanes(acc, nr, at, b.X_re);
+      to_lanes(acc + part, nr, at, b.X_im);
       last_.inverse(b.X_re, b.X_im, kRowLanes, b.z_re, b.z_im, b.scratch);
+      auto outs_of = [&](dim_t q) {
+        return d == 1 ? tile_outputs(t0 + rs[q].tile) : g_.out[d - 1];
+      };
+      // Unit stride along the last axis of both the transform and y (channels-first), and
+      // rows of as many outputs, equally spaced in y: the lanes, scaled, go out through one
+      // transpose. tmp (the inverse's scratch, free now) holds outs kRowLanes <= L kRowLanes.
+      const dim_t outs0 = outs_of(0);
+      bool fast = st == 1 && ystep == 1;
+      for (dim_t q = 1; q < nr && fast; ++q) fast = outs_of(q) == outs0;
+      const dim_t ystep_rows = fast ? equal_step(nr, [&](dim_t q) { return rs[q].src; }) : 0;
+      if (fast && ystep_rows != kNoSample) {
+        T* tmp = b.scratch;
+        // Output o is sample o of the lanes: z_re row o / 2 for even o, z_im for odd o.
+        for (dim_t o = 0; o < outs0; o += 2)
+          for (dim_t q = 0; q < kRowLanes; ++q)
+            tmp[o * kRowLanes + q] =
+                static_cast<T>(static_cast<double>(b.z_re[o / 2 * kRowLanes + q]) * scale + bias);
+        for (dim_t o = 1; o < outs0; o += 2)
+          for (dim_t q = 0; q < kRowLanes; ++q)
+            tmp[o * kRowLanes + q] =
+                static_cast<T>(static_cast<double>(b.z_im[o / 2 * kRowLanes + q]) * scale + bias);
+        kernels::transpose<T>(static_cast<std::size_t>(outs0), static_cast<std::size_t>(nr), tmp,
+                              kRowLanes, ybase + rs[0].src, ystep_rows);
+        continue;
+      }
       for (dim_t q = 0; q < nr; ++q) {
-        const Row& r = rows[i0 + q];
-        const dim_t outs = d == 1 ? tile_outputs(t0 + r.tile) : g_.out[d - 1];
-        T* dst = ybase + r.src;
+        const dim_t outs = outs_of(q);
+        T* dst = ybase + rs[q].src;
         for (dim_t o = 0; o < outs; ++o) {
           const dim_t at = o * st;
           const T* z = at % 2 == 0 ? b.z_re : b.z_im;
@@ -427,7 +531,12 @@ class FftAlgorithm final : public Algorithm {
   const char* name() const override { return "fft"; }
 
   std::string reject(const Geometry& g, Op op) const override {
-    if (op != Op::fwd) return "forward operation only (the backward ones are TODO(#18))";
+    // The backward passes are served by rewriting them as forward problems, which then choose
+    // this algorithm like any other forward one (via_forward.cc).
+    if (op != Op::fwd)
+      return "computes the forward pass; backward-data, backward-weights and transposed "
+             "convolution reach it as forward sub-problems (bwd_data_phases, "
+             "bwd_weights_as_fwd)";
     if (g.dtype != DType::f32 && g.dtype != DType::f64) return "float32 and float64 only";
     if (!fft::axes_fit(g))
       return rule("an axis longer than ", fft::kMaxAxisLength, " padded samples");
