@@ -9,6 +9,7 @@
 #include <random>
 
 #include "algo/fft_batch.h"
+#include "algo/fft_conv.h"
 #include "algo/fft_shape.h"
 #include "algo/fft_transform.h"
 #include "conv_tester.h"
@@ -481,6 +482,29 @@ double scaled_error(const Spec& s, const Tensor& x, const Tensor& w, const std::
     sc = std::max(sc, scale.get(i));
   }
   return err / sc;
+}
+
+// Channels-last with 16 channels: the backward passes' forward sub-problems, whose views are
+// rearranged (lanes on channels where the channels are adjacent, the rows path where not); and
+// naming fft for a backward pass says how those passes reach it.
+TEST(FftConv, LanesOnChannelsInBackwardPasses) {
+  ConvTester t;
+  t.input(1, 16, {30, 27}).kernel(16, {21, 21}).padding(Padding::uniform(10))
+      .layout(Layout::channels_last).bias();
+  t.test("bwd_data_phases", Pass::backward_data);
+  t.test("bwd_weights_as_fwd", Pass::backward_weights);
+  detail::Geometry g;
+  g.N = g.C = g.K = 1;
+  g.in = g.out = {40};
+  g.kernel = {9};
+  g.stride = g.dil = {1};
+  g.lo = g.hi = {4};
+  for (detail::Op op : {detail::Op::bwd_data, detail::Op::bwd_weights}) {
+    const std::string why = detail::fft_algorithm().reject(g, op);
+    EXPECT_NE(why.find("forward sub-problems"), std::string::npos) << why;
+    EXPECT_EQ(why.find("TODO"), std::string::npos) << why;
+  }
+  EXPECT_EQ(detail::fft_algorithm().reject(g, detail::Op::fwd), "");
 }
 
 TEST(FftConv, ErrorWithinTheStatedBound) {
