@@ -63,3 +63,47 @@ TEST(Composed, DataGradientPhases) {
 
 }  // namespace
 }  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// The composed algorithms hand their sub-problems what they leave of the plan's workspace limit,
+// and dispatch picks the sub-problems' algorithms under it: a plan made under a limit never needs
+// more, whatever runs its parts.
+TEST(Composed, SubProblemsKeepToTheWorkspaceLimit) {
+  int under = 0;  // plans made under a limit below what the same plan needs unlimited
+  Spec s;
+  s.N = 2;
+  s.C = 32;
+  s.K = 32;
+  s.input = {16, 16};
+  s.kernel = {3, 3};
+  s.stride = {2, 2};
+  s.padding = Padding::uniform(1);
+  for (PadMode m : {PadMode::zeros, PadMode::reflect})
+    for (Pass p : {Pass::backward_data, Pass::backward_weights}) {
+      s.pad_mode = m;
+      const char* algo = p == Pass::backward_data ? "bwd_data_phases" : "bwd_weights_as_fwd";
+      PlanOptions free;
+      free.algorithm = algo;
+      const std::size_t need = Plan(s, p, free).workspace_bytes();
+      for (std::size_t limit : {need, need / 2, std::size_t{0}}) {
+        SCOPED_TRACE(s.to_string() + " " + algo + " limit " + std::to_string(limit));
+        PlanOptions o = free;
+        o.workspace_limit = limit;
+        try {
+          const Plan plan(s, p, o);
+          EXPECT_LE(plan.workspace_bytes(), limit);
+          if (limit < need) ++under;
+        } catch (const Error& e) {
+          // Refused only for the limit (its own buffers alone may exceed it).
+          EXPECT_NE(std::string(e.what()).find("workspace"), std::string::npos) << e.what();
+        }
+      }
+    }
+  // Somewhere a sub-problem's algorithm gave way to one that needs less workspace.
+  EXPECT_GT(under, 0);
+}
+
+}  // namespace
+}  // namespace convnd::testing

@@ -7,8 +7,6 @@
 #include <string>
 #include <vector>
 
-#include "algo/bwd_data_phases.h"
-#include "algo/bwd_weights_as_fwd.h"
 #include "algo/depthwise.h"
 #include "algo/depthwise_bwd_data.h"
 #include "algo/depthwise_weights.h"
@@ -94,7 +92,7 @@ TEST(FuzzRegressions, BwdDataPhasesRejectsSubProblemsBeyondInt64) {
   const dim_t dil = dim_t{1} << 60, lo = dim_t{1} << 62, hi = dim_t{1} << 28;
   const Geometry g = geometry(11, 2, 1, {1}, {hi + 1}, {5}, {1}, {dil}, {lo}, {hi},
                               PadMode::reflect, DType::f32);
-  EXPECT_NE(detail::bwd_data_phases_algorithm().reject(g, Op::bwd_data), "");
+  EXPECT_NE(detail::find_algorithm("bwd_data_phases")->reject(g, Op::bwd_data), "");
 }
 
 // Input 3: the folding executor's padded gradient, 8388608 * 6 * 86 * 737354031824903 elements,
@@ -103,7 +101,7 @@ TEST(FuzzRegressions, BwdDataPhasesRejectsAFoldingWorkspaceBeyondInt64) {
   const dim_t dil1 = 184338507956223;
   const Geometry g = geometry(8388608, 6, 6, {6, 11}, {6, 11}, {9, 5}, {1, 1}, {10, dil1},
                               {80, 4 * dil1}, {0, 0}, PadMode::replicate, DType::f64);
-  EXPECT_NE(detail::bwd_data_phases_algorithm().reject(g, Op::bwd_data), "");
+  EXPECT_NE(detail::find_algorithm("bwd_data_phases")->reject(g, Op::bwd_data), "");
 }
 
 // # The checked-arithmetic audit (issue 19, round two)

@@ -206,8 +206,8 @@ TEST(PaddedIgemm, ThreadCountDoesNotChangeBits) {
   }
 }
 
-// constant_weights: packed once, packed again when the weights move (w1, w1, w2, w1), both for
-// the copy path (channels-first) and the channels-last hand-over (C = 64).
+// constant_weights: packed once, packed again when the weights move (w1, w1, w2, w1), in both
+// layouts, and with C = 64 channels-last (implicit_gemm's problem unforced; forced, the copy path).
 TEST(PaddedIgemm, ConstantWeightsAreCachedAndRepackedForNewPointers) {
   for (Layout l : {Layout::channels_first, Layout::channels_last})
     for (dim_t C : {6, 64}) {

@@ -14,9 +14,11 @@
 // back: each padded position adds into the input sample the mode maps it to, in a fixed order.
 #include "algo/bwd_data_phases.h"
 
+#include <stdexcept>
 #include <vector>
 
 #include "algo/composed.h"
+#include "algo/reference.h"
 #include "api/checked.h"
 
 namespace convnd::detail {
@@ -82,6 +84,8 @@ std::vector<Phase> make_phases(const Geometry& g, Fits& f) {
     ph.sub.dtype = g.dtype;
     ph.sub.precision = g.precision;
     ph.sub.layout = g.layout;
+    // The phases run one after another in the same workspace.
+    ph.sub.workspace_limit = g.workspace_limit;
     bool skip = false;
     for (int a = 0; a < d; ++a) {
       const AxisPhase& p = per_axis[a][idx[a]];
@@ -277,23 +281,28 @@ void fold_padded(const Geometry& g, const Geometry& pg, const T* padded, const T
     }
 }
 
+// The bytes of the padded gradient that the folding executor keeps at the start of its
+// workspace (64-byte aligned, so the sub-problem's workspace after it is too).
+std::size_t padded_bytes(const Geometry& g, const Geometry& pg) {
+  // Checked: a wrapped size here under-allocates the workspace (found by fuzz_spec: 4328521728
+  // * 737354031824903). reject() already refuses such problems.
+  Fits f;
+  const dim_t elems = f.mul(padded_elems(g, pg, f), static_cast<dim_t>(dtype_size(g.dtype))) /
+                      static_cast<dim_t>(dtype_size(g.dtype));
+  if (!f) throw_overflow("workspace");
+  const std::size_t bytes = checked_bytes64(elems, dtype_size(g.dtype), "workspace");
+  return checked_size_add(bytes, (64 - bytes % 64) % 64, "workspace");
+}
+
 class FoldingExecutor final : public Executor {
  public:
-  FoldingExecutor(const Geometry& g, std::unique_ptr<Executor> padded)
-      : g_(g), pg_(padded_geometry(g)), padded_(std::move(padded)) {
-    // Checked: a wrapped size here under-allocates the workspace (found by fuzz_spec: 4328521728
-    // * 737354031824903). reject() already refuses such problems.
-    Fits f;
-    elems_ = f.mul(padded_elems(g, pg_, f), static_cast<dim_t>(dtype_size(g.dtype))) /
-             static_cast<dim_t>(dtype_size(g.dtype));
-    if (!f) throw_overflow("workspace");
-    workspace_bytes_ = checked_size_add(checked_bytes64(elems_, dtype_size(g.dtype), "workspace"),
-                                        padded_->workspace_bytes(), "workspace");
+  FoldingExecutor(const Geometry& g, const Geometry& pg, std::unique_ptr<Executor> padded)
+      : g_(g), pg_(pg), padded_(std::move(padded)), bytes_(padded_bytes(g, pg)) {
+    workspace_bytes_ = checked_size_add(bytes_, padded_->workspace_bytes(), "workspace");
   }
   std::size_t workspace_bytes() const override { return workspace_bytes_; }
   void run(const OpArgs& args, void* workspace, int threads) const override {
     auto* buf = static_cast<char*>(workspace);
-    const std::size_t bytes = align(static_cast<std::size_t>(elems_) * dtype_size(g_.dtype));
     // The padded gradient, contiguous (N, C, padded extents..).
     std::vector<dim_t> shape{g_.N, g_.C}, strides(2 + g_.rank());
     shape.insert(shape.end(), pg_.in.begin(), pg_.in.end());
@@ -303,7 +312,7 @@ class FoldingExecutor final : public Executor {
     OpArgs sub = args;
     sub.bias.reset();
     sub.out = TensorView(buf, g_.dtype, shape, strides);
-    padded_->run(sub, buf + bytes, threads);
+    padded_->run(sub, buf + bytes_, threads);
     if (g_.dtype == DType::f32)
       fold_padded<float>(g_, pg_, reinterpret_cast<const float*>(buf), args.out, args.bias);
     else
@@ -311,15 +320,15 @@ class FoldingExecutor final : public Executor {
   }
 
  private:
-  static std::size_t align(std::size_t b) { return (b + 63) / 64 * 64; }
   Geometry g_, pg_;
   std::unique_ptr<Executor> padded_;
-  dim_t elems_ = 0;
-  std::size_t workspace_bytes_ = 0;
+  std::size_t bytes_ = 0, workspace_bytes_ = 0;
 };
 
 class BwdDataPhases final : public Algorithm {
  public:
+  explicit BwdDataPhases(const SubProblems& forward) : forward_(forward) {}
+
   const char* name() const override { return "bwd_data_phases"; }
 
   std::string reject(const Geometry& g, Op op) const override {
@@ -340,13 +349,27 @@ class BwdDataPhases final : public Algorithm {
     if (!f) return "a sub-problem or workspace size overflows int64";
     std::string why;
     for (const Phase& ph : subs)
-      if (!ph.empty && !forward_algorithm(ph.sub, why)) return why;
+      if (!ph.empty && !forward_.first_accepting(ph.sub, why)) return why;
+    return {};
+  }
+
+  // Phases that only the reference would run cost more than the reference running the pass
+  // directly (the same sums, plus the views and a fold).
+  std::string pays(const Geometry& g, Op) const override {
+    const Geometry zg = g.mode == PadMode::zeros ? g : padded_geometry(g);
+    std::string why;
+    for (const Phase& ph : make_phases(zg))
+      if (!ph.empty && forward_.first_accepting(ph.sub, why) == &reference_algorithm())
+        return "no fast forward algorithm accepts the sub-problem";
     return {};
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
-    if (g.mode != PadMode::zeros)
-      return std::make_unique<FoldingExecutor>(g, zeros_executor(padded_geometry(g)));
+    if (g.mode != PadMode::zeros) {
+      Geometry pg = padded_geometry(g);
+      pg.workspace_limit = remaining_limit(g.workspace_limit, padded_bytes(g, pg));
+      return std::make_unique<FoldingExecutor>(g, pg, zeros_executor(pg));
+    }
     return zeros_executor(g);
   }
 
@@ -357,25 +380,35 @@ class BwdDataPhases final : public Algorithm {
     const Geometry zg = g.mode == PadMode::zeros ? g : padded_geometry(g);
     for (const Phase& ph : make_phases(zg))
       if (!ph.empty)
-        if (const Algorithm* a = forward_algorithm(ph.sub, why))
+        if (const Algorithm* a = forward_.first_accepting(ph.sub, why))
           bound = std::max(bound, a->error_bound(ph.sub, Op::fwd));
     return bound;
   }
 
  private:
-  static std::unique_ptr<Executor> zeros_executor(const Geometry& g) {
+  std::unique_ptr<Executor> zeros_executor(const Geometry& g) const {
     std::vector<Phase> phases = make_phases(g);
     std::vector<std::unique_ptr<Executor>> subs;
-    for (const Phase& ph : phases) subs.push_back(ph.empty ? nullptr : forward_executor(ph.sub));
+    for (const Phase& ph : phases) {
+      if (ph.empty) {
+        subs.push_back(nullptr);
+        continue;
+      }
+      SubChoice c = forward_.first_fit(ph.sub);
+      // reject() found an algorithm for every phase, and first_fit asks the same list.
+      if (!c.algorithm) throw std::logic_error("bwd_data_phases: a phase without an algorithm");
+      subs.push_back(std::move(c.executor));
+    }
     return std::make_unique<PhasesExecutor>(g, std::move(phases), std::move(subs));
   }
+
+  const SubProblems& forward_;
 };
 
 }  // namespace
 
-const Algorithm& bwd_data_phases_algorithm() {
-  static const BwdDataPhases instance;
-  return instance;
+std::unique_ptr<Algorithm> make_bwd_data_phases(const SubProblems& forward) {
+  return std::make_unique<BwdDataPhases>(forward);
 }
 
 }  // namespace convnd::detail

@@ -5,10 +5,12 @@
 // (extents O) and whose output extents are the kernel extents k, with stride dil and dilation s.
 #include "algo/bwd_weights_as_fwd.h"
 
+#include <stdexcept>
 #include <vector>
 
 #include "algo/composed.h"
 #include "algo/layout_copy.h"
+#include "algo/reference.h"
 #include "api/checked.h"
 
 namespace convnd::detail {
@@ -38,22 +40,40 @@ Geometry weights_geometry(const Geometry& g, Fits& f) {
   return s;
 }
 
+std::size_t dense_bytes(dim_t lead, const std::vector<dim_t>& spatial, DType t) {
+  for (dim_t e : spatial) lead *= e;
+  return (static_cast<std::size_t>(lead) * dtype_size(t) + 63) / 64 * 64;
+}
+
+// The workspace of the channels-last copies of x and dy (both 0 when there are none).
+struct Copies {
+  std::size_t x_bytes = 0, dy_bytes = 0;
+  std::size_t total() const { return x_bytes + dy_bytes; }
+};
+
+Copies copies(const Geometry& g) {
+  // A channels-first x is first copied channels-last: the sub-problem's images are then x's
+  // channels, adjacent in memory, and its GEMM reads them in place (image-fastest rows of
+  // implicit_gemm) instead of gathering one sample at a time; dy likewise, so that packing it
+  // reads K contiguously. Costs one copy of each, and pays only when a tile's worth of
+  // channels per group exists and the output is large (the gather's tables grow with it):
+  // docs/measurements.md has the layers where the copies win and lose.
+  dim_t positions = 1;
+  for (dim_t o : g.out) positions *= o;
+  Copies c;
+  if (g.Cg() >= 12 && positions >= 4096) {
+    c.x_bytes = dense_bytes(g.N * g.C, g.in, g.dtype);
+    c.dy_bytes = dense_bytes(g.N * g.K, g.out, g.dtype);
+  }
+  return c;
+}
+
 class WeightsExecutor final : public Executor {
  public:
   WeightsExecutor(const Geometry& g, std::unique_ptr<Executor> sub) : g_(g), sub_(std::move(sub)) {
-    // A channels-first x is first copied channels-last: the sub-problem's images are then x's
-    // channels, adjacent in memory, and its GEMM reads them in place (image-fastest rows of
-    // implicit_gemm) instead of gathering one sample at a time; dy likewise, so that packing it
-    // reads K contiguously. Costs one copy of each, and pays only when a tile's worth of
-    // channels per group exists and the output is large (the gather's tables grow with it):
-    // docs/measurements.md has the layers where the copies win and lose.
-    dim_t positions = 1;
-    for (dim_t o : g.out) positions *= o;
-    if (g.Cg() >= 12 && positions >= 4096) {
-      x_bytes_ = dense_bytes(g.N * g.C, g.in, g.dtype);
-      dy_bytes_ = dense_bytes(g.N * g.K, g.out, g.dtype);
-      copy_bytes_ = x_bytes_ + dy_bytes_;
-    }
+    const Copies c = copies(g);
+    x_bytes_ = c.x_bytes;
+    copy_bytes_ = c.total();
   }
   std::size_t workspace_bytes() const override { return copy_bytes_ + sub_->workspace_bytes(); }
 
@@ -86,11 +106,6 @@ class WeightsExecutor final : public Executor {
   }
 
  private:
-  static std::size_t dense_bytes(dim_t lead, const std::vector<dim_t>& spatial, DType t) {
-    for (dim_t e : spatial) lead *= e;
-    return (static_cast<std::size_t>(lead) * dtype_size(t) + 63) / 64 * 64;
-  }
-
   // v itself when its channels are already contiguous, else a dense channels-last copy in `buf`.
   ConstTensorView channels_last(const ConstTensorView& v, void* buf, int threads) const {
     if (g_.dtype == DType::f32) return channels_last_view(v, static_cast<float*>(buf), threads);
@@ -99,11 +114,13 @@ class WeightsExecutor final : public Executor {
 
   Geometry g_;
   std::unique_ptr<Executor> sub_;
-  std::size_t x_bytes_ = 0, dy_bytes_ = 0, copy_bytes_ = 0;
+  std::size_t x_bytes_ = 0, copy_bytes_ = 0;
 };
 
 class BwdWeightsAsFwd final : public Algorithm {
  public:
+  explicit BwdWeightsAsFwd(const SubProblems& forward) : forward_(forward) {}
+
   const char* name() const override { return "bwd_weights_as_fwd"; }
 
   std::string reject(const Geometry& g, Op op) const override {
@@ -113,15 +130,27 @@ class BwdWeightsAsFwd final : public Algorithm {
     const Geometry sub = weights_geometry(g, f);
     if (!f) return "the sub-problem's padding overflows int64";
     std::string why;
-    if (!forward_algorithm(sub, why)) return why;
+    if (!forward_.first_accepting(sub, why)) return why;
+    return {};
+  }
+
+  // A gradient that only the reference would run as a forward convolution costs more that way
+  // than on the reference's own backward-weights loops.
+  std::string pays(const Geometry& g, Op) const override {
+    if (weight_gradient_forward_algorithm(g, forward_) == &reference_algorithm())
+      return "no fast forward algorithm accepts the sub-problem";
     return {};
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
     Fits f;
-    const Geometry sub = weights_geometry(g, f);
+    Geometry sub = weights_geometry(g, f);
     if (!f) throw_overflow("padding");
-    return std::make_unique<WeightsExecutor>(g, forward_executor(sub));
+    sub.workspace_limit = remaining_limit(g.workspace_limit, copies(g).total());
+    SubChoice c = forward_.first_fit(sub);
+    // reject() found an algorithm for the sub-problem, and first_fit asks the same list.
+    if (!c.algorithm) throw std::logic_error("bwd_weights_as_fwd: no forward algorithm");
+    return std::make_unique<WeightsExecutor>(g, std::move(c.executor));
   }
 
   // The sub-problem's sums are the gradient's (same products, same error measure), so its
@@ -130,25 +159,27 @@ class BwdWeightsAsFwd final : public Algorithm {
     Fits f;
     const Geometry sub = weights_geometry(g, f);
     std::string why;
-    const Algorithm* a = f ? forward_algorithm(sub, why) : nullptr;
+    const Algorithm* a = f ? forward_.first_accepting(sub, why) : nullptr;
     return a ? std::max(a->error_bound(sub, Op::fwd), Algorithm::error_bound(g, op))
              : Algorithm::error_bound(g, op);
   }
+
+ private:
+  const SubProblems& forward_;
 };
 }  // namespace
 
-const Algorithm& bwd_weights_as_fwd_algorithm() {
-  static const BwdWeightsAsFwd instance;
-  return instance;
+std::unique_ptr<Algorithm> make_bwd_weights_as_fwd(const SubProblems& forward) {
+  return std::make_unique<BwdWeightsAsFwd>(forward);
 }
 
-const Algorithm* weight_gradient_forward_algorithm(const Geometry& g) {
+const Algorithm* weight_gradient_forward_algorithm(const Geometry& g, const SubProblems& forward) {
   if (g.N == 0) return nullptr;
   Fits f;
   const Geometry sub = weights_geometry(g, f);
   if (!f) return nullptr;
   std::string why;
-  return forward_algorithm(sub, why);
+  return forward.first_accepting(sub, why);
 }
 
 }  // namespace convnd::detail

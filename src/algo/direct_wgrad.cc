@@ -44,6 +44,7 @@
 #include <vector>
 
 #include "algo/bwd_weights_as_fwd.h"
+#include "algo/fft_conv.h"
 #include "algo/layout_copy.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
@@ -458,6 +459,8 @@ class DirectWgradExecutor final : public Executor {
 
 class DirectWgrad final : public Algorithm {
  public:
+  explicit DirectWgrad(const SubProblems& forward) : forward_(forward) {}
+
   const char* name() const override { return "direct_wgrad"; }
 
   std::string reject(const Geometry& g, Op op) const override {
@@ -478,8 +481,7 @@ class DirectWgrad final : public Algorithm {
   // FFT takes that one (its own crossover rule, fft_crossover.cc), bwd_weights_as_fwd runs it,
   // an order of magnitude faster on a 31x31 kernel (docs/measurements.md).
   std::string pays(const Geometry& g, Op) const override {
-    const Algorithm* a = weight_gradient_forward_algorithm(g);
-    if (a && std::string(a->name()) == "fft")
+    if (weight_gradient_forward_algorithm(g, forward_) == &fft_algorithm())
       return "as a forward convolution (bwd_weights_as_fwd) the gradient runs on fft, faster";
     return {};
   }
@@ -487,13 +489,15 @@ class DirectWgrad final : public Algorithm {
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
     return make_for_dtype<DirectWgradExecutor>(g);
   }
+
+ private:
+  const SubProblems& forward_;
 };
 
 }  // namespace
 
-const Algorithm& direct_wgrad_algorithm() {
-  static const DirectWgrad instance;
-  return instance;
+std::unique_ptr<Algorithm> make_direct_wgrad(const SubProblems& forward) {
+  return std::make_unique<DirectWgrad>(forward);
 }
 
 }  // namespace convnd::detail

@@ -17,8 +17,8 @@
 //
 // The copy costs O(input) against O(input * K * taps / stride^d) for the GEMM. 1x1 stride-1
 // layers without padding (pointwise.cc) and 1-D stride-1 layers gain nothing from it and are
-// rejected; channels-last inputs with >= 64 channels per group are handed to implicit_gemm's
-// in-place row pointers at run time (the layout is not known when the plan is made).
+// rejected; for channels-last inputs with >= 64 channels per group implicit_gemm's in-place row
+// pointers are faster, and pays() leaves those to it, so that the plan names what runs.
 //
 // With zero padding and >= 64 channels per group, the reduction runs tap by tap and a tap
 // that reads only padding for a whole tile is skipped (as oneDNN does; nominal FLOPs count it).
@@ -76,8 +76,8 @@ bool channel_rows(const Geometry& g) {
 // Channels per group from which the reduction runs tap by tap, so that taps lying wholly in
 // the zero padding can be skipped; below, kernel calls of C/groups steps would be too short.
 constexpr dim_t kTapMajorChannels = 64;
-// Channels per group from which a channels-last input goes to implicit_gemm (see run()).
-constexpr dim_t kHandOverChannels = 64;
+// Channels per group from which a channels-last input is left to implicit_gemm (see pays()).
+constexpr dim_t kInPlaceChannels = 64;
 // Copies larger than this many elements are left to implicit_gemm (256 MiB of f32).
 constexpr dim_t kMaxBufferElems = dim_t{1} << 26;
 
@@ -128,8 +128,7 @@ struct PhaseGrid {
 template <class T>
 class PaddedExecutor final : public Executor {
  public:
-  PaddedExecutor(const Geometry& g, std::unique_ptr<Executor> channels_last)
-      : g_(g), pg_(g), channels_last_(std::move(channels_last)) {
+  explicit PaddedExecutor(const Geometry& g) : g_(g), pg_(g) {
     // Sizes and offsets checked although reject() bounds them: a wrapped size would
     // under-allocate the workspace.
     const char* ws = "workspace";
@@ -227,16 +226,9 @@ class PaddedExecutor final : public Executor {
     return sl;
   }
 
-  std::size_t workspace_bytes() const override {
-    return channels_last_ ? std::max(own_bytes_, channels_last_->workspace_bytes()) : own_bytes_;
-  }
+  std::size_t workspace_bytes() const override { return own_bytes_; }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
-    // A channels-last input with >= 64 channels per group is read in place, a tap's channel run
-    // per tile row, by implicit_gemm's row-pointer path: hand it over. It measured faster than
-    // this file's transposing copy from 64 channels; at 32 the copy wins (docs/measurements.md).
-    if (channels_last_ && args.a.strides[1] == 1 && g_.Cg() >= kHandOverChannels)
-      return channels_last_->run(args, workspace, threads);
     // call_once: runs of one plan may be concurrent.
     std::call_once(tables_once_, [this] { build_tables(); });
     auto* ws = static_cast<char*>(workspace);
@@ -777,7 +769,6 @@ class PaddedExecutor final : public Executor {
 
   Geometry g_;
   PhaseGrid pg_;
-  std::unique_ptr<Executor> channels_last_;  // implicit_gemm's executor, or null
   PackedWeightsCache weights_cache_;
   // The tables, built once by the first run (build_tables).
   mutable std::once_flag tables_once_;
@@ -833,12 +824,21 @@ class PaddedIgemm final : public Algorithm {
     return {};
   }
 
-  std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
-    const Algorithm& in_place = implicit_gemm_algorithm();
-    std::unique_ptr<Executor> cl;
-    if (g.Cg() >= kHandOverChannels && in_place.reject(g, op).empty())
-      cl = in_place.make_executor(g, op);
-    return make_for_dtype<PaddedExecutor>(g, std::move(cl));
+  // A channels-last input with >= 64 channels per group is read in place, a tap's channel run
+  // per tile row, by implicit_gemm's row-pointer path. It measured faster than this file's
+  // transposing copy from 64 channels; at 32 the copy wins (docs/measurements.md). Decided here,
+  // at plan time, from the layout: views whose channels turn out not to be adjacent still run
+  // correctly on implicit_gemm, only its gather is slower.
+  std::string pays(const Geometry& g, Op op) const override {
+    if (g.in_channels_adjacent && g.Cg() >= kInPlaceChannels &&
+        implicit_gemm_algorithm().reject(g, op).empty())
+      return "channels-last input with >= 64 channels per group: implicit_gemm reads it in place, "
+             "faster";
+    return {};
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op) const override {
+    return make_for_dtype<PaddedExecutor>(g);
   }
 };
 

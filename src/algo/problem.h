@@ -16,6 +16,8 @@
 // channels-last tensor is therefore just a view whose channel stride is 1.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <optional>
 #include <vector>
@@ -40,6 +42,13 @@ struct Geometry {
   // The spec's layout: a hint for dispatch only (the measured crossovers differ by layout);
   // the views are canonical whatever it is.
   Layout layout = Layout::channels_first;
+  // Whether the input activation's channels are adjacent in memory (a channels-last spec): read
+  // at plan time by algorithms whose speed depends on it. Views that differ at run time are
+  // still computed correctly, only at another speed.
+  bool in_channels_adjacent = false;
+  // PlanOptions::workspace_limit: what dispatch lets an executor use; a composed algorithm
+  // hands its sub-problems what it leaves of it.
+  std::size_t workspace_limit = SIZE_MAX;
 
   int rank() const { return static_cast<int>(in.size()); }
   dim_t Cg() const { return C / groups; }

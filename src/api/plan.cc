@@ -1,12 +1,14 @@
 // Plan: resolve the spec once, map (spec, pass) onto an operation of a forward-equivalent
-// geometry, choose the algorithm, then on each run check the views and execute.
+// geometry (geometry.cc), choose the algorithm, then on each run check the views and execute.
 #include <initializer_list>
 #include <limits>
 #include <memory>
 #include <new>
+#include <utility>
 
 #include "algo/bias_grad.h"
 #include "api/errors.h"
+#include "api/geometry.h"
 #include "api/resolve.h"
 #include "api/views.h"
 #include "dispatch/registry.h"
@@ -134,44 +136,6 @@ void checked_alloc(const char* what, Body&& body) {
   }
 }
 
-namespace {
-
-// A transposed spec runs on the geometry of its matching forward convolution: that forward
-// conv's input is the transposed output (K channels, extents `out`), its output is the
-// transposed input (C channels, extents `input`), and the weight (C, K/groups, k..) is already
-// the forward weight (K_f = C, C_f/groups = K/groups).
-detail::Geometry make_geometry(const detail::Resolved& r) {
-  const Spec& s = r.spec;
-  detail::Geometry g;
-  g.N = s.N;
-  g.groups = s.groups;
-  g.C = s.transposed ? s.K : s.C;
-  g.K = s.transposed ? s.C : s.K;
-  g.in = s.transposed ? r.out : s.input;
-  g.out = s.transposed ? s.input : r.out;
-  g.kernel = s.kernel;
-  g.stride = s.stride;
-  g.dil = s.dilation;
-  for (const auto& [lo, hi] : r.pad) {
-    g.lo.push_back(lo);
-    g.hi.push_back(hi);
-  }
-  g.mode = s.pad_mode;
-  g.dtype = s.dtype;
-  return g;
-}
-
-Op op_for(bool transposed, Pass pass) {
-  switch (pass) {
-    case Pass::forward: return transposed ? Op::bwd_data : Op::fwd;
-    case Pass::backward_data: return transposed ? Op::fwd : Op::bwd_data;
-    case Pass::backward_weights: return Op::bwd_weights;
-  }
-  return Op::fwd;
-}
-
-}  // namespace
-
 Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) {
   // Every allocation of planning (the spec's copies, the algorithm's sizes and executor) may
   // fail: that is an Error too, and the partly made plan is freed.
@@ -181,13 +145,10 @@ Plan::Plan(const Spec& spec, Pass pass, PlanOptions options) {
     impl->resolved = detail::resolve(spec);
     impl->pass = pass;
     impl->shapes = shapes(spec);
-    impl->geometry = make_geometry(impl->resolved);
-    impl->geometry.constant_weights = options.constant_weights;
-    impl->geometry.precision = options.precision;
-    impl->geometry.layout = spec.layout;
-    impl->op = op_for(spec.transposed, pass);
-    detail::Choice choice =
-        detail::choose(impl->geometry, impl->op, options.workspace_limit, options.algorithm);
+    detail::Problem problem = detail::plan_problem(impl->resolved, pass, options);
+    impl->geometry = std::move(problem.geometry);
+    impl->op = problem.op;
+    detail::Choice choice = detail::choose(impl->geometry, impl->op, options.algorithm);
     impl->executor = std::move(choice.executor);
     impl->algorithm = choice.algorithm->name();
     impl->rejections = std::move(choice.rejections);

@@ -19,6 +19,23 @@
 #include "api/errors.h"
 
 namespace convnd::detail {
+namespace {
+
+// The algorithms that take the forward sub-problem dispatch, made once each.
+const Algorithm& bwd_data_phases() {
+  static const auto a = make_bwd_data_phases(forward_sub_problems());
+  return *a;
+}
+const Algorithm& bwd_weights_as_fwd() {
+  static const auto a = make_bwd_weights_as_fwd(forward_sub_problems());
+  return *a;
+}
+const Algorithm& direct_wgrad() {
+  static const auto a = make_direct_wgrad(forward_sub_problems());
+  return *a;
+}
+
+}  // namespace
 
 const std::vector<const Algorithm*>& candidates(Op op) {
   static const std::vector<const Algorithm*> forward{
@@ -35,16 +52,12 @@ const std::vector<const Algorithm*>& candidates(Op op) {
   static const std::vector<const Algorithm*> backward_data{
       &depthwise_algorithm(),  // channels-first planes at stride > 1
       &depthwise_bwd_data_algorithm(),
-      &bwd_data_phases_algorithm(),
+      &bwd_data_phases(),
       &reference_algorithm(),
   };
   static const std::vector<const Algorithm*> backward_weights{
-      &depthwise_weights_algorithm(),
-      &depthwise_algorithm(),
-      &winograd_weights_f4_algorithm(),
-      &winograd_weights_f2_algorithm(),
-      &direct_wgrad_algorithm(),
-      &bwd_weights_as_fwd_algorithm(),
+      &depthwise_weights_algorithm(),   &depthwise_algorithm(), &winograd_weights_f4_algorithm(),
+      &winograd_weights_f2_algorithm(), &direct_wgrad(),        &bwd_weights_as_fwd(),
       &reference_algorithm(),
   };
   return op == Op::fwd ? forward : op == Op::bwd_data ? backward_data : backward_weights;
@@ -64,6 +77,12 @@ const std::vector<const Algorithm*>& candidates() {
   return all;
 }
 
+const Algorithm* find_algorithm(const std::string& name) {
+  for (const Algorithm* a : candidates())
+    if (name == a->name()) return a;
+  return nullptr;
+}
+
 namespace {
 
 // The pass as the public API names it (Pass and Op list the same three).
@@ -74,51 +93,93 @@ const char* op_name(Op op) {
 
 }  // namespace
 
-Choice choose(const Geometry& g, Op op, std::size_t workspace_limit, const std::string& forced_in) {
-  std::string forced = forced_in;
-  if (forced.empty())
-    if (const char* env = std::getenv("CONVND_ALGO")) forced = env;
-  std::string names, pass_names;
-  bool known = forced.empty(), in_pass = forced.empty();
-  for (const Algorithm* a : candidates()) {
-    names += (names.empty() ? "" : ", ") + std::string(a->name());
-    if (a->name() == forced) known = true;
-  }
-  for (const Algorithm* a : candidates(op)) {
-    pass_names += (pass_names.empty() ? "" : ", ") + std::string(a->name());
-    if (a->name() == forced) in_pass = true;
-  }
-  if (!known)
-    fail("algorithm", kNoAxis, rule("unknown algorithm '", forced, "' (this build has: ", names, ")"));
-  if (!in_pass)
-    fail("algorithm", kNoAxis,
-         rule("'", forced, "' does not compute the ", op_name(op), " pass (these do: ", pass_names,
-              ")"));
-
+Choice first_fit(const Geometry& g, Op op, const Algorithm* forced) {
   Choice choice;
   for (const Algorithm* a : candidates(op)) {
-    if (!forced.empty() && a->name() != forced) continue;
+    if (forced && a != forced) continue;
     std::string why = a->reject(g, op);
-    if (why.empty() && forced.empty()) why = a->pays(g, op);
+    if (why.empty() && !forced) why = a->pays(g, op);
     if (why.empty()) {
       auto exec = a->make_executor(g, op);
-      if (exec->workspace_bytes() <= workspace_limit) {
+      if (exec->workspace_bytes() <= g.workspace_limit) {
         choice.algorithm = a;
         choice.executor = std::move(exec);
         return choice;
       }
       why = rule("needs ", exec->workspace_bytes(), " bytes of workspace, over the limit of ",
-                 workspace_limit);
+                 g.workspace_limit);
     }
     choice.rejections.push_back(std::string(a->name()) + ": " + why);
   }
+  return choice;
+}
+
+Choice choose(const Geometry& g, Op op, const std::string& forced_in) {
+  std::string forced = forced_in;
+  if (forced.empty())
+    if (const char* env = std::getenv("CONVND_ALGO")) forced = env;
+  const Algorithm* named = nullptr;
+  if (!forced.empty()) {
+    named = find_algorithm(forced);
+    if (!named) {
+      std::string names;
+      for (const Algorithm* a : candidates())
+        names += (names.empty() ? "" : ", ") + std::string(a->name());
+      fail("algorithm", kNoAxis,
+           rule("unknown algorithm '", forced, "' (this build has: ", names, ")"));
+    }
+    const auto& list = candidates(op);
+    if (std::find(list.begin(), list.end(), named) == list.end()) {
+      std::string pass_names;
+      for (const Algorithm* a : list)
+        pass_names += (pass_names.empty() ? "" : ", ") + std::string(a->name());
+      fail("algorithm", kNoAxis,
+           rule("'", forced, "' does not compute the ", op_name(op),
+                " pass (these do: ", pass_names, ")"));
+    }
+  }
+  Choice choice = first_fit(g, op, named);
+  if (choice.algorithm) return choice;
   std::string all;
   for (const auto& r : choice.rejections) all += "; " + r;
   // A forced algorithm that cannot run is the caller's 'algorithm' choice, not a workspace
   // problem; blame the limit only when it is what turned every candidate away.
-  if (!forced.empty())
-    fail("algorithm", kNoAxis, rule("'", forced, "' cannot run this problem", all));
+  if (named) fail("algorithm", kNoAxis, rule("'", forced, "' cannot run this problem", all));
   fail("workspace_limit", kNoAxis, rule("no algorithm accepts this problem", all));
+}
+
+namespace {
+
+// Sub-problems go through the forward list as a plan would, so that a composed algorithm's
+// parts run on what the forward pass of the same shape would run on.
+class ForwardSubProblems final : public SubProblems {
+ public:
+  const Algorithm* first_accepting(const Geometry& sub, std::string& why) const override {
+    for (const Algorithm* a : candidates(Op::fwd))
+      if (a->reject(sub, Op::fwd).empty() && a->pays(sub, Op::fwd).empty()) return a;
+    why = "no forward algorithm accepts the sub-problem";
+    return nullptr;
+  }
+
+  // Where only the reference fits the limit but a faster algorithm accepted, the faster one is
+  // returned even so: the composed plan is then over its limit and the plan moves on to run the
+  // pass directly, which is faster than composing it of reference sub-problems.
+  SubChoice first_fit(const Geometry& sub) const override {
+    std::string why;
+    const Algorithm* first = first_accepting(sub, why);
+    if (!first) return {};
+    Choice c = detail::first_fit(sub, Op::fwd);
+    if (c.algorithm && (c.algorithm != &reference_algorithm() || first == c.algorithm))
+      return {c.algorithm, std::move(c.executor)};
+    return {first, first->make_executor(sub, Op::fwd)};
+  }
+};
+
+}  // namespace
+
+const SubProblems& forward_sub_problems() {
+  static const ForwardSubProblems instance;
+  return instance;
 }
 
 }  // namespace convnd::detail
