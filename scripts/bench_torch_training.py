@@ -3,6 +3,7 @@
 
     PYTHONPATH=build/python /usr/bin/python3 scripts/bench_torch_training.py [--reps 15]
         [--threads 2] [--clock wall|cpu] [--nets unet3d,resnet2d] [--format markdown|text]
+        [--thread-source openmp|pool]
 
 Each network is built once with torch.nn layers and once with the same layers converted by
 convnd.torch.from_torch (the same weights), in both memory formats (contiguous and
@@ -122,11 +123,16 @@ def bench_layer(reps):
     x = torch.randn(2, 16, 24, 24, 24, requires_grad=True)
     w = torch.randn(16, 16, 3, 3, 3, requires_grad=True)
     b = torch.randn(16, requires_grad=True)
+    # The weight-gradient row uses an input that does not require grad, as a first layer sees:
+    # torch's engine skips the input gradient of a native convolution whenever the caller does
+    # not ask for it, but a custom autograd.Function only learns which inputs require grad, so
+    # with x requiring grad convnd.torch would compute dx too and the row would time unequal work.
+    x_const = x.detach()
     rows = []
-    for pass_name, wrt in (("forward", None), ("forward + weight grad", (w, b)),
-                           ("forward + weight and input grads", (x, w, b))):
-        def run(fn, wrt=wrt):
-            y = fn(x, w, b, padding=1)
+    for pass_name, inp, wrt in (("forward", x, None), ("forward + weight grad", x_const, (w, b)),
+                                ("forward + weight and input grads", x, (x, w, b))):
+        def run(fn, inp=inp, wrt=wrt):
+            y = fn(inp, w, b, padding=1)
             if wrt is not None:
                 torch.autograd.grad(y, wrt, torch.ones_like(y))
         with torch.set_grad_enabled(wrt is not None):
@@ -210,12 +216,17 @@ def main():
     ap.add_argument("--nets", default=",".join(NETS), help="comma-separated: " + ",".join(NETS))
     ap.add_argument("--no-layer", action="store_true", help="skip the per-layer tables")
     ap.add_argument("--format", choices=("text", "markdown"), default="text")
+    ap.add_argument("--thread-source", choices=("openmp", "pool"), default="openmp",
+                    help="where convnd's threads come from (convnd.set_thread_source; "
+                    "convnd.torch selects openmp)")
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
+    convnd.set_thread_source(args.thread_source)
     global CLOCK
     CLOCK = time.process_time if args.clock == "cpu" else time.perf_counter
-    print(f"torch {torch.__version__}, convnd {convnd.__version__}, {args.threads} threads, "
-          f"{args.clock} clock, median of {args.reps}, float32\n")
+    print(f"torch {torch.__version__}, convnd {convnd.__version__}, {args.threads} threads "
+          f"(convnd's from the {args.thread_source} source), {args.clock} clock, median of "
+          f"{args.reps}, float32\n")
     rows = bench_nets([n for n in args.nets.split(",") if n], args.reps)
     print(table(("training step", "format", "torch ms", "convnd ms", "torch/convnd"), rows,
                 args.format))

@@ -2,9 +2,9 @@
 # Builds the C++ tests with clang and ThreadSanitizer and runs the tests that use several
 # threads. The library's threads are its own pool (src/runtime/threads.cc: std::thread, atomics,
 # a mutex and a condition variable), all compiled with the sanitizer, so TSan sees every
-# synchronisation itself. OpenMP is still linked, but only to read the thread count
-# (omp_get_max_threads, which honours OMP_NUM_THREADS): no parallel region runs, so the
-# uninstrumented OpenMP runtime needs no Archer annotations.
+# synchronisation itself. The one OpenMP parallel region (the ThreadSource::kOpenMP path, which
+# the tests also run) orders its work through atomics of its own as well, so the uninstrumented
+# OpenMP runtime needs no Archer annotations.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --sanitizers

@@ -1,10 +1,11 @@
 // Property test over every algorithm of the build: seeded random specs (ranks 1-4, both layouts,
 // groups, stride, dilation, every padding form and mode, transposed, f32 and f64), every pass.
 // Each algorithm that accepts a problem must match the reference, and give bitwise-identical
-// results with 1 and 2 threads. CONVND_PROPERTY_SPECS sets the count (default 2000 here; the
-// documented long run uses 1000000). Forced by name, an algorithm is not asked whether it pays,
-// so the composed algorithms (backward passes as forward convolutions) run even where only the
-// reference takes their sub-problems: the decompositions are checked there too.
+// results with 1 and 2 threads (from the pool, and for every fourth spec from the OpenMP team).
+// CONVND_PROPERTY_SPECS sets the count (default 2000 here; the documented long run uses 1000000).
+// Forced by name, an algorithm is not asked whether it pays, so the composed algorithms
+// (backward passes as forward convolutions) run even where only the reference takes their
+// sub-problems: the decompositions are checked there too.
 #include <cstdlib>
 #include <map>
 
@@ -49,6 +50,12 @@ TEST(AllAlgorithms, MatchReferenceAndAreThreadCountIndependent) {
         // for Winograd's fractions).
         ASSERT_TRUE(all_near(r1.out, want.out, integer_data_tolerance(algo, s, p, a, b), 0, algo)) << algo;
         ASSERT_TRUE(bitwise_equal(r1.out, r2.out)) << algo << ": 1 vs 2 threads differ";
+        if (i % 4 == 0) {  // the same two threads taken from the OpenMP team
+          set_thread_source(ThreadSource::kOpenMP);
+          const PassResult r3 = run_pass(s, p, a, b, bp, two);
+          set_thread_source(ThreadSource::kPool);
+          ASSERT_TRUE(bitwise_equal(r1.out, r3.out)) << algo << ": OpenMP team differs";
+        }
         if (p == Pass::backward_weights && s.bias) {
           ASSERT_TRUE(all_near(r1.dbias, want.dbias, 0, 0, algo + " dbias"));
         }

@@ -9,6 +9,7 @@
 #include <random>
 
 #include "algo/fft_batch.h"
+#include "algo/fft_conv.h"
 #include "algo/fft_shape.h"
 #include "algo/fft_transform.h"
 #include "conv_tester.h"
@@ -115,6 +116,32 @@ TEST(FftTransform, RealHalfSpectrum) {
         ASSERT_NEAR(z_re[j * s + q] / L, x[q * L + 2 * j], 1e-13 * L) << "L=" << L;
         ASSERT_NEAR(z_im[j * s + q] / L, x[q * L + 2 * j + 1], 1e-13 * L) << "L=" << L;
       }
+  }
+}
+
+// The real transform in float32, odd and even pass counts (the passes ping-pong between z and
+// the scratch; which one ends in z depends on their number): forward then inverse gives back
+// L x.
+TEST(FftTransform, RealFloatRoundTrip) {
+  for (dim_t L : {2, 4, 6, 12, 16, 48, 90, 250}) {
+    detail::fft::RealFft<float> f(L);
+    const dim_t n = L / 2;
+    const std::size_t s = 7;
+    std::vector<float> z_re(n * s), z_im(n * s), X_re((n + 1) * s), X_im((n + 1) * s),
+        scratch(2 * n * s);
+    for (std::size_t i = 0; i < z_re.size(); ++i) {
+      z_re[i] = static_cast<float>(i % 5) - 2;
+      z_im[i] = static_cast<float>(i % 3) - 1;
+    }
+    const auto re0 = z_re, im0 = z_im;
+    f.forward(z_re.data(), z_im.data(), s, X_re.data(), X_im.data(), scratch.data());
+    std::fill(z_re.begin(), z_re.end(), 99.f);
+    std::fill(z_im.begin(), z_im.end(), 99.f);
+    f.inverse(X_re.data(), X_im.data(), s, z_re.data(), z_im.data(), scratch.data());
+    for (std::size_t i = 0; i < z_re.size(); ++i) {
+      ASSERT_NEAR(z_re[i] / L, re0[i], 1e-5f) << "L=" << L << " i=" << i;
+      ASSERT_NEAR(z_im[i] / L, im0[i], 1e-5f) << "L=" << L << " i=" << i;
+    }
   }
 }
 
@@ -252,6 +279,57 @@ TEST(FftConv, PrimesStridesRanksDepthwise) {
         .strided_views(2).test(kAlgo, Pass::forward);
     ConvTester().input(1, 4, {7, 11, 13}).kernel(4, {5, 3, 7}).groups(4).stride({1, 2, 3})
         .padding(Padding::uniform(4)).layout(l).dtype(DType::f64).test(kAlgo, Pass::forward);
+  }
+}
+
+// Lanes on channels (fft_conv.cc): channels-last with >= 16 channels on both sides runs the
+// last-axis transforms across 16 adjacent channels; 16, 17 and 33 channels (a partial last
+// block of lanes), odd extents, groups and depthwise, stride on the last axis, every padding
+// mode, bias, f32 and f64, 1-D (tiled) to 3-D, 1 and 2 threads; strided views (channels no
+// longer adjacent) take the rows path of the same executor. Channels-first beside it runs the
+// transposes of the rows path (unit stride, the padded ends gathered).
+TEST(FftConv, LanesOnChannels) {
+  for (dim_t c : {16, 17, 33})
+    for (Layout l : {Layout::channels_last, Layout::channels_first}) {
+      ConvTester().input(2, c, {13, 11}).kernel(c, {7, 6}).groups(c)
+          .padding(Padding::lo_hi({{3, 2}, {5, 0}})).layout(l).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(1, c, {15, 9}).kernel(c == 33 ? 22 : 16, {5, 4}).stride({2, 3})
+          .padding(Padding::uniform(3)).mode(PadMode::reflect).layout(l).dtype(DType::f64)
+          .bias().threads(2).test(kAlgo, Pass::forward);
+      ConvTester().input(1, c, {301}).kernel(c, {31}).groups(c == 16 ? 4 : c)
+          .padding(Padding::same(SamePolicy::scipy)).mode(PadMode::circular).layout(l)
+          .test(kAlgo, Pass::forward);
+      ConvTester().input(1, c, {6, 7, 5}).kernel(c, {3, 4, 3}).groups(c)
+          .padding(Padding::uniform(2)).mode(PadMode::replicate).layout(l).dtype(DType::f64)
+          .test(kAlgo, Pass::forward);
+      ConvTester().input(2, c, {12, 10}).kernel(c, {5, 5}).groups(c).padding(Padding::uniform(2))
+          .layout(l).strided_views(2).bias().test(kAlgo, Pass::forward);
+    }
+  // Tiled 1-D: several tiles, each one task of 16 channels; the kernel spectra kept.
+  ConvTester().input(1, 16, {5000}).kernel(16, {257}).groups(16).padding(Padding::uniform(128))
+      .layout(Layout::channels_last).threads(2).bias().test(kAlgo, Pass::forward);
+  // Fewer than 16 channels on one side: the rows path.
+  ConvTester().input(1, 16, {20, 21}).kernel(3, {9, 9}).padding(Padding::uniform(4))
+      .layout(Layout::channels_last).test(kAlgo, Pass::forward);
+}
+
+// Bitwise the same result for 1 and 2 threads with lanes on channels.
+TEST(FftConv, LanesOnChannelsThreadCountIndependent) {
+  for (const char* text : {"n2c33k33g33s19x23k9x7p4", "n1c17k20s300k31p15"}) {
+    Spec s = Spec::parse(text);
+    s.layout = Layout::channels_last;
+    const PassShapes sh = pass_shapes(s, Pass::forward);
+    Tensor x(s.dtype, sh.a), w(s.dtype, sh.b);
+    x.fill_fractions(5);
+    w.fill_fractions(6);
+    std::vector<Tensor> outs;
+    for (int threads : {1, 2}) {
+      PlanOptions o;
+      o.algorithm = kAlgo;
+      o.threads = threads;
+      outs.push_back(run_pass(s, Pass::forward, x, w, nullptr, o).out);
+    }
+    EXPECT_TRUE(bitwise_equal(outs[0], outs[1])) << text;
   }
 }
 
@@ -404,6 +482,29 @@ double scaled_error(const Spec& s, const Tensor& x, const Tensor& w, const std::
     sc = std::max(sc, scale.get(i));
   }
   return err / sc;
+}
+
+// Channels-last with 16 channels: the backward passes' forward sub-problems, whose views are
+// rearranged (lanes on channels where the channels are adjacent, the rows path where not); and
+// naming fft for a backward pass says how those passes reach it.
+TEST(FftConv, LanesOnChannelsInBackwardPasses) {
+  ConvTester t;
+  t.input(1, 16, {30, 27}).kernel(16, {21, 21}).padding(Padding::uniform(10))
+      .layout(Layout::channels_last).bias();
+  t.test("bwd_data_phases", Pass::backward_data);
+  t.test("bwd_weights_as_fwd", Pass::backward_weights);
+  detail::Geometry g;
+  g.N = g.C = g.K = 1;
+  g.in = g.out = {40};
+  g.kernel = {9};
+  g.stride = g.dil = {1};
+  g.lo = g.hi = {4};
+  for (detail::Op op : {detail::Op::bwd_data, detail::Op::bwd_weights}) {
+    const std::string why = detail::fft_algorithm().reject(g, op);
+    EXPECT_NE(why.find("forward sub-problems"), std::string::npos) << why;
+    EXPECT_EQ(why.find("TODO"), std::string::npos) << why;
+  }
+  EXPECT_EQ(detail::fft_algorithm().reject(g, detail::Op::fwd), "");
 }
 
 TEST(FftConv, ErrorWithinTheStatedBound) {

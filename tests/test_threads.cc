@@ -1,6 +1,7 @@
 // The thread pool of runtime/threads.h: every task of every phase runs exactly once, a phase
 // starts only after the earlier ones have finished, thread_index() stays below the thread count,
-// and nested or concurrent jobs (which run serially on their caller) still run every task.
+// and nested or concurrent jobs (which run serially on their caller) still run every task; on
+// the pool and on the OpenMP team alike.
 #include <gtest/gtest.h>
 
 #include <sys/wait.h>
@@ -20,7 +21,17 @@
 namespace convnd::detail {
 namespace {
 
-TEST(Threads, EveryTaskOnceAndPhasesInOrder) {
+// The job-level tests run twice: on the pool and on the OpenMP team (convnd::ThreadSource).
+class Threads : public ::testing::TestWithParam<bool> {
+ protected:
+  void SetUp() override { set_use_openmp_team(GetParam()); }
+  void TearDown() override { set_use_openmp_team(false); }
+};
+
+INSTANTIATE_TEST_SUITE_P(BothSources, Threads, ::testing::Values(false, true),
+                         [](const auto& info) { return info.param ? "OpenMPTeam" : "Pool"; });
+
+TEST_P(Threads, EveryTaskOnceAndPhasesInOrder) {
   for (int threads : {1, 2, 3, 8}) {
     const std::int64_t n0 = 37, n1 = 0, n2 = 101, n3 = 5;
     std::vector<std::atomic<int>> runs(n0 + n1 + n2 + n3);
@@ -45,7 +56,7 @@ TEST(Threads, EveryTaskOnceAndPhasesInOrder) {
 // lowered to 1, as `import torch` does on some machines: the pool and the executors' scratch are
 // sized once, from the CPUs, not from that count. Task 0 waits until a task has started on
 // another thread; with no helper (the old sizing) it would wait out its deadline and fail.
-TEST(Threads, TwoThreadsWhateverOpenMPsCount) {
+TEST_P(Threads, TwoThreadsWhateverOpenMPsCount) {
   if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one CPU";
 #if defined(_OPENMP)
   const int saved = omp_get_max_threads();
@@ -66,7 +77,7 @@ TEST(Threads, TwoThreadsWhateverOpenMPsCount) {
   EXPECT_TRUE(helper_ran.load()) << "a 2-thread job ran on one thread";
 }
 
-TEST(Threads, NestedJobsRunSeriallyAndCompletely) {
+TEST_P(Threads, NestedJobsRunSeriallyAndCompletely) {
   std::atomic<int> inner{0};
   parallel_tasks(8, 2, [&](std::int64_t) {
     parallel_tasks(10, 2, [&](std::int64_t) { inner.fetch_add(1); });
@@ -74,7 +85,7 @@ TEST(Threads, NestedJobsRunSeriallyAndCompletely) {
   EXPECT_EQ(inner.load(), 80);
 }
 
-TEST(Threads, ConcurrentCallersEachRunAllTheirTasks) {
+TEST_P(Threads, ConcurrentCallersEachRunAllTheirTasks) {
   std::vector<std::atomic<int>> counts(4);
   std::vector<std::thread> callers;
   for (int c = 0; c < 4; ++c)
@@ -87,7 +98,7 @@ TEST(Threads, ConcurrentCallersEachRunAllTheirTasks) {
 }
 
 // Per-thread scratch indexed by thread_index() is never used by two threads at once.
-TEST(Threads, ScratchSlotsAreNotShared) {
+TEST_P(Threads, ScratchSlotsAreNotShared) {
   const int threads = 2;
   std::vector<std::atomic<int>> busy(threads);
   std::atomic<bool> clash{false};
@@ -99,9 +110,9 @@ TEST(Threads, ScratchSlotsAreNotShared) {
   EXPECT_FALSE(clash.load());
 }
 
-// A child forked after the pool started (Python's multiprocessing, dask) has no helpers: its
+// A child forked after the pool or a team started (Python's multiprocessing, dask) has no helpers: its
 // jobs run serially, and completely, on the calling thread.
-TEST(PoolAfterFork, ChildRunsJobsSerially) {
+TEST_P(Threads, ForkedChildRunsJobsSerially) {
   std::atomic<int> n{0};
   parallel_tasks(16, 2, [&](std::int64_t) { n.fetch_add(1); });  // the pool exists now
   ASSERT_EQ(n.load(), 16);

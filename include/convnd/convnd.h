@@ -272,4 +272,20 @@ const char* simd_target();
 // Threads a Plan with threads = 0 uses: OpenMP's default (OMP_NUM_THREADS, else every core).
 int default_threads();
 
+// Where a multi-threaded run finds its threads, for the whole process.
+//  - kPool (the default): convnd's own helper threads, which sleep between runs. A helper the OS
+//    has descheduled (the machine is busy) is not waited for: the threads that did show up take
+//    its tasks.
+//  - kOpenMP: the OpenMP runtime's team of the calling thread. Use it in a process where another
+//    library runs OpenMP parallel regions between convnd's calls (PyTorch: convnd.torch selects
+//    it): that library's threads busy-wait for a while after each of its regions, and convnd's
+//    own helpers would then compete with them for the cores (on 2 cores, a 3-D layer's forward
+//    inside a torch training step took 1.3-2.5x as long). On the OpenMP team the same threads
+//    serve both. The team's join waits for every thread, so on a busy machine kPool degrades
+//    less.
+// Results are bitwise the same with either: tasks, not threads, decide the arithmetic.
+enum class ThreadSource { kPool, kOpenMP };
+void set_thread_source(ThreadSource source);
+ThreadSource thread_source();
+
 }  // namespace convnd

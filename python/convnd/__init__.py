@@ -23,11 +23,11 @@ scipy's conventions on plain N-D arrays (change the import, keep the call):
 
 from ._api import (Plan, algorithms, conv, conv_backward_bias, conv_backward_data,
                    conv_backward_weight, conv_transpose, explain, output_shape,
-                   resolve_padding)
+                   resolve_padding, set_thread_source, thread_source)
 from ._core import version as _version
 
 __version__ = _version()
 
 __all__ = ["Plan", "algorithms", "conv", "conv_backward_bias", "conv_backward_data",
            "conv_backward_weight", "conv_transpose", "explain", "output_shape",
-           "resolve_padding"]
+           "resolve_padding", "set_thread_source", "thread_source"]

@@ -878,6 +878,70 @@ def explain(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, group
     return spec.explain()
 
 
+def set_thread_source(source):
+    """Where multi-threaded runs find their threads, for the whole process.
+
+    Parameters
+    ----------
+    source : {"pool", "openmp"}
+        "pool" (the default): convnd's own helper threads, which sleep between runs; on a busy
+        machine a helper the OS has descheduled is not waited for. "openmp": the OpenMP team of
+        the calling thread, shared with any other library in the process that uses OpenMP.
+        Choose it where such a library runs parallel work between convnd's calls (PyTorch,
+        whose threads busy-wait after each of their regions and would otherwise compete with
+        convnd's for the cores); importing convnd.torch selects it. Results are bitwise the
+        same with either.
+
+    Returns
+    -------
+    None
+
+    Raises
+    ------
+    ValueError
+        For any other name.
+    TypeError
+        When `source` is not a string.
+
+    Examples
+    --------
+    >>> import convnd
+    >>> previous = convnd.thread_source()
+    >>> convnd.set_thread_source("pool")
+    >>> convnd.thread_source()
+    'pool'
+    >>> convnd.set_thread_source(previous)
+    """
+    if not isinstance(source, str):
+        raise TypeError(f"argument 'source': expected 'pool' or 'openmp', got {source!r}")
+    _core.set_thread_source(source)
+
+
+def thread_source():
+    """The current thread source (see set_thread_source).
+
+    Parameters
+    ----------
+    None
+
+    Returns
+    -------
+    str
+        "pool" or "openmp".
+
+    Raises
+    ------
+    Nothing.
+
+    Examples
+    --------
+    >>> import convnd
+    >>> convnd.thread_source() in ("pool", "openmp")
+    True
+    """
+    return _core.thread_source()
+
+
 def algorithms():
     """Names of the algorithms of this build, best first ("reference" is the oracle).
 

@@ -2,8 +2,10 @@
 
 A real convolution over every axis of both inputs (float32 or float64) runs on the core's
 `fft` algorithm (docs/fft.md: its own vectorised transforms, about 2-4x pocketfft's speed) as
-the correlation of in1, padded by k - 1 on each side, with the reversed in2. Everything else
-(complex data, `axes` that leave axes to broadcast, and the overlap-add blocks) uses NumPy's
+the correlation of in1 with the reversed in2, padded so that it yields just the outputs the
+mode keeps (`core_pads`); the core cuts long axes into overlap-save tiles itself, so
+oaconvolve runs there too. Everything else (complex data, `axes` that leave axes to
+broadcast, and the overlap-add blocks of those) uses NumPy's
 transforms (numpy.fft, pocketfft) or, when SciPy is importable, scipy.fft (the same pocketfft,
 but in single precision for float32 and on several threads), called from here. `backend()`
 names the library of those; CONVND_FFT=numpy forces numpy.fft and CONVND_FFT=scipy scipy.fft
@@ -51,19 +53,43 @@ def next_fast_len(n):
     return best
 
 
-def _core_full(a, b, dt):
-    """The full convolution of real a and b over all axes on the core's fft algorithm, or None
-    where the core turns it down (spectra over its workspace bound)."""
+def core_pads(k, mode):
+    """(lo, hi) padding of one axis that makes the core's correlation of in1 with the reversed
+    in2 (k taps) yield exactly scipy's `mode` cut of the full convolution: 'full' k - 1 on each
+    side; 'valid' none; 'same' lo = k // 2, hi = (k - 1) // 2, since scipy's 'same' starts at
+    full index (k - 1) // 2, which is the correlation's index n - lo + k - 1 (even kernels put
+    the extra sample on the low side)."""
+    if mode == "full":
+        return (k - 1, k - 1)
+    if mode == "valid":
+        return (0, 0)
+    return (k // 2, (k - 1) // 2)
+
+
+def _core_convolve(a, b, dt, mode):
+    """The `mode` convolution of real a and b over all axes on the core's fft algorithm, or
+    None where the core turns it down (spectra over its workspace bound). Only the kept
+    outputs are computed: the padding gives the core the cut (core_pads), so 'same' and
+    'valid' transform smaller boxes than 'full' and nothing is copied out of a larger result."""
     if os.environ.get("CONVND_FFT", "") in ("numpy", "scipy"):
         return None
     from . import _api  # noqa: PLC0415  (the binding, loaded on first use)
     w = np.ascontiguousarray(b[(slice(None, None, -1),) * b.ndim], dtype=dt)
     try:
         y = _api.conv(a.astype(dt, copy=False)[None, None], w[None, None],
-                      padding=[(k - 1, k - 1) for k in b.shape], algorithm="fft")
+                      padding=[core_pads(k, mode) for k in b.shape], algorithm="fft")
     except ValueError:
         return None
     return y[0, 0]
+
+
+def core_convolve(a, b, axes, mode):
+    """scipy's `mode` convolution on the core where it applies (real data, every axis
+    convolved, in2 no larger than in1 on any axis for 'valid': the caller swaps), else None."""
+    dt = result_dtype(a, b)
+    if dt.kind != "f" or not a.ndim == b.ndim == len(axes) or a.ndim < 1:
+        return None
+    return _core_convolve(a, b, dt, mode)
 
 
 @functools.lru_cache(maxsize=None)
@@ -101,13 +127,10 @@ def result_dtype(a, b):
 
 
 def full_convolve(a, b, axes):
-    """Full linear convolution of a and b along `axes` (other axes broadcast), by one FFT."""
+    """Full linear convolution of a and b along `axes` (other axes broadcast), by one FFT of
+    numpy.fft or scipy.fft (the core is tried first by the callers: core_convolve)."""
     dt = result_dtype(a, b)
     real = dt.kind == "f"
-    if real and a.ndim == b.ndim == len(axes) and a.ndim >= 1:
-        y = _core_full(a, b, dt)
-        if y is not None:
-            return y
     shape = [a.shape[ax] + b.shape[ax] - 1 for ax in axes]
     fshape = [next_fast_len(s) for s in shape]
     fwd, inv = _transforms(real)

@@ -10,8 +10,10 @@ Same names, arguments and results as scipy.signal (1.10)::
   large as the other on every axis, and the larger one is taken as in1 as scipy does), 'same'
   (the size of in1, centred as below).
 - ``method``: 'direct' runs convnd's core (a correlation of one channel, with the padding
-  below), 'fft' a transform (see convnd._fft: numpy.fft, or scipy.fft when installed; not the
-  core), 'auto' picks the faster by an operation count (`choose_conv_method`).
+  below), 'fft' the core's fft algorithm with the same padding for real data over all axes,
+  else a transform of numpy.fft or scipy.fft (convnd._fft); 'auto' picks the faster by an
+  operation count (`choose_conv_method`). Either way only the outputs the mode keeps are
+  computed where the core runs.
 - dtypes: the result type of the two inputs; float32 stays float32, integers are computed in
   float64 and rounded back (exact while sums stay below 2^53; scipy's direct integer path
   wraps on overflow instead), complex by its real and imaginary parts.
@@ -301,13 +303,18 @@ def fftconvolve(in1, in2, mode="full", axes=None):
         return np.array([], dtype=_fft.result_dtype(a, b))
     if _swap_needed(mode, a.shape, b.shape, axes):
         a, b = b, a
+    y = _fft.core_convolve(a, b, axes, mode)
+    if y is not None:
+        return y
     full = _fft.full_convolve(a, b, axes)
     return _cut(full, a.shape, b.shape, mode, axes)
 
 
 def oaconvolve(in1, in2, mode="full", axes=None):
-    """Convolution by overlap-add FFTs, as scipy.signal.oaconvolve: for an in1 much larger
-    than in2, blocks of in1 are transformed in one batched call (convnd._fft).
+    """Convolution by blocked FFTs, as scipy.signal.oaconvolve: real data over all axes runs
+    on the core's fft algorithm (overlap-save tiles, only the kept outputs); otherwise, for an
+    in1 much larger than in2, overlap-add blocks of in1 are transformed in one batched call
+    (convnd._fft).
 
     Examples
     --------
@@ -325,6 +332,12 @@ def oaconvolve(in1, in2, mode="full", axes=None):
         return np.array([], dtype=_fft.result_dtype(a, b))
     if _swap_needed(mode, a.shape, b.shape, axes):
         a, b = b, a
+    # The core's fft algorithm tiles long axes (overlap-save) by itself: on real data over all
+    # axes it is both the one-transform and the blocked method, and computes only the kept
+    # outputs. NumPy's overlap-add below serves the rest.
+    y = _fft.core_convolve(a, b, axes, mode)
+    if y is not None:
+        return y
     s1, s2 = a.shape, b.shape
     if any(a.shape[ax] < b.shape[ax] for ax in axes):
         full = _fft.full_convolve(a, b, axes)  # in2 longer on some axis: one transform

@@ -37,6 +37,10 @@ Unbatched input (C, S0, ..) is accepted as torch accepts it. A channels_last inp
 (torch.channels_last, channels_last_3d, or for any rank the memory order (N, S0.., C)) runs
 convnd's channels-last layout and gives a channels_last result, as torch's CPU convolutions do.
 `threads` defaults to torch.get_num_threads(), so torch.set_num_threads governs convnd too.
+Importing this module switches convnd to the OpenMP team for its threads
+(convnd.set_thread_source("openmp")): torch's own OpenMP threads busy-wait after each of its
+parallel regions, and convnd's separate helpers would compete with them for the cores between
+torch's operations; on the team the same threads serve both libraries.
 `precision="standard"` lets float32 3x3 stride-1 layers use Winograd within its documented
 error bound; "highest" keeps direct summation.
 
@@ -73,6 +77,8 @@ import numbers
 import torch
 
 from . import _api
+
+_api.set_thread_source("openmp")
 
 __all__ = ["conv", "conv_transpose", "conv1d", "conv2d", "conv3d", "conv4d",
            "conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "conv_transpose4d",

@@ -205,6 +205,17 @@ PYBIND11_MODULE(_core, m) {
              p.backward_weights(xv, dyv, dwv, dbv);
            });
 
+  m.def("set_thread_source", [](const std::string& source) {
+    if (source == "pool")
+      convnd::set_thread_source(convnd::ThreadSource::kPool);
+    else if (source == "openmp")
+      convnd::set_thread_source(convnd::ThreadSource::kOpenMP);
+    else
+      throw py::value_error("thread source: expected 'pool' or 'openmp', got '" + source + "'");
+  });
+  m.def("thread_source", [] {
+    return convnd::thread_source() == convnd::ThreadSource::kOpenMP ? "openmp" : "pool";
+  });
   m.def("algorithms", &convnd::algorithms);
   m.def("version", &convnd::version);
 }

@@ -42,13 +42,13 @@ BatchFft<T>::BatchFft(dim_t n) : n_(n) {
 }
 
 template <class T>
-void BatchFft<T>::run(T* re, T* im, std::size_t s, T* scratch, bool inverse) const {
-  const std::size_t count = static_cast<std::size_t>(n_) * s;
-  // The inverse is the forward transform with the parts swapped (fft_pass.h).
-  T* a_re = inverse ? im : re;
-  T* a_im = inverse ? re : im;
-  T* b_re = inverse ? scratch + count : scratch;
-  T* b_im = inverse ? scratch : scratch + count;
+bool BatchFft<T>::passes(T* a_re, T* a_im, T* b_re, T* b_im, std::size_t s, bool inverse) const {
+  // The inverse is the forward transform with the parts swapped on the way in and out
+  // (fft_pass.h): swapping both pairs of arrays leaves the result in natural orientation.
+  if (inverse) {
+    std::swap(a_re, a_im);
+    std::swap(b_re, b_im);
+  }
   std::size_t seqs = s;
   for (const Pass& pass : passes_) {
     kernels::fft_pass(pass.p, pass.m, seqs, pass.tw_re.data(), pass.tw_im.data(), a_re, a_im,
@@ -57,9 +57,15 @@ void BatchFft<T>::run(T* re, T* im, std::size_t s, T* scratch, bool inverse) con
     std::swap(a_im, b_im);
     seqs *= static_cast<std::size_t>(pass.p);
   }
-  if (a_re != (inverse ? im : re)) {  // an odd number of passes: the result is in scratch
-    std::memcpy(inverse ? im : re, a_re, count * sizeof(T));
-    std::memcpy(inverse ? re : im, a_im, count * sizeof(T));
+  return passes_.size() % 2 == 1;
+}
+
+template <class T>
+void BatchFft<T>::run(T* re, T* im, std::size_t s, T* scratch, bool inverse) const {
+  const std::size_t count = static_cast<std::size_t>(n_) * s;
+  if (passes(re, im, scratch, scratch + count, s, inverse)) {  // the result is in scratch
+    std::memcpy(re, scratch, count * sizeof(T));
+    std::memcpy(im, scratch + count, count * sizeof(T));
   }
 }
 
@@ -79,7 +85,15 @@ RealFft<T>::RealFft(dim_t L) : half_(L / 2) {
 template <class T>
 void RealFft<T>::forward(T* z_re, T* z_im, std::size_t s, T* X_re, T* X_im, T* scratch) const {
   const dim_t n = half_.size();
-  half_.run(z_re, z_im, s, scratch, false);
+  // Z = DFT(z) is read once, below, from whichever buffer the last pass wrote: no copy back
+  // into z after an odd number of passes (a full pass over 2 n s values).
+  const std::size_t count = static_cast<std::size_t>(n) * s;
+  const T* Z_re = z_re;
+  const T* Z_im = z_im;
+  if (half_.passes(z_re, z_im, scratch, scratch + count, s, false)) {
+    Z_re = scratch;
+    Z_im = scratch + count;
+  }
   for (dim_t k = 0; k <= n; ++k) {
     const std::size_t a = static_cast<std::size_t>(k % n) * s;
     const std::size_t b = static_cast<std::size_t>((n - k) % n) * s;
@@ -87,7 +101,7 @@ void RealFft<T>::forward(T* z_re, T* z_im, std::size_t s, T* X_re, T* X_im, T* s
     T* __restrict xr = X_re + k * s;
     T* __restrict xi = X_im + k * s;
     for (std::size_t q = 0; q < s; ++q) {
-      const T zr = z_re[a + q], zi = z_im[a + q], mr = z_re[b + q], mi = z_im[b + q];
+      const T zr = Z_re[a + q], zi = Z_im[a + q], mr = Z_re[b + q], mi = Z_im[b + q];
       // E = (Z_k + conj Z_(n-k)) / 2; O = (Z_k - conj Z_(n-k)) / (2i) = (A_im, -A_re) / 2.
       const T er = T(0.5) * (zr + mr), ei = T(0.5) * (zi - mi);
       const T orr = T(0.5) * (zi + mi), oi = T(-0.5) * (zr - mr);
@@ -101,12 +115,20 @@ template <class T>
 void RealFft<T>::inverse(const T* X_re, const T* X_im, std::size_t s, T* z_re, T* z_im,
                          T* scratch) const {
   const dim_t n = half_.size();
+  // Z' goes where the passes start so that the last one writes z: into scratch when their
+  // number is odd (ping-pong scratch -> z -> .. -> z), else into z (z -> scratch -> .. -> z).
+  const std::size_t count = static_cast<std::size_t>(n) * s;
+  const bool odd = half_.pass_count() % 2 == 1;
+  T* p_re = odd ? scratch : z_re;
+  T* p_im = odd ? scratch + count : z_im;
+  T* o_re = odd ? z_re : scratch;
+  T* o_im = odd ? z_im : scratch + count;
   for (dim_t k = 0; k < n; ++k) {
     const std::size_t a = static_cast<std::size_t>(k) * s;
     const std::size_t b = static_cast<std::size_t>(n - k) * s;
     const T wr = w_re_[k], wi = w_im_[k];
-    T* __restrict zr = z_re + a;
-    T* __restrict zi = z_im + a;
+    T* __restrict zr = p_re + a;
+    T* __restrict zi = p_im + a;
     for (std::size_t q = 0; q < s; ++q) {
       const T xr = X_re[a + q], xi = X_im[a + q], mr = X_re[b + q], mi = X_im[b + q];
       const T sr = xr + mr, si = xi - mi;  // X_k + conj X_(n-k)
@@ -116,7 +138,7 @@ void RealFft<T>::inverse(const T* X_re, const T* X_im, std::size_t s, T* z_re, T
       zi[q] = si + (wr * dr + wi * di);
     }
   }
-  half_.run(z_re, z_im, s, scratch, true);
+  half_.passes(p_re, p_im, o_re, o_im, s, true);
 }
 
 template class BatchFft<float>;

@@ -32,6 +32,11 @@ class BatchFft {
   // Transforms s interleaved sequences of length n in place (re/im: n s values each); scratch
   // holds 2 n s values. inverse: unnormalised (conjugate twiddles).
   void run(T* re, T* im, std::size_t s, T* scratch, bool inverse) const;
+  // The passes alone, ping-ponging between a (the input, n s values per part) and b (as
+  // large, distinct): true when the result is in b (an odd pass_count()), false in a. Lets a
+  // caller read the result where it lies instead of run() copying it back.
+  bool passes(T* a_re, T* a_im, T* b_re, T* b_im, std::size_t s, bool inverse) const;
+  std::size_t pass_count() const { return passes_.size(); }
 
  private:
   struct Pass {

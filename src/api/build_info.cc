@@ -9,4 +9,12 @@ const char* simd_target() { return kernels::isa_name(); }
 
 int default_threads() { return detail::hardware_threads(); }
 
+void set_thread_source(ThreadSource source) {
+  detail::set_use_openmp_team(source == ThreadSource::kOpenMP);
+}
+
+ThreadSource thread_source() {
+  return detail::use_openmp_team() ? ThreadSource::kOpenMP : ThreadSource::kPool;
+}
+
 }  // namespace convnd

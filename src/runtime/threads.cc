@@ -146,7 +146,47 @@ class Pool {
   std::shared_ptr<Job> current_;  // guarded by mutex_
 };
 
+std::atomic<bool> openmp_team{false};
+
+// The job on the calling thread's OpenMP team: every member claims tasks like a pool helper
+// (member k is thread_index() k), and the region's end is the join. False (nothing run) inside
+// an OpenMP region (a nested team would have one thread) and in a forked child (the OpenMP
+// runtime's threads did not survive the fork).
+bool run_on_openmp_team(Job& job) {
+#if defined(_OPENMP)
+  if (omp_in_parallel() || forked_child.load(std::memory_order_relaxed)) return false;
+  const int saved = t_index;
+  // The region's fork and join already order the job's writes and reads, but inside the OpenMP
+  // runtime, which ThreadSanitizer does not see; these two handshakes (free, and redundant
+  // otherwise) state the same order in atomics it does see.
+  std::atomic<bool> published{false};
+  published.store(true, std::memory_order_release);
+#pragma omp parallel num_threads(std::min(job.threads, thread_slots()))
+  {
+    while (!published.load(std::memory_order_acquire)) {
+    }
+    t_index = omp_get_thread_num();
+    job.work();
+  }
+  wait_until(job.finished, job.total());
+  t_index = saved;
+  return true;
+#else
+  (void)job;
+  return false;
+#endif
+}
+
 }  // namespace
+
+void set_use_openmp_team(bool on) {
+  // The fork handler that marks a child is installed with the pool; a child of a process that
+  // only ever used OpenMP teams must be recognised too.
+  Pool::get();
+  openmp_team.store(on, std::memory_order_relaxed);
+}
+
+bool use_openmp_team() { return openmp_team.load(std::memory_order_relaxed); }
 
 int hardware_threads() {
 #if defined(_OPENMP)
@@ -187,7 +227,7 @@ void run_phases(const std::int64_t* phase_tasks, int phases, int threads, PhaseT
     job->phases = phases;
     for (int p = 0; p < phases; ++p)
       job->begin[p + 1] = job->begin[p] + std::max<std::int64_t>(phase_tasks[p], 0);
-    if (Pool::get().run(job)) {
+    if (use_openmp_team() ? run_on_openmp_team(*job) : Pool::get().run(job)) {
       if (job->error) std::rethrow_exception(job->error);
       return;
     }

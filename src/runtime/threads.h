@@ -41,6 +41,11 @@ int thread_index();
 // Resolves a requested count: 0 -> hardware_threads(), otherwise the request (>= 1).
 int resolve_threads(int requested);
 
+// Whether jobs run on the calling thread's OpenMP team instead of the pool (process-wide; see
+// convnd::ThreadSource). Either way a job's tasks are claimed from the same shared counter.
+void set_use_openmp_team(bool on);
+bool use_openmp_team();
+
 constexpr int kMaxPhases = 4;
 
 using PhaseTaskFn = void (*)(void* context, int phase, std::int64_t task);

@@ -143,28 +143,65 @@ def test_fftconvolve_runs_on_the_core(monkeypatch):
     """Real data over all axes goes to the core's fft algorithm (convnd._fft), with scipy's
     numbers: float64 to 1e-12, float32 to float32 rounding; CONVND_FFT=numpy/scipy opt out."""
     calls = []
-    real = _fft._core_full
+    real = _fft._core_convolve
 
-    def spy(a, b, dt):
-        y = real(a, b, dt)
+    def spy(a, b, dt, mode):
+        y = real(a, b, dt, mode)
         calls.append(y is not None)
         return y
 
-    monkeypatch.setattr(_fft, "_core_full", spy)
+    monkeypatch.setattr(_fft, "_core_convolve", spy)
     r = np.random.default_rng(9)
     for s1, s2 in [((257,), (31,)), ((64, 61), (15, 16)), ((9, 10, 11), (3, 4, 5))]:
         a, b = r.standard_normal(s1), r.standard_normal(s2)
         for mode in ("full", "same", "valid"):
             close(cs.fftconvolve(a, b, mode), ss.fftconvolve(a, b, mode), 1e-12)
+            close(cs.oaconvolve(a, b, mode), ss.oaconvolve(a, b, mode), 1e-12)
             a32, b32 = a.astype(np.float32), b.astype(np.float32)
-            got = cs.fftconvolve(a32, b32, mode)
-            assert got.dtype == np.float32
-            close(got, ss.fftconvolve(a32, b32, mode), 3e-6 * 30)
+            for f in (cs.fftconvolve, cs.oaconvolve):
+                got = f(a32, b32, mode)
+                assert got.dtype == np.float32
+                close(got, ss.fftconvolve(a32, b32, mode), 3e-6 * 30)
     assert calls and all(calls)
     calls.clear()
     monkeypatch.setenv("CONVND_FFT", "scipy")
     cs.fftconvolve(r.standard_normal(40), r.standard_normal(9))
     assert calls == [False]
+
+
+@pytest.mark.parametrize("mode", ["full", "same", "valid"])
+def test_core_computes_only_the_kept_outputs(monkeypatch, mode):
+    """The core gets scipy's cut as its padding (full k-1; valid 0; same k//2, (k-1)//2), and
+    its output is the result as is: every even/odd kernel extent per axis, in1 the smaller on
+    some axis for 'same' and 'full', and 'valid' with in2 the larger (swapped)."""
+    from convnd import _api
+
+    outs = []
+    conv = _api.conv
+
+    def spy(*args, **kw):
+        y = conv(*args, **kw)
+        outs.append(y.shape[2:])
+        return y
+
+    monkeypatch.setattr(_api, "conv", spy)
+    r = np.random.default_rng(11)
+    shapes = [((20,), (4,)), ((21,), (5,)), ((3,), (8,)), ((17, 12), (6, 5)), ((16, 9), (7, 4)),
+              ((5, 13), (8, 2)), ((9, 8, 7), (2, 3, 4))]
+    for s1, s2 in shapes:
+        for x, y in ((s1, s2), (s2, s1)):
+            if mode == "valid" and not (all(p >= q for p, q in zip(x, y))
+                                        or all(q >= p for p, q in zip(x, y))):
+                continue
+            a, b = r.standard_normal(x), r.standard_normal(y)
+            for f in ("fftconvolve", "oaconvolve"):
+                outs.clear()
+                got = getattr(cs, f)(a, b, mode)
+                close(got, ss.fftconvolve(a, b, mode), 1e-12)
+                assert outs == [got.shape], (f, x, y, mode, outs)
+            for f in ("convolve", "correlate"):
+                got = getattr(cs, f)(a, b, mode, "fft")
+                close(got, getattr(ss, f)(a, b, mode, "direct"), 1e-12)
 
 
 def test_edge_cases():

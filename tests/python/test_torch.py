@@ -487,6 +487,35 @@ def test_threads_do_not_change_results():
         assert all(torch.equal(a, b) for a, b in zip(results[0], r))
 
 
+def test_import_selects_the_openmp_team_and_both_sources_agree():
+    """Importing convnd.torch runs convnd on the OpenMP team (shared with torch's threads); the
+    pool gives bitwise the same outputs and gradients."""
+    assert convnd.thread_source() == "openmp"
+    torch.manual_seed(1)
+    x = torch.randn(2, 8, 9, 9, 9, requires_grad=True)
+    w = torch.randn(8, 4, 3, 3, 3, requires_grad=True)
+    b = torch.randn(8, requires_grad=True)
+    results = []
+    try:
+        for source in ("openmp", "pool", "openmp"):
+            convnd.set_thread_source(source)
+            y = ct.conv3d(x, w, b, padding=1, groups=2, threads=2)
+            grads = torch.autograd.grad(y, (x, w, b), torch.sin(y.detach()))
+            results.append((y.detach(), *grads))
+    finally:
+        convnd.set_thread_source("openmp")
+    for r in results[1:]:
+        assert all(torch.equal(a, b) for a, b in zip(results[0], r))
+
+
+def test_thread_source_rejects_unknown_names():
+    with pytest.raises(ValueError, match="thread source: expected 'pool' or 'openmp'"):
+        convnd.set_thread_source("tbb")
+    with pytest.raises(TypeError, match="argument 'source'"):
+        convnd.set_thread_source(2)
+    assert convnd.thread_source() == "openmp"
+
+
 def test_empty_batch():
     x = torch.zeros(0, 2, 5, 5, requires_grad=True)
     w = torch.randn(3, 2, 3, 3, requires_grad=True)
