@@ -25,7 +25,7 @@
 // padded to kRowLanes bins.
 //
 // Scope: the forward operation (the backward ones and transposed convolution reach it through
-// bwd_data_phases and bwd_weights_as_fwd, via_forward.cc); any rank, groups, stride and
+// bwd_data_phases and bwd_weights_as_fwd, composed.cc); any rank, groups, stride and
 // dilation, both layouts (views are canonical), float32 and float64 (transforms in the
 // tensor's type). When dispatch chooses it: fft_crossover.cc; docs/fft.md.
 //
@@ -669,7 +669,7 @@ class FftAlgorithm final : public Algorithm {
 
   std::string reject(const Geometry& g, Op op) const override {
     // The backward passes are served by rewriting them as forward problems, which then choose
-    // this algorithm like any other forward one (via_forward.cc).
+    // this algorithm like any other forward one (composed.cc).
     if (op != Op::fwd)
       return "computes the forward pass; backward-data, backward-weights and transposed "
              "convolution reach it as forward sub-problems (bwd_data_phases, "
