@@ -28,7 +28,9 @@
 //
 // A caller takes a BptrKernel once, when it plans: the tile shape and the function that runs it
 // come from the same ISA, so they cannot disagree later (a plan made before Highway's target
-// changes keeps running the kernel its tile was sized for).
+// changes keeps running the kernel its tile was sized for). The functions are entries of the GEMM
+// kernel list (gemm_kernels.inc: gemm_bptr, gemm_bptr_narrow, gemm_bptr_narrow_voff,
+// gemm_bptr_narrow_table); tests and benchmarks reach each through gemm_kernel(id).
 #pragma once
 
 #include <cstddef>
@@ -72,20 +74,6 @@ BptrKernel<T> bptr_kernel(BptrTile tile) {
     return bptr_kernel_f32(tile);
   else
     return bptr_kernel_f64(tile);
-}
-
-// The wide tile, dispatched per call (tests and benchmarks; algorithms bind a BptrKernel).
-void gemm_bptr_f32(std::size_t kc, const float* a, const float* const* b, float* c,
-                   std::size_t ldc);
-void gemm_bptr_f64(std::size_t kc, const double* a, const double* const* b, double* c,
-                   std::size_t ldc);
-
-template <class T>
-inline void gemm_bptr(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) {
-  if constexpr (sizeof(T) == 4)
-    gemm_bptr_f32(kc, a, b, c, ldc);
-  else
-    gemm_bptr_f64(kc, a, b, c, ldc);
 }
 
 }  // namespace convnd::kernels

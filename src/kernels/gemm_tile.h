@@ -15,7 +15,9 @@
 // An algorithm takes a TileKernel when it plans: the tile shape and the three functions of one
 // ISA, bound together, so that a plan keeps running the kernel its tiles were sized for (even
 // if Highway's target changes later, as the per-target tests make it) and no call dispatches
-// again. The free functions below dispatch per call; tests and benchmarks use them.
+// again. The three are entries of the GEMM kernel list (gemm_kernels.inc: gemm_tile,
+// gemm_tile_rows, gemm_tile_cols); tests and benchmarks reach every entry through
+// gemm_kernel(id) (gemm_kernels.h).
 #pragma once
 
 #include <cstddef>
@@ -54,38 +56,5 @@ TileKernel<T> tile_kernel() {
 }
 // Name of that ISA (e.g. "AVX3", "AVX2"), for tests and benchmarks.
 const char* isa_name();
-
-void gemm_tile_f32(std::size_t kc, const float* a, const float* b, float* c, std::size_t ldc);
-void gemm_tile_f64(std::size_t kc, const double* a, const double* b, double* c, std::size_t ldc);
-void gemm_tile_rows_f32(std::size_t kc, const float* const* a, const float* b, float* c,
-                        std::size_t ldc);
-void gemm_tile_rows_f64(std::size_t kc, const double* const* a, const double* b, double* c,
-                        std::size_t ldc);
-void gemm_tile_cols_f32(std::size_t kc, const float* const* a, const float* b, float* c,
-                        std::size_t ldc);
-void gemm_tile_cols_f64(std::size_t kc, const double* const* a, const double* b, double* c,
-                        std::size_t ldc);
-
-template <class T>
-inline void gemm_tile(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc) {
-  if constexpr (sizeof(T) == 4)
-    gemm_tile_f32(kc, a, b, c, ldc);
-  else
-    gemm_tile_f64(kc, a, b, c, ldc);
-}
-template <class T>
-inline void gemm_tile_rows(std::size_t kc, const T* const* a, const T* b, T* c, std::size_t ldc) {
-  if constexpr (sizeof(T) == 4)
-    gemm_tile_rows_f32(kc, a, b, c, ldc);
-  else
-    gemm_tile_rows_f64(kc, a, b, c, ldc);
-}
-template <class T>
-inline void gemm_tile_cols(std::size_t kc, const T* const* a, const T* b, T* c, std::size_t ldc) {
-  if constexpr (sizeof(T) == 4)
-    gemm_tile_cols_f32(kc, a, b, c, ldc);
-  else
-    gemm_tile_cols_f64(kc, a, b, c, ldc);
-}
 
 }  // namespace convnd::kernels

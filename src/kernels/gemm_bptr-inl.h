@@ -1,16 +1,22 @@
-// Highway implementation of gemm_bptr.h, compiled once per target by foreach_target.h.
+// The bodies of gemm_bptr.h's kernels (gemm_bptr, gemm_bptr_narrow, gemm_bptr_narrow_voff,
+// gemm_bptr_narrow_table of gemm_kernels.inc), included once per target by gemm_kernels.cc; the
+// wide tile is gemm_tile-inl.h's (kTileRows). The guard below lets each target's pass in.
 //
 // Register budget (32 vector registers on AVX-512, 16 on AVX2/SSE4):
 //   wide   12 x 2 vectors: 24 accumulators + 2 B vectors + 1 broadcast = 27 (6 x 2 = 15 on 16);
 //   narrow  8 x 3 vectors: 24 accumulators + 3 B vectors + 1 broadcast = 28 (4 x 3 = 16 on 16).
 // Per reduction step the wide tile loads 2 vectors and broadcasts 12 values for 24 FMAs, the
 // narrow one loads 3 and broadcasts 8 for the same 24.
-#undef HWY_TARGET_INCLUDE
-#define HWY_TARGET_INCLUDE "kernels/gemm_bptr.cc"
-#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#if defined(CONVND_KERNELS_GEMM_BPTR_INL_H_) == defined(HWY_TARGET_TOGGLE)
+#ifdef CONVND_KERNELS_GEMM_BPTR_INL_H_
+#undef CONVND_KERNELS_GEMM_BPTR_INL_H_
+#else
+#define CONVND_KERNELS_GEMM_BPTR_INL_H_
+#endif
+
 #include <hwy/highway.h>
 
-#include "kernels/gemm_bptr.h"
+#include "kernels/gemm_tile-inl.h"  // kTileRows, the wide tile's rows
 
 HWY_BEFORE_NAMESPACE();
 namespace convnd::kernels {
@@ -18,10 +24,8 @@ namespace HWY_NAMESPACE {
 namespace hn = hwy::HWY_NAMESPACE;
 
 #if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
-constexpr std::size_t kWideRows = 12;
 constexpr std::size_t kNarrowRows = 8;
 #else
-constexpr std::size_t kWideRows = 6;
 constexpr std::size_t kNarrowRows = 4;
 #endif
 
@@ -51,16 +55,16 @@ HWY_INLINE void TileWide(std::size_t kc, const T* HWY_RESTRICT a, const T* const
                          T* HWY_RESTRICT c, std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-#define CONVND_LOAD(i)                        \
+#define CONVND_LOAD(i)                       \
   auto acc0_##i = hn::LoadU(d, c + i * ldc); \
   auto acc1_##i = hn::LoadU(d, c + i * ldc + N);
 #define CONVND_FMA(i)                                 \
   {                                                   \
-    const auto ai = hn::Set(d, a[p * kWideRows + i]); \
+    const auto ai = hn::Set(d, a[p * kTileRows + i]); \
     acc0_##i = hn::MulAdd(ai, b0, acc0_##i);          \
     acc1_##i = hn::MulAdd(ai, b1, acc1_##i);          \
   }
-#define CONVND_STORE(i)                  \
+#define CONVND_STORE(i)                 \
   hn::StoreU(acc0_##i, d, c + i * ldc); \
   hn::StoreU(acc1_##i, d, c + i * ldc + N);
   const auto row_at = [b](std::size_t p) { return b[p]; };
@@ -74,7 +78,7 @@ HWY_INLINE void TileWide(std::size_t kc, const T* HWY_RESTRICT a, const T* const
     ROWS(CONVND_FMA)                      \
   }                                       \
   ROWS(CONVND_STORE)
-  if constexpr (kWideRows == 12) {
+  if constexpr (kTileRows == 12) {
     CONVND_LOOP(CONVND_BPTR_ROWS_12)
   } else {
     CONVND_LOOP(CONVND_BPTR_ROWS_6)
@@ -130,108 +134,37 @@ HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a, const RowAt&
 #undef CONVND_STORE
 }
 
-void GemmBptrF32(std::size_t kc, const float* a, const float* const* b, float* c, std::size_t ldc) {
-  TileWide<float>(kc, a, b, c, ldc);
-}
-void GemmBptrF64(std::size_t kc, const double* a, const double* const* b, double* c,
-                 std::size_t ldc) {
-  TileWide<double>(kc, a, b, c, ldc);
+template <class T>
+void gemm_bptr(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) {
+  TileWide<T>(kc, a, b, c, ldc);
 }
 // B row p through a pointer, its vectors contiguous.
 template <class T>
-HWY_INLINE void TileNarrowContiguous(std::size_t kc, const T* a, const T* const* b, T* c,
-                                     std::size_t ldc) {
+void gemm_bptr_narrow(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) {
   const auto N = static_cast<std::ptrdiff_t>(hn::Lanes(hn::ScalableTag<T>()));
   const std::ptrdiff_t voff[3] = {0, N, 2 * N};
+  TileNarrow<T>(
+      kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
+}
+template <class T>
+void gemm_bptr_narrow_voff(std::size_t kc, const T* a, const T* const* b,
+                           const std::ptrdiff_t* voff, T* c, std::size_t ldc) {
   TileNarrow<T>(
       kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
 }
 // B row p at base + row_off[p], its vectors contiguous: a fixed table of offsets serves every
 // strip of positions (no pointer array written per strip).
 template <class T>
-HWY_INLINE void TileNarrowTable(std::size_t kc, const T* a, const T* base,
-                                const std::ptrdiff_t* row_off, const T* seed, T* c,
-                                std::size_t ldc) {
+void gemm_bptr_narrow_table(std::size_t kc, const T* a, const T* base,
+                            const std::ptrdiff_t* row_off, const T* seed, T* c, std::size_t ldc) {
   const auto N = static_cast<std::ptrdiff_t>(hn::Lanes(hn::ScalableTag<T>()));
   const std::ptrdiff_t voff[3] = {0, N, 2 * N};
   TileNarrow<T>(
       kc, a, [base, row_off](std::size_t p) { return base + row_off[p]; }, voff, seed, c, ldc);
-}
-void GemmBptrNarrowF32(std::size_t kc, const float* a, const float* const* b, float* c,
-                       std::size_t ldc) {
-  TileNarrowContiguous<float>(kc, a, b, c, ldc);
-}
-void GemmBptrNarrowF64(std::size_t kc, const double* a, const double* const* b, double* c,
-                       std::size_t ldc) {
-  TileNarrowContiguous<double>(kc, a, b, c, ldc);
-}
-void GemmBptrNarrowOffsetsF32(std::size_t kc, const float* a, const float* const* b,
-                              const std::ptrdiff_t* voff, float* c, std::size_t ldc) {
-  TileNarrow<float>(
-      kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
-}
-void GemmBptrNarrowOffsetsF64(std::size_t kc, const double* a, const double* const* b,
-                              const std::ptrdiff_t* voff, double* c, std::size_t ldc) {
-  TileNarrow<double>(
-      kc, a, [b](std::size_t p) { return b[p]; }, voff, nullptr, c, ldc);
-}
-void GemmBptrNarrowTableF32(std::size_t kc, const float* a, const float* base,
-                            const std::ptrdiff_t* row_off, const float* seed, float* c,
-                            std::size_t ldc) {
-  TileNarrowTable<float>(kc, a, base, row_off, seed, c, ldc);
-}
-void GemmBptrNarrowTableF64(std::size_t kc, const double* a, const double* base,
-                            const std::ptrdiff_t* row_off, const double* seed, double* c,
-                            std::size_t ldc) {
-  TileNarrowTable<double>(kc, a, base, row_off, seed, c, ldc);
-}
-
-// This target's kernels with their shapes, handed out together (gemm_bptr.h: BptrKernel).
-template <class T>
-BptrKernel<T> Bound(BptrTile tile, typename BptrKernel<T>::Fn wide,
-                    typename BptrKernel<T>::Fn narrow,
-                    typename BptrKernel<T>::FnOffsets narrow_offsets,
-                    typename BptrKernel<T>::FnTable narrow_table) {
-  const std::size_t lanes = hn::Lanes(hn::ScalableTag<T>());
-  if (tile == BptrTile::narrow)
-    return {kNarrowRows, 3 * lanes, narrow, narrow_offsets, narrow_table};
-  return {kWideRows, 2 * lanes, wide, nullptr, nullptr};
-}
-BptrKernel<float> BptrKernelF32(BptrTile tile) {
-  return Bound<float>(tile, &GemmBptrF32, &GemmBptrNarrowF32, &GemmBptrNarrowOffsetsF32,
-                      &GemmBptrNarrowTableF32);
-}
-BptrKernel<double> BptrKernelF64(BptrTile tile) {
-  return Bound<double>(tile, &GemmBptrF64, &GemmBptrNarrowF64, &GemmBptrNarrowOffsetsF64,
-                       &GemmBptrNarrowTableF64);
 }
 
 }  // namespace HWY_NAMESPACE
 }  // namespace convnd::kernels
 HWY_AFTER_NAMESPACE();
 
-#if HWY_ONCE
-namespace convnd::kernels {
-
-HWY_EXPORT(GemmBptrF32);
-HWY_EXPORT(GemmBptrF64);
-HWY_EXPORT(BptrKernelF32);
-HWY_EXPORT(BptrKernelF64);
-
-BptrKernel<float> bptr_kernel_f32(BptrTile tile) {
-  return HWY_DYNAMIC_DISPATCH(BptrKernelF32)(tile);
-}
-BptrKernel<double> bptr_kernel_f64(BptrTile tile) {
-  return HWY_DYNAMIC_DISPATCH(BptrKernelF64)(tile);
-}
-void gemm_bptr_f32(std::size_t kc, const float* a, const float* const* b, float* c,
-                   std::size_t ldc) {
-  HWY_DYNAMIC_DISPATCH(GemmBptrF32)(kc, a, b, c, ldc);
-}
-void gemm_bptr_f64(std::size_t kc, const double* a, const double* const* b, double* c,
-                   std::size_t ldc) {
-  HWY_DYNAMIC_DISPATCH(GemmBptrF64)(kc, a, b, c, ldc);
-}
-
-}  // namespace convnd::kernels
-#endif
+#endif  // CONVND_KERNELS_GEMM_BPTR_INL_H_

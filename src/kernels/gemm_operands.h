@@ -1,0 +1,119 @@
+// Operands of a GEMM kernel laid out as its form reads them (gemm_kernels.h: GemmForm), from
+// plain matrices: the one place that knows each form's layout, so that the per-kernel tests
+// (tests/test_kernels.cc) and benchmarks (bench/gemm_tile_bench.cc) need nothing per kernel.
+//
+// The layouts are the awkward ones a caller may hand a kernel: rows that are separate
+// allocations, visited in reverse memory order, vectors of a row out of order and apart, and
+// filler (-99) wherever a kernel that read the wrong place would pick it up.
+#pragma once
+
+#include <cassert>
+#include <cstddef>
+#include <vector>
+
+#include "kernels/gemm_kernels.h"
+
+namespace convnd::kernels {
+
+template <class T>
+class GemmOperands {
+ public:
+  // a: kc x mr, element (p, i) at a[p * mr + i]; b: kc x nr, element (p, j) at b[p * nr + j]
+  // (mr, nr: the kernel's tile).
+  GemmOperands(const GemmKernel& k, std::size_t kc, const std::vector<T>& a,
+               const std::vector<T>& b)
+      : k_(k), kc_(kc), a_(a), b_(b) {
+    assert(k.dtype == kDTypeOf<T>);
+    assert(a.size() == kc * k.mr && b.size() == kc * k.nr);
+    const std::size_t mr = k.mr, nr = k.nr;
+    switch (k.form) {
+      case GemmForm::packed:
+        break;
+      case GemmForm::a_rows:
+        // Row i: the kc values a(., i), each row its own allocation.
+        rows_.assign(mr, std::vector<T>(kc));
+        for (std::size_t i = 0; i < mr; ++i) {
+          for (std::size_t p = 0; p < kc; ++p) rows_[i][p] = a[p * mr + i];
+          ptr_.push_back(rows_[i].data());
+        }
+        break;
+      case GemmForm::a_cols:
+        for (std::size_t p = 0; p < kc; ++p) ptr_.push_back(a_.data() + p * mr);
+        break;
+      case GemmForm::b_rows:
+        // Each row its own allocation, row p in allocation kc - 1 - p.
+        rows_.assign(kc, std::vector<T>(nr));
+        ptr_.resize(kc);
+        for (std::size_t p = 0; p < kc; ++p) {
+          std::vector<T>& row = rows_[kc - 1 - p];
+          for (std::size_t j = 0; j < nr; ++j) row[j] = b[p * nr + j];
+          ptr_[p] = row.data();
+        }
+        break;
+      case GemmForm::b_rows_voff: {
+        // Vector v of each row in slot (v + 1) % vectors of its buffer, slots a lane apart: with
+        // 3 vectors, vector 0 in the middle, vector 1 last, vector 2 first.
+        const std::size_t lanes = k.lanes, vectors = nr / lanes;
+        for (std::size_t v = 0; v < vectors; ++v)
+          voff_.push_back(static_cast<std::ptrdiff_t>((v + 1) % vectors * (lanes + 1)));
+        rows_.assign(kc, std::vector<T>(vectors * (lanes + 1), T(-99)));
+        for (std::size_t p = 0; p < kc; ++p) {
+          for (std::size_t j = 0; j < nr; ++j)
+            rows_[p][static_cast<std::size_t>(voff_[j / lanes]) + j % lanes] = b[p * nr + j];
+          ptr_.push_back(rows_[p].data());
+        }
+        break;
+      }
+      case GemmForm::b_table:
+        // Rows at base + row_off[p] inside one buffer, in reverse order and 5 values apart.
+        store_.assign(kc * (nr + 5) + 1, T(-99));
+        for (std::size_t p = 0; p < kc; ++p) {
+          row_off_.push_back(static_cast<std::ptrdiff_t>((kc - 1 - p) * (nr + 5) + 1));
+          for (std::size_t j = 0; j < nr; ++j)
+            store_[static_cast<std::size_t>(row_off_[p]) + j] = b[p * nr + j];
+        }
+        break;
+    }
+  }
+
+  // Whether the form takes a seed (run's last argument).
+  static bool takes_seed(GemmForm form) { return form == GemmForm::b_table; }
+
+  // One kernel call on c (mr rows of nr, row i at c + i * ldc). seed: null, or mr values that
+  // replace C's (forms that take one only).
+  void run(T* c, std::size_t ldc, const T* seed = nullptr) const {
+    assert(seed == nullptr || takes_seed(k_.form));
+    switch (k_.form) {
+      case GemmForm::packed:
+        k_.fn<GemmForm::packed, T>()(kc_, a_.data(), b_.data(), c, ldc);
+        break;
+      case GemmForm::a_rows:
+        k_.fn<GemmForm::a_rows, T>()(kc_, ptr_.data(), b_.data(), c, ldc);
+        break;
+      case GemmForm::a_cols:
+        k_.fn<GemmForm::a_cols, T>()(kc_, ptr_.data(), b_.data(), c, ldc);
+        break;
+      case GemmForm::b_rows:
+        k_.fn<GemmForm::b_rows, T>()(kc_, a_.data(), ptr_.data(), c, ldc);
+        break;
+      case GemmForm::b_rows_voff:
+        k_.fn<GemmForm::b_rows_voff, T>()(kc_, a_.data(), ptr_.data(), voff_.data(), c, ldc);
+        break;
+      case GemmForm::b_table:
+        k_.fn<GemmForm::b_table, T>()(kc_, a_.data(), store_.data(), row_off_.data(), seed, c, ldc);
+        break;
+    }
+  }
+
+ private:
+  GemmKernel k_;
+  std::size_t kc_;
+  std::vector<T> a_, b_;                 // packed
+  std::vector<std::vector<T>> rows_;     // a_rows, b_rows, b_rows_voff
+  std::vector<const T*> ptr_;            // a_rows, a_cols, b_rows, b_rows_voff
+  std::vector<std::ptrdiff_t> voff_;     // b_rows_voff
+  std::vector<std::ptrdiff_t> row_off_;  // b_table
+  std::vector<T> store_;                 // b_table
+};
+
+}  // namespace convnd::kernels
