@@ -55,23 +55,23 @@ void BM_Dw(benchmark::State& state, std::int64_t target, DwKernel kernel) {
   for (auto _ : state) {
     switch (kernel) {
       case DwKernel::channels:
-        k::dw_channels_f32(kTaps, in_ptr.data(), w.data(), kChannels, bias.data(), out.data(),
-                           kChannels);
+        k::dw_channels<float>(kTaps, in_ptr.data(), w.data(), kChannels, bias.data(), out.data(),
+                              kChannels);
         break;
       case DwKernel::channels_run:
-        k::dw_channels_run_f32(kTaps, in_ptr.data(), w_ptr.data(), kChannels, bias.data(),
-                               out.data(), kChannels, kRun, kChannels);
+        k::dw_channels_run<float>(kTaps, in_ptr.data(), w_ptr.data(), kChannels, bias.data(),
+                                  out.data(), kChannels, kRun, kChannels);
         break;
       case DwKernel::rows:
-        k::dw_rows_f32(kTaps, in_ptr.data(), w.data(), 1.0f, kRows, kPitch, out.data(), kPitch,
-                       kRowOut);
+        k::dw_rows<float>(kTaps, in_ptr.data(), w.data(), 1.0f, kRows, kPitch, out.data(), kPitch,
+                          kRowOut);
         break;
       case DwKernel::weights:
-        k::dw_weights_f32(kChannels, kTaps, in_ptr.data(), dy_ptr.data(), acc.data(), kChannels);
+        k::dw_weights<float>(kChannels, kTaps, in_ptr.data(), dy_ptr.data(), acc.data(), kChannels);
         break;
       case DwKernel::dots:
-        k::dw_dots_f32(kTaps, in_ptr.data(), kPitch, out.data(), kPitch, kRows, kRowOut,
-                       acc.data());
+        k::dw_dots<float>(kTaps, in_ptr.data(), kPitch, out.data(), kPitch, kRows, kRowOut,
+                          acc.data());
         break;
     }
     benchmark::DoNotOptimize(out.data());

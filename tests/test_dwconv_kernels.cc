@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
+#include <string>
 #include <vector>
 
 #include "kernels/dwconv.h"
@@ -262,6 +264,26 @@ void check_every_target() {
 
 TEST(DwconvKernels, F32MatchScalarOnEveryTarget) { check_every_target<float>(); }
 TEST(DwconvKernels, F64MatchScalarOnEveryTarget) { check_every_target<double>(); }
+
+// The kernels check_target and check_copies compare with scalar loops. A kernel added to
+// dwconv_kernels.inc fails this test until it has a check above and its name here.
+const char* const kChecked[] = {
+    "dw_channels",      "dw_row",          "dw_accumulate",   "dot",
+    "dw_weights",       "dw_channels_run", "dw_gather",       "dw_rows",
+    "dw_dots",          "dw_pair_rows",    "interleave_rows", "deinterleave_rows",
+    "strided_copy_rows"};
+
+TEST(DwconvKernels, EveryListedKernelIsTested) {
+  const char* const listed[] = {
+#define CONVND_DW_KERNEL(name, body, ret, ...) #name,
+#include "kernels/dwconv_kernels.inc"
+#undef CONVND_DW_KERNEL
+  };
+  for (const char* name : listed)
+    EXPECT_TRUE(std::any_of(std::begin(kChecked), std::end(kChecked),
+                            [&](const char* c) { return std::string(c) == name; }))
+        << name << " is in dwconv_kernels.inc but has no check here";
+}
 
 }  // namespace
 }  // namespace convnd::kernels

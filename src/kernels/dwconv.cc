@@ -277,7 +277,10 @@ HWY_INLINE void StridedCopy(const T* in, std::ptrdiff_t step, T* out, std::size_
     }
 #endif
   }
-  for (; j < count; ++j) out[j] = in[static_cast<std::ptrdiff_t>(j) * step];
+  // A walking pointer, not in[j * step]: GCC (12, on the scalar target) took that product for one
+  // that may overflow and warned (-Waggressive-loop-optimizations).
+  const T* src = in + static_cast<std::ptrdiff_t>(j) * step;
+  for (; j < count; ++j, src += step) out[j] = *src;
 }
 
 template <class T>
@@ -414,15 +417,6 @@ HWY_INLINE void Dots(std::size_t taps, const T* const* in, std::ptrdiff_t in_pit
   for (; t < taps; ++t) DotsGroup<1>(in + t, in_pitch, g, g_pitch, rows, count, acc + t);
 }
 
-void DwDotsF32(std::size_t taps, const float* const* in, std::ptrdiff_t in_pitch, const float* g,
-               std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, float* acc) {
-  Dots<float>(taps, in, in_pitch, g, g_pitch, rows, count, acc);
-}
-void DwDotsF64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pitch, const double* g,
-               std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, double* acc) {
-  Dots<double>(taps, in, in_pitch, g, g_pitch, rows, count, acc);
-}
-
 // StoreInterleaved2 for whole pairs of vectors; the last partial pair through a buffer (no
 // store reaches past out[count - 1]).
 template <class T>
@@ -450,16 +444,11 @@ HWY_INLINE void Interleave2(const T* even, const T* odd, T* out, std::size_t cou
   }
 }
 
-void InterleaveRowsF32(const float* even, const float* odd, const std::int64_t* in_off, float* out,
-                       const std::int64_t* out_off, std::size_t rows, std::size_t count) {
+template <class T>
+HWY_INLINE void InterleaveRows(const T* even, const T* odd, const std::int64_t* in_off, T* out,
+                               const std::int64_t* out_off, std::size_t rows, std::size_t count) {
   for (std::size_t r = 0; r < rows; ++r)
-    Interleave2<float>(even + in_off[r], odd + in_off[r], out + out_off[r], count);
-}
-void InterleaveRowsF64(const double* even, const double* odd, const std::int64_t* in_off,
-                       double* out, const std::int64_t* out_off, std::size_t rows,
-                       std::size_t count) {
-  for (std::size_t r = 0; r < rows; ++r)
-    Interleave2<double>(even + in_off[r], odd + in_off[r], out + out_off[r], count);
+    Interleave2<T>(even + in_off[r], odd + in_off[r], out + out_off[r], count);
 }
 
 // R rows of one column block [k, k + N) of dw_pair_rows: even outputs from the a taps, odd
@@ -548,19 +537,6 @@ HWY_INLINE void PairRows(std::size_t na, const T* const* a, const T* wa, std::si
   PairBlocks<1>(r, na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
 }
 
-void DwPairRowsF32(std::size_t na, const float* const* a, const float* wa, std::size_t nb,
-                   const float* const* b, const float* wb, float bias, std::size_t rows,
-                   std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
-                   std::size_t count) {
-  PairRows<float>(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
-}
-void DwPairRowsF64(std::size_t na, const double* const* a, const double* wa, std::size_t nb,
-                   const double* const* b, const double* wb, double bias, std::size_t rows,
-                   std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
-                   std::size_t count) {
-  PairRows<double>(na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
-}
-
 // Both phases of each row: LoadInterleaved2 while a whole pair of vectors lies inside the row,
 // then two masked halves (AVX2 / AVX-512), else scalar.
 template <class T>
@@ -602,92 +578,15 @@ HWY_INLINE void DeinterleaveRows(const T* in, const std::int64_t* in_off, T* out
   }
 }
 
-void DwRowsF32(std::size_t taps, const float* const* in, const float* w, float bias,
-               std::size_t rows, std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
-               std::size_t count) {
-  Rows<float>(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
-}
-void DwRowsF64(std::size_t taps, const double* const* in, const double* w, double bias,
-               std::size_t rows, std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
-               std::size_t count) {
-  Rows<double>(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
-}
-void DeinterleaveRowsF32(const float* in, const std::int64_t* in_off, float* out_even,
-                         float* out_odd, const std::int64_t* out_off, std::size_t rows,
-                         std::size_t count) {
-  DeinterleaveRows<float>(in, in_off, out_even, out_odd, out_off, rows, count);
-}
-void DeinterleaveRowsF64(const double* in, const std::int64_t* in_off, double* out_even,
-                         double* out_odd, const std::int64_t* out_off, std::size_t rows,
-                         std::size_t count) {
-  DeinterleaveRows<double>(in, in_off, out_even, out_odd, out_off, rows, count);
-}
-
-void StridedCopyRowsF32(const float* in, const std::int64_t* in_off, std::ptrdiff_t step,
-                        float* out, const std::int64_t* out_off, std::size_t rows,
-                        std::size_t count) {
-  StridedCopyRows<float>(in, in_off, step, out, out_off, rows, count);
-}
-void StridedCopyRowsF64(const double* in, const std::int64_t* in_off, std::ptrdiff_t step,
-                        double* out, const std::int64_t* out_off, std::size_t rows,
-                        std::size_t count) {
-  StridedCopyRows<double>(in, in_off, step, out, out_off, rows, count);
-}
-void DwAccumulateF32(std::size_t positions, const float* const* a, const float* const* b,
-                     float* acc, std::size_t count) {
-  Accumulate<float>(positions, a, b, acc, count);
-}
-void DwAccumulateF64(std::size_t positions, const double* const* a, const double* const* b,
-                     double* acc, std::size_t count) {
-  Accumulate<double>(positions, a, b, acc, count);
-}
-void DwWeightsF32(std::size_t positions, std::size_t taps, const float* const* x,
-                  const float* const* dy, float* acc, std::size_t count) {
-  Weights<float>(positions, taps, x, dy, acc, count);
-}
-void DwWeightsF64(std::size_t positions, std::size_t taps, const double* const* x,
-                  const double* const* dy, double* acc, std::size_t count) {
-  Weights<double>(positions, taps, x, dy, acc, count);
-}
-void DwChannelsRunF32(std::size_t terms, const float* const* in, const float* const* w,
-                      std::ptrdiff_t in_step, const float* bias, float* out, std::ptrdiff_t out_step,
-                      std::size_t positions, std::size_t count) {
-  ChannelsRun<float>(terms, in, w, in_step, bias, out, out_step, positions, count);
-}
-void DwChannelsRunF64(std::size_t terms, const double* const* in, const double* const* w,
-                      std::ptrdiff_t in_step, const double* bias, double* out, std::ptrdiff_t out_step,
-                      std::size_t positions, std::size_t count) {
-  ChannelsRun<double>(terms, in, w, in_step, bias, out, out_step, positions, count);
-}
-void DwGatherF32(std::size_t terms, const float* const* in, const float* const* w,
-                 const float* bias, float* out, std::size_t count) {
-  Gather<float>(terms, in, w, bias, out, count);
-}
-void DwGatherF64(std::size_t terms, const double* const* in, const double* const* w,
-                 const double* bias, double* out, std::size_t count) {
-  Gather<double>(terms, in, w, bias, out, count);
-}
-float DotF32(const float* a, const float* b, std::size_t count) { return Dot<float>(a, b, count); }
-double DotF64(const double* a, const double* b, std::size_t count) {
-  return Dot<double>(a, b, count);
-}
-
-void DwChannelsF32(std::size_t taps, const float* const* in, const float* w, std::size_t ws,
-                   const float* bias, float* out, std::size_t count) {
-  Channels<float>(taps, in, w, ws, bias, out, count);
-}
-void DwChannelsF64(std::size_t taps, const double* const* in, const double* w, std::size_t ws,
-                   const double* bias, double* out, std::size_t count) {
-  Channels<double>(taps, in, w, ws, bias, out, count);
-}
-void DwRowF32(std::size_t taps, const float* const* in, const float* w, float bias, float* out,
-              std::size_t count) {
-  Row<float>(taps, in, w, bias, out, count);
-}
-void DwRowF64(std::size_t taps, const double* const* in, const double* w, double bias,
-              double* out, std::size_t count) {
-  Row<double>(taps, in, w, bias, out, count);
-}
+// This target's kernels, one table per dtype (dwconv_kernels.inc).
+template <class T>
+constexpr DwKernels<T> kTable{
+#define CONVND_DW_KERNEL(name, body, ret, ...) .name = &body<T>,
+#include "kernels/dwconv_kernels.inc"
+#undef CONVND_DW_KERNEL
+};
+const DwKernels<float>* TableF32() { return &kTable<float>; }
+const DwKernels<double>* TableF64() { return &kTable<double>; }
 
 }  // namespace HWY_NAMESPACE
 }  // namespace convnd::kernels
@@ -696,153 +595,11 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace convnd::kernels {
 
-HWY_EXPORT(DwChannelsF32);
-HWY_EXPORT(DwChannelsF64);
-HWY_EXPORT(DwRowF32);
-HWY_EXPORT(DwRowF64);
-HWY_EXPORT(DwAccumulateF32);
-HWY_EXPORT(DwAccumulateF64);
-HWY_EXPORT(DwWeightsF32);
-HWY_EXPORT(DwWeightsF64);
-HWY_EXPORT(DwChannelsRunF32);
-HWY_EXPORT(DwChannelsRunF64);
-HWY_EXPORT(DwGatherF32);
-HWY_EXPORT(DwGatherF64);
-HWY_EXPORT(StridedCopyRowsF32);
-HWY_EXPORT(DwRowsF32);
-HWY_EXPORT(InterleaveRowsF32);
-HWY_EXPORT(DwPairRowsF32);
-HWY_EXPORT(DwPairRowsF64);
-HWY_EXPORT(InterleaveRowsF64);
-HWY_EXPORT(DwDotsF32);
-HWY_EXPORT(DwDotsF64);
-HWY_EXPORT(DwRowsF64);
-HWY_EXPORT(DeinterleaveRowsF32);
-HWY_EXPORT(DeinterleaveRowsF64);
-HWY_EXPORT(StridedCopyRowsF64);
-HWY_EXPORT(DotF32);
-HWY_EXPORT(DotF64);
+HWY_EXPORT(TableF32);
+HWY_EXPORT(TableF64);
 
-void dw_accumulate_f32(std::size_t positions, const float* const* a, const float* const* b,
-                       float* acc, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwAccumulateF32)(positions, a, b, acc, count);
-}
-void dw_accumulate_f64(std::size_t positions, const double* const* a, const double* const* b,
-                       double* acc, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwAccumulateF64)(positions, a, b, acc, count);
-}
-void dw_weights_f32(std::size_t positions, std::size_t taps, const float* const* x,
-                    const float* const* dy, float* acc, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwWeightsF32)(positions, taps, x, dy, acc, count);
-}
-void dw_weights_f64(std::size_t positions, std::size_t taps, const double* const* x,
-                    const double* const* dy, double* acc, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwWeightsF64)(positions, taps, x, dy, acc, count);
-}
-void dw_channels_run_f32(std::size_t terms, const float* const* in, const float* const* w,
-                         std::ptrdiff_t in_step, const float* bias, float* out, std::ptrdiff_t out_step,
-                         std::size_t positions, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwChannelsRunF32)(terms, in, w, in_step, bias, out, out_step, positions, count);
-}
-void dw_channels_run_f64(std::size_t terms, const double* const* in, const double* const* w,
-                         std::ptrdiff_t in_step, const double* bias, double* out,
-                         std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwChannelsRunF64)(terms, in, w, in_step, bias, out, out_step, positions, count);
-}
-void dw_gather_f32(std::size_t terms, const float* const* in, const float* const* w,
-                   const float* bias, float* out, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwGatherF32)(terms, in, w, bias, out, count);
-}
-void dw_gather_f64(std::size_t terms, const double* const* in, const double* const* w,
-                   const double* bias, double* out, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwGatherF64)(terms, in, w, bias, out, count);
-}
-void strided_copy_rows_f32(const float* in, const std::int64_t* in_off, std::ptrdiff_t step,
-                           float* out, const std::int64_t* out_off, std::size_t rows,
-                           std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(StridedCopyRowsF32)(in, in_off, step, out, out_off, rows, count);
-}
-void strided_copy_rows_f64(const double* in, const std::int64_t* in_off, std::ptrdiff_t step,
-                           double* out, const std::int64_t* out_off, std::size_t rows,
-                           std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(StridedCopyRowsF64)(in, in_off, step, out, out_off, rows, count);
-}
-void dw_rows_f32(std::size_t taps, const float* const* in, const float* w, float bias,
-                 std::size_t rows, std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
-                 std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwRowsF32)(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
-}
-void dw_rows_f64(std::size_t taps, const double* const* in, const double* w, double bias,
-                 std::size_t rows, std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
-                 std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwRowsF64)(taps, in, w, bias, rows, in_pitch, out, out_pitch, count);
-}
-void dw_dots_f32(std::size_t taps, const float* const* in, std::ptrdiff_t in_pitch, const float* g,
-                 std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count, float* acc) {
-  HWY_DYNAMIC_DISPATCH(DwDotsF32)(taps, in, in_pitch, g, g_pitch, rows, count, acc);
-}
-void dw_dots_f64(std::size_t taps, const double* const* in, std::ptrdiff_t in_pitch,
-                 const double* g, std::ptrdiff_t g_pitch, std::size_t rows, std::size_t count,
-                 double* acc) {
-  HWY_DYNAMIC_DISPATCH(DwDotsF64)(taps, in, in_pitch, g, g_pitch, rows, count, acc);
-}
-void dw_pair_rows_f32(std::size_t na, const float* const* a, const float* wa, std::size_t nb,
-                      const float* const* b, const float* wb, float bias, std::size_t rows,
-                      std::ptrdiff_t in_pitch, float* out, std::ptrdiff_t out_pitch,
-                      std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwPairRowsF32)
-  (na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
-}
-void dw_pair_rows_f64(std::size_t na, const double* const* a, const double* wa, std::size_t nb,
-                      const double* const* b, const double* wb, double bias, std::size_t rows,
-                      std::ptrdiff_t in_pitch, double* out, std::ptrdiff_t out_pitch,
-                      std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwPairRowsF64)
-  (na, a, wa, nb, b, wb, bias, rows, in_pitch, out, out_pitch, count);
-}
-void interleave_rows_f32(const float* even, const float* odd, const std::int64_t* in_off,
-                         float* out, const std::int64_t* out_off, std::size_t rows,
-                         std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(InterleaveRowsF32)(even, odd, in_off, out, out_off, rows, count);
-}
-void interleave_rows_f64(const double* even, const double* odd, const std::int64_t* in_off,
-                         double* out, const std::int64_t* out_off, std::size_t rows,
-                         std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(InterleaveRowsF64)(even, odd, in_off, out, out_off, rows, count);
-}
-void deinterleave_rows_f32(const float* in, const std::int64_t* in_off, float* out_even,
-                           float* out_odd, const std::int64_t* out_off, std::size_t rows,
-                           std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DeinterleaveRowsF32)(in, in_off, out_even, out_odd, out_off, rows, count);
-}
-void deinterleave_rows_f64(const double* in, const std::int64_t* in_off, double* out_even,
-                           double* out_odd, const std::int64_t* out_off, std::size_t rows,
-                           std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DeinterleaveRowsF64)(in, in_off, out_even, out_odd, out_off, rows, count);
-}
-float dot_f32(const float* a, const float* b, std::size_t count) {
-  return HWY_DYNAMIC_DISPATCH(DotF32)(a, b, count);
-}
-double dot_f64(const double* a, const double* b, std::size_t count) {
-  return HWY_DYNAMIC_DISPATCH(DotF64)(a, b, count);
-}
-
-void dw_channels_f32(std::size_t taps, const float* const* in, const float* w, std::size_t ws,
-                     const float* bias, float* out, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwChannelsF32)(taps, in, w, ws, bias, out, count);
-}
-void dw_channels_f64(std::size_t taps, const double* const* in, const double* w, std::size_t ws,
-                     const double* bias, double* out, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwChannelsF64)(taps, in, w, ws, bias, out, count);
-}
-void dw_row_f32(std::size_t taps, const float* const* in, const float* w, float bias, float* out,
-                std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwRowF32)(taps, in, w, bias, out, count);
-}
-void dw_row_f64(std::size_t taps, const double* const* in, const double* w, double bias,
-                double* out, std::size_t count) {
-  HWY_DYNAMIC_DISPATCH(DwRowF64)(taps, in, w, bias, out, count);
-}
+const DwKernels<float>& dw_kernels_f32() { return *HWY_DYNAMIC_DISPATCH(TableF32)(); }
+const DwKernels<double>& dw_kernels_f64() { return *HWY_DYNAMIC_DISPATCH(TableF64)(); }
 
 }  // namespace convnd::kernels
 #endif
