@@ -106,7 +106,7 @@ void check_gathers(const char* target) {
     for (std::size_t i = 0; i < n; ++i)
       idx[i] = i % 3 == 2 ? Index(-1) : static_cast<Index>((i * 5 + 1) % base.size());
     std::vector<T> dst(n, T(99));
-    winograd_gather(n, base.data(), idx.data(), dst.data());
+    winograd_gather<T>(n, base.data(), idx.data(), dst.data());
     for (std::size_t i = 0; i < n; ++i)
       ASSERT_EQ(dst[i], idx[i] < 0 ? T(0) : base[static_cast<std::size_t>(idx[i])]) << "at " << i;
 
