@@ -13,6 +13,8 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "kernels/winograd_transform.h"
@@ -106,7 +108,7 @@ void check_gathers(const char* target) {
     for (std::size_t i = 0; i < n; ++i)
       idx[i] = i % 3 == 2 ? Index(-1) : static_cast<Index>((i * 5 + 1) % base.size());
     std::vector<T> dst(n, T(99));
-    winograd_gather(n, base.data(), idx.data(), dst.data());
+    winograd_gather<T>(n, base.data(), idx.data(), dst.data());
     for (std::size_t i = 0; i < n; ++i)
       ASSERT_EQ(dst[i], idx[i] < 0 ? T(0) : base[static_cast<std::size_t>(idx[i])]) << "at " << i;
 
@@ -132,6 +134,21 @@ void check_every_target() {
 
 TEST(WinogradKernels, F32MatchScalarOnEveryTarget) { check_every_target<float, std::int32_t>(); }
 TEST(WinogradKernels, F64MatchScalarOnEveryTarget) { check_every_target<double, std::int64_t>(); }
+
+// The kernels check_transforms and check_gathers compare with scalar loops. A kernel added to
+// winograd_kernels.inc fails this test until it has a check above and its name here.
+TEST(WinogradKernels, EveryListedKernelIsTested) {
+  const std::set<std::string> checked = {"winograd_apply", "winograd_apply_known",
+                                         "winograd_gather", "winograd_gather_strided"};
+  const char* const listed[] = {
+#define CONVND_WINOGRAD_KERNEL(name, body, ret, ...) #name,
+#include "kernels/winograd_kernels.inc"
+#undef CONVND_WINOGRAD_KERNEL
+  };
+  for (const char* name : listed)
+    EXPECT_EQ(checked.count(name), 1u)
+        << name << " is in winograd_kernels.inc but has no check here";
+}
 
 }  // namespace
 }  // namespace convnd::kernels

@@ -212,7 +212,7 @@ class SampleGather {
     } else if (narrow_) {
       if (prefetch)
         for (dim_t q = 0; q < nlines_; ++q) __builtin_prefetch(x + lines_[q] + next_coff);
-      kernels::winograd_gather(static_cast<std::size_t>(n_), x + lo_ + coff, rel_, dst);
+      kernels::winograd_gather<T>(static_cast<std::size_t>(n_), x + lo_ + coff, rel_, dst);
     } else {
       for (dim_t i = 0; i < n_; ++i) dst[i] = offs_[i] == kNoSample ? T(0) : x[offs_[i] + coff];
     }

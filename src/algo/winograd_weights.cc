@@ -220,8 +220,8 @@ class WeightsExecutor final : public Executor {
           std::fill(dst, dst + nr_, T(0));
           continue;
         }
-        kernels::winograd_gather_strided(static_cast<std::size_t>(cn), xc + offs[e], x.strides[1],
-                                         dst);
+        kernels::winograd_gather_strided<T>(static_cast<std::size_t>(cn), xc + offs[e],
+                                            x.strides[1], dst);
         std::fill(dst + cn, dst + nr_, T(0));
       }
       kernels::winograd_apply_known<T>(bt_id_, rank_, static_cast<std::size_t>(nr_), gathered,
@@ -253,8 +253,8 @@ class WeightsExecutor final : public Executor {
           std::fill(dst, dst + lanes, T(0));
           continue;
         }
-        kernels::winograd_gather_strided(static_cast<std::size_t>(kn), dk + offs[e], dy.strides[1],
-                                         dst);
+        kernels::winograd_gather_strided<T>(static_cast<std::size_t>(kn), dk + offs[e],
+                                            dy.strides[1], dst);
         std::fill(dst + kn, dst + lanes, T(0));
       }
       kernels::winograd_apply_known<T>(gw_id_, rank_, static_cast<std::size_t>(lanes), gathered,

@@ -580,13 +580,13 @@ HWY_INLINE void DeinterleaveRows(const T* in, const std::int64_t* in_off, T* out
 
 // This target's kernels, one table per dtype (dwconv_kernels.inc).
 template <class T>
-constexpr DwKernels<T> kTable{
+constexpr DwKernels<T> kDwTable{
 #define CONVND_DW_KERNEL(name, body, ret, ...) .name = &body<T>,
 #include "kernels/dwconv_kernels.inc"
 #undef CONVND_DW_KERNEL
 };
-const DwKernels<float>* TableF32() { return &kTable<float>; }
-const DwKernels<double>* TableF64() { return &kTable<double>; }
+const DwKernels<float>* DwTableF32() { return &kDwTable<float>; }
+const DwKernels<double>* DwTableF64() { return &kDwTable<double>; }
 
 }  // namespace HWY_NAMESPACE
 }  // namespace convnd::kernels
@@ -595,11 +595,11 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace convnd::kernels {
 
-HWY_EXPORT(TableF32);
-HWY_EXPORT(TableF64);
+HWY_EXPORT(DwTableF32);
+HWY_EXPORT(DwTableF64);
 
-const DwKernels<float>& dw_kernels_f32() { return *HWY_DYNAMIC_DISPATCH(TableF32)(); }
-const DwKernels<double>& dw_kernels_f64() { return *HWY_DYNAMIC_DISPATCH(TableF64)(); }
+const DwKernels<float>& dw_kernels_f32() { return *HWY_DYNAMIC_DISPATCH(DwTableF32)(); }
+const DwKernels<double>& dw_kernels_f64() { return *HWY_DYNAMIC_DISPATCH(DwTableF64)(); }
 
 }  // namespace convnd::kernels
 #endif

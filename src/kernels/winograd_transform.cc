@@ -151,15 +151,6 @@ HWY_INLINE void ApplyKnown(WinogradMatrix which, int rank, std::size_t lanes, co
   }
 }
 
-void ApplyKnownF32(WinogradMatrix which, int rank, std::size_t lanes, const float* src, float* dst,
-                   float* tmp) {
-  ApplyKnown<float>(which, rank, lanes, src, dst, tmp);
-}
-void ApplyKnownF64(WinogradMatrix which, int rank, std::size_t lanes, const double* src,
-                   double* dst, double* tmp) {
-  ApplyKnown<double>(which, rank, lanes, src, dst, tmp);
-}
-
 template <class T, class I>
 HWY_INLINE void Gather(std::size_t n, const T* HWY_RESTRICT base, const I* HWY_RESTRICT idx,
                        T* HWY_RESTRICT dst) {
@@ -174,13 +165,6 @@ HWY_INLINE void Gather(std::size_t n, const T* HWY_RESTRICT base, const I* HWY_R
     hn::StoreU(hn::IfThenElseZero(hn::RebindMask(d, valid), v), d, dst + i);
   }
   for (; i < n; ++i) dst[i] = idx[i] < 0 ? T(0) : base[idx[i]];
-}
-
-void GatherF32(std::size_t n, const float* base, const std::int32_t* idx, float* dst) {
-  Gather<float>(n, base, idx, dst);
-}
-void GatherF64(std::size_t n, const double* base, const std::int64_t* idx, double* dst) {
-  Gather<double>(n, base, idx, dst);
 }
 
 template <class T>
@@ -205,21 +189,15 @@ HWY_INLINE void GatherStrided(std::size_t n, const T* HWY_RESTRICT base, std::in
   for (; i < n; ++i) dst[i] = base[static_cast<std::int64_t>(i) * stride];
 }
 
-void GatherStridedF32(std::size_t n, const float* base, std::int64_t stride, float* dst) {
-  GatherStrided<float>(n, base, stride, dst);
-}
-void GatherStridedF64(std::size_t n, const double* base, std::int64_t stride, double* dst) {
-  GatherStrided<double>(n, base, stride, dst);
-}
-
-void ApplyF32(int rank, int rows, int cols, const float* coef, std::size_t lanes, const float* src,
-              float* dst, float* tmp) {
-  Apply<float>(rank, rows, cols, coef, lanes, src, dst, tmp);
-}
-void ApplyF64(int rank, int rows, int cols, const double* coef, std::size_t lanes,
-              const double* src, double* dst, double* tmp) {
-  Apply<double>(rank, rows, cols, coef, lanes, src, dst, tmp);
-}
+// This target's kernels, one table per dtype (winograd_kernels.inc).
+template <class T>
+constexpr WinogradKernels<T> kWinogradTable{
+#define CONVND_WINOGRAD_KERNEL(name, body, ret, ...) .name = &body<T>,
+#include "kernels/winograd_kernels.inc"
+#undef CONVND_WINOGRAD_KERNEL
+};
+const WinogradKernels<float>* WinogradTableF32() { return &kWinogradTable<float>; }
+const WinogradKernels<double>* WinogradTableF64() { return &kWinogradTable<double>; }
 
 }  // namespace HWY_NAMESPACE
 }  // namespace convnd::kernels
@@ -228,22 +206,14 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace convnd::kernels {
 
-HWY_EXPORT(ApplyF32);
-HWY_EXPORT(ApplyF64);
-HWY_EXPORT(GatherF32);
-HWY_EXPORT(GatherF64);
-HWY_EXPORT(GatherStridedF32);
-HWY_EXPORT(GatherStridedF64);
-HWY_EXPORT(ApplyKnownF32);
-HWY_EXPORT(ApplyKnownF64);
+HWY_EXPORT(WinogradTableF32);
+HWY_EXPORT(WinogradTableF64);
 
-void winograd_apply_known_f32(WinogradMatrix which, int rank, std::size_t lanes, const float* src,
-                              float* dst, float* tmp) {
-  HWY_DYNAMIC_DISPATCH(ApplyKnownF32)(which, rank, lanes, src, dst, tmp);
+const WinogradKernels<float>& winograd_kernels_f32() {
+  return *HWY_DYNAMIC_DISPATCH(WinogradTableF32)();
 }
-void winograd_apply_known_f64(WinogradMatrix which, int rank, std::size_t lanes,
-                              const double* src, double* dst, double* tmp) {
-  HWY_DYNAMIC_DISPATCH(ApplyKnownF64)(which, rank, lanes, src, dst, tmp);
+const WinogradKernels<double>& winograd_kernels_f64() {
+  return *HWY_DYNAMIC_DISPATCH(WinogradTableF64)();
 }
 
 FixedView winograd_fixed_matrix(WinogradMatrix which) {
@@ -262,31 +232,6 @@ FixedView winograd_fixed_matrix(WinogradMatrix which) {
     case WinogradMatrix::gw4: return view(kGW4);
   }
   return {};
-}
-
-void winograd_gather_strided_f32(std::size_t n, const float* base, std::int64_t stride,
-                                 float* dst) {
-  HWY_DYNAMIC_DISPATCH(GatherStridedF32)(n, base, stride, dst);
-}
-void winograd_gather_strided_f64(std::size_t n, const double* base, std::int64_t stride,
-                                 double* dst) {
-  HWY_DYNAMIC_DISPATCH(GatherStridedF64)(n, base, stride, dst);
-}
-
-void winograd_gather_f32(std::size_t n, const float* base, const std::int32_t* idx, float* dst) {
-  HWY_DYNAMIC_DISPATCH(GatherF32)(n, base, idx, dst);
-}
-void winograd_gather_f64(std::size_t n, const double* base, const std::int64_t* idx, double* dst) {
-  HWY_DYNAMIC_DISPATCH(GatherF64)(n, base, idx, dst);
-}
-
-void winograd_apply_f32(int rank, int rows, int cols, const float* coef, std::size_t lanes,
-                        const float* src, float* dst, float* tmp) {
-  HWY_DYNAMIC_DISPATCH(ApplyF32)(rank, rows, cols, coef, lanes, src, dst, tmp);
-}
-void winograd_apply_f64(int rank, int rows, int cols, const double* coef, std::size_t lanes,
-                        const double* src, double* dst, double* tmp) {
-  HWY_DYNAMIC_DISPATCH(ApplyF64)(rank, rows, cols, coef, lanes, src, dst, tmp);
 }
 
 }  // namespace convnd::kernels

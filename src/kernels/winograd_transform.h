@@ -8,56 +8,61 @@
 // output channels (output transform) at once. Zero coefficients are skipped, so the sparse
 // transform matrices cost only their non-zeros.
 //
+// winograd_gather: dst[i] = idx[i] < 0 ? 0 : base[idx[i]] for i < n: the samples of a block of
+//   tiles, with zero padding, by vector gathers (indices of the dtype's width: int32 for f32,
+//   int64 for f64).
+// winograd_gather_strided: dst[i] = base[i * stride] for i < n: one sample of n channels
+//   `stride` apart (channels-first planes), by vector gathers when n * |stride| < 2^31, else one
+//   by one.
+// winograd_apply_known: winograd_apply for the matrices of winograd_tables.h, with their entries
+//   compiled in (zeros skipped, +-1 as adds): the same results, bitwise, in fewer instructions.
+// The kernels are listed, with their parameters, in winograd_kernels.inc.
+//
 // `dst` and `tmp` each hold max(rows, cols)^rank * lanes values (both carry intermediate axes);
 // src, dst and tmp must not overlap.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <type_traits>
 
 #include "kernels/winograd_tables.h"
 
 namespace convnd::kernels {
 
-void winograd_apply_f32(int rank, int rows, int cols, const float* coef, std::size_t lanes,
-                        const float* src, float* dst, float* tmp);
-void winograd_apply_f64(int rank, int rows, int cols, const double* coef, std::size_t lanes,
-                        const double* src, double* dst, double* tmp);
+// The gathers' index type: the dtype's width, so that one vector of indices serves one vector of
+// samples.
+template <class T>
+using WinogradIndex = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
 
-// dst[i] = idx[i] < 0 ? 0 : base[idx[i]] for i < n: the samples of a block of tiles, with zero
-// padding, by vector gathers (indices of the dtype's width: int32 for f32, int64 for f64).
-void winograd_gather_f32(std::size_t n, const float* base, const std::int32_t* idx, float* dst);
-void winograd_gather_f64(std::size_t n, const double* base, const std::int64_t* idx, double* dst);
+// One ISA's Winograd kernels for dtype T, a member per line of winograd_kernels.inc.
+template <class T>
+struct WinogradKernels {
+#define CONVND_WINOGRAD_KERNEL(name, body, ret, ...) ret (*name)(__VA_ARGS__) = nullptr;
+#include "kernels/winograd_kernels.inc"
+#undef CONVND_WINOGRAD_KERNEL
+};
 
-// dst[i] = base[i * stride] for i < n: one sample of n channels `stride` apart (channels-first
-// planes), by vector gathers when n * |stride| < 2^31, else one by one.
-void winograd_gather_strided_f32(std::size_t n, const float* base, std::int64_t stride, float* dst);
-void winograd_gather_strided_f64(std::size_t n, const double* base, std::int64_t stride,
-                                 double* dst);
+// The table of the ISA that Highway dispatches to now.
+const WinogradKernels<float>& winograd_kernels_f32();
+const WinogradKernels<double>& winograd_kernels_f64();
 
 template <class T>
-inline void winograd_gather_strided(std::size_t n, const T* base, std::int64_t stride, T* dst) {
+const WinogradKernels<T>& winograd_kernels() {
   if constexpr (sizeof(T) == 4)
-    winograd_gather_strided_f32(n, base, stride, dst);
+    return winograd_kernels_f32();
   else
-    winograd_gather_strided_f64(n, base, stride, dst);
+    return winograd_kernels_f64();
 }
 
-// winograd_apply for the matrices of winograd_tables.h, with their entries compiled in (zeros
-// skipped, +-1 as adds): the same results, bitwise, in fewer instructions.
-void winograd_apply_known_f32(WinogradMatrix which, int rank, std::size_t lanes, const float* src,
-                              float* dst, float* tmp);
-void winograd_apply_known_f64(WinogradMatrix which, int rank, std::size_t lanes,
-                              const double* src, double* dst, double* tmp);
-
-template <class T>
-inline void winograd_apply_known(WinogradMatrix which, int rank, std::size_t lanes, const T* src,
-                                 T* dst, T* tmp) {
-  if constexpr (sizeof(T) == 4)
-    winograd_apply_known_f32(which, rank, lanes, src, dst, tmp);
-  else
-    winograd_apply_known_f64(which, rank, lanes, src, dst, tmp);
-}
+// kernels::winograd_apply<T>(...) and the others: the kernel of the ISA dispatched to now.
+#define CONVND_WINOGRAD_KERNEL(name, body, ret, ...) \
+  template <class T, class... Args>                  \
+  inline ret name(Args... args) {                    \
+    return winograd_kernels<T>().name(args...);      \
+  }
+#include "kernels/winograd_kernels.inc"
+#undef CONVND_WINOGRAD_KERNEL
 
 // A compiled-in matrix, row-major, for the tests that compare it with the construction.
 struct FixedView {
@@ -65,22 +70,5 @@ struct FixedView {
   int rows = 0, cols = 0;
 };
 FixedView winograd_fixed_matrix(WinogradMatrix which);
-
-template <class T>
-inline void winograd_apply(int rank, int rows, int cols, const T* coef, std::size_t lanes,
-                           const T* src, T* dst, T* tmp) {
-  if constexpr (sizeof(T) == 4)
-    winograd_apply_f32(rank, rows, cols, coef, lanes, src, dst, tmp);
-  else
-    winograd_apply_f64(rank, rows, cols, coef, lanes, src, dst, tmp);
-}
-
-inline void winograd_gather(std::size_t n, const float* base, const std::int32_t* idx, float* dst) {
-  winograd_gather_f32(n, base, idx, dst);
-}
-inline void winograd_gather(std::size_t n, const double* base, const std::int64_t* idx,
-                            double* dst) {
-  winograd_gather_f64(n, base, idx, dst);
-}
 
 }  // namespace convnd::kernels
