@@ -280,8 +280,8 @@ int default_threads();
 //    library runs OpenMP parallel regions between convnd's calls (PyTorch: convnd.torch selects
 //    it): that library's threads busy-wait for a while after each of its regions, and convnd's
 //    own helpers would then compete with them for the cores (on 2 cores, a 3-D layer's forward
-//    inside a torch training step took 1.3-2.5x as long). On the OpenMP team the same threads
-//    serve both. The team's join waits for every thread, so on a busy machine kPool degrades
+//    timed between torch's own calls: 2.1-2.7 ms from the pool, 1.4-1.7 ms from the team; the
+//    README's PyTorch section). On the OpenMP team the same threads serve both. The team's join waits for every thread, so on a busy machine kPool degrades
 //    less.
 // Results are bitwise the same with either: tasks, not threads, decide the arithmetic.
 enum class ThreadSource { kPool, kOpenMP };

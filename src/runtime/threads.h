@@ -13,6 +13,12 @@
 // of the earlier phases has *finished* — a wait only for tasks in flight, never for a thread that
 // has not shown up — and the job is over when every task has finished, whoever ran it. A helper
 // that never got a core costs nothing; the worst case is the single-threaded time.
+//
+// # Or on the OpenMP team (convnd::ThreadSource::kOpenMP)
+// In a process where another library runs OpenMP regions between convnd's runs (PyTorch), that
+// library's threads busy-wait after each region and the pool's helpers would compete with them
+// for the cores. There a job runs as one OpenMP region instead: the same tasks claimed from the
+// same counter, by the threads that are already spinning.
 #pragma once
 
 #include <cstdint>
