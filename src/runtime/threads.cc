@@ -82,13 +82,23 @@ struct Job {
   }
 };
 
+// Marks a forked child, whose copies of the pool's helpers and of the OpenMP runtime's threads
+// did not survive the fork. Installed once, by whichever thread source is used first.
+void watch_for_fork() {
+  static const bool installed = [] {
+    pthread_atfork(nullptr, nullptr, [] { forked_child.store(true); });
+    return true;
+  }();
+  (void)installed;
+}
+
 // thread_slots() - 1 helpers, started on first use and never stopped (they sleep on a
 // condition variable between jobs; the pool is never destroyed, so no exit-order problems).
 class Pool {
  public:
   static Pool& get() {
     static Pool* pool = [] {
-      pthread_atfork(nullptr, nullptr, [] { forked_child.store(true); });
+      watch_for_fork();
       return new Pool(thread_slots() - 1);
     }();
     return *pool;
@@ -180,9 +190,9 @@ bool run_on_openmp_team(Job& job) {
 }  // namespace
 
 void set_use_openmp_team(bool on) {
-  // The fork handler that marks a child is installed with the pool; a child of a process that
-  // only ever used OpenMP teams must be recognised too.
-  Pool::get();
+  // A child of a process that only ever used OpenMP teams must be recognised too, without
+  // starting the pool's helpers that such a process never uses.
+  watch_for_fork();
   openmp_team.store(on, std::memory_order_relaxed);
 }
 

@@ -508,6 +508,28 @@ def test_import_selects_the_openmp_team_and_both_sources_agree():
         assert all(torch.equal(a, b) for a, b in zip(results[0], r))
 
 
+def test_openmp_source_starts_no_pool_threads():
+    """A process that only ever runs on OpenMP teams gets the team's threads and no idle pool
+    helpers beside them (run in a child, so that no earlier test has started the pool)."""
+    code = """
+import os
+import numpy as np
+import convnd
+before = len(os.listdir("/proc/self/task"))
+convnd.set_thread_source("openmp")
+x = np.ones((1, 16, 40, 40), np.float32)
+w = np.ones((16, 16, 3, 3), np.float32)
+for _ in range(3):
+    convnd.conv(x, w, padding=1, threads=2)
+print(len(os.listdir("/proc/self/task")) - before)
+"""
+    env = dict(os.environ, OMP_NUM_THREADS="2")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)
+    # The team of two is the caller plus one OpenMP thread; a started pool would add its own.
+    assert int(out.stdout) == 1
+
+
 def test_thread_source_rejects_unknown_names():
     with pytest.raises(ValueError, match="thread source: expected 'pool' or 'openmp'"):
         convnd.set_thread_source("tbb")
