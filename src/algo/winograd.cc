@@ -64,6 +64,7 @@ class WinogradExecutor final : public Executor {
     at_id_ = m == 2 ? WinogradMatrix::at2 : m == 4 ? WinogradMatrix::at4 : WinogradMatrix::at6;
     g_coef_ = w.g;
     tk_ = kernels::tile_kernel<T>();
+    wk_ = &kernels::winograd_kernels<T>();
     mr_ = static_cast<dim_t>(tk_.mr);
     nr_ = static_cast<dim_t>(tk_.nr);
     // Sizes checked although reject() bounds them: a wrapped size would under-allocate.
@@ -223,13 +224,13 @@ class WinogradExecutor final : public Executor {
     const T* xd = static_cast<const T*>(x.data);
     const dim_t n = E_ * block_tiles_;
     grid_.input_offsets(x.strides, t0 + b * block_tiles_, block_tiles_, offs);
-    const SampleGather<T> gather(offs, n, x.strides[1], alpha_, block_tiles_, offs + n);
+    const SampleGather<T> gather(*wk_, offs, n, x.strides[1], alpha_, block_tiles_, offs + n);
     const dim_t panels_sb = sb_tiles_ / mr_, panels_b = block_tiles_ / mr_;
     for (dim_t c = c0; c < c1; ++c) {
       const dim_t coff = (grp * g_.Cg() + c) * x.strides[1];
       gather.gather(xd, coff, coff + x.strides[1], c + 1 < c1, gathered);
-      kernels::winograd_apply_known<T>(bt_id_, rank_, static_cast<std::size_t>(block_tiles_),
-                                       gathered, transformed, tmp);
+      wk_->winograd_apply_known(bt_id_, rank_, static_cast<std::size_t>(block_tiles_), gathered,
+                                transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
         for (dim_t p = 0; p < panels_b; ++p) {
           T* dst =
@@ -259,8 +260,8 @@ class WinogradExecutor final : public Executor {
         const T* src = mm + ((xi * g_.groups + grp) * sb_tiles_ + l) * kpad_ + kb * nr_;
         for (dim_t j = 0; j < nr_; ++j) gathered[xi * nr_ + j] = src[j];
       }
-      kernels::winograd_apply_known<T>(at_id_, rank_, static_cast<std::size_t>(nr_), gathered,
-                                       result, tmp);
+      wk_->winograd_apply_known(at_id_, rank_, static_cast<std::size_t>(nr_), gathered, result,
+                                tmp);
       const dim_t k0 = grp * g_.Kg() + kb * nr_;
       const dim_t nk = std::min(nr_, g_.Kg() - kb * nr_);
       grid_.output_offsets(ys, t0 + l, 1, all);
@@ -290,6 +291,8 @@ class WinogradExecutor final : public Executor {
 
   Geometry g_;
   kernels::TileKernel<T> tk_;  // bound once: its tile is mr_ x nr_
+  // The transforms and gathers, bound with tk_ so that one plan runs one ISA's kernels.
+  const kernels::WinogradKernels<T>* wk_ = nullptr;
   int m_ = 0, alpha_ = 0, rank_ = 0;
   dim_t E_ = 0, outs_per_tile_ = 0, mr_ = 0, nr_ = 0, kblocks_ = 0, kpad_ = 0;
   TileGrid grid_;

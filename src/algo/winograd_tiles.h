@@ -178,8 +178,10 @@ class SampleGather {
   using Index = std::conditional_t<sizeof(T) == 4, std::int32_t, std::int64_t>;
 
  public:
-  SampleGather(dim_t* offs, dim_t n, dim_t channel_stride, int alpha, dim_t lanes, dim_t* scratch)
-      : offs_(offs), n_(n), rel_(reinterpret_cast<Index*>(scratch)) {
+  // `wk`: the plan's bound Winograd kernels (the gather is one of them).
+  SampleGather(const kernels::WinogradKernels<T>& wk, dim_t* offs, dim_t n, dim_t channel_stride,
+               int alpha, dim_t lanes, dim_t* scratch)
+      : wk_(wk), offs_(offs), n_(n), rel_(reinterpret_cast<Index*>(scratch)) {
     dim_t hi = std::numeric_limits<dim_t>::min();
     lo_ = std::numeric_limits<dim_t>::max();
     for (dim_t i = 0; i < n; ++i)
@@ -212,13 +214,14 @@ class SampleGather {
     } else if (narrow_) {
       if (prefetch)
         for (dim_t q = 0; q < nlines_; ++q) __builtin_prefetch(x + lines_[q] + next_coff);
-      kernels::winograd_gather<T>(static_cast<std::size_t>(n_), x + lo_ + coff, rel_, dst);
+      wk_.winograd_gather(static_cast<std::size_t>(n_), x + lo_ + coff, rel_, dst);
     } else {
       for (dim_t i = 0; i < n_; ++i) dst[i] = offs_[i] == kNoSample ? T(0) : x[offs_[i] + coff];
     }
   }
 
  private:
+  const kernels::WinogradKernels<T>& wk_;
   const dim_t* offs_;
   dim_t n_;
   Index* rel_;

@@ -56,6 +56,7 @@ class WeightsExecutor final : public Executor {
     at_.assign(w.at.begin(), w.at.end());
     m_ = m;
     tk_ = kernels::tile_kernel<T>();
+    wk_ = &kernels::winograd_kernels<T>();
     mr_ = static_cast<dim_t>(tk_.mr);
     nr_ = static_cast<dim_t>(tk_.nr);
     // Sizes checked although reject() bounds them: a wrapped size would under-allocate.
@@ -220,12 +221,11 @@ class WeightsExecutor final : public Executor {
           std::fill(dst, dst + nr_, T(0));
           continue;
         }
-        kernels::winograd_gather_strided<T>(static_cast<std::size_t>(cn), xc + offs[e],
-                                            x.strides[1], dst);
+        wk_->winograd_gather_strided(static_cast<std::size_t>(cn), xc + offs[e], x.strides[1], dst);
         std::fill(dst + cn, dst + nr_, T(0));
       }
-      kernels::winograd_apply_known<T>(bt_id_, rank_, static_cast<std::size_t>(nr_), gathered,
-                                       transformed, tmp);
+      wk_->winograd_apply_known(bt_id_, rank_, static_cast<std::size_t>(nr_), gathered, transformed,
+                                tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
         std::copy(
             transformed + xi * nr_, transformed + (xi + 1) * nr_,
@@ -253,12 +253,12 @@ class WeightsExecutor final : public Executor {
           std::fill(dst, dst + lanes, T(0));
           continue;
         }
-        kernels::winograd_gather_strided<T>(static_cast<std::size_t>(kn), dk + offs[e],
-                                            dy.strides[1], dst);
+        wk_->winograd_gather_strided(static_cast<std::size_t>(kn), dk + offs[e], dy.strides[1],
+                                     dst);
         std::fill(dst + kn, dst + lanes, T(0));
       }
-      kernels::winograd_apply_known<T>(gw_id_, rank_, static_cast<std::size_t>(lanes), gathered,
-                                       transformed, tmp);
+      wk_->winograd_apply_known(gw_id_, rank_, static_cast<std::size_t>(lanes), gathered,
+                                transformed, tmp);
       for (dim_t xi = 0; xi < E_; ++xi)
         for (dim_t p = 0; p < panels; ++p)
           std::copy(
@@ -278,8 +278,8 @@ class WeightsExecutor final : public Executor {
       const T* src = wacc + ((xi * g_.groups + grp) * kpad_ + k) * cpad_;
       std::copy(src, src + cpad_, gathered + xi * cpad_);
     }
-    kernels::winograd_apply<T>(rank_, 3, alpha_, at_.data(), static_cast<std::size_t>(cpad_),
-                               gathered, result, tmp);
+    wk_->winograd_apply(rank_, 3, alpha_, at_.data(), static_cast<std::size_t>(cpad_), gathered,
+                        result, tmp);
     T* out = static_cast<T*>(dw.data) + (grp * g_.Kg() + k) * dw.strides[0];
     for (std::size_t r = 0; r < taps.size(); ++r)
       for (dim_t c = 0; c < g_.Cg(); ++c) out[c * dw.strides[1] + taps[r]] = result[r * cpad_ + c];
@@ -287,6 +287,8 @@ class WeightsExecutor final : public Executor {
 
   Geometry g_;
   kernels::TileKernel<T> tk_;  // bound once: its tile is mr_ x nr_
+  // The transforms and gathers, bound with tk_ so that one plan runs one ISA's kernels.
+  const kernels::WinogradKernels<T>* wk_ = nullptr;
   TileGrid grid_;
   int m_ = 0, alpha_ = 0, rank_ = 0;
   dim_t E_ = 0, mr_ = 0, nr_ = 0, kpanels_ = 0, cblocks_ = 0, kpad_ = 0, cpad_ = 0;

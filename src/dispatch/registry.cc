@@ -40,14 +40,9 @@ const Algorithm& direct_wgrad() {
 const std::vector<const Algorithm*>& candidates(Op op) {
   static const std::vector<const Algorithm*> forward{
       &fft_algorithm(),  // named only for now (its pays() says why)
-      &depthwise_algorithm(),
-      &pointwise_algorithm(),
-      &winograd_f6_algorithm(),
-      &winograd_f4_algorithm(),
-      &winograd_f2_algorithm(),
-      &padded_igemm_algorithm(),
-      &implicit_gemm_algorithm(),
-      &reference_algorithm(),
+      &depthwise_algorithm(),     &pointwise_algorithm(),   &winograd_f6_algorithm(),
+      &winograd_f4_algorithm(),   &winograd_f2_algorithm(), &padded_igemm_algorithm(),
+      &implicit_gemm_algorithm(), &reference_algorithm(),
   };
   static const std::vector<const Algorithm*> backward_data{
       &depthwise_algorithm(),  // channels-first planes at stride > 1
@@ -87,8 +82,9 @@ namespace {
 
 // The pass as the public API names it (Pass and Op list the same three).
 const char* op_name(Op op) {
-  return to_string(op == Op::fwd ? Pass::forward
-                                 : op == Op::bwd_data ? Pass::backward_data : Pass::backward_weights);
+  return to_string(op == Op::fwd        ? Pass::forward
+                   : op == Op::bwd_data ? Pass::backward_data
+                                        : Pass::backward_weights);
 }
 
 }  // namespace
@@ -161,17 +157,21 @@ class ForwardSubProblems final : public SubProblems {
     return nullptr;
   }
 
-  // Where only the reference fits the limit but a faster algorithm accepted, the faster one is
+  // The first accepting algorithm whose workspace fits the sub-problem's limit, in one walk of
+  // the list. Where only the reference fits but a faster algorithm accepted, the faster one is
   // returned even so: the composed plan is then over its limit and the plan moves on to run the
   // pass directly, which is faster than composing it of reference sub-problems.
   SubChoice first_fit(const Geometry& sub) const override {
-    std::string why;
-    const Algorithm* first = first_accepting(sub, why);
-    if (!first) return {};
-    Choice c = detail::first_fit(sub, Op::fwd);
-    if (c.algorithm && (c.algorithm != &reference_algorithm() || first == c.algorithm))
-      return {c.algorithm, std::move(c.executor)};
-    return {first, first->make_executor(sub, Op::fwd)};
+    SubChoice first;
+    for (const Algorithm* a : candidates(Op::fwd)) {
+      if (!a->reject(sub, Op::fwd).empty() || !a->pays(sub, Op::fwd).empty()) continue;
+      auto exec = a->make_executor(sub, Op::fwd);
+      const bool fits = exec->workspace_bytes() <= sub.workspace_limit;
+      if (fits && (a != &reference_algorithm() || !first.algorithm)) return {a, std::move(exec)};
+      if (!first.algorithm) first = {a, std::move(exec)};
+      if (fits) break;
+    }
+    return first;
   }
 };
 
