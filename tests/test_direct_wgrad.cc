@@ -54,7 +54,9 @@ TEST(DirectWgrad, RanksStridesDilationsAndPadding) {
 }
 
 // 3 x 900 rows: two parts. 4 x 64 x 64 rows: the most parts. 64 x 64 channels with 27 taps:
-// more accumulators than one block holds.
+// more accumulators than one block holds (so dy is packed once and shared by the blocks).
+// 2 groups of 131 output channels (not whole tiles) and 30 taps over 3 x 960 rows: two parts
+// whose chunks end short, two blocks per group, on 2 threads.
 TEST(DirectWgrad, PartsAndBlocks) {
   for (DType t : {DType::f32, DType::f64})
     for (Layout l : {Layout::channels_first, Layout::channels_last}) {
@@ -63,6 +65,8 @@ TEST(DirectWgrad, PartsAndBlocks) {
       ConvTester().input(4, 3, {64, 64}).kernel(4, {2, 2}).dtype(t).layout(l).test(kAlgo, kPass);
       ConvTester().input(1, 64, {5, 6, 7}).kernel(64, {3, 3, 3}).padding(Padding::uniform(1))
           .dtype(t).layout(l).test(kAlgo, kPass);
+      ConvTester().input(3, 16, {36, 35}).kernel(262, {5, 6}).groups(2).dtype(t).layout(l)
+          .threads(2).bias().test(kAlgo, kPass);
     }
 }
 

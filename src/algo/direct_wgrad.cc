@@ -26,9 +26,13 @@
 // AVX-512): a unit is a column of tiles over all output channels. The microkernel is
 // gemm_bptr's narrow tile (8 output channels x 48 columns), which reads its B row p as three
 // vectors at b[p] + voff[v]: b[p] is row p's base in the copy, voff the three vectors' tap
-// deltas plus channels. dy's rows are packed once per chunk of rows into 8-wide panels and
-// broadcast. So x is read in place, whole vectors at a time, for every tap; 16 channels
-// make three taps per unit and keep the tiles full.
+// deltas plus channels. dy is packed a chunk of rows at a time into 8-wide panels that the
+// kernel broadcasts; a chunk's panels are contiguous and stay in L2 while the units of a
+// block go by. With one block per group a sweep packs its chunks into its own scratch just
+// before using them; with several, each chunk is packed once per run into a shared copy that
+// every block reads (packing per block repeated the work once per block: 5 times on
+// r50_res4_1x1_b16). So x is read in place, whole vectors at a time, for every tap; 16
+// channels make three taps per unit and keep the tiles full.
 //
 // # Work split and determinism
 // The rows are cut into `parts` and the units into `blocks`; a task is one (part, group, block)
@@ -41,6 +45,7 @@
 #include <cstring>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <vector>
 
 #include "algo/bwd_weights_as_fwd.h"
@@ -70,6 +75,8 @@ constexpr dim_t kTasksWanted = 16;
 constexpr dim_t kMinPartRows = 1024;
 // Output channels per task of the last phase (the partials added and stored).
 constexpr dim_t kStoreChannels = 16;
+// The widest tile a weight-gradient kernel has (nr: 48 floats on AVX-512).
+constexpr dim_t kMaxNr = 64;
 // Workspace beyond which the algorithm declines (the copies of x and dy are most of it).
 constexpr dim_t kMaxWorkspace = dim_t{1} << 40;
 // The padded copy may be this many times larger than x and y together (plus a constant for
@@ -89,7 +96,8 @@ inline void copy_row(T* dst, const T* src, dim_t real, dim_t width) {
       case 8:
         std::memcpy(dst, src, 8 * sizeof(T));
         return;
-      default: break;
+      default:
+        break;
     }
   }
   for (dim_t m = 0; m < real; ++m) dst[m] = src[m];
@@ -108,17 +116,20 @@ struct Sizes {
   dim_t mr = 0, nr = 0, lanes = 0, taps = 0, positions = 0, rows = 0;
   dim_t ktiles = 0, kpad = 0;  // mr-tiles of Kg
   dim_t cgp = 0;               // channels per group in the copy: Cg rounded up to whole vectors
-  dim_t row_len = 0;           // groups * cgp: one position of the copy
+  dim_t row_len = 0;           // groups * cgp, perhaps plus a line: one position of the copy
   std::vector<dim_t> box;      // P_a: the padded positions the outputs read, per axis
   dim_t copy_elems = 0;        // N * prod(P) * row_len
   dim_t columns = 0;           // per group: taps * cgp, the (tap, channel) pairs
-  dim_t units = 0;        // per group: nr-wide units of columns, kpad x nr accumulators each
-  dim_t unit_elems = 0;   // kpad * nr
-  dim_t block_units = 0;  // units per block
-  dim_t blocks = 0;       // per group
+  dim_t units = 0;             // per group: nr-wide units of columns, kpad x nr accumulators each
+  dim_t unit_elems = 0;        // kpad * nr
+  dim_t block_units = 0;       // units per block
+  dim_t blocks = 0;            // per group
   dim_t parts = 0, chunk = 0;
+  dim_t part_chunks = 0;    // chunks in the longest part
   dim_t partial_elems = 0;  // accumulators of one part, all groups
   dim_t dy_elems = 0;
+  bool pack_once = false;  // several blocks: dy packed once per run, shared (else per sweep)
+  dim_t panel_elems = 0;   // the shared packed dy (groups x rows x kpad), or 0
   bool copy_too_large = false;
   dim_t workspace = 0;  // an upper bound, for reject(); the executor carves the exact size
 };
@@ -139,6 +150,11 @@ Sizes sizes(const Geometry& g, Fits& f) {
   s.kpad = f.mul(s.ktiles, s.mr);
   s.cgp = f.mul(g.Cg() / s.lanes + (g.Cg() % s.lanes != 0), s.lanes);
   s.row_len = f.mul(g.groups, s.cgp);
+  // A kernel call reads a chunk of consecutive positions, three vectors each. Positions a
+  // multiple of 512 bytes apart put those vectors in a few L1 sets, where they evict each
+  // other before the next mr-tile of dy reads them again; one cache line more per position
+  // (never read: columns stop at cgp) spreads them over all sets.
+  if (f.mul(s.row_len, elem) % 512 == 0) s.row_len = f.add(s.row_len, 64 / elem);
   s.copy_elems = f.mul(g.N, s.row_len);
   for (int a = 0; a < g.rank(); ++a) {
     // (An axis without outputs reads nothing: an empty box.)
@@ -162,12 +178,19 @@ Sizes sizes(const Geometry& g, Fits& f) {
   const dim_t wanted = kTasksWanted / all_blocks + (kTasksWanted % all_blocks != 0);
   s.parts = std::clamp<dim_t>(std::min(wanted, s.rows / kMinPartRows), 1, kTasksWanted);
   s.chunk = std::clamp<dim_t>(kPanelBytes / (s.nr * elem), 64, 512);
+  const dim_t longest_part = s.rows / s.parts + (s.rows % s.parts != 0);
+  s.part_chunks = longest_part / s.chunk + (longest_part % s.chunk != 0);
   s.partial_elems = f.mul(f.mul(g.groups, s.units), s.unit_elems);
-  // Shared: the copies and the partials; per thread: one chunk's row bases and dy panels.
-  // Each array rounded up by a cache line.
-  const dim_t shared = f.add(
-      f.mul(f.add(f.add(s.copy_elems, s.dy_elems), f.mul(s.parts, s.partial_elems)), elem), 3 * 64);
-  const dim_t slot = f.add(f.add(f.mul(s.chunk, 8), f.mul(f.mul(s.chunk, s.kpad), elem)), 2 * 64);
+  s.pack_once = s.blocks > 1;
+  s.panel_elems = s.pack_once ? f.mul(f.mul(g.groups, s.kpad), s.rows) : 0;
+  // Shared: the copies, dy's panels and the partials; per thread: one chunk's row bases (and
+  // its panels, where sweeps pack their own). Each array rounded up by a cache line.
+  const dim_t shared = f.add(f.mul(f.add(f.add(f.add(s.copy_elems, s.dy_elems), s.panel_elems),
+                                         f.mul(s.parts, s.partial_elems)),
+                                   elem),
+                             4 * 64);
+  const dim_t slot = f.add(
+      f.add(f.mul(s.chunk, 8), s.pack_once ? 0 : f.mul(f.mul(s.chunk, s.kpad), elem)), 2 * 64);
   s.workspace = f.add(shared, f.mul(thread_slots(), slot));
   return s;
 }
@@ -180,6 +203,8 @@ class DirectWgradExecutor final : public Executor {
     s_ = sizes(g, f);
     if (!f || s_.workspace > kMaxWorkspace || s_.copy_too_large)
       throw_overflow("weight-gradient workspace");
+    // store()'s run buffer holds one tile row.
+    if (s_.nr > kMaxNr) throw std::logic_error("direct_wgrad: a kernel tile wider than kMaxNr");
     // The copy's pitches (elements between neighbours along each axis, then between images).
     pitch_.assign(static_cast<std::size_t>(g.rank()), s_.row_len);
     for (int a = g.rank() - 2; a >= 0; --a) pitch_[a] = pitch_[a + 1] * s_.box[a + 1];
@@ -209,16 +234,27 @@ class DirectWgradExecutor final : public Executor {
     // The copy: one task per image in 1-D, per (image, first coordinate) above.
     const dim_t slabs = g_.rank() == 1 ? 1 : s_.box[0];
     const dim_t copy_tasks = s_.copy_elems == 0 ? 0 : g_.N * slabs;
+    const dim_t packs = s_.pack_once ? g_.groups * s_.parts * s_.part_chunks : 0;
     const dim_t sweeps = s_.parts * g_.groups * s_.blocks;
     const dim_t store_blocks = (g_.Kg() + kStoreChannels - 1) / kStoreChannels;
     parallel_phases(
-        {copy_tasks, sweeps, g_.groups * store_blocks}, threads, [&](int phase, dim_t task) {
-          if (phase == 0) return copy_slab(args.a, sh.x_pad, task / slabs, task % slabs);
+        {copy_tasks + packs, sweeps, g_.groups * store_blocks}, threads,
+        [&](int phase, dim_t task) {
+          if (phase == 0) {
+            if (task < copy_tasks) return copy_slab(args.a, sh.x_pad, task / slabs, task % slabs);
+            task -= copy_tasks;
+            const dim_t j = task % s_.part_chunks, part = (task / s_.part_chunks) % s_.parts;
+            const dim_t grp = task / (s_.part_chunks * s_.parts);
+            const dim_t r0 = part_begin(part) + j * s_.chunk, r_end = part_begin(part + 1);
+            if (r0 >= r_end) return;  // a shorter part has fewer chunks
+            return pack_chunk(dy, grp, r0, std::min(s_.chunk, r_end - r0),
+                              shared_panels(sh, grp, r0));
+          }
           if (phase == 1) {
             const dim_t block = task % s_.blocks, grp = (task / s_.blocks) % g_.groups;
             const dim_t part = task / (s_.blocks * g_.groups);
             Carve slot(slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
-            return sweep(sh.x_pad, dy, part, grp, block, sh.partials, carve_slot(slot));
+            return sweep(sh, dy, part, grp, block, carve_slot(slot));
           }
           const dim_t grp = task / store_blocks, k0 = (task % store_blocks) * kStoreChannels;
           store(sh.partials, grp, k0, std::min(g_.Kg(), k0 + kStoreChannels), tap_off, args.out);
@@ -227,17 +263,23 @@ class DirectWgradExecutor final : public Executor {
 
  private:
   struct Shared {
-    T *x_pad, *dy_copy, *partials;
+    T *x_pad, *dy_copy, *dy_panels, *partials;
   };
   struct Slot {
     const T** bases;  // per row of the chunk: its base in the copy (the group's channel 0)
-    T* dy_panels;     // ktiles panels of chunk x mr: the chunk's rows of dy
+    T* dy_panels;     // without pack_once: the chunk's packed rows of dy
   };
+
+  // Where chunk r0's panels of group grp sit in the shared packed dy.
+  T* shared_panels(const Shared& sh, dim_t grp, dim_t r0) const {
+    return sh.dy_panels + (grp * s_.rows + r0) * s_.kpad;
+  }
 
   Shared carve_shared(Carve& c) const {
     Shared sh;
     sh.x_pad = c.take<T>(static_cast<std::size_t>(s_.copy_elems));
     sh.dy_copy = c.take<T>(static_cast<std::size_t>(s_.dy_elems));
+    sh.dy_panels = c.take<T>(static_cast<std::size_t>(s_.panel_elems));
     sh.partials = c.take<T>(static_cast<std::size_t>(s_.parts * s_.partial_elems));
     return sh;
   }
@@ -245,7 +287,7 @@ class DirectWgradExecutor final : public Executor {
     const auto chunk = static_cast<std::size_t>(s_.chunk);
     Slot sl;
     sl.bases = c.take<const T*>(chunk);
-    sl.dy_panels = c.take<T>(chunk * static_cast<std::size_t>(s_.kpad));
+    sl.dy_panels = c.take<T>(s_.pack_once ? 0 : chunk * static_cast<std::size_t>(s_.kpad));
     return sl;
   }
 
@@ -323,35 +365,49 @@ class DirectWgradExecutor final : public Executor {
     return q * (s_.rows / s_.parts) + std::min(q, s_.rows % s_.parts);
   }
 
-  // Adds rows [part_begin(part), part_begin(part + 1)) into the part's copy of one block.
-  void sweep(const T* x_pad, const ConstTensorView& dy, dim_t part, dim_t grp, dim_t block,
-             T* partials, const Slot& sl) const {
-    const dim_t mr = s_.mr, nr = s_.nr, chunk = s_.chunk, rank = g_.rank();
-    const dim_t Kg = g_.Kg();
-    const dim_t u0 = block * s_.block_units, u1 = std::min(s_.units, u0 + s_.block_units);
-    T* acc = partials + part * s_.partial_elems + (grp * s_.units + u0) * s_.unit_elems;
-    std::fill(acc, acc + (u1 - u0) * s_.unit_elems, T(0));
-    const T* xg = x_pad + grp * s_.cgp;
+  // Rows [r0, r0 + kc) of dy (channels-last), group grp's channels, as ktiles panels of
+  // kc x mr: panel t holds channels [t * mr, (t + 1) * mr), zeros past Kg.
+  void pack_chunk(const ConstTensorView& dy, dim_t grp, dim_t r0, dim_t kc, T* panels) const {
+    const dim_t mr = s_.mr, Kg = g_.Kg(), rank = g_.rank();
     const T* dyg = static_cast<const T*>(dy.data) + grp * Kg;
     const auto& ys = dy.strides;
+    std::vector<dim_t> o(static_cast<std::size_t>(rank));
+    dim_t n = r0 / s_.positions;
+    unflatten(r0 % s_.positions, o);
+    for (dim_t i = 0; i < kc; ++i) {
+      dim_t off = n * ys[0];
+      for (dim_t a = 0; a < rank; ++a) off += o[a] * ys[2 + a];
+      for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
+        copy_row(panels + k0 * kc + i * mr, dyg + off + k0, std::min(mr, Kg - k0), mr);
+      if (advance(o)) ++n;
+    }
+  }
+
+  // Adds rows [part_begin(part), part_begin(part + 1)) into the part's copy of one block.
+  void sweep(const Shared& sh, const ConstTensorView& dy, dim_t part, dim_t grp, dim_t block,
+             const Slot& sl) const {
+    const dim_t mr = s_.mr, nr = s_.nr, chunk = s_.chunk, rank = g_.rank();
+    const dim_t u0 = block * s_.block_units, u1 = std::min(s_.units, u0 + s_.block_units);
+    T* acc = sh.partials + part * s_.partial_elems + (grp * s_.units + u0) * s_.unit_elems;
+    std::fill(acc, acc + (u1 - u0) * s_.unit_elems, T(0));
+    const T* xg = sh.x_pad + grp * s_.cgp;
     std::vector<dim_t> o(static_cast<std::size_t>(rank));
 
     const dim_t r_end = part_begin(part + 1);
     for (dim_t r0 = part_begin(part); r0 < r_end; r0 += chunk) {
       const dim_t kc = std::min(chunk, r_end - r0);
-      // Each row's base in the copy, and its row of dy packed into the mr-wide panels: panel j
-      // holds channels [j * mr, (j + 1) * mr), zeros past Kg.
+      const T* panels = sl.dy_panels;
+      if (s_.pack_once)
+        panels = shared_panels(sh, grp, r0);
+      else
+        pack_chunk(dy, grp, r0, kc, sl.dy_panels);
+      // Each row's base in the copy.
       dim_t n = r0 / s_.positions;
       unflatten(r0 % s_.positions, o);
       for (dim_t i = 0; i < kc; ++i) {
-        dim_t base = n * image_pitch_, off = n * ys[0];
-        for (dim_t a = 0; a < rank; ++a) {
-          base += o[a] * g_.stride[a] * pitch_[a];
-          off += o[a] * ys[2 + a];
-        }
+        dim_t base = n * image_pitch_;
+        for (dim_t a = 0; a < rank; ++a) base += o[a] * g_.stride[a] * pitch_[a];
         sl.bases[i] = xg + base;
-        for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
-          copy_row(sl.dy_panels + k0 * kc + i * mr, dyg + off + k0, std::min(mr, Kg - k0), mr);
         if (advance(o)) ++n;
       }
       for (dim_t u = u0; u < u1; ++u) {
@@ -359,8 +415,8 @@ class DirectWgradExecutor final : public Executor {
         vector_offsets(u * nr, voff);
         T* unit = acc + (u - u0) * s_.unit_elems;
         for (dim_t k0 = 0; k0 < s_.kpad; k0 += mr)
-          kernel_(static_cast<std::size_t>(kc), sl.dy_panels + k0 * kc, sl.bases, voff,
-                  unit + k0 * nr, static_cast<std::size_t>(nr));
+          kernel_(static_cast<std::size_t>(kc), panels + k0 * kc, sl.bases, voff, unit + k0 * nr,
+                  static_cast<std::size_t>(nr));
       }
     }
   }
@@ -378,24 +434,31 @@ class DirectWgradExecutor final : public Executor {
   }
 
   // dw for one group and output channels [k0, k1), every tap: the partials added in part
-  // order, stored in dw's layout. Channel by channel, so that the partials are read in runs
-  // of nr (one unit's columns) and a dense dw is written nearly in order.
+  // order, stored in dw's layout. A (channel, tap)'s Cg columns lie in runs of at most nr
+  // within units; each run is added over the parts as whole vectors (a sum per element, one
+  // partial at a time, in part order as before) and then stored.
   void store(const T* partials, dim_t grp, dim_t k0, dim_t k1, const std::vector<dim_t>& tap_off,
              const TensorView& out) const {
     T* dw = static_cast<T*>(out.data);
     const auto& ws = out.strides;
     const dim_t nr = s_.nr;
     const T* first = partials + grp * s_.units * s_.unit_elems;
+    T sum[kMaxNr];
     for (dim_t k = k0; k < k1; ++k) {
       T* dwk = dw + (grp * g_.Kg() + k) * ws[0];
       for (dim_t tap = 0; tap < s_.taps; ++tap) {
         T* dwt = dwk + tap_off[static_cast<std::size_t>(tap)];
-        for (dim_t c = 0; c < g_.Cg(); ++c) {
-          const dim_t f = tap * s_.cgp + c;  // its column: unit f / nr, column f % nr there
+        for (dim_t c0 = 0; c0 < g_.Cg();) {
+          const dim_t f = tap * s_.cgp + c0;  // its column: unit f / nr, column f % nr there
+          const dim_t len = std::min(g_.Cg() - c0, nr - f % nr);
           const T* p = first + (f / nr) * s_.unit_elems + k * nr + f % nr;
-          T sum = p[0];
-          for (dim_t q = 1; q < s_.parts; ++q) sum += p[q * s_.partial_elems];
-          dwt[c * ws[1]] = sum;
+          for (dim_t i = 0; i < len; ++i) sum[i] = p[i];
+          for (dim_t q = 1; q < s_.parts; ++q) {
+            const T* pq = p + q * s_.partial_elems;
+            for (dim_t i = 0; i < len; ++i) sum[i] += pq[i];
+          }
+          for (dim_t i = 0; i < len; ++i) dwt[(c0 + i) * ws[1]] = sum[i];
+          c0 += len;
         }
       }
     }
