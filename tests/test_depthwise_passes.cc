@@ -169,3 +169,31 @@ TEST(DepthwisePasses, PlanesThreadCountIndependent) {
 
 }  // namespace
 }  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// depthwise_bwd_data sizes its pointer lists at planning from an arithmetic bound on the terms
+// of an input sample, and builds the exact lists at the first run, which throws if they exceed
+// the bound. Padding wider than the input in every mode (many padded samples fold onto one),
+// strides that share a factor with the dilation, stride > kernel, long kernels on short axes.
+TEST(DepthwisePasses, TermBoundCoversTheLists) {
+  struct Case {
+    std::vector<dim_t> in, k, stride, dil;
+    dim_t pad;
+  };
+  const Case cases[] = {
+      {{1}, {7}, {1}, {1}, 6},       {{2}, {9}, {2}, {1}, 8},      {{3, 1}, {5, 4}, {1, 1}, {1, 1}, 4},
+      {{5}, {3}, {4}, {2}, 7},       {{6}, {4}, {2}, {2}, 5},      {{4, 5}, {3, 3}, {3, 2}, {2, 3}, 6},
+      {{2, 3, 2}, {3, 2, 3}, {1, 2, 1}, {1, 1, 2}, 3}};
+  for (const Case& c : cases)
+    for (PadMode m : kModes)
+      for (Layout l : kLayouts) {
+        ConvTester().input(2, 16, c.in).kernel(16, c.k).groups(16).stride(c.stride)
+            .dilation(c.dil).padding(Padding::uniform(c.pad)).mode(m).layout(l)
+            .test(kData, Pass::backward_data);
+      }
+}
+
+}  // namespace
+}  // namespace convnd::testing

@@ -27,6 +27,9 @@
 #include "algo/depthwise_bwd_data.h"
 
 #include <algorithm>
+#include <mutex>
+#include <numeric>
+#include <stdexcept>
 #include <vector>
 
 #include "algo/layout_copy.h"
@@ -87,14 +90,46 @@ AxisTerms axis_terms(const Geometry& g, int a) {
   return at;
 }
 
-// Most terms any input position gathers: the product of the axes' longest lists, capped above
-// kMaxTerms (a list is at most kMaxPairs long, so the product before the cap fits).
+// Ceiling of a / b for b > 0 and any sign of a.
+dim_t ceil_div(dim_t a, dim_t b) { return a / b + (a % b != 0 && a > 0); }
+
+// An upper bound on the pairs of axis a that reach any one input index, computed without
+// listing them (planning stays cheap: a 2^20-long axis of 3 taps took 0.67 s to list, twice).
+// Index i gathers (t, o) with o * s + t * dil = q + lo, for the padded coordinates q that the
+// mode maps onto i. The one inside coordinate (q = i) is reached by the taps t of one residue
+// class modulo s / gcd(s, dil), each with its own o: at most ceil(k / (s / gcd)) and at most O.
+// The coordinates outside the input (zero padding drops them) are the pairs whose o lies below
+// ceil((lo - t dil) / s) or from ceil((S + lo - t dil) / s) on, per tap: those are counted
+// exactly, index by index (few: about the padding over the stride per tap). reject() bounds the
+// padded extent and k * O <= kMaxPairs first, so none of this overflows.
+dim_t axis_longest_bound(const Geometry& g, int a) {
+  const dim_t k = g.kernel[a], O = g.out[a], S = g.in[a], s = g.stride[a], dil = g.dil[a];
+  const dim_t lo = g.lo[a];
+  const dim_t period = s / std::gcd(s, dil);
+  const dim_t inside = std::min({(k - 1) / period + 1, k, O});
+  if (g.mode == PadMode::zeros) return inside;
+  std::vector<dim_t> hit;  // input index of every pair that reads a coordinate outside
+  for (dim_t t = 0; t < k; ++t) {
+    const dim_t below = std::clamp<dim_t>(ceil_div(lo - t * dil, s), 0, O);
+    const dim_t above = std::clamp<dim_t>(ceil_div(S + lo - t * dil, s), below, O);
+    for (dim_t o = 0; o < below; ++o) hit.push_back(map_padded_index(o * s - lo + t * dil, S, g.mode));
+    for (dim_t o = above; o < O; ++o) hit.push_back(map_padded_index(o * s - lo + t * dil, S, g.mode));
+  }
+  std::sort(hit.begin(), hit.end());
+  dim_t most = 0;
+  for (std::size_t b = 0, e = 0; b < hit.size(); b = e) {
+    while (e < hit.size() && hit[e] == hit[b]) ++e;
+    if (hit[b] >= 0) most = std::max<dim_t>(most, static_cast<dim_t>(e - b));
+  }
+  return inside + most;
+}
+
+// Most terms any input position gathers, bounded: the product of the axes' bounds, capped
+// above kMaxTerms (each bound is at most k * O <= kMaxPairs, so the product before the cap fits).
 dim_t max_terms(const Geometry& g) {
   dim_t terms = 1;
-  for (int a = 0; a < g.rank(); ++a) {
-    const dim_t longest = axis_terms(g, a).longest;
-    terms = std::min<dim_t>(terms * std::max<dim_t>(longest, 1), kMaxTerms + 1);
-  }
+  for (int a = 0; a < g.rank(); ++a)
+    terms = std::min<dim_t>(terms * std::max<dim_t>(axis_longest_bound(g, a), 1), kMaxTerms + 1);
   return terms;
 }
 
@@ -117,20 +152,7 @@ class GatherExecutor final : public Executor {
     taps_ = checked_product(g.kernel, "kernel");
     in_positions_ = checked_product(g.in, "input");
     out_positions_ = checked_product(g.out, "output");
-    for (int a = 0; a < d; ++a) axes_.push_back(axis_terms(g, a));
     terms_ = max_terms(g);
-    // regular_[i]: input index i (last axis) gathers the (tap, output) pairs of i - stride, in
-    // the same order, each output one further.
-    const AxisTerms& L = axes_.back();
-    const dim_t s = g.stride.back();
-    regular_.assign(static_cast<std::size_t>(g.in.back()), 0);
-    for (dim_t i = s; i < g.in.back(); ++i) {
-      const dim_t a = L.start[i - s], b = L.start[i], len = L.start[i + 1] - b;
-      bool same = len == L.start[i - s + 1] - a;
-      for (dim_t k = 0; same && k < len; ++k)
-        same = L.tap[b + k] == L.tap[a + k] && L.out[b + k] == L.out[a + k] + 1;
-      regular_[i] = same;
-    }
     tap_stride_.assign(d, 1);
     for (int a = d - 2; a >= 0; --a) tap_stride_[a] = tap_stride_[a + 1] * g.kernel[a + 1];
     shared_bytes_ = checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
@@ -153,6 +175,9 @@ class GatherExecutor final : public Executor {
   std::size_t workspace_bytes() const override { return workspace_bytes_; }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
+    // The per-axis lists are built by the first run, not by the plan (planning stays cheap;
+    // they hold k * O pairs per axis); call_once because runs of one plan may be concurrent.
+    std::call_once(lists_once_, [this] { build_lists(); });
     auto* ws = static_cast<char*>(workspace);
     T* wt = reinterpret_cast<T*>(ws);
     T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
@@ -216,6 +241,32 @@ class GatherExecutor final : public Executor {
   }
 
  private:
+  void build_lists() const {
+    const int d = g_.rank();
+    std::vector<AxisTerms> axes;  // assigned whole: a throw leaves none
+    for (int a = 0; a < d; ++a) axes.push_back(axis_terms(g_, a));
+    // regular[i]: input index i (last axis) gathers the (tap, output) pairs of i - stride, in
+    // the same order, each output one further.
+    const AxisTerms& L = axes.back();
+    const dim_t s = g_.stride.back();
+    std::vector<char> regular(static_cast<std::size_t>(g_.in.back()), 0);
+    for (dim_t i = s; i < g_.in.back(); ++i) {
+      const dim_t a = L.start[i - s], b = L.start[i], len = L.start[i + 1] - b;
+      bool same = len == L.start[i - s + 1] - a;
+      for (dim_t k = 0; same && k < len; ++k)
+        same = L.tap[b + k] == L.tap[a + k] && L.out[b + k] == L.out[a + k] + 1;
+      regular[i] = same;
+    }
+    // The slots were sized by max_terms' bound: a list longer than it would overrun them.
+    dim_t terms = 1;
+    for (const AxisTerms& at : axes)
+      terms = std::min<dim_t>(terms * std::max<dim_t>(at.longest, 1), kMaxTerms + 1);
+    if (terms > terms_)
+      throw std::logic_error("depthwise_bwd_data: an input sample gathers more terms than bounded");
+    regular_ = std::move(regular);
+    axes_ = std::move(axes);
+  }
+
   // One segment of kSegment input positions along a row of dx (task = (image, row, segment)),
   // channel stride 1 in dy and dx. Positions of one stride phase whose last-axis terms are
   // those of the previous position of the phase moved by one output (regular_) form a run:
@@ -323,8 +374,10 @@ class GatherExecutor final : public Executor {
   Geometry g_;
   int slots_ = 1;
   dim_t taps_ = 1, in_positions_ = 1, out_positions_ = 1, terms_ = 1;
-  std::vector<AxisTerms> axes_;
-  std::vector<char> regular_;
+  // Built by the first run (build_lists).
+  mutable std::once_flag lists_once_;
+  mutable std::vector<AxisTerms> axes_;
+  mutable std::vector<char> regular_;
   std::vector<dim_t> tap_stride_;
   std::size_t shared_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0, workspace_bytes_ = 0;
 };
