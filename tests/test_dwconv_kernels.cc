@@ -1,4 +1,4 @@
-// The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_row, dw_rows, dw_gather,
+// The depthwise kernels of dwconv.h (dw_channels, dw_channels_run, dw_channels_taps, dw_row, dw_rows, dw_gather,
 // dw_accumulate, dw_weights, dw_dots, dw_pair_rows, dot, strided_copy_rows, deinterleave_rows,
 // interleave_rows) against scalar loops, once per Highway target this build
 // compiled and this CPU runs, for
@@ -80,9 +80,10 @@ void check_target(const char* target) {
       dw_gather<T>(0, in.ptr.data(), wrows.ptr.data(), nullptr, got.data(), count);
       EXPECT_EQ(got, std::vector<T>(count, T(0))) << "dw_gather with no terms";
 
-      // dw_channels_run: runs of 1, 8 and 11 positions (the 8-position block and its tail),
-      // input and output rows `step` apart; each tap's run its own exact-size allocation.
-      for (std::size_t positions : {1, 8, 11}) {
+      // dw_channels_run: runs of every length up to 8 (blocks of 1, 2 and 4, one or two of
+      // them overlapping) and past it (blocks of 8, the last overlapping the one before), input
+      // and output rows `step` apart; each tap's run its own exact-size allocation.
+      for (std::size_t positions : {1, 2, 3, 4, 5, 6, 7, 8, 9, 11, 15, 16, 21}) {
         const std::size_t step = count + 3, span = (positions - 1) * step + count;
         const Rows<T> run(taps, span, 20);
         std::vector<T> out(span, T(-99)), out_want(span, T(-99));
@@ -253,12 +254,49 @@ void check_copies(const char* target) {
   }
 }
 
+// dw_channels_taps: kernel rows of 3, 5 and 7 taps (the unrolled forms) and 1, 4 (scalar
+// forms), position steps of 1, 2 (unrolled) and 3 times the tap step, runs of every length up
+// to 8 and past it (the overlapping last block), 1 or 3 rows, counts around the vector widths.
+// Each row's run of samples and of weights is its own exact-size allocation.
+template <class T>
+void check_taps(const char* target) {
+  for (std::size_t count : {1, 5, 16, 17, 31, 32, 33, 64, 65})
+    for (std::size_t taps : {1, 3, 4, 5, 7})
+      for (std::size_t S : {1, 2, 3})
+        for (std::size_t rows : {1, 3})
+          for (std::size_t positions : {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 21}) {
+            SCOPED_TRACE(::testing::Message() << target << " count=" << count << " taps=" << taps
+                                              << " S=" << S << " rows=" << rows
+                                              << " positions=" << positions);
+            const std::size_t tap_step = count + 2, in_step = S * tap_step;
+            const std::size_t span = (positions - 1) * in_step + (taps - 1) * tap_step + count;
+            const Rows<T> in(rows, span, 5), w(rows, (taps - 1) * count + count, 50);
+            const std::vector<T> bias = integers<T>(count, 7);
+            const std::size_t out_step = count + 1, out_span = (positions - 1) * out_step + count;
+            std::vector<T> out(out_span, T(-99)), want(out_span, T(-99));
+            for (std::size_t j = 0; j < positions; ++j)
+              for (std::size_t c = 0; c < count; ++c) {
+                T a = bias[c];
+                for (std::size_t i = 0; i < rows; ++i)
+                  for (std::size_t k = 0; k < taps; ++k)
+                    a += w.ptr[i][k * count + c] * in.ptr[i][j * in_step + k * tap_step + c];
+                want[j * out_step + c] = a;
+              }
+            dw_channels_taps<T>(rows, in.ptr.data(), w.ptr.data(), taps, count,
+                                static_cast<std::ptrdiff_t>(tap_step),
+                                static_cast<std::ptrdiff_t>(in_step), bias.data(), out.data(),
+                                static_cast<std::ptrdiff_t>(out_step), positions, count);
+            ASSERT_EQ(out, want);
+          }
+}
+
 template <class T>
 void check_every_target() {
   for (std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
     const OnlyTarget only(target);
     check_target<T>(hwy::TargetName(target));
     check_copies<T>(hwy::TargetName(target));
+    check_taps<T>(hwy::TargetName(target));
   }
 }
 
@@ -271,7 +309,7 @@ const char* const kChecked[] = {
     "dw_channels",      "dw_row",          "dw_accumulate",   "dot",
     "dw_weights",       "dw_channels_run", "dw_gather",       "dw_rows",
     "dw_dots",          "dw_pair_rows",    "interleave_rows", "deinterleave_rows",
-    "strided_copy_rows"};
+    "strided_copy_rows", "dw_channels_taps"};
 
 TEST(DwconvKernels, EveryListedKernelIsTested) {
   const char* const listed[] = {

@@ -195,6 +195,13 @@ class DepthwiseExecutor final : public Executor {
     // ones (a stride-2 layer's 14) are one wide run and a copy-out, measured a little faster
     // there (docs/measurements.md), where a row is one masked vector with 2 of 16 lanes idle.
     direct_rows_ = g.out.back() > 16;
+    // Channels-last runs whose kernel rows share input vectors between taps and positions
+    // (kernels::dw_channels_taps: 3, 5 or 7 taps along the row, stride 1 or 2 times the
+    // dilation); other rows list every tap for dw_channels_run.
+    {
+      const dim_t kw = g.kernel[last], s = g.stride[last], dil = g.dil[last];
+      taps_rows_ = (kw == 3 || kw == 5 || kw == 7) && (s == dil || s == 2 * dil);
+    }
     // Consecutive planes per task: a thread then streams ~32K samples of input and output in
     // order, where one plane per task had two threads taking every other plane (nearly 2x on a
     // stride-2 layer: docs/measurements.md); at least 16 tasks remain
@@ -295,10 +302,26 @@ class DepthwiseExecutor final : public Executor {
     const int n_threads = std::min(threads, slots_);
     auto slot = [&] { return ws + shared_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
     if (channels_last) {
-      const dim_t chunks = (positions_ + kPositionsPerTask - 1) / kPositionsPerTask;
-      parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
-        run_channels_last(args, wt, bias, zeros, task / chunks, (task % chunks) * kPositionsPerTask,
-                          slot());
+      // A task is whole output rows (as many as make up to kPositionsPerTask positions) or a
+      // segment of kPositionsPerTask positions of one long row: chunks that crossed rows cut
+      // the rows' runs into shorter ones, with more tails.
+      const dim_t W = g_.out.back(), rows = positions_ / W;
+      const dim_t per = std::max<dim_t>(1, kPositionsPerTask / W);  // rows per task
+      const dim_t segments = (W + kPositionsPerTask - 1) / kPositionsPerTask;  // per row
+      const dim_t groups = (rows + per - 1) / per;
+      const dim_t tasks = per > 1 ? groups : rows * segments;
+      parallel_tasks(g_.N * tasks, n_threads, [&](dim_t task) {
+        const dim_t n = task / tasks, k = task % tasks;
+        dim_t p0, p1;
+        if (per > 1) {
+          p0 = k * per * W;
+          p1 = std::min(rows, (k + 1) * per) * W;
+        } else {
+          const dim_t row = k / segments, seg = k % segments;
+          p0 = row * W + seg * kPositionsPerTask;
+          p1 = std::min(row * W + W, p0 + kPositionsPerTask);
+        }
+        run_channels_last(args, wt, bias, zeros, n, p0, p1, slot());
       });
     } else {
       // Each thread fills its slot's last-axis offset table once per run (its own entry of
@@ -313,7 +336,7 @@ class DepthwiseExecutor final : public Executor {
                        reinterpret_cast<T*>(sl + ptr_bytes() + row_bytes_));
         mine = 1;
         for (dim_t p = task * per; p < std::min(planes, (task + 1) * per); ++p)
-          run_plane(args, wt, bias, p / g_.C, p % g_.C, sl);
+          run_plane(args, wt, bias, p / g_.C, p % g_.C, sl, p + 1 < planes);
       });
     }
   }
@@ -434,14 +457,14 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
-  // Positions [p0, p0 + kPositionsPerTask) of image n, channels-last. Along each output row,
+  // Positions [p0, p1) of image n, channels-last. Along each output row,
   // the run of positions whose taps all read inside the input along the last axis goes to
   // kernels::dw_channels_run (taps in zero-padded rows dropped, the others stepping by
   // stride * channel stride); the border positions, one at a time, to dw_channels with the
   // zero vector for padded taps. Which path a position takes depends on the geometry and the
   // fixed chunk only, never on the thread count.
   void run_channels_last(const OpArgs& args, const T* wt, const T* bias, const T* zeros, dim_t n,
-                         dim_t p0, char* slot) const {
+                         dim_t p0, dim_t p1, char* slot) const {
     const int d = g_.rank(), last = d - 1;
     const T** ptrs = reinterpret_cast<const T**>(slot);
     const T** wptrs = ptrs + taps_;
@@ -454,10 +477,10 @@ class DepthwiseExecutor final : public Executor {
     const dim_t jl = (lo + s - 1) / s;
     const dim_t right = g_.in[last] - 1 + lo - (g_.kernel[last] - 1) * dil;
     const dim_t jr = right < 0 ? 0 : std::min(g_.out[last], right / s + 1);
-    std::vector<dim_t> o(d), t(d);
+    SmallIndex o_buf(d), t_buf(d);  // no heap allocation per task
+    dim_t *o = o_buf.data(), *t = t_buf.data();
     dim_t rem = p0;
     for (int a = d - 1; a >= 0; --a) o[a] = rem % g_.out[a], rem /= g_.out[a];
-    const dim_t p1 = std::min(positions_, p0 + kPositionsPerTask);
     for (dim_t p = p0; p < p1;) {
       dim_t yo = 0;
       for (int a = 0; a < d; ++a) yo += o[a] * ys[2 + a];
@@ -465,7 +488,7 @@ class DepthwiseExecutor final : public Executor {
                             ? std::min(jr - o[last], p1 - p) : 0;
       if (run > 1) {
         std::size_t terms = 0;
-        std::fill(t.begin(), t.end(), 0);
+        std::fill_n(t, d, dim_t{0});
         for (dim_t tap = 0; tap < taps_; ++tap) {
           dim_t off = (o[last] * s - lo + t[last] * dil) * xs[2 + last];
           for (int a = 0; a < last && off != kNoSample; ++a) {
@@ -479,9 +502,26 @@ class DepthwiseExecutor final : public Executor {
           }
           next_index(t, g_.kernel, d);
         }
-        kernels::dw_channels_run<T>(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xs[2 + last]),
-                                    bias, y + yo, static_cast<std::ptrdiff_t>(ys[2 + last]),
-                                    static_cast<std::size_t>(run), static_cast<std::size_t>(g_.C));
+        if (taps_rows_) {
+          // The kept taps are whole kernel rows (padding drops a row's taps together): one
+          // pointer per row, its taps dil * channel stride apart (kernels::dw_channels_taps).
+          const dim_t kw = g_.kernel[last];
+          const std::size_t rows = terms / static_cast<std::size_t>(kw);
+          for (std::size_t r = 0; r < rows; ++r) {
+            ptrs[r] = ptrs[r * kw];
+            wptrs[r] = wptrs[r * kw];
+          }
+          kernels::dw_channels_taps<T>(rows, ptrs, wptrs, static_cast<std::size_t>(kw),
+                                       static_cast<std::size_t>(g_.C),
+                                       static_cast<std::ptrdiff_t>(dil * xs[2 + last]),
+                                       static_cast<std::ptrdiff_t>(s * xs[2 + last]), bias, y + yo,
+                                       static_cast<std::ptrdiff_t>(ys[2 + last]),
+                                       static_cast<std::size_t>(run), static_cast<std::size_t>(g_.C));
+        } else {
+          kernels::dw_channels_run<T>(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xs[2 + last]),
+                                      bias, y + yo, static_cast<std::ptrdiff_t>(ys[2 + last]),
+                                      static_cast<std::size_t>(run), static_cast<std::size_t>(g_.C));
+        }
         p += run;
         o[last] += run;
         if (o[last] == g_.out[last]) {
@@ -490,7 +530,7 @@ class DepthwiseExecutor final : public Executor {
         }
         continue;
       }
-      std::fill(t.begin(), t.end(), 0);
+      std::fill_n(t, d, dim_t{0});
       for (dim_t tap = 0; tap < taps_; ++tap) {
         dim_t off = 0;
         for (int a = 0; a < d && off != kNoSample; ++a) {
@@ -512,8 +552,22 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
+  // Asks for the input rows of plane x (channel stride 1 along the rows) to be brought into
+  // cache. build_plane reads each plane once, from memory on a batch (mbv2_dw3x3s2_b16's input
+  // is 9.6 MB), and waited on it: its copy took three quarters of a stride-2 layer's time. Asked
+  // for while the plane before is computed, the next one's loads overlap that arithmetic.
+  void prefetch_plane(const T* x, const dim_t* tables) const {
+    const dim_t* row_src = tables + g_.stride.back() * J_;
+    const dim_t bytes = g_.in.back() * static_cast<dim_t>(sizeof(T));
+    for (dim_t r = 0; r < valid_rows_; ++r) {
+      const char* row = reinterpret_cast<const char*>(x + row_src[r]);
+      for (dim_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b);
+      __builtin_prefetch(row + bytes - 1);
+    }
+  }
+
   void run_plane(const OpArgs& args, const T* wc, const T* bias, dim_t n, dim_t c,
-                 char* slot) const {
+                 char* slot, bool next_plane = false) const {
     const int d = g_.rank(), last = d - 1;
     const T** shifted = reinterpret_cast<const T**>(slot);
     const auto* tables = reinterpret_cast<const dim_t*>(slot + ptr_bytes());
@@ -521,6 +575,8 @@ class DepthwiseExecutor final : public Executor {
     const auto &xs = args.a.strides, &ys = args.out.strides;
     const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1];
     build_plane(x, xs[2 + last], tables, plane);
+    if (next_plane && xs[2 + last] == 1)
+      prefetch_plane(c + 1 < g_.C ? x + xs[1] : x - c * xs[1] + xs[0], tables);
     SmallIndex o_buf(d);
     dim_t* o = o_buf.data();
     T* y = static_cast<T*>(args.out.data) + n * ys[0] + c * ys[1];
@@ -923,6 +979,7 @@ class DepthwiseExecutor final : public Executor {
   mutable std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]
   dim_t wide_elems_ = 0;
   bool direct_rows_ = true;
+  bool taps_rows_ = false;  // channels-last runs through kernels::dw_channels_taps
   dim_t planes_per_task_ = 1, channels_per_task_ = 1;
   int ra_ = -1;                                 // the row axis (d - 2), -1 in 1-D
   dim_t J_ = 1, phase_size_ = 1;                // stored row length; one last-axis phase

@@ -62,57 +62,199 @@ HWY_INLINE void Channels(std::size_t taps, const T* const* in, const T* w, std::
   }
 }
 
-// 8 positions of one channel vector in registers: each weight vector, loaded once per tap,
+// R positions [j, j + R) of V channel vectors from c (full vectors): R * V accumulators, each
+// weight vector loaded once per term for R FMAs.
+template <int R, int V, class D, class T = hn::TFromD<D>>
+HWY_INLINE void RunBlock(D d, std::size_t terms, const T* const* in, const T* const* w,
+                         std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
+                         std::ptrdiff_t j, std::size_t c) {
+  const std::size_t N = hn::Lanes(d);
+  hn::Vec<D> acc[R * V];
+  for (int v = 0; v < V; ++v) {
+    const auto b = bias ? hn::LoadU(d, bias + c + v * N) : hn::Zero(d);
+    for (int r = 0; r < R; ++r) acc[v * R + r] = b;
+  }
+  for (std::size_t i = 0; i < terms; ++i) {
+    const T* x = in[i] + j * in_step + c;
+    for (int v = 0; v < V; ++v) {
+      const auto wv = hn::LoadU(d, w[i] + c + v * N);
+      for (int r = 0; r < R; ++r)
+        acc[v * R + r] = hn::MulAdd(wv, hn::LoadU(d, x + r * in_step + v * N), acc[v * R + r]);
+    }
+  }
+  T* o = out + j * out_step + c;
+  for (int v = 0; v < V; ++v)
+    for (int r = 0; r < R; ++r) hn::StoreU(acc[v * R + r], d, o + r * out_step + v * N);
+}
+
+// R positions [j, j + R) of every full channel vector, the channel vectors innermost: a block's
+// reads sweep each input position's channels in order (consecutive lines, which the prefetchers
+// follow), where channel vectors outermost swept every position once per vector, a line each
+// 4-8 positions apart. Two vectors at a time where the target has 32 registers (16
+// accumulators: each chain of `terms` dependent FMAs is then hidden behind twice the work).
+template <int R, class T>
+HWY_INLINE void RunBlocks(std::size_t terms, const T* const* in, const T* const* w,
+                          std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
+                          std::ptrdiff_t j, std::size_t vec_end) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t c = 0;
+#if HWY_TARGET <= HWY_AVX3
+  for (; c + 2 * N <= vec_end; c += 2 * N)
+    RunBlock<R, 2>(d, terms, in, w, in_step, bias, out, out_step, j, c);
+#endif
+  for (; c < vec_end; c += N) RunBlock<R, 1>(d, terms, in, w, in_step, bias, out, out_step, j, c);
+}
+
+// 8 positions of one channel vector in registers: each weight vector, loaded once per term,
 // serves 8 FMAs (dw_channels loads a weight for every FMA), and 8 independent chains cover the
-// FMA latency.
+// FMA latency (2 ports x 4 cycles). The positions past the last full 8 run in at most one block
+// each of 4, 2 and 1 (they ran one by one, one weight load per FMA; a last block of 8
+// overlapping the one before measured slower on stride-2 rows of 12-13, a third recomputed).
 template <class T>
 HWY_INLINE void ChannelsRun(std::size_t terms, const T* const* in, const T* const* w,
                             std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
                             std::size_t positions, std::size_t count) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
+  const std::size_t vec_end = count / N * N;
   const auto P = static_cast<std::ptrdiff_t>(positions);
-  std::size_t c = 0;
-  for (; c + N <= count; c += N) {
-    const auto b = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
+  if (vec_end > 0) {
     std::ptrdiff_t j = 0;
-    for (; j + 8 <= P; j += 8) {
-      auto a0 = b, a1 = b, a2 = b, a3 = b, a4 = b, a5 = b, a6 = b, a7 = b;
-      for (std::size_t i = 0; i < terms; ++i) {
-        const auto wv = hn::LoadU(d, w[i] + c);
-        const T* x = in[i] + j * in_step + c;
-        a0 = hn::MulAdd(wv, hn::LoadU(d, x), a0);
-        a1 = hn::MulAdd(wv, hn::LoadU(d, x + in_step), a1);
-        a2 = hn::MulAdd(wv, hn::LoadU(d, x + 2 * in_step), a2);
-        a3 = hn::MulAdd(wv, hn::LoadU(d, x + 3 * in_step), a3);
-        a4 = hn::MulAdd(wv, hn::LoadU(d, x + 4 * in_step), a4);
-        a5 = hn::MulAdd(wv, hn::LoadU(d, x + 5 * in_step), a5);
-        a6 = hn::MulAdd(wv, hn::LoadU(d, x + 6 * in_step), a6);
-        a7 = hn::MulAdd(wv, hn::LoadU(d, x + 7 * in_step), a7);
-      }
-      T* o = out + j * out_step + c;
-      hn::StoreU(a0, d, o);
-      hn::StoreU(a1, d, o + out_step);
-      hn::StoreU(a2, d, o + 2 * out_step);
-      hn::StoreU(a3, d, o + 3 * out_step);
-      hn::StoreU(a4, d, o + 4 * out_step);
-      hn::StoreU(a5, d, o + 5 * out_step);
-      hn::StoreU(a6, d, o + 6 * out_step);
-      hn::StoreU(a7, d, o + 7 * out_step);
-    }
-    for (; j < P; ++j) {
-      auto a = b;
-      for (std::size_t i = 0; i < terms; ++i)
-        a = hn::MulAdd(hn::LoadU(d, w[i] + c), hn::LoadU(d, in[i] + j * in_step + c), a);
-      hn::StoreU(a, d, out + j * out_step + c);
-    }
+    for (; j + 8 <= P; j += 8) RunBlocks<8>(terms, in, w, in_step, bias, out, out_step, j, vec_end);
+    if (j + 4 <= P) RunBlocks<4>(terms, in, w, in_step, bias, out, out_step, j, vec_end), j += 4;
+    if (j + 2 <= P) RunBlocks<2>(terms, in, w, in_step, bias, out, out_step, j, vec_end), j += 2;
+    if (j < P) RunBlocks<1>(terms, in, w, in_step, bias, out, out_step, j, vec_end);
   }
-  for (; c < count; ++c)  // scalar tail: no load may reach past `count`
+  for (std::size_t c = vec_end; c < count; ++c)  // scalar tail: no load may reach past `count`
     for (std::ptrdiff_t j = 0; j < P; ++j) {
       T a = bias ? bias[c] : T(0);
       for (std::size_t i = 0; i < terms; ++i) a += w[i][c] * in[i][j * in_step + c];
       out[j * out_step + c] = a;
     }
+}
+
+// # dw_channels_taps: a kernel row's taps share their input vectors
+// Along a kernel row the taps read the input KW samples apart by `tap_step`, and consecutive
+// positions `in_step` apart. With in_step = S * tap_step (stride S, dilation 1), position r's
+// tap kc reads sample r * S + kc of the run, so R positions of a KW-tap row read only
+// (R - 1) * S + KW distinct vectors, not R * KW: each is loaded once and feeds every
+// (position, tap) pair that reads it (7x7, stride 1, 8 positions: 14 loads for 56 FMAs where
+// dw_channels_run loads 56), with the row's KW weight vectors in registers. The FMAs of each
+// position still run over rows, then taps, in order: the same sums, bit for bit, as
+// dw_channels_run over the same terms.
+template <int R, int KW, int S, int V, class D, class T = hn::TFromD<D>>
+HWY_INLINE void TapsBlock(D d, std::size_t rows, const T* const* in, const T* const* w,
+                          std::size_t w_step, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
+                          const T* bias, T* out, std::ptrdiff_t out_step, std::ptrdiff_t j,
+                          std::size_t c) {
+  const std::size_t N = hn::Lanes(d);
+  constexpr int kSamples = (R - 1) * S + KW;
+  hn::Vec<D> acc[V][R];
+  for (int v = 0; v < V; ++v) {
+    const auto b = bias ? hn::LoadU(d, bias + c + v * N) : hn::Zero(d);
+    for (int r = 0; r < R; ++r) acc[v][r] = b;
+  }
+  for (std::size_t i = 0; i < rows; ++i) {
+    const T* x = in[i] + j * in_step + c;
+    hn::Vec<D> wv[V][KW];
+    for (int v = 0; v < V; ++v)
+      for (int k = 0; k < KW; ++k)
+        wv[v][k] = hn::LoadU(d, w[i] + k * w_step + c + v * N);
+#pragma GCC unroll 32
+    for (int m = 0; m < kSamples; ++m) {
+      for (int v = 0; v < V; ++v) {
+        const auto xv = hn::LoadU(d, x + m * tap_step + v * N);
+#pragma GCC unroll 16
+        for (int r = 0; r < R; ++r) {
+          const int k = m - r * S;
+          if (k >= 0 && k < KW) acc[v][r] = hn::MulAdd(wv[v][k], xv, acc[v][r]);
+        }
+      }
+    }
+  }
+  T* o = out + j * out_step + c;
+  for (int v = 0; v < V; ++v)
+    for (int r = 0; r < R; ++r) hn::StoreU(acc[v][r], d, o + r * out_step + v * N);
+}
+
+// Blocks of R positions over every full channel vector: two at a time at stride 1 where the
+// target has 32 registers and the row's weights leave room (2 * (R + KW) + 2 <= 32); at stride
+// 2 a row reads (R - 1) * 2 + KW samples per vector and one vector at a time measured faster.
+template <int R, int KW, int S, class T>
+HWY_INLINE void TapsBlocks(std::size_t rows, const T* const* in, const T* const* w,
+                           std::size_t w_step, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
+                           const T* bias, T* out, std::ptrdiff_t out_step, std::ptrdiff_t j,
+                           std::size_t vec_end) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  std::size_t c = 0;
+#if HWY_TARGET <= HWY_AVX3
+  if constexpr (S == 1 && 2 * (R + KW) + 2 <= 32)
+    for (; c + 2 * N <= vec_end; c += 2 * N)
+      TapsBlock<R, KW, S, 2>(d, rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, c);
+#endif
+  for (; c < vec_end; c += N)
+    TapsBlock<R, KW, S, 1>(d, rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, c);
+}
+
+// The run's positions in blocks of 8, then at most one block each of 4, 2 and 1.
+template <int KW, int S, class T>
+HWY_INLINE void TapsRun(std::size_t rows, const T* const* in, const T* const* w,
+                        std::size_t w_step, std::ptrdiff_t tap_step, const T* bias, T* out,
+                        std::ptrdiff_t out_step, std::size_t positions, std::size_t vec_end) {
+  const std::ptrdiff_t in_step = S * tap_step;
+  const auto P = static_cast<std::ptrdiff_t>(positions);
+  std::ptrdiff_t j = 0;
+  for (; j + 8 <= P; j += 8)
+    TapsBlocks<8, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+  if (j + 4 <= P) {
+    TapsBlocks<4, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    j += 4;
+  }
+  if (j + 2 <= P) {
+    TapsBlocks<2, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    j += 2;
+  }
+  if (j < P)
+    TapsBlocks<1, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+}
+
+template <class T>
+HWY_INLINE void ChannelsTaps(std::size_t rows, const T* const* in, const T* const* w,
+                             std::size_t taps, std::size_t w_step, std::ptrdiff_t tap_step,
+                             std::ptrdiff_t in_step, const T* bias, T* out,
+                             std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
+  const hn::ScalableTag<T> d;
+  const std::size_t N = hn::Lanes(d);
+  const std::size_t vec_end = count / N * N;
+  const int S = in_step == tap_step ? 1 : in_step == 2 * tap_step ? 2 : 0;
+  bool done = vec_end == 0;
+#define CONVND_DW_TAPS(KW, STRIDE)                                                           \
+  if (!done && taps == KW && S == STRIDE) {                                                 \
+    TapsRun<KW, STRIDE>(rows, in, w, w_step, tap_step, bias, out, out_step, positions, vec_end); \
+    done = true;                                                                            \
+  }
+  CONVND_DW_TAPS(3, 1)
+  CONVND_DW_TAPS(3, 2)
+  CONVND_DW_TAPS(5, 1)
+  CONVND_DW_TAPS(5, 2)
+  CONVND_DW_TAPS(7, 1)
+  CONVND_DW_TAPS(7, 2)
+#undef CONVND_DW_TAPS
+  std::size_t c0 = vec_end;
+  if (!done) c0 = 0;  // any other row length or step: every position and tap in turn
+  const auto P = static_cast<std::ptrdiff_t>(positions);
+  for (std::size_t c = c0; c < count; ++c)  // scalar (and the tail): nothing past `count` read
+    for (std::ptrdiff_t j = 0; j < P; ++j) {
+      T a = bias ? bias[c] : T(0);
+      for (std::size_t i = 0; i < rows; ++i)
+        for (std::size_t k = 0; k < taps; ++k)
+          a += w[i][k * w_step + c] *
+               in[i][j * in_step + static_cast<std::ptrdiff_t>(k) * tap_step + c];
+      out[j * out_step + c] = a;
+    }
+  (void)d;
 }
 
 // 8 taps of one channel vector in registers; the dy vector of a position loaded once for them.
