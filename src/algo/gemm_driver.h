@@ -280,16 +280,20 @@ void store_channel_rows(const T* acc, dim_t ldc, dim_t count, const OutputRun* r
                             acc + runs[i].r, ldc, y + runs[i].off, step);
     return;
   }
-  for (dim_t k = 0; k < count; ++k) {
-    T* yk = y + k * ys1;
-    const T* ak = acc + k * ldc;
-    for (dim_t i = 0; i < nruns; ++i) {
-      const OutputRun& run = runs[i];
-      const dim_t done = k < done_count ? std::clamp(done_r - run.r, dim_t{0}, run.len) : 0;
+  // Run by run: a run's accumulator columns (at most a few hundred values per channel) stay in
+  // L1 while its channels are written.
+  for (dim_t i = 0; i < nruns; ++i) {
+    const OutputRun& run = runs[i];
+    const dim_t done = std::clamp(done_r - run.r, dim_t{0}, run.len);
+    // (A 1-D layer written in place leaves whole runs done for all but its last channels.)
+    for (dim_t k = done == run.len ? std::min(done_count, count) : 0; k < count; ++k) {
+      T* yk = y + run.off + k * ys1;
+      const T* ak = acc + k * ldc + run.r;
+      const dim_t from = k < done_count ? done : 0;
       if (step == 1) {
-        std::memcpy(yk + run.off + done, ak + run.r + done, sizeof(T) * (run.len - done));
+        std::memcpy(yk + from, ak + from, sizeof(T) * (run.len - from));
       } else {
-        for (dim_t j = done; j < run.len; ++j) yk[run.off + j * step] = ak[run.r + j];
+        for (dim_t j = from; j < run.len; ++j) yk[j * step] = ak[j];
       }
     }
   }

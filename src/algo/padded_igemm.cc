@@ -37,6 +37,9 @@
 // Its loop keeps one strip of B rows (kc x 48 values, kc sized from the L1 cache) in L1 while
 // every block of output channels passes over it; the weights (8 x kc per block) come from L2.
 //
+// The blocking, weight packing, bias seeds, stores, task list and workspace layout come from the
+// GEMM middle-end (gemm_driver.h); this file owns the copy, its tables and the two sweeps.
+//
 // Determinism: the copy is a copy; each output element is summed by one task in a fixed
 // (c, tap) or (tap, c) order chosen from the problem, whatever the thread count.
 #include "algo/padded_igemm.h"

@@ -15,6 +15,9 @@
 // dense (channels-last, or the every-s-th-element phases of a transposed convolution) is
 // written from the scratch tiles, element by element.
 //
+// Blocking, weight packing, bias seeds, the store of the partial tiles, the task list and the
+// workspace layout come from the GEMM middle-end (gemm_driver.h).
+//
 // Determinism: each output element starts at the bias and adds the C/groups products in
 // kc-slices in channel order, inside one task, whatever the thread count.
 #include "algo/pointwise.h"

@@ -9,9 +9,12 @@
 // these layers before, sums into a per-task buffer and copies it out.
 //
 // A task is a block of position tiles of one image and group, and a range of column blocks;
-// for each column block and kc-slice its weight panel (kc x nr, 16 KiB for f32) stays in L1
-// while the block's position tiles go by. The last, partial tiles (fewer than mr positions,
+// for each column block and kc-slice its weight panel (kc x nr, half of L1: gemm_driver.h)
+// stays in L1 while the block's position tiles go by. The last, partial tiles (fewer than mr positions,
 // fewer than nr channels) are summed in a scratch tile and copied out.
+//
+// Blocking, weight packing, bias seeds, the partial tiles' store, the task list and the
+// workspace layout come from the GEMM middle-end (gemm_driver.h).
 //
 // Determinism: each output element starts at the bias and adds its C/groups products in
 // kc-slices in channel order, inside one task, whatever the thread count.
