@@ -12,9 +12,10 @@
 // a panel row then reads consecutive memory) and (c, tap) otherwise. Every output element is
 // summed by one task in a fixed order, so results do not depend on the thread count.
 //
-// Blocking (Zen 4: 32 KiB L1d, 1 MiB L2 per core): kc = 256 floats keeps the A panel (12 x 256 x
-// 4 B = 12 KiB) in L1 while the weight panels of that slice stream from L2; RC = 8 tiles of rows
-// bounds the task's accumulator block (RC x K) to a few hundred KiB of L2.
+// Blocking, the weight packing, the bias-seeded accumulators, the store, the task list and the
+// workspace come from the GEMM middle-end (gemm_driver.h): kc keeps the A panel (mr x kc) in L1
+// while the weight panels of that slice stream from L2; RC = 8 tiles of rows bounds the task's
+// accumulator block (RC x K) to a few hundred KiB of L2.
 #include "algo/implicit_gemm.h"
 
 #include <algorithm>
@@ -23,12 +24,10 @@
 #include <mutex>
 #include <vector>
 
+#include "algo/gemm_driver.h"
 #include "algo/odometer.h"
-#include "algo/weight_cache.h"
 #include "api/checked.h"
 #include "kernels/gemm_tile.h"
-#include "runtime/carve.h"
-#include "runtime/threads.h"
 
 namespace convnd::detail {
 namespace {
@@ -37,33 +36,35 @@ constexpr dim_t kMaxTaps = 1 << 16;
 constexpr std::size_t kTilesPerTask = 8;
 enum ColumnKind : std::uint8_t { kGather, kDense, kTwoRuns };
 
-std::size_t align64(std::size_t bytes) { return (bytes + 63) / 64 * 64; }
-
 template <class T>
 class IgemmExecutor final : public Executor {
  public:
   IgemmExecutor(const Geometry& g) : g_(g), tk_(kernels::tile_kernel<T>()) {
     mr_ = static_cast<dim_t>(tk_.mr);
     nr_ = static_cast<dim_t>(tk_.nr);
-    taps_ = 1;
-    for (dim_t k : g.kernel) taps_ *= k;
-    positions_ = 1;
-    for (dim_t o : g.out) positions_ *= o;
-    depth_ = g.Cg() * taps_;
-    kc_max_ = std::min<dim_t>(depth_, sizeof(T) == 4 ? 256 : 128);
-    col_blocks_ = (g.Kg() + nr_ - 1) / nr_;
+    const char* ws = "workspace";
+    taps_ = checked_product(g.kernel, "kernel");
+    positions_ = checked_product(g.out, "output");
+    depth_ = checked_mul(g.Cg(), taps_, "kernel");
+    kc_max_ = gemm_blocking(mr_, nr_, depth_, sizeof(T), Resident::broadcast_panel).kc;
+    weights_.init(g, depth_, nr_);
+    col_blocks_ = weights_.blocks();
     // Accumulator rows one cache line longer than their columns: with K = 512 a row is 2 KiB and
     // the rows of a tile would share a few L1 sets (measured on padded_igemm, nearly 2x on a
     // 512-channel layer: docs/measurements.md).
     ldc_ = col_blocks_ * nr_ + static_cast<dim_t>(64 / sizeof(T));
     rows_per_task_ = mr_ * static_cast<dim_t>(kTilesPerTask);
-    slots_ = thread_slots();
-    weights_bytes_ = align64(sizeof(T) * g.groups * col_blocks_ * depth_ * nr_);
-    Carve sizing;
-    carve_slot(sizing);
-    if (!sizing.ok()) throw_overflow("workspace");
-    slot_bytes_ = sizing.bytes();
+    const dim_t rows = checked_mul(g.N, positions_, ws);
+    // Rows of the GEMM are (image, output position) pairs, so that small outputs (7x7 layers,
+    // the 1x1-output sub-problems of bwd_weights) still fill whole tiles. With few row chunks
+    // the column blocks are split too (16 tasks wanted).
+    grid_ = TaskGrid(1, g.groups, (rows + rows_per_task_ - 1) / rows_per_task_, col_blocks_, 16);
+    ws_.size([&](Carve& c) { return carve_shared(c); }, [&](Carve& c) { return carve_slot(c); },
+             thread_slots());
   }
+
+  // The packed weights; then one thread's scratch.
+  T* carve_shared(Carve& c) const { return c.take<T>(weights_.elems()); }
 
   // One thread's scratch, laid out by the same sequence that sizes it.
   struct Slot {
@@ -73,6 +74,8 @@ class IgemmExecutor final : public Executor {
     std::uint8_t* kinds;  // kTilesPerTask x taps ColumnKinds, then as many split points
     const T** cols;       // kc_max column pointers
     dim_t* tap_offsets;   // taps: one row's spatial offsets
+    T* seeds;             // the task's columns' bias
+    OutputRun* runs;      // rows_per_task runs of output rows
   };
   Slot carve_slot(Carve& c) const {
     Slot sl;
@@ -82,93 +85,43 @@ class IgemmExecutor final : public Executor {
     sl.kinds = c.take<std::uint8_t>(static_cast<std::size_t>(2 * kTilesPerTask * taps_));
     sl.cols = c.take<const T*>(static_cast<std::size_t>(kc_max_));
     sl.tap_offsets = c.take<dim_t>(static_cast<std::size_t>(taps_));
+    sl.seeds = c.take<T>(static_cast<std::size_t>(grid_.per_part() * nr_));
+    sl.runs = c.take<OutputRun>(static_cast<std::size_t>(rows_per_task_));
     return sl;
   }
 
-  std::size_t workspace_bytes() const override {
-    return weights_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
-  }
+  std::size_t workspace_bytes() const override { return ws_.bytes(); }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     // Tables are built by the first run, not by the plan: planning stays cheap for every spec,
     // also for the candidates that are sized and then not chosen. call_once: runs of one plan
     // may be concurrent; a failed build (bad_alloc) is retried by the next run.
     std::call_once(tables_once_, [this] { build_tables(); });
-    auto* ws = static_cast<char*>(workspace);
     const bool tap_major = args.a.strides[1] == 1;  // channels-last input: order D as (tap, c)
-    // Weights that may change from run to run are packed inside the run's one parallel region
-    // (its first phase); constant ones come from the cache (packed on the first run).
-    const bool pack_here = !g_.constant_weights;
-    T* own_w = reinterpret_cast<T*>(ws);
-    const T* packed_w = pack_here ? own_w : weights(args.b, tap_major, own_w, threads);
-    const std::vector<dim_t> tap_off = pack_here ? tap_offsets(g_, args.b.strides) : std::vector<dim_t>{};
-    // Rows of the GEMM are (image, output position) pairs, so that small outputs (7x7 layers,
-    // the 1x1-output sub-problems of bwd_weights) still fill whole tiles.
+    const int th = std::min(threads, thread_slots());
+    T* own_w = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    const std::vector<dim_t> src_off = reduction_offsets(g_, args.b.strides, tap_major);
+    const T* packed_w =
+        weights_.for_run(g_.constant_weights, args.b, tap_major, src_off, own_w, th);
     // Rows are ordered image-fastest when images are adjacent in memory (batch stride 1, as in
     // the re-strided input of a channels-last weight gradient): then a tile's rows at one
     // position read consecutive samples and its columns are read in place.
     const bool batch_fastest = args.a.strides[0] == 1 && g_.N >= mr_;
-    const dim_t chunks = row_chunks();
-    const dim_t parts = col_parts();
-    const dim_t per_part = (col_blocks_ + parts - 1) / parts;
-    parallel_phases({pack_here ? g_.groups * col_blocks_ : 0, g_.groups * chunks * parts},
-                    std::min(threads, slots_), [&](int phase, dim_t task) {
-      if (phase == 0) return pack_panel(args.b, tap_major, tap_off, own_w, task);
-      char* slot = ws + weights_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
-      const dim_t part = task % parts, chunk = (task / parts) % chunks, grp = task / (parts * chunks);
-      run_task(args, tap_major, batch_fastest, packed_w, grp, chunk * rows_per_task_, part * per_part,
-               std::min(col_blocks_, (part + 1) * per_part), slot);
-    });
-  }
-
-  const T* weights(const ConstTensorView& w, bool tap_major, T* workspace, int threads) const {
-    return weights_cache_.get<T>(g_.constant_weights, w, tap_major, weights_bytes_, workspace,
-                                 [&](T* out) { pack_weights(w, tap_major, out, threads); });
-  }
-
-  // W[group][col block][d][nr]: column j of block b is output channel b * nr + j of the group
-  // (zero past Kg), row d the (c, tap) or (tap, c) reduction index. One task per panel.
-  void pack_weights(const ConstTensorView& w, bool tap_major, T* out, int threads) const {
-    const std::vector<dim_t> tap_off = tap_offsets(g_, w.strides);
-    parallel_tasks(g_.groups * col_blocks_, std::min(threads, slots_),
-                   [&](dim_t panel) { pack_panel(w, tap_major, tap_off, out, panel); });
-  }
-
-  void pack_panel(const ConstTensorView& w, bool tap_major, const std::vector<dim_t>& tap_off,
-                  T* out, dim_t panel_index) const {
-    const T* src = static_cast<const T*>(w.data);
-    const dim_t grp = panel_index / col_blocks_, b = panel_index % col_blocks_;
-    T* panel = out + (grp * col_blocks_ + b) * depth_ * nr_;
-    for (dim_t d = 0; d < depth_; ++d) {
-      const dim_t c = tap_major ? d % g_.Cg() : d / taps_;
-      const dim_t t = tap_major ? d / g_.Cg() : d % taps_;
-      for (dim_t j = 0; j < nr_; ++j) {
-        const dim_t k = b * nr_ + j;
-        panel[d * nr_ + j] =
-            k < g_.Kg() ? src[(grp * g_.Kg() + k) * w.strides[0] + c * w.strides[1] + tap_off[t]]
-                        : T(0);
-      }
-    }
-  }
-
-  dim_t row_chunks() const { return (g_.N * positions_ + rows_per_task_ - 1) / rows_per_task_; }
-
-  // With few row chunks (a 7x7 layer at batch 1 has one), the column blocks are split over
-  // several tasks too, so that both cores get work. The split depends on the problem only,
-  // never on the thread count, so every output is still computed by one fixed sequence.
-  dim_t col_parts() const {
-    const dim_t row_tasks = g_.groups * row_chunks();
-    if (row_tasks >= 16) return 1;
-    return std::min(col_blocks_, (16 + row_tasks - 1) / row_tasks);
+    run_gemm_job(
+        weights_.pack_tasks(g_.constant_weights), grid_, th,
+        [&](dim_t panel) { weights_.pack_panel(args.b, src_off.data(), own_w, panel); },
+        [&](const GemmTask& t) {
+          const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+          run_task(args, tap_major, batch_fastest, packed_w, t.grp, t.block * rows_per_task_,
+                   t.b0, t.b1, sl);
+        });
   }
 
   // Rows [row0, row0 + rows_per_task_) and column blocks [b0, b1) of group grp.
   void run_task(const OpArgs& args, bool tap_major, bool batch_fastest, const T* packed_w,
-                dim_t grp, dim_t row0, dim_t b0, dim_t b1, char* slot) const {
+                dim_t grp, dim_t row0, dim_t b0, dim_t b1, const Slot& sl) const {
     const dim_t rows = std::min(rows_per_task_, g_.N * positions_ - row0);
     const dim_t ldc = ldc_;
-    Carve carve(slot);
-    const Slot sl = carve_slot(carve);
     T* apanel = sl.apanel;
     T* acc = sl.acc;
     dim_t* table = sl.table;
@@ -247,14 +200,9 @@ class IgemmExecutor final : public Executor {
 
     // 2. Accumulators (this task's column blocks only) start at the bias.
     const dim_t k_begin = b0 * nr_, k_end = std::min(b1 * nr_, g_.Kg());
-    const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
-    for (dim_t r = 0; r < rows; ++r)
-      for (dim_t k = k_begin; k < b1 * nr_; ++k)
-        acc[r * ldc + k] = (bias && k < g_.Kg())
-                               ? bias[(grp * g_.Kg() + k) * args.bias->strides[0]]
-                               : T(0);
-    // Rows past `rows` in the last tile are computed on zero panels and never stored.
-    std::fill(acc + rows * ldc, acc + tiles * mr_ * ldc, T(0));
+    //    (Rows past `rows` in the last tile are computed too, and never stored.)
+    bias_values(args.bias, grp, g_.Kg(), k_begin, b1 * nr_, sl.seeds);
+    seed_position_rows(acc + k_begin, ldc, tiles * mr_, (b1 - b0) * nr_, sl.seeds);
 
     // 3. The reduction, in kc-slices, each multiplied by every column block of the weights.
     const T* x = static_cast<const T*>(args.a.data) + grp * g_.Cg() * xs[1];
@@ -266,7 +214,6 @@ class IgemmExecutor final : public Executor {
       for (dim_t tap = 0; tap < taps_; ++tap)
         for (dim_t c0 = 0; c0 < g_.Cg(); c0 += kc_max_) {
           const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
-          const T* w_slice = packed_w + (grp * col_blocks_ * depth_ + tap * g_.Cg() + c0) * nr_;
           for (dim_t tile = 0; tile < tiles; ++tile) {
             const dim_t r0 = tile * mr_;
             for (dim_t m = 0; m < mr_; ++m) {
@@ -274,7 +221,7 @@ class IgemmExecutor final : public Executor {
               row_ptr[m] = off != kNoSample ? x + off + c0 : zeros;
             }
             for (dim_t b = b0; b < b1; ++b)
-              tk_.rows(static_cast<std::size_t>(kc), row_ptr, w_slice + b * depth_ * nr_,
+              tk_.rows(static_cast<std::size_t>(kc), row_ptr, weights_.panel(packed_w, grp, b, tap * g_.Cg() + c0),
                        acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
           }
         }
@@ -317,14 +264,14 @@ class IgemmExecutor final : public Executor {
           }
           for (dim_t b = b0; b < b1; ++b)
             tk_.cols(static_cast<std::size_t>(kc), col_ptr,
-                     packed_w + ((grp * col_blocks_ + b) * depth_ + k0) * nr_,
+                     weights_.panel(packed_w, grp, b, k0),
                      acc + r0 * ldc + b * nr_, static_cast<std::size_t>(ldc));
         }
       }
     }
 
-    // 4. Store the task's rows into y. Channels-last rows are contiguous runs of K; otherwise
-    //    store channel by channel so that consecutive rows (positions) hit consecutive memory.
+    // 4. Store the task's rows into y, as runs of rows whose outputs are evenly spaced
+    //    (consecutive positions, or consecutive images when they are the fastest).
     T* y = static_cast<T*>(args.out.data);
     const auto& ys = args.out.strides;
     dim_t* row_off = table;  // the offset table is no longer needed
@@ -334,15 +281,10 @@ class IgemmExecutor final : public Executor {
       for (int a = 0; a < d; ++a) off += o[a] * ys[2 + a];
       row_off[r] = off;
     }
-    if (ys[1] == 1) {
-      for (dim_t r = 0; r < rows; ++r)
-        std::memcpy(y + row_off[r] + k_begin, acc + r * ldc + k_begin, sizeof(T) * (k_end - k_begin));
-    } else {
-      for (dim_t k = k_begin; k < k_end; ++k) {
-        T* yk = y + k * ys[1];
-        for (dim_t r = 0; r < rows; ++r) yk[row_off[r]] = acc[r * ldc + k];
-      }
-    }
+    const dim_t step = batch_fastest ? ys[0] : ys[2 + d - 1];
+    const dim_t runs = merge_runs(row_off, rows, step, sl.runs);
+    store_position_rows(acc + k_begin, ldc, k_end - k_begin, sl.runs, runs, step,
+                        y + k_begin * ys[1], ys[1]);
   }
 
   void build_tables() const {
@@ -414,19 +356,18 @@ class IgemmExecutor final : public Executor {
   bool rows_mode(bool tap_major) const { return tap_major && g_.Cg() >= 32; }
 
   static constexpr dim_t kMaxRows = 16;
-  // What padding rows point at in rows mode: kc_max zeros (no tensor is larger than 256 here).
-  alignas(64) static inline const double zeros_[256] = {};
-
-  PackedWeightsCache weights_cache_;
+  // What padding rows point at in rows mode: kc_max zeros (kc <= kMaxSlice, in doubles).
+  alignas(64) static inline const double zeros_[kMaxSlice] = {};
 
   Geometry g_;
   kernels::TileKernel<T> tk_;  // bound once: its tile is mr_ x nr_
+  PackedWeights<T> weights_;   // W[group][col block][d][nr], d in (c, tap) or (tap, c) order
+  TaskGrid grid_;
+  WorkspaceLayout ws_;
   mutable std::once_flag tables_once_;
   mutable std::vector<std::vector<dim_t>> axis_index_;  // [axis][o * k + t], or empty
   dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, depth_ = 0, kc_max_ = 0;
   dim_t col_blocks_ = 0, rows_per_task_ = 0, ldc_ = 0;
-  int slots_ = 1;
-  std::size_t weights_bytes_ = 0, slot_bytes_ = 0;
 };
 
 class ImplicitGemm final : public Algorithm {

@@ -37,6 +37,9 @@
 // Its loop keeps one strip of B rows (kc x 48 values, kc sized from the L1 cache) in L1 while
 // every block of output channels passes over it; the weights (8 x kc per block) come from L2.
 //
+// The blocking, weight packing, bias seeds, stores, task list and workspace layout come from the
+// GEMM middle-end (gemm_driver.h); this file owns the copy, its tables and the two sweeps.
+//
 // Determinism: the copy is a copy; each output element is summed by one task in a fixed
 // (c, tap) or (tap, c) order chosen from the problem, whatever the thread count.
 #include "algo/padded_igemm.h"
@@ -49,17 +52,14 @@
 #include <type_traits>
 #include <vector>
 
+#include "algo/gemm_driver.h"
 #include "algo/implicit_gemm.h"
 #include "algo/odometer.h"
-#include "algo/weight_cache.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
 #include "kernels/gemm_tile.h"
 #include "kernels/transpose.h"
-#include "runtime/buffer.h"
 #include "runtime/cache_sizes.h"
-#include "runtime/carve.h"
-#include "runtime/threads.h"
 
 namespace convnd::detail {
 namespace {
@@ -143,12 +143,8 @@ class PaddedExecutor final : public Executor {
       nr_ = static_cast<dim_t>(rows_kernel_.nr);
       pos_tile_ = nr_, ch_tile_ = mr_;
       ch_blocks_ = (g.Kg() + ch_tile_ - 1) / ch_tile_;
-      // A strip of B rows, kc x nr values, takes half the L1 cache; the depth is cut into
-      // equal slices, so no kernel call runs a short remainder.
-      const dim_t fit =
-          std::max<dim_t>(16, static_cast<dim_t>(cache_sizes().l1d / 2 / (sizeof(T) * nr_)));
-      const dim_t slices = std::max<dim_t>(1, (depth_ + fit - 1) / fit);
-      kc_max_ = (depth_ + slices - 1) / slices;
+      // A strip of B rows (kc x nr values) stays in L1 while the channel blocks pass over it.
+      kc_max_ = gemm_blocking(mr_, nr_, depth_, sizeof(T), Resident::vector_panel).kc;
       // The task's accumulators (all its channels x its positions) stay within a quarter of L2.
       const dim_t strip_bytes = checked_bytes64(
           checked_mul(checked_mul(ch_blocks_, ch_tile_, ws), nr_, ws), sizeof(T), ws);
@@ -160,15 +156,13 @@ class PaddedExecutor final : public Executor {
       nr_ = static_cast<dim_t>(tile_kernel_.nr);
       pos_tile_ = mr_, ch_tile_ = nr_;
       ch_blocks_ = (g.Kg() + ch_tile_ - 1) / ch_tile_;
-      kc_max_ = std::min<dim_t>(depth_, sizeof(T) == 4 ? 256 : 128);
+      // The A panel (mr column pointers' worth of kc values) stays in L1.
+      kc_max_ = gemm_blocking(mr_, nr_, depth_, sizeof(T), Resident::broadcast_panel).kc;
     }
     rows_per_task_ = pos_tile_ * tiles_per_task;
     chunks_ = (pg_.rows + rows_per_task_ - 1) / rows_per_task_;
-    const dim_t row_tasks = g.N * g.groups * chunks_;
-    // Few row tasks (7x7 layers at batch 1): split the channel blocks too, so both cores work.
-    // The split depends on the problem only, never on the thread count.
-    parts_ = row_tasks >= 16 ? 1 : std::min(ch_blocks_, (16 + row_tasks - 1) / row_tasks);
-    per_part_ = (ch_blocks_ + parts_ - 1) / parts_;
+    // Few row tasks (7x7 layers at batch 1): the channel blocks are split too (16 wanted).
+    grid_ = TaskGrid(g.N, g.groups, chunks_, ch_blocks_, 16);
 
     // The last tile of an image reads up to rows_per_task_ rows past its grid, and garbage rows
     // read past their phase block: slack after the last plane keeps every read inside the buffer.
@@ -189,138 +183,86 @@ class PaddedExecutor final : public Executor {
     slack_ = std::max<dim_t>(0, reach - image_elems) + 64;
     buffer_elems_ = checked_add(checked_mul(g.N, image_elems, ws), slack_, ws);
 
-    slots_ = thread_slots();
-    weights_bytes_ = checked_bytes64(
-        checked_mul(checked_mul(checked_mul(g.groups, ch_blocks_, ws), depth_, ws), ch_tile_, ws),
-        sizeof(T), ws);
-    buffer_bytes_ = checked_bytes64(buffer_elems_, sizeof(T), ws);
+    weights_.init(g, depth_, ch_tile_);
     // Accumulator rows one cache line longer than the tile needs: with K = 512 a row is 2 KiB,
     // and 96 rows 2 KiB apart fall into 2 of the 64 L1 sets (a store reading them column-wise
     // touches all of them); the extra line spreads them over all sets.
     acc_rows_ = channel_rows_ ? checked_mul(ch_blocks_, ch_tile_, ws) : rows_per_task_;
     ldc_ = checked_add(channel_rows_ ? rows_per_task_ : checked_mul(ch_blocks_, ch_tile_, ws),
                        static_cast<dim_t>(64 / sizeof(T)), ws);
-    Carve sizing;
-    carve_slot(sizing);
-    if (!sizing.ok()) throw_overflow(ws);
-    slot_bytes_ = sizing.bytes();
-    own_bytes_ =
-        checked_size_add(checked_size_add(weights_bytes_, buffer_bytes_, ws),
-                         checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
+    ws_.size([&](Carve& c) { return carve_shared(c); }, [&](Carve& c) { return carve_slot(c); },
+             thread_slots());
+  }
+
+  // The packed weights and the phase-split copy of the input; then one thread's scratch.
+  struct Shared {
+    T* weights;
+    T* buf;
+  };
+  Shared carve_shared(Carve& c) const {
+    Shared sh;
+    sh.weights = c.take<T>(weights_.elems());
+    sh.buf = c.take<T>(static_cast<std::size_t>(buffer_elems_));
+    return sh;
   }
 
   // One thread's scratch, laid out by the same sequence that sizes it.
   struct Slot {
     T* acc;               // acc_rows x ldc accumulators (positions or channels as rows)
     const T** col_ptr;    // kc_max column pointers of A (positions-as-rows mode)
-    dim_t* row_off;       // 3 x rows_per_task output offsets and coordinates
-    T* seeds;             // acc_rows: each channel's starting value (its bias)
+    OutputRun* runs;      // rows_per_task runs of output rows (valid_runs)
+    T* seeds;             // the task's channels' starting values (their bias)
   };
   Slot carve_slot(Carve& c) const {
     Slot sl;
     sl.acc = c.take<T>(static_cast<std::size_t>(acc_rows_) * static_cast<std::size_t>(ldc_));
-    // Each mode takes only what it uses: column pointers for positions as rows, seeds for
-    // channels as rows.
+    // Column pointers for positions as rows only.
     sl.col_ptr = c.take<const T*>(static_cast<std::size_t>(channel_rows_ ? 0 : kc_max_));
-    sl.row_off = c.take<dim_t>(static_cast<std::size_t>(3 * rows_per_task_));
-    sl.seeds = c.take<T>(static_cast<std::size_t>(channel_rows_ ? acc_rows_ : 0));
+    sl.runs = c.take<OutputRun>(static_cast<std::size_t>(rows_per_task_));
+    sl.seeds = c.take<T>(static_cast<std::size_t>(grid_.per_part() * ch_tile_));
     return sl;
   }
 
-  std::size_t workspace_bytes() const override { return own_bytes_; }
+  std::size_t workspace_bytes() const override { return ws_.bytes(); }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     // call_once: runs of one plan may be concurrent.
     std::call_once(tables_once_, [this] { build_tables(); });
-    auto* ws = static_cast<char*>(workspace);
-    T* own_w = reinterpret_cast<T*>(ws);
-    T* buf = reinterpret_cast<T*>(ws + weights_bytes_);
-    const int th = std::min(threads, slots_);
-    // One job (runtime/threads.h): phase 0 packs the weights (unless a constant-weights plan
-    // keeps them) and copies the input planes, phase 1 is the GEMM sweep.
-    const bool pack_here = !g_.constant_weights;
-    const T* weights = pack_here ? own_w : packed_weights(args.b, own_w, th);
-    const std::vector<dim_t> src_off = pack_here ? weight_offsets(args.b) : std::vector<dim_t>{};
+    const Shared sh = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    T* buf = sh.buf;
+    const int th = std::min(threads, thread_slots());
+    // One job: phase 0 packs the weights (unless a constant-weights plan keeps them) and
+    // copies the input planes, phase 1 is the GEMM sweep.
+    const std::vector<dim_t> src_off = reduction_offsets(g_, args.b.strides, tap_major_);
+    const T* weights =
+        weights_.for_run(g_.constant_weights, args.b, 0, src_off, sh.weights, th);
     // The copy: a task per plane, or per block of kCopyChannels planes when the channels are
     // contiguous (copy_planes transposes them together).
     const dim_t per_copy = args.a.strides[1] == 1 ? kCopyChannels : 1;
     const dim_t copy_blocks = (g_.C + per_copy - 1) / per_copy;
-    const dim_t panels = pack_here ? g_.groups * ch_blocks_ : 0, copies = g_.N * copy_blocks;
-    parallel_phases(
-        {panels + copies + 1, g_.N * g_.groups * chunks_ * parts_}, th, [&](int phase, dim_t task) {
-          if (phase == 0) {
-            if (task < panels) return pack_panel(args.b, src_off, own_w, task);
-            if (task < panels + copies) {
-              const dim_t n = (task - panels) / copy_blocks,
-                          c0 = (task - panels) % copy_blocks * per_copy;
-              return copy_planes(args.a, buf, n, c0, std::min(g_.C, c0 + per_copy));
-            }
-            return std::fill(buf + g_.N * g_.C * pg_.plane, buf + buffer_elems_, T(0));
+    const dim_t panels = weights_.pack_tasks(g_.constant_weights), copies = g_.N * copy_blocks;
+    run_gemm_job(
+        panels + copies + 1, grid_, th,
+        [&](dim_t task) {
+          if (task < panels) return weights_.pack_panel(args.b, src_off.data(), sh.weights, task);
+          if (task < panels + copies) {
+            const dim_t n = (task - panels) / copy_blocks,
+                        c0 = (task - panels) % copy_blocks * per_copy;
+            return copy_planes(args.a, buf, n, c0, std::min(g_.C, c0 + per_copy));
           }
-          char* slot = ws + weights_bytes_ + buffer_bytes_ +
-                       static_cast<std::size_t>(thread_index()) * slot_bytes_;
-          const dim_t part = task % parts_;
-          const dim_t chunk = (task / parts_) % chunks_;
-          const dim_t grp = (task / (parts_ * chunks_)) % g_.groups;
-          const dim_t n = task / (parts_ * chunks_ * g_.groups);
-          const dim_t b0 = part * per_part_, b1 = std::min(ch_blocks_, (part + 1) * per_part_);
+          std::fill(buf + g_.N * g_.C * pg_.plane, buf + buffer_elems_, T(0));
+        },
+        [&](const GemmTask& t) {
+          const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
           if (channel_rows_)
-            run_task_channel_rows(args, weights, buf, n, grp, chunk * rows_per_task_, b0, b1, slot);
+            run_task_channel_rows(args, weights, buf, t.n, t.grp, t.block * rows_per_task_, t.b0,
+                                  t.b1, sl);
           else
-            run_task(args, weights, buf, n, grp, chunk * rows_per_task_, b0, b1, slot);
+            run_task(args, weights, buf, t.n, t.grp, t.block * rows_per_task_, t.b0, t.b1, sl);
         });
   }
 
  private:
-  // The packed weights (weight_cache.h). Packing a 512x512x3x3 layer moves 9.4 MB, about as
-  // long as its batch-1 GEMM: worth keeping when the plan promises constant weights.
-  const T* packed_weights(const ConstTensorView& w, T* workspace, int threads) const {
-    return weights_cache_.get<T>(g_.constant_weights, w, 0, weights_bytes_, workspace,
-                                 [&](T* out) { pack_weights(w, out, threads); });
-  }
-
-  // W[group][channel block][d][ch_tile], d = dindex(c, tap); zero columns past Kg. One task per
-  // panel. A transpose in 16-row blocks: the ch_tile output channels are read as that many
-  // streams in memory order, and the 16 x ch_tile block written (2 KiB for f32) stays in L1.
-  void pack_weights(const ConstTensorView& w, T* out, int threads) const {
-    const std::vector<dim_t> src_off = weight_offsets(w);
-    parallel_tasks(g_.groups * ch_blocks_, threads,
-                   [&](dim_t task) { pack_panel(w, src_off, out, task); });
-  }
-
-  // Offset in w of reduction index d = dindex(c, tap), for output channel 0.
-  std::vector<dim_t> weight_offsets(const ConstTensorView& w) const {
-    const int d = g_.rank();
-    std::vector<dim_t> src_off(depth_), t(d, 0);
-    for (dim_t tap = 0; tap < taps_; ++tap) {
-      dim_t off = 0;
-      for (int a = 0; a < d; ++a) off += t[a] * w.strides[2 + a];
-      for (dim_t c = 0; c < g_.Cg(); ++c) src_off[dindex(c, tap)] = c * w.strides[1] + off;
-      next_index(t, g_.kernel, d);
-    }
-    return src_off;
-  }
-
-  void pack_panel(const ConstTensorView& w, const std::vector<dim_t>& src_off, T* out,
-                  dim_t task) const {
-    const T* src = static_cast<const T*>(w.data);
-    constexpr dim_t kBlock = 16;
-    const dim_t grp = task / ch_blocks_, b = task % ch_blocks_, width = ch_tile_;
-    T* panel = out + task * depth_ * width;
-    for (dim_t d0 = 0; d0 < depth_; d0 += kBlock) {
-      const dim_t d1 = std::min(depth_, d0 + kBlock);
-      for (dim_t j = 0; j < width; ++j) {
-        const dim_t k = b * width + j;
-        if (k >= g_.Kg()) {
-          for (dim_t i = d0; i < d1; ++i) panel[i * width + j] = T(0);
-          continue;
-        }
-        const T* wk = src + (grp * g_.Kg() + k) * w.strides[0];
-        for (dim_t i = d0; i < d1; ++i) panel[i * width + j] = wk[src_off[i]];
-      }
-    }
-  }
-
   // Planes c0 <= c < c1 of image n of buf[n][c][phase block][grid] from x (any strides, either
   // layout). The slack after the last plane is zeroed by run().
   void copy_planes(const ConstTensorView& x, T* buf, dim_t n, dim_t c0, dim_t c1) const {
@@ -542,25 +484,17 @@ class PaddedExecutor final : public Executor {
 
   // Grid rows [q0, q0 + rows_per_task_) of image n, group grp, column blocks [b0, b1).
   void run_task(const OpArgs& args, const T* packed_w, const T* buf, dim_t n, dim_t grp, dim_t q0,
-                dim_t b0, dim_t b1, char* slot) const {
+                dim_t b0, dim_t b1, const Slot& sl) const {
     const dim_t rows = std::min(rows_per_task_, pg_.rows - q0);
     const dim_t tiles = (rows + mr_ - 1) / mr_;
     const dim_t ldc = ldc_;
-    Carve carve(slot);
-    const Slot sl = carve_slot(carve);
     T* acc = sl.acc;
     const T** col_ptr = sl.col_ptr;
-    dim_t* row_off = sl.row_off;
 
     const dim_t k_begin = b0 * nr_, k_end = std::min(b1 * nr_, g_.Kg());
-    // Accumulators start at the bias: one row built, then copied (a per-element loop with the
-    // bias test cost 40 % of this function's time on r50_res2_3x3, 64 channels).
-    T* first_row = acc;
-    const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
-    for (dim_t k = k_begin; k < b1 * nr_; ++k)
-      first_row[k] = bias && k < g_.Kg() ? bias[(grp * g_.Kg() + k) * args.bias->strides[0]] : T(0);
-    for (dim_t r = 1; r < tiles * mr_; ++r)
-      std::memcpy(acc + r * ldc + k_begin, first_row + k_begin, sizeof(T) * (b1 - b0) * nr_);
+    // Accumulators start at the bias.
+    bias_values(args.bias, grp, g_.Kg(), k_begin, b1 * nr_, sl.seeds);
+    seed_position_rows(acc + k_begin, ldc, tiles * mr_, (b1 - b0) * nr_, sl.seeds);
 
     const T* image = buf + (n * g_.C + grp * g_.Cg()) * pg_.plane;
     if (tap_major_) {
@@ -585,7 +519,7 @@ class PaddedExecutor final : public Executor {
             at = tile;
             for (dim_t b = b0; b < b1; ++b)
               tile_kernel_.cols(static_cast<std::size_t>(kc), col_ptr,
-                                packed_w + ((grp * ch_blocks_ + b) * depth_ + d0) * nr_,
+                                weights_.panel(packed_w, grp, b, d0),
                                 acc + tile * mr_ * ldc + b * nr_, static_cast<std::size_t>(ldc));
           }
         }
@@ -600,32 +534,16 @@ class PaddedExecutor final : public Executor {
           for (dim_t p = 0; p < kc; ++p) col_ptr[p] += mr_;
         for (dim_t b = b0; b < b1; ++b)
           tile_kernel_.cols(static_cast<std::size_t>(kc), col_ptr,
-                            packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * nr_,
+                            weights_.panel(packed_w, grp, b, k0),
                             acc + tile * mr_ * ldc + b * nr_, static_cast<std::size_t>(ldc));
       }
     }
 
     // Store the rows that are real outputs.
-    T* y = static_cast<T*>(args.out.data);
     const auto& ys = args.out.strides;
-    const dim_t ys_last = ys[2 + g_.rank() - 1];
-    const dim_t runs = valid_runs(ys, n, grp, q0, rows, row_off);
-    for (dim_t i = 0; i < runs; ++i) {
-      const dim_t r = row_off[3 * i], off = row_off[3 * i + 1], len = row_off[3 * i + 2];
-      if (ys[1] == 1) {
-        for (dim_t j = 0; j < len; ++j)
-          std::memcpy(y + off + j * ys_last + k_begin, acc + (r + j) * ldc + k_begin,
-                      sizeof(T) * (k_end - k_begin));
-      } else {
-        // Channels-first: each channel's run of outputs written in order; the run's `len`
-        // accumulator rows (at most 96 lines) stay in L1 across the channels.
-        for (dim_t k = k_begin; k < k_end; ++k) {
-          T* yk = y + off + k * ys[1];
-          const T* ak = acc + r * ldc + k;
-          for (dim_t j = 0; j < len; ++j) yk[j * ys_last] = ak[j * ldc];
-        }
-      }
-    }
+    const dim_t runs = valid_runs(ys, n, grp, q0, rows, sl.runs);
+    store_position_rows(acc + k_begin, ldc, k_end - k_begin, sl.runs, runs, ys[2 + g_.rank() - 1],
+                        static_cast<T*>(args.out.data) + k_begin * ys[1], ys[1]);
   }
 
   // Channel-rows mode: grid positions [q0, q0 + rows_per_task_) of image n, group grp, output
@@ -633,12 +551,10 @@ class PaddedExecutor final : public Executor {
   // every channel block runs over one strip of nr positions (its kc B rows at base +
   // col_off_) while that strip is in L1.
   void run_task_channel_rows(const OpArgs& args, const T* packed_w, const T* buf, dim_t n,
-                             dim_t grp, dim_t q0, dim_t b0, dim_t b1, char* slot) const {
+                             dim_t grp, dim_t q0, dim_t b0, dim_t b1, const Slot& sl) const {
     const dim_t rows = std::min(rows_per_task_, pg_.rows - q0);
     const dim_t strips = (rows + nr_ - 1) / nr_, width = strips * nr_;
     const dim_t ldc = ldc_;
-    Carve carve(slot);
-    const Slot sl = carve_slot(carve);
     T* acc = sl.acc;
     T* y = static_cast<T*>(args.out.data);
     const auto& ys = args.out.strides;
@@ -646,12 +562,9 @@ class PaddedExecutor final : public Executor {
 
     // Each channel starts at its bias (zero for the padding channels of the last block): the
     // kernel's seed on the first depth slice, so no pass fills the accumulators first.
-    const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
-    for (dim_t k = b0 * mr_; k < b1 * mr_; ++k)
-      sl.seeds[k] = bias && k < g_.Kg() ? bias[(grp * g_.Kg() + k) * args.bias->strides[0]] : T(0);
+    bias_values(args.bias, grp, g_.Kg(), b0 * mr_, b1 * mr_, sl.seeds);
     if (depth_ == 0)  // (no kernel call to seed them)
-      for (dim_t k = b0 * mr_; k < b1 * mr_; ++k)
-        std::fill(acc + k * ldc, acc + k * ldc + width, sl.seeds[k]);
+      seed_channel_rows(acc + b0 * mr_ * ldc, ldc, (b1 - b0) * mr_, width, sl.seeds);
 
     // In 1-D with a channels-first output, grid rows are outputs and each channel's outputs
     // are contiguous: when the reduction is one depth slice, a tile of a whole channel block
@@ -676,49 +589,29 @@ class PaddedExecutor final : public Executor {
           T* c = to_y ? y_task + b * mr_ * ys[1] + s * nr_ : acc + b * mr_ * ldc + s * nr_;
           rows_kernel_(static_cast<std::size_t>(kc),
                        packed_w + ((grp * ch_blocks_ + b) * depth_ + k0) * mr_, base,
-                       col_off_.data() + k0, k0 == 0 ? sl.seeds + b * mr_ : nullptr, c,
+                       col_off_.data() + k0, k0 == 0 ? sl.seeds + (b - b0) * mr_ : nullptr, c,
                        static_cast<std::size_t>(to_y ? ys[1] : ldc));
         }
       }
     }
 
-    const dim_t runs = valid_runs(ys, n, grp, q0, rows, sl.row_off);
+    // Store what the kernel did not write into y already: channels-last transposed, a
+    // channels-first run one copy per channel, other strides (the every-s-th outputs of a
+    // stride phase, as bwd_data_phases writes a transposed convolution) element by element.
+    const dim_t runs = valid_runs(ys, n, grp, q0, rows, sl.runs);
     const dim_t k_begin = b0 * mr_, k_end = std::min(b1 * mr_, g_.Kg());
-    for (dim_t i = 0; i < runs; ++i) {
-      const dim_t r = sl.row_off[3 * i], off = sl.row_off[3 * i + 1], len = sl.row_off[3 * i + 2];
-      if (ys[1] == 1) {
-        // Channels-last: (channels x positions) of the accumulators transposed into y.
-        kernels::transpose<T>(static_cast<std::size_t>(k_end - k_begin),
-                              static_cast<std::size_t>(len), acc + k_begin * ldc + r, ldc,
-                              y + off + k_begin, ys_last);
-      } else if (ys_last == 1) {
-        // Channels-first: each channel's run is one copy of an accumulator row (past the part
-        // already written into y).
-        for (dim_t k = k_begin; k < k_end; ++k) {
-          const dim_t done =
-              k < direct_blocks * mr_ ? std::clamp(direct_strips * nr_ - r, dim_t{0}, len) : 0;
-          std::memcpy(y + off + k * ys[1] + done, acc + k * ldc + r + done,
-                      sizeof(T) * (len - done));
-        }
-      } else {
-        // Other strides (the every-s-th outputs of a stride phase, as bwd_data_phases writes a
-        // transposed convolution): channel by channel, each run read in order.
-        for (dim_t k = k_begin; k < k_end; ++k) {
-          T* yk = y + off + k * ys[1];
-          const T* ak = acc + k * ldc + r;
-          for (dim_t j = 0; j < len; ++j) yk[j * ys_last] = ak[j];
-        }
-      }
-    }
+    store_channel_rows(acc + k_begin * ldc, ldc, k_end - k_begin, sl.runs, runs, ys_last,
+                       y + k_begin * ys[1], ys[1], std::max<dim_t>(0, direct_blocks * mr_ - k_begin),
+                       direct_strips * nr_);
   }
 
   // The grid rows [q0, q0 + rows) of image n, group grp that are real outputs (grid
   // coordinates below O on every axis), as runs of consecutive rows that are consecutive
-  // outputs along the last axis: (first row, output offset, length) triples in row_off[].
+  // outputs along the last axis, into runs[].
   // Returns the number of runs. Line by line of the grid (L_last rows each), its leading
   // coordinates carried from one line to the next: no division per row.
   dim_t valid_runs(const std::vector<dim_t>& ys, dim_t n, dim_t grp, dim_t q0, dim_t rows,
-                   dim_t* row_off) const {
+                   OutputRun* out_runs) const {
     const int d = g_.rank();
     const dim_t L = pg_.len[d - 1], O = g_.out[d - 1], ys_last = ys[2 + d - 1];
     // Leading grid coordinates of the line holding q0 (axis 0 is never past its outputs: the
@@ -740,10 +633,7 @@ class PaddedExecutor final : public Executor {
       }
       const dim_t lo = std::max(start, q0), hi = std::min(start + O, q0 + rows);
       if (inside && hi > lo) {
-        row_off[3 * runs] = lo - q0;
-        row_off[3 * runs + 1] = off + (lo - start) * ys_last;
-        row_off[3 * runs + 2] = hi - lo;
-        ++runs;
+        out_runs[runs++] = OutputRun{lo - q0, off + (lo - start) * ys_last, hi - lo};
       }
       for (int a = d - 2; a >= 0; --a) {
         if (a == 0 || ++c[a] < pg_.len[a]) {
@@ -763,7 +653,9 @@ class PaddedExecutor final : public Executor {
 
   Geometry g_;
   PhaseGrid pg_;
-  PackedWeightsCache weights_cache_;
+  PackedWeights<T> weights_;  // W[group][channel block][d][ch_tile], d = dindex(c, tap)
+  TaskGrid grid_;
+  WorkspaceLayout ws_;
   // The tables, built once by the first run (build_tables).
   mutable std::once_flag tables_once_;
   mutable std::vector<Run> runs_;  // per last-axis phase
@@ -779,9 +671,7 @@ class PaddedExecutor final : public Executor {
   kernels::TileKernel<T> tile_kernel_;  // positions-as-rows mode: likewise
   dim_t mr_ = 0, nr_ = 0, pos_tile_ = 0, ch_tile_ = 0, ch_blocks_ = 0, acc_rows_ = 0;
   dim_t taps_ = 0, depth_ = 0, kc_max_ = 0;
-  dim_t ldc_ = 0, rows_per_task_ = 0, chunks_ = 0, parts_ = 1, per_part_ = 1, slack_ = 0, buffer_elems_ = 0;
-  int slots_ = 1;
-  std::size_t weights_bytes_ = 0, buffer_bytes_ = 0, slot_bytes_ = 0, own_bytes_ = 0;
+  dim_t ldc_ = 0, rows_per_task_ = 0, chunks_ = 0, slack_ = 0, buffer_elems_ = 0;
 };
 
 class PaddedIgemm final : public Algorithm {

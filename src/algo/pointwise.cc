@@ -15,6 +15,9 @@
 // dense (channels-last, or the every-s-th-element phases of a transposed convolution) is
 // written from the scratch tiles, element by element.
 //
+// Blocking, weight packing, bias seeds, the store of the partial tiles, the task list and the
+// workspace layout come from the GEMM middle-end (gemm_driver.h).
+//
 // Determinism: each output element starts at the bias and adds the C/groups products in
 // kc-slices in channel order, inside one task, whatever the thread count.
 #include "algo/pointwise.h"
@@ -24,15 +27,11 @@
 #include <memory>
 #include <vector>
 
+#include "algo/gemm_driver.h"
 #include "algo/implicit_gemm.h"
 #include "algo/pointwise_channels_last.h"
-#include "algo/weight_cache.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
-#include "kernels/gemm_tile.h"
-#include "runtime/buffer.h"
-#include "runtime/carve.h"
-#include "runtime/threads.h"
 
 namespace convnd::detail {
 namespace {
@@ -60,50 +59,43 @@ class PointwiseExecutor final : public Executor {
       : g_(g),
         fallback_(std::move(fallback)),
         kernel_(kernels::bptr_kernel<T>(kernels::BptrTile::wide)) {
-    mr_ = static_cast<dim_t>(kernel_.mr);
-    nr_ = static_cast<dim_t>(kernel_.nr);
-    // Sizes checked although reject() bounds them: a wrapped size would under-allocate.
-    const char* ws = "workspace";
+    // The weights' mr output channels are the tile's rows (broadcast), so they stay in L1.
+    blk_ = gemm_blocking(static_cast<dim_t>(kernel_.mr), static_cast<dim_t>(kernel_.nr), g.Cg(),
+                         sizeof(T), Resident::broadcast_panel);
     positions_ = checked_product(g.in, "input");
-    k_tiles_ = (g.Kg() + mr_ - 1) / mr_;
-    kc_max_ = std::min<dim_t>(g.Cg(), sizeof(T) == 4 ? 256 : 128);
-    pos_blocks_ = (positions_ + nr_ * kTilesPerTask - 1) / (nr_ * kTilesPerTask);
-    const dim_t row_tasks = g.N * g.groups * pos_blocks_;
-    // Few position blocks (7x7 at batch 1: one): split the channel tiles over tasks as well,
-    // by the problem only, so both cores work and results stay thread-count independent; only
-    // below 8 tasks, as every part reads the position tile's x again.
-    parts_ = row_tasks >= 8 ? 1 : std::min(k_tiles_, (8 + row_tasks - 1) / row_tasks);
-    per_part_ = (k_tiles_ + parts_ - 1) / parts_;
-    slots_ = thread_slots();
-    weights_bytes_ = checked_bytes64(
-        checked_mul(checked_mul(checked_mul(g.groups, k_tiles_, ws), g.Cg(), ws), mr_, ws),
-        sizeof(T), ws);
-    Carve sizing;
-    carve_slot(sizing);
-    if (!sizing.ok()) throw_overflow(ws);
-    slot_bytes_ = sizing.bytes();
-    own_bytes_ = checked_size_add(
-        weights_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
+    weights_.init(g, g.Cg(), blk_.mr);
+    pos_blocks_ = (positions_ + blk_.nr * kTilesPerTask - 1) / (blk_.nr * kTilesPerTask);
+    // Few position blocks (7x7 at batch 1: one): the channel tiles are split over tasks too.
+    grid_ = TaskGrid(g.N, g.groups, pos_blocks_, weights_.blocks(), 8);
+    ws_.size([&](Carve& c) { return carve_shared(c); }, [&](Carve& c) { return carve_slot(c); },
+             thread_slots());
   }
 
-  // One thread's scratch, laid out by the same sequence that sizes it.
+  // The packed weights; then one thread's scratch.
+  T* carve_shared(Carve& c) const { return c.take<T>(weights_.elems()); }
   struct Slot {
-    const T** bptr;  // kc_max B row pointers
-    T* bpanel;       // kc_max x nr: B rows of a partial position tile, zero-padded
-    T* ctile;        // per_part tiles of mr x nr: the partial output tiles
-    dim_t* yoff;     // nr output offsets, when the positions are not dense
+    const T** bptr;    // kc B row pointers
+    T* bpanel;         // kc x nr: B rows of a partial position tile, zero-padded
+    T* ctile;          // per_part tiles of mr x nr: the partial output tiles
+    dim_t* yoff;       // nr output offsets, when the positions are not dense
+    OutputRun* runs;   // nr runs of them
+    T* seeds;          // per_part x mr: the task's channels' bias
   };
   Slot carve_slot(Carve& c) const {
+    const auto kc = static_cast<std::size_t>(blk_.kc), nr = static_cast<std::size_t>(blk_.nr);
+    const auto rows = static_cast<std::size_t>(grid_.per_part() * blk_.mr);
     Slot sl;
-    sl.bptr = c.take<const T*>(static_cast<std::size_t>(kc_max_));
-    sl.bpanel = c.take<T>(static_cast<std::size_t>(kc_max_ * nr_));
-    sl.ctile = c.take<T>(static_cast<std::size_t>(per_part_) * static_cast<std::size_t>(mr_ * nr_));
-    sl.yoff = c.take<dim_t>(static_cast<std::size_t>(nr_));
+    sl.bptr = c.take<const T*>(kc);
+    sl.bpanel = c.take<T>(kc * nr);
+    sl.ctile = c.take<T>(rows * nr);
+    sl.yoff = c.take<dim_t>(nr);
+    sl.runs = c.take<OutputRun>(nr);
+    sl.seeds = c.take<T>(rows);
     return sl;
   }
 
   std::size_t workspace_bytes() const override {
-    return fallback_ ? std::max(own_bytes_, fallback_->workspace_bytes()) : own_bytes_;
+    return fallback_ ? std::max(ws_.bytes(), fallback_->workspace_bytes()) : ws_.bytes();
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
@@ -114,134 +106,88 @@ class PointwiseExecutor final : public Executor {
     const bool direct = args.a.strides[1] != 1 && dense_positions(args.a.strides, g_.in);
     if (!direct) return fallback_->run(args, workspace, threads);
     const bool y_in_place = dense_positions(args.out.strides, g_.out);
-    auto* ws = static_cast<char*>(workspace);
-    const int th = std::min(threads, slots_);
-    // One job (runtime/threads.h): phase 0 packs the weights (unless a constant-weights plan
-    // keeps them), phase 1 is the GEMM sweep.
-    const bool pack_here = !g_.constant_weights;
-    T* own = reinterpret_cast<T*>(ws);
-    const T* a = pack_here ? own : packed_weights(args.b, own, th);
-    parallel_phases({pack_here ? g_.groups * k_tiles_ : 0, g_.N * g_.groups * pos_blocks_ * parts_},
-                    th, [&](int phase, dim_t task) {
-      if (phase == 0) return pack_tile(args.b, own, task);
-      char* slot = ws + weights_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
-      const dim_t part = task % parts_;
-      const dim_t block = (task / parts_) % pos_blocks_;
-      const dim_t grp = (task / (parts_ * pos_blocks_)) % g_.groups;
-      const dim_t n = task / (parts_ * pos_blocks_ * g_.groups);
-      run_task(args, a, n, grp, block, part * per_part_,
-               std::min(k_tiles_, (part + 1) * per_part_), y_in_place, slot);
-    });
+    const int th = std::min(threads, thread_slots());
+    T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    const std::vector<dim_t> src_off = reduction_offsets(g_, args.b.strides, false);
+    const T* a = weights_.for_run(g_.constant_weights, args.b, 0, src_off, own, th);
+    run_gemm_job(
+        weights_.pack_tasks(g_.constant_weights), grid_, th,
+        [&](dim_t panel) { weights_.pack_panel(args.b, src_off.data(), own, panel); },
+        [&](const GemmTask& t) {
+          const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+          run_task(args, a, t, y_in_place, sl);
+        });
   }
 
  private:
-  const T* packed_weights(const ConstTensorView& w, T* workspace, int threads) const {
-    return weights_cache_.get<T>(g_.constant_weights, w, 0, weights_bytes_, workspace,
-                                 [&](T* out) { pack_weights(w, out, threads); });
-  }
-
-  // A[group][k tile][c][mr]: the mr output channels of a tile side by side for every input
-  // channel; rows past Kg are zero.
-  void pack_weights(const ConstTensorView& w, T* out, int threads) const {
-    parallel_tasks(g_.groups * k_tiles_, threads, [&](dim_t task) { pack_tile(w, out, task); });
-  }
-
-  void pack_tile(const ConstTensorView& w, T* out, dim_t task) const {
-    const T* src = static_cast<const T*>(w.data);
-    const dim_t grp = task / k_tiles_, kt = task % k_tiles_;
-    T* panel = out + task * g_.Cg() * mr_;
-    for (dim_t i = 0; i < mr_; ++i) {
-      const dim_t k = kt * mr_ + i;
-      if (k >= g_.Kg()) {
-        for (dim_t c = 0; c < g_.Cg(); ++c) panel[c * mr_ + i] = T(0);
-        continue;
-      }
-      const T* wk = src + (grp * g_.Kg() + k) * w.strides[0];
-      for (dim_t c = 0; c < g_.Cg(); ++c) panel[c * mr_ + i] = wk[c * w.strides[1]];
-    }
-  }
-
-  // Positions of block `block`, k tiles [kt0, kt1) of image n, group grp.
-  void run_task(const OpArgs& args, const T* a, dim_t n, dim_t grp, dim_t block, dim_t kt0,
-                dim_t kt1, bool y_in_place, char* slot) const {
+  // The task's positions (one block of position tiles) for k tiles [t.b0, t.b1).
+  void run_task(const OpArgs& args, const T* a, const GemmTask& t, bool y_in_place,
+                const Slot& sl) const {
+    const dim_t mr = blk_.mr, nr = blk_.nr, kt0 = t.b0, kt1 = t.b1, grp = t.grp;
     const auto full = [&](dim_t kt, dim_t np) {
-      return y_in_place && np == nr_ && (kt + 1) * mr_ <= g_.Kg();
+      return y_in_place && np == nr && (kt + 1) * mr <= g_.Kg();
     };
-    Carve carve(slot);
-    const Slot sl = carve_slot(carve);
-    const T** bptr = sl.bptr;
-    T* bpanel = sl.bpanel;
-    T* ctile = sl.ctile;
-    dim_t* yoff = sl.yoff;
-    const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0] +
+    const T* x = static_cast<const T*>(args.a.data) + t.n * args.a.strides[0] +
                  grp * g_.Cg() * args.a.strides[1];
     const dim_t xs1 = args.a.strides[1];
-    T* y = static_cast<T*>(args.out.data) + n * args.out.strides[0] +
+    T* y = static_cast<T*>(args.out.data) + t.n * args.out.strides[0] +
            grp * g_.Kg() * args.out.strides[1];
     const dim_t ys1 = args.out.strides[1];
-    const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
-    const dim_t bs = args.bias ? args.bias->strides[0] : 0;
-    const dim_t p_begin = block * nr_ * kTilesPerTask;
-    const dim_t p_end = std::min(positions_, p_begin + nr_ * kTilesPerTask);
+    const dim_t ys_last = args.out.strides[2 + g_.rank() - 1];
+    bias_values(args.bias, grp, g_.Kg(), kt0 * mr, kt1 * mr, sl.seeds);
+    const dim_t p_begin = t.block * nr * kTilesPerTask;
+    const dim_t p_end = std::min(positions_, p_begin + nr * kTilesPerTask);
 
-    for (dim_t p0 = p_begin; p0 < p_end; p0 += nr_) {
-      const dim_t np = std::min(nr_, p_end - p0);
-      // 1. Every output tile of this position tile starts at the bias, in place in y (the
-      //    full ones) or in ctile (those with fewer than mr channels or nr positions, which
-      //    then take the whole c loop one at a time below).
-      for (dim_t kt = kt0; kt < kt1; ++kt) {
-        if (!full(kt, np)) continue;
-        for (dim_t i = 0; i < mr_; ++i) {
-          const T v = bias ? bias[(grp * g_.Kg() + kt * mr_ + i) * bs] : T(0);
-          std::fill(y + (kt * mr_ + i) * ys1 + p0, y + (kt * mr_ + i) * ys1 + p0 + nr_, v);
-        }
-      }
+    for (dim_t p0 = p_begin; p0 < p_end; p0 += nr) {
+      const dim_t np = std::min(nr, p_end - p0);
+      // 1. Every full output tile of this position tile starts at the bias, in place in y;
+      //    those with fewer than mr channels or nr positions take the c loop in 3.
+      for (dim_t kt = kt0; kt < kt1; ++kt)
+        if (full(kt, np))
+          seed_channel_rows(y + kt * mr * ys1 + p0, ys1, mr, nr, sl.seeds + (kt - kt0) * mr);
       // 2. The reduction in kc-slices: nr positions of kc channels, read in place, times each
       //    full k tile's weights.
-      for (dim_t c0 = 0; c0 < g_.Cg() && np == nr_; c0 += kc_max_) {
-        const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
-        for (dim_t c = 0; c < kc; ++c) bptr[c] = x + (c0 + c) * xs1 + p0;
+      for (dim_t c0 = 0; c0 < g_.Cg() && np == nr; c0 += blk_.kc) {
+        const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
+        for (dim_t c = 0; c < kc; ++c) sl.bptr[c] = x + (c0 + c) * xs1 + p0;
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (!full(kt, np)) continue;
-          kernel_(static_cast<std::size_t>(kc), a + ((grp * k_tiles_ + kt) * g_.Cg() + c0) * mr_,
-                  bptr, y + kt * mr_ * ys1 + p0, static_cast<std::size_t>(ys1));
+          kernel_(static_cast<std::size_t>(kc), weights_.panel(a, grp, kt, c0), sl.bptr,
+                  y + kt * mr * ys1 + p0, static_cast<std::size_t>(ys1));
         }
       }
       // 3. Partial tiles (fewer than mr channels or nr positions): accumulated in ctile, one
       //    mr x nr scratch tile per k tile, with each slice's B rows copied (zero-padded) once
-      //    and shared by all of them; then the valid part copied out.
+      //    and shared by all of them; then the valid part stored.
       bool any_partial = false;
       for (dim_t kt = kt0; kt < kt1; ++kt) any_partial = any_partial || !full(kt, np);
       if (!any_partial) continue;
-      for (dim_t kt = kt0; kt < kt1; ++kt) {
-        if (full(kt, np)) continue;
-        T* ct = ctile + (kt - kt0) * mr_ * nr_;
-        const dim_t nk = std::min(mr_, g_.Kg() - kt * mr_);
-        for (dim_t i = 0; i < mr_; ++i) {
-          const T v = bias && i < nk ? bias[(grp * g_.Kg() + kt * mr_ + i) * bs] : T(0);
-          std::fill(ct + i * nr_, ct + (i + 1) * nr_, v);
-        }
-      }
-      for (dim_t c0 = 0; c0 < g_.Cg(); c0 += kc_max_) {
-        const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
+      for (dim_t kt = kt0; kt < kt1; ++kt)
+        if (!full(kt, np))
+          seed_channel_rows(sl.ctile + (kt - kt0) * mr * nr, nr, mr, nr,
+                            sl.seeds + (kt - kt0) * mr);
+      for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
+        const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
         for (dim_t c = 0; c < kc; ++c) {
           const T* row = x + (c0 + c) * xs1 + p0;
-          if (np == nr_) {
-            bptr[c] = row;
+          if (np == nr) {
+            sl.bptr[c] = row;
             continue;
           }
-          T* dst = bpanel + c * nr_;
+          T* dst = sl.bpanel + c * nr;
           std::memcpy(dst, row, sizeof(T) * np);
-          std::fill(dst + np, dst + nr_, T(0));
-          bptr[c] = dst;
+          std::fill(dst + np, dst + nr, T(0));
+          sl.bptr[c] = dst;
         }
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (full(kt, np)) continue;
-          kernel_(static_cast<std::size_t>(kc), a + ((grp * k_tiles_ + kt) * g_.Cg() + c0) * mr_,
-                  bptr, ctile + (kt - kt0) * mr_ * nr_, static_cast<std::size_t>(nr_));
+          kernel_(static_cast<std::size_t>(kc), weights_.panel(a, grp, kt, c0), sl.bptr,
+                  sl.ctile + (kt - kt0) * mr * nr, static_cast<std::size_t>(nr));
         }
       }
-      // Output offsets of the tile's positions, when they are not one dense run.
+      // The tile's positions as runs in y: one dense run, or merged from each one's offset.
+      dim_t nruns = 1;
+      sl.runs[0] = OutputRun{0, p0, np};
       if (!y_in_place) {
         const int d = g_.rank();
         for (dim_t j = 0; j < np; ++j) {
@@ -250,33 +196,26 @@ class PointwiseExecutor final : public Executor {
             off += (p % g_.out[ax]) * args.out.strides[2 + ax];
             p /= g_.out[ax];
           }
-          yoff[j] = off;
+          sl.yoff[j] = off;
         }
+        nruns = merge_runs(sl.yoff, np, ys_last, sl.runs);
       }
       for (dim_t kt = kt0; kt < kt1; ++kt) {
         if (full(kt, np)) continue;
-        const dim_t nk = std::min(mr_, g_.Kg() - kt * mr_);
-        for (dim_t i = 0; i < nk; ++i) {
-          const T* src = ctile + ((kt - kt0) * mr_ + i) * nr_;
-          T* yk = y + (kt * mr_ + i) * ys1;
-          if (y_in_place) {
-            std::memcpy(yk + p0, src, sizeof(T) * np);
-          } else {
-            for (dim_t j = 0; j < np; ++j) yk[yoff[j]] = src[j];
-          }
-        }
+        store_channel_rows(sl.ctile + (kt - kt0) * mr * nr, nr, std::min(mr, g_.Kg() - kt * mr),
+                           sl.runs, nruns, y_in_place ? 1 : ys_last, y + kt * mr * ys1, ys1);
       }
     }
   }
 
   Geometry g_;
   std::unique_ptr<Executor> fallback_;  // channels-last, then implicit_gemm for scattered views
-  kernels::BptrKernel<T> kernel_;       // the wide tile, bound once: mr_ x nr_
-  dim_t mr_ = 0, nr_ = 0, positions_ = 0, k_tiles_ = 0, kc_max_ = 0, pos_blocks_ = 0;
-  dim_t parts_ = 1, per_part_ = 1;
-  int slots_ = 1;
-  std::size_t weights_bytes_ = 0, slot_bytes_ = 0, own_bytes_ = 0;
-  PackedWeightsCache weights_cache_;
+  kernels::BptrKernel<T> kernel_;       // the wide tile, bound once: blk_.mr x blk_.nr
+  GemmBlocking blk_;
+  PackedWeights<T> weights_;            // A[group][k tile][c][mr]
+  TaskGrid grid_;
+  WorkspaceLayout ws_;
+  dim_t positions_ = 0, pos_blocks_ = 0;
 };
 
 class Pointwise final : public Algorithm {

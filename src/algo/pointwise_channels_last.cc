@@ -9,9 +9,12 @@
 // these layers before, sums into a per-task buffer and copies it out.
 //
 // A task is a block of position tiles of one image and group, and a range of column blocks;
-// for each column block and kc-slice its weight panel (kc x nr, 16 KiB for f32) stays in L1
-// while the block's position tiles go by. The last, partial tiles (fewer than mr positions,
+// for each column block and kc-slice its weight panel (kc x nr, half of L1: gemm_driver.h)
+// stays in L1 while the block's position tiles go by. The last, partial tiles (fewer than mr positions,
 // fewer than nr channels) are summed in a scratch tile and copied out.
+//
+// Blocking, weight packing, bias seeds, the partial tiles' store, the task list and the
+// workspace layout come from the GEMM middle-end (gemm_driver.h).
 //
 // Determinism: each output element starts at the bias and adds its C/groups products in
 // kc-slices in channel order, inside one task, whatever the thread count.
@@ -20,19 +23,14 @@
 #include <algorithm>
 #include <vector>
 
-#include "algo/weight_cache.h"
+#include "algo/gemm_driver.h"
 #include "api/checked.h"
 #include "kernels/gemm_tile.h"
-#include "runtime/carve.h"
-#include "runtime/threads.h"
 
 namespace convnd::detail {
 namespace {
 
 constexpr dim_t kTilesPerTask = 8;  // position tiles of mr per task
-// Reduction slice: kc x nr weights of 128 x 32 floats are 16 KiB, which stay in L1 (32 KiB on
-// Zen 4) beside the rows of x.
-constexpr dim_t kSlice = 128;
 // Fewer position tasks than this and the column blocks are split over tasks too.
 constexpr dim_t kTasksWanted = 8;
 
@@ -54,32 +52,20 @@ class ChannelsLastExecutor final : public Executor {
  public:
   ChannelsLastExecutor(const Geometry& g, std::unique_ptr<Executor> fallback)
       : g_(g), fallback_(std::move(fallback)), tk_(kernels::tile_kernel<T>()) {
-    mr_ = static_cast<dim_t>(tk_.mr);
-    nr_ = static_cast<dim_t>(tk_.nr);
-    const char* ws = "workspace";
+    // A kc-slice of one column block's weight panel (kc x nr) stays in L1 while the block's
+    // position tiles go by.
+    blk_ = gemm_blocking(static_cast<dim_t>(tk_.mr), static_cast<dim_t>(tk_.nr), g.Cg(),
+                         sizeof(T), Resident::vector_panel);
     positions_ = checked_product(g.in, "input");
-    col_blocks_ = (g.Kg() + nr_ - 1) / nr_;
-    kc_max_ = std::min(g.Cg(), kSlice);
-    pos_blocks_ = (positions_ + mr_ * kTilesPerTask - 1) / (mr_ * kTilesPerTask);
-    const dim_t row_tasks = checked_mul(checked_mul(g.N, g.groups, ws), pos_blocks_, ws);
-    parts_ = row_tasks >= kTasksWanted
-                 ? 1
-                 : std::min(col_blocks_, (kTasksWanted + row_tasks - 1) / row_tasks);
-    per_part_ = (col_blocks_ + parts_ - 1) / parts_;
-    weights_bytes_ = checked_bytes64(
-        checked_mul(checked_mul(checked_mul(g.groups, col_blocks_, ws), g.Cg(), ws), nr_, ws),
-        sizeof(T), ws);
-    Carve sizing;
-    carve_slot(sizing);
-    if (!sizing.ok()) throw_overflow(ws);
-    slot_bytes_ = sizing.bytes();
-    slots_ = thread_slots();
-    own_bytes_ = checked_size_add(
-        weights_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
+    weights_.init(g, g.Cg(), blk_.nr);
+    pos_blocks_ = (positions_ + blk_.mr * kTilesPerTask - 1) / (blk_.mr * kTilesPerTask);
+    grid_ = TaskGrid(g.N, g.groups, pos_blocks_, weights_.blocks(), kTasksWanted);
+    ws_.size([&](Carve& c) { return carve_shared(c); }, [&](Carve& c) { return carve_slot(c); },
+             thread_slots());
   }
 
   std::size_t workspace_bytes() const override {
-    return std::max(own_bytes_, fallback_->workspace_bytes());
+    return std::max(ws_.bytes(), fallback_->workspace_bytes());
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
@@ -87,112 +73,88 @@ class ChannelsLastExecutor final : public Executor {
     const dim_t ystep = position_step(args.out.strides, g_.out);
     if (args.a.strides[1] != 1 || args.out.strides[1] != 1 || xstep == 0 || ystep == 0)
       return fallback_->run(args, workspace, threads);
-    auto* ws = static_cast<char*>(workspace);
-    const int th = std::min(threads, slots_);
-    // One job: phase 0 packs the weights (unless a constant-weights plan keeps them), phase 1
-    // is the sweep.
-    const bool pack_here = !g_.constant_weights;
-    T* own = reinterpret_cast<T*>(ws);
-    const T* w = pack_here ? own : weights_cache_.get<T>(true, args.b, 1, weights_bytes_, own,
-                                                         [&](T* out) {
-                                                           for (dim_t p = 0; p < g_.groups * col_blocks_; ++p)
-                                                             pack_panel(args.b, out, p);
-                                                         });
-    parallel_phases({pack_here ? g_.groups * col_blocks_ : 0, g_.N * g_.groups * pos_blocks_ * parts_},
-                    th, [&](int phase, dim_t task) {
-      if (phase == 0) return pack_panel(args.b, own, task);
-      Carve carve(ws + weights_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_);
-      const Slot sl = carve_slot(carve);
-      const dim_t part = task % parts_;
-      const dim_t block = (task / parts_) % pos_blocks_;
-      const dim_t grp = (task / (parts_ * pos_blocks_)) % g_.groups;
-      const dim_t n = task / (parts_ * pos_blocks_ * g_.groups);
-      run_task(args, w, xstep, ystep, n, grp, block, part * per_part_,
-               std::min(col_blocks_, (part + 1) * per_part_), sl);
-    });
+    const int th = std::min(threads, thread_slots());
+    T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    const std::vector<dim_t> src_off = reduction_offsets(g_, args.b.strides, false);
+    const T* w = weights_.for_run(g_.constant_weights, args.b, 1, src_off, own, th);
+    run_gemm_job(
+        weights_.pack_tasks(g_.constant_weights), grid_, th,
+        [&](dim_t panel) { weights_.pack_panel(args.b, src_off.data(), own, panel); },
+        [&](const GemmTask& t) {
+          const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+          run_task(args, w, xstep, ystep, t, sl);
+        });
   }
 
  private:
+  // The packed weights; then one thread's scratch.
+  T* carve_shared(Carve& c) const { return c.take<T>(weights_.elems()); }
   struct Slot {
     const T** rows;  // mr row pointers
     T* tile;         // mr x nr scratch tile
+    T* seeds;        // per_part x nr: the task's channels' bias
   };
   Slot carve_slot(Carve& c) const {
     Slot sl;
-    sl.rows = c.take<const T*>(static_cast<std::size_t>(mr_));
-    sl.tile = c.take<T>(static_cast<std::size_t>(mr_ * nr_));
+    sl.rows = c.take<const T*>(static_cast<std::size_t>(blk_.mr));
+    sl.tile = c.take<T>(static_cast<std::size_t>(blk_.mr * blk_.nr));
+    sl.seeds = c.take<T>(static_cast<std::size_t>(grid_.per_part() * blk_.nr));
     return sl;
   }
 
-  // W[group][column block][c][nr]: output channel b * nr + j of the group in column j, zero past
-  // Kg. One task per panel.
-  void pack_panel(const ConstTensorView& w, T* out, dim_t panel_index) const {
-    const T* src = static_cast<const T*>(w.data);
-    const dim_t grp = panel_index / col_blocks_, b = panel_index % col_blocks_;
-    T* panel = out + panel_index * g_.Cg() * nr_;
-    for (dim_t j = 0; j < nr_; ++j) {
-      const dim_t k = b * nr_ + j;
-      const T* wk = k < g_.Kg() ? src + (grp * g_.Kg() + k) * w.strides[0] : nullptr;
-      for (dim_t c = 0; c < g_.Cg(); ++c) panel[c * nr_ + j] = wk ? wk[c * w.strides[1]] : T(0);
-    }
-  }
-
-  // Position tiles of block `block` of image n, group grp, column blocks [b0, b1).
-  void run_task(const OpArgs& args, const T* w, dim_t xstep, dim_t ystep, dim_t n, dim_t grp,
-                dim_t block, dim_t b0, dim_t b1, const Slot& sl) const {
-    const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0] + grp * g_.Cg();
-    T* y = static_cast<T*>(args.out.data) + n * args.out.strides[0] + grp * g_.Kg();
-    const T* bias = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
-    const dim_t bs = args.bias ? args.bias->strides[0] : 0;
-    const auto bias_of = [&](dim_t k) { return bias ? bias[(grp * g_.Kg() + k) * bs] : T(0); };
-    const dim_t p_begin = block * mr_ * kTilesPerTask;
-    const dim_t p_end = std::min(positions_, p_begin + mr_ * kTilesPerTask);
-    const dim_t full_end = p_begin + (p_end - p_begin) / mr_ * mr_;  // end of the full tiles
+  // Position tiles of the task's block, column blocks [t.b0, t.b1).
+  void run_task(const OpArgs& args, const T* w, dim_t xstep, dim_t ystep, const GemmTask& t,
+                const Slot& sl) const {
+    const dim_t mr = blk_.mr, nr = blk_.nr, grp = t.grp;
+    const T* x = static_cast<const T*>(args.a.data) + t.n * args.a.strides[0] + grp * g_.Cg();
+    T* y = static_cast<T*>(args.out.data) + t.n * args.out.strides[0] + grp * g_.Kg();
+    bias_values(args.bias, grp, g_.Kg(), t.b0 * nr, t.b1 * nr, sl.seeds);
+    const dim_t p_begin = t.block * mr * kTilesPerTask;
+    const dim_t p_end = std::min(positions_, p_begin + mr * kTilesPerTask);
+    const dim_t full_end = p_begin + (p_end - p_begin) / mr * mr;  // end of the full tiles
     const auto ldy = static_cast<std::size_t>(ystep);
 
-    for (dim_t b = b0; b < b1; ++b) {
-      const dim_t k0 = b * nr_, nk = std::min(nr_, g_.Kg() - k0);
-      const T* panel = w + (grp * col_blocks_ + b) * g_.Cg() * nr_;
-      if (nk == nr_) {
+    for (dim_t b = t.b0; b < t.b1; ++b) {
+      const dim_t k0 = b * nr, nk = std::min(nr, g_.Kg() - k0);
+      const T* seeds = sl.seeds + (b - t.b0) * nr;
+      if (nk == nr) {
         // Full tiles, in place: y starts at the bias, then each kc-slice's panel serves every
         // position tile of the block.
-        for (dim_t p = p_begin; p < full_end; ++p)
-          for (dim_t j = 0; j < nr_; ++j) y[p * ystep + k0 + j] = bias_of(k0 + j);
-        for (dim_t c0 = 0; c0 < g_.Cg(); c0 += kc_max_) {
-          const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
-          for (dim_t p0 = p_begin; p0 < full_end; p0 += mr_) {
-            for (dim_t i = 0; i < mr_; ++i) sl.rows[i] = x + (p0 + i) * xstep + c0;
-            tk_.rows(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_, y + p0 * ystep + k0,
-                     ldy);
+        seed_position_rows(y + p_begin * ystep + k0, ystep, full_end - p_begin, nr, seeds);
+        for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
+          const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
+          for (dim_t p0 = p_begin; p0 < full_end; p0 += mr) {
+            for (dim_t i = 0; i < mr; ++i) sl.rows[i] = x + (p0 + i) * xstep + c0;
+            tk_.rows(static_cast<std::size_t>(kc), sl.rows, weights_.panel(w, grp, b, c0),
+                     y + p0 * ystep + k0, ldy);
           }
         }
       }
       // Partial tiles (the block's last positions, or the last column block's channels) in
       // the scratch tile; rows past the valid ones repeat the first (their sums are dropped).
-      for (dim_t p0 = nk == nr_ ? full_end : p_begin; p0 < p_end; p0 += mr_) {
-        const dim_t np = std::min(mr_, p_end - p0);
-        for (dim_t i = 0; i < mr_; ++i)
-          for (dim_t j = 0; j < nr_; ++j) sl.tile[i * nr_ + j] = j < nk ? bias_of(k0 + j) : T(0);
-        for (dim_t c0 = 0; c0 < g_.Cg(); c0 += kc_max_) {
-          const dim_t kc = std::min(kc_max_, g_.Cg() - c0);
-          for (dim_t i = 0; i < mr_; ++i) sl.rows[i] = x + (p0 + (i < np ? i : 0)) * xstep + c0;
-          tk_.rows(static_cast<std::size_t>(kc), sl.rows, panel + c0 * nr_, sl.tile,
-                   static_cast<std::size_t>(nr_));
+      for (dim_t p0 = nk == nr ? full_end : p_begin; p0 < p_end; p0 += mr) {
+        const dim_t np = std::min(mr, p_end - p0);
+        seed_position_rows(sl.tile, nr, mr, nr, seeds);
+        for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
+          const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
+          for (dim_t i = 0; i < mr; ++i) sl.rows[i] = x + (p0 + (i < np ? i : 0)) * xstep + c0;
+          tk_.rows(static_cast<std::size_t>(kc), sl.rows, weights_.panel(w, grp, b, c0), sl.tile,
+                   static_cast<std::size_t>(nr));
         }
-        for (dim_t i = 0; i < np; ++i)
-          std::copy(sl.tile + i * nr_, sl.tile + i * nr_ + nk, y + (p0 + i) * ystep + k0);
+        const OutputRun run{0, p0 * ystep, np};
+        store_position_rows(sl.tile, nr, nk, &run, 1, ystep, y + k0, dim_t{1});
       }
     }
   }
 
   Geometry g_;
   std::unique_ptr<Executor> fallback_;  // implicit_gemm, for views that do not qualify
-  kernels::TileKernel<T> tk_;           // bound once: its tile is mr_ x nr_
-  dim_t mr_ = 0, nr_ = 0, positions_ = 0, col_blocks_ = 0, kc_max_ = 0, pos_blocks_ = 0;
-  dim_t parts_ = 1, per_part_ = 1;
-  int slots_ = 1;
-  std::size_t weights_bytes_ = 0, slot_bytes_ = 0, own_bytes_ = 0;
-  PackedWeightsCache weights_cache_;
+  kernels::TileKernel<T> tk_;           // bound once: its tile is blk_.mr x blk_.nr
+  GemmBlocking blk_;
+  PackedWeights<T> weights_;            // W[group][column block][c][nr]
+  TaskGrid grid_;
+  WorkspaceLayout ws_;
+  dim_t positions_ = 0, pos_blocks_ = 0;
 };
 
 }  // namespace
