@@ -16,6 +16,7 @@
 //                    accumulator's rows;
 //   TaskGrid         the sweep's task list: (image, group, row block, part of the column
 //                    blocks), its boundaries fixed by the problem, never by the thread count;
+//   run_gemm_job     a run as one job: weight panels and the algorithm's copies, then the sweep;
 //   WorkspaceLayout  the run's workspace (shared regions, then one scratch slot per thread),
 //                    sized and laid out by the same Carve sequence (runtime/carve.h).
 //
@@ -83,18 +84,6 @@ class TaskGrid {
  private:
   dim_t groups_ = 1, row_blocks_ = 1, col_blocks_ = 1, parts_ = 1, per_part_ = 1, tasks_ = 0;
 };
-
-// One job over the thread pool (runtime/threads.h): phase 0 runs `prep(task)` for the first
-// `prep_tasks` (packing weight panels, copying input planes), phase 1 `sweep(GemmTask)` for every
-// task of the grid.
-template <class Prep, class Sweep>
-void run_gemm_job(dim_t prep_tasks, const TaskGrid& grid, int threads, Prep&& prep,
-                  Sweep&& sweep) {
-  parallel_phases({prep_tasks, grid.tasks()}, threads, [&](int phase, dim_t task) {
-    if (phase == 0) return prep(task);
-    sweep(grid(task));
-  });
-}
 
 // ---------------------------------------------------------------------------------------------
 // The workspace
@@ -206,6 +195,28 @@ class PackedWeights {
   dim_t groups_ = 1, Kg_ = 0, depth_ = 0, width_ = 1, blocks_ = 0, elems_ = 0;
   PackedWeightsCache cache_;
 };
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+// One run as one job over the thread pool (runtime/threads.h): the weights packed into `own`
+// (the workspace) by the first phase, one task per panel, or taken from the cache of a
+// constant-weights plan; then the algorithm's `prep_tasks` tasks of that phase, `prep(task)`
+// (copying input planes); then the sweep, `sweep(packed weights, GemmTask)` for every task of
+// the grid. `tap_major` picks the reduction order of the packed rows (reduction_offsets).
+template <class T, class Prep, class Sweep>
+void run_gemm_job(const Geometry& g, const PackedWeights<T>& weights, const ConstTensorView& w,
+                  bool tap_major, T* own, const TaskGrid& grid, int threads, dim_t prep_tasks,
+                  Prep&& prep, Sweep&& sweep) {
+  const std::vector<dim_t> src_off = reduction_offsets(g, w.strides, tap_major);
+  const T* packed = weights.for_run(g.constant_weights, w, tap_major, src_off, own, threads);
+  const dim_t panels = weights.pack_tasks(g.constant_weights);
+  parallel_phases({panels + prep_tasks, grid.tasks()}, threads, [&](int phase, dim_t task) {
+    if (phase == 1) return sweep(packed, grid(task));
+    if (task < panels) return weights.pack_panel(w, src_off.data(), own, task);
+    prep(task - panels);
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Accumulators and stores
