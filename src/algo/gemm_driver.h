@@ -17,8 +17,8 @@
 //   TaskGrid         the sweep's task list: (image, group, row block, part of the column
 //                    blocks), its boundaries fixed by the problem, never by the thread count;
 //   run_gemm_job     a run as one job: weight panels and the algorithm's copies, then the sweep;
-//   WorkspaceLayout  the run's workspace (shared regions, then one scratch slot per thread),
-//                    sized and laid out by the same Carve sequence (runtime/carve.h).
+//   WorkspaceLayout  (workspace_layout.h) the run's workspace: shared regions, then one scratch
+//                    slot per thread, sized and laid out by the same Carve sequence.
 //
 // Determinism is the algorithms' to keep (each output summed by one task, in an order fixed by
 // the problem); nothing here depends on the thread count either.
@@ -32,6 +32,7 @@
 
 #include "algo/problem.h"
 #include "algo/weight_cache.h"
+#include "algo/workspace_layout.h"
 #include "api/checked.h"
 #include "kernels/transpose.h"
 #include "runtime/carve.h"
@@ -83,46 +84,6 @@ class TaskGrid {
 
  private:
   dim_t groups_ = 1, row_blocks_ = 1, col_blocks_ = 1, parts_ = 1, per_part_ = 1, tasks_ = 0;
-};
-
-// ---------------------------------------------------------------------------------------------
-// The workspace
-
-// A run's workspace: shared regions (packed weights, a copy of the input) first, then
-// `slots` scratch slots, one per thread. Both parts are carved by functions of the executor, the
-// same calls sizing the workspace (no memory) and laying it out in run(): they cannot disagree.
-class WorkspaceLayout {
- public:
-  // Throws the overflow error when a size does not fit.
-  template <class Shared, class Slot>
-  void size(Shared&& carve_shared, Slot&& carve_slot, int slots) {
-    Carve shared, slot;
-    carve_shared(shared);
-    carve_slot(slot);
-    if (!shared.ok() || !slot.ok()) throw_overflow("workspace");
-    shared_bytes_ = shared.bytes();
-    slot_bytes_ = slot.bytes();
-    bytes_ = checked_size_add(
-        shared_bytes_, checked_size_mul(static_cast<std::size_t>(slots), slot_bytes_, "workspace"),
-        "workspace");
-  }
-  std::size_t bytes() const { return bytes_; }
-
-  // The shared regions and the calling thread's slot of a run's workspace.
-  template <class Shared>
-  auto shared(void* workspace, Shared&& carve_shared) const {
-    Carve c(workspace);
-    return carve_shared(c);
-  }
-  template <class Slot>
-  auto slot(void* workspace, Slot&& carve_slot) const {
-    Carve c(static_cast<char*>(workspace) + shared_bytes_ +
-            static_cast<std::size_t>(thread_index()) * slot_bytes_);
-    return carve_slot(c);
-  }
-
- private:
-  std::size_t shared_bytes_ = 0, slot_bytes_ = 0, bytes_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
