@@ -37,7 +37,9 @@ TEST(GemmDriver, BlockingFollowsTheKernelTileAndTheL1Size) {
         EXPECT_LE(b.kc, kMaxSlice);
         const dim_t width = res == Resident::broadcast_panel ? mr : nr;
         const std::size_t share = res == Resident::broadcast_panel ? l1 * 3 / 8 : l1 / 2;
-        if (b.kc > 16) EXPECT_LE(static_cast<std::size_t>(b.kc * width) * sizeof(float), share);
+        if (b.kc > 16) {
+          EXPECT_LE(static_cast<std::size_t>(b.kc * width) * sizeof(float), share);
+        }
         const dim_t slices = (depth + b.kc - 1) / b.kc;
         EXPECT_GE(b.kc * slices, depth);
         EXPECT_LT((b.kc - 1) * slices, depth) << "slices are not equal";
@@ -101,7 +103,9 @@ TEST(GemmDriver, TaskGridCoversEveryBlockOnce) {
         ASSERT_TRUE(seen.insert({t.n, t.grp, t.block, b}).second) << "block done twice";
     }
     EXPECT_EQ(static_cast<dim_t>(seen.size()), images * groups * rows * cols);
-    if (images * groups * rows >= 16) EXPECT_EQ(grid.tasks(), images * groups * rows);
+    if (images * groups * rows >= 16) {
+      EXPECT_EQ(grid.tasks(), images * groups * rows);
+    }
   }
 }
 

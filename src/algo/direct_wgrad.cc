@@ -52,6 +52,7 @@
 #include "algo/fft_conv.h"
 #include "algo/layout_copy.h"
 #include "algo/odometer.h"
+#include "algo/workspace_layout.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
 #include "kernels/transpose.h"
@@ -209,26 +210,17 @@ class DirectWgradExecutor final : public Executor {
     pitch_.assign(static_cast<std::size_t>(g.rank()), s_.row_len);
     for (int a = g.rank() - 2; a >= 0; --a) pitch_[a] = pitch_[a + 1] * s_.box[a + 1];
     image_pitch_ = g.rank() > 0 ? pitch_[0] * s_.box[0] : s_.row_len;
-    Carve shared, slot;
-    carve_shared(shared);
-    carve_slot(slot);
-    if (!shared.ok() || !slot.ok()) throw_overflow("weight-gradient workspace");
-    shared_bytes_ = shared.bytes();
-    slot_bytes_ = slot.bytes();
-    slots_ = thread_slots();
+    ws_.size([&](Carve& c) { return carve_shared(c); }, [&](Carve& c) { return carve_slot(c); },
+             thread_slots(), "weight-gradient workspace");
   }
 
-  std::size_t workspace_bytes() const override {
-    return shared_bytes_ + static_cast<std::size_t>(slots_) * slot_bytes_;
-  }
+  std::size_t workspace_bytes() const override { return ws_.bytes(); }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     // Tables are built by the first run, so that planning stays cheap (see implicit_gemm.cc).
     std::call_once(tables_once_, [this] { build_tables(); });
-    threads = std::min(threads, slots_);
-    Carve carve(workspace);
-    const Shared sh = carve_shared(carve);
-    char* slots = static_cast<char*>(workspace) + shared_bytes_;
+    threads = std::min(threads, thread_slots());
+    const Shared sh = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
     const ConstTensorView dy = channels_last_view(args.b, sh.dy_copy, threads);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.out.strides);
     // The copy: one task per image in 1-D, per (image, first coordinate) above.
@@ -253,8 +245,8 @@ class DirectWgradExecutor final : public Executor {
           if (phase == 1) {
             const dim_t block = task % s_.blocks, grp = (task / s_.blocks) % g_.groups;
             const dim_t part = task / (s_.blocks * g_.groups);
-            Carve slot(slots + static_cast<std::size_t>(thread_index()) * slot_bytes_);
-            return sweep(sh, dy, part, grp, block, carve_slot(slot));
+            return sweep(sh, dy, part, grp, block,
+                         ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); }));
           }
           const dim_t grp = task / store_blocks, k0 = (task % store_blocks) * kStoreChannels;
           store(sh.partials, grp, k0, std::min(g_.Kg(), k0 + kStoreChannels), tap_off, args.out);
@@ -507,8 +499,7 @@ class DirectWgradExecutor final : public Executor {
   Sizes s_;
   std::vector<dim_t> pitch_;  // the copy's elements between neighbours along each axis
   dim_t image_pitch_ = 0;     // ... and between images
-  std::size_t shared_bytes_ = 0, slot_bytes_ = 0;
-  int slots_ = 1;
+  WorkspaceLayout ws_;
   mutable std::once_flag tables_once_;
   mutable std::vector<std::vector<dim_t>> index_;  // [axis][position in the copy]
   mutable std::vector<dim_t> tap_delta_;           // [tap]

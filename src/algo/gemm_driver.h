@@ -16,8 +16,9 @@
 //                    accumulator's rows;
 //   TaskGrid         the sweep's task list: (image, group, row block, part of the column
 //                    blocks), its boundaries fixed by the problem, never by the thread count;
-//   WorkspaceLayout  the run's workspace (shared regions, then one scratch slot per thread),
-//                    sized and laid out by the same Carve sequence (runtime/carve.h).
+//   run_gemm_job     a run as one job: weight panels and the algorithm's copies, then the sweep;
+//   WorkspaceLayout  (workspace_layout.h) the run's workspace: shared regions, then one scratch
+//                    slot per thread, sized and laid out by the same Carve sequence.
 //
 // Determinism is the algorithms' to keep (each output summed by one task, in an order fixed by
 // the problem); nothing here depends on the thread count either.
@@ -31,6 +32,7 @@
 
 #include "algo/problem.h"
 #include "algo/weight_cache.h"
+#include "algo/workspace_layout.h"
 #include "api/checked.h"
 #include "kernels/transpose.h"
 #include "runtime/carve.h"
@@ -82,58 +84,6 @@ class TaskGrid {
 
  private:
   dim_t groups_ = 1, row_blocks_ = 1, col_blocks_ = 1, parts_ = 1, per_part_ = 1, tasks_ = 0;
-};
-
-// One job over the thread pool (runtime/threads.h): phase 0 runs `prep(task)` for the first
-// `prep_tasks` (packing weight panels, copying input planes), phase 1 `sweep(GemmTask)` for every
-// task of the grid.
-template <class Prep, class Sweep>
-void run_gemm_job(dim_t prep_tasks, const TaskGrid& grid, int threads, Prep&& prep,
-                  Sweep&& sweep) {
-  parallel_phases({prep_tasks, grid.tasks()}, threads, [&](int phase, dim_t task) {
-    if (phase == 0) return prep(task);
-    sweep(grid(task));
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// The workspace
-
-// A run's workspace: shared regions (packed weights, a copy of the input) first, then
-// `slots` scratch slots, one per thread. Both parts are carved by functions of the executor, the
-// same calls sizing the workspace (no memory) and laying it out in run(): they cannot disagree.
-class WorkspaceLayout {
- public:
-  // Throws the overflow error when a size does not fit.
-  template <class Shared, class Slot>
-  void size(Shared&& carve_shared, Slot&& carve_slot, int slots) {
-    Carve shared, slot;
-    carve_shared(shared);
-    carve_slot(slot);
-    if (!shared.ok() || !slot.ok()) throw_overflow("workspace");
-    shared_bytes_ = shared.bytes();
-    slot_bytes_ = slot.bytes();
-    bytes_ = checked_size_add(
-        shared_bytes_, checked_size_mul(static_cast<std::size_t>(slots), slot_bytes_, "workspace"),
-        "workspace");
-  }
-  std::size_t bytes() const { return bytes_; }
-
-  // The shared regions and the calling thread's slot of a run's workspace.
-  template <class Shared>
-  auto shared(void* workspace, Shared&& carve_shared) const {
-    Carve c(workspace);
-    return carve_shared(c);
-  }
-  template <class Slot>
-  auto slot(void* workspace, Slot&& carve_slot) const {
-    Carve c(static_cast<char*>(workspace) + shared_bytes_ +
-            static_cast<std::size_t>(thread_index()) * slot_bytes_);
-    return carve_slot(c);
-  }
-
- private:
-  std::size_t shared_bytes_ = 0, slot_bytes_ = 0, bytes_ = 0;
 };
 
 // ---------------------------------------------------------------------------------------------
@@ -206,6 +156,28 @@ class PackedWeights {
   dim_t groups_ = 1, Kg_ = 0, depth_ = 0, width_ = 1, blocks_ = 0, elems_ = 0;
   PackedWeightsCache cache_;
 };
+
+// ---------------------------------------------------------------------------------------------
+// The run
+
+// One run as one job over the thread pool (runtime/threads.h): the weights packed into `own`
+// (the workspace) by the first phase, one task per panel, or taken from the cache of a
+// constant-weights plan; then the algorithm's `prep_tasks` tasks of that phase, `prep(task)`
+// (copying input planes); then the sweep, `sweep(packed weights, GemmTask)` for every task of
+// the grid. `tap_major` picks the reduction order of the packed rows (reduction_offsets).
+template <class T, class Prep, class Sweep>
+void run_gemm_job(const Geometry& g, const PackedWeights<T>& weights, const ConstTensorView& w,
+                  bool tap_major, T* own, const TaskGrid& grid, int threads, dim_t prep_tasks,
+                  Prep&& prep, Sweep&& sweep) {
+  const std::vector<dim_t> src_off = reduction_offsets(g, w.strides, tap_major);
+  const T* packed = weights.for_run(g.constant_weights, w, tap_major, src_off, own, threads);
+  const dim_t panels = weights.pack_tasks(g.constant_weights);
+  parallel_phases({panels + prep_tasks, grid.tasks()}, threads, [&](int phase, dim_t task) {
+    if (phase == 1) return sweep(packed, grid(task));
+    if (task < panels) return weights.pack_panel(w, src_off.data(), own, task);
+    prep(task - panels);
+  });
+}
 
 // ---------------------------------------------------------------------------------------------
 // Accumulators and stores

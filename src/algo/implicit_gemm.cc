@@ -100,21 +100,16 @@ class IgemmExecutor final : public Executor {
     const bool tap_major = args.a.strides[1] == 1;  // channels-last input: order D as (tap, c)
     const int th = std::min(threads, thread_slots());
     T* own_w = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
-    const std::vector<dim_t> src_off = reduction_offsets(g_, args.b.strides, tap_major);
-    const T* packed_w =
-        weights_.for_run(g_.constant_weights, args.b, tap_major, src_off, own_w, th);
     // Rows are ordered image-fastest when images are adjacent in memory (batch stride 1, as in
     // the re-strided input of a channels-last weight gradient): then a tile's rows at one
     // position read consecutive samples and its columns are read in place.
     const bool batch_fastest = args.a.strides[0] == 1 && g_.N >= mr_;
-    run_gemm_job(
-        weights_.pack_tasks(g_.constant_weights), grid_, th,
-        [&](dim_t panel) { weights_.pack_panel(args.b, src_off.data(), own_w, panel); },
-        [&](const GemmTask& t) {
-          const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
-          run_task(args, tap_major, batch_fastest, packed_w, t.grp, t.block * rows_per_task_,
-                   t.b0, t.b1, sl);
-        });
+    run_gemm_job(g_, weights_, args.b, tap_major, own_w, grid_, th, 0, [](dim_t) {},
+                 [&](const T* packed_w, const GemmTask& t) {
+                   const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+                   run_task(args, tap_major, batch_fastest, packed_w, t.grp,
+                            t.block * rows_per_task_, t.b0, t.b1, sl);
+                 });
   }
 
   // Rows [row0, row0 + rows_per_task_) and column blocks [b0, b1) of group grp.

@@ -233,26 +233,21 @@ class PaddedExecutor final : public Executor {
     const int th = std::min(threads, thread_slots());
     // One job: phase 0 packs the weights (unless a constant-weights plan keeps them) and
     // copies the input planes, phase 1 is the GEMM sweep.
-    const std::vector<dim_t> src_off = reduction_offsets(g_, args.b.strides, tap_major_);
-    const T* weights =
-        weights_.for_run(g_.constant_weights, args.b, 0, src_off, sh.weights, th);
     // The copy: a task per plane, or per block of kCopyChannels planes when the channels are
     // contiguous (copy_planes transposes them together).
     const dim_t per_copy = args.a.strides[1] == 1 ? kCopyChannels : 1;
     const dim_t copy_blocks = (g_.C + per_copy - 1) / per_copy;
-    const dim_t panels = weights_.pack_tasks(g_.constant_weights), copies = g_.N * copy_blocks;
+    const dim_t copies = g_.N * copy_blocks;
     run_gemm_job(
-        panels + copies + 1, grid_, th,
+        g_, weights_, args.b, tap_major_, sh.weights, grid_, th, copies + 1,
         [&](dim_t task) {
-          if (task < panels) return weights_.pack_panel(args.b, src_off.data(), sh.weights, task);
-          if (task < panels + copies) {
-            const dim_t n = (task - panels) / copy_blocks,
-                        c0 = (task - panels) % copy_blocks * per_copy;
+          if (task < copies) {
+            const dim_t n = task / copy_blocks, c0 = task % copy_blocks * per_copy;
             return copy_planes(args.a, buf, n, c0, std::min(g_.C, c0 + per_copy));
           }
           std::fill(buf + g_.N * g_.C * pg_.plane, buf + buffer_elems_, T(0));
         },
-        [&](const GemmTask& t) {
+        [&](const T* weights, const GemmTask& t) {
           const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
           if (channel_rows_)
             run_task_channel_rows(args, weights, buf, t.n, t.grp, t.block * rows_per_task_, t.b0,

@@ -108,15 +108,11 @@ class PointwiseExecutor final : public Executor {
     const bool y_in_place = dense_positions(args.out.strides, g_.out);
     const int th = std::min(threads, thread_slots());
     T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
-    const std::vector<dim_t> src_off = reduction_offsets(g_, args.b.strides, false);
-    const T* a = weights_.for_run(g_.constant_weights, args.b, 0, src_off, own, th);
-    run_gemm_job(
-        weights_.pack_tasks(g_.constant_weights), grid_, th,
-        [&](dim_t panel) { weights_.pack_panel(args.b, src_off.data(), own, panel); },
-        [&](const GemmTask& t) {
-          const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
-          run_task(args, a, t, y_in_place, sl);
-        });
+    run_gemm_job(g_, weights_, args.b, false, own, grid_, th, 0, [](dim_t) {},
+                 [&](const T* a, const GemmTask& t) {
+                   const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+                   run_task(args, a, t, y_in_place, sl);
+                 });
   }
 
  private:

@@ -75,15 +75,11 @@ class ChannelsLastExecutor final : public Executor {
       return fallback_->run(args, workspace, threads);
     const int th = std::min(threads, thread_slots());
     T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
-    const std::vector<dim_t> src_off = reduction_offsets(g_, args.b.strides, false);
-    const T* w = weights_.for_run(g_.constant_weights, args.b, 1, src_off, own, th);
-    run_gemm_job(
-        weights_.pack_tasks(g_.constant_weights), grid_, th,
-        [&](dim_t panel) { weights_.pack_panel(args.b, src_off.data(), own, panel); },
-        [&](const GemmTask& t) {
-          const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
-          run_task(args, w, xstep, ystep, t, sl);
-        });
+    run_gemm_job(g_, weights_, args.b, false, own, grid_, th, 0, [](dim_t) {},
+                 [&](const T* w, const GemmTask& t) {
+                   const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+                   run_task(args, w, xstep, ystep, t, sl);
+                 });
   }
 
  private:
