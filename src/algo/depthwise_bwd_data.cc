@@ -11,11 +11,11 @@
 // into per-group sub-problems (the generic bwd_data_phases runs C of them).
 //
 // The terms of a position are vectorised over channels (tap-major weights), so channels-last
-// runs in place. At stride 1 (along the last axis), the positions of a row away from the
-// borders (in general: of one stride phase) gather
-// the same taps from outputs one further each: kernels::dw_channels_run computes 8 of them per
-// weight-vector load (a task is a fixed segment of a row); views whose channel stride is not 1
-// take the position-by-position kernels::dw_gather. Channels-first activations are transposed to
+// runs in place. The positions of one stride phase of a row (at stride 1: the row), away from
+// the borders, gather the same taps from outputs one further each: kernels::dw_channels_run
+// computes 8 of them per weight-vector load (a task is a fixed segment of a row; other
+// positions are runs of 1); views whose channel stride is not 1 take the position-by-position
+// kernels::dw_gather. Channels-first activations are transposed to
 // channels-last in the workspace first (dy) and back at the end (dx) (kernels/transpose.h; at
 // stride 1 pays() passes channels-first plans to bwd_data_phases, measured faster, and at
 // stride 2 depthwise.cc's planes come first in the registry and measured faster still); pays()
@@ -207,17 +207,10 @@ class GatherExecutor final : public Executor {
     const bool in_place = args.a.strides[1] == 1 && args.out.strides[1] == 1;
     const dim_t S = g_.in.back(), segments = (S + kSegment - 1) / kSegment;
     const dim_t row_tasks = g_.N * (in_positions_ / S) * segments;
-    // Phase runs pay at stride 1 (whole rows); at stride 2 a row's runs are half as long and
-    // each position gathers 1-2 terms, where the position-by-position gather measured faster
-    // (docs/measurements.md).
-    const bool runs = g_.stride.back() == 1;
-    if (in_place && !runs) {
-      parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
-        gather_chunk(args.a, args.out, wt, bias, task / chunks, (task % chunks) * kPositionsPerTask,
-                     slot());
-      });
-      return;
-    }
+    // Phase runs at every stride: a stride-2 row's runs are half as long, and with
+    // dw_channels_run's 8 x 2 registers and its tails in blocks of 4, 2, 1 they measured 0.62x
+    // (effnet_dw5s2_b8) and 0.70x (mbv2_dw3x3s2_b16) of the position-by-position gather, which
+    // had been the faster one at stride 2 (one thread, Zen 5).
     if (in_place) {
       parallel_tasks(row_tasks, n_threads, [&](dim_t task) {
         gather_segment(args.a, args.out, wt, bias, task, slot());
@@ -240,15 +233,9 @@ class GatherExecutor final : public Executor {
     const TensorView dx_view(dx_cl, args.out.dtype, args.out.shape,
                              dense_channels_last_strides(args.out.shape));
     copy_to_channels_last<T>(args.a, dy_cl, dy_view.strides, n_threads);
-    if (runs)
-      parallel_tasks(row_tasks, n_threads, [&](dim_t task) {
-        gather_segment(dy_view, dx_view, wt, bias, task, slot());
-      });
-    else
-      parallel_tasks(g_.N * chunks, n_threads, [&](dim_t task) {
-        gather_chunk(dy_view, dx_view, wt, bias, task / chunks, (task % chunks) * kPositionsPerTask,
-                     slot());
-      });
+    parallel_tasks(row_tasks, n_threads, [&](dim_t task) {
+      gather_segment(dy_view, dx_view, wt, bias, task, slot());
+    });
     copy_from_channels_last<T>(dx_cl, dx_view.strides, args.out, n_threads);
   }
 
