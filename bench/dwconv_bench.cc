@@ -1,7 +1,7 @@
 // Google Benchmark of the depthwise kernels (dwconv.h) per ISA target, on one 3x3 layer's worth
 // of L1-resident operands: 64 channels for the channels-last kernels (dw_channels, a run of 8
-// positions in dw_channels_run, the weight gradient's dw_weights over 64 positions), rows of 56
-// outputs for the channels-first ones (dw_rows over 8 rows, the weight gradient's dw_dots).
+// positions in dw_channels_run and in dw_channels_taps as 3 rows of 3 taps, the weight
+// gradient's dw_weights over 64 positions), rows of 56 outputs for the channels-first ones (dw_rows over 8 rows, the weight gradient's dw_dots).
 // Reports FLOPS (2 per multiply-add the kernel's contract asks for).
 //   build/bench/kernel_bench --benchmark_filter=Dw
 #include <benchmark/benchmark.h>
@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t kTaps = 9, kChannels = 64, kRun = 8, kRowOut = 56, kRows = 8;
 constexpr std::size_t kPitch = kRowOut + 2;  // a 3-tap row reads 2 samples past its outputs
 
-enum class DwKernel { channels, channels_run, rows, weights, dots };
+enum class DwKernel { channels, channels_run, channels_taps, rows, weights, dots };
 
 void BM_Dw(benchmark::State& state, std::int64_t target, DwKernel kernel) {
   hwy::SetSupportedTargetsForTest(target);
@@ -37,6 +37,14 @@ void BM_Dw(benchmark::State& state, std::int64_t target, DwKernel kernel) {
         w_ptr.push_back(w.data() + t * kChannels);
       }
       fmas = static_cast<double>(kTaps * kChannels * (kernel == DwKernel::channels ? 1 : kRun));
+      break;
+    case DwKernel::channels_taps:
+      // 3 kernel rows of 3 taps, stride 1: a row's 8 positions read 10 channel vectors.
+      for (std::size_t r = 0; r < 3; ++r) {
+        in_ptr.push_back(in.data() + r * (kRun + 2) * kChannels);
+        w_ptr.push_back(w.data() + r * 3 * kChannels);
+      }
+      fmas = static_cast<double>(kTaps * kChannels * kRun);
       break;
     case DwKernel::rows:
     case DwKernel::dots:
@@ -61,6 +69,10 @@ void BM_Dw(benchmark::State& state, std::int64_t target, DwKernel kernel) {
       case DwKernel::channels_run:
         k::dw_channels_run<float>(kTaps, in_ptr.data(), w_ptr.data(), kChannels, bias.data(),
                                   out.data(), kChannels, kRun, kChannels);
+        break;
+      case DwKernel::channels_taps:
+        k::dw_channels_taps<float>(3, in_ptr.data(), w_ptr.data(), 3, kChannels, kChannels,
+                                   kChannels, bias.data(), out.data(), kChannels, kRun, kChannels);
         break;
       case DwKernel::rows:
         k::dw_rows<float>(kTaps, in_ptr.data(), w.data(), 1.0f, kRows, kPitch, out.data(), kPitch,
@@ -90,6 +102,7 @@ int register_all() {
     const char* name;
   } kernels[] = {{DwKernel::channels, "DwChannels"},
                  {DwKernel::channels_run, "DwChannelsRun"},
+                 {DwKernel::channels_taps, "DwChannelsTaps"},
                  {DwKernel::rows, "DwRows"},
                  {DwKernel::weights, "DwWeights"},
                  {DwKernel::dots, "DwDots"}};

@@ -335,7 +335,7 @@ class DepthwiseExecutor final : public Executor {
                        reinterpret_cast<T*>(sl + ptr_bytes() + row_bytes_));
         mine = 1;
         for (dim_t p = task * per; p < std::min(planes, (task + 1) * per); ++p)
-          run_plane(args, wt, bias, p / g_.C, p % g_.C, sl, p + 1 < planes);
+          run_plane(args, wt, bias, p / g_.C, p % g_.C, sl);
       });
     }
   }
@@ -556,22 +556,8 @@ class DepthwiseExecutor final : public Executor {
     }
   }
 
-  // Asks for the input rows of plane x (channel stride 1 along the rows) to be brought into
-  // cache. build_plane reads each plane once, from memory on a batch (mbv2_dw3x3s2_b16's input
-  // is 9.6 MB), and waited on it: its copy took three quarters of a stride-2 layer's time. Asked
-  // for while the plane before is computed, the next one's loads overlap that arithmetic.
-  void prefetch_plane(const T* x, const dim_t* tables) const {
-    const dim_t* row_src = tables + g_.stride.back() * J_;
-    const dim_t bytes = g_.in.back() * static_cast<dim_t>(sizeof(T));
-    for (dim_t r = 0; r < valid_rows_; ++r) {
-      const char* row = reinterpret_cast<const char*>(x + row_src[r]);
-      for (dim_t b = 0; b < bytes; b += 64) __builtin_prefetch(row + b);
-      __builtin_prefetch(row + bytes - 1);
-    }
-  }
-
   void run_plane(const OpArgs& args, const T* wc, const T* bias, dim_t n, dim_t c,
-                 char* slot, bool next_plane = false) const {
+                 char* slot) const {
     const int d = g_.rank(), last = d - 1;
     const T** shifted = reinterpret_cast<const T**>(slot);
     const auto* tables = reinterpret_cast<const dim_t*>(slot + ptr_bytes());
@@ -579,8 +565,6 @@ class DepthwiseExecutor final : public Executor {
     const auto &xs = args.a.strides, &ys = args.out.strides;
     const T* x = static_cast<const T*>(args.a.data) + n * xs[0] + c * xs[1];
     build_plane(x, xs[2 + last], tables, plane);
-    if (next_plane && xs[2 + last] == 1)
-      prefetch_plane(c + 1 < g_.C ? x + xs[1] : x - c * xs[1] + xs[0], tables);
     SmallIndex o_buf(d);
     dim_t* o = o_buf.data();
     T* y = static_cast<T*>(args.out.data) + n * ys[0] + c * ys[1];
