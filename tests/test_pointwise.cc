@@ -2,7 +2,7 @@
 // with nr of the tile this CPU runs), channel
 // tails (K % mr), reductions longer than one kc slice (C/groups = 300 > 256), several position
 // blocks per image (P > 8 nr) and few (column split over tasks), groups, bias, 1-D to 4-D, f32
-// and f64, channels-last and strided views (handed to implicit_gemm), threads 1 vs 2 bitwise.
+// and f64, channels-last and strided views (gathered tile by tile), threads 1 vs 2 bitwise.
 #include "conv_tester.h"
 #include "kernels/gemm_tile.h"
 
@@ -38,9 +38,26 @@ TEST(Pointwise, GroupsViewsAndThreads) {
     for (int threads : {1, 2, 3}) {
       ConvTester().input(2, 12, {9, 8}).kernel(30, {1, 1}).groups(3).layout(l).threads(threads).bias()
           .test(kAlgo, Pass::forward);
-      // Rows with a gap: positions are not one dense run, so implicit_gemm runs it.
+      // Rows with a gap: positions are not one dense run, so every tile is gathered.
       ConvTester().input(2, 8, {6, 6}).kernel(40, {1, 1}).layout(l).threads(threads).strided_views(3)
           .bias().test(kAlgo, Pass::forward);
+    }
+}
+
+// Views whose positions are not one evenly spaced run are gathered tile by tile, in both
+// layouts: position and channel tails, two kc slices (C = 300), groups, 1-D to 3-D, f32 and f64.
+TEST(Pointwise, ScatteredViewsAreGathered) {
+  for (DType t : {DType::f32, DType::f64})
+    for (Layout l : {Layout::channels_first, Layout::channels_last}) {
+      const auto nr = static_cast<dim_t>(kernels::tile_shape(t).nr);
+      ConvTester().input(1, 300, {7, 7}).kernel(40, {1, 1}).dtype(t).layout(l).bias()
+          .strided_views(2).test(kAlgo, Pass::forward);
+      ConvTester().input(2, 9, {nr + 1, 2}).kernel(15, {1, 1}).groups(3).dtype(t).layout(l)
+          .strided_views(1).test(kAlgo, Pass::forward);
+      ConvTester().input(1, 5, {3, 4, 5}).kernel(7, {1, 1, 1}).dtype(t).layout(l).strided_views(4)
+          .threads(2).test(kAlgo, Pass::forward);
+      ConvTester().input(3, 4, {nr - 1}).kernel(3, {1}).dtype(t).layout(l).bias().strided_views(2)
+          .test(kAlgo, Pass::forward);
     }
 }
 

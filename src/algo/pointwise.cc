@@ -8,18 +8,19 @@
 // and accumulating straight into Y: no im2col, no input copy, no transposed store. Only the
 // ends (P % nr positions, K % mr channels) go through small zero-padded scratch tiles.
 //
-// implicit_gemm serves the same layers with positions as rows, which for channels-first means
-// a transposing store of every output. Channels-last inputs (channels contiguous) are handed to
-// pointwise_channels_last.cc (positions as rows, summed in place in y), and inputs whose
-// positions are not evenly spaced to implicit_gemm. An output whose positions are not
-// dense (channels-last, or the every-s-th-element phases of a transposed convolution) is
+// Channels-last views (channels contiguous, positions evenly spaced) go to
+// pointwise_channels_last.cc (positions as rows, summed in place in y). Every other view (a
+// gap between rows, a channel stride of 1 with scattered positions, broadcast axes) runs here
+// with every tile's B rows gathered element by element into the scratch tile: slower, but the
+// plan runs the algorithm it names whatever views it is given. An output whose positions are
+// not dense (channels-last, or the every-s-th-element phases of a transposed convolution) is
 // written from the scratch tiles, element by element.
 //
 // Blocking, weight packing, bias seeds, the store of the partial tiles, the task list and the
 // workspace layout come from the GEMM middle-end (gemm_driver.h).
 //
 // Determinism: each output element starts at the bias and adds the C/groups products in
-// kc-slices in channel order, inside one task, whatever the thread count.
+// kc-slices in channel order, inside one task, whatever the thread count and the views.
 #include "algo/pointwise.h"
 
 #include <algorithm>
@@ -28,7 +29,6 @@
 #include <vector>
 
 #include "algo/gemm_driver.h"
-#include "algo/implicit_gemm.h"
 #include "algo/pointwise_channels_last.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
@@ -41,7 +41,6 @@ namespace {
 // faster; each channel split re-reads the position tile's x from L3).
 constexpr dim_t kTilesPerTask = 4;
 
-
 // True when the spatial axes of a (canonical) view form one dense run of positions.
 bool dense_positions(const std::vector<dim_t>& strides, const std::vector<dim_t>& extents) {
   dim_t expect = 1;
@@ -52,12 +51,27 @@ bool dense_positions(const std::vector<dim_t>& strides, const std::vector<dim_t>
   return true;
 }
 
+// The element offsets, in a view with `strides`, of the np positions from flat position p0 of
+// the spatial extents `extents` (the offsets of in-bounds elements of a valid view: no overflow).
+void view_offsets(dim_t p0, dim_t np, const std::vector<dim_t>& extents,
+                  const std::vector<dim_t>& strides, dim_t* off) {
+  const int d = static_cast<int>(extents.size());
+  for (dim_t j = 0; j < np; ++j) {
+    dim_t p = p0 + j, o = 0;
+    for (int ax = d - 1; ax >= 0; --ax) {
+      o += (p % extents[ax]) * strides[2 + ax];
+      p /= extents[ax];
+    }
+    off[j] = o;
+  }
+}
+
 template <class T>
 class PointwiseExecutor final : public Executor {
  public:
-  PointwiseExecutor(const Geometry& g, std::unique_ptr<Executor> fallback)
+  explicit PointwiseExecutor(const Geometry& g)
       : g_(g),
-        fallback_(std::move(fallback)),
+        channels_last_(make_pointwise_channels_last(g)),
         kernel_(kernels::bptr_kernel<T>(kernels::BptrTile::wide)) {
     // The weights' mr output channels are the tile's rows (broadcast), so they stay in L1.
     blk_ = gemm_blocking(static_cast<dim_t>(kernel_.mr), static_cast<dim_t>(kernel_.nr), g.Cg(),
@@ -74,12 +88,13 @@ class PointwiseExecutor final : public Executor {
   // The packed weights; then one thread's scratch.
   T* carve_shared(Carve& c) const { return c.take<T>(weights_.elems()); }
   struct Slot {
-    const T** bptr;    // kc B row pointers
-    T* bpanel;         // kc x nr: B rows of a partial position tile, zero-padded
-    T* ctile;          // per_part tiles of mr x nr: the partial output tiles
-    dim_t* yoff;       // nr output offsets, when the positions are not dense
-    OutputRun* runs;   // nr runs of them
-    T* seeds;          // per_part x mr: the task's channels' bias
+    const T** bptr;   // kc B row pointers
+    T* bpanel;        // kc x nr: B rows of a partial position tile, zero-padded
+    T* ctile;         // per_part tiles of mr x nr: the partial output tiles
+    dim_t* xoff;      // nr input offsets, when the positions are gathered
+    dim_t* yoff;      // nr output offsets, when the positions are not dense
+    OutputRun* runs;  // nr runs of them
+    T* seeds;         // per_part x mr: the task's channels' bias
   };
   Slot carve_slot(Carve& c) const {
     const auto kc = static_cast<std::size_t>(blk_.kc), nr = static_cast<std::size_t>(blk_.nr);
@@ -88,6 +103,7 @@ class PointwiseExecutor final : public Executor {
     sl.bptr = c.take<const T*>(kc);
     sl.bpanel = c.take<T>(kc * nr);
     sl.ctile = c.take<T>(rows * nr);
+    sl.xoff = c.take<dim_t>(nr);
     sl.yoff = c.take<dim_t>(nr);
     sl.runs = c.take<OutputRun>(nr);
     sl.seeds = c.take<T>(rows);
@@ -95,33 +111,36 @@ class PointwiseExecutor final : public Executor {
   }
 
   std::size_t workspace_bytes() const override {
-    return fallback_ ? std::max(ws_.bytes(), fallback_->workspace_bytes()) : ws_.bytes();
+    return std::max(ws_.bytes(), channels_last_->workspace_bytes());
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
-    // The input must be read in place (channels-first, dense positions); the output is written
-    // in place when its positions are dense too, else through the scratch tiles (e.g. the
-    // every-other-element outputs of a transposed convolution's stride phases, or a
-    // channels-last output).
-    const bool direct = args.a.strides[1] != 1 && dense_positions(args.a.strides, g_.in);
-    if (!direct) return fallback_->run(args, workspace, threads);
+    // The input is read in place when it is channels-first with dense positions; channels-last
+    // views go to the channels-last executor; anything else is gathered tile by tile. The
+    // output is written in place when its positions are dense too, else through the scratch
+    // tiles (e.g. the every-other-element outputs of a transposed convolution's stride phases,
+    // or a channels-last output).
+    const bool x_in_place = args.a.strides[1] != 1 && dense_positions(args.a.strides, g_.in);
+    if (!x_in_place && pointwise_channels_last_reads(g_, args))
+      return channels_last_->run(args, workspace, threads);
     const bool y_in_place = dense_positions(args.out.strides, g_.out);
     const int th = std::min(threads, thread_slots());
     T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
-    run_gemm_job(g_, weights_, args.b, false, own, grid_, th, 0, [](dim_t) {},
-                 [&](const T* a, const GemmTask& t) {
-                   const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
-                   run_task(args, a, t, y_in_place, sl);
-                 });
+    run_gemm_job(
+        g_, weights_, args.b, false, own, grid_, th, 0, [](dim_t) {},
+        [&](const T* a, const GemmTask& t) {
+          const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+          run_task(args, a, t, x_in_place, y_in_place, sl);
+        });
   }
 
  private:
   // The task's positions (one block of position tiles) for k tiles [t.b0, t.b1).
-  void run_task(const OpArgs& args, const T* a, const GemmTask& t, bool y_in_place,
+  void run_task(const OpArgs& args, const T* a, const GemmTask& t, bool x_in_place, bool y_in_place,
                 const Slot& sl) const {
     const dim_t mr = blk_.mr, nr = blk_.nr, kt0 = t.b0, kt1 = t.b1, grp = t.grp;
     const auto full = [&](dim_t kt, dim_t np) {
-      return y_in_place && np == nr && (kt + 1) * mr <= g_.Kg();
+      return x_in_place && y_in_place && np == nr && (kt + 1) * mr <= g_.Kg();
     };
     const T* x = static_cast<const T*>(args.a.data) + t.n * args.a.strides[0] +
                  grp * g_.Cg() * args.a.strides[1];
@@ -143,7 +162,7 @@ class PointwiseExecutor final : public Executor {
           seed_channel_rows(y + kt * mr * ys1 + p0, ys1, mr, nr, sl.seeds + (kt - kt0) * mr);
       // 2. The reduction in kc-slices: nr positions of kc channels, read in place, times each
       //    full k tile's weights.
-      for (dim_t c0 = 0; c0 < g_.Cg() && np == nr; c0 += blk_.kc) {
+      for (dim_t c0 = 0; c0 < g_.Cg() && x_in_place && np == nr; c0 += blk_.kc) {
         const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
         for (dim_t c = 0; c < kc; ++c) sl.bptr[c] = x + (c0 + c) * xs1 + p0;
         for (dim_t kt = kt0; kt < kt1; ++kt) {
@@ -162,9 +181,18 @@ class PointwiseExecutor final : public Executor {
         if (!full(kt, np))
           seed_channel_rows(sl.ctile + (kt - kt0) * mr * nr, nr, mr, nr,
                             sl.seeds + (kt - kt0) * mr);
+      if (!x_in_place) view_offsets(p0, np, g_.in, args.a.strides, sl.xoff);
       for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
         const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
         for (dim_t c = 0; c < kc; ++c) {
+          if (!x_in_place) {
+            const T* xc = x + (c0 + c) * xs1;
+            T* dst = sl.bpanel + c * nr;
+            for (dim_t j = 0; j < np; ++j) dst[j] = xc[sl.xoff[j]];
+            std::fill(dst + np, dst + nr, T(0));
+            sl.bptr[c] = dst;
+            continue;
+          }
           const T* row = x + (c0 + c) * xs1 + p0;
           if (np == nr) {
             sl.bptr[c] = row;
@@ -185,15 +213,7 @@ class PointwiseExecutor final : public Executor {
       dim_t nruns = 1;
       sl.runs[0] = OutputRun{0, p0, np};
       if (!y_in_place) {
-        const int d = g_.rank();
-        for (dim_t j = 0; j < np; ++j) {
-          dim_t p = p0 + j, off = 0;
-          for (int ax = d - 1; ax >= 0; --ax) {
-            off += (p % g_.out[ax]) * args.out.strides[2 + ax];
-            p /= g_.out[ax];
-          }
-          sl.yoff[j] = off;
-        }
+        view_offsets(p0, np, g_.out, args.out.strides, sl.yoff);
         nruns = merge_runs(sl.yoff, np, ys_last, sl.runs);
       }
       for (dim_t kt = kt0; kt < kt1; ++kt) {
@@ -205,10 +225,10 @@ class PointwiseExecutor final : public Executor {
   }
 
   Geometry g_;
-  std::unique_ptr<Executor> fallback_;  // channels-last, then implicit_gemm for scattered views
-  kernels::BptrKernel<T> kernel_;       // the wide tile, bound once: blk_.mr x blk_.nr
+  std::unique_ptr<Executor> channels_last_;  // for channels-last views (see run())
+  kernels::BptrKernel<T> kernel_;            // the wide tile, bound once: blk_.mr x blk_.nr
   GemmBlocking blk_;
-  PackedWeights<T> weights_;            // A[group][k tile][c][mr]
+  PackedWeights<T> weights_;  // A[group][k tile][c][mr]
   TaskGrid grid_;
   WorkspaceLayout ws_;
   dim_t positions_ = 0, pos_blocks_ = 0;
@@ -225,20 +245,14 @@ class Pointwise final : public Algorithm {
       if (g.kernel[a] != 1 || g.stride[a] != 1 || g.lo[a] != 0 || g.hi[a] != 0 ||
           g.out[a] != g.in[a])
         return "not a 1x1 stride-1 unpadded convolution";
-    // Layouts it cannot read in place go to implicit_gemm, which must accept the problem.
-    std::string why = implicit_gemm_algorithm().reject(g, op);
-    if (!why.empty()) return "implicit_gemm (its fallback) rejects it: " + why;
     Fits f;
     const dim_t bytes = f.mul(f.mul(g.groups, f.add(g.Kg(), 16)), g.Cg());
     if (!f || bytes > (dim_t{1} << 30)) return "packed weights over 2^30 elements";
     return {};
   }
 
-  std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
-    // Channels-last views go to pointwise_channels_last.cc, and what neither reads in place
-    // (scattered positions) to implicit_gemm.
-    auto fallback = make_pointwise_channels_last(g, implicit_gemm_algorithm().make_executor(g, op));
-    return make_for_dtype<PointwiseExecutor>(g, std::move(fallback));
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op /*op*/) const override {
+    return make_for_dtype<PointwiseExecutor>(g);
   }
 };
 

@@ -10,8 +10,8 @@
 //
 // A task is a block of position tiles of one image and group, and a range of column blocks;
 // for each column block and kc-slice its weight panel (kc x nr, half of L1: gemm_driver.h)
-// stays in L1 while the block's position tiles go by. The last, partial tiles (fewer than mr positions,
-// fewer than nr channels) are summed in a scratch tile and copied out.
+// stays in L1 while the block's position tiles go by. The last, partial tiles (fewer than mr
+// positions, fewer than nr channels) are summed in a scratch tile and copied out.
 //
 // Blocking, weight packing, bias seeds, the partial tiles' store, the task list and the
 // workspace layout come from the GEMM middle-end (gemm_driver.h).
@@ -21,6 +21,7 @@
 #include "algo/pointwise_channels_last.h"
 
 #include <algorithm>
+#include <cassert>
 #include <vector>
 
 #include "algo/gemm_driver.h"
@@ -50,12 +51,11 @@ dim_t position_step(const std::vector<dim_t>& strides, const std::vector<dim_t>&
 template <class T>
 class ChannelsLastExecutor final : public Executor {
  public:
-  ChannelsLastExecutor(const Geometry& g, std::unique_ptr<Executor> fallback)
-      : g_(g), fallback_(std::move(fallback)), tk_(kernels::tile_kernel<T>()) {
+  explicit ChannelsLastExecutor(const Geometry& g) : g_(g), tk_(kernels::tile_kernel<T>()) {
     // A kc-slice of one column block's weight panel (kc x nr) stays in L1 while the block's
     // position tiles go by.
-    blk_ = gemm_blocking(static_cast<dim_t>(tk_.mr), static_cast<dim_t>(tk_.nr), g.Cg(),
-                         sizeof(T), Resident::vector_panel);
+    blk_ = gemm_blocking(static_cast<dim_t>(tk_.mr), static_cast<dim_t>(tk_.nr), g.Cg(), sizeof(T),
+                         Resident::vector_panel);
     positions_ = checked_product(g.in, "input");
     weights_.init(g, g.Cg(), blk_.nr);
     pos_blocks_ = (positions_ + blk_.mr * kTilesPerTask - 1) / (blk_.mr * kTilesPerTask);
@@ -64,22 +64,21 @@ class ChannelsLastExecutor final : public Executor {
              thread_slots());
   }
 
-  std::size_t workspace_bytes() const override {
-    return std::max(ws_.bytes(), fallback_->workspace_bytes());
-  }
+  std::size_t workspace_bytes() const override { return ws_.bytes(); }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     const dim_t xstep = position_step(args.a.strides, g_.in);
     const dim_t ystep = position_step(args.out.strides, g_.out);
-    if (args.a.strides[1] != 1 || args.out.strides[1] != 1 || xstep == 0 || ystep == 0)
-      return fallback_->run(args, workspace, threads);
+    // pointwise.cc hands over only views that pointwise_channels_last_reads() accepts.
+    assert(args.a.strides[1] == 1 && args.out.strides[1] == 1 && xstep != 0 && ystep != 0);
     const int th = std::min(threads, thread_slots());
     T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
-    run_gemm_job(g_, weights_, args.b, false, own, grid_, th, 0, [](dim_t) {},
-                 [&](const T* w, const GemmTask& t) {
-                   const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
-                   run_task(args, w, xstep, ystep, t, sl);
-                 });
+    run_gemm_job(
+        g_, weights_, args.b, false, own, grid_, th, 0, [](dim_t) {},
+        [&](const T* w, const GemmTask& t) {
+          const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+          run_task(args, w, xstep, ystep, t, sl);
+        });
   }
 
  private:
@@ -144,10 +143,9 @@ class ChannelsLastExecutor final : public Executor {
   }
 
   Geometry g_;
-  std::unique_ptr<Executor> fallback_;  // implicit_gemm, for views that do not qualify
-  kernels::TileKernel<T> tk_;           // bound once: its tile is blk_.mr x blk_.nr
+  kernels::TileKernel<T> tk_;  // bound once: its tile is blk_.mr x blk_.nr
   GemmBlocking blk_;
-  PackedWeights<T> weights_;            // W[group][column block][c][nr]
+  PackedWeights<T> weights_;  // W[group][column block][c][nr]
   TaskGrid grid_;
   WorkspaceLayout ws_;
   dim_t positions_ = 0, pos_blocks_ = 0;
@@ -155,9 +153,13 @@ class ChannelsLastExecutor final : public Executor {
 
 }  // namespace
 
-std::unique_ptr<Executor> make_pointwise_channels_last(const Geometry& g,
-                                                       std::unique_ptr<Executor> fallback) {
-  return make_for_dtype<ChannelsLastExecutor>(g, std::move(fallback));
+std::unique_ptr<Executor> make_pointwise_channels_last(const Geometry& g) {
+  return make_for_dtype<ChannelsLastExecutor>(g);
+}
+
+bool pointwise_channels_last_reads(const Geometry& g, const OpArgs& args) {
+  return args.a.strides[1] == 1 && args.out.strides[1] == 1 &&
+         position_step(args.a.strides, g.in) != 0 && position_step(args.out.strides, g.out) != 0;
 }
 
 }  // namespace convnd::detail

@@ -8,8 +8,11 @@ namespace convnd::detail {
 
 // The channels-last half of `pointwise` (pointwise_channels_last.cc): a 1x1 stride-1 unpadded
 // forward convolution whose input and output are channels-last with evenly spaced positions,
-// computed in place with positions as GEMM rows. Views that do not qualify go to `fallback`.
-std::unique_ptr<Executor> make_pointwise_channels_last(const Geometry& g,
-                                                       std::unique_ptr<Executor> fallback);
+// computed in place with positions as GEMM rows. It runs only views for which
+// `pointwise_channels_last_reads(g, args)` holds; pointwise.cc asks first and serves the others.
+std::unique_ptr<Executor> make_pointwise_channels_last(const Geometry& g);
+
+// True when x and y of `args` are channels-last (channel stride 1) with evenly spaced positions.
+bool pointwise_channels_last_reads(const Geometry& g, const OpArgs& args);
 
 }  // namespace convnd::detail
