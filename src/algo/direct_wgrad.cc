@@ -79,7 +79,7 @@ constexpr dim_t kStoreChannels = 16;
 // The widest tile a weight-gradient kernel has (nr: 48 floats on AVX-512).
 constexpr dim_t kMaxNr = 64;
 // Workspace beyond which the algorithm declines (the copies of x and dy are most of it).
-constexpr dim_t kMaxWorkspace = dim_t{1} << 40;
+constexpr std::size_t kMaxWorkspace = std::size_t{1} << 40;
 // The padded copy may be this many times larger than x and y together (plus a constant for
 // tiny tensors) before the algorithm declines.
 constexpr dim_t kMaxCopyRatio = 16;
@@ -132,7 +132,6 @@ struct Sizes {
   bool pack_once = false;  // several blocks: dy packed once per run, shared (else per sweep)
   dim_t panel_elems = 0;   // the shared packed dy (groups x rows x kpad), or 0
   bool copy_too_large = false;
-  dim_t workspace = 0;  // an upper bound, for reject(); the executor carves the exact size
 };
 
 Sizes sizes(const Geometry& g, Fits& f) {
@@ -184,16 +183,48 @@ Sizes sizes(const Geometry& g, Fits& f) {
   s.partial_elems = f.mul(f.mul(g.groups, s.units), s.unit_elems);
   s.pack_once = s.blocks > 1;
   s.panel_elems = s.pack_once ? f.mul(f.mul(g.groups, s.kpad), s.rows) : 0;
-  // Shared: the copies, dy's panels and the partials; per thread: one chunk's row bases (and
-  // its panels, where sweeps pack their own). Each array rounded up by a cache line.
-  const dim_t shared = f.add(f.mul(f.add(f.add(f.add(s.copy_elems, s.dy_elems), s.panel_elems),
-                                         f.mul(s.parts, s.partial_elems)),
-                                   elem),
-                             4 * 64);
-  const dim_t slot = f.add(
-      f.add(f.mul(s.chunk, 8), s.pack_once ? 0 : f.mul(f.mul(s.chunk, s.kpad), elem)), 2 * 64);
-  s.workspace = f.add(shared, f.mul(thread_slots(), slot));
   return s;
+}
+
+// The workspace: shared, the copies, dy's panels and the partials; per thread, one chunk's row
+// bases (and its panels, where sweeps pack their own). One description, used to size it (by
+// reject() and the executor) and to lay it out in run().
+template <class T>
+struct WgradShared {
+  T *x_pad, *dy_copy, *dy_panels, *partials;
+};
+template <class T>
+struct WgradSlot {
+  const T** bases;  // per row of the chunk: its base in the copy (the group's channel 0)
+  T* dy_panels;     // without pack_once: the chunk's packed rows of dy
+};
+
+template <class T>
+WgradShared<T> carve_shared(const Sizes& s, Carve& c) {
+  WgradShared<T> sh;
+  sh.x_pad = c.take<T>(static_cast<std::size_t>(s.copy_elems));
+  sh.dy_copy = c.take<T>(static_cast<std::size_t>(s.dy_elems));
+  sh.dy_panels = c.take<T>(static_cast<std::size_t>(s.panel_elems));
+  sh.partials = c.take<T>(static_cast<std::size_t>(s.parts * s.partial_elems));
+  return sh;
+}
+template <class T>
+WgradSlot<T> carve_slot(const Sizes& s, Carve& c) {
+  const auto chunk = static_cast<std::size_t>(s.chunk);
+  WgradSlot<T> sl;
+  sl.bases = c.take<const T*>(chunk);
+  sl.dy_panels = c.take<T>(s.pack_once ? 0 : chunk * static_cast<std::size_t>(s.kpad));
+  return sl;
+}
+
+// The workspace of a problem whose sizes fit (Fits ok), in bytes; SIZE_MAX if over size_t.
+std::size_t workspace_bytes_of(const Sizes& s, DType t) {
+  const auto of = [&](auto zero) {
+    using T = decltype(zero);
+    return WorkspaceLayout::bytes_of([&](Carve& c) { return carve_shared<T>(s, c); },
+                                     [&](Carve& c) { return carve_slot<T>(s, c); }, thread_slots());
+  };
+  return t == DType::f32 ? of(float{}) : of(double{});
 }
 
 template <class T>
@@ -202,7 +233,7 @@ class DirectWgradExecutor final : public Executor {
   explicit DirectWgradExecutor(const Geometry& g) : g_(g), kernel_(wgrad_kernel<T>()) {
     Fits f;
     s_ = sizes(g, f);
-    if (!f || s_.workspace > kMaxWorkspace || s_.copy_too_large)
+    if (!f || workspace_bytes_of(s_, g.dtype) > kMaxWorkspace || s_.copy_too_large)
       throw_overflow("weight-gradient workspace");
     // store()'s run buffer holds one tile row.
     if (s_.nr > kMaxNr) throw std::logic_error("direct_wgrad: a kernel tile wider than kMaxNr");
@@ -210,8 +241,9 @@ class DirectWgradExecutor final : public Executor {
     pitch_.assign(static_cast<std::size_t>(g.rank()), s_.row_len);
     for (int a = g.rank() - 2; a >= 0; --a) pitch_[a] = pitch_[a + 1] * s_.box[a + 1];
     image_pitch_ = g.rank() > 0 ? pitch_[0] * s_.box[0] : s_.row_len;
-    ws_.size([&](Carve& c) { return carve_shared(c); }, [&](Carve& c) { return carve_slot(c); },
-             thread_slots(), "weight-gradient workspace");
+    ws_.size([&](Carve& c) { return carve_shared<T>(s_, c); },
+             [&](Carve& c) { return carve_slot<T>(s_, c); }, thread_slots(),
+             "weight-gradient workspace");
   }
 
   std::size_t workspace_bytes() const override { return ws_.bytes(); }
@@ -220,7 +252,7 @@ class DirectWgradExecutor final : public Executor {
     // Tables are built by the first run, so that planning stays cheap (see implicit_gemm.cc).
     std::call_once(tables_once_, [this] { build_tables(); });
     threads = std::min(threads, thread_slots());
-    const Shared sh = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    const Shared sh = ws_.shared(workspace, [&](Carve& c) { return carve_shared<T>(s_, c); });
     const ConstTensorView dy = channels_last_view(args.b, sh.dy_copy, threads);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.out.strides);
     // The copy: one task per image in 1-D, per (image, first coordinate) above.
@@ -246,7 +278,7 @@ class DirectWgradExecutor final : public Executor {
             const dim_t block = task % s_.blocks, grp = (task / s_.blocks) % g_.groups;
             const dim_t part = task / (s_.blocks * g_.groups);
             return sweep(sh, dy, part, grp, block,
-                         ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); }));
+                         ws_.slot(workspace, [&](Carve& c) { return carve_slot<T>(s_, c); }));
           }
           const dim_t grp = task / store_blocks, k0 = (task % store_blocks) * kStoreChannels;
           store(sh.partials, grp, k0, std::min(g_.Kg(), k0 + kStoreChannels), tap_off, args.out);
@@ -254,33 +286,12 @@ class DirectWgradExecutor final : public Executor {
   }
 
  private:
-  struct Shared {
-    T *x_pad, *dy_copy, *dy_panels, *partials;
-  };
-  struct Slot {
-    const T** bases;  // per row of the chunk: its base in the copy (the group's channel 0)
-    T* dy_panels;     // without pack_once: the chunk's packed rows of dy
-  };
+  using Shared = WgradShared<T>;
+  using Slot = WgradSlot<T>;
 
   // Where chunk r0's panels of group grp sit in the shared packed dy.
   T* shared_panels(const Shared& sh, dim_t grp, dim_t r0) const {
     return sh.dy_panels + (grp * s_.rows + r0) * s_.kpad;
-  }
-
-  Shared carve_shared(Carve& c) const {
-    Shared sh;
-    sh.x_pad = c.take<T>(static_cast<std::size_t>(s_.copy_elems));
-    sh.dy_copy = c.take<T>(static_cast<std::size_t>(s_.dy_elems));
-    sh.dy_panels = c.take<T>(static_cast<std::size_t>(s_.panel_elems));
-    sh.partials = c.take<T>(static_cast<std::size_t>(s_.parts * s_.partial_elems));
-    return sh;
-  }
-  Slot carve_slot(Carve& c) const {
-    const auto chunk = static_cast<std::size_t>(s_.chunk);
-    Slot sl;
-    sl.bases = c.take<const T*>(chunk);
-    sl.dy_panels = c.take<T>(s_.pack_once ? 0 : chunk * static_cast<std::size_t>(s_.kpad));
-    return sl;
   }
 
   // The copy's positions with first coordinate p0 of image n (every later axis; in 1-D, p0 = 0
@@ -519,7 +530,7 @@ class DirectWgrad final : public Algorithm {
     Fits f;
     if (f.product(g.kernel) > kMaxTaps) return "more than 65536 kernel taps";
     const Sizes s = sizes(g, f);
-    if (!f || s.workspace > kMaxWorkspace) return "workspace would exceed 1 TiB";
+    if (!f || workspace_bytes_of(s, g.dtype) > kMaxWorkspace) return "workspace would exceed 1 TiB";
     if (s.copy_too_large)
       return "the padded copy of x (the box the outputs read) would be over 16 times the size "
              "of x and dy together (dilation or padding much larger than the input)";

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 
 #include "api/checked.h"
 #include "runtime/carve.h"
@@ -17,8 +18,7 @@ class WorkspaceLayout {
  public:
   // Sizes `slots` slots; throws the overflow error (naming `what`) when a size does not fit.
   template <class Shared, class Slot>
-  void size(Shared&& carve_shared, Slot&& carve_slot, int slots,
-            const char* what = "workspace") {
+  void size(Shared&& carve_shared, Slot&& carve_slot, int slots, const char* what = "workspace") {
     Carve shared, slot;
     carve_shared(shared);
     carve_slot(slot);
@@ -27,6 +27,21 @@ class WorkspaceLayout {
     slot_bytes_ = slot.bytes();
     bytes_ = checked_size_add(
         shared_bytes_, checked_size_mul(static_cast<std::size_t>(slots), slot_bytes_, what), what);
+  }
+
+  // The size the same calls give, without an executor (for reject()): SIZE_MAX when it does
+  // not fit in size_t.
+  template <class Shared, class Slot>
+  static std::size_t bytes_of(Shared&& carve_shared, Slot&& carve_slot, int slots) {
+    Carve shared, slot;
+    carve_shared(shared);
+    carve_slot(slot);
+    std::size_t all = 0, slots_bytes = 0;
+    if (!shared.ok() || !slot.ok() ||
+        __builtin_mul_overflow(static_cast<std::size_t>(slots), slot.bytes(), &slots_bytes) ||
+        __builtin_add_overflow(shared.bytes(), slots_bytes, &all))
+      return SIZE_MAX;
+    return all;
   }
   std::size_t bytes() const { return bytes_; }
 
