@@ -30,6 +30,7 @@
 #include <mutex>
 #include <numeric>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 #include "algo/layout_copy.h"
@@ -49,7 +50,7 @@ constexpr dim_t kSegment = 256;
 // padding modes that fold many padded samples onto one input sample (e.g. circular padding of
 // an extent-1 axis by a long kernel).
 constexpr dim_t kMaxTerms = 4096;
-// Bounds the per-axis lists (kernel x output pairs of one axis), built at planning time.
+// Bounds the per-axis lists (kernel x output pairs of one axis), built by the first run.
 constexpr dim_t kMaxPairs = dim_t{1} << 22;
 // Outside pairs an axis's bound counts index by index (above: their total, a looser bound).
 constexpr dim_t kMaxCountedOutside = dim_t{1} << 14;
@@ -113,19 +114,25 @@ dim_t axis_longest_bound(const Geometry& g, int a) {
   // Listing the outside pairs costs their number (a sort): past kMaxCountedOutside of them the
   // bound is their total instead, looser but free (a fuzzed spec with a padding of millions took
   // 1.2 s to plan under ASan).
+  // Tap t reads outside the input for outputs [0, below) and [above, O).
+  const auto outside_of = [&](dim_t t) {
+    const dim_t below = std::clamp<dim_t>(ceil_div(lo - t * dil, s), 0, O);
+    return std::pair{below, std::clamp<dim_t>(ceil_div(S + lo - t * dil, s), below, O)};
+  };
   dim_t outside = 0;
   for (dim_t t = 0; t < k; ++t) {
-    const dim_t below = std::clamp<dim_t>(ceil_div(lo - t * dil, s), 0, O);
-    const dim_t above = std::clamp<dim_t>(ceil_div(S + lo - t * dil, s), below, O);
+    const auto [below, above] = outside_of(t);
     outside += below + (O - above);
   }
   if (outside > kMaxCountedOutside) return inside + outside;
   std::vector<dim_t> hit;  // input index of every pair that reads a coordinate outside
+  const auto list = [&](dim_t t, dim_t o) {
+    hit.push_back(map_padded_index(o * s - lo + t * dil, S, g.mode));
+  };
   for (dim_t t = 0; t < k; ++t) {
-    const dim_t below = std::clamp<dim_t>(ceil_div(lo - t * dil, s), 0, O);
-    const dim_t above = std::clamp<dim_t>(ceil_div(S + lo - t * dil, s), below, O);
-    for (dim_t o = 0; o < below; ++o) hit.push_back(map_padded_index(o * s - lo + t * dil, S, g.mode));
-    for (dim_t o = above; o < O; ++o) hit.push_back(map_padded_index(o * s - lo + t * dil, S, g.mode));
+    const auto [below, above] = outside_of(t);
+    for (dim_t o = 0; o < below; ++o) list(t, o);
+    for (dim_t o = above; o < O; ++o) list(t, o);
   }
   std::sort(hit.begin(), hit.end());
   dim_t most = 0;
@@ -136,13 +143,19 @@ dim_t axis_longest_bound(const Geometry& g, int a) {
   return inside + most;
 }
 
-// Most terms any input position gathers, bounded: the product of the axes' bounds, capped
-// above kMaxTerms (each bound is at most k * O <= kMaxPairs, so the product before the cap fits).
-dim_t max_terms(const Geometry& g) {
+// The product of the per-axis counts longest(a) for a < rank, capped at kMaxTerms + 1 (each
+// count is at most k * O <= kMaxPairs, so the product before the cap fits).
+template <class Longest>
+dim_t capped_terms(int rank, Longest&& longest) {
   dim_t terms = 1;
-  for (int a = 0; a < g.rank(); ++a)
-    terms = std::min<dim_t>(terms * std::max<dim_t>(axis_longest_bound(g, a), 1), kMaxTerms + 1);
+  for (int a = 0; a < rank; ++a)
+    terms = std::min<dim_t>(terms * std::max<dim_t>(longest(a), 1), kMaxTerms + 1);
   return terms;
+}
+
+// Most terms any input position gathers, bounded without listing them.
+dim_t max_terms(const Geometry& g) {
+  return capped_terms(g.rank(), [&](int a) { return axis_longest_bound(g, a); });
 }
 
 // The workspace of a channels-first plan holds dy and dx channels-last: their bytes must be
@@ -257,9 +270,7 @@ class GatherExecutor final : public Executor {
       regular[i] = same;
     }
     // The slots were sized by max_terms' bound: a list longer than it would overrun them.
-    dim_t terms = 1;
-    for (const AxisTerms& at : axes)
-      terms = std::min<dim_t>(terms * std::max<dim_t>(at.longest, 1), kMaxTerms + 1);
+    const dim_t terms = capped_terms(d, [&](int a) { return axes[a].longest; });
     if (terms > terms_)
       throw std::logic_error("depthwise_bwd_data: an input sample gathers more terms than bounded");
     regular_ = std::move(regular);
