@@ -3,6 +3,9 @@
 // tails (K % mr), reductions longer than one kc slice (C/groups = 300 > 256), several position
 // blocks per image (P > 8 nr) and few (column split over tasks), groups, bias, 1-D to 4-D, f32
 // and f64, channels-last and strided views (gathered tile by tile), threads 1 vs 2 bitwise.
+#include <tuple>
+#include <vector>
+
 #include "conv_tester.h"
 #include "kernels/gemm_tile.h"
 
@@ -113,6 +116,38 @@ TEST(Pointwise, ThreadCountDoesNotChangeBits) {
   two.threads = 2;
   EXPECT_TRUE(bitwise_equal(run_pass(s, Pass::forward, x, w, &bias, one).out,
                             run_pass(s, Pass::forward, x, w, &bias, two).out));
+}
+
+// Weights that change per call are read in place (their rows are contiguous over C), constant
+// ones packed: the same products in the same order, so bitwise the same outputs. Channel tails
+// (K/groups % mr), two kc slices, position tails, groups, f32 and f64.
+TEST(Pointwise, WeightsInPlaceEqualPacked) {
+  for (DType t : {DType::f32, DType::f64}) {
+    const auto mr = static_cast<dim_t>(kernels::tile_shape(t).mr);
+    for (const auto& [C, K, groups, S] : std::vector<std::tuple<dim_t, dim_t, dim_t, dim_t>>{
+             {300, mr + 1, 1, 7}, {2 * 23, 2 * (2 * mr + 3), 2, 40}, {5, 1, 1, 33}}) {
+      Spec s;
+      s.dtype = t;
+      s.N = 2;
+      s.C = C;
+      s.K = K;
+      s.groups = groups;
+      s.input = {S, 3};
+      s.kernel = {1, 1};
+      s.bias = true;
+      SCOPED_TRACE(s.to_string());
+      const PassShapes sh = pass_shapes(s, Pass::forward);
+      Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
+      x.fill_fractions(5);
+      w.fill_fractions(6);
+      bias.fill_fractions(7);
+      PlanOptions in_place, packed;
+      in_place.algorithm = packed.algorithm = kAlgo;
+      packed.constant_weights = true;
+      EXPECT_TRUE(bitwise_equal(run_pass(s, Pass::forward, x, w, &bias, in_place).out,
+                                run_pass(s, Pass::forward, x, w, &bias, packed).out));
+    }
+  }
 }
 
 // constant_weights: packed once, packed again when the weights move.

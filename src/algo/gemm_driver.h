@@ -108,8 +108,8 @@ class PackedWeights {
     elems_ = checked_mul(checked_mul(checked_mul(g.groups, blocks_, ws), depth, ws), width, ws);
   }
 
-  dim_t blocks() const { return blocks_; }              // per group
-  dim_t panels() const { return groups_ * blocks_; }    // pack tasks
+  dim_t blocks() const { return blocks_; }            // per group
+  dim_t panels() const { return groups_ * blocks_; }  // pack tasks
   std::size_t elems() const { return static_cast<std::size_t>(elems_); }
   // The panel of (group, block), starting at reduction index d0.
   const T* panel(const T* packed, dim_t grp, dim_t block, dim_t d0 = 0) const {
@@ -165,13 +165,17 @@ class PackedWeights {
 // constant-weights plan; then the algorithm's `prep_tasks` tasks of that phase, `prep(task)`
 // (copying input planes); then the sweep, `sweep(packed weights, GemmTask)` for every task of
 // the grid. `tap_major` picks the reduction order of the packed rows (reduction_offsets).
+// `weights_unpacked`: the sweep reads w in place, nothing is packed (the sweep gets nullptr).
 template <class T, class Prep, class Sweep>
 void run_gemm_job(const Geometry& g, const PackedWeights<T>& weights, const ConstTensorView& w,
                   bool tap_major, T* own, const TaskGrid& grid, int threads, dim_t prep_tasks,
-                  Prep&& prep, Sweep&& sweep) {
-  const std::vector<dim_t> src_off = reduction_offsets(g, w.strides, tap_major);
-  const T* packed = weights.for_run(g.constant_weights, w, tap_major, src_off, own, threads);
-  const dim_t panels = weights.pack_tasks(g.constant_weights);
+                  Prep&& prep, Sweep&& sweep, bool weights_unpacked = false) {
+  const std::vector<dim_t> src_off =
+      weights_unpacked ? std::vector<dim_t>{} : reduction_offsets(g, w.strides, tap_major);
+  const T* packed = weights_unpacked
+                        ? nullptr
+                        : weights.for_run(g.constant_weights, w, tap_major, src_off, own, threads);
+  const dim_t panels = weights_unpacked ? 0 : weights.pack_tasks(g.constant_weights);
   parallel_phases({panels + prep_tasks, grid.tasks()}, threads, [&](int phase, dim_t task) {
     if (phase == 1) return sweep(packed, grid(task));
     if (task < panels) return weights.pack_panel(w, src_off.data(), own, task);
@@ -221,8 +225,8 @@ dim_t merge_runs(const dim_t* row_off, dim_t rows, dim_t step, OutputRun* runs);
 // into y (at the first channel; channel stride ys1): channels-last (ys1 == 1) a row at a time,
 // otherwise channel by channel, so that each channel's positions are written in order.
 template <class T>
-void store_position_rows(const T* acc, dim_t ldc, dim_t count, const OutputRun* runs,
-                         dim_t nruns, dim_t step, T* y, dim_t ys1) {
+void store_position_rows(const T* acc, dim_t ldc, dim_t count, const OutputRun* runs, dim_t nruns,
+                         dim_t step, T* y, dim_t ys1) {
   if (ys1 == 1) {
     for (dim_t i = 0; i < nruns; ++i)
       for (dim_t j = 0; j < runs[i].len; ++j)

@@ -8,6 +8,12 @@
 // and accumulating straight into Y: no im2col, no input copy, no transposed store. Only the
 // ends (P % nr positions, K % mr channels) go through small zero-padded scratch tiles.
 //
+// Weights that change from call to call (no constant-weights plan) are not packed either when a
+// weight row is contiguous over the input channels: the kernel then reads its mr output
+// channels' rows in place (gemm_bptr_arows). Packing moves all K x C weights once per call,
+// which on a batch-1 7x7 layer (r50_res5_1x1_b1: 4 MB of weights, 49 positions) took about as
+// long as the GEMM itself.
+//
 // Channels-last views (channels contiguous, positions evenly spaced) go to
 // pointwise_channels_last.cc (positions as rows, summed in place in y). Every other view (a
 // gap between rows, a channel stride of 1 with scattered positions, broadcast axes) runs here
@@ -89,6 +95,7 @@ class PointwiseExecutor final : public Executor {
   T* carve_shared(Carve& c) const { return c.take<T>(weights_.elems()); }
   struct Slot {
     const T** bptr;   // kc B row pointers
+    const T** arows;  // mr A row pointers, when the weights are read in place
     T* bpanel;        // kc x nr: B rows of a partial position tile, zero-padded
     T* ctile;         // per_part tiles of mr x nr: the partial output tiles
     dim_t* xoff;      // nr input offsets, when the positions are gathered
@@ -101,6 +108,7 @@ class PointwiseExecutor final : public Executor {
     const auto rows = static_cast<std::size_t>(grid_.per_part() * blk_.mr);
     Slot sl;
     sl.bptr = c.take<const T*>(kc);
+    sl.arows = c.take<const T*>(static_cast<std::size_t>(blk_.mr));
     sl.bpanel = c.take<T>(kc * nr);
     sl.ctile = c.take<T>(rows * nr);
     sl.xoff = c.take<dim_t>(nr);
@@ -124,6 +132,7 @@ class PointwiseExecutor final : public Executor {
     if (!x_in_place && pointwise_channels_last_reads(g_, args))
       return channels_last_->run(args, workspace, threads);
     const bool y_in_place = dense_positions(args.out.strides, g_.out);
+    const bool w_in_place = !g_.constant_weights && args.b.strides[1] == 1;
     const int th = std::min(threads, thread_slots());
     T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
     run_gemm_job(
@@ -131,7 +140,8 @@ class PointwiseExecutor final : public Executor {
         [&](const T* a, const GemmTask& t) {
           const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
           run_task(args, a, t, x_in_place, y_in_place, sl);
-        });
+        },
+        w_in_place);
   }
 
  private:
@@ -150,6 +160,17 @@ class PointwiseExecutor final : public Executor {
     const dim_t ys1 = args.out.strides[1];
     const dim_t ys_last = args.out.strides[2 + g_.rank() - 1];
     bias_values(args.bias, grp, g_.Kg(), kt0 * mr, kt1 * mr, sl.seeds);
+    // One kernel call: k tile kt's weights from c0 on, packed (a) or read in place (a null),
+    // where rows past Kg repeat the last channel's (their sums are dropped).
+    const T* w = static_cast<const T*>(args.b.data) + grp * g_.Kg() * args.b.strides[0];
+    const auto tile = [&](dim_t kt, dim_t c0, dim_t kc, T* c, dim_t ldc) {
+      const auto kcs = static_cast<std::size_t>(kc), ldcs = static_cast<std::size_t>(ldc);
+      if (a) return kernel_(kcs, weights_.panel(a, grp, kt, c0), sl.bptr, c, ldcs);
+      const dim_t last = std::min(mr, g_.Kg() - kt * mr) - 1;
+      for (dim_t i = 0; i < mr; ++i)
+        sl.arows[i] = w + (kt * mr + std::min(i, last)) * args.b.strides[0] + c0;
+      kernel_(kcs, sl.arows, sl.bptr, c, ldcs);
+    };
     const dim_t p_begin = t.block * nr * kTilesPerTask;
     const dim_t p_end = std::min(positions_, p_begin + nr * kTilesPerTask);
 
@@ -167,8 +188,7 @@ class PointwiseExecutor final : public Executor {
         for (dim_t c = 0; c < kc; ++c) sl.bptr[c] = x + (c0 + c) * xs1 + p0;
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (!full(kt, np)) continue;
-          kernel_(static_cast<std::size_t>(kc), weights_.panel(a, grp, kt, c0), sl.bptr,
-                  y + kt * mr * ys1 + p0, static_cast<std::size_t>(ys1));
+          tile(kt, c0, kc, y + kt * mr * ys1 + p0, ys1);
         }
       }
       // 3. Partial tiles (fewer than mr channels or nr positions): accumulated in ctile, one
@@ -205,8 +225,7 @@ class PointwiseExecutor final : public Executor {
         }
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (full(kt, np)) continue;
-          kernel_(static_cast<std::size_t>(kc), weights_.panel(a, grp, kt, c0), sl.bptr,
-                  sl.ctile + (kt - kt0) * mr * nr, static_cast<std::size_t>(nr));
+          tile(kt, c0, kc, sl.ctile + (kt - kt0) * mr * nr, nr);
         }
       }
       // The tile's positions as runs in y: one dense run, or merged from each one's offset.

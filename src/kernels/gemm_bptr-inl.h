@@ -50,19 +50,20 @@ HWY_INLINE void PrefetchAhead(const RowAt& row_at, std::size_t p, std::size_t kc
   __builtin_prefetch(ahead + 64 / sizeof(T));
 }
 
-template <class T>
-HWY_INLINE void TileWide(std::size_t kc, const T* HWY_RESTRICT a, const T* const* HWY_RESTRICT b,
-                         T* HWY_RESTRICT c, std::size_t ldc) {
+// A is read through `at(p, i)`: a packed panel, or mr row pointers read in place.
+template <class T, class AAt>
+HWY_INLINE void TileWide(std::size_t kc, AAt at, const T* const* HWY_RESTRICT b, T* HWY_RESTRICT c,
+                         std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
 #define CONVND_LOAD(i)                       \
   auto acc0_##i = hn::LoadU(d, c + i * ldc); \
   auto acc1_##i = hn::LoadU(d, c + i * ldc + N);
-#define CONVND_FMA(i)                                 \
-  {                                                   \
-    const auto ai = hn::Set(d, a[p * kTileRows + i]); \
-    acc0_##i = hn::MulAdd(ai, b0, acc0_##i);          \
-    acc1_##i = hn::MulAdd(ai, b1, acc1_##i);          \
+#define CONVND_FMA(i)                        \
+  {                                          \
+    const auto ai = hn::Set(d, at(p, i));    \
+    acc0_##i = hn::MulAdd(ai, b0, acc0_##i); \
+    acc1_##i = hn::MulAdd(ai, b1, acc1_##i); \
   }
 #define CONVND_STORE(i)                 \
   hn::StoreU(acc0_##i, d, c + i * ldc); \
@@ -136,7 +137,14 @@ HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a, const RowAt&
 
 template <class T>
 void gemm_bptr(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) {
-  TileWide<T>(kc, a, b, c, ldc);
+  TileWide<T>(
+      kc, [a](std::size_t p, std::size_t i) { return a[p * kTileRows + i]; }, b, c, ldc);
+}
+// A row i through a pointer: e.g. output channel i's weights, contiguous over the reduction.
+template <class T>
+void gemm_bptr_arows(std::size_t kc, const T* const* a, const T* const* b, T* c, std::size_t ldc) {
+  TileWide<T>(
+      kc, [a](std::size_t p, std::size_t i) { return a[i][p]; }, b, c, ldc);
 }
 // B row p through a pointer, its vectors contiguous.
 template <class T>

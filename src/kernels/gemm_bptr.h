@@ -20,6 +20,10 @@
 // weight gradient's 48 columns = 3 taps x 16 channels of one input position: b[p] is the
 // position, voff the taps' distances from it (the plain call is voff = {0, lanes, 2 lanes}).
 //
+// The wide tile also reads A through mr row pointers (row i: output channel i's weights, read
+// in place where the reduction runs along a weight row), so weights that change with every call
+// need no packing.
+//
 // And it reads B row p at base + row_off[p] from a fixed table of offsets (the reduction
 // indices' (channel, tap) columns in padded_igemm's buffer), so one table serves every strip of
 // positions without a pointer array written per strip. That form also takes a seed: when not
@@ -46,10 +50,13 @@ struct BptrKernel {
                              const std::ptrdiff_t* voff, T* c, std::size_t ldc);
   using FnTable = void (*)(std::size_t kc, const T* a, const T* base, const std::ptrdiff_t* row_off,
                            const T* seed, T* c, std::size_t ldc);
+  using FnARows = void (*)(std::size_t kc, const T* const* a, const T* const* b, T* c,
+                           std::size_t ldc);
   std::size_t mr = 0, nr = 0;
   Fn fn = nullptr;
   FnOffsets fn_offsets = nullptr;  // the narrow tile only (nr / 3 lanes per offset)
   FnTable fn_table = nullptr;      // the narrow tile only
+  FnARows fn_arows = nullptr;      // the wide tile only: A as mr row pointers, read in place
 
   void operator()(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) const {
     fn(kc, a, b, c, ldc);
@@ -61,6 +68,10 @@ struct BptrKernel {
   void operator()(std::size_t kc, const T* a, const T* base, const std::ptrdiff_t* row_off,
                   const T* seed, T* c, std::size_t ldc) const {
     fn_table(kc, a, base, row_off, seed, c, ldc);
+  }
+  void operator()(std::size_t kc, const T* const* a, const T* const* b, T* c,
+                  std::size_t ldc) const {
+    fn_arows(kc, a, b, c, ldc);
   }
 };
 

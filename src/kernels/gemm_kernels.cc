@@ -73,7 +73,10 @@ template <class T>
 BptrKernel<T> BindBptr(BptrTile tile) {
   if (tile == BptrTile::wide) {
     const GemmKernel wide = Describe(CONVND_GEMM_ID(T, gemm_bptr));
-    return {wide.mr, wide.nr, wide.fn<GemmForm::b_rows, T>(), nullptr, nullptr};
+    const GemmKernel arows = Describe(CONVND_GEMM_ID(T, gemm_bptr_arows));
+    assert(arows.mr == wide.mr && arows.nr == wide.nr);
+    return {wide.mr, wide.nr, wide.fn<GemmForm::b_rows, T>(),
+            nullptr, nullptr, arows.fn<GemmForm::ab_rows, T>()};
   }
   const GemmKernel narrow = Describe(CONVND_GEMM_ID(T, gemm_bptr_narrow));
   const GemmKernel voff = Describe(CONVND_GEMM_ID(T, gemm_bptr_narrow_voff));

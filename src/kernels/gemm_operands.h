@@ -40,6 +40,14 @@ class GemmOperands {
       case GemmForm::a_cols:
         for (std::size_t p = 0; p < kc; ++p) ptr_.push_back(a_.data() + p * mr);
         break;
+      case GemmForm::ab_rows:
+        // A as a_rows (each row its own allocation, in aptr_), B as b_rows below.
+        a_rows_.assign(mr, std::vector<T>(kc));
+        for (std::size_t i = 0; i < mr; ++i) {
+          for (std::size_t p = 0; p < kc; ++p) a_rows_[i][p] = a[p * mr + i];
+          aptr_.push_back(a_rows_[i].data());
+        }
+        [[fallthrough]];
       case GemmForm::b_rows:
         // Each row its own allocation, row p in allocation kc - 1 - p.
         rows_.assign(kc, std::vector<T>(nr));
@@ -102,6 +110,9 @@ class GemmOperands {
       case GemmForm::b_table:
         k_.fn<GemmForm::b_table, T>()(kc_, a_.data(), store_.data(), row_off_.data(), seed, c, ldc);
         break;
+      case GemmForm::ab_rows:
+        k_.fn<GemmForm::ab_rows, T>()(kc_, aptr_.data(), ptr_.data(), c, ldc);
+        break;
     }
   }
 
@@ -114,6 +125,8 @@ class GemmOperands {
   std::vector<std::ptrdiff_t> voff_;     // b_rows_voff
   std::vector<std::ptrdiff_t> row_off_;  // b_table
   std::vector<T> store_;                 // b_table
+  std::vector<std::vector<T>> a_rows_;   // ab_rows: A's rows
+  std::vector<const T*> aptr_;           // ab_rows: A's row pointers
 };
 
 }  // namespace convnd::kernels
