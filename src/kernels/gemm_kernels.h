@@ -27,6 +27,8 @@ enum class GemmForm {
   b_rows,       // a packed; b: kc row pointers, (p, j) at b[p][j]
   b_rows_voff,  // a packed; b: kc row pointers, vector v of row p at b[p] + voff[v]
   b_table,      // a packed; b: row p at base + row_off[p]; an optional seed per row replaces C
+  batch_a_rows,  // a sum over n pairs, kc each: pair q's A as a_rows (a[q * mr + i]), its B
+                 // packed at b[q]; an optional seed per column replaces C
 };
 
 template <GemmForm F, class T>
@@ -54,6 +56,12 @@ template <class T>
 struct GemmSignature<GemmForm::b_table, T> {
   // With a seed, row i starts at seed[i] in every column and C is only written.
   using type = void (*)(std::size_t kc, const T* a, const T* base, const std::ptrdiff_t* row_off,
+                        const T* seed, T* c, std::size_t ldc);
+};
+template <class T>
+struct GemmSignature<GemmForm::batch_a_rows, T> {
+  // With a seed, column j starts at seed[j] in every row and C is only written.
+  using type = void (*)(std::size_t n, std::size_t kc, const T* const* a, const T* const* b,
                         const T* seed, T* c, std::size_t ldc);
 };
 template <GemmForm F, class T>

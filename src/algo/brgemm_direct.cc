@@ -1,0 +1,293 @@
+// # Direct convolution on the batch-reduce kernel
+//
+// Channels-last input, per image and group: output position p, channel k is the sum over taps t
+// and channels c of x[input pixel of (p, t)][c] * w[k][c][t]. A tile of mr consecutive (flattened)
+// output positions and nr output channels is one call of kernels' gemm_batch_rows: for every tap
+// that some of the tile's positions read inside the input, and every channel block of kc, a pair
+// (A = the mr input rows that tap reads, in place, a row of zeros where a position's tap falls in
+// padding; B = that tap's and block's packed weights). The accumulators stay in registers for the
+// whole list and the tile is written once, bias included. No im2col, no padded copy: taps that
+// fall wholly in the padding for the tile's positions are not listed at all (a 3x3 layer at
+// dilation 6 on 33x33 skips them at its borders, as oneDNN does).
+//
+// Padding modes other than zeros fold into the row pointers (a reflected row is just another
+// pixel), so every mode runs here. Input views whose channels are not adjacent at run time
+// (the plan assumed they would be) go to implicit_gemm's executor.
+//
+// Tasks: (image, group, block of kTilesPerTask position tiles, part of the column blocks), fixed
+// by the problem (TaskGrid). A task lists its tiles' pairs once, then for each column block
+// runs every tile, so a block's weights (taps x Cg x nr) are read from L2 by all its tiles.
+// Weights are packed tap-major (d = tap * Cg + c) in nr-wide panels by the GEMM middle-end
+// (gemm_driver.h), with the constant-weights cache.
+//
+// Determinism: every output is summed by one task in the order of its tile's pair list, which
+// depends on the problem only.
+#include "algo/brgemm_direct.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "algo/gemm_driver.h"
+#include "algo/implicit_gemm.h"
+#include "api/checked.h"
+#include "kernels/gemm_kernels.h"
+
+namespace convnd::detail {
+namespace {
+
+constexpr dim_t kTilesPerTask = 8;
+constexpr dim_t kTasksWanted = 16;
+// Pairs of one tile (taps x channel blocks) at most: bounds the per-thread pointer lists.
+constexpr dim_t kMaxPairs = 4096;
+// Channels per group below this and a pair's few steps do not pay for its pointer loads.
+constexpr dim_t kMinChannels = 8;
+
+// Channel blocks: one per kMaxSlice channels at most, equal but for the last.
+struct Slices {
+  dim_t kc = 0, count = 0, last = 0;  // block length, number of blocks, the last one's length
+};
+Slices channel_slices(dim_t cg) {
+  Slices s;
+  const dim_t n = (cg + kMaxSlice - 1) / kMaxSlice;
+  s.kc = (cg + n - 1) / n;
+  s.count = (cg + s.kc - 1) / s.kc;
+  s.last = cg - (s.count - 1) * s.kc;
+  return s;
+}
+
+template <class T>
+class BrgemmExecutor final : public Executor {
+ public:
+  BrgemmExecutor(const Geometry& g, std::unique_ptr<Executor> fallback)
+      : g_(g), fallback_(std::move(fallback)) {
+    const kernels::GemmKernel k = kernels::gemm_kernel(CONVND_GEMM_ID(T, gemm_batch_rows));
+    kernel_ = k.fn<kernels::GemmForm::batch_a_rows, T>();
+    mr_ = static_cast<dim_t>(k.mr);
+    nr_ = static_cast<dim_t>(k.nr);
+    taps_ = checked_product(g.kernel, "kernel");
+    positions_ = checked_product(g.out, "output");
+    slices_ = channel_slices(g.Cg());
+    max_pairs_ = checked_mul(taps_, slices_.count, "kernel");
+    weights_.init(g, checked_mul(g.Cg(), taps_, "kernel"), nr_);
+    const dim_t rows_per_task = mr_ * kTilesPerTask;
+    grid_ = TaskGrid(g.N, g.groups, (positions_ + rows_per_task - 1) / rows_per_task,
+                     weights_.blocks(), kTasksWanted);
+    ws_.size([&](Carve& c) { return carve_shared(c); }, [&](Carve& c) { return carve_slot(c); },
+             thread_slots());
+  }
+
+  std::size_t workspace_bytes() const override {
+    return std::max(ws_.bytes(), fallback_->workspace_bytes());
+  }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    if (args.a.strides[1] != 1) return fallback_->run(args, workspace, threads);
+    const int th = std::min(threads, thread_slots());
+    T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    run_gemm_job(g_, weights_, args.b, true, own, grid_, th, 0, [](dim_t) {},
+                 [&](const T* w, const GemmTask& t) {
+                   const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+                   run_task(args, w, t, sl);
+                 });
+  }
+
+ private:
+  // The packed weights; then one thread's scratch.
+  T* carve_shared(Carve& c) const { return c.take<T>(weights_.elems()); }
+  struct Slot {
+    const T** a;      // kTilesPerTask x max_pairs x mr row pointers: each tile's A lists
+    dim_t* d0;        // kTilesPerTask x max_pairs: each pair's first reduction index
+    dim_t* counts;    // kTilesPerTask x 2: pairs of full blocks, then of the last block
+    const T** b;      // max_pairs: one call's B list
+    dim_t* coords;    // mr x rank: the tile's positions' first input coordinates
+    const T** tap_rows;  // mr: one tap's rows
+    T* tile;          // mr x nr: partial tiles
+    T* seeds;         // per_part x nr: the task's channels' bias
+    OutputRun* runs;  // mr
+    dim_t* row_off;   // mr
+  };
+  Slot carve_slot(Carve& c) const {
+    const auto z = [](dim_t v) { return static_cast<std::size_t>(v); };
+    Slot sl;
+    sl.a = c.take<const T*>(z(kTilesPerTask * max_pairs_ * mr_));
+    sl.d0 = c.take<dim_t>(z(kTilesPerTask * max_pairs_));
+    sl.counts = c.take<dim_t>(z(kTilesPerTask * 2));
+    sl.b = c.take<const T*>(z(max_pairs_));
+    sl.coords = c.take<dim_t>(z(mr_ * g_.rank()));
+    sl.tap_rows = c.take<const T*>(z(mr_));
+    sl.tile = c.take<T>(z(mr_ * nr_));
+    sl.seeds = c.take<T>(z(grid_.per_part() * nr_));
+    sl.runs = c.take<OutputRun>(z(mr_));
+    sl.row_off = c.take<dim_t>(z(mr_));
+    return sl;
+  }
+
+  // The pair list of the tile of positions [p0, p0 + valid) of image data x (at the group's
+  // first channel): A row pointers into a (pairs x mr), first reduction indices into d0; the
+  // full blocks' pairs first, then the last block's when it is shorter. Returns both counts.
+  std::pair<dim_t, dim_t> list_pairs(const T* x, const std::vector<dim_t>& xs, dim_t p0,
+                                     dim_t valid, const T** a, dim_t* d0, const Slot& sl) const {
+    const int d = g_.rank();
+    const T* zeros = reinterpret_cast<const T*>(zeros_);
+    for (dim_t i = 0; i < valid; ++i) {
+      dim_t p = p0 + i;
+      for (int ax = d - 1; ax >= 0; --ax) {
+        sl.coords[i * d + ax] = (p % g_.out[ax]) * g_.stride[ax] - g_.lo[ax];
+        p /= g_.out[ax];
+      }
+    }
+    const bool short_last = slices_.last != slices_.kc;
+    const dim_t full_blocks = short_last ? slices_.count - 1 : slices_.count;
+    // The full blocks' pairs of every kept tap first; the last block's pairs after them, from
+    // the rows saved at each kept tap's first pair.
+    std::vector<dim_t> t(static_cast<std::size_t>(d), 0);
+    const T** rows = sl.tap_rows;
+    std::vector<std::pair<dim_t, dim_t>> kept_taps;  // (tap, index of its first pair)
+    dim_t n = 0;
+    for (dim_t tap = 0; tap < taps_; ++tap, next_index(t, g_.kernel, d)) {
+      bool any = false;
+      for (dim_t i = 0; i < mr_; ++i) {
+        rows[i] = zeros;
+        if (i >= valid) continue;
+        dim_t off = 0;
+        bool inside = true;
+        for (int ax = 0; ax < d && inside; ++ax) {
+          dim_t m = sl.coords[i * d + ax] + t[ax] * g_.dil[ax];
+          if (m < 0 || m >= g_.in[ax]) m = map_padded_index(m, g_.in[ax], g_.mode);
+          if (m < 0) inside = false;
+          off += m * xs[2 + ax];
+        }
+        if (inside) rows[i] = x + off, any = true;
+      }
+      if (!any) continue;  // wholly in the padding for these positions
+      kept_taps.emplace_back(tap, n);
+      for (dim_t s = 0; s < full_blocks; ++s, ++n) {
+        for (dim_t i = 0; i < mr_; ++i)
+          a[n * mr_ + i] = rows[i] == zeros ? zeros : rows[i] + s * slices_.kc;
+        d0[n] = tap * g_.Cg() + s * slices_.kc;
+      }
+    }
+    const dim_t main = n;
+    if (short_last) {
+      const dim_t c0 = (slices_.count - 1) * slices_.kc;
+      for (const auto& [tap, first] : kept_taps) {
+        // The tap's rows at block 0 are a[first * mr ..]: the last block starts c0 further.
+        for (dim_t i = 0; i < mr_; ++i) {
+          const T* r0 = a[first * mr_ + i];
+          a[n * mr_ + i] = r0 == zeros ? zeros : r0 + c0;
+        }
+        d0[n] = tap * g_.Cg() + c0;
+        ++n;
+      }
+    }
+    return {main, n - main};
+  }
+
+  void run_task(const OpArgs& args, const T* w, const GemmTask& t, const Slot& sl) const {
+    const dim_t mr = mr_, nr = nr_, grp = t.grp;
+    const auto& xs = args.a.strides;
+    const auto& ys = args.out.strides;
+    const int d = g_.rank();
+    const T* x = static_cast<const T*>(args.a.data) + t.n * xs[0] + grp * g_.Cg();
+    T* y = static_cast<T*>(args.out.data) + t.n * ys[0] + grp * g_.Kg() * ys[1];
+    const dim_t p_begin = t.block * mr * kTilesPerTask;
+    const dim_t p_end = std::min(positions_, p_begin + mr * kTilesPerTask);
+    const dim_t tiles = (p_end - p_begin + mr - 1) / mr;
+
+    // 1. Every tile's pair list (it does not depend on the column block).
+    const std::size_t a_stride = static_cast<std::size_t>(max_pairs_ * mr);
+    for (dim_t tile = 0; tile < tiles; ++tile) {
+      const dim_t p0 = p_begin + tile * mr;
+      const auto [main, rest] =
+          list_pairs(x, xs, p0, std::min(mr, p_end - p0), sl.a + tile * a_stride,
+                     sl.d0 + tile * max_pairs_, sl);
+      sl.counts[2 * tile] = main;
+      sl.counts[2 * tile + 1] = rest;
+    }
+
+    // 2. Per column block, every tile: one call over the full blocks' pairs (from the bias),
+    //    one more over the last, shorter block's; into y where the tile is whole and its rows
+    //    evenly spaced channels-last rows, else into the scratch tile and stored from there.
+    bias_values(args.bias, grp, g_.Kg(), t.b0 * nr, t.b1 * nr, sl.seeds);
+    const dim_t step = ys[2 + d - 1];
+    for (dim_t b = t.b0; b < t.b1; ++b) {
+      const dim_t k0 = b * nr, nk = std::min(nr, g_.Kg() - k0);
+      const T* seeds = sl.seeds + (b - t.b0) * nr;
+      const T* panel = weights_.panel(w, grp, b);
+      for (dim_t tile = 0; tile < tiles; ++tile) {
+        const dim_t p0 = p_begin + tile * mr, valid = std::min(mr, p_end - p0);
+        const dim_t main = sl.counts[2 * tile], rest = sl.counts[2 * tile + 1];
+        const dim_t* d0 = sl.d0 + tile * max_pairs_;
+        const T* const* a = sl.a + tile * a_stride;
+        for (dim_t q = 0; q < main + rest; ++q) sl.b[q] = panel + d0[q] * nr;
+        // Output offsets of the tile's rows, merged into evenly spaced runs.
+        for (dim_t i = 0; i < valid; ++i) {
+          dim_t p = p0 + i, off = 0;
+          for (int ax = d - 1; ax >= 0; --ax) {
+            off += (p % g_.out[ax]) * ys[2 + ax];
+            p /= g_.out[ax];
+          }
+          sl.row_off[i] = off;
+        }
+        const dim_t nruns = merge_runs(sl.row_off, valid, step, sl.runs);
+        const bool in_place = ys[1] == 1 && nk == nr && valid == mr && nruns == 1;
+        T* c = in_place ? y + sl.row_off[0] + k0 : sl.tile;
+        const auto ldc = static_cast<std::size_t>(in_place ? step : nr);
+        kernel_(static_cast<std::size_t>(main), static_cast<std::size_t>(slices_.kc), a, sl.b,
+                seeds, c, ldc);
+        if (rest > 0)
+          kernel_(static_cast<std::size_t>(rest), static_cast<std::size_t>(slices_.last),
+                  a + main * mr, sl.b + main, nullptr, c, ldc);
+        if (!in_place)
+          store_position_rows(sl.tile, nr, nk, sl.runs, nruns, step, y + k0 * ys[1], ys[1]);
+      }
+    }
+  }
+
+  // What padding rows point at: kMaxSlice zeros (a block is at most kMaxSlice, in doubles).
+  alignas(64) static inline const double zeros_[kMaxSlice] = {};
+
+  Geometry g_;
+  std::unique_ptr<Executor> fallback_;  // implicit_gemm, for inputs whose channels are apart
+  kernels::GemmFn<kernels::GemmForm::batch_a_rows, T> kernel_ = nullptr;  // tile mr_ x nr_
+  PackedWeights<T> weights_;  // W[group][column block][tap * Cg + c][nr]
+  TaskGrid grid_;
+  WorkspaceLayout ws_;
+  Slices slices_;
+  dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, max_pairs_ = 0;
+};
+
+class BrgemmDirect final : public Algorithm {
+ public:
+  const char* name() const override { return "brgemm_direct"; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::fwd) return "forward pass only";
+    if (g.N == 0) return "empty batch";
+    if (!g.in_channels_adjacent) return "channels-first input (reads channels-last rows in place)";
+    if (g.Cg() < kMinChannels) return "fewer than 8 channels per group";
+    Fits f;
+    dim_t taps = 1;
+    for (dim_t k : g.kernel) taps = f.mul(taps, k);
+    const dim_t pairs = f.mul(taps, (g.Cg() + kMaxSlice - 1) / kMaxSlice);
+    if (!f || pairs > kMaxPairs) return "more than 4096 (tap, channel block) pairs per tile";
+    const dim_t bytes =
+        f.mul(f.mul(f.mul(g.groups, f.add(g.Kg(), 64)), f.mul(g.Cg(), taps)), 64);
+    if (!f || bytes > (dim_t{1} << 40)) return "packed weights would exceed 1 TiB";
+    return implicit_gemm_algorithm().reject(g, op);  // its executor runs the views it cannot
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
+    auto fallback = implicit_gemm_algorithm().make_executor(g, op);
+    return make_for_dtype<BrgemmExecutor>(g, std::move(fallback));
+  }
+};
+
+}  // namespace
+
+const Algorithm& brgemm_direct_algorithm() {
+  static const BrgemmDirect instance;
+  return instance;
+}
+
+}  // namespace convnd::detail
