@@ -41,6 +41,8 @@ constexpr dim_t kTasksWanted = 16;
 constexpr dim_t kMaxPairs = 4096;
 // Channels per group below this and a pair's few steps do not pay for its pointer loads.
 constexpr dim_t kMinChannels = 8;
+// Chosen unforced from this many channels per group (pays()).
+constexpr dim_t kPaysChannels = 32;
 
 // Channel blocks: one per kMaxSlice channels at most, equal but for the last.
 struct Slices {
@@ -97,28 +99,32 @@ class BrgemmExecutor final : public Executor {
   struct Slot {
     const T** a;      // kTilesPerTask x max_pairs x mr row pointers: each tile's A lists
     dim_t* d0;        // kTilesPerTask x max_pairs: each pair's first reduction index
-    dim_t* counts;    // kTilesPerTask x 2: pairs of full blocks, then of the last block
+    dim_t* counts;    // kTilesPerTask x 3: pairs of full blocks, of the last block, output runs
+    OutputRun* runs;  // kTilesPerTask x mr: each tile's output rows as evenly spaced runs
     const T** b;      // max_pairs: one call's B list
     dim_t* coords;    // mr x rank: the tile's positions' first input coordinates
+    dim_t* tap;       // rank: a tap's coordinates
+    dim_t* first;     // taps: the first pair of each kept tap
+    dim_t* row_off;   // mr: output offsets of a tile's rows
     const T** tap_rows;  // mr: one tap's rows
     T* tile;          // mr x nr: partial tiles
     T* seeds;         // per_part x nr: the task's channels' bias
-    OutputRun* runs;  // mr
-    dim_t* row_off;   // mr
   };
   Slot carve_slot(Carve& c) const {
     const auto z = [](dim_t v) { return static_cast<std::size_t>(v); };
     Slot sl;
     sl.a = c.take<const T*>(z(kTilesPerTask * max_pairs_ * mr_));
     sl.d0 = c.take<dim_t>(z(kTilesPerTask * max_pairs_));
-    sl.counts = c.take<dim_t>(z(kTilesPerTask * 2));
+    sl.counts = c.take<dim_t>(z(kTilesPerTask * 3));
+    sl.runs = c.take<OutputRun>(z(kTilesPerTask * mr_));
     sl.b = c.take<const T*>(z(max_pairs_));
     sl.coords = c.take<dim_t>(z(mr_ * g_.rank()));
+    sl.tap = c.take<dim_t>(z(g_.rank()));
+    sl.first = c.take<dim_t>(z(taps_));
+    sl.row_off = c.take<dim_t>(z(mr_));
     sl.tap_rows = c.take<const T*>(z(mr_));
     sl.tile = c.take<T>(z(mr_ * nr_));
     sl.seeds = c.take<T>(z(grid_.per_part() * nr_));
-    sl.runs = c.take<OutputRun>(z(mr_));
-    sl.row_off = c.take<dim_t>(z(mr_));
     return sl;
   }
 
@@ -140,11 +146,11 @@ class BrgemmExecutor final : public Executor {
     const dim_t full_blocks = short_last ? slices_.count - 1 : slices_.count;
     // The full blocks' pairs of every kept tap first; the last block's pairs after them, from
     // the rows saved at each kept tap's first pair.
-    std::vector<dim_t> t(static_cast<std::size_t>(d), 0);
+    dim_t* t = sl.tap;
+    std::fill(t, t + d, dim_t{0});
     const T** rows = sl.tap_rows;
-    std::vector<std::pair<dim_t, dim_t>> kept_taps;  // (tap, index of its first pair)
-    dim_t n = 0;
-    for (dim_t tap = 0; tap < taps_; ++tap, next_index(t, g_.kernel, d)) {
+    dim_t n = 0, kept = 0;
+    for (dim_t tap = 0; tap < taps_; ++tap, next_tap(t)) {
       bool any = false;
       for (dim_t i = 0; i < mr_; ++i) {
         rows[i] = zeros;
@@ -160,7 +166,7 @@ class BrgemmExecutor final : public Executor {
         if (inside) rows[i] = x + off, any = true;
       }
       if (!any) continue;  // wholly in the padding for these positions
-      kept_taps.emplace_back(tap, n);
+      sl.first[kept++] = n;
       for (dim_t s = 0; s < full_blocks; ++s, ++n) {
         for (dim_t i = 0; i < mr_; ++i)
           a[n * mr_ + i] = rows[i] == zeros ? zeros : rows[i] + s * slices_.kc;
@@ -170,14 +176,14 @@ class BrgemmExecutor final : public Executor {
     const dim_t main = n;
     if (short_last) {
       const dim_t c0 = (slices_.count - 1) * slices_.kc;
-      for (const auto& [tap, first] : kept_taps) {
+      for (dim_t k = 0; k < kept; ++k, ++n) {
         // The tap's rows at block 0 are a[first * mr ..]: the last block starts c0 further.
+        const dim_t first = sl.first[k];
         for (dim_t i = 0; i < mr_; ++i) {
           const T* r0 = a[first * mr_ + i];
           a[n * mr_ + i] = r0 == zeros ? zeros : r0 + c0;
         }
-        d0[n] = tap * g_.Cg() + c0;
-        ++n;
+        d0[n] = d0[first] + c0;
       }
     }
     return {main, n - main};
@@ -194,44 +200,44 @@ class BrgemmExecutor final : public Executor {
     const dim_t p_end = std::min(positions_, p_begin + mr * kTilesPerTask);
     const dim_t tiles = (p_end - p_begin + mr - 1) / mr;
 
-    // 1. Every tile's pair list (it does not depend on the column block).
+    // 1. Every tile's pair list and output runs (they do not depend on the column block).
     const std::size_t a_stride = static_cast<std::size_t>(max_pairs_ * mr);
+    const dim_t step = ys[2 + d - 1];
     for (dim_t tile = 0; tile < tiles; ++tile) {
-      const dim_t p0 = p_begin + tile * mr;
-      const auto [main, rest] =
-          list_pairs(x, xs, p0, std::min(mr, p_end - p0), sl.a + tile * a_stride,
-                     sl.d0 + tile * max_pairs_, sl);
-      sl.counts[2 * tile] = main;
-      sl.counts[2 * tile + 1] = rest;
+      const dim_t p0 = p_begin + tile * mr, valid = std::min(mr, p_end - p0);
+      const auto [main, rest] = list_pairs(x, xs, p0, valid, sl.a + tile * a_stride,
+                                           sl.d0 + tile * max_pairs_, sl);
+      for (dim_t i = 0; i < valid; ++i) {
+        dim_t p = p0 + i, off = 0;
+        for (int ax = d - 1; ax >= 0; --ax) {
+          off += (p % g_.out[ax]) * ys[2 + ax];
+          p /= g_.out[ax];
+        }
+        sl.row_off[i] = off;
+      }
+      sl.counts[3 * tile] = main;
+      sl.counts[3 * tile + 1] = rest;
+      sl.counts[3 * tile + 2] = merge_runs(sl.row_off, valid, step, sl.runs + tile * mr);
     }
 
     // 2. Per column block, every tile: one call over the full blocks' pairs (from the bias),
     //    one more over the last, shorter block's; into y where the tile is whole and its rows
     //    evenly spaced channels-last rows, else into the scratch tile and stored from there.
     bias_values(args.bias, grp, g_.Kg(), t.b0 * nr, t.b1 * nr, sl.seeds);
-    const dim_t step = ys[2 + d - 1];
     for (dim_t b = t.b0; b < t.b1; ++b) {
       const dim_t k0 = b * nr, nk = std::min(nr, g_.Kg() - k0);
       const T* seeds = sl.seeds + (b - t.b0) * nr;
       const T* panel = weights_.panel(w, grp, b);
       for (dim_t tile = 0; tile < tiles; ++tile) {
         const dim_t p0 = p_begin + tile * mr, valid = std::min(mr, p_end - p0);
-        const dim_t main = sl.counts[2 * tile], rest = sl.counts[2 * tile + 1];
+        const dim_t main = sl.counts[3 * tile], rest = sl.counts[3 * tile + 1];
+        const dim_t nruns = sl.counts[3 * tile + 2];
+        const OutputRun* runs = sl.runs + tile * mr;
         const dim_t* d0 = sl.d0 + tile * max_pairs_;
         const T* const* a = sl.a + tile * a_stride;
         for (dim_t q = 0; q < main + rest; ++q) sl.b[q] = panel + d0[q] * nr;
-        // Output offsets of the tile's rows, merged into evenly spaced runs.
-        for (dim_t i = 0; i < valid; ++i) {
-          dim_t p = p0 + i, off = 0;
-          for (int ax = d - 1; ax >= 0; --ax) {
-            off += (p % g_.out[ax]) * ys[2 + ax];
-            p /= g_.out[ax];
-          }
-          sl.row_off[i] = off;
-        }
-        const dim_t nruns = merge_runs(sl.row_off, valid, step, sl.runs);
         const bool in_place = ys[1] == 1 && nk == nr && valid == mr && nruns == 1;
-        T* c = in_place ? y + sl.row_off[0] + k0 : sl.tile;
+        T* c = in_place ? y + runs[0].off + k0 : sl.tile;
         const auto ldc = static_cast<std::size_t>(in_place ? step : nr);
         kernel_(static_cast<std::size_t>(main), static_cast<std::size_t>(slices_.kc), a, sl.b,
                 seeds, c, ldc);
@@ -239,8 +245,16 @@ class BrgemmExecutor final : public Executor {
           kernel_(static_cast<std::size_t>(rest), static_cast<std::size_t>(slices_.last),
                   a + main * mr, sl.b + main, nullptr, c, ldc);
         if (!in_place)
-          store_position_rows(sl.tile, nr, nk, sl.runs, nruns, step, y + k0 * ys[1], ys[1]);
+          store_position_rows(sl.tile, nr, nk, runs, nruns, step, y + k0 * ys[1], ys[1]);
       }
+    }
+  }
+
+  // The next tap of the kernel window, last axis fastest.
+  void next_tap(dim_t* t) const {
+    for (int ax = g_.rank() - 1; ax >= 0; --ax) {
+      if (++t[ax] < g_.kernel[ax]) return;
+      t[ax] = 0;
     }
   }
 
@@ -275,6 +289,16 @@ class BrgemmDirect final : public Algorithm {
         f.mul(f.mul(f.mul(g.groups, f.add(g.Kg(), 64)), f.mul(g.Cg(), taps)), 64);
     if (!f || bytes > (dim_t{1} << 40)) return "packed weights would exceed 1 TiB";
     return implicit_gemm_algorithm().reject(g, op);  // its executor runs the views it cannot
+  }
+
+  // Measured (docs/measurements.md, one thread, CPU time): faster than implicit_gemm and
+  // padded_igemm on every channels-last dense layer of the suite with 32 or more channels per
+  // group (r50_res3_3x3s2_b1, tcn_dil8_b8, mnist_5x5_b64, aspp_dil6_b1 ...); 3x slower than
+  // padded_igemm on unet3d_c16_b2 (16 channels: a pair's 16 steps do not pay for its pointers,
+  // and half of each 32-channel tile is padding).
+  std::string pays(const Geometry& g, Op) const override {
+    if (g.Cg() < kPaysChannels) return "fewer than 32 channels per group: padded_igemm is faster";
+    return {};
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
