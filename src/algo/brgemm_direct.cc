@@ -41,8 +41,6 @@ constexpr dim_t kTasksWanted = 16;
 constexpr dim_t kMaxPairs = 4096;
 // Channels per group below this and a pair's few steps do not pay for its pointer loads.
 constexpr dim_t kMinChannels = 8;
-// Chosen unforced from this many channels per group (pays()).
-constexpr dim_t kPaysChannels = 32;
 
 // Channel blocks: one per kMaxSlice channels at most, equal but for the last.
 struct Slices {
@@ -291,14 +289,15 @@ class BrgemmDirect final : public Algorithm {
     return implicit_gemm_algorithm().reject(g, op);  // its executor runs the views it cannot
   }
 
-  // Measured (docs/measurements.md, one thread, CPU time): faster than implicit_gemm and
-  // padded_igemm on every channels-last dense layer of the suite with 32 or more channels per
-  // group (r50_res3_3x3s2_b1, tcn_dil8_b8, mnist_5x5_b64, aspp_dil6_b1 ...); 3x slower than
-  // padded_igemm on unet3d_c16_b2 (16 channels: a pair's 16 steps do not pay for its pointers,
-  // and half of each 32-channel tile is padding).
+  // Measured (one thread, CPU time, median of 3-5): faster than implicit_gemm and padded_igemm
+  // on the channels-last dense layers of the suite with 32 or more channels per group in 1-D
+  // and 2-D (r50_res3_3x3s2_b1, tcn_dil8_b8, mnist_5x5_b64 with 32, aspp_dil6_b1); slower than
+  // padded_igemm on 3-D layers of few channels: unet3d_b2 (32 channels, 27 taps) 22.9 ms
+  // against 20.0, unet3d_c16_b2 (16) 7.1 against 2.3 (a pair's few steps do not pay for its
+  // pointers, and there half of each 32-channel tile is padding).
   std::string pays(const Geometry& g, Op) const override {
-    if (g.Cg() < kPaysChannels) return "fewer than 32 channels per group: padded_igemm is faster";
-    return {};
+    if (g.Cg() >= 64 || (g.Cg() >= 32 && g.rank() <= 2)) return {};
+    return "fewer than 32 channels per group (64 in 3-D): padded_igemm measured faster";
   }
 
   std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
