@@ -25,6 +25,10 @@ TEST(BrgemmDirect, TilingEdges) {
     // More positions than one task holds (8 tiles), tiles straddling rows of 28.
     ConvTester().input(3, 9, {28, 28}).kernel(7, {5, 5}).padding(Padding::uniform(2))
         .layout(Layout::channels_last).dtype(t).test(kAlgo, Pass::forward);
+    // 7x7 outputs: the narrow tile (7 rows x 3 vectors) fills them, K = 96 and 47 (a tail).
+    for (dim_t k : {dim_t{96}, dim_t{47}})
+      ConvTester().input(2, 24, {7, 7}).kernel(k, {3, 3}).padding(Padding::uniform(1))
+          .layout(Layout::channels_last).dtype(t).bias().test(kAlgo, Pass::forward);
     // Channel blocks: 700 = 350 + 350, 1100 = 367 + 367 + 366 (a shorter last block).
     ConvTester().input(1, 700, {5, 4}).kernel(nr, {3, 1}).padding(Padding::uniform(1))
         .layout(Layout::channels_last).dtype(t).bias().test(kAlgo, Pass::forward);
@@ -136,8 +140,8 @@ TEST(BrgemmDirect, ThreadCountDoesNotChangeBits) {
       Spec s;
       s.N = 2;
       s.C = C;
-      s.K = 45;
-      s.input = {15, 13};
+      s.K = C == 24 ? 45 : 96;  // 96 on 7 x 7 outputs: the narrow tile
+      s.input = C == 24 ? std::vector<dim_t>{15, 13} : std::vector<dim_t>{9, 7};
       s.kernel = {3, 3};
       s.stride = {2, 1};
       s.dilation = {1, 3};

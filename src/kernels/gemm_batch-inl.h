@@ -76,6 +76,54 @@ void gemm_batch_rows(std::size_t n, std::size_t kc, const T* const* HWY_RESTRICT
 #undef CONVND_BATCH
 }
 
+// The narrow tile: kBatchNarrowRows x 3 vectors (7 x 3 = 21 accumulators + 3 B vectors + 1
+// broadcast = 25 of 32 registers on AVX-512; 3 x 3 = 13 of 16 elsewhere), for layers whose
+// positions a 12-row tile would leave partly empty: a 7x7 output is 7 tiles of 7 rows, against 5
+// of 12 with 11 rows of padding. Written with accumulator arrays over compile-time loops, which
+// the compiler unrolls and keeps in registers.
+#if HWY_TARGET == HWY_AVX3 || HWY_TARGET == HWY_AVX3_DL
+constexpr std::size_t kBatchNarrowRows = 7;
+#else
+constexpr std::size_t kBatchNarrowRows = 3;
+#endif
+
+template <class T>
+void gemm_batch_rows_narrow(std::size_t n, std::size_t kc, const T* const* HWY_RESTRICT a,
+                            const T* const* HWY_RESTRICT b, const T* HWY_RESTRICT seed, T* c,
+                            std::size_t ldc) {
+  constexpr std::size_t R = kBatchNarrowRows, V = 3;
+  const hn::ScalableTag<T> d;
+  using Vec = hn::Vec<decltype(d)>;
+  const std::size_t N = hn::Lanes(d);
+  Vec acc[R][V];
+#pragma GCC unroll 8
+  for (std::size_t i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v)
+      acc[i][v] = seed ? hn::LoadU(d, seed + v * N) : hn::LoadU(d, c + i * ldc + v * N);
+  for (std::size_t q = 0; q < n; ++q) {
+    const T* HWY_RESTRICT r[R];
+#pragma GCC unroll 8
+    for (std::size_t i = 0; i < R; ++i) r[i] = a[q * R + i];
+    const T* HWY_RESTRICT bq = b[q];
+    for (std::size_t p = 0; p < kc; ++p) {
+      Vec bv[V];
+#pragma GCC unroll 4
+      for (std::size_t v = 0; v < V; ++v) bv[v] = hn::LoadU(d, bq + p * V * N + v * N);
+#pragma GCC unroll 8
+      for (std::size_t i = 0; i < R; ++i) {
+        const Vec ai = hn::Set(d, r[i][p]);
+#pragma GCC unroll 4
+        for (std::size_t v = 0; v < V; ++v) acc[i][v] = hn::MulAdd(ai, bv[v], acc[i][v]);
+      }
+    }
+  }
+#pragma GCC unroll 8
+  for (std::size_t i = 0; i < R; ++i)
+#pragma GCC unroll 4
+    for (std::size_t v = 0; v < V; ++v) hn::StoreU(acc[i][v], d, c + i * ldc + v * N);
+}
+
 }  // namespace HWY_NAMESPACE
 }  // namespace convnd::kernels
 HWY_AFTER_NAMESPACE();
