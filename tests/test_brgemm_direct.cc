@@ -1,4 +1,5 @@
-// brgemm_direct against the reference (channels-last input, read in place): 1-D to 3-D, odd
+// brgemm_direct against the reference (channels-last input read in place, channels-first
+// through a copy): 1-D to 3-D, odd
 // sizes, stride > kernel, dilation, groups, padding larger than the kernel's reach (taps wholly
 // in padding left out of a tile's list, whole tiles of bias only), every padding mode, K and the
 // positions not multiples of the tile, channel blocks with a shorter last one (C/groups > 512),
@@ -69,6 +70,22 @@ TEST(BrgemmDirect, TapsWhollyInPadding) {
   }
 }
 
+// A channels-first plan: the input copied channels-last, the output stored channels-first.
+TEST(BrgemmDirect, ChannelsFirstThroughACopy) {
+  for (DType t : {DType::f32, DType::f64}) {
+    ConvTester().input(2, 24, {7, 7}).kernel(47, {3, 3}).padding(Padding::uniform(1))
+        .layout(Layout::channels_first).dtype(t).bias().test(kAlgo, Pass::forward);
+    ConvTester().input(2, 33, {13, 11}).kernel(40, {3, 2}).stride({2, 3}).dilation({2, 1})
+        .padding(Padding::uniform(4)).layout(Layout::channels_first).dtype(t)
+        .test(kAlgo, Pass::forward);
+    ConvTester().input(1, 9, {17}).kernel(5, {4}).stride({5}).padding(Padding::uniform(6))
+        .mode(PadMode::reflect).layout(Layout::channels_first).dtype(t).test(kAlgo, Pass::forward);
+    ConvTester().input(1, 20, {5, 4, 3}).kernel(6, {3, 2, 3}).groups(2)
+        .padding(Padding::same(SamePolicy::tf)).layout(Layout::channels_first).dtype(t)
+        .strided_views(2).test(kAlgo, Pass::forward);
+  }
+}
+
 TEST(BrgemmDirect, ViewsAndThreads) {
   for (int threads : {1, 2, 3})
     ConvTester().input(2, 8, {12, 12}).kernel(40, {3, 3}).padding(Padding::uniform(1))
@@ -136,6 +153,7 @@ TEST(BrgemmDirect, OtherViewsAtRunTime) {
 // would show), with taps dropped at the borders and a shorter last channel block.
 TEST(BrgemmDirect, ThreadCountDoesNotChangeBits) {
   for (DType t : {DType::f32, DType::f64})
+    for (Layout l : {Layout::channels_last, Layout::channels_first})
     for (dim_t C : {24, 600}) {
       Spec s;
       s.N = 2;
@@ -146,7 +164,7 @@ TEST(BrgemmDirect, ThreadCountDoesNotChangeBits) {
       s.stride = {2, 1};
       s.dilation = {1, 3};
       s.padding = Padding::uniform(3);
-      s.layout = Layout::channels_last;
+      s.layout = l;
       s.dtype = t;
       s.bias = true;
       const PassShapes sh = pass_shapes(s, Pass::forward);
@@ -216,7 +234,7 @@ TEST(BrgemmDirect, RejectsWhatItDoesNotRun) {
   s.K = 8;
   s.input = {8, 8};
   s.kernel = {3, 3};
-  EXPECT_FALSE(accepts(s, Pass::forward, kAlgo));  // channels-first
+  EXPECT_TRUE(accepts(s, Pass::forward, kAlgo));  // channels-first, through a copy
   s.layout = Layout::channels_last;
   EXPECT_TRUE(accepts(s, Pass::forward, kAlgo));
   EXPECT_FALSE(accepts(s, Pass::backward_data, kAlgo));

@@ -11,8 +11,9 @@
 // dilation 6 on 33x33 skips them at its borders, as oneDNN does).
 //
 // Padding modes other than zeros fold into the row pointers (a reflected row is just another
-// pixel), so every mode runs here. Input views whose channels are not adjacent at run time
-// (the plan assumed they would be) go to implicit_gemm's executor.
+// pixel), so every mode runs here. A plan for channels-first input copies it channels-last into
+// the workspace first (layout_copy.h); input views whose channels are not adjacent at run time
+// when the plan assumed they would be go to implicit_gemm's executor.
 //
 // Tasks: (image, group, block of kTilesPerTask position tiles, part of the column blocks), fixed
 // by the problem (TaskGrid). A task lists its tiles' pairs once, then for each column block
@@ -29,6 +30,7 @@
 
 #include "algo/gemm_driver.h"
 #include "algo/implicit_gemm.h"
+#include "algo/layout_copy.h"
 #include "api/checked.h"
 #include "kernels/gemm_kernels.h"
 
@@ -62,6 +64,10 @@ class BrgemmExecutor final : public Executor {
       : g_(g), fallback_(std::move(fallback)) {
     taps_ = checked_product(g.kernel, "kernel");
     positions_ = checked_product(g.out, "output");
+    copy_input_ = !g.in_channels_adjacent;
+    if (copy_input_)
+      input_elems_ = checked_mul(checked_mul(g.N, g.C, "workspace"),
+                                 checked_product(g.in, "input"), "workspace");
     // The tile that leaves the least of its rows and columns empty: the wide one (12 x 32 on
     // AVX-512, float32) unless the narrow one (7 x 48) fills clearly more, as on a 7x7 output
     // (49 positions: 5 wide tiles hold 60 rows, 7 narrow ones exactly 49). Both kernels run at
@@ -98,19 +104,32 @@ class BrgemmExecutor final : public Executor {
   }
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
-    if (args.a.strides[1] != 1) return fallback_->run(args, workspace, threads);
+    if (args.a.strides[1] != 1 && !copy_input_) return fallback_->run(args, workspace, threads);
     const int th = std::min(threads, thread_slots());
-    T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
-    run_gemm_job(g_, weights_, args.b, true, own, grid_, th, 0, [](dim_t) {},
+    const Shared sh = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    OpArgs in_place = args;
+    // A plan for channels-first input reads a channels-last copy (layout_copy.h).
+    if (copy_input_) in_place.a = channels_last_view<T>(args.a, sh.input, th);
+    run_gemm_job(g_, weights_, args.b, true, sh.weights, grid_, th, 0, [](dim_t) {},
                  [&](const T* w, const GemmTask& t) {
                    const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
-                   run_task(args, w, t, sl);
+                   run_task(in_place, w, t, sl);
                  });
   }
 
  private:
-  // The packed weights; then one thread's scratch.
-  T* carve_shared(Carve& c) const { return c.take<T>(weights_.elems()); }
+  // The packed weights and, for a channels-first plan, the input's channels-last copy; then one
+  // thread's scratch.
+  struct Shared {
+    T* weights;
+    T* input;
+  };
+  Shared carve_shared(Carve& c) const {
+    Shared sh;
+    sh.weights = c.take<T>(weights_.elems());
+    sh.input = copy_input_ ? c.take<T>(static_cast<std::size_t>(input_elems_)) : nullptr;
+    return sh;
+  }
   struct Slot {
     const T** a;      // kTilesPerTask x max_pairs x mr row pointers: each tile's A lists
     dim_t* d0;        // kTilesPerTask x max_pairs: each pair's first reduction index
@@ -284,7 +303,8 @@ class BrgemmExecutor final : public Executor {
   TaskGrid grid_;
   WorkspaceLayout ws_;
   Slices slices_;
-  dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, max_pairs_ = 0;
+  dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, max_pairs_ = 0, input_elems_ = 0;
+  bool copy_input_ = false;  // planned for channels-first input: run on a channels-last copy
 };
 
 class BrgemmDirect final : public Algorithm {
@@ -294,7 +314,6 @@ class BrgemmDirect final : public Algorithm {
   std::string reject(const Geometry& g, Op op) const override {
     if (op != Op::fwd) return "forward pass only";
     if (g.N == 0) return "empty batch";
-    if (!g.in_channels_adjacent) return "channels-first input (reads channels-last rows in place)";
     if (g.Cg() < kMinChannels) return "fewer than 8 channels per group";
     Fits f;
     dim_t taps = 1;
@@ -304,16 +323,25 @@ class BrgemmDirect final : public Algorithm {
     const dim_t bytes =
         f.mul(f.mul(f.mul(g.groups, f.add(g.Kg(), 64)), f.mul(g.Cg(), taps)), 64);
     if (!f || bytes > (dim_t{1} << 40)) return "packed weights would exceed 1 TiB";
+    dim_t input = f.mul(g.N, g.C);
+    for (dim_t e : g.in) input = f.mul(input, e);
+    if (!g.in_channels_adjacent && (!f || input > (dim_t{1} << 28)))
+      return "channels-first input: its channels-last copy would exceed 2^28 elements";
     return implicit_gemm_algorithm().reject(g, op);  // its executor runs the views it cannot
   }
 
   // Measured (one thread, CPU time, median of 3-5): faster than implicit_gemm and padded_igemm
-  // on the channels-last dense layers of the suite with 32 or more channels per group in 1-D
-  // and 2-D (r50_res3_3x3s2_b1, tcn_dil8_b8, mnist_5x5_b64 with 32, aspp_dil6_b1); slower than
-  // padded_igemm on 3-D layers of few channels: unet3d_b2 (32 channels, 27 taps) 22.9 ms
-  // against 20.0, unet3d_c16_b2 (16) 7.1 against 2.3 (a pair's few steps do not pay for its
-  // pointers, and there half of each 32-channel tile is padding).
+  // on the dense layers of the suite with 32 or more channels per group in 1-D and 2-D
+  // channels-last (r50_res3_3x3s2_b1, tcn_dil8_b8, mnist_5x5_b64 with 32, aspp_dil6_b1), and in
+  // 2-D channels-first too, the input's transposing copy included (r50_res3_3x3s2_b1 1.01 ms
+  // against padded_igemm's 1.19, mnist_5x5_b64 24.4 against 25.9); slower on a 1-D
+  // channels-first layer (tcn_dil8_b8: 5.1 against padded_igemm's 4.0) and on 3-D layers of few
+  // channels: unet3d_b2 (32 channels, 27 taps, channels-last) 22.9 against 20.0, unet3d_c16_b2
+  // (16) 7.1 against 2.3 (a pair's few steps do not pay for its pointers, and there half of each
+  // 32-channel tile is padding).
   std::string pays(const Geometry& g, Op) const override {
+    if (!g.in_channels_adjacent && g.rank() != 2)
+      return "channels-first input outside 2-D: padded_igemm measured faster";
     if (g.Cg() >= 64 || (g.Cg() >= 32 && g.rank() <= 2)) return {};
     return "fewer than 32 channels per group (64 in 3-D): padded_igemm measured faster";
   }
