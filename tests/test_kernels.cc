@@ -46,8 +46,8 @@ std::vector<std::size_t> reduction_lengths() {
 
 // One kernel call on an accumulator block that starts non-zero (the kernel adds to C), compared
 // with the scalar loop c[i][j] += sum_p a(p, i) * b(p, j). Seeded: C's first column supplies
-// each row's start, which the kernel must use in every column instead of C's values
-// (overwritten with garbage here).
+// each row's start (C's first row each column's, for a per-column seed), which the kernel must
+// use instead of C's values (overwritten with garbage here).
 template <class T>
 void check_call(const GemmKernel& k, std::size_t kc, std::size_t ldc_extra, bool seeded) {
   const std::size_t mr = k.mr, nr = k.nr, ldc = nr + ldc_extra;
@@ -56,14 +56,17 @@ void check_call(const GemmKernel& k, std::size_t kc, std::size_t ldc_extra, bool
   std::vector<T> c = integers<T>(mr * ldc, 3);
   std::vector<T> want = c;
   std::vector<T> seed;
+  const bool per_column = GemmOperands<T>::seed_per_column(k.form);
   if (seeded) {
-    for (std::size_t i = 0; i < mr; ++i) {
-      seed.push_back(c[i * ldc]);
+    if (per_column)
+      for (std::size_t j = 0; j < nr; ++j) seed.push_back(c[j]);
+    else
+      for (std::size_t i = 0; i < mr; ++i) seed.push_back(c[i * ldc]);
+    for (std::size_t i = 0; i < mr; ++i)
       for (std::size_t j = 0; j < nr; ++j) {
-        want[i * ldc + j] = seed[i];
+        want[i * ldc + j] = per_column ? seed[j] : seed[i];
         c[i * ldc + j] = T(12345);
       }
-    }
   }
   for (std::size_t i = 0; i < mr; ++i)
     for (std::size_t j = 0; j < nr; ++j) {

@@ -126,6 +126,18 @@ std::string winograd_pays(const Geometry& g, Op op, int m) {
   if (best == 0)
     return rule(t4, " tiles of 4^", g.rank(), " outputs: direct convolution measured faster");
   if (std::string why = winograd_weight_transform_pays(g, best); !why.empty()) return why;
+  // 2-D layers with 32+ channels per group run on brgemm_direct, which measured faster (one
+  // thread, CPU time, median of 3-5) where F(2) is chosen for F(4)'s weight size
+  // (r50_res5_3x3_b1, C = K = 512 at 7x7: channels-last 1.15 ms against F(2)'s 1.39,
+  // channels-first 0.87 against 1.06) and on dilated layers, whose tiles are cut per dilation
+  // phase (aspp_dil6_b1: channels-last 4.74 against F(4)'s 6.42, channels-first 4.59 against
+  // 4.86). Elsewhere Winograd stayed ahead (r50_res4_3x3_b1: F(4) 0.73, brgemm_direct 0.95;
+  // n1c256k256s8x8 F(2) 0.29, brgemm_direct 0.33).
+  if (g.Cg() >= 32 && g.rank() == 2) {
+    const bool dilated = std::any_of(g.dil.begin(), g.dil.end(), [](dim_t d) { return d > 1; });
+    if (dilated || weights4 > 16.0 * (1 << 20))
+      return "brgemm_direct measured faster (dilated, or F(4)'s weights past 16 MiB)";
+  }
   if (m != best) return rule("F(", best, ") measured faster here");
   return {};
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdlib>
 
+#include "algo/brgemm_direct.h"
 #include "algo/bwd_data_phases.h"
 #include "algo/bwd_weights_as_fwd.h"
 #include "algo/depthwise.h"
@@ -41,8 +42,8 @@ const std::vector<const Algorithm*>& candidates(Op op) {
   static const std::vector<const Algorithm*> forward{
       &fft_algorithm(),  // named only for now (its pays() says why)
       &depthwise_algorithm(),     &pointwise_algorithm(),   &winograd_f6_algorithm(),
-      &winograd_f4_algorithm(),   &winograd_f2_algorithm(), &padded_igemm_algorithm(),
-      &implicit_gemm_algorithm(), &reference_algorithm(),
+      &winograd_f4_algorithm(),   &winograd_f2_algorithm(), &brgemm_direct_algorithm(),
+      &padded_igemm_algorithm(),  &implicit_gemm_algorithm(), &reference_algorithm(),
   };
   static const std::vector<const Algorithm*> backward_data{
       &depthwise_algorithm(),  // channels-first planes at stride > 1

@@ -18,6 +18,7 @@
 #include "kernels/gemm_bptr.h"
 #include "kernels/gemm_tile.h"
 // The bodies, per target (after highway.h, as -inl.h headers must be).
+#include "kernels/gemm_batch-inl.h"
 #include "kernels/gemm_bptr-inl.h"
 #include "kernels/gemm_tile-inl.h"
 

@@ -28,6 +28,8 @@ enum class GemmForm {
   b_rows_voff,  // a packed; b: kc row pointers, vector v of row p at b[p] + voff[v]
   b_table,      // a packed; b: row p at base + row_off[p]; an optional seed per row replaces C
   ab_rows,      // a: mr row pointers, (p, i) at a[i][p]; b: kc row pointers (both in place)
+  batch_a_rows,  // a sum over n pairs, kc each: pair q's A as a_rows (a[q * mr + i]), its B
+                 // packed at b[q]; an optional seed per column replaces C
 };
 
 template <GemmForm F, class T>
@@ -61,6 +63,12 @@ template <class T>
 struct GemmSignature<GemmForm::ab_rows, T> {
   using type = void (*)(std::size_t kc, const T* const* a, const T* const* b, T* c,
                         std::size_t ldc);
+};
+template <class T>
+struct GemmSignature<GemmForm::batch_a_rows, T> {
+  // With a seed, column j starts at seed[j] in every row and C is only written.
+  using type = void (*)(std::size_t n, std::size_t kc, const T* const* a, const T* const* b,
+                        const T* seed, T* c, std::size_t ldc);
 };
 template <GemmForm F, class T>
 using GemmFn = typename GemmSignature<F, T>::type;

@@ -81,14 +81,39 @@ class GemmOperands {
             store_[static_cast<std::size_t>(row_off_[p]) + j] = b[p * nr + j];
         }
         break;
+      case GemmForm::batch_a_rows: {
+        // kc cut into n pairs of kc / n (n = 3, 2 or 1, the most that divides kc). Pair q's A
+        // rows are separate allocations made in reverse order; its B a copy of rows
+        // [q * step, (q + 1) * step) of b in its own allocation.
+        pairs_ = kc % 3 == 0 ? 3 : kc % 2 == 0 ? 2 : 1;
+        const std::size_t step = kc / pairs_;
+        rows_.assign(pairs_ * mr + pairs_, {});
+        ptr_.resize(pairs_ * mr);
+        for (std::size_t q = 0; q < pairs_; ++q) {
+          for (std::size_t i = 0; i < mr; ++i) {
+            std::vector<T>& row = rows_[pairs_ * mr - 1 - (q * mr + i)];
+            for (std::size_t p = 0; p < step; ++p) row.push_back(a[(q * step + p) * mr + i]);
+            ptr_[q * mr + i] = row.data();
+          }
+          std::vector<T>& panel = rows_[pairs_ * mr + q];
+          panel.assign(b.begin() + static_cast<std::ptrdiff_t>(q * step * nr),
+                       b.begin() + static_cast<std::ptrdiff_t>((q + 1) * step * nr));
+          bptr_.push_back(panel.data());
+        }
+        break;
+      }
     }
   }
 
-  // Whether the form takes a seed (run's last argument).
-  static bool takes_seed(GemmForm form) { return form == GemmForm::b_table; }
+  // Whether the form takes a seed (run's last argument), and whether it holds one value per
+  // row of C (b_table) or per column (batch_a_rows).
+  static bool takes_seed(GemmForm form) {
+    return form == GemmForm::b_table || form == GemmForm::batch_a_rows;
+  }
+  static bool seed_per_column(GemmForm form) { return form == GemmForm::batch_a_rows; }
 
-  // One kernel call on c (mr rows of nr, row i at c + i * ldc). seed: null, or mr values that
-  // replace C's (forms that take one only).
+  // One kernel call on c (mr rows of nr, row i at c + i * ldc). seed: null, or mr values (nr
+  // for a per-column seed) that replace C's (forms that take one only).
   void run(T* c, std::size_t ldc, const T* seed = nullptr) const {
     assert(seed == nullptr || takes_seed(k_.form));
     switch (k_.form) {
@@ -113,6 +138,10 @@ class GemmOperands {
       case GemmForm::ab_rows:
         k_.fn<GemmForm::ab_rows, T>()(kc_, aptr_.data(), ptr_.data(), c, ldc);
         break;
+      case GemmForm::batch_a_rows:
+        k_.fn<GemmForm::batch_a_rows, T>()(pairs_, kc_ / pairs_, ptr_.data(), bptr_.data(), seed, c,
+                                           ldc);
+        break;
     }
   }
 
@@ -120,8 +149,10 @@ class GemmOperands {
   GemmKernel k_;
   std::size_t kc_;
   std::vector<T> a_, b_;                 // packed
-  std::vector<std::vector<T>> rows_;     // a_rows, b_rows, b_rows_voff
-  std::vector<const T*> ptr_;            // a_rows, a_cols, b_rows, b_rows_voff
+  std::vector<std::vector<T>> rows_;     // a_rows, b_rows, b_rows_voff, batch_a_rows
+  std::vector<const T*> ptr_;            // a_rows, a_cols, b_rows, b_rows_voff, batch_a_rows
+  std::vector<const T*> bptr_;           // batch_a_rows: each pair's B
+  std::size_t pairs_ = 1;                // batch_a_rows
   std::vector<std::ptrdiff_t> voff_;     // b_rows_voff
   std::vector<std::ptrdiff_t> row_off_;  // b_table
   std::vector<T> store_;                 // b_table

@@ -1,0 +1,362 @@
+// # Direct convolution on the batch-reduce kernel
+//
+// Channels-last input, per image and group: output position p, channel k is the sum over taps t
+// and channels c of x[input pixel of (p, t)][c] * w[k][c][t]. A tile of mr consecutive (flattened)
+// output positions and nr output channels is one call of kernels' gemm_batch_rows: for every tap
+// that some of the tile's positions read inside the input, and every channel block of kc, a pair
+// (A = the mr input rows that tap reads, in place, a row of zeros where a position's tap falls in
+// padding; B = that tap's and block's packed weights). The accumulators stay in registers for the
+// whole list and the tile is written once, bias included. No im2col, no padded copy: taps that
+// fall wholly in the padding for the tile's positions are not listed at all (a 3x3 layer at
+// dilation 6 on 33x33 skips them at its borders, as oneDNN does).
+//
+// Padding modes other than zeros fold into the row pointers (a reflected row is just another
+// pixel), so every mode runs here. A plan for channels-first input copies it channels-last into
+// the workspace first (layout_copy.h); input views whose channels are not adjacent at run time
+// when the plan assumed they would be go to implicit_gemm's executor.
+//
+// Tasks: (image, group, block of kTilesPerTask position tiles, part of the column blocks), fixed
+// by the problem (TaskGrid). A task lists its tiles' pairs once, then for each column block
+// runs every tile, so a block's weights (taps x Cg x nr) are read from L2 by all its tiles.
+// Weights are packed tap-major (d = tap * Cg + c) in nr-wide panels by the GEMM middle-end
+// (gemm_driver.h), with the constant-weights cache.
+//
+// Determinism: every output is summed by one task in the order of its tile's pair list, which
+// depends on the problem only.
+#include "algo/brgemm_direct.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "algo/gemm_driver.h"
+#include "algo/implicit_gemm.h"
+#include "algo/layout_copy.h"
+#include "api/checked.h"
+#include "kernels/gemm_kernels.h"
+
+namespace convnd::detail {
+namespace {
+
+constexpr dim_t kTilesPerTask = 8;
+constexpr dim_t kTasksWanted = 16;
+// Pairs of one tile (taps x channel blocks) at most: bounds the per-thread pointer lists.
+constexpr dim_t kMaxPairs = 4096;
+// Channels per group below this and a pair's few steps do not pay for its pointer loads.
+constexpr dim_t kMinChannels = 8;
+
+// Channel blocks: one per kMaxSlice channels at most, equal but for the last.
+struct Slices {
+  dim_t kc = 0, count = 0, last = 0;  // block length, number of blocks, the last one's length
+};
+Slices channel_slices(dim_t cg) {
+  Slices s;
+  const dim_t n = (cg + kMaxSlice - 1) / kMaxSlice;
+  s.kc = (cg + n - 1) / n;
+  s.count = (cg + s.kc - 1) / s.kc;
+  s.last = cg - (s.count - 1) * s.kc;
+  return s;
+}
+
+template <class T>
+class BrgemmExecutor final : public Executor {
+ public:
+  BrgemmExecutor(const Geometry& g, std::unique_ptr<Executor> fallback)
+      : g_(g), fallback_(std::move(fallback)) {
+    taps_ = checked_product(g.kernel, "kernel");
+    positions_ = checked_product(g.out, "output");
+    copy_input_ = !g.in_channels_adjacent;
+    if (copy_input_)
+      input_elems_ = checked_mul(checked_mul(g.N, g.C, "workspace"),
+                                 checked_product(g.in, "input"), "workspace");
+    // The tile that leaves the least of its rows and columns empty: the wide one (12 x 32 on
+    // AVX-512, float32) unless the narrow one (7 x 48) fills clearly more, as on a 7x7 output
+    // (49 positions: 5 wide tiles hold 60 rows, 7 narrow ones exactly 49). Both kernels run at
+    // the same speed in L1 (kernel_bench).
+    const kernels::GemmKernel wide = kernels::gemm_kernel(CONVND_GEMM_ID(T, gemm_batch_rows));
+    const kernels::GemmKernel narrow =
+        kernels::gemm_kernel(CONVND_GEMM_ID(T, gemm_batch_rows_narrow));
+    const kernels::GemmKernel& k = fill(narrow) > fill(wide) + 0.03 ? narrow : wide;
+    kernel_ = k.fn<kernels::GemmForm::batch_a_rows, T>();
+    mr_ = static_cast<dim_t>(k.mr);
+    nr_ = static_cast<dim_t>(k.nr);
+    slices_ = channel_slices(g.Cg());
+    max_pairs_ = checked_mul(taps_, slices_.count, "kernel");
+    weights_.init(g, checked_mul(g.Cg(), taps_, "kernel"), nr_);
+    const dim_t rows_per_task = mr_ * kTilesPerTask;
+    grid_ = TaskGrid(g.N, g.groups, (positions_ + rows_per_task - 1) / rows_per_task,
+                     weights_.blocks(), kTasksWanted);
+    ws_.size([&](Carve& c) { return carve_shared(c); }, [&](Carve& c) { return carve_slot(c); },
+             thread_slots());
+  }
+
+  // The share of a kernel's tiles that holds outputs, over one image's positions and one
+  // group's output channels.
+  double fill(const kernels::GemmKernel& k) const {
+    const auto part = [](dim_t n, std::size_t side) {
+      const auto s = static_cast<dim_t>(side);
+      return static_cast<double>(n) / static_cast<double>((n + s - 1) / s * s);
+    };
+    return part(positions_, k.mr) * part(g_.Kg(), k.nr);
+  }
+
+  std::size_t workspace_bytes() const override {
+    return std::max(ws_.bytes(), fallback_->workspace_bytes());
+  }
+
+  void run(const OpArgs& args, void* workspace, int threads) const override {
+    if (args.a.strides[1] != 1 && !copy_input_) return fallback_->run(args, workspace, threads);
+    const int th = std::min(threads, thread_slots());
+    const Shared sh = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    OpArgs in_place = args;
+    // A plan for channels-first input reads a channels-last copy (layout_copy.h).
+    if (copy_input_) in_place.a = channels_last_view<T>(args.a, sh.input, th);
+    run_gemm_job(g_, weights_, args.b, true, sh.weights, grid_, th, 0, [](dim_t) {},
+                 [&](const T* w, const GemmTask& t) {
+                   const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+                   run_task(in_place, w, t, sl);
+                 });
+  }
+
+ private:
+  // The packed weights and, for a channels-first plan, the input's channels-last copy; then one
+  // thread's scratch.
+  struct Shared {
+    T* weights;
+    T* input;
+  };
+  Shared carve_shared(Carve& c) const {
+    Shared sh;
+    sh.weights = c.take<T>(weights_.elems());
+    sh.input = copy_input_ ? c.take<T>(static_cast<std::size_t>(input_elems_)) : nullptr;
+    return sh;
+  }
+  struct Slot {
+    const T** a;      // kTilesPerTask x max_pairs x mr row pointers: each tile's A lists
+    dim_t* d0;        // kTilesPerTask x max_pairs: each pair's first reduction index
+    dim_t* counts;    // kTilesPerTask x 3: pairs of full blocks, of the last block, output runs
+    OutputRun* runs;  // kTilesPerTask x mr: each tile's output rows as evenly spaced runs
+    const T** b;      // max_pairs: one call's B list
+    dim_t* coords;    // mr x rank: the tile's positions' first input coordinates
+    dim_t* out_coords;  // rank: a position's output coordinates
+    dim_t* tap;       // rank: a tap's coordinates
+    dim_t* first;     // taps: the first pair of each kept tap
+    dim_t* row_off;   // mr: output offsets of a tile's rows
+    const T** tap_rows;  // mr: one tap's rows
+    T* tile;          // mr x nr: partial tiles
+    T* seeds;         // per_part x nr: the task's channels' bias
+  };
+  Slot carve_slot(Carve& c) const {
+    const auto z = [](dim_t v) { return static_cast<std::size_t>(v); };
+    Slot sl;
+    sl.a = c.take<const T*>(z(kTilesPerTask * max_pairs_ * mr_));
+    sl.d0 = c.take<dim_t>(z(kTilesPerTask * max_pairs_));
+    sl.counts = c.take<dim_t>(z(kTilesPerTask * 3));
+    sl.runs = c.take<OutputRun>(z(kTilesPerTask * mr_));
+    sl.b = c.take<const T*>(z(max_pairs_));
+    sl.coords = c.take<dim_t>(z(mr_ * g_.rank()));
+    sl.out_coords = c.take<dim_t>(z(g_.rank()));
+    sl.tap = c.take<dim_t>(z(g_.rank()));
+    sl.first = c.take<dim_t>(z(taps_));
+    sl.row_off = c.take<dim_t>(z(mr_));
+    sl.tap_rows = c.take<const T*>(z(mr_));
+    sl.tile = c.take<T>(z(mr_ * nr_));
+    sl.seeds = c.take<T>(z(grid_.per_part() * nr_));
+    return sl;
+  }
+
+  // The pair list of a tile of `valid` positions whose first input coordinates are in
+  // sl.coords, in image data x (at the group's first channel): A row pointers into a (pairs x
+  // mr), first reduction indices into d0; the full blocks' pairs first, then the last block's
+  // when it is shorter. Returns both counts.
+  std::pair<dim_t, dim_t> list_pairs(const T* x, const std::vector<dim_t>& xs, dim_t valid,
+                                     const T** a, dim_t* d0, const Slot& sl) const {
+    const int d = g_.rank();
+    const T* zeros = reinterpret_cast<const T*>(zeros_);
+    const bool short_last = slices_.last != slices_.kc;
+    const dim_t full_blocks = short_last ? slices_.count - 1 : slices_.count;
+    // The full blocks' pairs of every kept tap first; the last block's pairs after them, from
+    // the rows saved at each kept tap's first pair.
+    dim_t* t = sl.tap;
+    std::fill(t, t + d, dim_t{0});
+    const T** rows = sl.tap_rows;
+    dim_t n = 0, kept = 0;
+    for (dim_t tap = 0; tap < taps_; ++tap, next_tap(t)) {
+      bool any = false;
+      for (dim_t i = 0; i < mr_; ++i) {
+        rows[i] = zeros;
+        if (i >= valid) continue;
+        dim_t off = 0;
+        bool inside = true;
+        for (int ax = 0; ax < d && inside; ++ax) {
+          dim_t m = sl.coords[i * d + ax] + t[ax] * g_.dil[ax];
+          if (m < 0 || m >= g_.in[ax]) m = map_padded_index(m, g_.in[ax], g_.mode);
+          if (m < 0) inside = false;
+          off += m * xs[2 + ax];
+        }
+        if (inside) rows[i] = x + off, any = true;
+      }
+      if (!any) continue;  // wholly in the padding for these positions
+      sl.first[kept++] = n;
+      for (dim_t s = 0; s < full_blocks; ++s, ++n) {
+        for (dim_t i = 0; i < mr_; ++i)
+          a[n * mr_ + i] = rows[i] == zeros ? zeros : rows[i] + s * slices_.kc;
+        d0[n] = tap * g_.Cg() + s * slices_.kc;
+      }
+    }
+    const dim_t main = n;
+    if (short_last) {
+      const dim_t c0 = (slices_.count - 1) * slices_.kc;
+      for (dim_t k = 0; k < kept; ++k, ++n) {
+        // The tap's rows at block 0 are a[first * mr ..]: the last block starts c0 further.
+        const dim_t first = sl.first[k];
+        for (dim_t i = 0; i < mr_; ++i) {
+          const T* r0 = a[first * mr_ + i];
+          a[n * mr_ + i] = r0 == zeros ? zeros : r0 + c0;
+        }
+        d0[n] = d0[first] + c0;
+      }
+    }
+    return {main, n - main};
+  }
+
+  void run_task(const OpArgs& args, const T* w, const GemmTask& t, const Slot& sl) const {
+    const dim_t mr = mr_, nr = nr_, grp = t.grp;
+    const auto& xs = args.a.strides;
+    const auto& ys = args.out.strides;
+    const int d = g_.rank();
+    const T* x = static_cast<const T*>(args.a.data) + t.n * xs[0] + grp * g_.Cg();
+    T* y = static_cast<T*>(args.out.data) + t.n * ys[0] + grp * g_.Kg() * ys[1];
+    const dim_t p_begin = t.block * mr * kTilesPerTask;
+    const dim_t p_end = std::min(positions_, p_begin + mr * kTilesPerTask);
+    const dim_t tiles = (p_end - p_begin + mr - 1) / mr;
+
+    // 1. Every tile's pair list and output runs (they do not depend on the column block).
+    const std::size_t a_stride = static_cast<std::size_t>(max_pairs_ * mr);
+    const dim_t step = ys[2 + d - 1];
+    // Output coordinates o of the position at hand, stepped (divisions per position cost
+    // 16 % of a 1-D layer's time, measured on tcn_dil8_b8 with perf).
+    dim_t* o = sl.out_coords;
+    for (dim_t p = p_begin, ax = d - 1; ax >= 0; --ax) o[ax] = p % g_.out[ax], p /= g_.out[ax];
+    for (dim_t tile = 0; tile < tiles; ++tile) {
+      const dim_t p0 = p_begin + tile * mr, valid = std::min(mr, p_end - p0);
+      for (dim_t i = 0; i < valid; ++i) {
+        dim_t off = 0;
+        for (int ax = 0; ax < d; ++ax) {
+          sl.coords[i * d + ax] = o[ax] * g_.stride[ax] - g_.lo[ax];
+          off += o[ax] * ys[2 + ax];
+        }
+        sl.row_off[i] = off;
+        for (int ax = d - 1; ax >= 0 && ++o[ax] == g_.out[ax]; --ax) o[ax] = 0;
+      }
+      const auto [main, rest] =
+          list_pairs(x, xs, valid, sl.a + tile * a_stride, sl.d0 + tile * max_pairs_, sl);
+      sl.counts[3 * tile] = main;
+      sl.counts[3 * tile + 1] = rest;
+      sl.counts[3 * tile + 2] = merge_runs(sl.row_off, valid, step, sl.runs + tile * mr);
+    }
+
+    // 2. Per column block, every tile: one call over the full blocks' pairs (from the bias),
+    //    one more over the last, shorter block's; into y where the tile is whole and its rows
+    //    evenly spaced channels-last rows, else into the scratch tile and stored from there.
+    bias_values(args.bias, grp, g_.Kg(), t.b0 * nr, t.b1 * nr, sl.seeds);
+    for (dim_t b = t.b0; b < t.b1; ++b) {
+      const dim_t k0 = b * nr, nk = std::min(nr, g_.Kg() - k0);
+      const T* seeds = sl.seeds + (b - t.b0) * nr;
+      const T* panel = weights_.panel(w, grp, b);
+      for (dim_t tile = 0; tile < tiles; ++tile) {
+        const dim_t p0 = p_begin + tile * mr, valid = std::min(mr, p_end - p0);
+        const dim_t main = sl.counts[3 * tile], rest = sl.counts[3 * tile + 1];
+        const dim_t nruns = sl.counts[3 * tile + 2];
+        const OutputRun* runs = sl.runs + tile * mr;
+        const dim_t* d0 = sl.d0 + tile * max_pairs_;
+        const T* const* a = sl.a + tile * a_stride;
+        for (dim_t q = 0; q < main + rest; ++q) sl.b[q] = panel + d0[q] * nr;
+        const bool in_place = ys[1] == 1 && nk == nr && valid == mr && nruns == 1;
+        T* c = in_place ? y + runs[0].off + k0 : sl.tile;
+        const auto ldc = static_cast<std::size_t>(in_place ? step : nr);
+        kernel_(static_cast<std::size_t>(main), static_cast<std::size_t>(slices_.kc), a, sl.b,
+                seeds, c, ldc);
+        if (rest > 0)
+          kernel_(static_cast<std::size_t>(rest), static_cast<std::size_t>(slices_.last),
+                  a + main * mr, sl.b + main, nullptr, c, ldc);
+        if (!in_place)
+          store_position_rows(sl.tile, nr, nk, runs, nruns, step, y + k0 * ys[1], ys[1]);
+      }
+    }
+  }
+
+  // The next tap of the kernel window, last axis fastest.
+  void next_tap(dim_t* t) const {
+    for (int ax = g_.rank() - 1; ax >= 0; --ax) {
+      if (++t[ax] < g_.kernel[ax]) return;
+      t[ax] = 0;
+    }
+  }
+
+  // What padding rows point at: kMaxSlice zeros (a block is at most kMaxSlice, in doubles).
+  alignas(64) static inline const double zeros_[kMaxSlice] = {};
+
+  Geometry g_;
+  std::unique_ptr<Executor> fallback_;  // implicit_gemm, for inputs whose channels are apart
+  kernels::GemmFn<kernels::GemmForm::batch_a_rows, T> kernel_ = nullptr;  // tile mr_ x nr_
+  PackedWeights<T> weights_;  // W[group][column block][tap * Cg + c][nr]
+  TaskGrid grid_;
+  WorkspaceLayout ws_;
+  Slices slices_;
+  dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, max_pairs_ = 0, input_elems_ = 0;
+  bool copy_input_ = false;  // planned for channels-first input: run on a channels-last copy
+};
+
+class BrgemmDirect final : public Algorithm {
+ public:
+  const char* name() const override { return "brgemm_direct"; }
+
+  std::string reject(const Geometry& g, Op op) const override {
+    if (op != Op::fwd) return "forward pass only";
+    if (g.N == 0) return "empty batch";
+    if (g.Cg() < kMinChannels) return "fewer than 8 channels per group";
+    Fits f;
+    dim_t taps = 1;
+    for (dim_t k : g.kernel) taps = f.mul(taps, k);
+    const dim_t pairs = f.mul(taps, (g.Cg() + kMaxSlice - 1) / kMaxSlice);
+    if (!f || pairs > kMaxPairs) return "more than 4096 (tap, channel block) pairs per tile";
+    const dim_t bytes =
+        f.mul(f.mul(f.mul(g.groups, f.add(g.Kg(), 64)), f.mul(g.Cg(), taps)), 64);
+    if (!f || bytes > (dim_t{1} << 40)) return "packed weights would exceed 1 TiB";
+    dim_t input = f.mul(g.N, g.C);
+    for (dim_t e : g.in) input = f.mul(input, e);
+    if (!g.in_channels_adjacent && (!f || input > (dim_t{1} << 28)))
+      return "channels-first input: its channels-last copy would exceed 2^28 elements";
+    return implicit_gemm_algorithm().reject(g, op);  // its executor runs the views it cannot
+  }
+
+  // Measured (one thread, CPU time, median of 3-5): faster than implicit_gemm and padded_igemm
+  // on the dense layers of the suite with 32 or more channels per group in 1-D and 2-D
+  // channels-last (r50_res3_3x3s2_b1, tcn_dil8_b8, mnist_5x5_b64 with 32, aspp_dil6_b1), and in
+  // 2-D channels-first too, the input's transposing copy included (r50_res3_3x3s2_b1 1.01 ms
+  // against padded_igemm's 1.19, mnist_5x5_b64 24.4 against 25.9); slower on a 1-D
+  // channels-first layer (tcn_dil8_b8: 5.1 against padded_igemm's 4.0) and on 3-D layers of few
+  // channels: unet3d_b2 (32 channels, 27 taps, channels-last) 22.9 against 20.0, unet3d_c16_b2
+  // (16) 7.1 against 2.3 (a pair's few steps do not pay for its pointers, and there half of each
+  // 32-channel tile is padding).
+  std::string pays(const Geometry& g, Op) const override {
+    if (!g.in_channels_adjacent && g.rank() != 2)
+      return "channels-first input outside 2-D: padded_igemm measured faster";
+    if (g.Cg() >= 64 || (g.Cg() >= 32 && g.rank() <= 2)) return {};
+    return "fewer than 32 channels per group (64 in 3-D): padded_igemm measured faster";
+  }
+
+  std::unique_ptr<Executor> make_executor(const Geometry& g, Op op) const override {
+    auto fallback = implicit_gemm_algorithm().make_executor(g, op);
+    return make_for_dtype<BrgemmExecutor>(g, std::move(fallback));
+  }
+};
+
+}  // namespace
+
+const Algorithm& brgemm_direct_algorithm() {
+  static const BrgemmDirect instance;
+  return instance;
+}
+
+}  // namespace convnd::detail
