@@ -290,6 +290,65 @@ void check_taps(const char* target) {
           }
 }
 
+// The channel-vector kernels align their loads to the input (dwconv.cc: a masked head before the
+// first aligned vector and a masked tail, or overlapping whole vectors where masks are not
+// fault-free): every start offset within a 64-byte line, with the weights and the output at the
+// input's offset (as depthwise.cc places them) and at another one, counts around the widths.
+// Output slots outside [0, count) of each position hold sentinels that must survive.
+template <class T>
+void check_alignments(const char* target) {
+  constexpr std::size_t kLine = 64 / sizeof(T);
+  const std::size_t positions = 11, taps = 3, S = 1;
+  for (std::size_t count : {8, 15, 16, 17, 20, 31, 33, 47, 144})
+    for (std::size_t shift = 0; shift < kLine; ++shift)
+      for (std::size_t other : {std::size_t{0}, shift}) {
+        SCOPED_TRACE(::testing::Message() << target << " count=" << count << " shift=" << shift
+                                          << " weights/output shift=" << other);
+        const std::size_t pitch = count + 2 * kLine;  // channels-last position pitch
+        auto buf = [&](std::size_t n, std::uint32_t seed) {
+          std::vector<T> v = integers<T>(n + 2 * kLine, seed);
+          return v;
+        };
+        // Aligned starts: the vectors' own data rounded up to a line.
+        std::vector<T> xb = buf((positions * S + taps) * pitch, 3), wb = buf(taps * pitch, 4),
+                       bb = buf(count, 5), ob(positions * pitch + 2 * kLine, T(-99));
+        auto line = [&](std::vector<T>& v, std::size_t off) {
+          const auto a = reinterpret_cast<std::uintptr_t>(v.data());
+          return v.data() + ((64 - a % 64) % 64) / sizeof(T) + off;
+        };
+        const T* x = line(xb, shift);
+        const T* w = line(wb, other);
+        const T* bias = line(bb, other);
+        T* out = line(ob, other);
+        std::vector<T> want(ob);
+        T* want_out = want.data() + (out - ob.data());
+        for (std::size_t j = 0; j < positions; ++j)
+          for (std::size_t c = 0; c < count; ++c) {
+            T a = bias[c];
+            for (std::size_t k = 0; k < taps; ++k) a += w[k * pitch + c] * x[(j * S + k) * pitch + c];
+            want_out[j * pitch + c] = a;
+          }
+        const auto P = static_cast<std::ptrdiff_t>(pitch);
+        const T* row[1] = {x};
+        const T* wrow[1] = {w};
+        dw_channels_taps<T>(1, row, wrow, taps, pitch, P, P, bias, out, P, positions, count);
+        ASSERT_EQ(ob, want) << "dw_channels_taps";
+        std::fill(ob.begin(), ob.end(), T(-99));
+        const T* terms[taps];
+        const T* wterms[taps];
+        for (std::size_t k = 0; k < taps; ++k) terms[k] = x + k * pitch, wterms[k] = w + k * pitch;
+        dw_channels_run<T>(taps, terms, wterms, P, bias, out, P, positions, count);
+        ASSERT_EQ(ob, want) << "dw_channels_run";
+        std::fill(ob.begin(), ob.end(), T(-99));
+        for (std::size_t j = 0; j < positions; ++j) {
+          const T* pterms[taps];
+          for (std::size_t k = 0; k < taps; ++k) pterms[k] = terms[k] + j * pitch;
+          dw_gather<T>(taps, pterms, wterms, bias, out + j * pitch, count);
+        }
+        ASSERT_EQ(ob, want) << "dw_gather";
+      }
+}
+
 template <class T>
 void check_every_target() {
   for (std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
@@ -297,6 +356,7 @@ void check_every_target() {
     check_target<T>(hwy::TargetName(target));
     check_copies<T>(hwy::TargetName(target));
     check_taps<T>(hwy::TargetName(target));
+    check_alignments<T>(hwy::TargetName(target));
   }
 }
 

@@ -42,6 +42,7 @@
 #include "algo/depthwise.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -63,6 +64,17 @@ constexpr dim_t kChannelVectorMin = 16;
 constexpr dim_t kWideElems = 8192;
 
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
+
+// Spare bytes of the shared workspace for placing the weights and the bias at an offset within
+// a cache line: up to 63 each, and the bias's start rounded up past the weights.
+constexpr std::size_t kAlignSlack = 192;
+
+// Offset of a tensor within its cache line, in whole elements of T (0 if not a multiple of T).
+template <class T>
+std::size_t line_offset(const void* p) {
+  const std::size_t b = reinterpret_cast<std::uintptr_t>(p) % 64;
+  return b % sizeof(T) == 0 ? b : 0;
+}
 
 // d indices without a heap allocation for d <= 8 (the per-plane loops allocated ~4 vectors
 // per plane, a measurable share of a stride-2 plane of ~900 samples).
@@ -165,9 +177,12 @@ class DepthwiseExecutor final : public Executor {
         next_index(t, g.kernel, d);
       }
     }
-    shared_bytes_ =
+    // (+ kAlignSlack: channels-last places the weights and the bias at the input's offset within
+    // a cache line, see run())
+    shared_bytes_ = checked_size_add(
         checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
-                         checked_size_mul(2, checked_bytes64(g.C, sizeof(T), ws), ws), ws);
+                         checked_size_mul(2, checked_bytes64(g.C, sizeof(T), ws), ws), ws),
+        kAlignSlack, ws);
     // The row buffer doubles as build_plane's tables (prepare_slot): a padded row of last-axis
     // offsets and two entries per padded outer row (at most `rows`, the stored ones).
     const dim_t last_row = checked_mul(g.stride.back(), J_, ws);
@@ -287,9 +302,13 @@ class DepthwiseExecutor final : public Executor {
     if (op_ == Op::bwd_weights) return run_weights(args, workspace, threads);
     if (op_ == Op::bwd_data) return run_bwd_data(args, workspace, threads);
     auto* ws = static_cast<char*>(workspace);
-    T* wt = reinterpret_cast<T*>(ws);
-    T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
     const bool channels_last = args.a.strides[1] == 1 && g_.C >= kChannelVectorMin;
+    // Channels-last kernels align their input loads (a caller's tensor is rarely 64-byte
+    // aligned, and a load across two cache lines costs two); the weight and bias vectors of the
+    // same channels are then aligned too if they sit at the input's offset within a line.
+    const std::size_t shift = channels_last ? line_offset<T>(args.a.data) : 0;
+    T* wt = reinterpret_cast<T*>(ws + shift);
+    T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_) + 64 + shift);
     // Weights tap-major (w[t][c]) for channels-last, channel-major (w[c][t]) otherwise.
     const T* w = static_cast<const T*>(args.b.data);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.b.strides);

@@ -7,6 +7,8 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <type_traits>
 
 #include "kernels/dwconv.h"
 
@@ -18,6 +20,18 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Masked partial vectors where the target has fault-free masked loads and stores (AVX2 and
 // AVX-512: vmaskmov / k-masks): a row of 14-28 elements is one or two vectors, not a scalar
 // tail of up to 15. Other targets (SSE4's MaskedLoad reads the whole vector) go scalar.
+// Hides a pointer's value from the optimiser, so that a run of loads `step` apart advances it by
+// one add each: otherwise GCC keeps every multiple of a run-time step in its own register, runs
+// out of them, and parks offsets in vector registers (a vmovq before each load; dw_channels_taps
+// ran at 30 % of peak in L1 that way).
+#ifndef CONVND_DW_OPAQUE
+#if defined(__GNUC__)
+#define CONVND_DW_OPAQUE(p) asm("" : "+r"(p))
+#else
+#define CONVND_DW_OPAQUE(p) (void)(p)
+#endif
+#endif
+
 #undef CONVND_DW_MASKED
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 #define CONVND_DW_MASKED 1
@@ -62,29 +76,95 @@ HWY_INLINE void Channels(std::size_t taps, const T* const* in, const T* w, std::
   }
 }
 
-// R positions [j, j + R) of V channel vectors from c (full vectors): R * V accumulators, each
-// weight vector loaded once per term for R FMAs.
-template <int R, int V, class D, class T = hn::TFromD<D>>
+// # Channel vectors on aligned addresses
+// Callers' tensors are rarely 64-byte aligned (malloc's blocks start 16 bytes into a page), and
+// with channels-last rows of C * 4 bytes every vector load of a position then straddles two cache
+// lines: 1.5x the time of the same call on aligned data (mbv2 3x3, C 144). So the channel
+// vectors start where the input's loads are aligned (`first`, from the first input pointer;
+// every position shares it when the row pitch is a multiple of the vector). Where the target
+// has fault-free masked loads (CONVND_DW_MASKED) the channels before `first` and after the last
+// full vector are masked vectors on the same aligned grid (lanes outside [0, count) neither read
+// nor written); elsewhere they are whole vectors at 0 and ending at `count`, overlapping their
+// neighbours (each lane's sum is the same FMA sequence whichever vector holds it, so an overlap
+// writes equal values). Either way the result does not depend on the alignment. Needs count >= N.
+template <class T>
+HWY_INLINE std::size_t AlignedFirst(const T* p, std::size_t N) {
+  const std::size_t bytes = std::min<std::size_t>(N * sizeof(T), 64);
+  const std::size_t mis = reinterpret_cast<std::uintptr_t>(p) % bytes;
+  if (mis == 0 || mis % sizeof(T) != 0) return 0;
+  return (bytes - mis) / sizeof(T);
+}
+
+// Loads and stores of a block's vectors: whole, or only the lanes of mask m.
+template <bool kMasked, class D, class T>
+HWY_INLINE hn::Vec<D> LoadLanes(D d, hn::Mask<D> m, const T* p) {
+  if constexpr (kMasked)
+    return hn::MaskedLoad(m, d, p);
+  else
+    return hn::LoadU(d, p);
+}
+template <bool kMasked, class D, class T>
+HWY_INLINE void StoreLanes(hn::Vec<D> v, D d, hn::Mask<D> m, T* p) {
+  if constexpr (kMasked)
+    hn::BlendedStore(v, m, d, p);
+  else
+    hn::StoreU(v, d, p);
+}
+
+// Calls block(c, std::integral_constant<int, V>, std::bool_constant<masked>, mask) for vectors
+// covering channels [0, count) (see above): from `first`, pairs of vectors (where Pairs) and
+// single ones, with the head before `first` and the tail after the last full vector.
+template <bool Pairs, class D, class F>
+HWY_INLINE void ChannelVectors(D d, std::size_t count, std::size_t first, F&& block) {
+  const std::size_t N = hn::Lanes(d);
+  using One = std::integral_constant<int, 1>;
+  const auto all = hn::FirstN(d, N);
+#if CONVND_DW_MASKED
+  if (first > 0)
+    block(static_cast<std::ptrdiff_t>(first) - static_cast<std::ptrdiff_t>(N), One(),
+          std::true_type(), hn::Not(hn::FirstN(d, N - first)));
+#else
+  if (first > 0) block(std::ptrdiff_t{0}, One(), std::false_type(), all);
+#endif
+  std::size_t c = first;
+  if constexpr (Pairs)
+    for (; c + 2 * N <= count; c += 2 * N)
+      block(static_cast<std::ptrdiff_t>(c), std::integral_constant<int, 2>(), std::false_type(),
+            all);
+  for (; c + N <= count; c += N)
+    block(static_cast<std::ptrdiff_t>(c), One(), std::false_type(), all);
+#if CONVND_DW_MASKED
+  if (c < count)
+    block(static_cast<std::ptrdiff_t>(c), One(), std::true_type(), hn::FirstN(d, count - c));
+#else
+  if (c < count) block(static_cast<std::ptrdiff_t>(count - N), One(), std::false_type(), all);
+#endif
+}
+
+// R positions [j, j + R) of V channel vectors from c (the lanes of m if kMasked, then V = 1):
+// R * V accumulators, each weight vector loaded once per term for R FMAs.
+template <int R, int V, bool kMasked, class D, class T = hn::TFromD<D>>
 HWY_INLINE void RunBlock(D d, std::size_t terms, const T* const* in, const T* const* w,
                          std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
-                         std::ptrdiff_t j, std::size_t c) {
+                         std::ptrdiff_t j, std::ptrdiff_t c, hn::Mask<D> m) {
   const std::size_t N = hn::Lanes(d);
   hn::Vec<D> acc[R * V];
   for (int v = 0; v < V; ++v) {
-    const auto b = bias ? hn::LoadU(d, bias + c + v * N) : hn::Zero(d);
+    const auto b = bias ? LoadLanes<kMasked>(d, m, bias + c + v * N) : hn::Zero(d);
     for (int r = 0; r < R; ++r) acc[v * R + r] = b;
   }
   for (std::size_t i = 0; i < terms; ++i) {
     const T* x = in[i] + j * in_step + c;
     for (int v = 0; v < V; ++v) {
-      const auto wv = hn::LoadU(d, w[i] + c + v * N);
+      const auto wv = LoadLanes<kMasked>(d, m, w[i] + c + v * N);
       for (int r = 0; r < R; ++r)
-        acc[v * R + r] = hn::MulAdd(wv, hn::LoadU(d, x + r * in_step + v * N), acc[v * R + r]);
+        acc[v * R + r] = hn::MulAdd(wv, LoadLanes<kMasked>(d, m, x + r * in_step + v * N),
+                                    acc[v * R + r]);
     }
   }
   T* o = out + j * out_step + c;
   for (int v = 0; v < V; ++v)
-    for (int r = 0; r < R; ++r) hn::StoreU(acc[v * R + r], d, o + r * out_step + v * N);
+    for (int r = 0; r < R; ++r) StoreLanes<kMasked>(acc[v * R + r], d, m, o + r * out_step + v * N);
 }
 
 // R positions [j, j + R) of every full channel vector, the channel vectors innermost: a block's
@@ -95,15 +175,12 @@ HWY_INLINE void RunBlock(D d, std::size_t terms, const T* const* in, const T* co
 template <int R, class T>
 HWY_INLINE void RunBlocks(std::size_t terms, const T* const* in, const T* const* w,
                           std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
-                          std::ptrdiff_t j, std::size_t vec_end) {
+                          std::ptrdiff_t j, std::size_t count, std::size_t first) {
   const hn::ScalableTag<T> d;
-  const std::size_t N = hn::Lanes(d);
-  std::size_t c = 0;
-#if HWY_TARGET <= HWY_AVX3
-  for (; c + 2 * N <= vec_end; c += 2 * N)
-    RunBlock<R, 2>(d, terms, in, w, in_step, bias, out, out_step, j, c);
-#endif
-  for (; c < vec_end; c += N) RunBlock<R, 1>(d, terms, in, w, in_step, bias, out, out_step, j, c);
+  ChannelVectors<HWY_TARGET <= HWY_AVX3>(d, count, first, [&](std::ptrdiff_t c, auto v, auto masked, auto m) {
+    RunBlock<R, decltype(v)::value, decltype(masked)::value>(d, terms, in, w, in_step, bias, out,
+                                                             out_step, j, c, m);
+  });
 }
 
 // 8 positions of one channel vector in registers: each weight vector, loaded once per term,
@@ -117,14 +194,15 @@ HWY_INLINE void ChannelsRun(std::size_t terms, const T* const* in, const T* cons
                             std::size_t positions, std::size_t count) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-  const std::size_t vec_end = count / N * N;
   const auto P = static_cast<std::ptrdiff_t>(positions);
+  const std::size_t vec_end = count < N ? 0 : count;  // fewer channels than a vector: scalar
   if (vec_end > 0) {
+    const std::size_t first = terms > 0 ? AlignedFirst(in[0], N) : 0;
     std::ptrdiff_t j = 0;
-    for (; j + 8 <= P; j += 8) RunBlocks<8>(terms, in, w, in_step, bias, out, out_step, j, vec_end);
-    if (j + 4 <= P) RunBlocks<4>(terms, in, w, in_step, bias, out, out_step, j, vec_end), j += 4;
-    if (j + 2 <= P) RunBlocks<2>(terms, in, w, in_step, bias, out, out_step, j, vec_end), j += 2;
-    if (j < P) RunBlocks<1>(terms, in, w, in_step, bias, out, out_step, j, vec_end);
+    for (; j + 8 <= P; j += 8) RunBlocks<8>(terms, in, w, in_step, bias, out, out_step, j, count, first);
+    if (j + 4 <= P) RunBlocks<4>(terms, in, w, in_step, bias, out, out_step, j, count, first), j += 4;
+    if (j + 2 <= P) RunBlocks<2>(terms, in, w, in_step, bias, out, out_step, j, count, first), j += 2;
+    if (j < P) RunBlocks<1>(terms, in, w, in_step, bias, out, out_step, j, count, first);
   }
   for (std::size_t c = vec_end; c < count; ++c)  // scalar tail: no load may reach past `count`
     for (std::ptrdiff_t j = 0; j < P; ++j) {
@@ -143,39 +221,43 @@ HWY_INLINE void ChannelsRun(std::size_t terms, const T* const* in, const T* cons
 // dw_channels_run loads 56), with the row's KW weight vectors in registers. The FMAs of each
 // position still run over rows, then taps, in order: the same sums, bit for bit, as
 // dw_channels_run over the same terms.
-template <int R, int KW, int S, int V, class D, class T = hn::TFromD<D>>
+template <int R, int KW, int S, int V, bool kMasked, class D, class T = hn::TFromD<D>>
 HWY_INLINE void TapsBlock(D d, std::size_t rows, const T* const* in, const T* const* w,
                           std::size_t w_step, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
                           const T* bias, T* out, std::ptrdiff_t out_step, std::ptrdiff_t j,
-                          std::size_t c) {
+                          std::ptrdiff_t c, hn::Mask<D> lanes) {
   const std::size_t N = hn::Lanes(d);
   constexpr int kSamples = (R - 1) * S + KW;
   hn::Vec<D> acc[V][R];
   for (int v = 0; v < V; ++v) {
-    const auto b = bias ? hn::LoadU(d, bias + c + v * N) : hn::Zero(d);
+    const auto b = bias ? LoadLanes<kMasked>(d, lanes, bias + c + v * N) : hn::Zero(d);
     for (int r = 0; r < R; ++r) acc[v][r] = b;
   }
   for (std::size_t i = 0; i < rows; ++i) {
     const T* x = in[i] + j * in_step + c;
     hn::Vec<D> wv[V][KW];
-    for (int v = 0; v < V; ++v)
-      for (int k = 0; k < KW; ++k)
-        wv[v][k] = hn::LoadU(d, w[i] + k * w_step + c + v * N);
+    const T* wk = w[i] + c;
+    for (int k = 0; k < KW; ++k) {
+      for (int v = 0; v < V; ++v) wv[v][k] = LoadLanes<kMasked>(d, lanes, wk + v * N);
+      wk += w_step;
+    }
 #pragma GCC unroll 32
     for (int m = 0; m < kSamples; ++m) {
+      CONVND_DW_OPAQUE(x);
       for (int v = 0; v < V; ++v) {
-        const auto xv = hn::LoadU(d, x + m * tap_step + v * N);
+        const auto xv = LoadLanes<kMasked>(d, lanes, x + v * N);
 #pragma GCC unroll 16
         for (int r = 0; r < R; ++r) {
           const int k = m - r * S;
           if (k >= 0 && k < KW) acc[v][r] = hn::MulAdd(wv[v][k], xv, acc[v][r]);
         }
       }
+      x += tap_step;
     }
   }
   T* o = out + j * out_step + c;
   for (int v = 0; v < V; ++v)
-    for (int r = 0; r < R; ++r) hn::StoreU(acc[v][r], d, o + r * out_step + v * N);
+    for (int r = 0; r < R; ++r) StoreLanes<kMasked>(acc[v][r], d, lanes, o + r * out_step + v * N);
 }
 
 // Blocks of R positions over every full channel vector: two at a time at stride 1 where the
@@ -185,39 +267,40 @@ template <int R, int KW, int S, class T>
 HWY_INLINE void TapsBlocks(std::size_t rows, const T* const* in, const T* const* w,
                            std::size_t w_step, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
                            const T* bias, T* out, std::ptrdiff_t out_step, std::ptrdiff_t j,
-                           std::size_t vec_end) {
+                           std::size_t count, std::size_t first) {
   const hn::ScalableTag<T> d;
-  const std::size_t N = hn::Lanes(d);
-  std::size_t c = 0;
-#if HWY_TARGET <= HWY_AVX3
-  if constexpr (S == 1 && 2 * (R + KW) + 2 <= 32)
-    for (; c + 2 * N <= vec_end; c += 2 * N)
-      TapsBlock<R, KW, S, 2>(d, rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, c);
-#endif
-  for (; c < vec_end; c += N)
-    TapsBlock<R, KW, S, 1>(d, rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, c);
+  constexpr bool kPairs = HWY_TARGET <= HWY_AVX3 && S == 1 && 2 * (R + KW) + 2 <= 32;
+  ChannelVectors<kPairs>(d, count, first, [&](std::ptrdiff_t c, auto v, auto masked, auto m) {
+    TapsBlock<R, KW, S, decltype(v)::value, decltype(masked)::value>(
+        d, rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, c, m);
+  });
 }
 
 // The run's positions in blocks of 8, then at most one block each of 4, 2 and 1.
 template <int KW, int S, class T>
 HWY_INLINE void TapsRun(std::size_t rows, const T* const* in, const T* const* w,
                         std::size_t w_step, std::ptrdiff_t tap_step, const T* bias, T* out,
-                        std::ptrdiff_t out_step, std::size_t positions, std::size_t vec_end) {
+                        std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
   const std::ptrdiff_t in_step = S * tap_step;
   const auto P = static_cast<std::ptrdiff_t>(positions);
+  const std::size_t first = AlignedFirst(in[0], hn::Lanes(hn::ScalableTag<T>()));
   std::ptrdiff_t j = 0;
   for (; j + 8 <= P; j += 8)
-    TapsBlocks<8, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    TapsBlocks<8, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
+                         first);
   if (j + 4 <= P) {
-    TapsBlocks<4, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    TapsBlocks<4, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
+                         first);
     j += 4;
   }
   if (j + 2 <= P) {
-    TapsBlocks<2, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    TapsBlocks<2, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
+                         first);
     j += 2;
   }
   if (j < P)
-    TapsBlocks<1, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    TapsBlocks<1, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
+                         first);
 }
 
 template <class T>
@@ -227,13 +310,13 @@ HWY_INLINE void ChannelsTaps(std::size_t rows, const T* const* in, const T* cons
                              std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-  const std::size_t vec_end = count / N * N;
+  const std::size_t vec_end = count < N ? 0 : count;  // fewer channels than a vector: scalar
   const int S = in_step == tap_step ? 1 : in_step == 2 * tap_step ? 2 : 0;
-  bool done = vec_end == 0;
+  bool vectors = false;  // whether a vector path covered every channel
 #define CONVND_DW_TAPS(KW, STRIDE)                                                           \
-  if (!done && taps == KW && S == STRIDE) {                                                 \
-    TapsRun<KW, STRIDE>(rows, in, w, w_step, tap_step, bias, out, out_step, positions, vec_end); \
-    done = true;                                                                            \
+  if (!vectors && vec_end > 0 && rows > 0 && taps == KW && S == STRIDE) {                  \
+    TapsRun<KW, STRIDE>(rows, in, w, w_step, tap_step, bias, out, out_step, positions, count); \
+    vectors = true;                                                                         \
   }
   CONVND_DW_TAPS(3, 1)
   CONVND_DW_TAPS(3, 2)
@@ -242,10 +325,11 @@ HWY_INLINE void ChannelsTaps(std::size_t rows, const T* const* in, const T* cons
   CONVND_DW_TAPS(7, 1)
   CONVND_DW_TAPS(7, 2)
 #undef CONVND_DW_TAPS
-  std::size_t c0 = vec_end;
-  if (!done) c0 = 0;  // any other row length or step: every position and tap in turn
+  // Any other row length or step, or fewer channels than a vector: every position and tap in
+  // turn (callers use dw_channels_run for those shapes).
+  const std::size_t c0 = vectors ? count : 0;
   const auto P = static_cast<std::ptrdiff_t>(positions);
-  for (std::size_t c = c0; c < count; ++c)  // scalar (and the tail): nothing past `count` read
+  for (std::size_t c = c0; c < count; ++c)  // scalar: nothing past `count` read
     for (std::ptrdiff_t j = 0; j < P; ++j) {
       T a = bias ? bias[c] : T(0);
       for (std::size_t i = 0; i < rows; ++i)
@@ -314,7 +398,33 @@ HWY_INLINE void Gather(std::size_t terms, const T* const* in, const T* const* w,
                        T* out, std::size_t count) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-  std::size_t c = 0;
+  if (count < N) {
+    for (std::size_t c = 0; c < count; ++c) {  // scalar: no load may reach past `count`
+      T a = bias ? bias[c] : T(0);
+      for (std::size_t i = 0; i < terms; ++i) a += w[i][c] * in[i][c];
+      out[c] = a;
+    }
+    return;
+  }
+  // Vectors from where the input's loads are aligned, with a head and a tail (see
+  // ChannelVectors); four at a time in the middle.
+  const std::size_t first = terms > 0 ? AlignedFirst(in[0], N) : 0;
+  const auto all = hn::FirstN(d, N);
+  auto one = [&](std::ptrdiff_t c, auto masked, hn::Mask<decltype(d)> m) {
+    constexpr bool kMasked = decltype(masked)::value;
+    auto a = bias ? LoadLanes<kMasked>(d, m, bias + c) : hn::Zero(d);
+    for (std::size_t i = 0; i < terms; ++i)
+      a = hn::MulAdd(LoadLanes<kMasked>(d, m, w[i] + c), LoadLanes<kMasked>(d, m, in[i] + c), a);
+    StoreLanes<kMasked>(a, d, m, out + c);
+  };
+#if CONVND_DW_MASKED
+  if (first > 0)
+    one(static_cast<std::ptrdiff_t>(first) - static_cast<std::ptrdiff_t>(N), std::true_type(),
+        hn::Not(hn::FirstN(d, N - first)));
+#else
+  if (first > 0) one(0, std::false_type(), all);
+#endif
+  std::size_t c = first;
   for (; c + 4 * N <= count; c += 4 * N) {
     auto a0 = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
     auto a1 = bias ? hn::LoadU(d, bias + c + N) : hn::Zero(d);
@@ -333,17 +443,12 @@ HWY_INLINE void Gather(std::size_t terms, const T* const* in, const T* const* w,
     hn::StoreU(a2, d, out + c + 2 * N);
     hn::StoreU(a3, d, out + c + 3 * N);
   }
-  for (; c + N <= count; c += N) {
-    auto a = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
-    for (std::size_t i = 0; i < terms; ++i)
-      a = hn::MulAdd(hn::LoadU(d, w[i] + c), hn::LoadU(d, in[i] + c), a);
-    hn::StoreU(a, d, out + c);
-  }
-  for (; c < count; ++c) {  // scalar tail: no load may reach past `count`
-    T a = bias ? bias[c] : T(0);
-    for (std::size_t i = 0; i < terms; ++i) a += w[i][c] * in[i][c];
-    out[c] = a;
-  }
+  for (; c + N <= count; c += N) one(static_cast<std::ptrdiff_t>(c), std::false_type(), all);
+#if CONVND_DW_MASKED
+  if (c < count) one(static_cast<std::ptrdiff_t>(c), std::true_type(), hn::FirstN(d, count - c));
+#else
+  if (c < count) one(static_cast<std::ptrdiff_t>(count - N), std::false_type(), all);
+#endif
 }
 
 template <class T>
