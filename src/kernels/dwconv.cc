@@ -393,6 +393,29 @@ HWY_INLINE void Weights(std::size_t positions, std::size_t taps, const T* const*
     }
 }
 
+// V channel vectors at offsets cs[v] (the lanes of ms[v] if kMasked): V independent chains of
+// `terms` FMAs, each lane summing bias, then the terms in order.
+template <int V, bool kMasked, class D, class T = hn::TFromD<D>>
+HWY_INLINE void GatherBlock(D d, std::size_t terms, const T* const* in, const T* const* w,
+                            const T* bias, T* out, const std::ptrdiff_t* cs,
+                            const hn::Mask<D>* ms) {
+  hn::Vec<D> acc[V];
+  for (int v = 0; v < V; ++v)
+    acc[v] = bias ? LoadLanes<kMasked>(d, ms[v], bias + cs[v]) : hn::Zero(d);
+  for (std::size_t i = 0; i < terms; ++i) {
+    const T* x = in[i];
+    const T* wt = w[i];
+    for (int v = 0; v < V; ++v)
+      acc[v] = hn::MulAdd(LoadLanes<kMasked>(d, ms[v], wt + cs[v]),
+                          LoadLanes<kMasked>(d, ms[v], x + cs[v]), acc[v]);
+  }
+  for (int v = 0; v < V; ++v) StoreLanes<kMasked>(acc[v], d, ms[v], out + cs[v]);
+}
+
+// One position's channels: blocks of 8, 4, 2 and 1 vectors from where the input's loads are
+// aligned, the masked head and tail (see ChannelVectors) together as one block of two. Each
+// term costs two loads per FMA, so 8 chains keep both load ports busy, where blocks of 4 and
+// single vectors (a 5x5 border position of C 240 had three) waited on the FMA latency.
 template <class T>
 HWY_INLINE void Gather(std::size_t terms, const T* const* in, const T* const* w, const T* bias,
                        T* out, std::size_t count) {
@@ -406,48 +429,40 @@ HWY_INLINE void Gather(std::size_t terms, const T* const* in, const T* const* w,
     }
     return;
   }
-  // Vectors from where the input's loads are aligned, with a head and a tail (see
-  // ChannelVectors); four at a time in the middle.
+  using M = hn::Mask<decltype(d)>;
   const std::size_t first = terms > 0 ? AlignedFirst(in[0], N) : 0;
-  const auto all = hn::FirstN(d, N);
-  auto one = [&](std::ptrdiff_t c, auto masked, hn::Mask<decltype(d)> m) {
-    constexpr bool kMasked = decltype(masked)::value;
-    auto a = bias ? LoadLanes<kMasked>(d, m, bias + c) : hn::Zero(d);
-    for (std::size_t i = 0; i < terms; ++i)
-      a = hn::MulAdd(LoadLanes<kMasked>(d, m, w[i] + c), LoadLanes<kMasked>(d, m, in[i] + c), a);
-    StoreLanes<kMasked>(a, d, m, out + c);
+  const M all = hn::FirstN(d, N);
+  const M alls[8] = {all, all, all, all, all, all, all, all};
+  std::ptrdiff_t cs[8];
+  auto from = [&](std::size_t c, int v) {
+    for (int k = 0; k < v; ++k) cs[k] = static_cast<std::ptrdiff_t>(c + k * N);
   };
-#if CONVND_DW_MASKED
-  if (first > 0)
-    one(static_cast<std::ptrdiff_t>(first) - static_cast<std::ptrdiff_t>(N), std::true_type(),
-        hn::Not(hn::FirstN(d, N - first)));
-#else
-  if (first > 0) one(0, std::false_type(), all);
-#endif
   std::size_t c = first;
-  for (; c + 4 * N <= count; c += 4 * N) {
-    auto a0 = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
-    auto a1 = bias ? hn::LoadU(d, bias + c + N) : hn::Zero(d);
-    auto a2 = bias ? hn::LoadU(d, bias + c + 2 * N) : hn::Zero(d);
-    auto a3 = bias ? hn::LoadU(d, bias + c + 3 * N) : hn::Zero(d);
-    for (std::size_t i = 0; i < terms; ++i) {
-      const T* x = in[i] + c;
-      const T* wt = w[i] + c;
-      a0 = hn::MulAdd(hn::LoadU(d, wt), hn::LoadU(d, x), a0);
-      a1 = hn::MulAdd(hn::LoadU(d, wt + N), hn::LoadU(d, x + N), a1);
-      a2 = hn::MulAdd(hn::LoadU(d, wt + 2 * N), hn::LoadU(d, x + 2 * N), a2);
-      a3 = hn::MulAdd(hn::LoadU(d, wt + 3 * N), hn::LoadU(d, x + 3 * N), a3);
-    }
-    hn::StoreU(a0, d, out + c);
-    hn::StoreU(a1, d, out + c + N);
-    hn::StoreU(a2, d, out + c + 2 * N);
-    hn::StoreU(a3, d, out + c + 3 * N);
-  }
-  for (; c + N <= count; c += N) one(static_cast<std::ptrdiff_t>(c), std::false_type(), all);
+  for (; c + 8 * N <= count; c += 8 * N)
+    from(c, 8), GatherBlock<8, false>(d, terms, in, w, bias, out, cs, alls);
+  if (c + 4 * N <= count) from(c, 4), GatherBlock<4, false>(d, terms, in, w, bias, out, cs, alls), c += 4 * N;
+  if (c + 2 * N <= count) from(c, 2), GatherBlock<2, false>(d, terms, in, w, bias, out, cs, alls), c += 2 * N;
+  if (c + N <= count) from(c, 1), GatherBlock<1, false>(d, terms, in, w, bias, out, cs, alls), c += N;
+  // The head (before `first`) and the tail (after c).
 #if CONVND_DW_MASKED
-  if (c < count) one(static_cast<std::ptrdiff_t>(c), std::true_type(), hn::FirstN(d, count - c));
+  M ms[2];
+  int n = 0;
+  if (first > 0) {
+    cs[n] = static_cast<std::ptrdiff_t>(first) - static_cast<std::ptrdiff_t>(N);
+    ms[n++] = hn::Not(hn::FirstN(d, N - first));
+  }
+  if (c < count) {
+    cs[n] = static_cast<std::ptrdiff_t>(c);
+    ms[n++] = hn::FirstN(d, count - c);
+  }
+  if (n == 2) GatherBlock<2, true>(d, terms, in, w, bias, out, cs, ms);
+  if (n == 1) GatherBlock<1, true>(d, terms, in, w, bias, out, cs, ms);
 #else
-  if (c < count) one(static_cast<std::ptrdiff_t>(count - N), std::false_type(), all);
+  int n = 0;
+  if (first > 0) cs[n++] = 0;
+  if (c < count) cs[n++] = static_cast<std::ptrdiff_t>(count - N);
+  if (n == 2) GatherBlock<2, false>(d, terms, in, w, bias, out, cs, alls);
+  if (n == 1) GatherBlock<1, false>(d, terms, in, w, bias, out, cs, alls);
 #endif
 }
 
