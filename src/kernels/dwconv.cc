@@ -343,6 +343,116 @@ HWY_INLINE void ChannelsTaps(std::size_t rows, const T* const* in, const T* cons
 
 // 8 taps of one channel vector in registers; the dy vector of a position loaded once for them.
 // AVX2 has 16 vector registers: 8 accumulators, dy and the x operand fit without spills.
+// # dw_weights_taps: a kernel row's weight gradient along a run of positions
+// acc[k * acc_step + c] += sum over j of in[j * in_step + k * tap_step + c] * dy[j * dy_step + c]:
+// the KW taps' accumulators of V channel vectors stay in registers for the whole run, each dy
+// vector loaded once for KW FMAs and the sample addresses advanced by adds (dw_weights loads a
+// pointer per sample and each position's taps from a list). Per (tap, channel) the positions
+// are summed in order j = 0, 1, ...
+template <int KW, int V, bool kMasked, class D, class T = hn::TFromD<D>>
+HWY_INLINE void WeightsTapsBlock(D d, const T* in, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
+                                 const T* dy, std::ptrdiff_t dy_step, std::size_t positions,
+                                 T* acc, std::size_t acc_step, std::ptrdiff_t c,
+                                 hn::Mask<D> lanes) {
+  const std::size_t N = hn::Lanes(d);
+  hn::Vec<D> a[KW][V];
+  for (int k = 0; k < KW; ++k)
+    for (int v = 0; v < V; ++v)
+      a[k][v] = LoadLanes<kMasked>(d, lanes, acc + k * acc_step + c + v * N);
+  const T* x = in + c;
+  const T* g = dy + c;
+  for (std::size_t j = 0; j < positions; ++j) {
+    hn::Vec<D> gv[V];
+    for (int v = 0; v < V; ++v) gv[v] = LoadLanes<kMasked>(d, lanes, g + v * N);
+    const T* xk = x;
+    for (int k = 0; k < KW; ++k) {
+      CONVND_DW_OPAQUE(xk);
+      for (int v = 0; v < V; ++v)
+        a[k][v] = hn::MulAdd(LoadLanes<kMasked>(d, lanes, xk + v * N), gv[v], a[k][v]);
+      xk += tap_step;
+    }
+    x += in_step;
+    g += dy_step;
+  }
+  for (int k = 0; k < KW; ++k)
+    for (int v = 0; v < V; ++v)
+      StoreLanes<kMasked>(a[k][v], d, lanes, acc + k * acc_step + c + v * N);
+}
+
+// KW taps (at most 8) over every channel: pairs of vectors where the target has 32 registers
+// (2 KW + 2 + 2 of them), with the aligned grid, head and tail of ChannelVectors.
+template <int KW, class T>
+HWY_INLINE void WeightsTapsRun(const T* in, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
+                               const T* dy, std::ptrdiff_t dy_step, std::size_t positions, T* acc,
+                               std::size_t acc_step, std::size_t count) {
+  const hn::ScalableTag<T> d;
+#if CONVND_DW_MASKED
+  ChannelVectors<HWY_TARGET <= HWY_AVX3>(
+      d, count, AlignedFirst(in, hn::Lanes(d)), [&](std::ptrdiff_t c, auto v, auto masked, auto m) {
+        WeightsTapsBlock<KW, decltype(v)::value, decltype(masked)::value>(
+            d, in, tap_step, in_step, dy, dy_step, positions, acc, acc_step, c, m);
+      });
+#else
+  // Accumulators must not overlap (a lane in two vectors would be added twice): whole vectors
+  // from 0, then the scalar tail.
+  const std::size_t N = hn::Lanes(d);
+  const auto all = hn::FirstN(d, N);
+  std::size_t c = 0;
+  for (; c + N <= count; c += N)
+    WeightsTapsBlock<KW, 1, false>(d, in, tap_step, in_step, dy, dy_step, positions, acc,
+                                   acc_step, static_cast<std::ptrdiff_t>(c), all);
+  for (; c < count; ++c)
+    for (int k = 0; k < KW; ++k) {
+      T s = acc[k * acc_step + c];
+      for (std::size_t j = 0; j < positions; ++j)
+        s += in[static_cast<std::ptrdiff_t>(j) * in_step + k * tap_step + c] *
+             dy[static_cast<std::ptrdiff_t>(j) * dy_step + c];
+      acc[k * acc_step + c] = s;
+    }
+#endif
+}
+
+template <class T>
+HWY_INLINE void WeightsTaps(std::size_t taps, const T* in, std::ptrdiff_t tap_step,
+                            std::ptrdiff_t in_step, const T* dy, std::ptrdiff_t dy_step,
+                            std::size_t positions, T* acc, std::size_t acc_step,
+                            std::size_t count) {
+  const std::size_t N = hn::Lanes(hn::ScalableTag<T>());
+  if (count < N) {  // scalar: nothing past `count` read
+    for (std::size_t k = 0; k < taps; ++k)
+      for (std::size_t c = 0; c < count; ++c) {
+        T s = acc[k * acc_step + c];
+        for (std::size_t j = 0; j < positions; ++j)
+          s += in[static_cast<std::ptrdiff_t>(j) * in_step + static_cast<std::ptrdiff_t>(k) * tap_step + c] *
+               dy[static_cast<std::ptrdiff_t>(j) * dy_step + c];
+        acc[k * acc_step + c] = s;
+      }
+    return;
+  }
+  // Groups of up to 8 taps (a kernel row longer than 8 runs over the positions once per group).
+  for (std::size_t k0 = 0; k0 < taps; k0 += 8) {
+    const T* x = in + static_cast<std::ptrdiff_t>(k0) * tap_step;
+    T* a = acc + k0 * acc_step;
+    switch (std::min<std::size_t>(8, taps - k0)) {
+#define CONVND_DW_WT(KW) \
+  case KW:               \
+    WeightsTapsRun<KW>(x, tap_step, in_step, dy, dy_step, positions, a, acc_step, count); \
+    break;
+      CONVND_DW_WT(1)
+      CONVND_DW_WT(2)
+      CONVND_DW_WT(3)
+      CONVND_DW_WT(4)
+      CONVND_DW_WT(5)
+      CONVND_DW_WT(6)
+      CONVND_DW_WT(7)
+      CONVND_DW_WT(8)
+#undef CONVND_DW_WT
+      default:
+        break;
+    }
+  }
+}
+
 template <class T>
 HWY_INLINE void Weights(std::size_t positions, std::size_t taps, const T* const* x,
                         const T* const* dy, T* acc, std::size_t count) {
