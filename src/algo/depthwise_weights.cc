@@ -16,7 +16,8 @@
 //
 // Channels-first views are transposed to channels-last in the workspace first (16 x 16 blocks),
 // so the channel vectors are contiguous; pays() leaves few channels (a vector that short is
-// mostly scalar tail) and channels-first plans to depthwise's planes (measured faster).
+// mostly scalar tail) and channels-first plans of under 16 taps to depthwise's planes (measured
+// faster).
 #include "algo/depthwise_weights.h"
 
 #include <algorithm>
@@ -42,6 +43,8 @@ constexpr dim_t kMaxPartials = dim_t{1} << 22;
 constexpr dim_t kMaxTaps = 4096;
 constexpr dim_t kMaxTable = dim_t{1} << 22;
 constexpr dim_t kChannelVectorMin = 16;
+// Fewest kernel taps for which a channels-first plan transposes x and dy (see pays()).
+constexpr dim_t kTransposedTapsMin = 16;
 
 // Chunks of the N * positions pairs: as many as keep each at >= kMinChunkPositions, at most
 // kMaxChunks, and within the partial-sum budget. (Only for a problem that reject() accepted; the
@@ -288,8 +291,15 @@ class DepthwiseWeights final : public Algorithm {
     // place. Measured with both forced (1 thread, Xeon AVX-512, ms, planes / this):
     // mbv2_dw3x3s2_b16 0.93 / 2.50, effnet_dw5s2_b8 0.96 / 1.29, convnext_dw7_b1 0.63 / 1.32,
     // mbv2_dw3x3_b1 0.35 / 0.66.
-    if (g.layout != Layout::channels_last)
-      return "channels-first: depthwise's planes (no transposes of x and dy) measured faster";
+    // With dw_weights_taps the channels-last accumulation is fast enough that, from 5x5 kernels
+    // on, it pays for the transposes too (1 thread, Zen 5, ms, planes / this, both forced):
+    // effnet_dw5s2_b8 0.55 / 0.44, convnext_dw7_b1 0.42 / 0.34; at 3x3 the transposes dominate:
+    // mbv2_dw3x3s2_b16 0.54 / 0.87, mbv2_dw3x3 (N 1) 0.17 / 0.19.
+    dim_t taps = 1;
+    for (dim_t k : g.kernel) taps = std::min<dim_t>(taps * k, kMaxTaps);
+    if (g.layout != Layout::channels_last && taps < kTransposedTapsMin)
+      return "channels-first with under 16 taps: depthwise's planes (no transposes of x and dy) "
+             "measured faster";
     return {};
   }
 
