@@ -1,7 +1,7 @@
 // Google Benchmark of the depthwise kernels (dwconv.h) per ISA target, on one 3x3 layer's worth
 // of L1-resident operands: 64 channels for the channels-last kernels (dw_channels, a run of 8
 // positions in dw_channels_run and in dw_channels_taps as 3 rows of 3 taps, the weight
-// gradient's dw_weights over 64 positions), rows of 56 outputs for the channels-first ones (dw_rows over 8 rows, the weight gradient's dw_dots).
+// gradient's dw_weights over 64 positions and dw_weights_taps as one 3-tap row along 56), rows of 56 outputs for the channels-first ones (dw_rows over 8 rows, the weight gradient's dw_dots).
 // Reports FLOPS (2 per multiply-add the kernel's contract asks for).
 //   build/bench/kernel_bench --benchmark_filter=Dw
 #include <benchmark/benchmark.h>
@@ -18,7 +18,7 @@ namespace {
 constexpr std::size_t kTaps = 9, kChannels = 64, kRun = 8, kRowOut = 56, kRows = 8;
 constexpr std::size_t kPitch = kRowOut + 2;  // a 3-tap row reads 2 samples past its outputs
 
-enum class DwKernel { channels, channels_run, channels_taps, rows, weights, dots };
+enum class DwKernel { channels, channels_run, channels_taps, rows, weights, weights_taps, dots };
 
 void BM_Dw(benchmark::State& state, std::int64_t target, DwKernel kernel) {
   hwy::SetSupportedTargetsForTest(target);
@@ -45,6 +45,10 @@ void BM_Dw(benchmark::State& state, std::int64_t target, DwKernel kernel) {
         w_ptr.push_back(w.data() + r * 3 * kChannels);
       }
       fmas = static_cast<double>(kTaps * kChannels * kRun);
+      break;
+    case DwKernel::weights_taps:
+      // One kernel row of 3 taps along 56 positions (stride 1), 64 channels.
+      fmas = static_cast<double>(3 * kRowOut * kChannels);
       break;
     case DwKernel::rows:
     case DwKernel::dots:
@@ -81,6 +85,10 @@ void BM_Dw(benchmark::State& state, std::int64_t target, DwKernel kernel) {
       case DwKernel::weights:
         k::dw_weights<float>(kChannels, kTaps, in_ptr.data(), dy_ptr.data(), acc.data(), kChannels);
         break;
+      case DwKernel::weights_taps:
+        k::dw_weights_taps<float>(3, in.data(), kChannels, kChannels, out.data(), kChannels, kRowOut,
+                                  acc.data(), kChannels, kChannels);
+        break;
       case DwKernel::dots:
         k::dw_dots<float>(kTaps, in_ptr.data(), kPitch, out.data(), kPitch, kRows, kRowOut,
                           acc.data());
@@ -105,6 +113,7 @@ int register_all() {
                  {DwKernel::channels_taps, "DwChannelsTaps"},
                  {DwKernel::rows, "DwRows"},
                  {DwKernel::weights, "DwWeights"},
+                 {DwKernel::weights_taps, "DwWeightsTaps"},
                  {DwKernel::dots, "DwDots"}};
   for (std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
     if (target == HWY_SCALAR || target == HWY_EMU128) continue;

@@ -290,6 +290,97 @@ void check_taps(const char* target) {
           }
 }
 
+// dw_weights_taps: kernel rows of 1..9 and 17 taps (groups of 8 and a rest), position steps of 1
+// and 2 times the tap step, runs of 1..13 positions, counts around the vector widths; the input
+// run, dy and the accumulators each an exact-size allocation (acc rows acc_step apart, with
+// sentinels between them).
+template <class T>
+void check_weights_taps(const char* target) {
+  for (std::size_t count : {1, 5, 15, 16, 17, 31, 33, 64, 65})
+    for (std::size_t taps : {1, 2, 3, 4, 5, 6, 7, 8, 9, 17})
+      for (std::size_t S : {1, 2})
+        for (std::size_t positions : {1, 2, 5, 13}) {
+          SCOPED_TRACE(::testing::Message() << target << " count=" << count << " taps=" << taps
+                                            << " S=" << S << " positions=" << positions);
+          const std::size_t tap_step = count + 1, in_step = S * tap_step, dy_step = count + 3;
+          const std::vector<T> in = integers<T>((positions - 1) * in_step + (taps - 1) * tap_step + count, 8);
+          const std::vector<T> dy = integers<T>((positions - 1) * dy_step + count, 9);
+          const std::size_t acc_step = count + 2;
+          std::vector<T> acc = integers<T>((taps - 1) * acc_step + count, 10), want = acc;
+          for (std::size_t k = 0; k < taps; ++k)
+            for (std::size_t c = 0; c < count; ++c) {
+              T a = want[k * acc_step + c];
+              for (std::size_t j = 0; j < positions; ++j)
+                a += in[j * in_step + k * tap_step + c] * dy[j * dy_step + c];
+              want[k * acc_step + c] = a;
+            }
+          dw_weights_taps<T>(taps, in.data(), static_cast<std::ptrdiff_t>(tap_step),
+                             static_cast<std::ptrdiff_t>(in_step), dy.data(),
+                             static_cast<std::ptrdiff_t>(dy_step), positions, acc.data(), acc_step,
+                             count);
+          ASSERT_EQ(acc, want);
+        }
+}
+
+// The channel-vector kernels align their loads to the input (dwconv.cc: a masked head before the
+// first aligned vector and a masked tail, or overlapping whole vectors where masks are not
+// fault-free): every start offset within a 64-byte line, with the weights and the output at the
+// input's offset (as depthwise.cc places them) and at another one, counts around the widths.
+// Output slots outside [0, count) of each position hold sentinels that must survive.
+template <class T>
+void check_alignments(const char* target) {
+  constexpr std::size_t kLine = 64 / sizeof(T);
+  const std::size_t positions = 11, taps = 3, S = 1;
+  for (std::size_t count : {8, 15, 16, 17, 20, 31, 33, 47, 144})
+    for (std::size_t shift = 0; shift < kLine; ++shift)
+      for (std::size_t other : {std::size_t{0}, shift}) {
+        SCOPED_TRACE(::testing::Message() << target << " count=" << count << " shift=" << shift
+                                          << " weights/output shift=" << other);
+        const std::size_t pitch = count + 2 * kLine;  // channels-last position pitch
+        auto buf = [&](std::size_t n, std::uint32_t seed) {
+          std::vector<T> v = integers<T>(n + 2 * kLine, seed);
+          return v;
+        };
+        // Aligned starts: the vectors' own data rounded up to a line.
+        std::vector<T> xb = buf((positions * S + taps) * pitch, 3), wb = buf(taps * pitch, 4),
+                       bb = buf(count, 5), ob(positions * pitch + 2 * kLine, T(-99));
+        auto line = [&](std::vector<T>& v, std::size_t off) {
+          const auto a = reinterpret_cast<std::uintptr_t>(v.data());
+          return v.data() + ((64 - a % 64) % 64) / sizeof(T) + off;
+        };
+        const T* x = line(xb, shift);
+        const T* w = line(wb, other);
+        const T* bias = line(bb, other);
+        T* out = line(ob, other);
+        std::vector<T> want(ob);
+        T* want_out = want.data() + (out - ob.data());
+        for (std::size_t j = 0; j < positions; ++j)
+          for (std::size_t c = 0; c < count; ++c) {
+            T a = bias[c];
+            for (std::size_t k = 0; k < taps; ++k) a += w[k * pitch + c] * x[(j * S + k) * pitch + c];
+            want_out[j * pitch + c] = a;
+          }
+        const auto P = static_cast<std::ptrdiff_t>(pitch);
+        const T* row[1] = {x};
+        const T* wrow[1] = {w};
+        dw_channels_taps<T>(1, row, wrow, taps, pitch, P, P, bias, out, P, positions, count);
+        ASSERT_EQ(ob, want) << "dw_channels_taps";
+        std::fill(ob.begin(), ob.end(), T(-99));
+        const T* terms[taps];
+        const T* wterms[taps];
+        for (std::size_t k = 0; k < taps; ++k) terms[k] = x + k * pitch, wterms[k] = w + k * pitch;
+        dw_channels_run<T>(taps, terms, wterms, P, bias, out, P, positions, count);
+        ASSERT_EQ(ob, want) << "dw_channels_run";
+        std::fill(ob.begin(), ob.end(), T(-99));
+        for (std::size_t j = 0; j < positions; ++j) {
+          const T* pterms[taps];
+          for (std::size_t k = 0; k < taps; ++k) pterms[k] = terms[k] + j * pitch;
+          dw_gather<T>(taps, pterms, wterms, bias, out + j * pitch, count);
+        }
+        ASSERT_EQ(ob, want) << "dw_gather";
+      }
+}
+
 template <class T>
 void check_every_target() {
   for (std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
@@ -297,6 +388,8 @@ void check_every_target() {
     check_target<T>(hwy::TargetName(target));
     check_copies<T>(hwy::TargetName(target));
     check_taps<T>(hwy::TargetName(target));
+    check_alignments<T>(hwy::TargetName(target));
+    check_weights_taps<T>(hwy::TargetName(target));
   }
 }
 
@@ -307,7 +400,7 @@ TEST(DwconvKernels, F64MatchScalarOnEveryTarget) { check_every_target<double>();
 // dwconv_kernels.inc fails this test until it has a check above and its name here.
 const char* const kChecked[] = {
     "dw_channels",      "dw_row",          "dw_accumulate",   "dot",
-    "dw_weights",       "dw_channels_run", "dw_gather",       "dw_rows",
+    "dw_weights",       "dw_weights_taps", "dw_channels_run", "dw_gather",       "dw_rows",
     "dw_dots",          "dw_pair_rows",    "interleave_rows", "deinterleave_rows",
     "strided_copy_rows", "dw_channels_taps"};
 

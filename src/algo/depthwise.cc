@@ -42,6 +42,7 @@
 #include "algo/depthwise.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 #include <utility>
 #include <vector>
@@ -63,6 +64,17 @@ constexpr dim_t kChannelVectorMin = 16;
 constexpr dim_t kWideElems = 8192;
 
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
+
+// Spare bytes of the shared workspace for placing the weights and the bias at an offset within
+// a cache line: up to 63 each, and the bias's start rounded up past the weights.
+constexpr std::size_t kAlignSlack = 192;
+
+// Offset of a tensor within its cache line, in whole elements of T (0 if not a multiple of T).
+template <class T>
+std::size_t line_offset(const void* p) {
+  const std::size_t b = reinterpret_cast<std::uintptr_t>(p) % 64;
+  return b % sizeof(T) == 0 ? b : 0;
+}
 
 // d indices without a heap allocation for d <= 8 (the per-plane loops allocated ~4 vectors
 // per plane, a measurable share of a stride-2 plane of ~900 samples).
@@ -165,9 +177,12 @@ class DepthwiseExecutor final : public Executor {
         next_index(t, g.kernel, d);
       }
     }
-    shared_bytes_ =
+    // (+ kAlignSlack: channels-last places the weights and the bias at the input's offset within
+    // a cache line, see run())
+    shared_bytes_ = checked_size_add(
         checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
-                         checked_size_mul(2, checked_bytes64(g.C, sizeof(T), ws), ws), ws);
+                         checked_size_mul(2, checked_bytes64(g.C, sizeof(T), ws), ws), ws),
+        kAlignSlack, ws);
     // The row buffer doubles as build_plane's tables (prepare_slot): a padded row of last-axis
     // offsets and two entries per padded outer row (at most `rows`, the stored ones).
     const dim_t last_row = checked_mul(g.stride.back(), J_, ws);
@@ -287,9 +302,13 @@ class DepthwiseExecutor final : public Executor {
     if (op_ == Op::bwd_weights) return run_weights(args, workspace, threads);
     if (op_ == Op::bwd_data) return run_bwd_data(args, workspace, threads);
     auto* ws = static_cast<char*>(workspace);
-    T* wt = reinterpret_cast<T*>(ws);
-    T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
     const bool channels_last = args.a.strides[1] == 1 && g_.C >= kChannelVectorMin;
+    // Channels-last kernels align their input loads (a caller's tensor is rarely 64-byte
+    // aligned, and a load across two cache lines costs two); the weight and bias vectors of the
+    // same channels are then aligned too if they sit at the input's offset within a line.
+    const std::size_t shift = channels_last ? line_offset<T>(args.a.data) : 0;
+    T* wt = reinterpret_cast<T*>(ws + shift);
+    T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_) + 64 + shift);
     // Weights tap-major (w[t][c]) for channels-last, channel-major (w[c][t]) otherwise.
     const T* w = static_cast<const T*>(args.b.data);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.b.strides);
@@ -467,57 +486,73 @@ class DepthwiseExecutor final : public Executor {
     const int d = g_.rank(), last = d - 1;
     const T** ptrs = reinterpret_cast<const T**>(slot);
     const T** wptrs = ptrs + taps_;
+    // Per kernel row (every tap of the outer axes): the input offset of its samples' outer
+    // coordinates for the current output row, kNoSample where they fall in zero padding. Built
+    // once per output row: building every tap's offset over every axis for each border
+    // position was a quarter of a 7x7 layer's time.
+    dim_t* row_off = reinterpret_cast<dim_t*>(ptrs + 2 * taps_);
     T* row = reinterpret_cast<T*>(slot + ptr_bytes());
     const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0];
     T* y = static_cast<T*>(args.out.data) + n * args.out.strides[0];
     const auto &xs = args.a.strides, &ys = args.out.strides;
     const dim_t s = g_.stride[last], lo = g_.lo[last], dil = g_.dil[last];
+    const dim_t KW = g_.kernel[last], kernel_rows = taps_ / KW, xl = xs[2 + last];
     // Output columns [jl, jr) read only inside the input along the last axis.
     const dim_t jl = (lo + s - 1) / s;
-    const dim_t right = g_.in[last] - 1 + lo - (g_.kernel[last] - 1) * dil;
+    const dim_t right = g_.in[last] - 1 + lo - (KW - 1) * dil;
     const dim_t jr = right < 0 ? 0 : std::min(g_.out[last], right / s + 1);
     SmallIndex o_buf(d), t_buf(d);  // no heap allocation per task
     dim_t *o = o_buf.data(), *t = t_buf.data();
     dim_t rem = p0;
     for (int a = d - 1; a >= 0; --a) o[a] = rem % g_.out[a], rem /= g_.out[a];
+    auto fill_rows = [&] {
+      std::fill_n(t, d, dim_t{0});
+      for (dim_t r = 0; r < kernel_rows; ++r) {
+        dim_t off = 0;
+        for (int a = 0; a < last && off != kNoSample; ++a) {
+          const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
+                                           g_.in[a], g_.mode);
+          off = m < 0 ? kNoSample : off + m * xs[2 + a];
+        }
+        row_off[r] = off;
+        next_index(t, g_.kernel, last);
+      }
+    };
+    fill_rows();
     for (dim_t p = p0; p < p1;) {
       dim_t yo = 0;
       for (int a = 0; a < d; ++a) yo += o[a] * ys[2 + a];
       const dim_t run = ys[1] == 1 && o[last] >= jl && o[last] < jr
                             ? std::min(jr - o[last], p1 - p) : 0;
+      const dim_t q0 = o[last] * s - lo;  // padded coordinate of the position's first tap
       if (run > 1) {
+        // Every tap of a kept kernel row reads inside the input along the last axis; taps in
+        // zero-padded rows are dropped (the sums run over the kept taps in tap order).
         std::size_t terms = 0;
-        std::fill_n(t, d, dim_t{0});
-        for (dim_t tap = 0; tap < taps_; ++tap) {
-          dim_t off = (o[last] * s - lo + t[last] * dil) * xs[2 + last];
-          for (int a = 0; a < last && off != kNoSample; ++a) {
-            const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
-                                             g_.in[a], g_.mode);
-            off = m < 0 ? kNoSample : off + m * xs[2 + a];
+        for (dim_t r = 0; r < kernel_rows; ++r) {
+          if (row_off[r] == kNoSample) continue;
+          const T* base = x + row_off[r] + q0 * xl;
+          if (taps_rows_) {
+            // One pointer per kernel row, its taps dil * channel stride apart
+            // (kernels::dw_channels_taps).
+            ptrs[terms] = base;
+            wptrs[terms++] = wt + r * KW * g_.C;
+            continue;
           }
-          if (off != kNoSample) {
-            ptrs[terms] = x + off;
-            wptrs[terms++] = wt + tap * g_.C;
+          for (dim_t k = 0; k < KW; ++k) {
+            ptrs[terms] = base + k * dil * xl;
+            wptrs[terms++] = wt + (r * KW + k) * g_.C;
           }
-          next_index(t, g_.kernel, d);
         }
         if (taps_rows_) {
-          // The kept taps are whole kernel rows (padding drops a row's taps together): one
-          // pointer per row, its taps dil * channel stride apart (kernels::dw_channels_taps).
-          const dim_t kw = g_.kernel[last];
-          const std::size_t rows = terms / static_cast<std::size_t>(kw);
-          for (std::size_t r = 0; r < rows; ++r) {
-            ptrs[r] = ptrs[r * kw];
-            wptrs[r] = wptrs[r * kw];
-          }
-          kernels::dw_channels_taps<T>(rows, ptrs, wptrs, static_cast<std::size_t>(kw),
+          kernels::dw_channels_taps<T>(terms, ptrs, wptrs, static_cast<std::size_t>(KW),
                                        static_cast<std::size_t>(g_.C),
-                                       static_cast<std::ptrdiff_t>(dil * xs[2 + last]),
-                                       static_cast<std::ptrdiff_t>(s * xs[2 + last]), bias, y + yo,
+                                       static_cast<std::ptrdiff_t>(dil * xl),
+                                       static_cast<std::ptrdiff_t>(s * xl), bias, y + yo,
                                        static_cast<std::ptrdiff_t>(ys[2 + last]),
                                        static_cast<std::size_t>(run), static_cast<std::size_t>(g_.C));
         } else {
-          kernels::dw_channels_run<T>(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xs[2 + last]),
+          kernels::dw_channels_run<T>(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xl),
                                       bias, y + yo, static_cast<std::ptrdiff_t>(ys[2 + last]),
                                       static_cast<std::size_t>(run), static_cast<std::size_t>(g_.C));
         }
@@ -526,33 +561,33 @@ class DepthwiseExecutor final : public Executor {
         if (o[last] == g_.out[last]) {
           o[last] = 0;
           next_index(o, g_.out, last);
+          fill_rows();
         }
         continue;
       }
       // One position: only the taps that read inside the input, each with its weight vector
       // (taps in zero padding contribute nothing; multiplying a zero vector for them was up to
       // 40 % of a border position's FMAs at 5x5).
-      std::fill_n(t, d, dim_t{0});
       std::size_t terms = 0;
-      for (dim_t tap = 0; tap < taps_; ++tap) {
-        dim_t off = 0;
-        for (int a = 0; a < d && off != kNoSample; ++a) {
-          const dim_t m = map_padded_index(o[a] * g_.stride[a] - g_.lo[a] + t[a] * g_.dil[a],
-                                           g_.in[a], g_.mode);
-          off = m < 0 ? kNoSample : off + m * xs[2 + a];
+      for (dim_t r = 0; r < kernel_rows; ++r) {
+        if (row_off[r] == kNoSample) continue;
+        for (dim_t k = 0; k < KW; ++k) {
+          const dim_t m = map_padded_index(q0 + k * dil, g_.in[last], g_.mode);
+          if (m < 0) continue;
+          ptrs[terms] = x + row_off[r] + m * xl;
+          wptrs[terms++] = wt + (r * KW + k) * g_.C;
         }
-        if (off != kNoSample) {
-          ptrs[terms] = x + off;
-          wptrs[terms++] = wt + tap * g_.C;
-        }
-        next_index(t, g_.kernel, d);
       }
       T* out = ys[1] == 1 ? y + yo : row;
       kernels::dw_gather<T>(terms, ptrs, wptrs, bias, out, static_cast<std::size_t>(g_.C));
       if (out == row)
         for (dim_t c = 0; c < g_.C; ++c) y[yo + c * ys[1]] = row[c];
       ++p;
-      next_index(o, g_.out, d);
+      if (++o[last] == g_.out[last]) {
+        o[last] = 0;
+        next_index(o, g_.out, last);
+        fill_rows();
+      }
     }
   }
 

@@ -27,6 +27,7 @@
 #include "algo/depthwise_bwd_data.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <mutex>
 #include <numeric>
 #include <stdexcept>
@@ -58,6 +59,17 @@ constexpr dim_t kMaxCountedOutside = dim_t{1} << 14;
 constexpr dim_t kChannelVectorMin = 16;
 
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
+
+// Spare bytes of the shared workspace for placing the weights and the bias at an offset within
+// a cache line: up to 63 each, and the bias's start rounded up past the weights.
+constexpr std::size_t kAlignSlack = 192;
+
+// Offset of a tensor within its cache line in bytes (0 if not a multiple of T).
+template <class T>
+std::size_t line_offset(const void* p) {
+  const std::size_t b = reinterpret_cast<std::uintptr_t>(p) % 64;
+  return b % sizeof(T) == 0 ? b : 0;
+}
 
 // Per-axis lists of the (tap, output) pairs that reach each input index, in CSR form:
 // the pairs of index i are tap[start[i]..start[i+1]) and out[...] alike.
@@ -180,8 +192,12 @@ class GatherExecutor final : public Executor {
     terms_ = max_terms(g);
     tap_stride_.assign(d, 1);
     for (int a = d - 2; a >= 0; --a) tap_stride_[a] = tap_stride_[a + 1] * g.kernel[a + 1];
-    shared_bytes_ = checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
-                                     checked_bytes64(g.C, sizeof(T), ws), ws);
+    // (+ kAlignSlack: the weights and the bias may sit at dy's offset within a cache line, see
+    // run())
+    shared_bytes_ = checked_size_add(
+        checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
+                         checked_bytes64(g.C, sizeof(T), ws), ws),
+        kAlignSlack, ws);
     // Channels-first: dy and dx of all images, channels-last and dense.
     const dim_t images = checked_mul(g.N, g.C, ws);
     copies_bytes_ = checked_size_add(
@@ -204,8 +220,13 @@ class GatherExecutor final : public Executor {
     // they hold k * O pairs per axis); call_once because runs of one plan may be concurrent.
     std::call_once(lists_once_, [this] { build_lists(); });
     auto* ws = static_cast<char*>(workspace);
-    T* wt = reinterpret_cast<T*>(ws);
-    T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_));
+    // The channel-vector kernels align their loads to dy (kernels/dwconv.cc: a caller's tensor
+    // is rarely 64-byte aligned); the weight and bias vectors of the same channels are aligned
+    // too when they sit at dy's offset within a line. (The channels-first copies are aligned.)
+    const bool in_place = args.a.strides[1] == 1 && args.out.strides[1] == 1;
+    const std::size_t shift = in_place ? line_offset<T>(args.a.data) : 0;
+    T* wt = reinterpret_cast<T*>(ws + shift);
+    T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_) + 64 + shift);
     // Weights tap-major: wt[t * C + c].
     const T* w = static_cast<const T*>(args.b.data);
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.b.strides);
@@ -217,7 +238,6 @@ class GatherExecutor final : public Executor {
     char* slots = ws + workspace_bytes() - static_cast<std::size_t>(slots_) * slot_bytes_;
     auto slot = [&] { return slots + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
     const dim_t chunks = (in_positions_ + kPositionsPerTask - 1) / kPositionsPerTask;
-    const bool in_place = args.a.strides[1] == 1 && args.out.strides[1] == 1;
     const dim_t S = g_.in.back(), segments = (S + kSegment - 1) / kSegment;
     const dim_t row_tasks = g_.N * (in_positions_ / S) * segments;
     // Phase runs at every stride: a stride-2 row's runs are half as long, and with

@@ -16,7 +16,8 @@
 //
 // Channels-first views are transposed to channels-last in the workspace first (16 x 16 blocks),
 // so the channel vectors are contiguous; pays() leaves few channels (a vector that short is
-// mostly scalar tail) and channels-first plans to depthwise's planes (measured faster).
+// mostly scalar tail) and channels-first plans of under 16 taps to depthwise's planes (measured
+// faster).
 #include "algo/depthwise_weights.h"
 
 #include <algorithm>
@@ -42,6 +43,8 @@ constexpr dim_t kMaxPartials = dim_t{1} << 22;
 constexpr dim_t kMaxTaps = 4096;
 constexpr dim_t kMaxTable = dim_t{1} << 22;
 constexpr dim_t kChannelVectorMin = 16;
+// Fewest kernel taps for which a channels-first plan transposes x and dy (see pays()).
+constexpr dim_t kTransposedTapsMin = 16;
 
 // Chunks of the N * positions pairs: as many as keep each at >= kMinChunkPositions, at most
 // kMaxChunks, and within the partial-sum budget. (Only for a problem that reject() accepted; the
@@ -141,6 +144,7 @@ class WeightsExecutor final : public Executor {
     const dim_t pairs = g_.N * positions_;
     const dim_t q0 = pairs * chunk / chunks_, q1 = pairs * (chunk + 1) / chunks_;
     const bool channel_vectors = xv.strides[1] == 1 && dyv.strides[1] == 1;
+    if (channel_vectors) return accumulate_rows(xv, dyv, table, q0, q1, acc);
     std::vector<T> gathered;  // channel vectors of views whose channel stride is not 1
     if (!channel_vectors) gathered.resize(static_cast<std::size_t>(block_ * (taps_ + 1) * g_.C));
     std::vector<dim_t> o(d), t(d);
@@ -172,6 +176,64 @@ class WeightsExecutor final : public Executor {
       if (!channel_vectors) gather(xv, dyv, count, xp, gp, zeros, gathered.data());
       kernels::dw_weights<T>(static_cast<std::size_t>(count), static_cast<std::size_t>(taps_), xp,
                              gp, acc, static_cast<std::size_t>(g_.C));
+    }
+  }
+
+  // Pairs [q0, q1) of channel-vector views by segments of output rows: per kernel row (the taps
+  // of the outer axes) whose samples lie inside the input, the columns whose taps all read
+  // inside the input along the last axis are one kernels::dw_weights_taps run (the row's tap
+  // accumulators in registers, each dy vector loaded once per kernel row, no pointer lists),
+  // and the border columns tap by tap; taps in zero padding are skipped. Per (tap, channel) the
+  // sum runs over the segments in order, within one over the interior columns, then the border.
+  void accumulate_rows(const ConstTensorView& xv, const ConstTensorView& dyv,
+                       const std::vector<std::vector<dim_t>>& table, dim_t q0, dim_t q1,
+                       T* acc) const {
+    const int d = g_.rank(), last = d - 1;
+    const auto &xs = xv.strides, &ys = dyv.strides;
+    const dim_t W = g_.out[last], KW = g_.kernel[last], kernel_rows = taps_ / KW;
+    const dim_t s = g_.stride[last], lo = g_.lo[last], dil = g_.dil[last], xl = xs[2 + last];
+    const dim_t jl = (lo + s - 1) / s;
+    const dim_t right = g_.in[last] - 1 + lo - (KW - 1) * dil;
+    const dim_t jr = right < 0 ? 0 : std::min(W, right / s + 1);
+    const std::vector<dim_t>& last_table = table[last];
+    std::vector<dim_t> o(d), t(d);
+    const auto C = static_cast<std::size_t>(g_.C);
+    for (dim_t q = q0; q < q1;) {
+      const dim_t n = q / positions_;
+      dim_t rem = q % positions_;
+      const dim_t j0 = rem % W, j1 = std::min(W, j0 + (q1 - q));
+      rem /= W;
+      for (int a = last - 1; a >= 0; --a) o[a] = rem % g_.out[a], rem /= g_.out[a];
+      const T* x = static_cast<const T*>(xv.data) + n * xs[0];
+      const T* dy = static_cast<const T*>(dyv.data) + n * ys[0];
+      for (int a = 0; a < last; ++a) dy += o[a] * ys[2 + a];
+      const dim_t ja = std::max(j0, jl), jb = std::min(j1, jr);
+      std::fill(t.begin(), t.end(), 0);
+      for (dim_t r = 0; r < kernel_rows; ++r, next_index(t, g_.kernel, last)) {
+        dim_t off = 0;
+        for (int a = 0; a < last && off != kNoSample; ++a) {
+          const dim_t e = table[a][o[a] * g_.kernel[a] + t[a]];
+          off = e == kNoSample ? kNoSample : off + e;
+        }
+        if (off == kNoSample) continue;
+        T* acc_row = acc + r * KW * g_.C;
+        if (jb > ja)
+          kernels::dw_weights_taps<T>(static_cast<std::size_t>(KW), x + off + (ja * s - lo) * xl,
+                                      static_cast<std::ptrdiff_t>(dil * xl),
+                                      static_cast<std::ptrdiff_t>(s * xl), dy + ja * ys[2 + last],
+                                      static_cast<std::ptrdiff_t>(ys[2 + last]),
+                                      static_cast<std::size_t>(jb - ja), acc_row, C, C);
+        for (dim_t j = j0; j < j1; ++j) {
+          if (j >= ja && j < jb) continue;
+          for (dim_t k = 0; k < KW; ++k) {
+            const dim_t e = last_table[j * KW + k];
+            if (e == kNoSample) continue;
+            kernels::dw_weights_taps<T>(1, x + off + e, 0, 0, dy + j * ys[2 + last], 0, 1,
+                                        acc_row + k * g_.C, C, C);
+          }
+        }
+      }
+      q += j1 - j0;
     }
   }
 
@@ -229,8 +291,15 @@ class DepthwiseWeights final : public Algorithm {
     // place. Measured with both forced (1 thread, Xeon AVX-512, ms, planes / this):
     // mbv2_dw3x3s2_b16 0.93 / 2.50, effnet_dw5s2_b8 0.96 / 1.29, convnext_dw7_b1 0.63 / 1.32,
     // mbv2_dw3x3_b1 0.35 / 0.66.
-    if (g.layout != Layout::channels_last)
-      return "channels-first: depthwise's planes (no transposes of x and dy) measured faster";
+    // With dw_weights_taps the channels-last accumulation is fast enough that, from 5x5 kernels
+    // on, it pays for the transposes too (1 thread, Zen 5, ms, planes / this, both forced):
+    // effnet_dw5s2_b8 0.55 / 0.44, convnext_dw7_b1 0.42 / 0.34; at 3x3 the transposes dominate:
+    // mbv2_dw3x3s2_b16 0.54 / 0.87, mbv2_dw3x3 (N 1) 0.17 / 0.19.
+    dim_t taps = 1;
+    for (dim_t k : g.kernel) taps = std::min<dim_t>(taps * k, kMaxTaps);
+    if (g.layout != Layout::channels_last && taps < kTransposedTapsMin)
+      return "channels-first with under 16 taps: depthwise's planes (no transposes of x and dy) "
+             "measured faster";
     return {};
   }
 

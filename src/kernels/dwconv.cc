@@ -7,6 +7,8 @@
 #include <hwy/highway.h>
 
 #include <algorithm>
+#include <cstdint>
+#include <type_traits>
 
 #include "kernels/dwconv.h"
 
@@ -18,6 +20,18 @@ namespace hn = hwy::HWY_NAMESPACE;
 // Masked partial vectors where the target has fault-free masked loads and stores (AVX2 and
 // AVX-512: vmaskmov / k-masks): a row of 14-28 elements is one or two vectors, not a scalar
 // tail of up to 15. Other targets (SSE4's MaskedLoad reads the whole vector) go scalar.
+// Hides a pointer's value from the optimiser, so that a run of loads `step` apart advances it by
+// one add each: otherwise GCC keeps every multiple of a run-time step in its own register, runs
+// out of them, and parks offsets in vector registers (a vmovq before each load; dw_channels_taps
+// ran at 30 % of peak in L1 that way).
+#ifndef CONVND_DW_OPAQUE
+#if defined(__GNUC__)
+#define CONVND_DW_OPAQUE(p) asm("" : "+r"(p))
+#else
+#define CONVND_DW_OPAQUE(p) (void)(p)
+#endif
+#endif
+
 #undef CONVND_DW_MASKED
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX2
 #define CONVND_DW_MASKED 1
@@ -62,29 +76,95 @@ HWY_INLINE void Channels(std::size_t taps, const T* const* in, const T* w, std::
   }
 }
 
-// R positions [j, j + R) of V channel vectors from c (full vectors): R * V accumulators, each
-// weight vector loaded once per term for R FMAs.
-template <int R, int V, class D, class T = hn::TFromD<D>>
+// # Channel vectors on aligned addresses
+// Callers' tensors are rarely 64-byte aligned (malloc's blocks start 16 bytes into a page), and
+// with channels-last rows of C * 4 bytes every vector load of a position then straddles two cache
+// lines: 1.5x the time of the same call on aligned data (mbv2 3x3, C 144). So the channel
+// vectors start where the input's loads are aligned (`first`, from the first input pointer;
+// every position shares it when the row pitch is a multiple of the vector). Where the target
+// has fault-free masked loads (CONVND_DW_MASKED) the channels before `first` and after the last
+// full vector are masked vectors on the same aligned grid (lanes outside [0, count) neither read
+// nor written); elsewhere they are whole vectors at 0 and ending at `count`, overlapping their
+// neighbours (each lane's sum is the same FMA sequence whichever vector holds it, so an overlap
+// writes equal values). Either way the result does not depend on the alignment. Needs count >= N.
+template <class T>
+HWY_INLINE std::size_t AlignedFirst(const T* p, std::size_t N) {
+  const std::size_t bytes = std::min<std::size_t>(N * sizeof(T), 64);
+  const std::size_t mis = reinterpret_cast<std::uintptr_t>(p) % bytes;
+  if (mis == 0 || mis % sizeof(T) != 0) return 0;
+  return (bytes - mis) / sizeof(T);
+}
+
+// Loads and stores of a block's vectors: whole, or only the lanes of mask m.
+template <bool kMasked, class D, class T>
+HWY_INLINE hn::Vec<D> LoadLanes(D d, hn::Mask<D> m, const T* p) {
+  if constexpr (kMasked)
+    return hn::MaskedLoad(m, d, p);
+  else
+    return hn::LoadU(d, p);
+}
+template <bool kMasked, class D, class T>
+HWY_INLINE void StoreLanes(hn::Vec<D> v, D d, hn::Mask<D> m, T* p) {
+  if constexpr (kMasked)
+    hn::BlendedStore(v, m, d, p);
+  else
+    hn::StoreU(v, d, p);
+}
+
+// Calls block(c, std::integral_constant<int, V>, std::bool_constant<masked>, mask) for vectors
+// covering channels [0, count) (see above): from `first`, pairs of vectors (where Pairs) and
+// single ones, with the head before `first` and the tail after the last full vector.
+template <bool Pairs, class D, class F>
+HWY_INLINE void ChannelVectors(D d, std::size_t count, std::size_t first, F&& block) {
+  const std::size_t N = hn::Lanes(d);
+  using One = std::integral_constant<int, 1>;
+  const auto all = hn::FirstN(d, N);
+#if CONVND_DW_MASKED
+  if (first > 0)
+    block(static_cast<std::ptrdiff_t>(first) - static_cast<std::ptrdiff_t>(N), One(),
+          std::true_type(), hn::Not(hn::FirstN(d, N - first)));
+#else
+  if (first > 0) block(std::ptrdiff_t{0}, One(), std::false_type(), all);
+#endif
+  std::size_t c = first;
+  if constexpr (Pairs)
+    for (; c + 2 * N <= count; c += 2 * N)
+      block(static_cast<std::ptrdiff_t>(c), std::integral_constant<int, 2>(), std::false_type(),
+            all);
+  for (; c + N <= count; c += N)
+    block(static_cast<std::ptrdiff_t>(c), One(), std::false_type(), all);
+#if CONVND_DW_MASKED
+  if (c < count)
+    block(static_cast<std::ptrdiff_t>(c), One(), std::true_type(), hn::FirstN(d, count - c));
+#else
+  if (c < count) block(static_cast<std::ptrdiff_t>(count - N), One(), std::false_type(), all);
+#endif
+}
+
+// R positions [j, j + R) of V channel vectors from c (the lanes of m if kMasked, then V = 1):
+// R * V accumulators, each weight vector loaded once per term for R FMAs.
+template <int R, int V, bool kMasked, class D, class T = hn::TFromD<D>>
 HWY_INLINE void RunBlock(D d, std::size_t terms, const T* const* in, const T* const* w,
                          std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
-                         std::ptrdiff_t j, std::size_t c) {
+                         std::ptrdiff_t j, std::ptrdiff_t c, hn::Mask<D> m) {
   const std::size_t N = hn::Lanes(d);
   hn::Vec<D> acc[R * V];
   for (int v = 0; v < V; ++v) {
-    const auto b = bias ? hn::LoadU(d, bias + c + v * N) : hn::Zero(d);
+    const auto b = bias ? LoadLanes<kMasked>(d, m, bias + c + v * N) : hn::Zero(d);
     for (int r = 0; r < R; ++r) acc[v * R + r] = b;
   }
   for (std::size_t i = 0; i < terms; ++i) {
     const T* x = in[i] + j * in_step + c;
     for (int v = 0; v < V; ++v) {
-      const auto wv = hn::LoadU(d, w[i] + c + v * N);
+      const auto wv = LoadLanes<kMasked>(d, m, w[i] + c + v * N);
       for (int r = 0; r < R; ++r)
-        acc[v * R + r] = hn::MulAdd(wv, hn::LoadU(d, x + r * in_step + v * N), acc[v * R + r]);
+        acc[v * R + r] = hn::MulAdd(wv, LoadLanes<kMasked>(d, m, x + r * in_step + v * N),
+                                    acc[v * R + r]);
     }
   }
   T* o = out + j * out_step + c;
   for (int v = 0; v < V; ++v)
-    for (int r = 0; r < R; ++r) hn::StoreU(acc[v * R + r], d, o + r * out_step + v * N);
+    for (int r = 0; r < R; ++r) StoreLanes<kMasked>(acc[v * R + r], d, m, o + r * out_step + v * N);
 }
 
 // R positions [j, j + R) of every full channel vector, the channel vectors innermost: a block's
@@ -95,15 +175,12 @@ HWY_INLINE void RunBlock(D d, std::size_t terms, const T* const* in, const T* co
 template <int R, class T>
 HWY_INLINE void RunBlocks(std::size_t terms, const T* const* in, const T* const* w,
                           std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
-                          std::ptrdiff_t j, std::size_t vec_end) {
+                          std::ptrdiff_t j, std::size_t count, std::size_t first) {
   const hn::ScalableTag<T> d;
-  const std::size_t N = hn::Lanes(d);
-  std::size_t c = 0;
-#if HWY_TARGET <= HWY_AVX3
-  for (; c + 2 * N <= vec_end; c += 2 * N)
-    RunBlock<R, 2>(d, terms, in, w, in_step, bias, out, out_step, j, c);
-#endif
-  for (; c < vec_end; c += N) RunBlock<R, 1>(d, terms, in, w, in_step, bias, out, out_step, j, c);
+  ChannelVectors<HWY_TARGET <= HWY_AVX3>(d, count, first, [&](std::ptrdiff_t c, auto v, auto masked, auto m) {
+    RunBlock<R, decltype(v)::value, decltype(masked)::value>(d, terms, in, w, in_step, bias, out,
+                                                             out_step, j, c, m);
+  });
 }
 
 // 8 positions of one channel vector in registers: each weight vector, loaded once per term,
@@ -117,14 +194,15 @@ HWY_INLINE void ChannelsRun(std::size_t terms, const T* const* in, const T* cons
                             std::size_t positions, std::size_t count) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-  const std::size_t vec_end = count / N * N;
   const auto P = static_cast<std::ptrdiff_t>(positions);
+  const std::size_t vec_end = count < N ? 0 : count;  // fewer channels than a vector: scalar
   if (vec_end > 0) {
+    const std::size_t first = terms > 0 ? AlignedFirst(in[0], N) : 0;
     std::ptrdiff_t j = 0;
-    for (; j + 8 <= P; j += 8) RunBlocks<8>(terms, in, w, in_step, bias, out, out_step, j, vec_end);
-    if (j + 4 <= P) RunBlocks<4>(terms, in, w, in_step, bias, out, out_step, j, vec_end), j += 4;
-    if (j + 2 <= P) RunBlocks<2>(terms, in, w, in_step, bias, out, out_step, j, vec_end), j += 2;
-    if (j < P) RunBlocks<1>(terms, in, w, in_step, bias, out, out_step, j, vec_end);
+    for (; j + 8 <= P; j += 8) RunBlocks<8>(terms, in, w, in_step, bias, out, out_step, j, count, first);
+    if (j + 4 <= P) RunBlocks<4>(terms, in, w, in_step, bias, out, out_step, j, count, first), j += 4;
+    if (j + 2 <= P) RunBlocks<2>(terms, in, w, in_step, bias, out, out_step, j, count, first), j += 2;
+    if (j < P) RunBlocks<1>(terms, in, w, in_step, bias, out, out_step, j, count, first);
   }
   for (std::size_t c = vec_end; c < count; ++c)  // scalar tail: no load may reach past `count`
     for (std::ptrdiff_t j = 0; j < P; ++j) {
@@ -143,39 +221,43 @@ HWY_INLINE void ChannelsRun(std::size_t terms, const T* const* in, const T* cons
 // dw_channels_run loads 56), with the row's KW weight vectors in registers. The FMAs of each
 // position still run over rows, then taps, in order: the same sums, bit for bit, as
 // dw_channels_run over the same terms.
-template <int R, int KW, int S, int V, class D, class T = hn::TFromD<D>>
+template <int R, int KW, int S, int V, bool kMasked, class D, class T = hn::TFromD<D>>
 HWY_INLINE void TapsBlock(D d, std::size_t rows, const T* const* in, const T* const* w,
                           std::size_t w_step, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
                           const T* bias, T* out, std::ptrdiff_t out_step, std::ptrdiff_t j,
-                          std::size_t c) {
+                          std::ptrdiff_t c, hn::Mask<D> lanes) {
   const std::size_t N = hn::Lanes(d);
   constexpr int kSamples = (R - 1) * S + KW;
   hn::Vec<D> acc[V][R];
   for (int v = 0; v < V; ++v) {
-    const auto b = bias ? hn::LoadU(d, bias + c + v * N) : hn::Zero(d);
+    const auto b = bias ? LoadLanes<kMasked>(d, lanes, bias + c + v * N) : hn::Zero(d);
     for (int r = 0; r < R; ++r) acc[v][r] = b;
   }
   for (std::size_t i = 0; i < rows; ++i) {
     const T* x = in[i] + j * in_step + c;
     hn::Vec<D> wv[V][KW];
-    for (int v = 0; v < V; ++v)
-      for (int k = 0; k < KW; ++k)
-        wv[v][k] = hn::LoadU(d, w[i] + k * w_step + c + v * N);
+    const T* wk = w[i] + c;
+    for (int k = 0; k < KW; ++k) {
+      for (int v = 0; v < V; ++v) wv[v][k] = LoadLanes<kMasked>(d, lanes, wk + v * N);
+      wk += w_step;
+    }
 #pragma GCC unroll 32
     for (int m = 0; m < kSamples; ++m) {
+      CONVND_DW_OPAQUE(x);
       for (int v = 0; v < V; ++v) {
-        const auto xv = hn::LoadU(d, x + m * tap_step + v * N);
+        const auto xv = LoadLanes<kMasked>(d, lanes, x + v * N);
 #pragma GCC unroll 16
         for (int r = 0; r < R; ++r) {
           const int k = m - r * S;
           if (k >= 0 && k < KW) acc[v][r] = hn::MulAdd(wv[v][k], xv, acc[v][r]);
         }
       }
+      x += tap_step;
     }
   }
   T* o = out + j * out_step + c;
   for (int v = 0; v < V; ++v)
-    for (int r = 0; r < R; ++r) hn::StoreU(acc[v][r], d, o + r * out_step + v * N);
+    for (int r = 0; r < R; ++r) StoreLanes<kMasked>(acc[v][r], d, lanes, o + r * out_step + v * N);
 }
 
 // Blocks of R positions over every full channel vector: two at a time at stride 1 where the
@@ -185,39 +267,40 @@ template <int R, int KW, int S, class T>
 HWY_INLINE void TapsBlocks(std::size_t rows, const T* const* in, const T* const* w,
                            std::size_t w_step, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
                            const T* bias, T* out, std::ptrdiff_t out_step, std::ptrdiff_t j,
-                           std::size_t vec_end) {
+                           std::size_t count, std::size_t first) {
   const hn::ScalableTag<T> d;
-  const std::size_t N = hn::Lanes(d);
-  std::size_t c = 0;
-#if HWY_TARGET <= HWY_AVX3
-  if constexpr (S == 1 && 2 * (R + KW) + 2 <= 32)
-    for (; c + 2 * N <= vec_end; c += 2 * N)
-      TapsBlock<R, KW, S, 2>(d, rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, c);
-#endif
-  for (; c < vec_end; c += N)
-    TapsBlock<R, KW, S, 1>(d, rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, c);
+  constexpr bool kPairs = HWY_TARGET <= HWY_AVX3 && S == 1 && 2 * (R + KW) + 2 <= 32;
+  ChannelVectors<kPairs>(d, count, first, [&](std::ptrdiff_t c, auto v, auto masked, auto m) {
+    TapsBlock<R, KW, S, decltype(v)::value, decltype(masked)::value>(
+        d, rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, c, m);
+  });
 }
 
 // The run's positions in blocks of 8, then at most one block each of 4, 2 and 1.
 template <int KW, int S, class T>
 HWY_INLINE void TapsRun(std::size_t rows, const T* const* in, const T* const* w,
                         std::size_t w_step, std::ptrdiff_t tap_step, const T* bias, T* out,
-                        std::ptrdiff_t out_step, std::size_t positions, std::size_t vec_end) {
+                        std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
   const std::ptrdiff_t in_step = S * tap_step;
   const auto P = static_cast<std::ptrdiff_t>(positions);
+  const std::size_t first = AlignedFirst(in[0], hn::Lanes(hn::ScalableTag<T>()));
   std::ptrdiff_t j = 0;
   for (; j + 8 <= P; j += 8)
-    TapsBlocks<8, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    TapsBlocks<8, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
+                         first);
   if (j + 4 <= P) {
-    TapsBlocks<4, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    TapsBlocks<4, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
+                         first);
     j += 4;
   }
   if (j + 2 <= P) {
-    TapsBlocks<2, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    TapsBlocks<2, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
+                         first);
     j += 2;
   }
   if (j < P)
-    TapsBlocks<1, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, vec_end);
+    TapsBlocks<1, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
+                         first);
 }
 
 template <class T>
@@ -227,13 +310,13 @@ HWY_INLINE void ChannelsTaps(std::size_t rows, const T* const* in, const T* cons
                              std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-  const std::size_t vec_end = count / N * N;
+  const std::size_t vec_end = count < N ? 0 : count;  // fewer channels than a vector: scalar
   const int S = in_step == tap_step ? 1 : in_step == 2 * tap_step ? 2 : 0;
-  bool done = vec_end == 0;
+  bool vectors = false;  // whether a vector path covered every channel
 #define CONVND_DW_TAPS(KW, STRIDE)                                                           \
-  if (!done && taps == KW && S == STRIDE) {                                                 \
-    TapsRun<KW, STRIDE>(rows, in, w, w_step, tap_step, bias, out, out_step, positions, vec_end); \
-    done = true;                                                                            \
+  if (!vectors && vec_end > 0 && rows > 0 && taps == KW && S == STRIDE) {                  \
+    TapsRun<KW, STRIDE>(rows, in, w, w_step, tap_step, bias, out, out_step, positions, count); \
+    vectors = true;                                                                         \
   }
   CONVND_DW_TAPS(3, 1)
   CONVND_DW_TAPS(3, 2)
@@ -242,10 +325,11 @@ HWY_INLINE void ChannelsTaps(std::size_t rows, const T* const* in, const T* cons
   CONVND_DW_TAPS(7, 1)
   CONVND_DW_TAPS(7, 2)
 #undef CONVND_DW_TAPS
-  std::size_t c0 = vec_end;
-  if (!done) c0 = 0;  // any other row length or step: every position and tap in turn
+  // Any other row length or step, or fewer channels than a vector: every position and tap in
+  // turn (callers use dw_channels_run for those shapes).
+  const std::size_t c0 = vectors ? count : 0;
   const auto P = static_cast<std::ptrdiff_t>(positions);
-  for (std::size_t c = c0; c < count; ++c)  // scalar (and the tail): nothing past `count` read
+  for (std::size_t c = c0; c < count; ++c)  // scalar: nothing past `count` read
     for (std::ptrdiff_t j = 0; j < P; ++j) {
       T a = bias ? bias[c] : T(0);
       for (std::size_t i = 0; i < rows; ++i)
@@ -259,6 +343,116 @@ HWY_INLINE void ChannelsTaps(std::size_t rows, const T* const* in, const T* cons
 
 // 8 taps of one channel vector in registers; the dy vector of a position loaded once for them.
 // AVX2 has 16 vector registers: 8 accumulators, dy and the x operand fit without spills.
+// # dw_weights_taps: a kernel row's weight gradient along a run of positions
+// acc[k * acc_step + c] += sum over j of in[j * in_step + k * tap_step + c] * dy[j * dy_step + c]:
+// the KW taps' accumulators of V channel vectors stay in registers for the whole run, each dy
+// vector loaded once for KW FMAs and the sample addresses advanced by adds (dw_weights loads a
+// pointer per sample and each position's taps from a list). Per (tap, channel) the positions
+// are summed in order j = 0, 1, ...
+template <int KW, int V, bool kMasked, class D, class T = hn::TFromD<D>>
+HWY_INLINE void WeightsTapsBlock(D d, const T* in, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
+                                 const T* dy, std::ptrdiff_t dy_step, std::size_t positions,
+                                 T* acc, std::size_t acc_step, std::ptrdiff_t c,
+                                 hn::Mask<D> lanes) {
+  const std::size_t N = hn::Lanes(d);
+  hn::Vec<D> a[KW][V];
+  for (int k = 0; k < KW; ++k)
+    for (int v = 0; v < V; ++v)
+      a[k][v] = LoadLanes<kMasked>(d, lanes, acc + k * acc_step + c + v * N);
+  const T* x = in + c;
+  const T* g = dy + c;
+  for (std::size_t j = 0; j < positions; ++j) {
+    hn::Vec<D> gv[V];
+    for (int v = 0; v < V; ++v) gv[v] = LoadLanes<kMasked>(d, lanes, g + v * N);
+    const T* xk = x;
+    for (int k = 0; k < KW; ++k) {
+      CONVND_DW_OPAQUE(xk);
+      for (int v = 0; v < V; ++v)
+        a[k][v] = hn::MulAdd(LoadLanes<kMasked>(d, lanes, xk + v * N), gv[v], a[k][v]);
+      xk += tap_step;
+    }
+    x += in_step;
+    g += dy_step;
+  }
+  for (int k = 0; k < KW; ++k)
+    for (int v = 0; v < V; ++v)
+      StoreLanes<kMasked>(a[k][v], d, lanes, acc + k * acc_step + c + v * N);
+}
+
+// KW taps (at most 8) over every channel: pairs of vectors where the target has 32 registers
+// (2 KW + 2 + 2 of them), with the aligned grid, head and tail of ChannelVectors.
+template <int KW, class T>
+HWY_INLINE void WeightsTapsRun(const T* in, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
+                               const T* dy, std::ptrdiff_t dy_step, std::size_t positions, T* acc,
+                               std::size_t acc_step, std::size_t count) {
+  const hn::ScalableTag<T> d;
+#if CONVND_DW_MASKED
+  ChannelVectors<HWY_TARGET <= HWY_AVX3>(
+      d, count, AlignedFirst(in, hn::Lanes(d)), [&](std::ptrdiff_t c, auto v, auto masked, auto m) {
+        WeightsTapsBlock<KW, decltype(v)::value, decltype(masked)::value>(
+            d, in, tap_step, in_step, dy, dy_step, positions, acc, acc_step, c, m);
+      });
+#else
+  // Accumulators must not overlap (a lane in two vectors would be added twice): whole vectors
+  // from 0, then the scalar tail.
+  const std::size_t N = hn::Lanes(d);
+  const auto all = hn::FirstN(d, N);
+  std::size_t c = 0;
+  for (; c + N <= count; c += N)
+    WeightsTapsBlock<KW, 1, false>(d, in, tap_step, in_step, dy, dy_step, positions, acc,
+                                   acc_step, static_cast<std::ptrdiff_t>(c), all);
+  for (; c < count; ++c)
+    for (int k = 0; k < KW; ++k) {
+      T s = acc[k * acc_step + c];
+      for (std::size_t j = 0; j < positions; ++j)
+        s += in[static_cast<std::ptrdiff_t>(j) * in_step + k * tap_step + c] *
+             dy[static_cast<std::ptrdiff_t>(j) * dy_step + c];
+      acc[k * acc_step + c] = s;
+    }
+#endif
+}
+
+template <class T>
+HWY_INLINE void WeightsTaps(std::size_t taps, const T* in, std::ptrdiff_t tap_step,
+                            std::ptrdiff_t in_step, const T* dy, std::ptrdiff_t dy_step,
+                            std::size_t positions, T* acc, std::size_t acc_step,
+                            std::size_t count) {
+  const std::size_t N = hn::Lanes(hn::ScalableTag<T>());
+  if (count < N) {  // scalar: nothing past `count` read
+    for (std::size_t k = 0; k < taps; ++k)
+      for (std::size_t c = 0; c < count; ++c) {
+        T s = acc[k * acc_step + c];
+        for (std::size_t j = 0; j < positions; ++j)
+          s += in[static_cast<std::ptrdiff_t>(j) * in_step + static_cast<std::ptrdiff_t>(k) * tap_step + c] *
+               dy[static_cast<std::ptrdiff_t>(j) * dy_step + c];
+        acc[k * acc_step + c] = s;
+      }
+    return;
+  }
+  // Groups of up to 8 taps (a kernel row longer than 8 runs over the positions once per group).
+  for (std::size_t k0 = 0; k0 < taps; k0 += 8) {
+    const T* x = in + static_cast<std::ptrdiff_t>(k0) * tap_step;
+    T* a = acc + k0 * acc_step;
+    switch (std::min<std::size_t>(8, taps - k0)) {
+#define CONVND_DW_WT(KW) \
+  case KW:               \
+    WeightsTapsRun<KW>(x, tap_step, in_step, dy, dy_step, positions, a, acc_step, count); \
+    break;
+      CONVND_DW_WT(1)
+      CONVND_DW_WT(2)
+      CONVND_DW_WT(3)
+      CONVND_DW_WT(4)
+      CONVND_DW_WT(5)
+      CONVND_DW_WT(6)
+      CONVND_DW_WT(7)
+      CONVND_DW_WT(8)
+#undef CONVND_DW_WT
+      default:
+        break;
+    }
+  }
+}
+
 template <class T>
 HWY_INLINE void Weights(std::size_t positions, std::size_t taps, const T* const* x,
                         const T* const* dy, T* acc, std::size_t count) {
@@ -309,41 +503,77 @@ HWY_INLINE void Weights(std::size_t positions, std::size_t taps, const T* const*
     }
 }
 
+// V channel vectors at offsets cs[v] (the lanes of ms[v] if kMasked): V independent chains of
+// `terms` FMAs, each lane summing bias, then the terms in order.
+template <int V, bool kMasked, class D, class T = hn::TFromD<D>>
+HWY_INLINE void GatherBlock(D d, std::size_t terms, const T* const* in, const T* const* w,
+                            const T* bias, T* out, const std::ptrdiff_t* cs,
+                            const hn::Mask<D>* ms) {
+  hn::Vec<D> acc[V];
+  for (int v = 0; v < V; ++v)
+    acc[v] = bias ? LoadLanes<kMasked>(d, ms[v], bias + cs[v]) : hn::Zero(d);
+  for (std::size_t i = 0; i < terms; ++i) {
+    const T* x = in[i];
+    const T* wt = w[i];
+    for (int v = 0; v < V; ++v)
+      acc[v] = hn::MulAdd(LoadLanes<kMasked>(d, ms[v], wt + cs[v]),
+                          LoadLanes<kMasked>(d, ms[v], x + cs[v]), acc[v]);
+  }
+  for (int v = 0; v < V; ++v) StoreLanes<kMasked>(acc[v], d, ms[v], out + cs[v]);
+}
+
+// One position's channels: blocks of 8, 4, 2 and 1 vectors from where the input's loads are
+// aligned, the masked head and tail (see ChannelVectors) together as one block of two. Each
+// term costs two loads per FMA, so 8 chains keep both load ports busy, where blocks of 4 and
+// single vectors (a 5x5 border position of C 240 had three) waited on the FMA latency.
 template <class T>
 HWY_INLINE void Gather(std::size_t terms, const T* const* in, const T* const* w, const T* bias,
                        T* out, std::size_t count) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-  std::size_t c = 0;
-  for (; c + 4 * N <= count; c += 4 * N) {
-    auto a0 = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
-    auto a1 = bias ? hn::LoadU(d, bias + c + N) : hn::Zero(d);
-    auto a2 = bias ? hn::LoadU(d, bias + c + 2 * N) : hn::Zero(d);
-    auto a3 = bias ? hn::LoadU(d, bias + c + 3 * N) : hn::Zero(d);
-    for (std::size_t i = 0; i < terms; ++i) {
-      const T* x = in[i] + c;
-      const T* wt = w[i] + c;
-      a0 = hn::MulAdd(hn::LoadU(d, wt), hn::LoadU(d, x), a0);
-      a1 = hn::MulAdd(hn::LoadU(d, wt + N), hn::LoadU(d, x + N), a1);
-      a2 = hn::MulAdd(hn::LoadU(d, wt + 2 * N), hn::LoadU(d, x + 2 * N), a2);
-      a3 = hn::MulAdd(hn::LoadU(d, wt + 3 * N), hn::LoadU(d, x + 3 * N), a3);
+  if (count < N) {
+    for (std::size_t c = 0; c < count; ++c) {  // scalar: no load may reach past `count`
+      T a = bias ? bias[c] : T(0);
+      for (std::size_t i = 0; i < terms; ++i) a += w[i][c] * in[i][c];
+      out[c] = a;
     }
-    hn::StoreU(a0, d, out + c);
-    hn::StoreU(a1, d, out + c + N);
-    hn::StoreU(a2, d, out + c + 2 * N);
-    hn::StoreU(a3, d, out + c + 3 * N);
+    return;
   }
-  for (; c + N <= count; c += N) {
-    auto a = bias ? hn::LoadU(d, bias + c) : hn::Zero(d);
-    for (std::size_t i = 0; i < terms; ++i)
-      a = hn::MulAdd(hn::LoadU(d, w[i] + c), hn::LoadU(d, in[i] + c), a);
-    hn::StoreU(a, d, out + c);
+  using M = hn::Mask<decltype(d)>;
+  const std::size_t first = terms > 0 ? AlignedFirst(in[0], N) : 0;
+  const M all = hn::FirstN(d, N);
+  const M alls[8] = {all, all, all, all, all, all, all, all};
+  std::ptrdiff_t cs[8];
+  auto from = [&](std::size_t c, int v) {
+    for (int k = 0; k < v; ++k) cs[k] = static_cast<std::ptrdiff_t>(c + k * N);
+  };
+  std::size_t c = first;
+  for (; c + 8 * N <= count; c += 8 * N)
+    from(c, 8), GatherBlock<8, false>(d, terms, in, w, bias, out, cs, alls);
+  if (c + 4 * N <= count) from(c, 4), GatherBlock<4, false>(d, terms, in, w, bias, out, cs, alls), c += 4 * N;
+  if (c + 2 * N <= count) from(c, 2), GatherBlock<2, false>(d, terms, in, w, bias, out, cs, alls), c += 2 * N;
+  if (c + N <= count) from(c, 1), GatherBlock<1, false>(d, terms, in, w, bias, out, cs, alls), c += N;
+  // The head (before `first`) and the tail (after c).
+#if CONVND_DW_MASKED
+  M ms[2];
+  int n = 0;
+  if (first > 0) {
+    cs[n] = static_cast<std::ptrdiff_t>(first) - static_cast<std::ptrdiff_t>(N);
+    ms[n++] = hn::Not(hn::FirstN(d, N - first));
   }
-  for (; c < count; ++c) {  // scalar tail: no load may reach past `count`
-    T a = bias ? bias[c] : T(0);
-    for (std::size_t i = 0; i < terms; ++i) a += w[i][c] * in[i][c];
-    out[c] = a;
+  if (c < count) {
+    cs[n] = static_cast<std::ptrdiff_t>(c);
+    ms[n++] = hn::FirstN(d, count - c);
   }
+  if (n == 2) GatherBlock<2, true>(d, terms, in, w, bias, out, cs, ms);
+  if (n == 1) GatherBlock<1, true>(d, terms, in, w, bias, out, cs, ms);
+#else
+  int n = 0;
+  if (first > 0) cs[n++] = 0;
+  if (c < count) cs[n++] = static_cast<std::ptrdiff_t>(count - N);
+  if (n == 2) GatherBlock<2, false>(d, terms, in, w, bias, out, cs, alls);
+  if (n == 1) GatherBlock<1, false>(d, terms, in, w, bias, out, cs, alls);
+#endif
 }
 
 template <class T>

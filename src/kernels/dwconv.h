@@ -13,6 +13,11 @@
 //     (depthwise weight gradient over a block of positions: x[p * taps + t] is the channel vector
 //     that tap t reads for position p, dy[p] the position's output gradient; each element sums
 //     over p in order)
+//   dw_weights_taps: acc[k * acc_step + c] += sum_j in[j * in_step + k * tap_step + c] *
+//     dy[j * dy_step + c]   for k < taps, c < count, j < positions
+//     (channels-last weight gradient of one kernel row along a run of output positions whose
+//     taps all read inside the input: the row's tap accumulators stay in registers for the run;
+//     per (tap, channel) the positions are summed in order)
 //   dw_channels_run: out[j * out_step + c] = bias[c] + sum_i w[i][c] * in[i][j * in_step + c]
 //     for j < positions, c < count (channels-last, a run of outputs along a row whose taps all
 //     read inside the input: each weight vector loaded once serves 8 positions; `out` must
