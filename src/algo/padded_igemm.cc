@@ -509,9 +509,11 @@ class PaddedExecutor final : public Executor {
     // Blocks [b0, y_end) are summed in y by the tiles that can be.
     const dim_t y_end = ys[1] == 1 && step > 0 ? std::clamp(g_.Kg() / nr_, b0, b1) : b0;
     const dim_t y_tiles = split_in_y(sl.runs, nruns, tiles, y_end > b0, step, sl);
-    // Accumulators start at the bias.
+    // Accumulators start at the bias: the kernel's seed on the first depth slice (c, tap order),
+    // else a pass that fills them first (tap by tap, where a tile's first call is not known).
     bias_values(args.bias, grp, g_.Kg(), k_begin, b1 * nr_, sl.seeds);
-    for (dim_t tile = 0; tile < tiles; ++tile) {
+    const bool seed_pass = tap_major_ || depth_ == 0;
+    for (dim_t tile = 0; tile < tiles && seed_pass; ++tile) {
       const dim_t in_y = sl.tile_y[tile];
       const dim_t from = in_y == kNoSample ? b0 : y_end;
       if (in_y != kNoSample)
@@ -571,8 +573,9 @@ class PaddedExecutor final : public Executor {
           for (dim_t p = 0; p < kc; ++p) col_ptr[p] += mr_;
         for (dim_t b = b0; b < b1; ++b) {
           T* c = tile_c(tile, b, c_ld);
-          tile_kernel_.cols(static_cast<std::size_t>(kc), col_ptr,
-                            weights_.panel(packed_w, grp, b, k0), c, c_ld);
+          tile_kernel_.cols_seeded(static_cast<std::size_t>(kc), col_ptr,
+                                   weights_.panel(packed_w, grp, b, k0),
+                                   k0 == 0 ? sl.seeds + (b - b0) * nr_ : nullptr, c, c_ld);
         }
       }
     }

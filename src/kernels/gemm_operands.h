@@ -38,6 +38,7 @@ class GemmOperands {
         }
         break;
       case GemmForm::a_cols:
+      case GemmForm::a_cols_seeded:
         for (std::size_t p = 0; p < kc; ++p) ptr_.push_back(a_.data() + p * mr);
         break;
       case GemmForm::b_rows:
@@ -76,11 +77,15 @@ class GemmOperands {
     }
   }
 
-  // Whether the form takes a seed (run's last argument).
-  static bool takes_seed(GemmForm form) { return form == GemmForm::b_table; }
+  // Whether the form takes a seed (run's last argument), and whether it is one per column
+  // (nr values, every row starts at them) rather than one per row (mr values).
+  static bool takes_seed(GemmForm form) {
+    return form == GemmForm::b_table || form == GemmForm::a_cols_seeded;
+  }
+  static bool seeds_columns(GemmForm form) { return form == GemmForm::a_cols_seeded; }
 
-  // One kernel call on c (mr rows of nr, row i at c + i * ldc). seed: null, or mr values that
-  // replace C's (forms that take one only).
+  // One kernel call on c (mr rows of nr, row i at c + i * ldc). seed: null, or the values that
+  // replace C's (forms that take one only; see seeds_columns).
   void run(T* c, std::size_t ldc, const T* seed = nullptr) const {
     assert(seed == nullptr || takes_seed(k_.form));
     switch (k_.form) {
@@ -102,6 +107,9 @@ class GemmOperands {
       case GemmForm::b_table:
         k_.fn<GemmForm::b_table, T>()(kc_, a_.data(), store_.data(), row_off_.data(), seed, c, ldc);
         break;
+      case GemmForm::a_cols_seeded:
+        k_.fn<GemmForm::a_cols_seeded, T>()(kc_, ptr_.data(), b_.data(), seed, c, ldc);
+        break;
     }
   }
 
@@ -110,7 +118,7 @@ class GemmOperands {
   std::size_t kc_;
   std::vector<T> a_, b_;                 // packed
   std::vector<std::vector<T>> rows_;     // a_rows, b_rows, b_rows_voff
-  std::vector<const T*> ptr_;            // a_rows, a_cols, b_rows, b_rows_voff
+  std::vector<const T*> ptr_;            // a_rows, a_cols(_seeded), b_rows, b_rows_voff
   std::vector<std::ptrdiff_t> voff_;     // b_rows_voff
   std::vector<std::ptrdiff_t> row_off_;  // b_table
   std::vector<T> store_;                 // b_table
