@@ -174,6 +174,7 @@ void check_bound_kernels_are_listed() {
               gemm_kernel(CONVND_GEMM_ID(T, gemm_tile_cols_seeded)).erased);
     const BptrKernel<T> wide = bptr_kernel<T>(BptrTile::wide);
     EXPECT_EQ(erased(wide.fn), gemm_kernel(CONVND_GEMM_ID(T, gemm_bptr)).erased);
+    EXPECT_EQ(erased(wide.fn_seeded), gemm_kernel(CONVND_GEMM_ID(T, gemm_bptr_seeded)).erased);
     const BptrKernel<T> narrow = bptr_kernel<T>(BptrTile::narrow);
     const GemmKernel listed = gemm_kernel(CONVND_GEMM_ID(T, gemm_bptr_narrow));
     EXPECT_EQ(erased(narrow.fn), listed.erased);

@@ -136,9 +136,10 @@ class PointwiseExecutor final : public Executor {
 
     for (dim_t p0 = p_begin; p0 < p_end; p0 += nr) {
       const dim_t np = std::min(nr, p_end - p0);
-      // 1. Every full output tile of this position tile starts at the bias, in place in y;
-      //    those with fewer than mr channels or nr positions take the c loop in 3.
-      for (dim_t kt = kt0; kt < kt1; ++kt)
+      // 1. Every full output tile of this position tile starts at the bias, in place in y: the
+      //    kernel's seed on the first slice (a fill pass only when there is no slice); those
+      //    with fewer than mr channels or nr positions take the c loop in 3.
+      for (dim_t kt = kt0; kt < kt1 && g_.Cg() == 0; ++kt)
         if (full(kt, np))
           seed_channel_rows(y + kt * mr * ys1 + p0, ys1, mr, nr, sl.seeds + (kt - kt0) * mr);
       // 2. The reduction in kc-slices: nr positions of kc channels, read in place, times each
@@ -149,7 +150,8 @@ class PointwiseExecutor final : public Executor {
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (!full(kt, np)) continue;
           kernel_(static_cast<std::size_t>(kc), weights_.panel(a, grp, kt, c0), sl.bptr,
-                  y + kt * mr * ys1 + p0, static_cast<std::size_t>(ys1));
+                  c0 == 0 ? sl.seeds + (kt - kt0) * mr : nullptr, y + kt * mr * ys1 + p0,
+                  static_cast<std::size_t>(ys1));
         }
       }
       // 3. Partial tiles (fewer than mr channels or nr positions): accumulated in ctile, one
@@ -158,7 +160,7 @@ class PointwiseExecutor final : public Executor {
       bool any_partial = false;
       for (dim_t kt = kt0; kt < kt1; ++kt) any_partial = any_partial || !full(kt, np);
       if (!any_partial) continue;
-      for (dim_t kt = kt0; kt < kt1; ++kt)
+      for (dim_t kt = kt0; kt < kt1 && g_.Cg() == 0; ++kt)
         if (!full(kt, np))
           seed_channel_rows(sl.ctile + (kt - kt0) * mr * nr, nr, mr, nr,
                             sl.seeds + (kt - kt0) * mr);
@@ -178,7 +180,8 @@ class PointwiseExecutor final : public Executor {
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (full(kt, np)) continue;
           kernel_(static_cast<std::size_t>(kc), weights_.panel(a, grp, kt, c0), sl.bptr,
-                  sl.ctile + (kt - kt0) * mr * nr, static_cast<std::size_t>(nr));
+                  c0 == 0 ? sl.seeds + (kt - kt0) * mr : nullptr, sl.ctile + (kt - kt0) * mr * nr,
+                  static_cast<std::size_t>(nr));
         }
       }
       // The tile's positions as runs in y: one dense run, or merged from each one's offset.

@@ -50,14 +50,15 @@ HWY_INLINE void PrefetchAhead(const RowAt& row_at, std::size_t p, std::size_t kc
   __builtin_prefetch(ahead + 64 / sizeof(T));
 }
 
+// With a seed, row i of the tile starts at seed[i] in every column instead of at C's values.
 template <class T>
 HWY_INLINE void TileWide(std::size_t kc, const T* HWY_RESTRICT a, const T* const* HWY_RESTRICT b,
-                         T* HWY_RESTRICT c, std::size_t ldc) {
+                         const T* HWY_RESTRICT seed, T* HWY_RESTRICT c, std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-#define CONVND_LOAD(i)                       \
-  auto acc0_##i = hn::LoadU(d, c + i * ldc); \
-  auto acc1_##i = hn::LoadU(d, c + i * ldc + N);
+#define CONVND_LOAD(i)                                                    \
+  auto acc0_##i = seed ? hn::Set(d, seed[i]) : hn::LoadU(d, c + i * ldc); \
+  auto acc1_##i = seed ? acc0_##i : hn::LoadU(d, c + i * ldc + N);
 #define CONVND_FMA(i)                                 \
   {                                                   \
     const auto ai = hn::Set(d, a[p * kTileRows + i]); \
@@ -136,7 +137,13 @@ HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a, const RowAt&
 
 template <class T>
 void gemm_bptr(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) {
-  TileWide<T>(kc, a, b, c, ldc);
+  TileWide<T>(kc, a, b, nullptr, c, ldc);
+}
+// gemm_bptr whose rows may start at a seed (one value per row: an output channel's bias).
+template <class T>
+void gemm_bptr_seeded(std::size_t kc, const T* a, const T* const* b, const T* seed, T* c,
+                      std::size_t ldc) {
+  TileWide<T>(kc, a, b, seed, c, ldc);
 }
 // B row p through a pointer, its vectors contiguous.
 template <class T>

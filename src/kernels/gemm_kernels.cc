@@ -79,7 +79,10 @@ template <class T>
 BptrKernel<T> BindBptr(BptrTile tile) {
   if (tile == BptrTile::wide) {
     const GemmKernel wide = Describe(CONVND_GEMM_ID(T, gemm_bptr));
-    return {wide.mr, wide.nr, wide.fn<GemmForm::b_rows, T>(), nullptr, nullptr};
+    const GemmKernel seeded = Describe(CONVND_GEMM_ID(T, gemm_bptr_seeded));
+    assert(seeded.mr == wide.mr && seeded.nr == wide.nr);
+    return {wide.mr,  wide.nr, wide.fn<GemmForm::b_rows, T>(), nullptr, nullptr,
+            seeded.fn<GemmForm::b_rows_seeded, T>()};
   }
   const GemmKernel narrow = Describe(CONVND_GEMM_ID(T, gemm_bptr_narrow));
   const GemmKernel voff = Describe(CONVND_GEMM_ID(T, gemm_bptr_narrow_voff));
@@ -87,7 +90,7 @@ BptrKernel<T> BindBptr(BptrTile tile) {
   assert(voff.mr == narrow.mr && voff.nr == narrow.nr);
   assert(table.mr == narrow.mr && table.nr == narrow.nr);
   return {narrow.mr, narrow.nr, narrow.fn<GemmForm::b_rows, T>(),
-          voff.fn<GemmForm::b_rows_voff, T>(), table.fn<GemmForm::b_table, T>()};
+          voff.fn<GemmForm::b_rows_voff, T>(), table.fn<GemmForm::b_table, T>(), nullptr};
 }
 BptrKernel<float> BptrKernelF32(BptrTile tile) { return BindBptr<float>(tile); }
 BptrKernel<double> BptrKernelF64(BptrTile tile) { return BindBptr<double>(tile); }

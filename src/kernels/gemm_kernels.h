@@ -28,6 +28,7 @@ enum class GemmForm {
   b_rows_voff,  // a packed; b: kc row pointers, vector v of row p at b[p] + voff[v]
   b_table,      // a packed; b: row p at base + row_off[p]; an optional seed per row replaces C
   a_cols_seeded,  // a_cols with an optional seed per column (nr values) that replaces C's rows
+  b_rows_seeded,  // b_rows with an optional seed per row (mr values) that replaces C
 };
 
 template <GemmForm F, class T>
@@ -61,6 +62,12 @@ template <class T>
 struct GemmSignature<GemmForm::a_cols_seeded, T> {
   // With a seed, every row starts at seed[0..nr) and C is only written.
   using type = void (*)(std::size_t kc, const T* const* a, const T* b, const T* seed, T* c,
+                        std::size_t ldc);
+};
+template <class T>
+struct GemmSignature<GemmForm::b_rows_seeded, T> {
+  // With a seed, row i starts at seed[i] in every column and C is only written.
+  using type = void (*)(std::size_t kc, const T* a, const T* const* b, const T* seed, T* c,
                         std::size_t ldc);
 };
 template <GemmForm F, class T>

@@ -42,6 +42,7 @@ class GemmOperands {
         for (std::size_t p = 0; p < kc; ++p) ptr_.push_back(a_.data() + p * mr);
         break;
       case GemmForm::b_rows:
+      case GemmForm::b_rows_seeded:
         // Each row its own allocation, row p in allocation kc - 1 - p.
         rows_.assign(kc, std::vector<T>(nr));
         ptr_.resize(kc);
@@ -80,7 +81,8 @@ class GemmOperands {
   // Whether the form takes a seed (run's last argument), and whether it is one per column
   // (nr values, every row starts at them) rather than one per row (mr values).
   static bool takes_seed(GemmForm form) {
-    return form == GemmForm::b_table || form == GemmForm::a_cols_seeded;
+    return form == GemmForm::b_table || form == GemmForm::a_cols_seeded ||
+           form == GemmForm::b_rows_seeded;
   }
   static bool seeds_columns(GemmForm form) { return form == GemmForm::a_cols_seeded; }
 
@@ -110,6 +112,9 @@ class GemmOperands {
       case GemmForm::a_cols_seeded:
         k_.fn<GemmForm::a_cols_seeded, T>()(kc_, ptr_.data(), b_.data(), seed, c, ldc);
         break;
+      case GemmForm::b_rows_seeded:
+        k_.fn<GemmForm::b_rows_seeded, T>()(kc_, a_.data(), ptr_.data(), seed, c, ldc);
+        break;
     }
   }
 
@@ -117,8 +122,8 @@ class GemmOperands {
   GemmKernel k_;
   std::size_t kc_;
   std::vector<T> a_, b_;                 // packed
-  std::vector<std::vector<T>> rows_;     // a_rows, b_rows, b_rows_voff
-  std::vector<const T*> ptr_;            // a_rows, a_cols(_seeded), b_rows, b_rows_voff
+  std::vector<std::vector<T>> rows_;     // a_rows, b_rows(_seeded), b_rows_voff
+  std::vector<const T*> ptr_;            // a_rows, a_cols(_seeded), b_rows(_seeded), b_rows_voff
   std::vector<std::ptrdiff_t> voff_;     // b_rows_voff
   std::vector<std::ptrdiff_t> row_off_;  // b_table
   std::vector<T> store_;                 // b_table
