@@ -172,6 +172,8 @@ void check_bound_kernels_are_listed() {
     EXPECT_EQ(erased(tile.cols), gemm_kernel(CONVND_GEMM_ID(T, gemm_tile_cols)).erased);
     EXPECT_EQ(erased(tile.cols_seeded),
               gemm_kernel(CONVND_GEMM_ID(T, gemm_tile_cols_seeded)).erased);
+    EXPECT_EQ(erased(tile.rows_seeded),
+              gemm_kernel(CONVND_GEMM_ID(T, gemm_tile_rows_seeded)).erased);
     const BptrKernel<T> wide = bptr_kernel<T>(BptrTile::wide);
     EXPECT_EQ(erased(wide.fn), gemm_kernel(CONVND_GEMM_ID(T, gemm_bptr)).erased);
     EXPECT_EQ(erased(wide.fn_seeded), gemm_kernel(CONVND_GEMM_ID(T, gemm_bptr_seeded)).erased);

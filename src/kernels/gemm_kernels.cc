@@ -60,16 +60,19 @@ TileKernel<T> BindTile() {
   const GemmKernel rows = Describe(CONVND_GEMM_ID(T, gemm_tile_rows));
   const GemmKernel cols = Describe(CONVND_GEMM_ID(T, gemm_tile_cols));
   const GemmKernel seeded = Describe(CONVND_GEMM_ID(T, gemm_tile_cols_seeded));
-  // One tile for the four: algorithms size their panels once for all of them.
+  const GemmKernel rows_seeded = Describe(CONVND_GEMM_ID(T, gemm_tile_rows_seeded));
+  // One tile for the five: algorithms size their panels once for all of them.
   assert(rows.mr == packed.mr && rows.nr == packed.nr);
   assert(cols.mr == packed.mr && cols.nr == packed.nr);
   assert(seeded.mr == packed.mr && seeded.nr == packed.nr);
+  assert(rows_seeded.mr == packed.mr && rows_seeded.nr == packed.nr);
   return {packed.mr,
           packed.nr,
           packed.fn<GemmForm::packed, T>(),
           rows.fn<GemmForm::a_rows, T>(),
           cols.fn<GemmForm::a_cols, T>(),
-          seeded.fn<GemmForm::a_cols_seeded, T>()};
+          seeded.fn<GemmForm::a_cols_seeded, T>(),
+          rows_seeded.fn<GemmForm::a_rows_seeded, T>()};
 }
 TileKernel<float> TileKernelF32() { return BindTile<float>(); }
 TileKernel<double> TileKernelF64() { return BindTile<double>(); }

@@ -29,6 +29,7 @@ enum class GemmForm {
   b_table,      // a packed; b: row p at base + row_off[p]; an optional seed per row replaces C
   a_cols_seeded,  // a_cols with an optional seed per column (nr values) that replaces C's rows
   b_rows_seeded,  // b_rows with an optional seed per row (mr values) that replaces C
+  a_rows_seeded,  // a_rows with an optional seed per column, as a_cols_seeded
 };
 
 template <GemmForm F, class T>
@@ -64,6 +65,8 @@ struct GemmSignature<GemmForm::a_cols_seeded, T> {
   using type = void (*)(std::size_t kc, const T* const* a, const T* b, const T* seed, T* c,
                         std::size_t ldc);
 };
+template <class T>
+struct GemmSignature<GemmForm::a_rows_seeded, T> : GemmSignature<GemmForm::a_cols_seeded, T> {};
 template <class T>
 struct GemmSignature<GemmForm::b_rows_seeded, T> {
   // With a seed, row i starts at seed[i] in every column and C is only written.

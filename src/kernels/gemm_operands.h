@@ -30,6 +30,7 @@ class GemmOperands {
       case GemmForm::packed:
         break;
       case GemmForm::a_rows:
+      case GemmForm::a_rows_seeded:
         // Row i: the kc values a(., i), each row its own allocation.
         rows_.assign(mr, std::vector<T>(kc));
         for (std::size_t i = 0; i < mr; ++i) {
@@ -82,9 +83,11 @@ class GemmOperands {
   // (nr values, every row starts at them) rather than one per row (mr values).
   static bool takes_seed(GemmForm form) {
     return form == GemmForm::b_table || form == GemmForm::a_cols_seeded ||
-           form == GemmForm::b_rows_seeded;
+           form == GemmForm::b_rows_seeded || form == GemmForm::a_rows_seeded;
   }
-  static bool seeds_columns(GemmForm form) { return form == GemmForm::a_cols_seeded; }
+  static bool seeds_columns(GemmForm form) {
+    return form == GemmForm::a_cols_seeded || form == GemmForm::a_rows_seeded;
+  }
 
   // One kernel call on c (mr rows of nr, row i at c + i * ldc). seed: null, or the values that
   // replace C's (forms that take one only; see seeds_columns).
@@ -115,6 +118,9 @@ class GemmOperands {
       case GemmForm::b_rows_seeded:
         k_.fn<GemmForm::b_rows_seeded, T>()(kc_, a_.data(), ptr_.data(), seed, c, ldc);
         break;
+      case GemmForm::a_rows_seeded:
+        k_.fn<GemmForm::a_rows_seeded, T>()(kc_, ptr_.data(), b_.data(), seed, c, ldc);
+        break;
     }
   }
 
@@ -122,8 +128,8 @@ class GemmOperands {
   GemmKernel k_;
   std::size_t kc_;
   std::vector<T> a_, b_;                 // packed
-  std::vector<std::vector<T>> rows_;     // a_rows, b_rows(_seeded), b_rows_voff
-  std::vector<const T*> ptr_;            // a_rows, a_cols(_seeded), b_rows(_seeded), b_rows_voff
+  std::vector<std::vector<T>> rows_;     // a_rows(_seeded), b_rows(_seeded), b_rows_voff
+  std::vector<const T*> ptr_;            // a_rows/a_cols(_seeded), b_rows(_seeded), b_rows_voff
   std::vector<std::ptrdiff_t> voff_;     // b_rows_voff
   std::vector<std::ptrdiff_t> row_off_;  // b_table
   std::vector<T> store_;                 // b_table

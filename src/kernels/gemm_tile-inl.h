@@ -91,7 +91,13 @@ void gemm_tile_cols(std::size_t kc, const T* const* HWY_RESTRICT cols, const T* 
   Tile<T>(
       kc, [cols](std::size_t p, std::size_t i) { return cols[p][i]; }, b, nullptr, c, ldc);
 }
-// gemm_tile_cols with a seed per column (null: C's values, as gemm_tile_cols).
+// gemm_tile_rows and gemm_tile_cols with a seed per column (null: C's values).
+template <class T>
+void gemm_tile_rows_seeded(std::size_t kc, const T* const* HWY_RESTRICT rows, const T* b,
+                           const T* seed, T* c, std::size_t ldc) {
+  Tile<T>(
+      kc, [rows](std::size_t p, std::size_t i) { return rows[i][p]; }, b, seed, c, ldc);
+}
 template <class T>
 void gemm_tile_cols_seeded(std::size_t kc, const T* const* HWY_RESTRICT cols, const T* b,
                            const T* seed, T* c, std::size_t ldc) {

@@ -44,6 +44,7 @@ struct TileKernel {
   Pointers rows = nullptr;     // gemm_tile_rows
   Pointers cols = nullptr;     // gemm_tile_cols
   Seeded cols_seeded = nullptr;  // gemm_tile_cols_seeded: rows start at a seed per column
+  Seeded rows_seeded = nullptr;  // gemm_tile_rows_seeded: likewise
 };
 
 // The kernels of the ISA Highway dispatches to now, with their tile.
