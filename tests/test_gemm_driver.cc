@@ -92,7 +92,7 @@ TEST(GemmDriver, PackedWeightsHoldEveryWeightOnce) {
 TEST(GemmDriver, TaskGridCoversEveryBlockOnce) {
   for (auto [images, groups, rows, cols] :
        {std::tuple<dim_t, dim_t, dim_t, dim_t>{1, 1, 1, 7}, {2, 3, 5, 4}, {1, 1, 20, 3},
-        {1, 2, 1, 1}, {3, 1, 2, 16}}) {
+        {1, 2, 1, 1}, {3, 1, 2, 16}, {1, 1, 6, 4}}) {  // (the last: no empty part)
     const TaskGrid grid(images, groups, rows, cols, 16);
     std::set<std::tuple<dim_t, dim_t, dim_t, dim_t>> seen;
     for (dim_t i = 0; i < grid.tasks(); ++i) {

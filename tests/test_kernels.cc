@@ -46,8 +46,9 @@ std::vector<std::size_t> reduction_lengths() {
 
 // One kernel call on an accumulator block that starts non-zero (the kernel adds to C), compared
 // with the scalar loop c[i][j] += sum_p a(p, i) * b(p, j). Seeded: C's first column supplies
-// each row's start (C's first row each column's, for a per-column seed), which the kernel must
-// use instead of C's values (overwritten with garbage here).
+// each row's start, which the kernel must use in every column instead of C's values
+// (overwritten with garbage here); or, for forms seeded per column, C's first row supplies each
+// column's start, used in every row.
 template <class T>
 void check_call(const GemmKernel& k, std::size_t kc, std::size_t ldc_extra, bool seeded) {
   const std::size_t mr = k.mr, nr = k.nr, ldc = nr + ldc_extra;
@@ -56,7 +57,7 @@ void check_call(const GemmKernel& k, std::size_t kc, std::size_t ldc_extra, bool
   std::vector<T> c = integers<T>(mr * ldc, 3);
   std::vector<T> want = c;
   std::vector<T> seed;
-  const bool per_column = GemmOperands<T>::seed_per_column(k.form);
+  const bool per_column = GemmOperands<T>::seeds_columns(k.form);
   if (seeded) {
     if (per_column)
       for (std::size_t j = 0; j < nr; ++j) seed.push_back(c[j]);
@@ -170,8 +171,13 @@ void check_bound_kernels_are_listed() {
     EXPECT_EQ(erased(tile.packed), gemm_kernel(CONVND_GEMM_ID(T, gemm_tile)).erased);
     EXPECT_EQ(erased(tile.rows), gemm_kernel(CONVND_GEMM_ID(T, gemm_tile_rows)).erased);
     EXPECT_EQ(erased(tile.cols), gemm_kernel(CONVND_GEMM_ID(T, gemm_tile_cols)).erased);
+    EXPECT_EQ(erased(tile.cols_seeded),
+              gemm_kernel(CONVND_GEMM_ID(T, gemm_tile_cols_seeded)).erased);
+    EXPECT_EQ(erased(tile.rows_seeded),
+              gemm_kernel(CONVND_GEMM_ID(T, gemm_tile_rows_seeded)).erased);
     const BptrKernel<T> wide = bptr_kernel<T>(BptrTile::wide);
     EXPECT_EQ(erased(wide.fn), gemm_kernel(CONVND_GEMM_ID(T, gemm_bptr)).erased);
+    EXPECT_EQ(erased(wide.fn_seeded), gemm_kernel(CONVND_GEMM_ID(T, gemm_bptr_seeded)).erased);
     const BptrKernel<T> narrow = bptr_kernel<T>(BptrTile::narrow);
     const GemmKernel listed = gemm_kernel(CONVND_GEMM_ID(T, gemm_bptr_narrow));
     EXPECT_EQ(erased(narrow.fn), listed.erased);

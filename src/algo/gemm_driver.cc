@@ -26,6 +26,9 @@ TaskGrid::TaskGrid(dim_t images, dim_t groups, dim_t row_blocks, dim_t col_block
                ? 1
                : std::min(col_blocks, (wanted + row_tasks - 1) / std::max<dim_t>(1, row_tasks));
   per_part_ = std::max<dim_t>(1, (col_blocks + parts_ - 1) / parts_);
+  // Parts of per_part_ blocks, none empty: 4 blocks wanted in 3 parts are 2 parts of 2 (a third
+  // part of no blocks stored a negative count of channels).
+  if (col_blocks >= 1) parts_ = (col_blocks + per_part_ - 1) / per_part_;
   tasks_ = checked_mul(row_tasks, parts_, ws);
 }
 

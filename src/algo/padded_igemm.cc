@@ -25,9 +25,10 @@
 //
 // # Two orientations of the tile
 //
-// Positions as rows (gemm_tile_cols: mr positions x nr output channels, each column of A a
-// pointer into the buffer) suits many output channels and a channels-last output, which it
-// stores row by row. Output channels as rows (gemm_bptr's narrow tile: 8 channels x 48
+// Positions as rows (gemm_tile_cols_seeded: mr positions x nr output channels, each column of A
+// a pointer into the buffer) suits many output channels and a channels-last output, where a
+// tile of mr consecutive outputs is summed in y itself (the kernel seeds it with the bias on the
+// first depth slice), and only the other tiles go through the accumulators and a store. Output channels as rows (gemm_bptr's narrow tile: 8 channels x 48
 // positions on AVX-512, weights broadcast, each B row a pointer to 48 consecutive grid
 // positions of one (channel, tap)) suits
 //   - few output channels per group (resnext's 8, a 3-D U-Net's 16), which would fill 8 or 16
@@ -212,6 +213,11 @@ class PaddedExecutor final : public Executor {
     const T** col_ptr;    // kc_max column pointers of A (positions-as-rows mode)
     OutputRun* runs;      // rows_per_task runs of output rows (valid_runs)
     T* seeds;             // the task's channels' starting values (their bias)
+    // Positions-as-rows mode, tiles summed in y (split_in_y): each tile's offset in y, and the
+    // runs of rows left to the accumulators and of rows summed in y.
+    dim_t* tile_y;
+    OutputRun* acc_runs;
+    OutputRun* y_runs;
   };
   Slot carve_slot(Carve& c) const {
     Slot sl;
@@ -220,6 +226,10 @@ class PaddedExecutor final : public Executor {
     sl.col_ptr = c.take<const T*>(static_cast<std::size_t>(channel_rows_ ? 0 : kc_max_));
     sl.runs = c.take<OutputRun>(static_cast<std::size_t>(rows_per_task_));
     sl.seeds = c.take<T>(static_cast<std::size_t>(grid_.per_part() * ch_tile_));
+    const std::size_t tiles = channel_rows_ ? 0 : static_cast<std::size_t>(rows_per_task_ / mr_);
+    sl.tile_y = c.take<dim_t>(tiles);
+    sl.acc_runs = c.take<OutputRun>(channel_rows_ ? 0 : static_cast<std::size_t>(rows_per_task_));
+    sl.y_runs = c.take<OutputRun>(tiles);
     return sl;
   }
 
@@ -478,6 +488,12 @@ class PaddedExecutor final : public Executor {
   }
 
   // Grid rows [q0, q0 + rows_per_task_) of image n, group grp, column blocks [b0, b1).
+  //
+  // With channels adjacent in y (channels-last), a tile whose mr rows are mr consecutive outputs
+  // is summed in y itself: its rows of whole channel blocks are seeded there and the kernel
+  // adds to them, so that those outputs skip the accumulators and the store pass (the store
+  // was a third of w2v_conv0's channels-last time). The other tiles (garbage rows of the grid,
+  // a line's end) and a group's last, partial block use the accumulators as before.
   void run_task(const OpArgs& args, const T* packed_w, const T* buf, dim_t n, dim_t grp, dim_t q0,
                 dim_t b0, dim_t b1, const Slot& sl) const {
     const dim_t rows = std::min(rows_per_task_, pg_.rows - q0);
@@ -485,13 +501,41 @@ class PaddedExecutor final : public Executor {
     const dim_t ldc = ldc_;
     T* acc = sl.acc;
     const T** col_ptr = sl.col_ptr;
+    const auto& ys = args.out.strides;
+    const dim_t step = ys[2 + g_.rank() - 1];
+    T* y = static_cast<T*>(args.out.data);
 
     const dim_t k_begin = b0 * nr_, k_end = std::min(b1 * nr_, g_.Kg());
-    // Accumulators start at the bias.
+    dim_t nruns = valid_runs(ys, n, grp, q0, rows, sl.runs);
+    // Blocks [b0, y_end) are summed in y by the tiles that can be.
+    const dim_t y_end = ys[1] == 1 && step > 0 ? std::clamp(g_.Kg() / nr_, b0, b1) : b0;
+    const dim_t y_tiles = split_in_y(sl.runs, nruns, tiles, y_end > b0, step, sl);
+    // Accumulators start at the bias: the kernel's seed on the first depth slice (c, tap order),
+    // else a pass that fills them first (tap by tap, where a tile's first call is not known).
     bias_values(args.bias, grp, g_.Kg(), k_begin, b1 * nr_, sl.seeds);
-    seed_position_rows(acc + k_begin, ldc, tiles * mr_, (b1 - b0) * nr_, sl.seeds);
+    const bool seed_pass = tap_major_ || depth_ == 0;
+    for (dim_t tile = 0; tile < tiles && seed_pass; ++tile) {
+      const dim_t in_y = sl.tile_y[tile];
+      const dim_t from = in_y == kNoSample ? b0 : y_end;
+      if (in_y != kNoSample)
+        seed_position_rows(y + in_y + k_begin, step, mr_, (y_end - b0) * nr_, sl.seeds);
+      if (from < b1)
+        seed_position_rows(acc + tile * mr_ * ldc + from * nr_, ldc, mr_, (b1 - from) * nr_,
+                           sl.seeds + (from - b0) * nr_);
+    }
+    // The tile's C for column block b: in y or in the accumulators.
+    const auto tile_c = [&](dim_t tile, dim_t b, std::size_t& c_ld) {
+      const dim_t in_y = sl.tile_y[tile];
+      if (in_y != kNoSample && b < y_end) {
+        c_ld = static_cast<std::size_t>(step);
+        return y + in_y + b * nr_;
+      }
+      c_ld = static_cast<std::size_t>(ldc);
+      return acc + tile * mr_ * ldc + b * nr_;
+    };
 
     const T* image = buf + (n * g_.C + grp * g_.Cg()) * pg_.plane;
+    std::size_t c_ld = 0;
     if (tap_major_) {
       // Zero padding: a tap whose samples lie in the padding (or in discarded grid positions)
       // for every row of a tile adds only zeros, and is skipped for that tile, as oneDNN does
@@ -508,14 +552,15 @@ class PaddedExecutor final : public Executor {
               const T* base = image + q0 + tile * mr_;
               for (dim_t p = 0; p < kc; ++p) col_ptr[p] = base + col_off_[d0 + p];
             } else {
-              const dim_t step = (tile - at) * mr_;
-              for (dim_t p = 0; p < kc; ++p) col_ptr[p] += step;
+              const dim_t step_rows = (tile - at) * mr_;
+              for (dim_t p = 0; p < kc; ++p) col_ptr[p] += step_rows;
             }
             at = tile;
-            for (dim_t b = b0; b < b1; ++b)
+            for (dim_t b = b0; b < b1; ++b) {
+              T* c = tile_c(tile, b, c_ld);
               tile_kernel_.cols(static_cast<std::size_t>(kc), col_ptr,
-                                weights_.panel(packed_w, grp, b, d0),
-                                acc + tile * mr_ * ldc + b * nr_, static_cast<std::size_t>(ldc));
+                                weights_.panel(packed_w, grp, b, d0), c, c_ld);
+            }
           }
         }
     }
@@ -527,18 +572,54 @@ class PaddedExecutor final : public Executor {
       for (dim_t tile = 0; tile < tiles; ++tile) {
         if (tile > 0)
           for (dim_t p = 0; p < kc; ++p) col_ptr[p] += mr_;
-        for (dim_t b = b0; b < b1; ++b)
-          tile_kernel_.cols(static_cast<std::size_t>(kc), col_ptr,
-                            weights_.panel(packed_w, grp, b, k0),
-                            acc + tile * mr_ * ldc + b * nr_, static_cast<std::size_t>(ldc));
+        for (dim_t b = b0; b < b1; ++b) {
+          T* c = tile_c(tile, b, c_ld);
+          tile_kernel_.cols_seeded(static_cast<std::size_t>(kc), col_ptr,
+                                   weights_.panel(packed_w, grp, b, k0),
+                                   k0 == 0 ? sl.seeds + (b - b0) * nr_ : nullptr, c, c_ld);
+        }
       }
     }
 
-    // Store the rows that are real outputs.
-    const auto& ys = args.out.strides;
-    const dim_t runs = valid_runs(ys, n, grp, q0, rows, sl.runs);
-    store_position_rows(acc + k_begin, ldc, k_end - k_begin, sl.runs, runs, ys[2 + g_.rank() - 1],
-                        static_cast<T*>(args.out.data) + k_begin * ys[1], ys[1]);
+    // Store the rows that are real outputs and were not summed in y: all their channels, and
+    // for the tiles summed in y the channels of a last, partial block.
+    store_position_rows(acc + k_begin, ldc, k_end - k_begin, sl.acc_runs, nruns, step,
+                        y + k_begin * ys[1], ys[1]);
+    const dim_t y_k = y_end * nr_;
+    if (y_tiles > 0 && y_k < k_end)
+      store_position_rows(acc + y_k, ldc, k_end - y_k, sl.y_runs, y_tiles, step, y + y_k * ys[1],
+                          ys[1]);
+  }
+
+  // Which tiles of a task are summed in y (any, when `wanted`): those whose mr rows lie in one
+  // run of valid_runs. Sets sl.tile_y[tile] (their y offset, else kNoSample) and sl.y_runs (one
+  // run per such tile, returned count), and the runs of the other rows into sl.acc_runs (their
+  // count into nruns; at most one per row, as they are disjoint).
+  dim_t split_in_y(const OutputRun* runs, dim_t& nruns, dim_t tiles, bool wanted, dim_t step,
+                   const Slot& sl) const {
+    std::fill(sl.tile_y, sl.tile_y + tiles, kNoSample);
+    dim_t y_tiles = 0, out = 0;
+    for (dim_t i = 0; i < nruns; ++i) {
+      const OutputRun& run = runs[i];
+      const dim_t first = wanted ? (run.r + mr_ - 1) / mr_ : 0;  // tiles wholly inside
+      const dim_t last = wanted ? (run.r + run.len) / mr_ : 0;
+      if (first >= last) {
+        sl.acc_runs[out++] = run;
+        continue;
+      }
+      for (dim_t tile = first; tile < last; ++tile) {
+        const dim_t off = run.off + (tile * mr_ - run.r) * step;
+        sl.tile_y[tile] = off;
+        sl.y_runs[y_tiles++] = OutputRun{tile * mr_, off, mr_};
+      }
+      if (first * mr_ > run.r) sl.acc_runs[out++] = OutputRun{run.r, run.off, first * mr_ - run.r};
+      const dim_t end = run.r + run.len;
+      if (last * mr_ < end)
+        sl.acc_runs[out++] =
+            OutputRun{last * mr_, run.off + (last * mr_ - run.r) * step, end - last * mr_};
+    }
+    nruns = out;
+    return y_tiles;
   }
 
   // Channel-rows mode: grid positions [q0, q0 + rows_per_task_) of image n, group grp, output

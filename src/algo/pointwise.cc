@@ -161,24 +161,26 @@ class PointwiseExecutor final : public Executor {
     const dim_t ys_last = args.out.strides[2 + g_.rank() - 1];
     bias_values(args.bias, grp, g_.Kg(), kt0 * mr, kt1 * mr, sl.seeds);
     // One kernel call: k tile kt's weights from c0 on, packed (a) or read in place (a null),
-    // where rows past Kg repeat the last channel's (their sums are dropped).
+    // where rows past Kg repeat the last channel's (their sums are dropped); rows start at
+    // `seed` (the first slice) or at c.
     const T* w = static_cast<const T*>(args.b.data) + grp * g_.Kg() * args.b.strides[0];
-    const auto tile = [&](dim_t kt, dim_t c0, dim_t kc, T* c, dim_t ldc) {
+    const auto tile = [&](dim_t kt, dim_t c0, dim_t kc, const T* seed, T* c, dim_t ldc) {
       const auto kcs = static_cast<std::size_t>(kc), ldcs = static_cast<std::size_t>(ldc);
-      if (a) return kernel_(kcs, weights_.panel(a, grp, kt, c0), sl.bptr, c, ldcs);
+      if (a) return kernel_(kcs, weights_.panel(a, grp, kt, c0), sl.bptr, seed, c, ldcs);
       const dim_t last = std::min(mr, g_.Kg() - kt * mr) - 1;
       for (dim_t i = 0; i < mr; ++i)
         sl.arows[i] = w + (kt * mr + std::min(i, last)) * args.b.strides[0] + c0;
-      kernel_(kcs, sl.arows, sl.bptr, c, ldcs);
+      kernel_(kcs, sl.arows, sl.bptr, seed, c, ldcs);
     };
     const dim_t p_begin = t.block * nr * kTilesPerTask;
     const dim_t p_end = std::min(positions_, p_begin + nr * kTilesPerTask);
 
     for (dim_t p0 = p_begin; p0 < p_end; p0 += nr) {
       const dim_t np = std::min(nr, p_end - p0);
-      // 1. Every full output tile of this position tile starts at the bias, in place in y;
-      //    those with fewer than mr channels or nr positions take the c loop in 3.
-      for (dim_t kt = kt0; kt < kt1; ++kt)
+      // 1. Every full output tile of this position tile starts at the bias, in place in y: the
+      //    kernel's seed on the first slice (a fill pass only when there is no slice); those
+      //    with fewer than mr channels or nr positions take the c loop in 3.
+      for (dim_t kt = kt0; kt < kt1 && g_.Cg() == 0; ++kt)
         if (full(kt, np))
           seed_channel_rows(y + kt * mr * ys1 + p0, ys1, mr, nr, sl.seeds + (kt - kt0) * mr);
       // 2. The reduction in kc-slices: nr positions of kc channels, read in place, times each
@@ -188,7 +190,8 @@ class PointwiseExecutor final : public Executor {
         for (dim_t c = 0; c < kc; ++c) sl.bptr[c] = x + (c0 + c) * xs1 + p0;
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (!full(kt, np)) continue;
-          tile(kt, c0, kc, y + kt * mr * ys1 + p0, ys1);
+          tile(kt, c0, kc, c0 == 0 ? sl.seeds + (kt - kt0) * mr : nullptr, y + kt * mr * ys1 + p0,
+               ys1);
         }
       }
       // 3. Partial tiles (fewer than mr channels or nr positions): accumulated in ctile, one
@@ -197,7 +200,7 @@ class PointwiseExecutor final : public Executor {
       bool any_partial = false;
       for (dim_t kt = kt0; kt < kt1; ++kt) any_partial = any_partial || !full(kt, np);
       if (!any_partial) continue;
-      for (dim_t kt = kt0; kt < kt1; ++kt)
+      for (dim_t kt = kt0; kt < kt1 && g_.Cg() == 0; ++kt)
         if (!full(kt, np))
           seed_channel_rows(sl.ctile + (kt - kt0) * mr * nr, nr, mr, nr,
                             sl.seeds + (kt - kt0) * mr);
@@ -225,7 +228,8 @@ class PointwiseExecutor final : public Executor {
         }
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (full(kt, np)) continue;
-          tile(kt, c0, kc, sl.ctile + (kt - kt0) * mr * nr, nr);
+          tile(kt, c0, kc, c0 == 0 ? sl.seeds + (kt - kt0) * mr : nullptr,
+               sl.ctile + (kt - kt0) * mr * nr, nr);
         }
       }
       // The tile's positions as runs in y: one dense run, or merged from each one's offset.

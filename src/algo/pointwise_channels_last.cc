@@ -2,11 +2,12 @@
 //
 // With a 1x1 kernel, stride 1 and no padding, a channels-last image is the matrix X[P x C] (row
 // p: one position's C channels) and its output Y[P x K]; per image and group, Y = X . W^T. The
-// row-pointer microkernel (kernels::gemm_tile_rows) takes mr positions as the rows, each read in
+// row-pointer microkernel (kernels::gemm_tile_rows_seeded) takes mr positions as the rows, each read in
 // place over a kc-slice of channels, and nr output channels as the columns, from weights packed
 // once per run into nr-wide panels, and accumulates straight into y, whose rows (positions) are
-// evenly spaced. There is no accumulator buffer and no store pass: implicit_gemm, which served
-// these layers before, sums into a per-task buffer and copies it out.
+// evenly spaced, starting at the bias on the first kc-slice (no pass that fills y first). There
+// is no accumulator buffer and no store pass: implicit_gemm, which served these layers before,
+// sums into a per-task buffer and copies it out.
 //
 // A task is a block of position tiles of one image and group, and a range of column blocks;
 // for each column block and kc-slice its weight panel (kc x nr, half of L1: gemm_driver.h)
@@ -113,15 +114,17 @@ class ChannelsLastExecutor final : public Executor {
       const dim_t k0 = b * nr, nk = std::min(nr, g_.Kg() - k0);
       const T* seeds = sl.seeds + (b - t.b0) * nr;
       if (nk == nr) {
-        // Full tiles, in place: y starts at the bias, then each kc-slice's panel serves every
+        // Full tiles, in place: y starts at the bias (the kernel's seed on the first slice; a
+        // fill pass only when there is no slice), then each kc-slice's panel serves every
         // position tile of the block.
-        seed_position_rows(y + p_begin * ystep + k0, ystep, full_end - p_begin, nr, seeds);
+        if (g_.Cg() == 0)
+          seed_position_rows(y + p_begin * ystep + k0, ystep, full_end - p_begin, nr, seeds);
         for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
           const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
           for (dim_t p0 = p_begin; p0 < full_end; p0 += mr) {
             for (dim_t i = 0; i < mr; ++i) sl.rows[i] = x + (p0 + i) * xstep + c0;
-            tk_.rows(static_cast<std::size_t>(kc), sl.rows, weights_.panel(w, grp, b, c0),
-                     y + p0 * ystep + k0, ldy);
+            tk_.rows_seeded(static_cast<std::size_t>(kc), sl.rows, weights_.panel(w, grp, b, c0),
+                            c0 == 0 ? seeds : nullptr, y + p0 * ystep + k0, ldy);
           }
         }
       }
@@ -129,12 +132,12 @@ class ChannelsLastExecutor final : public Executor {
       // the scratch tile; rows past the valid ones repeat the first (their sums are dropped).
       for (dim_t p0 = nk == nr ? full_end : p_begin; p0 < p_end; p0 += mr) {
         const dim_t np = std::min(mr, p_end - p0);
-        seed_position_rows(sl.tile, nr, mr, nr, seeds);
+        if (g_.Cg() == 0) seed_position_rows(sl.tile, nr, mr, nr, seeds);
         for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
           const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
           for (dim_t i = 0; i < mr; ++i) sl.rows[i] = x + (p0 + (i < np ? i : 0)) * xstep + c0;
-          tk_.rows(static_cast<std::size_t>(kc), sl.rows, weights_.panel(w, grp, b, c0), sl.tile,
-                   static_cast<std::size_t>(nr));
+          tk_.rows_seeded(static_cast<std::size_t>(kc), sl.rows, weights_.panel(w, grp, b, c0),
+                          c0 == 0 ? seeds : nullptr, sl.tile, static_cast<std::size_t>(nr));
         }
         const OutputRun run{0, p0 * ystep, np};
         store_position_rows(sl.tile, nr, nk, &run, 1, ystep, y + k0, dim_t{1});

@@ -50,15 +50,16 @@ HWY_INLINE void PrefetchAhead(const RowAt& row_at, std::size_t p, std::size_t kc
   __builtin_prefetch(ahead + 64 / sizeof(T));
 }
 
-// A is read through `at(p, i)`: a packed panel, or mr row pointers read in place.
+// A is read through `at(p, i)`: a packed panel, or mr row pointers read in place. With a seed,
+// row i of the tile starts at seed[i] in every column instead of at C's values.
 template <class T, class AAt>
-HWY_INLINE void TileWide(std::size_t kc, AAt at, const T* const* HWY_RESTRICT b, T* HWY_RESTRICT c,
-                         std::size_t ldc) {
+HWY_INLINE void TileWide(std::size_t kc, AAt at, const T* const* HWY_RESTRICT b,
+                         const T* HWY_RESTRICT seed, T* HWY_RESTRICT c, std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-#define CONVND_LOAD(i)                       \
-  auto acc0_##i = hn::LoadU(d, c + i * ldc); \
-  auto acc1_##i = hn::LoadU(d, c + i * ldc + N);
+#define CONVND_LOAD(i)                                                    \
+  auto acc0_##i = seed ? hn::Set(d, seed[i]) : hn::LoadU(d, c + i * ldc); \
+  auto acc1_##i = seed ? acc0_##i : hn::LoadU(d, c + i * ldc + N);
 #define CONVND_FMA(i)                        \
   {                                          \
     const auto ai = hn::Set(d, at(p, i));    \
@@ -135,16 +136,30 @@ HWY_INLINE void TileNarrow(std::size_t kc, const T* HWY_RESTRICT a, const RowAt&
 #undef CONVND_STORE
 }
 
+// The wide tile's packed A panel, element (p, i) at a[p * kTileRows + i].
+template <class T>
+struct PackedA {
+  const T* a;
+  T operator()(std::size_t p, std::size_t i) const { return a[p * kTileRows + i]; }
+};
+
 template <class T>
 void gemm_bptr(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) {
-  TileWide<T>(
-      kc, [a](std::size_t p, std::size_t i) { return a[p * kTileRows + i]; }, b, c, ldc);
+  TileWide<T>(kc, PackedA<T>{a}, b, nullptr, c, ldc);
 }
-// A row i through a pointer: e.g. output channel i's weights, contiguous over the reduction.
+// gemm_bptr whose rows may start at a seed (one value per row: an output channel's bias).
 template <class T>
-void gemm_bptr_arows(std::size_t kc, const T* const* a, const T* const* b, T* c, std::size_t ldc) {
+void gemm_bptr_seeded(std::size_t kc, const T* a, const T* const* b, const T* seed, T* c,
+                      std::size_t ldc) {
+  TileWide<T>(kc, PackedA<T>{a}, b, seed, c, ldc);
+}
+// A row i through a pointer: e.g. output channel i's weights, contiguous over the reduction;
+// rows may start at a seed, as gemm_bptr_seeded's.
+template <class T>
+void gemm_bptr_arows(std::size_t kc, const T* const* a, const T* const* b, const T* seed, T* c,
+                     std::size_t ldc) {
   TileWide<T>(
-      kc, [a](std::size_t p, std::size_t i) { return a[i][p]; }, b, c, ldc);
+      kc, [a](std::size_t p, std::size_t i) { return a[i][p]; }, b, seed, c, ldc);
 }
 // B row p through a pointer, its vectors contiguous.
 template <class T>

@@ -50,12 +50,15 @@ struct BptrKernel {
                              const std::ptrdiff_t* voff, T* c, std::size_t ldc);
   using FnTable = void (*)(std::size_t kc, const T* a, const T* base, const std::ptrdiff_t* row_off,
                            const T* seed, T* c, std::size_t ldc);
-  using FnARows = void (*)(std::size_t kc, const T* const* a, const T* const* b, T* c,
-                           std::size_t ldc);
+  using FnARows = void (*)(std::size_t kc, const T* const* a, const T* const* b, const T* seed,
+                           T* c, std::size_t ldc);
+  using FnSeeded = void (*)(std::size_t kc, const T* a, const T* const* b, const T* seed, T* c,
+                            std::size_t ldc);
   std::size_t mr = 0, nr = 0;
   Fn fn = nullptr;
   FnOffsets fn_offsets = nullptr;  // the narrow tile only (nr / 3 lanes per offset)
   FnTable fn_table = nullptr;      // the narrow tile only
+  FnSeeded fn_seeded = nullptr;    // the wide tile only: rows start at a seed (null: at C)
   FnARows fn_arows = nullptr;      // the wide tile only: A as mr row pointers, read in place
 
   void operator()(std::size_t kc, const T* a, const T* const* b, T* c, std::size_t ldc) const {
@@ -69,9 +72,13 @@ struct BptrKernel {
                   const T* seed, T* c, std::size_t ldc) const {
     fn_table(kc, a, base, row_off, seed, c, ldc);
   }
-  void operator()(std::size_t kc, const T* const* a, const T* const* b, T* c,
+  void operator()(std::size_t kc, const T* const* a, const T* const* b, const T* seed, T* c,
                   std::size_t ldc) const {
-    fn_arows(kc, a, b, c, ldc);
+    fn_arows(kc, a, b, seed, c, ldc);
+  }
+  void operator()(std::size_t kc, const T* a, const T* const* b, const T* seed, T* c,
+                  std::size_t ldc) const {
+    fn_seeded(kc, a, b, seed, c, ldc);
   }
 };
 

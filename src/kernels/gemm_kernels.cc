@@ -60,11 +60,20 @@ TileKernel<T> BindTile() {
   const GemmKernel packed = Describe(CONVND_GEMM_ID(T, gemm_tile));
   const GemmKernel rows = Describe(CONVND_GEMM_ID(T, gemm_tile_rows));
   const GemmKernel cols = Describe(CONVND_GEMM_ID(T, gemm_tile_cols));
-  // One tile for the three: algorithms size their panels once for all of them.
+  const GemmKernel seeded = Describe(CONVND_GEMM_ID(T, gemm_tile_cols_seeded));
+  const GemmKernel rows_seeded = Describe(CONVND_GEMM_ID(T, gemm_tile_rows_seeded));
+  // One tile for the five: algorithms size their panels once for all of them.
   assert(rows.mr == packed.mr && rows.nr == packed.nr);
   assert(cols.mr == packed.mr && cols.nr == packed.nr);
-  return {packed.mr, packed.nr, packed.fn<GemmForm::packed, T>(), rows.fn<GemmForm::a_rows, T>(),
-          cols.fn<GemmForm::a_cols, T>()};
+  assert(seeded.mr == packed.mr && seeded.nr == packed.nr);
+  assert(rows_seeded.mr == packed.mr && rows_seeded.nr == packed.nr);
+  return {packed.mr,
+          packed.nr,
+          packed.fn<GemmForm::packed, T>(),
+          rows.fn<GemmForm::a_rows, T>(),
+          cols.fn<GemmForm::a_cols, T>(),
+          seeded.fn<GemmForm::a_cols_seeded, T>(),
+          rows_seeded.fn<GemmForm::a_rows_seeded, T>()};
 }
 TileKernel<float> TileKernelF32() { return BindTile<float>(); }
 TileKernel<double> TileKernelF64() { return BindTile<double>(); }
@@ -74,18 +83,29 @@ template <class T>
 BptrKernel<T> BindBptr(BptrTile tile) {
   if (tile == BptrTile::wide) {
     const GemmKernel wide = Describe(CONVND_GEMM_ID(T, gemm_bptr));
+    const GemmKernel seeded = Describe(CONVND_GEMM_ID(T, gemm_bptr_seeded));
     const GemmKernel arows = Describe(CONVND_GEMM_ID(T, gemm_bptr_arows));
+    assert(seeded.mr == wide.mr && seeded.nr == wide.nr);
     assert(arows.mr == wide.mr && arows.nr == wide.nr);
-    return {wide.mr, wide.nr, wide.fn<GemmForm::b_rows, T>(),
-            nullptr, nullptr, arows.fn<GemmForm::ab_rows, T>()};
+    return {wide.mr,
+            wide.nr,
+            wide.fn<GemmForm::b_rows, T>(),
+            nullptr,
+            nullptr,
+            seeded.fn<GemmForm::b_rows_seeded, T>(),
+            arows.fn<GemmForm::ab_rows, T>()};
   }
   const GemmKernel narrow = Describe(CONVND_GEMM_ID(T, gemm_bptr_narrow));
   const GemmKernel voff = Describe(CONVND_GEMM_ID(T, gemm_bptr_narrow_voff));
   const GemmKernel table = Describe(CONVND_GEMM_ID(T, gemm_bptr_narrow_table));
   assert(voff.mr == narrow.mr && voff.nr == narrow.nr);
   assert(table.mr == narrow.mr && table.nr == narrow.nr);
-  return {narrow.mr, narrow.nr, narrow.fn<GemmForm::b_rows, T>(),
-          voff.fn<GemmForm::b_rows_voff, T>(), table.fn<GemmForm::b_table, T>()};
+  return {narrow.mr,
+          narrow.nr,
+          narrow.fn<GemmForm::b_rows, T>(),
+          voff.fn<GemmForm::b_rows_voff, T>(),
+          table.fn<GemmForm::b_table, T>(),
+          nullptr};
 }
 BptrKernel<float> BptrKernelF32(BptrTile tile) { return BindBptr<float>(tile); }
 BptrKernel<double> BptrKernelF64(BptrTile tile) { return BindBptr<double>(tile); }

@@ -27,9 +27,13 @@ enum class GemmForm {
   b_rows,       // a packed; b: kc row pointers, (p, j) at b[p][j]
   b_rows_voff,  // a packed; b: kc row pointers, vector v of row p at b[p] + voff[v]
   b_table,      // a packed; b: row p at base + row_off[p]; an optional seed per row replaces C
-  ab_rows,      // a: mr row pointers, (p, i) at a[i][p]; b: kc row pointers (both in place)
-  batch_a_rows,  // a sum over n pairs, kc each: pair q's A as a_rows (a[q * mr + i]), its B
-                 // packed at b[q]; an optional seed per column replaces C
+  ab_rows,      // a: mr row pointers, (p, i) at a[i][p]; b: kc row pointers (both in place); an
+                // optional seed per row replaces C
+  batch_a_rows,   // a sum over n pairs, kc each: pair q's A as a_rows (a[q * mr + i]), its B
+                  // packed at b[q]; an optional seed per column replaces C
+  a_cols_seeded,  // a_cols with an optional seed per column (nr values) that replaces C's rows
+  b_rows_seeded,  // b_rows with an optional seed per row (mr values) that replaces C
+  a_rows_seeded,  // a_rows with an optional seed per column, as a_cols_seeded
 };
 
 template <GemmForm F, class T>
@@ -61,7 +65,8 @@ struct GemmSignature<GemmForm::b_table, T> {
 };
 template <class T>
 struct GemmSignature<GemmForm::ab_rows, T> {
-  using type = void (*)(std::size_t kc, const T* const* a, const T* const* b, T* c,
+  // With a seed, row i starts at seed[i] in every column and C is only written.
+  using type = void (*)(std::size_t kc, const T* const* a, const T* const* b, const T* seed, T* c,
                         std::size_t ldc);
 };
 template <class T>
@@ -69,6 +74,20 @@ struct GemmSignature<GemmForm::batch_a_rows, T> {
   // With a seed, column j starts at seed[j] in every row and C is only written.
   using type = void (*)(std::size_t n, std::size_t kc, const T* const* a, const T* const* b,
                         const T* seed, T* c, std::size_t ldc);
+};
+template <class T>
+struct GemmSignature<GemmForm::a_cols_seeded, T> {
+  // With a seed, every row starts at seed[0..nr) and C is only written.
+  using type = void (*)(std::size_t kc, const T* const* a, const T* b, const T* seed, T* c,
+                        std::size_t ldc);
+};
+template <class T>
+struct GemmSignature<GemmForm::a_rows_seeded, T> : GemmSignature<GemmForm::a_cols_seeded, T> {};
+template <class T>
+struct GemmSignature<GemmForm::b_rows_seeded, T> {
+  // With a seed, row i starts at seed[i] in every column and C is only written.
+  using type = void (*)(std::size_t kc, const T* a, const T* const* b, const T* seed, T* c,
+                        std::size_t ldc);
 };
 template <GemmForm F, class T>
 using GemmFn = typename GemmSignature<F, T>::type;

@@ -30,6 +30,7 @@ class GemmOperands {
       case GemmForm::packed:
         break;
       case GemmForm::a_rows:
+      case GemmForm::a_rows_seeded:
         // Row i: the kc values a(., i), each row its own allocation.
         rows_.assign(mr, std::vector<T>(kc));
         for (std::size_t i = 0; i < mr; ++i) {
@@ -38,6 +39,7 @@ class GemmOperands {
         }
         break;
       case GemmForm::a_cols:
+      case GemmForm::a_cols_seeded:
         for (std::size_t p = 0; p < kc; ++p) ptr_.push_back(a_.data() + p * mr);
         break;
       case GemmForm::ab_rows:
@@ -49,6 +51,7 @@ class GemmOperands {
         }
         [[fallthrough]];
       case GemmForm::b_rows:
+      case GemmForm::b_rows_seeded:
         // Each row its own allocation, row p in allocation kc - 1 - p.
         rows_.assign(kc, std::vector<T>(nr));
         ptr_.resize(kc);
@@ -105,15 +108,20 @@ class GemmOperands {
     }
   }
 
-  // Whether the form takes a seed (run's last argument), and whether it holds one value per
-  // row of C (b_table) or per column (batch_a_rows).
+  // Whether the form takes a seed (run's last argument), and whether it is one per column
+  // (nr values, every row starts at them) rather than one per row (mr values).
   static bool takes_seed(GemmForm form) {
-    return form == GemmForm::b_table || form == GemmForm::batch_a_rows;
+    return form == GemmForm::b_table || form == GemmForm::a_cols_seeded ||
+           form == GemmForm::b_rows_seeded || form == GemmForm::a_rows_seeded ||
+           form == GemmForm::batch_a_rows || form == GemmForm::ab_rows;
   }
-  static bool seed_per_column(GemmForm form) { return form == GemmForm::batch_a_rows; }
+  static bool seeds_columns(GemmForm form) {
+    return form == GemmForm::a_cols_seeded || form == GemmForm::a_rows_seeded ||
+           form == GemmForm::batch_a_rows;
+  }
 
-  // One kernel call on c (mr rows of nr, row i at c + i * ldc). seed: null, or mr values (nr
-  // for a per-column seed) that replace C's (forms that take one only).
+  // One kernel call on c (mr rows of nr, row i at c + i * ldc). seed: null, or the values that
+  // replace C's (forms that take one only; see seeds_columns).
   void run(T* c, std::size_t ldc, const T* seed = nullptr) const {
     assert(seed == nullptr || takes_seed(k_.form));
     switch (k_.form) {
@@ -136,11 +144,20 @@ class GemmOperands {
         k_.fn<GemmForm::b_table, T>()(kc_, a_.data(), store_.data(), row_off_.data(), seed, c, ldc);
         break;
       case GemmForm::ab_rows:
-        k_.fn<GemmForm::ab_rows, T>()(kc_, aptr_.data(), ptr_.data(), c, ldc);
+        k_.fn<GemmForm::ab_rows, T>()(kc_, aptr_.data(), ptr_.data(), seed, c, ldc);
         break;
       case GemmForm::batch_a_rows:
         k_.fn<GemmForm::batch_a_rows, T>()(pairs_, kc_ / pairs_, ptr_.data(), bptr_.data(), seed, c,
                                            ldc);
+        break;
+      case GemmForm::a_cols_seeded:
+        k_.fn<GemmForm::a_cols_seeded, T>()(kc_, ptr_.data(), b_.data(), seed, c, ldc);
+        break;
+      case GemmForm::b_rows_seeded:
+        k_.fn<GemmForm::b_rows_seeded, T>()(kc_, a_.data(), ptr_.data(), seed, c, ldc);
+        break;
+      case GemmForm::a_rows_seeded:
+        k_.fn<GemmForm::a_rows_seeded, T>()(kc_, ptr_.data(), b_.data(), seed, c, ldc);
         break;
     }
   }
@@ -148,12 +165,13 @@ class GemmOperands {
  private:
   GemmKernel k_;
   std::size_t kc_;
-  std::vector<T> a_, b_;                 // packed
-  std::vector<std::vector<T>> rows_;     // a_rows, b_rows, b_rows_voff, batch_a_rows
-  std::vector<const T*> ptr_;            // a_rows, a_cols, b_rows, b_rows_voff, batch_a_rows
-  std::vector<const T*> bptr_;           // batch_a_rows: each pair's B
-  std::size_t pairs_ = 1;                // batch_a_rows
-  std::vector<std::ptrdiff_t> voff_;     // b_rows_voff
+  std::vector<T> a_, b_;              // packed
+  std::vector<std::vector<T>> rows_;  // a_rows(_seeded), b_rows(_seeded), b_rows_voff, batch_a_rows
+  std::vector<const T*> ptr_;         // a_rows/a_cols(_seeded), b_rows(_seeded), b_rows_voff,
+                                      // batch_a_rows
+  std::vector<const T*> bptr_;        // batch_a_rows: each pair's B
+  std::size_t pairs_ = 1;             // batch_a_rows
+  std::vector<std::ptrdiff_t> voff_;  // b_rows_voff
   std::vector<std::ptrdiff_t> row_off_;  // b_table
   std::vector<T> store_;                 // b_table
   std::vector<std::vector<T>> a_rows_;   // ab_rows: A's rows

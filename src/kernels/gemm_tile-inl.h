@@ -32,15 +32,17 @@ constexpr std::size_t kTileRows = 6;
 #define CONVND_ROWS_12(X) CONVND_ROWS_6(X) X(6) X(7) X(8) X(9) X(10) X(11)
 
 // A is read through `at(p, i)`: element (reduction index p, row i). The three kernels differ
-// only in where A lives: a packed panel, mr row pointers, or kc column pointers.
+// only in where A lives: a packed panel, mr row pointers, or kc column pointers. With a seed
+// (nr values, one per column), every row starts at it instead of at C's values, and C is only
+// written: a reduction's first slice needs no pass that fills C with the bias first.
 template <class T, class AAt>
-HWY_INLINE void Tile(std::size_t kc, AAt at, const T* HWY_RESTRICT b, T* HWY_RESTRICT c,
-                     std::size_t ldc) {
+HWY_INLINE void Tile(std::size_t kc, AAt at, const T* HWY_RESTRICT b, const T* HWY_RESTRICT seed,
+                     T* HWY_RESTRICT c, std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-#define CONVND_LOAD(i)                       \
-  auto acc0_##i = hn::LoadU(d, c + i * ldc); \
-  auto acc1_##i = hn::LoadU(d, c + i * ldc + N);
+#define CONVND_LOAD(i)                                                \
+  auto acc0_##i = seed ? hn::LoadU(d, seed) : hn::LoadU(d, c + i * ldc); \
+  auto acc1_##i = seed ? hn::LoadU(d, seed + N) : hn::LoadU(d, c + i * ldc + N);
 #define CONVND_FMA(i)                        \
   {                                          \
     const auto ai = hn::Set(d, at(p, i));    \
@@ -75,19 +77,32 @@ HWY_INLINE void Tile(std::size_t kc, AAt at, const T* HWY_RESTRICT b, T* HWY_RES
 template <class T>
 void gemm_tile(std::size_t kc, const T* HWY_RESTRICT a, const T* b, T* c, std::size_t ldc) {
   Tile<T>(
-      kc, [a](std::size_t p, std::size_t i) { return a[p * kTileRows + i]; }, b, c, ldc);
+      kc, [a](std::size_t p, std::size_t i) { return a[p * kTileRows + i]; }, b, nullptr, c, ldc);
 }
 template <class T>
 void gemm_tile_rows(std::size_t kc, const T* const* HWY_RESTRICT rows, const T* b, T* c,
                     std::size_t ldc) {
   Tile<T>(
-      kc, [rows](std::size_t p, std::size_t i) { return rows[i][p]; }, b, c, ldc);
+      kc, [rows](std::size_t p, std::size_t i) { return rows[i][p]; }, b, nullptr, c, ldc);
 }
 template <class T>
 void gemm_tile_cols(std::size_t kc, const T* const* HWY_RESTRICT cols, const T* b, T* c,
                     std::size_t ldc) {
   Tile<T>(
-      kc, [cols](std::size_t p, std::size_t i) { return cols[p][i]; }, b, c, ldc);
+      kc, [cols](std::size_t p, std::size_t i) { return cols[p][i]; }, b, nullptr, c, ldc);
+}
+// gemm_tile_rows and gemm_tile_cols with a seed per column (null: C's values).
+template <class T>
+void gemm_tile_rows_seeded(std::size_t kc, const T* const* HWY_RESTRICT rows, const T* b,
+                           const T* seed, T* c, std::size_t ldc) {
+  Tile<T>(
+      kc, [rows](std::size_t p, std::size_t i) { return rows[i][p]; }, b, seed, c, ldc);
+}
+template <class T>
+void gemm_tile_cols_seeded(std::size_t kc, const T* const* HWY_RESTRICT cols, const T* b,
+                           const T* seed, T* c, std::size_t ldc) {
+  Tile<T>(
+      kc, [cols](std::size_t p, std::size_t i) { return cols[p][i]; }, b, seed, c, ldc);
 }
 
 }  // namespace HWY_NAMESPACE

@@ -37,10 +37,14 @@ template <class T>
 struct TileKernel {
   using Packed = void (*)(std::size_t kc, const T* a, const T* b, T* c, std::size_t ldc);
   using Pointers = void (*)(std::size_t kc, const T* const* a, const T* b, T* c, std::size_t ldc);
+  using Seeded = void (*)(std::size_t kc, const T* const* a, const T* b, const T* seed, T* c,
+                          std::size_t ldc);
   std::size_t mr = 0, nr = 0;
-  Packed packed = nullptr;  // gemm_tile
-  Pointers rows = nullptr;  // gemm_tile_rows
-  Pointers cols = nullptr;  // gemm_tile_cols
+  Packed packed = nullptr;     // gemm_tile
+  Pointers rows = nullptr;     // gemm_tile_rows
+  Pointers cols = nullptr;     // gemm_tile_cols
+  Seeded cols_seeded = nullptr;  // gemm_tile_cols_seeded: rows start at a seed per column
+  Seeded rows_seeded = nullptr;  // gemm_tile_rows_seeded: likewise
 };
 
 // The kernels of the ISA Highway dispatches to now, with their tile.
