@@ -129,10 +129,14 @@ class PackedWeights {
   // after the other, and the 64 x width block written (8 KiB for f32 at width 32) stays in L1.
   void pack_panel(const ConstTensorView& w, const dim_t* src_off, const dim_t* order, T* out,
                   dim_t index) const {
+    pack_panel_at(w, src_off, order, out + index * depth_ * width_, index);
+  }
+  // The same, written at `panel` (depth x width values) instead of its place in the packing.
+  void pack_panel_at(const ConstTensorView& w, const dim_t* src_off, const dim_t* order,
+                     T* panel, dim_t index) const {
     constexpr dim_t kBlock = 64;
     const T* src = static_cast<const T*>(w.data);
     const dim_t grp = index / blocks_, b = index % blocks_;
-    T* panel = out + index * depth_ * width_;
     for (dim_t d0 = 0; d0 < depth_; d0 += kBlock) {
       const dim_t d1 = std::min(depth_, d0 + kBlock);
       for (dim_t j = 0; j < width_; ++j) {
