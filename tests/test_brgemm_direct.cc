@@ -150,13 +150,15 @@ TEST(BrgemmDirect, OtherViewsAtRunTime) {
 }
 
 // Same inputs, 1 and 2 threads: identical bits (fractions, so that another summation order
-// would show), with taps dropped at the borders and a shorter last channel block.
+// would show), with taps dropped at the borders, a shorter last channel block, and packing
+// fused into the tasks (batch 1).
 TEST(BrgemmDirect, ThreadCountDoesNotChangeBits) {
   for (DType t : {DType::f32, DType::f64})
     for (Layout l : {Layout::channels_last, Layout::channels_first})
-    for (dim_t C : {24, 600}) {
+    for (dim_t C : {24, 600})
+    for (dim_t N : {1, 2}) {  // batch 1: each task packs its own weights
       Spec s;
-      s.N = 2;
+      s.N = N;
       s.C = C;
       s.K = C == 24 ? 45 : 96;  // 96 on 7 x 7 outputs: the narrow tile
       s.input = C == 24 ? std::vector<dim_t>{15, 13} : std::vector<dim_t>{9, 7};

@@ -47,39 +47,46 @@ TEST(GemmDriver, BlockingFollowsTheKernelTileAndTheL1Size) {
 }
 
 // Packed panels read back: W[group][block][d][width] holds output channel block * width + j of
-// the group at reduction index d, zero past Kg, in both reduction orders.
+// the group at reduction index d, zero past Kg, in both reduction orders, visited in source
+// order or d by d.
 TEST(GemmDriver, PackedWeightsHoldEveryWeightOnce) {
   Geometry g;
   g.N = 1, g.C = 6, g.K = 2 * 37, g.groups = 2;
   g.kernel = {3, 2};
   g.in = g.out = {5, 5};
   const dim_t taps = 6, Cg = 3, Kg = 37, depth = Cg * taps;
-  // A strided (non-dense) weight view: every weight at its own integer value.
-  const std::vector<dim_t> strides = {200, 50, 9, 2};
-  std::vector<double> w(static_cast<std::size_t>(g.K * 200), -1.0);
-  for (dim_t k = 0; k < g.K; ++k)
-    for (dim_t c = 0; c < Cg; ++c)
-      for (dim_t t0 = 0; t0 < 3; ++t0)
-        for (dim_t t1 = 0; t1 < 2; ++t1)
-          w[k * 200 + c * 50 + t0 * 9 + t1 * 2] = static_cast<double>(((k * 7 + c) * 3 + t0) * 2 + t1);
-  ConstTensorView view;
-  view.data = w.data();
-  view.strides = strides;
+  // Strided (non-dense) weight views, every weight at its own integer value: channels then taps
+  // in memory (packed in source order), and channels innermost (packed d by d).
+  for (const std::vector<dim_t>& strides :
+       {std::vector<dim_t>{200, 50, 9, 2}, std::vector<dim_t>{200, 1, 60, 20}})
   for (bool tap_major : {false, true})
     for (dim_t width : {dim_t{4}, dim_t{16}}) {
+      std::vector<double> w(static_cast<std::size_t>(g.K * 200), -1.0);
+      auto at = [&](dim_t k, dim_t c, dim_t t0, dim_t t1) {
+        return k * 200 + c * strides[1] + t0 * strides[2] + t1 * strides[3];
+      };
+      for (dim_t k = 0; k < g.K; ++k)
+        for (dim_t c = 0; c < Cg; ++c)
+          for (dim_t t0 = 0; t0 < 3; ++t0)
+            for (dim_t t1 = 0; t1 < 2; ++t1)
+              w[at(k, c, t0, t1)] = static_cast<double>(((k * 7 + c) * 3 + t0) * 2 + t1);
+      ConstTensorView view;
+      view.data = w.data();
+      view.strides = strides;
       PackedWeights<double> pw;
       pw.init(g, depth, width);
       const std::vector<dim_t> src_off = reduction_offsets(g, strides, tap_major);
+      const std::vector<dim_t> order = source_order(g, src_off, tap_major);
       std::vector<double> out(pw.elems(), -2.0);
-      for (dim_t p = 0; p < pw.panels(); ++p) pw.pack_panel(view, src_off.data(), out.data(), p);
+      for (dim_t p = 0; p < pw.panels(); ++p)
+        pw.pack_panel(view, src_off.data(), order.data(), out.data(), p);
       for (dim_t grp = 0; grp < 2; ++grp)
         for (dim_t b = 0; b < pw.blocks(); ++b)
           for (dim_t d = 0; d < depth; ++d)
             for (dim_t j = 0; j < width; ++j) {
               const dim_t k = b * width + j;
               const dim_t c = tap_major ? d % Cg : d / taps, t = tap_major ? d / Cg : d % taps;
-              const double want =
-                  k < Kg ? w[(grp * Kg + k) * 200 + c * 50 + (t / 2) * 9 + (t % 2) * 2] : 0.0;
+              const double want = k < Kg ? w[at(grp * Kg + k, c, t / 2, t % 2)] : 0.0;
               ASSERT_EQ(pw.panel(out.data(), grp, b, d)[j], want)
                   << "tap_major " << tap_major << " width " << width << " group " << grp
                   << " k " << k << " d " << d;

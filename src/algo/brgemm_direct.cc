@@ -15,11 +15,12 @@
 // the workspace first (layout_copy.h); input views whose channels are not adjacent at run time
 // when the plan assumed they would be go to implicit_gemm's executor.
 //
-// Tasks: (image, group, block of kTilesPerTask position tiles, part of the column blocks), fixed
+// Tasks: (image, group, block of position tiles, part of the column blocks), fixed
 // by the problem (TaskGrid). A task lists its tiles' pairs once, then for each column block
 // runs every tile, so a block's weights (taps x Cg x nr) are read from L2 by all its tiles.
 // Weights are packed tap-major (d = tap * Cg + c) in nr-wide panels by the GEMM middle-end
-// (gemm_driver.h), with the constant-weights cache.
+// (gemm_driver.h), with the constant-weights cache; weights that change every run of a layer
+// whose positions fit one task (batch 1) are packed by each task for its own column blocks.
 //
 // Determinism: every output is summed by one task in the order of its tile's pair list, which
 // depends on the problem only.
@@ -38,6 +39,10 @@ namespace convnd::detail {
 namespace {
 
 constexpr dim_t kTilesPerTask = 8;
+// Fused packing (see the constructor): at most this many tiles in the one row block, and a
+// column block's packed weights within L2.
+constexpr dim_t kMaxFusedTiles = 32;
+constexpr dim_t kMaxFusedPanelBytes = dim_t{1} << 20;
 constexpr dim_t kTasksWanted = 16;
 // Pairs of one tile (taps x channel blocks) at most: bounds the per-thread pointer lists.
 constexpr dim_t kMaxPairs = 4096;
@@ -81,8 +86,18 @@ class BrgemmExecutor final : public Executor {
     nr_ = static_cast<dim_t>(k.nr);
     slices_ = channel_slices(g.Cg());
     max_pairs_ = checked_mul(taps_, slices_.count, "kernel");
-    weights_.init(g, checked_mul(g.Cg(), taps_, "kernel"), nr_);
-    const dim_t rows_per_task = mr_ * kTilesPerTask;
+    const dim_t depth = checked_mul(g.Cg(), taps_, "kernel");
+    weights_.init(g, depth, nr_);
+    // Weights that change from run to run, of a layer whose positions are one row block (batch
+    // 1, one group, a small image): each task packs its column blocks itself, into an L2-sized
+    // panel of its slot, and uses it at once. Each block is still packed once, and the packed
+    // weights never go out to memory and back (9.4 MB on r50_res5_3x3).
+    const dim_t tiles = (positions_ + mr_ - 1) / mr_;
+    fuse_packing_ = !g.constant_weights && g.N == 1 && g.groups == 1 &&
+                    tiles <= kMaxFusedTiles && tiles * max_pairs_ <= kTilesPerTask * kMaxPairs &&
+                    depth * nr_ * static_cast<dim_t>(sizeof(T)) <= kMaxFusedPanelBytes;
+    tiles_per_task_ = fuse_packing_ ? tiles : kTilesPerTask;
+    const dim_t rows_per_task = mr_ * tiles_per_task_;
     grid_ = TaskGrid(g.N, g.groups, (positions_ + rows_per_task - 1) / rows_per_task,
                      weights_.blocks(), kTasksWanted);
     ws_.size([&](Carve& c) { return carve_shared(c); }, [&](Carve& c) { return carve_slot(c); },
@@ -110,6 +125,16 @@ class BrgemmExecutor final : public Executor {
     OpArgs in_place = args;
     // A plan for channels-first input reads a channels-last copy (layout_copy.h).
     if (copy_input_) in_place.a = channels_last_view<T>(args.a, sh.input, th);
+    if (fuse_packing_) {
+      const std::vector<dim_t> src_off = reduction_offsets(g_, args.b.strides, true);
+      const std::vector<dim_t> order = source_order(g_, src_off, true);
+      const Packing packing{&args.b, src_off.data(), order.data()};
+      parallel_tasks(grid_.tasks(), th, [&](dim_t task) {
+        const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
+        run_task(in_place, nullptr, grid_(task), sl, &packing);
+      });
+      return;
+    }
     run_gemm_job(g_, weights_, args.b, true, sh.weights, grid_, th, 0, [](dim_t) {},
                  [&](const T* w, const GemmTask& t) {
                    const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
@@ -126,40 +151,48 @@ class BrgemmExecutor final : public Executor {
   };
   Shared carve_shared(Carve& c) const {
     Shared sh;
-    sh.weights = c.take<T>(weights_.elems());
+    sh.weights = fuse_packing_ ? nullptr : c.take<T>(weights_.elems());
     sh.input = copy_input_ ? c.take<T>(static_cast<std::size_t>(input_elems_)) : nullptr;
     return sh;
   }
   struct Slot {
-    const T** a;      // kTilesPerTask x max_pairs x mr row pointers: each tile's A lists
-    dim_t* d0;        // kTilesPerTask x max_pairs: each pair's first reduction index
-    dim_t* counts;    // kTilesPerTask x 3: pairs of full blocks, of the last block, output runs
-    OutputRun* runs;  // kTilesPerTask x mr: each tile's output rows as evenly spaced runs
+    const T** a;      // tiles x max_pairs x mr row pointers: each tile's A lists
+    dim_t* d0;        // tiles x max_pairs: each pair's first reduction index
+    dim_t* counts;    // tiles x 3: pairs of full blocks, of the last block, output runs
+    OutputRun* runs;  // tiles x mr: each tile's output rows as evenly spaced runs
     const T** b;      // max_pairs: one call's B list
     dim_t* coords;    // mr x rank: the tile's positions' first input coordinates
     dim_t* out_coords;  // rank: a position's output coordinates
     dim_t* tap;       // rank: a tap's coordinates
     dim_t* first;     // taps: the first pair of each kept tap
+    dim_t* tap_off;   // taps: each tap's input offset from the window's first pixel
+    dim_t* base_off;  // mr: input offset of each position's window's first pixel
+    dim_t* interior;  // mr: whether each position's whole window lies inside the input
     dim_t* row_off;   // mr: output offsets of a tile's rows
     const T** tap_rows;  // mr: one tap's rows
     T* tile;          // mr x nr: partial tiles
+    T* panel;         // depth x nr: a column block's weights, packed by the task (fused packing)
     T* seeds;         // per_part x nr: the task's channels' bias
   };
   Slot carve_slot(Carve& c) const {
     const auto z = [](dim_t v) { return static_cast<std::size_t>(v); };
     Slot sl;
-    sl.a = c.take<const T*>(z(kTilesPerTask * max_pairs_ * mr_));
-    sl.d0 = c.take<dim_t>(z(kTilesPerTask * max_pairs_));
-    sl.counts = c.take<dim_t>(z(kTilesPerTask * 3));
-    sl.runs = c.take<OutputRun>(z(kTilesPerTask * mr_));
+    sl.a = c.take<const T*>(z(tiles_per_task_ * max_pairs_ * mr_));
+    sl.d0 = c.take<dim_t>(z(tiles_per_task_ * max_pairs_));
+    sl.counts = c.take<dim_t>(z(tiles_per_task_ * 3));
+    sl.runs = c.take<OutputRun>(z(tiles_per_task_ * mr_));
     sl.b = c.take<const T*>(z(max_pairs_));
     sl.coords = c.take<dim_t>(z(mr_ * g_.rank()));
     sl.out_coords = c.take<dim_t>(z(g_.rank()));
     sl.tap = c.take<dim_t>(z(g_.rank()));
     sl.first = c.take<dim_t>(z(taps_));
+    sl.tap_off = c.take<dim_t>(z(taps_));
+    sl.base_off = c.take<dim_t>(z(mr_));
+    sl.interior = c.take<dim_t>(z(mr_));
     sl.row_off = c.take<dim_t>(z(mr_));
     sl.tap_rows = c.take<const T*>(z(mr_));
     sl.tile = c.take<T>(z(mr_ * nr_));
+    sl.panel = fuse_packing_ ? c.take<T>(z(g_.Cg() * taps_ * nr_)) : nullptr;
     sl.seeds = c.take<T>(z(grid_.per_part() * nr_));
     return sl;
   }
@@ -185,6 +218,10 @@ class BrgemmExecutor final : public Executor {
       for (dim_t i = 0; i < mr_; ++i) {
         rows[i] = zeros;
         if (i >= valid) continue;
+        if (sl.interior[i]) {  // (the window of most positions: no bounds to check)
+          rows[i] = x + sl.base_off[i] + sl.tap_off[tap], any = true;
+          continue;
+        }
         dim_t off = 0;
         bool inside = true;
         for (int ax = 0; ax < d && inside; ++ax) {
@@ -219,20 +256,36 @@ class BrgemmExecutor final : public Executor {
     return {main, n - main};
   }
 
-  void run_task(const OpArgs& args, const T* w, const GemmTask& t, const Slot& sl) const {
+  // What a task needs to pack its own column blocks (fused packing).
+  struct Packing {
+    const ConstTensorView* w;
+    const dim_t* src_off;
+    const dim_t* order;
+  };
+
+  void run_task(const OpArgs& args, const T* w, const GemmTask& t, const Slot& sl,
+                const Packing* packing = nullptr) const {
     const dim_t mr = mr_, nr = nr_, grp = t.grp;
     const auto& xs = args.a.strides;
     const auto& ys = args.out.strides;
     const int d = g_.rank();
     const T* x = static_cast<const T*>(args.a.data) + t.n * xs[0] + grp * g_.Cg();
     T* y = static_cast<T*>(args.out.data) + t.n * ys[0] + grp * g_.Kg() * ys[1];
-    const dim_t p_begin = t.block * mr * kTilesPerTask;
-    const dim_t p_end = std::min(positions_, p_begin + mr * kTilesPerTask);
+    const dim_t p_begin = t.block * mr * tiles_per_task_;
+    const dim_t p_end = std::min(positions_, p_begin + mr * tiles_per_task_);
     const dim_t tiles = (p_end - p_begin + mr - 1) / mr;
 
     // 1. Every tile's pair list and output runs (they do not depend on the column block).
     const std::size_t a_stride = static_cast<std::size_t>(max_pairs_ * mr);
     const dim_t step = ys[2 + d - 1];
+    // Each tap's input offset from its window's first pixel.
+    dim_t* tc = sl.tap;
+    std::fill(tc, tc + d, dim_t{0});
+    for (dim_t tap = 0; tap < taps_; ++tap, next_tap(tc)) {
+      dim_t off = 0;
+      for (int ax = 0; ax < d; ++ax) off += tc[ax] * g_.dil[ax] * xs[2 + ax];
+      sl.tap_off[tap] = off;
+    }
     // Output coordinates o of the position at hand, stepped (divisions per position cost
     // 16 % of a 1-D layer's time, measured on tcn_dil8_b8 with perf).
     dim_t* o = sl.out_coords;
@@ -240,12 +293,19 @@ class BrgemmExecutor final : public Executor {
     for (dim_t tile = 0; tile < tiles; ++tile) {
       const dim_t p0 = p_begin + tile * mr, valid = std::min(mr, p_end - p0);
       for (dim_t i = 0; i < valid; ++i) {
-        dim_t off = 0;
+        dim_t off = 0, in_off = 0;
+        bool interior = true;
         for (int ax = 0; ax < d; ++ax) {
-          sl.coords[i * d + ax] = o[ax] * g_.stride[ax] - g_.lo[ax];
+          const dim_t first = o[ax] * g_.stride[ax] - g_.lo[ax];
+          sl.coords[i * d + ax] = first;
+          interior = interior && first >= 0 &&
+                     first + (g_.kernel[ax] - 1) * g_.dil[ax] < g_.in[ax];
+          in_off += first * xs[2 + ax];
           off += o[ax] * ys[2 + ax];
         }
         sl.row_off[i] = off;
+        sl.base_off[i] = in_off;
+        sl.interior[i] = interior;
         for (int ax = d - 1; ax >= 0 && ++o[ax] == g_.out[ax]; --ax) o[ax] = 0;
       }
       const auto [main, rest] =
@@ -262,7 +322,12 @@ class BrgemmExecutor final : public Executor {
     for (dim_t b = t.b0; b < t.b1; ++b) {
       const dim_t k0 = b * nr, nk = std::min(nr, g_.Kg() - k0);
       const T* seeds = sl.seeds + (b - t.b0) * nr;
-      const T* panel = weights_.panel(w, grp, b);
+      const T* panel = sl.panel;
+      if (packing)
+        weights_.pack_panel_at(*packing->w, packing->src_off, packing->order, sl.panel,
+                               grp * weights_.blocks() + b);
+      else
+        panel = weights_.panel(w, grp, b);
       for (dim_t tile = 0; tile < tiles; ++tile) {
         const dim_t p0 = p_begin + tile * mr, valid = std::min(mr, p_end - p0);
         const dim_t main = sl.counts[3 * tile], rest = sl.counts[3 * tile + 1];
@@ -305,6 +370,8 @@ class BrgemmExecutor final : public Executor {
   Slices slices_;
   dim_t mr_ = 0, nr_ = 0, taps_ = 0, positions_ = 0, max_pairs_ = 0, input_elems_ = 0;
   bool copy_input_ = false;  // planned for channels-first input: run on a channels-last copy
+  bool fuse_packing_ = false;  // each task packs the column blocks it uses
+  dim_t tiles_per_task_ = kTilesPerTask;
 };
 
 class BrgemmDirect final : public Algorithm {

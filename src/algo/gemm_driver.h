@@ -94,6 +94,14 @@ class TaskGrid {
 std::vector<dim_t> reduction_offsets(const Geometry& g, const std::vector<dim_t>& ws,
                                      bool tap_major);
 
+// The order in which packing visits the reduction indices: d itself, but for a tap-major
+// packing of a view whose weights lie channels then taps (a dense (K, C/groups, k..) tensor),
+// blocks of 16 channels x 4 taps, so that a block's reads stay within a few cache lines and its
+// writes within a few runs of rows. Packed d by d, r50_res5_3x3_b1's tap-major weights (9.4 MB)
+// took ~2 ms a run, its reads 9 floats apart (docs/measurements.md).
+std::vector<dim_t> source_order(const Geometry& g, const std::vector<dim_t>& src_off,
+                                bool tap_major);
+
 // Weights packed as W[group][block][d][width]: column j of block b is output channel
 // b * width + j of the group (zero past Kg), row d the reduction index d. `width` is the tile
 // side that spans output channels: nr when positions are the tile's rows, mr when channels are.
@@ -116,24 +124,32 @@ class PackedWeights {
     return packed + ((grp * blocks_ + block) * depth_ + d0) * width_;
   }
 
-  // Panel `index` (group-major) of w, its rows read at src_off[d] (reduction_offsets). In blocks
-  // of 16 rows: the width output channels are read as that many streams in memory order, and
-  // the 16 x width block written (2 KiB for f32 at width 32) stays in L1.
-  void pack_panel(const ConstTensorView& w, const dim_t* src_off, T* out, dim_t index) const {
-    constexpr dim_t kBlock = 16;
+  // Panel `index` (group-major) of w, its rows read at src_off[d] (reduction_offsets), visited
+  // in the order of source_order. In blocks of 64 rows: the width output channels are read one
+  // after the other, and the 64 x width block written (8 KiB for f32 at width 32) stays in L1.
+  void pack_panel(const ConstTensorView& w, const dim_t* src_off, const dim_t* order, T* out,
+                  dim_t index) const {
+    pack_panel_at(w, src_off, order, out + index * depth_ * width_, index);
+  }
+  // The same, written at `panel` (depth x width values) instead of its place in the packing.
+  void pack_panel_at(const ConstTensorView& w, const dim_t* src_off, const dim_t* order,
+                     T* panel, dim_t index) const {
+    constexpr dim_t kBlock = 64;
     const T* src = static_cast<const T*>(w.data);
     const dim_t grp = index / blocks_, b = index % blocks_;
-    T* panel = out + index * depth_ * width_;
     for (dim_t d0 = 0; d0 < depth_; d0 += kBlock) {
       const dim_t d1 = std::min(depth_, d0 + kBlock);
       for (dim_t j = 0; j < width_; ++j) {
         const dim_t k = b * width_ + j;
         if (k >= Kg_) {
-          for (dim_t i = d0; i < d1; ++i) panel[i * width_ + j] = T(0);
+          for (dim_t i = d0; i < d1; ++i) panel[order[i] * width_ + j] = T(0);
           continue;
         }
         const T* wk = src + (grp * Kg_ + k) * w.strides[0];
-        for (dim_t i = d0; i < d1; ++i) panel[i * width_ + j] = wk[src_off[i]];
+        for (dim_t i = d0; i < d1; ++i) {
+          const dim_t r = order[i];
+          panel[r * width_ + j] = wk[src_off[r]];
+        }
       }
     }
   }
@@ -144,10 +160,12 @@ class PackedWeights {
   // 512x512x3x3 layer moves 9.4 MB, about as long as its batch-1 GEMM). `layout` tells
   // packings of one executor apart (e.g. the reduction order).
   const T* for_run(bool constant, const ConstTensorView& w, int layout,
-                   const std::vector<dim_t>& src_off, T* own, int threads) const {
+                   const std::vector<dim_t>& src_off, const std::vector<dim_t>& order, T* own,
+                   int threads) const {
     if (!constant) return own;
     return cache_.get<T>(true, w, layout, elems() * sizeof(T), own, [&](T* out) {
-      parallel_tasks(panels(), threads, [&](dim_t p) { pack_panel(w, src_off.data(), out, p); });
+      parallel_tasks(panels(), threads,
+                     [&](dim_t p) { pack_panel(w, src_off.data(), order.data(), out, p); });
     });
   }
   dim_t pack_tasks(bool constant) const { return constant ? 0 : panels(); }
@@ -170,15 +188,19 @@ template <class T, class Prep, class Sweep>
 void run_gemm_job(const Geometry& g, const PackedWeights<T>& weights, const ConstTensorView& w,
                   bool tap_major, T* own, const TaskGrid& grid, int threads, dim_t prep_tasks,
                   Prep&& prep, Sweep&& sweep, bool weights_unpacked = false) {
-  const std::vector<dim_t> src_off =
-      weights_unpacked ? std::vector<dim_t>{} : reduction_offsets(g, w.strides, tap_major);
-  const T* packed = weights_unpacked
-                        ? nullptr
-                        : weights.for_run(g.constant_weights, w, tap_major, src_off, own, threads);
+  std::vector<dim_t> src_off, order;
+  if (!weights_unpacked) {
+    src_off = reduction_offsets(g, w.strides, tap_major);
+    order = source_order(g, src_off, tap_major);
+  }
+  const T* packed =
+      weights_unpacked
+          ? nullptr
+          : weights.for_run(g.constant_weights, w, tap_major, src_off, order, own, threads);
   const dim_t panels = weights_unpacked ? 0 : weights.pack_tasks(g.constant_weights);
   parallel_phases({panels + prep_tasks, grid.tasks()}, threads, [&](int phase, dim_t task) {
     if (phase == 1) return sweep(packed, grid(task));
-    if (task < panels) return weights.pack_panel(w, src_off.data(), own, task);
+    if (task < panels) return weights.pack_panel(w, src_off.data(), order.data(), own, task);
     prep(task - panels);
   });
 }
