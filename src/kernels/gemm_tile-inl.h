@@ -40,7 +40,7 @@ HWY_INLINE void Tile(std::size_t kc, AAt at, const T* HWY_RESTRICT b, const T* H
                      T* HWY_RESTRICT c, std::size_t ldc) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
-#define CONVND_LOAD(i)                                                \
+#define CONVND_LOAD(i)                                                   \
   auto acc0_##i = seed ? hn::LoadU(d, seed) : hn::LoadU(d, c + i * ldc); \
   auto acc1_##i = seed ? hn::LoadU(d, seed + N) : hn::LoadU(d, c + i * ldc + N);
 #define CONVND_FMA(i)                        \

@@ -40,9 +40,9 @@ struct TileKernel {
   using Seeded = void (*)(std::size_t kc, const T* const* a, const T* b, const T* seed, T* c,
                           std::size_t ldc);
   std::size_t mr = 0, nr = 0;
-  Packed packed = nullptr;     // gemm_tile
-  Pointers rows = nullptr;     // gemm_tile_rows
-  Pointers cols = nullptr;     // gemm_tile_cols
+  Packed packed = nullptr;       // gemm_tile
+  Pointers rows = nullptr;       // gemm_tile_rows
+  Pointers cols = nullptr;       // gemm_tile_cols
   Seeded cols_seeded = nullptr;  // gemm_tile_cols_seeded: rows start at a seed per column
   Seeded rows_seeded = nullptr;  // gemm_tile_rows_seeded: likewise
 };
