@@ -17,7 +17,7 @@
 // positions are runs of 1); views whose channel stride is not 1 take the position-by-position
 // kernels::dw_gather. Channels-first activations are transposed to
 // channels-last in the workspace first (dy) and back at the end (dx) (kernels/transpose.h; at
-// stride 1 pays() passes channels-first plans of under 16 taps to bwd_data_phases, measured
+// stride 1 pays() passes channels-first plans of under 36 taps to bwd_data_phases, measured
 // faster, and at
 // stride 2 depthwise.cc's planes come first in the registry and measured faster still); pays()
 // also passes few channels (a vector that short is mostly scalar tail) to bwd_data_phases, whose
@@ -58,7 +58,7 @@ constexpr dim_t kMaxCountedOutside = dim_t{1} << 14;
 // Fewest channels for which the gather pays over bwd_data_phases (see pays()).
 constexpr dim_t kChannelVectorMin = 16;
 // Fewest kernel taps for which a channels-first plan at stride 1 transposes dy and dx (pays()).
-constexpr dim_t kTransposedTapsMin = 16;
+constexpr dim_t kTransposedTapsMin = 36;
 
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
 
@@ -478,15 +478,15 @@ class DepthwiseBwdData final : public Algorithm {
     // threads, ms, this / bwd_data_phases): mbv2_dw3x3s2_b16 1.79 / 4.18, effnet_dw5s2_b8
     // 1.19 / 2.78, convnext_dw7_b1 (stride 1) 0.59 / 0.41: at stride 1 the phases are one
     // dense forward plane and win.
-    // With stride-1 rows through dw_channels_taps (gather_segment), from 5x5 on this wins at
-    // stride 1 too (1 thread, Zen 5, ms): convnext_dw7_b1 0.30 / 0.36; at 3x3 not:
-    // n1c144 56x56 3x3 0.21 / 0.16.
+    // With stride-1 rows through dw_channels_taps (gather_segment), at 7x7 this wins at stride
+    // 1 too (1 thread, Zen 5, ms): convnext_dw7_b1 0.30 / 0.36; at 3x3 not: n1c144 56x56 3x3
+    // 0.21 / 0.16; 5x5 unmeasured, left to the phases as depthwise_wgrad leaves it to the planes.
     bool strided = false;
     for (dim_t s : g.stride) strided = strided || s > 1;
     dim_t taps = 1;
     for (dim_t k : g.kernel) taps = std::min<dim_t>(taps * k, kMaxTerms);
     if (g.layout != Layout::channels_last && !strided && taps < kTransposedTapsMin)
-      return "channels-first at stride 1 with under 16 taps: bwd_data_phases' one dense plane is "
+      return "channels-first at stride 1 with under 36 taps: bwd_data_phases' one dense plane is "
              "faster than the transposes of dy and dx";
     return {};
   }
