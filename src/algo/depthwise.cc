@@ -69,7 +69,7 @@ std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
 // a cache line: up to 63 each, and the bias's start rounded up past the weights.
 constexpr std::size_t kAlignSlack = 192;
 
-// Offset of a tensor within its cache line, in whole elements of T (0 if not a multiple of T).
+// Offset of a tensor within its cache line in bytes (0 if not a multiple of sizeof(T)).
 template <class T>
 std::size_t line_offset(const void* p) {
   const std::size_t b = reinterpret_cast<std::uintptr_t>(p) % 64;

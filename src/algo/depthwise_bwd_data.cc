@@ -17,7 +17,8 @@
 // positions are runs of 1); views whose channel stride is not 1 take the position-by-position
 // kernels::dw_gather. Channels-first activations are transposed to
 // channels-last in the workspace first (dy) and back at the end (dx) (kernels/transpose.h; at
-// stride 1 pays() passes channels-first plans to bwd_data_phases, measured faster, and at
+// stride 1 pays() passes channels-first plans of under 36 taps to bwd_data_phases, measured
+// faster, and at
 // stride 2 depthwise.cc's planes come first in the registry and measured faster still); pays()
 // also passes few channels (a vector that short is mostly scalar tail) to bwd_data_phases, whose
 // forward planes vectorise along the rows instead.
@@ -57,6 +58,8 @@ constexpr dim_t kMaxPairs = dim_t{1} << 22;
 constexpr dim_t kMaxCountedOutside = dim_t{1} << 14;
 // Fewest channels for which the gather pays over bwd_data_phases (see pays()).
 constexpr dim_t kChannelVectorMin = 16;
+// Fewest kernel taps for which a channels-first plan at stride 1 transposes dy and dx (pays()).
+constexpr dim_t kTransposedTapsMin = 36;
 
 std::size_t align64(std::size_t b) { return (b + 63) / 64 * 64; }
 
@@ -194,10 +197,16 @@ class GatherExecutor final : public Executor {
     for (int a = d - 2; a >= 0; --a) tap_stride_[a] = tap_stride_[a + 1] * g.kernel[a + 1];
     // (+ kAlignSlack: the weights and the bias may sit at dy's offset within a cache line, see
     // run())
+    // Then the weights flipped along the last axis (flipped_weights()).
+    const std::size_t wbytes = checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws);
     shared_bytes_ = checked_size_add(
-        checked_size_add(checked_bytes64(checked_mul(g.C, taps_, ws), sizeof(T), ws),
-                         checked_bytes64(g.C, sizeof(T), ws), ws),
-        kAlignSlack, ws);
+        checked_size_add(checked_size_mul(2, wbytes, ws), checked_bytes64(g.C, sizeof(T), ws), ws),
+        2 * kAlignSlack, ws);
+    // Stride-1 rows through kernels::dw_channels_taps (see gather_segment).
+    {
+      const dim_t kw = g.kernel[d - 1];
+      taps_rows_ = g.stride[d - 1] == 1 && g.dil[d - 1] == 1 && (kw == 3 || kw == 5 || kw == 7);
+    }
     // Channels-first: dy and dx of all images, channels-last and dense.
     const dim_t images = checked_mul(g.N, g.C, ws);
     copies_bytes_ = checked_size_add(
@@ -234,6 +243,15 @@ class GatherExecutor final : public Executor {
       for (dim_t t = 0; t < taps_; ++t) wt[t * g_.C + c] = w[c * args.b.strides[0] + tap_off[t]];
     const T* b = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
     for (dim_t c = 0; c < g_.C; ++c) bias[c] = b ? b[c * args.bias->strides[0]] : T(0);
+    // Tap-major weights with the last axis reversed: wf[(r * KW + k) * C + c] =
+    // wt[(r * KW + KW - 1 - k) * C + c], so that a stride-1 row's taps read dy forwards.
+    T* wf = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_) + 64 +
+                                 align64(sizeof(T) * g_.C) + 64 + shift);
+    if (taps_rows_) {
+      const dim_t kw = g_.kernel.back();
+      for (dim_t t = 0; t < taps_; ++t)
+        std::copy_n(wt + (t / kw * kw + kw - 1 - t % kw) * g_.C, g_.C, wf + t * g_.C);
+    }
     const int n_threads = std::min(threads, slots_);
     char* slots = ws + workspace_bytes() - static_cast<std::size_t>(slots_) * slot_bytes_;
     auto slot = [&] { return slots + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
@@ -246,7 +264,7 @@ class GatherExecutor final : public Executor {
     // had been the faster one at stride 2 (one thread, Zen 5).
     if (in_place) {
       parallel_tasks(row_tasks, n_threads, [&](dim_t task) {
-        gather_segment(args.a, args.out, wt, bias, task, slot());
+        gather_segment(args.a, args.out, wt, wf, bias, task, slot());
       });
       return;
     }
@@ -267,7 +285,7 @@ class GatherExecutor final : public Executor {
                              dense_channels_last_strides(args.out.shape));
     copy_to_channels_last<T>(args.a, dy_cl, dy_view.strides, n_threads);
     parallel_tasks(row_tasks, n_threads, [&](dim_t task) {
-      gather_segment(dy_view, dx_view, wt, bias, task, slot());
+      gather_segment(dy_view, dx_view, wt, wf, bias, task, slot());
     });
     copy_from_channels_last<T>(dx_cl, dx_view.strides, args.out, n_threads);
   }
@@ -302,8 +320,14 @@ class GatherExecutor final : public Executor {
   // those of the previous position of the phase moved by one output (regular_) form a run:
   // one kernels::dw_channels_run call, each weight vector loaded once for 8 positions, dy
   // stepping one output and dx one stride per position.
+  // At stride 1, dilation 1 and 3, 5 or 7 taps along the last axis, a run whose positions each
+  // gather every tap of the last axis is one kernels::dw_channels_taps call instead (a depthwise
+  // transposed convolution is a correlation with the taps reversed: per kernel row one dy
+  // pointer, its taps one output apart, with the flipped weights wf; each dy vector loaded once
+  // for every (position, tap) pair that reads it). Its sum runs over the rows, then the taps
+  // in reverse: a fixed order.
   void gather_segment(const ConstTensorView& dyv, const TensorView& dxv, const T* wt,
-                      const T* bias, dim_t task, char* slot) const {
+                      const T* wf, const T* bias, dim_t task, char* slot) const {
     const int d = g_.rank(), last = d - 1;
     const T** in = reinterpret_cast<const T**>(slot);
     const T** wp = in + align64(sizeof(T*) * terms_) / sizeof(T*);
@@ -336,6 +360,23 @@ class GatherExecutor final : public Executor {
       for (dim_t p = i0 + r; p < i1;) {
         dim_t len = 1;
         while (p + len * s < i1 && regular_[p + len * s]) ++len;
+        const dim_t kw = g_.kernel[last];
+        if (taps_rows_ && len > 1 && L.start[p + 1] - L.start[p] == kw) {
+          // The list of p is taps 0..kw-1 (tap order), outputs descending: row q's dy pointer
+          // is the last one's (tap kw - 1).
+          const dim_t o_first = L.out[L.start[p + 1] - 1];
+          for (std::size_t q = 0; q < otap.size(); ++q) {
+            in[q] = dy + ooff[q] + o_first * ys[2 + last];
+            wp[q] = wf + otap[q] * g_.C;
+          }
+          kernels::dw_channels_taps<T>(
+              otap.size(), in, wp, static_cast<std::size_t>(kw), static_cast<std::size_t>(g_.C),
+              static_cast<std::ptrdiff_t>(ys[2 + last]), static_cast<std::ptrdiff_t>(ys[2 + last]),
+              bias, dx + p * xs[2 + last], static_cast<std::ptrdiff_t>(xs[2 + last]),
+              static_cast<std::size_t>(len), static_cast<std::size_t>(g_.C));
+          p += len;
+          continue;
+        }
         std::size_t nt = 0;
         for (std::size_t q = 0; q < otap.size(); ++q)
           for (dim_t k = L.start[p]; k < L.start[p + 1]; ++k) {
@@ -409,6 +450,7 @@ class GatherExecutor final : public Executor {
   mutable std::vector<AxisTerms> axes_;
   mutable std::vector<char> regular_;
   std::vector<dim_t> tap_stride_;
+  bool taps_rows_ = false;  // stride-1 rows through dw_channels_taps (see gather_segment)
   std::size_t shared_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0, workspace_bytes_ = 0;
 };
 
@@ -447,11 +489,16 @@ class DepthwiseBwdData final : public Algorithm {
     // threads, ms, this / bwd_data_phases): mbv2_dw3x3s2_b16 1.79 / 4.18, effnet_dw5s2_b8
     // 1.19 / 2.78, convnext_dw7_b1 (stride 1) 0.59 / 0.41: at stride 1 the phases are one
     // dense forward plane and win.
+    // With stride-1 rows through dw_channels_taps (gather_segment), at 7x7 this wins at stride
+    // 1 too (1 thread, Zen 5, ms): convnext_dw7_b1 0.30 / 0.36; at 3x3 not: n1c144 56x56 3x3
+    // 0.21 / 0.16; 5x5 unmeasured, left to the phases as depthwise_wgrad leaves it to the planes.
     bool strided = false;
     for (dim_t s : g.stride) strided = strided || s > 1;
-    if (g.layout != Layout::channels_last && !strided)
-      return "channels-first at stride 1: bwd_data_phases' one dense plane is faster than the "
-             "transposes of dy and dx";
+    dim_t taps = 1;
+    for (dim_t k : g.kernel) taps = std::min<dim_t>(taps * k, kMaxTerms);
+    if (g.layout != Layout::channels_last && !strided && taps < kTransposedTapsMin)
+      return "channels-first at stride 1 with under 36 taps: bwd_data_phases' one dense plane is "
+             "faster than the transposes of dy and dx";
     return {};
   }
 

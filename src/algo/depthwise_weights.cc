@@ -16,7 +16,7 @@
 //
 // Channels-first views are transposed to channels-last in the workspace first (16 x 16 blocks),
 // so the channel vectors are contiguous; pays() leaves few channels (a vector that short is
-// mostly scalar tail) and channels-first plans of under 16 taps to depthwise's planes (measured
+// mostly scalar tail) and channels-first plans of under 36 taps to depthwise's planes (measured
 // faster).
 #include "algo/depthwise_weights.h"
 
@@ -44,7 +44,7 @@ constexpr dim_t kMaxTaps = 4096;
 constexpr dim_t kMaxTable = dim_t{1} << 22;
 constexpr dim_t kChannelVectorMin = 16;
 // Fewest kernel taps for which a channels-first plan transposes x and dy (see pays()).
-constexpr dim_t kTransposedTapsMin = 16;
+constexpr dim_t kTransposedTapsMin = 36;
 
 // Chunks of the N * positions pairs: as many as keep each at >= kMinChunkPositions, at most
 // kMaxChunks, and within the partial-sum budget. (Only for a problem that reject() accepted; the
@@ -291,14 +291,16 @@ class DepthwiseWeights final : public Algorithm {
     // place. Measured with both forced (1 thread, Xeon AVX-512, ms, planes / this):
     // mbv2_dw3x3s2_b16 0.93 / 2.50, effnet_dw5s2_b8 0.96 / 1.29, convnext_dw7_b1 0.63 / 1.32,
     // mbv2_dw3x3_b1 0.35 / 0.66.
-    // With dw_weights_taps the channels-last accumulation is fast enough that, from 5x5 kernels
-    // on, it pays for the transposes too (1 thread, Zen 5, ms, planes / this, both forced):
-    // effnet_dw5s2_b8 0.55 / 0.44, convnext_dw7_b1 0.42 / 0.34; at 3x3 the transposes dominate:
-    // mbv2_dw3x3s2_b16 0.54 / 0.87, mbv2_dw3x3 (N 1) 0.17 / 0.19.
+    // With dw_weights_taps the channels-last accumulation is fast enough that at 7x7 it pays
+    // for the transposes too (1 thread, Zen 5, ms, planes / this, both forced, median of 7 on a
+    // busy machine): convnext_dw7_b1 0.46 / 0.38. At 5x5 it is a toss-up that the machine's
+    // load decides (effnet_dw5s2_b8 0.55 / 0.44 when quiet, 0.82 / 0.92 busy: the transposes
+    // stream x and dy through memory), and at 3x3 the transposes dominate (mbv2_dw3x3s2_b16
+    // 0.54 / 0.87, mbv2_dw3x3 N 1 0.17 / 0.19).
     dim_t taps = 1;
     for (dim_t k : g.kernel) taps = std::min<dim_t>(taps * k, kMaxTaps);
     if (g.layout != Layout::channels_last && taps < kTransposedTapsMin)
-      return "channels-first with under 16 taps: depthwise's planes (no transposes of x and dy) "
+      return "channels-first with under 36 taps: depthwise's planes (no transposes of x and dy) "
              "measured faster";
     return {};
   }
