@@ -117,6 +117,26 @@ inline PassResult run_pass(const Spec& s, Pass p, const Tensor& a, const Tensor&
   return run_plan(plan, s, p, a, b, bias, out_gap);
 }
 
+// Runs the forward pass of s on `algorithm` with 1 and 2 threads, on fractional data (so that a
+// changed summation order shows in the last bits), and expects bitwise equal outputs; returns the
+// 1-thread run (its algorithm, output).
+inline PassResult expect_threads_bitwise_equal(const Spec& s, const std::string& algorithm) {
+  const PassShapes sh = pass_shapes(s, Pass::forward);
+  Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
+  x.fill_fractions(5);
+  w.fill_fractions(6);
+  bias.fill_fractions(7);
+  PlanOptions one, two;
+  one.algorithm = two.algorithm = algorithm;
+  one.threads = 1;
+  two.threads = 2;
+  const Tensor* b = s.bias ? &bias : nullptr;
+  PassResult r1 = run_pass(s, Pass::forward, x, w, b, one);
+  EXPECT_TRUE(bitwise_equal(r1.out, run_pass(s, Pass::forward, x, w, b, two).out))
+      << s.to_string() << " algo=" << algorithm << ": 1 vs 2 threads differ";
+  return r1;
+}
+
 // A plan made with PlanOptions::constant_weights and run with the weights w1, w1, w2, w1 must
 // give the reference result every time: cached packed weights are reused for the same pointer
 // and repacked when the pointer changes. `tol` is 0 for the exact algorithms (integer data).

@@ -191,18 +191,7 @@ TEST(PaddedIgemm, ThreadCountDoesNotChangeBits) {
     s.padding = Padding::uniform(1);
     s.layout = l;
     s.bias = true;
-    const PassShapes sh = pass_shapes(s, Pass::forward);
-    Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
-    x.fill_fractions(5);
-    w.fill_fractions(6);
-    bias.fill_integers(7);
-    PlanOptions one, two;
-    one.algorithm = two.algorithm = kAlgo;
-    one.threads = 1;
-    two.threads = 2;
-    const PassResult r1 = run_pass(s, Pass::forward, x, w, &bias, one);
-    const PassResult r2 = run_pass(s, Pass::forward, x, w, &bias, two);
-    EXPECT_TRUE(bitwise_equal(r1.out, r2.out)) << s.to_string();
+    expect_threads_bitwise_equal(s, kAlgo);
   }
 }
 

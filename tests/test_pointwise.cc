@@ -105,17 +105,7 @@ TEST(Pointwise, ThreadCountDoesNotChangeBits) {
   s.input = {7, 9};
   s.kernel = {1, 1};
   s.bias = true;
-  const PassShapes sh = pass_shapes(s, Pass::forward);
-  Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
-  x.fill_fractions(5);
-  w.fill_fractions(6);
-  bias.fill_integers(7);
-  PlanOptions one, two;
-  one.algorithm = two.algorithm = kAlgo;
-  one.threads = 1;
-  two.threads = 2;
-  EXPECT_TRUE(bitwise_equal(run_pass(s, Pass::forward, x, w, &bias, one).out,
-                            run_pass(s, Pass::forward, x, w, &bias, two).out));
+  expect_threads_bitwise_equal(s, kAlgo);
 }
 
 // Weights that change per call are read in place (their rows are contiguous over C), constant
