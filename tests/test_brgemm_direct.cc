@@ -240,8 +240,148 @@ TEST(BrgemmDirect, RejectsWhatItDoesNotRun) {
   s.layout = Layout::channels_last;
   EXPECT_TRUE(accepts(s, Pass::forward, kAlgo));
   EXPECT_FALSE(accepts(s, Pass::backward_data, kAlgo));
-  s.C = 4;  // too few channels per group
+  s.C = 4;  // few channels: a kernel row per pair (the last axis dense)
+  EXPECT_TRUE(accepts(s, Pass::forward, kAlgo));
+  s.dilation = {1, 2};  // too few channels per group to run a tap per pair
   EXPECT_FALSE(accepts(s, Pass::forward, kAlgo));
+}
+
+// Few channels per group (below 32) with the last axis dense: one pair per kernel row (KW x Cg
+// consecutive values) on a copy of the input padded along the last axis.
+TEST(BrgemmDirect, MergedRowsChannelsAndWidths) {
+  for (DType t : {DType::f32, DType::f64})
+    for (dim_t C : {1, 2, 3, 5, 8, 16})
+      for (dim_t kw : {1, 2, 3, 7, 11}) {
+        // Padding kw / 2 + 1 on the last axis: border rows run into it on both sides.
+        ConvTester().input(2, C, {6, 13}).kernel(kw == 7 ? 33 : 9, {2, kw})
+            .stride({1, kw == 11 ? 1 : 2}).padding(Padding::lo_hi({{1, 0}, {kw / 2 + 1, kw / 2}}))
+            .layout(Layout::channels_last).dtype(t).bias().test(kAlgo, Pass::forward);
+      }
+}
+
+TEST(BrgemmDirect, MergedRowsGeometryClasses) {
+  for (DType t : {DType::f32, DType::f64})
+    for (Layout l : {Layout::channels_last, Layout::channels_first})
+      for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                        PadMode::circular}) {
+        // 1-D, stride 5 > kernel 3, padding 7 > the kernel on both sides (w2v-like, C 1).
+        ConvTester().input(2, 1, {23}).kernel(12, {3}).stride({5}).padding(Padding::uniform(7))
+            .mode(m).layout(l).dtype(t).bias().test(kAlgo, Pass::forward);
+        // 2-D r50_conv1-like: C 3, 7x7 stride 2 pad 3; and padding 9 beyond the kernel, uneven.
+        ConvTester().input(1, 3, {11, 10}).kernel(20, {7, 7}).stride({2, 2})
+            .padding(Padding::uniform(3)).mode(m).layout(l).dtype(t).test(kAlgo, Pass::forward);
+        ConvTester().input(2, 4, {5, 6}).kernel(7, {3, 4}).stride({3, 2}).dilation({2, 1})
+            .padding(Padding::lo_hi({{9, 2}, {1, 9}})).mode(m).layout(l).dtype(t).bias()
+            .test(kAlgo, Pass::forward);
+        // Groups: 3 groups of 5 channels (the copy splits them), and 3-D with groups of 8.
+        ConvTester().input(2, 15, {7, 9}).kernel(9, {3, 3}).groups(3).padding(Padding::uniform(2))
+            .mode(m).layout(l).dtype(t).strided_views(2).test(kAlgo, Pass::forward);
+        ConvTester().input(2, 16, {4, 5, 6}).kernel(6, {3, 2, 3}).groups(2)
+            .padding(Padding::same(SamePolicy::tf)).mode(m).layout(l).dtype(t).bias()
+            .test(kAlgo, Pass::forward);
+      }
+}
+
+// 64 or more channels per group, or a dilated last axis: still a tap per pair (no padded copy),
+// in every padding mode.
+TEST(BrgemmDirect, TapPerPairGeometryClasses) {
+  for (DType t : {DType::f32, DType::f64})
+    for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::replicate, PadMode::circular}) {
+      ConvTester().input(2, 64, {7, 6}).kernel(9, {3, 3}).stride({2, 1})
+          .padding(Padding::lo_hi({{4, 1}, {0, 5}})).mode(m).layout(Layout::channels_last)
+          .dtype(t).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(1, 24, {9, 11}).kernel(6, {2, 3}).groups(3).dilation({1, 2})
+          .padding(Padding::uniform(3)).mode(m).layout(Layout::channels_last).dtype(t)
+          .test(kAlgo, Pass::forward);
+    }
+}
+
+// KW x Cg above kMaxSlice: the merged row is cut into blocks, the last one shorter
+// (31 x 17 = 527 = 264 + 263; 63 x 9 = 567 = 284 + 283).
+TEST(BrgemmDirect, MergedRowsLongerThanABlock) {
+  for (DType t : {DType::f32, DType::f64})
+  {
+    ConvTester().input(1, 31, {3, 20}).kernel(5, {2, 17}).padding(Padding::uniform(4))
+        .layout(Layout::channels_last).dtype(t).bias().test(kAlgo, Pass::forward);
+    ConvTester().input(2, 63, {5, 7}).kernel(33, {3, 9}).padding(Padding::uniform(4))
+        .mode(PadMode::reflect).layout(Layout::channels_last).dtype(t).test(kAlgo, Pass::forward);
+  }
+}
+
+TEST(BrgemmDirect, MergedRowsThreadCountDoesNotChangeBits) {
+  for (DType t : {DType::f32, DType::f64})
+    for (Layout l : {Layout::channels_last, Layout::channels_first})
+      for (dim_t N : {1, 3}) {
+        Spec s;
+        s.N = N;
+        s.C = 3;
+        s.K = 40;
+        s.input = {19, 17};
+        s.kernel = {5, 5};
+        s.stride = {2, 2};
+        s.padding = Padding::uniform(2);
+        s.pad_mode = PadMode::reflect;
+        s.layout = l;
+        s.dtype = t;
+        s.bias = true;
+        const PassShapes sh = pass_shapes(s, Pass::forward);
+        Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
+        x.fill_fractions(5);
+        w.fill_fractions(6);
+        bias.fill_integers(7);
+        PlanOptions one, two;
+        one.algorithm = two.algorithm = kAlgo;
+        one.threads = 1;
+        two.threads = 2;
+        const PassResult r1 = run_pass(s, Pass::forward, x, w, &bias, one);
+        const PassResult r2 = run_pass(s, Pass::forward, x, w, &bias, two);
+        EXPECT_EQ(r1.algorithm, std::string(kAlgo));
+        EXPECT_TRUE(bitwise_equal(r1.out, r2.out)) << s.to_string();
+      }
+}
+
+TEST(BrgemmDirect, MergedRowsWorkspaceCoversTheRun) {
+  for (int threads : {1, 2})
+    for (Layout l : {Layout::channels_last, Layout::channels_first}) {
+      Spec s;
+      s.N = 2;
+      s.C = 3;
+      s.K = 50;
+      s.input = {21, 19};
+      s.kernel = {7, 7};
+      s.stride = {2, 2};
+      s.padding = Padding::uniform(3);
+      s.layout = l;
+      s.bias = true;
+      const PassShapes sh = pass_shapes(s, Pass::forward);
+      Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K}), y(s.dtype, sh.out);
+      x.fill_integers(1);
+      w.fill_integers(2);
+      bias.fill_integers(3);
+      PlanOptions o;
+      o.algorithm = kAlgo;
+      o.threads = threads;
+      const Plan plan(s, Pass::forward, o);
+      ASSERT_GT(plan.workspace_bytes(), 0u);
+      detail::BufferStats::reset_peak();
+      const std::size_t before = detail::BufferStats::live();
+      plan.forward(x.view(), w.view(), bias.view(), y.view());
+      EXPECT_LE(detail::BufferStats::peak() - before, plan.workspace_bytes());
+      o.workspace_limit = plan.workspace_bytes() - 1;
+      EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+    }
+}
+
+TEST(BrgemmDirect, MergedRowsConstantWeightsAreCached) {
+  Spec s;
+  s.N = 2;
+  s.C = 3;
+  s.K = 35;
+  s.input = {9, 8};
+  s.kernel = {3, 5};
+  s.padding = Padding::uniform(2);
+  s.layout = Layout::channels_last;
+  expect_constant_weights_cached(s, kAlgo);
 }
 
 }  // namespace
