@@ -114,3 +114,66 @@ TEST(Depthwise, ChannelsFirstRowsAndSplits) {
 
 }  // namespace
 }  // namespace convnd::testing
+
+namespace convnd::testing {
+namespace {
+
+// Channels-first forward with 16 or more channels (depthwise.cc's run_tiles: blocks of 16 f32 /
+// 8 f64 channels transposed into channels-last tiles): channel counts around the block (a last
+// block of 1..15 channels; under 16 the planes), kernels 1 to 7 (dw_channels_taps at 3, 5 and 7,
+// dw_channels_run otherwise), strides 1-3 (3 beyond a kernel of 2), dilation, padding larger
+// than the kernel in every mode, 1-D to 3-D, f32 and f64, strided views (not dense: planes);
+// some axis always strided (stride 1 throughout keeps the planes).
+TEST(Depthwise, ChannelsFirstTiles) {
+  for (dim_t C : {1, 15, 16, 17, 24, 31, 33, 40})
+    ConvTester().input(2, C, {9, 14}).kernel(C, {3, 3}).groups(C).stride({2})
+        .padding(Padding::uniform(1)).bias().test(kAlgo, Pass::forward);
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                    PadMode::circular})
+    for (dim_t s : {1, 2, 3})
+      for (dim_t k : {1, 2, 3, 5, 7}) {
+        const dim_t pad = std::min<dim_t>(k + 1, 5);  // larger than the kernel, inside reflect's reach
+        ConvTester().input(1, 19, {12, 13}).kernel(19, {k, k}).groups(19).stride({s, s == 1 ? 2 : s})
+            .padding(Padding::uniform(pad)).mode(m).bias().test(kAlgo, Pass::forward);
+        ConvTester().input(2, 17, {29}).kernel(17, {k}).groups(17).stride({s == 1 ? 2 : s}).dilation({2})
+            .padding(Padding::lo_hi({{pad, 1}})).mode(m).dtype(DType::f64).test(kAlgo, Pass::forward);
+      }
+  for (dim_t s : {1, 2})
+    ConvTester().input(1, 20, {5, 6, 9}).kernel(20, {3, 2, 3}).groups(20).stride({s, 1, 2})
+        .padding(Padding::uniform(2)).mode(PadMode::reflect).test(kAlgo, Pass::forward);
+  ConvTester().input(2, 36, {11, 10}).kernel(36, {5, 5}).groups(36).stride({2}).padding(Padding::uniform(2))
+      .strided_views(3).bias().test(kAlgo, Pass::forward);
+  ConvTester().input(2, 36, {11, 10}).kernel(36, {7, 7}).groups(36).stride({1, 2}).padding(Padding::uniform(3))
+      .dtype(DType::f64).bias().test(kAlgo, Pass::forward);
+  // Enough tasks for tiles of 2 and 4 lines of channels (a last tile of 6, 22 or 38).
+  for (dim_t C : {70, 86, 102})
+    for (DType t : {DType::f32, DType::f64})
+      ConvTester().input(8, C, {7, 9}).kernel(C, {3, 5}).groups(C).stride({2}).padding(Padding::uniform(2))
+          .mode(PadMode::symmetric).dtype(t).bias().test(kAlgo, Pass::forward);
+}
+
+// Tasks are (image, channel block) tiles: 1 and 2 threads agree bit for bit.
+TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) {
+  Spec s;
+  s.N = 3;
+  s.C = s.K = s.groups = 40;
+  s.input = {17, 19};
+  s.kernel = {5, 5};
+  s.stride = {2, 2};
+  s.padding = Padding::uniform(2);
+  s.pad_mode = PadMode::reflect;
+  const PassShapes sh = pass_shapes(s, Pass::forward);
+  Tensor a(s.dtype, sh.a), b(s.dtype, sh.b);
+  for (dim_t i = 0; i < a.size(); ++i) a.set(i, 0.37 * static_cast<double>(i % 101) - 11.1);
+  for (dim_t i = 0; i < b.size(); ++i) b.set(i, 0.13 * static_cast<double>(i % 89) - 5.3);
+  PlanOptions one, two;
+  one.algorithm = two.algorithm = kAlgo;
+  one.threads = 1;
+  two.threads = 2;
+  const PassResult r1 = run_pass(s, Pass::forward, a, b, nullptr, one);
+  const PassResult r2 = run_pass(s, Pass::forward, a, b, nullptr, two);
+  EXPECT_TRUE(bitwise_equal(r1.out, r2.out));
+}
+
+}  // namespace
+}  // namespace convnd::testing

@@ -1,6 +1,6 @@
 // The layout kernels against plain loops, once per ISA that this build compiled and this CPU
-// runs: kernels/transpose.h over shapes around its 4 x 4 (f32) and 2 x 2 (f64) blocks, with
-// padded and negative strides; kernels/pack_rows.h with zero rows and offsets.
+// runs: kernels/transpose.h over shapes around its 4 x 4 (f32) and 2 x 2 (f64) blocks and the AVX-512
+// 16 x 16 (8 x 8) ones, with padded and negative strides; kernels/pack_rows.h with zero rows and offsets.
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
 
@@ -20,8 +20,8 @@ void check_transpose() {
   for (std::int64_t target : hwy::SupportedAndGeneratedTargets()) {
     const OnlyTarget only(target);
     SCOPED_TRACE(hwy::TargetName(target));
-    for (std::size_t rows : {1, 2, 3, 4, 5, 7, 8, 9, 17, 33})
-      for (std::size_t cols : {1, 2, 3, 4, 5, 6, 8, 13, 16, 31})
+    for (std::size_t rows : {1, 2, 3, 4, 5, 7, 8, 9, 16, 17, 32, 33, 47})
+      for (std::size_t cols : {1, 2, 3, 4, 5, 6, 8, 13, 16, 17, 31, 32, 49})
         for (bool reversed : {false, true}) {
           // Source rows padded by 3, destination rows by 2; `reversed`: both walked backwards.
           const std::int64_t ss = static_cast<std::int64_t>(cols + 3);

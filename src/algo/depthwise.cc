@@ -23,6 +23,10 @@
 //    with zero padding the padded samples are written once per run, not per plane. Copying each
 //    sample one at a time through a table, with allocations per plane, was most of a stride-2
 //    layer's time (planes of ~900 samples).
+//  - channels-first with 16 or more channels and a stride above 1 (whose planes' rows of 14-28
+//    outputs leave vectors half idle): tiles of 16-64 channels of one image (run_tiles), copied
+//    channels-last into the thread's slot by 16 x 16 register transposes, run through the
+//    channels-last path above and transposed back.
 // The weight gradient uses the same two layouts of work: channels-last accumulates channel
 // vectors of sample * gradient per tap (kernels::dw_accumulate); otherwise each tap's rows of
 // the padded plane are dotted with the output-gradient rows (kernels::dw_dots, 8 taps per pass).
@@ -50,6 +54,7 @@
 #include "algo/odometer.h"
 #include "api/checked.h"
 #include "kernels/dwconv.h"
+#include "kernels/transpose.h"
 #include "runtime/threads.h"
 
 namespace convnd::detail {
@@ -60,6 +65,11 @@ constexpr dim_t kPositionsPerTask = 64;
 constexpr dim_t kMaxPlane = dim_t{1} << 22;
 // Fewest channels for which channels-last runs along channel vectors rather than on planes.
 constexpr dim_t kChannelVectorMin = 16;
+// Channels-first forward through channel-blocked tiles (run_tiles): a tile is this many
+// channels of one image (a cache line of them, one AVX-512 vector of f32), and its input and
+// output channels-last take at most kMaxTileBytes of a thread's slot (L2-sized).
+constexpr std::size_t kTileBytes = 64;
+constexpr std::size_t kMaxTileBytes = std::size_t{1} << 20;
 // Outputs of one wide dw_row call (32 KiB of float32).
 constexpr dim_t kWideElems = 8192;
 
@@ -289,8 +299,52 @@ class DepthwiseExecutor final : public Executor {
         checked_bytes64(checked_add(wide_elems_, checked_mul(taps_, channels_per_task_, ws), ws),
                         sizeof(T), ws),
         ws);
+    plan_tiles(g, op);
+    slot_bytes_ = checked_size_add(slot_bytes_, tile_bytes_, ws);
     workspace_bytes_ = checked_size_add(
         shared_bytes_, checked_size_mul(static_cast<std::size_t>(slots_), slot_bytes_, ws), ws);
+  }
+
+  // Channels-first forward with enough channels for a vector (see pays()): run_tiles' channel
+  // block, the dense channels-last strides of its input and output tiles, and their bytes.
+  void plan_tiles(const Geometry& g, Op op) {
+    // At stride 1 the planes' rows are as long as the input's and fill their vectors: measured
+    // (1 thread, ms, planes / tiles) mbv2_dw3x3_b1 0.14 / 0.18, convnext_dw7_b1 0.35 / 0.37;
+    // strided, mbv2_dw3x3s2_b16 0.9-1.05 / 0.48-0.55, effnet_dw5s2_b8 0.50-0.58 / 0.39.
+    bool strided = false;
+    for (dim_t s : g.stride) strided = strided || s > 1;
+    if (op != Op::fwd || g.layout != Layout::channels_first || g.C < kChannelVectorMin || !strided)
+      return;
+    const int d = g.rank();
+    // 1, 2 or 4 lines of channels: the channels-last kernels' per-position set-up (pointers,
+    // border taps) is then shared by 2 or 4 vectors; as many as keep 8 tasks and fit the tile.
+    dim_t in_positions = 1;
+    for (dim_t e : g.in) in_positions = std::min<dim_t>(in_positions * std::min<dim_t>(e, dim_t{1} << 20), dim_t{1} << 40);
+    dim_t cb = static_cast<dim_t>(kTileBytes / sizeof(T));
+    for (dim_t k : {4, 2}) {
+      const dim_t wide = k * cb;
+      if (g.N * ((g.C + wide - 1) / wide) >= 8 &&
+          wide * (in_positions + positions_) * static_cast<dim_t>(sizeof(T)) <= static_cast<dim_t>(kMaxTileBytes / 2)) {
+        cb = wide;
+        break;
+      }
+    }
+    tile_channels_ = cb;
+    tile_in_strides_.assign(d + 2, 0);
+    tile_out_strides_.assign(d + 2, 0);
+    tile_in_strides_[1] = tile_out_strides_[1] = 1;
+    Fits f;
+    dim_t pin = cb, pout = cb;
+    for (int a = d - 1; a >= 0; --a) {
+      tile_in_strides_[2 + a] = pin;
+      tile_out_strides_[2 + a] = pout;
+      pin = f.mul(pin, g.in[a]);
+      pout = f.mul(pout, g.out[a]);
+    }
+    const dim_t elems = f.add(f.add(pin, pout), cb);  // + cb: the output tile starts on a line
+    if (!f || elems > static_cast<dim_t>(kMaxTileBytes / sizeof(T))) return;
+    tile_in_elems_ = pin;
+    tile_bytes_ = static_cast<std::size_t>(elems) * sizeof(T) + kTileBytes;
   }
 
   std::size_t workspace_bytes() const override { return workspace_bytes_; }
@@ -303,10 +357,14 @@ class DepthwiseExecutor final : public Executor {
     if (op_ == Op::bwd_data) return run_bwd_data(args, workspace, threads);
     auto* ws = static_cast<char*>(workspace);
     const bool channels_last = args.a.strides[1] == 1 && g_.C >= kChannelVectorMin;
+    const bool tiled = !channels_last && tile_bytes_ > 0 && dense_planes(args.a.shape, args.a.strides) &&
+                       dense_planes(args.out.shape, args.out.strides);
     // Channels-last kernels align their input loads (a caller's tensor is rarely 64-byte
     // aligned, and a load across two cache lines costs two); the weight and bias vectors of the
     // same channels are then aligned too if they sit at the input's offset within a line.
+    // (Tiles start on a line: their weights do too.)
     const std::size_t shift = channels_last ? line_offset<T>(args.a.data) : 0;
+    const bool tap_major = channels_last || tiled;
     T* wt = reinterpret_cast<T*>(ws + shift);
     T* bias = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_) + 64 + shift);
     // Weights tap-major (w[t][c]) for channels-last, channel-major (w[c][t]) otherwise.
@@ -314,12 +372,14 @@ class DepthwiseExecutor final : public Executor {
     const std::vector<dim_t> tap_off = tap_offsets(g_, args.b.strides);
     for (dim_t c = 0; c < g_.C; ++c)
       for (dim_t t = 0; t < taps_; ++t)
-        wt[channels_last ? t * g_.C + c : c * taps_ + t] = w[c * args.b.strides[0] + tap_off[t]];
+        wt[tap_major ? t * g_.C + c : c * taps_ + t] = w[c * args.b.strides[0] + tap_off[t]];
     const T* b = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
     for (dim_t c = 0; c < g_.C; ++c) bias[c] = b ? b[c * args.bias->strides[0]] : T(0);
     const int n_threads = std::min(threads, slots_);
     auto slot = [&] { return ws + shared_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_; };
-    if (channels_last) {
+    if (tiled) {
+      run_tiles(args, wt, bias, n_threads, ws);
+    } else if (channels_last) {
       // A task is whole output rows (as many as make up to kPositionsPerTask positions) or a
       // segment of kPositionsPerTask positions of one long row: chunks that crossed rows cut
       // the rows' runs into shorter ones, with more tails.
@@ -339,7 +399,9 @@ class DepthwiseExecutor final : public Executor {
           p0 = row * W + seg * kPositionsPerTask;
           p1 = std::min(row * W + W, p0 + kPositionsPerTask);
         }
-        run_channels_last(args, wt, bias, n, p0, p1, slot());
+        run_channels_last(static_cast<const T*>(args.a.data) + n * args.a.strides[0],
+                          args.a.strides, static_cast<T*>(args.out.data) + n * args.out.strides[0],
+                          args.out.strides, wt, bias, 0, g_.C, p0, p1, slot());
       });
     } else {
       // Each thread fills its slot's last-axis offset table once per run (its own entry of
@@ -477,12 +539,56 @@ class DepthwiseExecutor final : public Executor {
 
   // Positions [p0, p1) of image n, channels-last. Along each output row,
   // the run of positions whose taps all read inside the input along the last axis goes to
+  // Channels-first forward by tiles: a task is a block of tile_channels_ channels of
+  // one image. It transposes the block's planes into a channels-last tile in its slot
+  // (kernels::transpose), runs the channels-last kernels over the tile (every padding mode: the
+  // border positions map their taps as on a caller's channels-last tensor) and transposes the
+  // output tile back into the planes. The rows of 14-28 outputs that leave the planes' vectors
+  // half idle (a stride-2 layer's) are then runs of channel vectors.
+  void run_tiles(const OpArgs& args, const T* wt, const T* bias, int n_threads, char* ws) const {
+    const dim_t cb = tile_channels_;
+    const dim_t blocks = (g_.C + cb - 1) / cb;
+    const dim_t pin = tile_in_elems_ / cb;
+    const auto &xs = args.a.strides, &ys = args.out.strides;
+    parallel_tasks(g_.N * blocks, n_threads, [&](dim_t task) {
+      const dim_t n = task / blocks, c0 = task % blocks * cb, cn = std::min(cb, g_.C - c0);
+      char* sl = ws + shared_bytes_ + static_cast<std::size_t>(thread_index()) * slot_bytes_;
+      char* tiles = sl + (slot_bytes_ - tile_bytes_);
+      tiles += (kTileBytes - reinterpret_cast<std::uintptr_t>(tiles) % kTileBytes) % kTileBytes;
+      T* xin = reinterpret_cast<T*>(tiles);
+      T* yout = xin + tile_in_elems_ + (cb - tile_in_elems_ % cb) % cb;
+      kernels::transpose<T>(static_cast<std::size_t>(cn), static_cast<std::size_t>(pin),
+                            static_cast<const T*>(args.a.data) + n * xs[0] + c0 * xs[1], xs[1], xin,
+                            cb);
+      run_channels_last(xin, tile_in_strides_, yout, tile_out_strides_, wt, bias, c0, cn, 0,
+                        positions_, sl);
+      kernels::transpose<T>(static_cast<std::size_t>(positions_), static_cast<std::size_t>(cn),
+                            yout, cb, static_cast<T*>(args.out.data) + n * ys[0] + c0 * ys[1],
+                            ys[1]);
+    });
+  }
+
+  // Whether each (image, channel) plane of a view is one dense run (strides of the spatial axes
+  // those of a C-order array).
+  static bool dense_planes(const std::vector<dim_t>& shape, const std::vector<dim_t>& strides) {
+    dim_t run = 1;
+    for (std::size_t a = shape.size(); a-- > 2;) {
+      if (shape[a] != 1 && strides[a] != run) return false;
+      run *= shape[a];
+    }
+    return true;
+  }
+
   // kernels::dw_channels_taps or dw_channels_run (taps in zero-padded rows dropped, the others
   // stepping by stride * channel stride); the border positions, one at a time, to dw_gather
   // with only the taps inside the input. Which path a position takes depends on the geometry
   // and the fixed task only, never on the thread count.
-  void run_channels_last(const OpArgs& args, const T* wt, const T* bias, dim_t n, dim_t p0,
-                         dim_t p1, char* slot) const {
+  // x, y: image n's input and output, channels-last (xs[1] == 1; ys[1] == 1 or not) with
+  // strides xs, ys; channels [c0, c0 + cn) of wt and bias (the tiles of run_tiles pass a block
+  // of channels, the others all of them).
+  void run_channels_last(const T* x, const std::vector<dim_t>& xs, T* y,
+                         const std::vector<dim_t>& ys, const T* wt, const T* bias, dim_t c0,
+                         dim_t cn, dim_t p0, dim_t p1, char* slot) const {
     const int d = g_.rank(), last = d - 1;
     const T** ptrs = reinterpret_cast<const T**>(slot);
     const T** wptrs = ptrs + taps_;
@@ -492,9 +598,8 @@ class DepthwiseExecutor final : public Executor {
     // position was a quarter of a 7x7 layer's time.
     dim_t* row_off = reinterpret_cast<dim_t*>(ptrs + 2 * taps_);
     T* row = reinterpret_cast<T*>(slot + ptr_bytes());
-    const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0];
-    T* y = static_cast<T*>(args.out.data) + n * args.out.strides[0];
-    const auto &xs = args.a.strides, &ys = args.out.strides;
+    wt += c0;
+    bias += c0;
     const dim_t s = g_.stride[last], lo = g_.lo[last], dil = g_.dil[last];
     const dim_t KW = g_.kernel[last], kernel_rows = taps_ / KW, xl = xs[2 + last];
     // Output columns [jl, jr) read only inside the input along the last axis.
@@ -550,11 +655,11 @@ class DepthwiseExecutor final : public Executor {
                                        static_cast<std::ptrdiff_t>(dil * xl),
                                        static_cast<std::ptrdiff_t>(s * xl), bias, y + yo,
                                        static_cast<std::ptrdiff_t>(ys[2 + last]),
-                                       static_cast<std::size_t>(run), static_cast<std::size_t>(g_.C));
+                                       static_cast<std::size_t>(run), static_cast<std::size_t>(cn));
         } else {
           kernels::dw_channels_run<T>(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xl),
                                       bias, y + yo, static_cast<std::ptrdiff_t>(ys[2 + last]),
-                                      static_cast<std::size_t>(run), static_cast<std::size_t>(g_.C));
+                                      static_cast<std::size_t>(run), static_cast<std::size_t>(cn));
         }
         p += run;
         o[last] += run;
@@ -579,9 +684,9 @@ class DepthwiseExecutor final : public Executor {
         }
       }
       T* out = ys[1] == 1 ? y + yo : row;
-      kernels::dw_gather<T>(terms, ptrs, wptrs, bias, out, static_cast<std::size_t>(g_.C));
+      kernels::dw_gather<T>(terms, ptrs, wptrs, bias, out, static_cast<std::size_t>(cn));
       if (out == row)
-        for (dim_t c = 0; c < g_.C; ++c) y[yo + c * ys[1]] = row[c];
+        for (dim_t c = 0; c < cn; ++c) y[yo + c * ys[1]] = row[c];
       ++p;
       if (++o[last] == g_.out[last]) {
         o[last] = 0;
@@ -1024,6 +1129,10 @@ class DepthwiseExecutor final : public Executor {
   dim_t taps_ = 1, positions_ = 1, plane_ = 1;
   std::size_t shared_bytes_ = 0, slot_bytes_ = 0, row_bytes_ = 0, plane_bytes_ = 0;
   std::size_t workspace_bytes_ = 0;
+  std::size_t tile_bytes_ = 0;                  // run_tiles' part of a slot (0: no tiles)
+  dim_t tile_in_elems_ = 0;                     // elements of an input tile
+  dim_t tile_channels_ = 1;                     // channels of a tile (1, 2 or 4 lines)
+  std::vector<dim_t> tile_in_strides_, tile_out_strides_;  // a tile's channels-last strides
 };
 
 class Depthwise final : public Algorithm {
