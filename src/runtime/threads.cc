@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <exception>
 #include <memory>
@@ -92,8 +93,27 @@ void watch_for_fork() {
   (void)installed;
 }
 
-// thread_slots() - 1 helpers, started on first use and never stopped (they sleep on a
-// condition variable between jobs; the pool is never destroyed, so no exit-order problems).
+// How long an idle helper watches for the next job before it sleeps. Jobs of a busy caller come
+// microseconds apart (a layer after a layer, the timed runs of a benchmark), and a helper woken
+// from its condition variable reached its first task 4-30 us after the job was posted, 300 us
+// at the 90th percentile, on a 2-vCPU VM (docs/measurements.md): on a 0.1-0.5 ms layer it
+// came too late for its share, and two threads ran little faster than one. libgomp's threads
+// spin ~0.3 ms after a region for the same reason. The watch yields the core every few
+// microseconds, so that on a busy machine the spinning helper gives it to whoever is waiting
+// for it (the caller's own thread first of all), and it ends after kWatch: an idle pool costs
+// nothing for longer than that.
+constexpr std::chrono::microseconds kWatch{200};
+
+// A pause instruction: the spinning thread leaves the core's resources to its sibling.
+inline void cpu_pause() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#endif
+}
+
+// thread_slots() - 1 helpers, started on first use and never stopped (between jobs they watch
+// for the next one for kWatch, then sleep on a condition variable; the pool is never destroyed,
+// so no exit-order problems).
 class Pool {
  public:
   static Pool& get() {
@@ -106,15 +126,15 @@ class Pool {
 
   // False (nothing run) when another job holds the pool.
   bool run(const std::shared_ptr<Job>& job) {
-    if (helpers_ == 0 || forked_child.load(std::memory_order_relaxed) ||
-        busy_.exchange(true, std::memory_order_acquire))
-      return false;
+    if (!usable() || busy_.exchange(true, std::memory_order_acquire)) return false;
     {
       std::lock_guard<std::mutex> lock(mutex_);
       current_ = job;
-      ++generation_;
+      generation_.fetch_add(1, std::memory_order_release);
     }
-    cv_.notify_all();
+    // A watching helper sees the generation change; only a sleeping one needs the (costly)
+    // notification. sleepers_ changes under mutex_, which orders it against the lines above.
+    if (sleepers_.load(std::memory_order_relaxed) > 0) cv_.notify_all();
     const int saved = t_index;
     t_index = 0;
     job->work();
@@ -128,20 +148,56 @@ class Pool {
     return true;
   }
 
+  // Sleeping helpers start watching for a job: called when a run begins, before the caller
+  // prepares its job, so that the wake-up overlaps that work. Free when none sleeps.
+  void wake() {
+    if (!usable() || sleepers_.load(std::memory_order_relaxed) == 0) return;
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ++nudges_;
+    }
+    cv_.notify_all();
+  }
+
  private:
   explicit Pool(int helpers) : helpers_(std::max(helpers, 0)) {
     for (int i = 1; i <= helpers_; ++i) std::thread([this, i] { loop(i); }).detach();
+  }
+
+  bool usable() const { return helpers_ > 0 && !forked_child.load(std::memory_order_relaxed); }
+
+  // True once the generation moves past `seen` within kWatch, pausing between looks and
+  // yielding the core every few microseconds.
+  bool watch(std::uint64_t seen) const {
+    const auto until = std::chrono::steady_clock::now() + kWatch;
+    for (int look = 1;; ++look) {
+      if (generation_.load(std::memory_order_acquire) != seen) return true;
+      cpu_pause();
+      if (look % 64 == 0) {
+        if (std::chrono::steady_clock::now() >= until) return false;
+        sched_yield();
+      }
+    }
   }
 
   void loop(int self) {
     t_index = self;
     std::uint64_t seen = 0;
     for (;;) {
+      watch(seen);
       std::shared_ptr<Job> job;
       {
         std::unique_lock<std::mutex> lock(mutex_);
-        cv_.wait(lock, [&] { return generation_ != seen; });
-        seen = generation_;
+        // Asleep until a job is posted, or a run about to post one nudges (then watch again).
+        const std::uint64_t nudges = nudges_;
+        if (generation_.load(std::memory_order_relaxed) == seen) {
+          ++sleepers_;
+          cv_.wait(lock, [&] {
+            return generation_.load(std::memory_order_relaxed) != seen || nudges_ != nudges;
+          });
+          --sleepers_;
+        }
+        seen = generation_.load(std::memory_order_relaxed);
         job = current_;
       }
       if (job && self < job->threads) job->work();
@@ -152,7 +208,10 @@ class Pool {
   std::atomic<bool> busy_{false};
   std::mutex mutex_;
   std::condition_variable cv_;
-  std::uint64_t generation_ = 0;  // guarded by mutex_
+  // Changed under mutex_; read without it by a watching helper and by run() and wake().
+  std::atomic<std::uint64_t> generation_{0};
+  std::atomic<int> sleepers_{0};
+  std::uint64_t nudges_ = 0;      // guarded by mutex_
   std::shared_ptr<Job> current_;  // guarded by mutex_
 };
 
@@ -222,6 +281,10 @@ int thread_slots() {
 }
 
 int thread_index() { return t_index; }
+
+void wake_helpers(int threads) {
+  if (threads > 1 && !use_openmp_team()) Pool::get().wake();
+}
 
 int resolve_threads(int requested) { return requested > 0 ? requested : hardware_threads(); }
 

@@ -52,6 +52,11 @@ int resolve_threads(int requested);
 void set_use_openmp_team(bool on);
 bool use_openmp_team();
 
+// A run on `threads` threads is about to begin: helpers asleep since an earlier run start
+// watching for its job, so that their wake-up (tens of microseconds on a VM) overlaps the
+// caller's validation and setup instead of the job. Free when they are awake already.
+void wake_helpers(int threads);
+
 constexpr int kMaxPhases = 4;
 
 using PhaseTaskFn = void (*)(void* context, int phase, std::int64_t task);
