@@ -179,6 +179,25 @@ TEST_P(Threads, ConcurrentCallersWithNudges) {
   for (const auto& n : counts) EXPECT_EQ(n.load(), 200 * 8);
 }
 
+// Each thread claims from its own range of the tasks first, then takes what is left of the
+// others': a helper stuck in a task of its range (here until every other task has finished)
+// does not hold the rest of its range, which the caller runs.
+TEST_P(Threads, ATaskStuckOnOneThreadLeavesItsRangeToTheOthers) {
+  const std::int64_t n = 100;
+  std::atomic<std::int64_t> finished{0};
+  std::atomic<bool> timed_out{false}, helper_stuck{false};
+  parallel_tasks(n, 2, [&](std::int64_t) {
+    if (thread_index() != 0 && !helper_stuck.exchange(true)) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (finished.load() < n - 1 && !timed_out.load())
+        if (std::chrono::steady_clock::now() > deadline) timed_out = true;
+    }
+    finished.fetch_add(1);
+  });
+  EXPECT_EQ(finished.load(), n);
+  EXPECT_FALSE(timed_out.load()) << "the tasks of a busy thread's range waited for it";
+}
+
 // A child forked after the pool or a team started (Python's multiprocessing, dask) has no helpers: its
 // jobs run serially, and completely, on the calling thread.
 TEST_P(Threads, ForkedChildRunsJobsSerially) {
