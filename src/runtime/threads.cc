@@ -138,10 +138,10 @@ void watch_for_fork() {
 
 // How long an idle helper watches for the next job before it sleeps. Jobs of a busy caller come
 // microseconds apart (a layer after a layer, the timed runs of a benchmark), and a helper woken
-// from its condition variable reached its first task 4-30 us after the job was posted, 300 us
-// at the 90th percentile, on a 2-vCPU VM (docs/measurements.md): on a 0.1-0.5 ms layer it
-// came too late for its share, and two threads ran little faster than one. libgomp's threads
-// spin ~0.3 ms after a region for the same reason. The watch yields the core every few
+// from its condition variable reached its first task ~20 us after the job was posted on a
+// 2-vCPU VM with both cores free, while notifying it cost the caller ~10 us; a watching helper
+// took 0.5 us (docs/measurements.md). On a 0.1 ms layer that was a fifth of the run. libgomp's
+// threads spin ~0.3 ms after a region for the same reason. The watch yields the core every few
 // microseconds, so that on a busy machine the spinning helper gives it to whoever is waiting
 // for it (the caller's own thread first of all), and it ends after kWatch: an idle pool costs
 // nothing for longer than that.
