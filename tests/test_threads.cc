@@ -110,6 +110,94 @@ TEST_P(Threads, ScratchSlotsAreNotShared) {
   EXPECT_FALSE(clash.load());
 }
 
+// Waits (up to a deadline) until a task has started on a thread other than the caller: task 0
+// of a 2-task job. True when one did.
+bool helper_joins_job() {
+  std::atomic<bool> helper_ran{false};
+  parallel_tasks(2, 2, [&](std::int64_t task) {
+    if (thread_index() != 0) helper_ran = true;
+    if (task != 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!helper_ran.load() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+  });
+  return helper_ran.load();
+}
+
+// Jobs back to back (the helpers still watching for the next one when it is posted), of one to
+// a few tasks in up to three phases, each task still run once and the phases in order.
+TEST_P(Threads, ManyShortJobsBackToBack) {
+  for (int rep = 0; rep < 3000; ++rep) {
+    const std::int64_t n0 = rep % 3, n1 = 1 + rep % 5, n2 = rep % 2;
+    std::vector<std::atomic<int>> runs(n0 + n1 + n2);
+    std::atomic<std::int64_t> finished0{0};
+    std::atomic<bool> order_ok{true};
+    parallel_phases({n0, n1, n2}, 2, [&](int phase, std::int64_t task) {
+      const std::int64_t base = phase == 0 ? 0 : phase == 1 ? n0 : n0 + n1;
+      runs[base + task].fetch_add(1);
+      if (phase == 1 && finished0.load() != n0) order_ok = false;
+      if (phase == 0) finished0.fetch_add(1);
+    });
+    for (const auto& r : runs) ASSERT_EQ(r.load(), 1) << "job " << rep;
+    ASSERT_TRUE(order_ok.load()) << "job " << rep;
+  }
+}
+
+// Helpers that stopped watching and went to sleep (the pool idle for longer than their watch)
+// are woken by the next job, and by wake_helpers() before it; a nudge with no job after it
+// leaves them to sleep again, and a job after that still finds them.
+TEST_P(Threads, HelpersJoinAfterSleepingAndAfterAWakeWithoutJob) {
+  if (std::thread::hardware_concurrency() < 2) GTEST_SKIP() << "one CPU";
+  ASSERT_TRUE(helper_joins_job());  // the pool exists now
+  for (int rep = 0; rep < 3; ++rep) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(helper_joins_job()) << "a sleeping helper missed a job (rep " << rep << ")";
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    wake_helpers(2);
+    EXPECT_TRUE(helper_joins_job()) << "a nudged helper missed a job (rep " << rep << ")";
+    wake_helpers(2);  // a nudge without a job: the helpers watch, then sleep again
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_TRUE(helper_joins_job()) << "a helper missed a job after a nudge (rep " << rep << ")";
+  }
+  wake_helpers(1);  // one thread: nothing to wake, and no pool started for it
+}
+
+// Runs from several threads, each with a nudge before its job (as a Plan's run does), some
+// jobs running serially on their caller while another holds the pool: every task runs once.
+TEST_P(Threads, ConcurrentCallersWithNudges) {
+  std::vector<std::atomic<int>> counts(3);
+  std::vector<std::thread> callers;
+  for (int c = 0; c < 3; ++c)
+    callers.emplace_back([&, c] {
+      for (int rep = 0; rep < 200; ++rep) {
+        wake_helpers(2);
+        parallel_phases({3, 5}, 2, [&](int, std::int64_t) { counts[c].fetch_add(1); });
+        if (rep % 50 == 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+      }
+    });
+  for (auto& t : callers) t.join();
+  for (const auto& n : counts) EXPECT_EQ(n.load(), 200 * 8);
+}
+
+// Each thread claims from its own range of the tasks first, then takes what is left of the
+// others': a helper stuck in a task of its range (here until every other task has finished)
+// does not hold the rest of its range, which the caller runs.
+TEST_P(Threads, ATaskStuckOnOneThreadLeavesItsRangeToTheOthers) {
+  const std::int64_t n = 100;
+  std::atomic<std::int64_t> finished{0};
+  std::atomic<bool> timed_out{false}, helper_stuck{false};
+  parallel_tasks(n, 2, [&](std::int64_t) {
+    if (thread_index() != 0 && !helper_stuck.exchange(true)) {
+      const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+      while (finished.load() < n - 1 && !timed_out.load())
+        if (std::chrono::steady_clock::now() > deadline) timed_out = true;
+    }
+    finished.fetch_add(1);
+  });
+  EXPECT_EQ(finished.load(), n);
+  EXPECT_FALSE(timed_out.load()) << "the tasks of a busy thread's range waited for it";
+}
+
 // A child forked after the pool or a team started (Python's multiprocessing, dask) has no helpers: its
 // jobs run serially, and completely, on the calling thread.
 TEST_P(Threads, ForkedChildRunsJobsSerially) {

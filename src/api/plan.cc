@@ -99,6 +99,7 @@ struct Plan::Impl {
 
   // The caller's workspace, or the calling thread's (runtime/workspace_cache.h).
   void execute(const detail::OpArgs& args, const Workspace& given) const {
+    detail::wake_helpers(threads);
     if (given.data != nullptr) {
       executor->run(args, given.data, threads);
       return;

@@ -8,17 +8,20 @@
 // arrive, and on a machine where another process is busy the OS may have descheduled one of them
 // for a whole time slice (a 3x3 layer took 3-4x as long beside one busy shell loop; the
 // timings are in docs/measurements.md). Here the calling thread works on the job itself; helpers join when the OS
-// lets them and take the next unclaimed task from a shared counter, phase after phase (say: pack
-// the weights, copy the input, then the GEMM sweep). Before a task of phase p starts, every task
-// of the earlier phases has *finished* — a wait only for tasks in flight, never for a thread that
-// has not shown up — and the job is over when every task has finished, whoever ran it. A helper
-// that never got a core costs nothing; the worst case is the single-threaded time.
+// lets them and take the next unclaimed task, phase after phase (say: pack the weights, copy the
+// input, then the GEMM sweep): first from their own contiguous range of each phase's tasks, the
+// same one run after run (so a task's data is in that core's cache from the last run), then what
+// is left of the others' ranges. Before a task of phase p starts, every task of the earlier
+// phases has *finished* — a wait only for tasks in flight, never for a thread that has not shown
+// up — and the job is over when every task has finished, whoever ran it. A helper that never got
+// a core costs nothing; the worst case is the single-threaded time. Between jobs the helpers
+// watch for the next one for a short while (yielding the core), then sleep.
 //
 // # Or on the OpenMP team (convnd::ThreadSource::kOpenMP)
 // In a process where another library runs OpenMP regions between convnd's runs (PyTorch), that
 // library's threads busy-wait after each region and the pool's helpers would compete with them
 // for the cores. There a job runs as one OpenMP region instead: the same tasks claimed from the
-// same counter, by the threads that are already spinning.
+// same ranges, by the threads that are already spinning.
 #pragma once
 
 #include <cstdint>
@@ -51,6 +54,11 @@ int resolve_threads(int requested);
 // convnd::ThreadSource). Either way a job's tasks are claimed from the same shared counter.
 void set_use_openmp_team(bool on);
 bool use_openmp_team();
+
+// A run on `threads` threads is about to begin: helpers asleep since an earlier run start
+// watching for its job, so that their wake-up (tens of microseconds on a VM) overlaps the
+// caller's validation and setup instead of the job. Free when they are awake already.
+void wake_helpers(int threads);
 
 constexpr int kMaxPhases = 4;
 
