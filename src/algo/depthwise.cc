@@ -650,14 +650,14 @@ class DepthwiseExecutor final : public Executor {
           }
         }
         if (taps_rows_) {
-          kernels::dw_channels_taps<T>(terms, ptrs, wptrs, static_cast<std::size_t>(KW),
+          dw_.dw_channels_taps(terms, ptrs, wptrs, static_cast<std::size_t>(KW),
                                        static_cast<std::size_t>(g_.C),
                                        static_cast<std::ptrdiff_t>(dil * xl),
                                        static_cast<std::ptrdiff_t>(s * xl), bias, y + yo,
                                        static_cast<std::ptrdiff_t>(ys[2 + last]),
                                        static_cast<std::size_t>(run), static_cast<std::size_t>(cn));
         } else {
-          kernels::dw_channels_run<T>(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xl),
+          dw_.dw_channels_run(terms, ptrs, wptrs, static_cast<std::ptrdiff_t>(s * xl),
                                       bias, y + yo, static_cast<std::ptrdiff_t>(ys[2 + last]),
                                       static_cast<std::size_t>(run), static_cast<std::size_t>(cn));
         }
@@ -684,7 +684,7 @@ class DepthwiseExecutor final : public Executor {
         }
       }
       T* out = ys[1] == 1 ? y + yo : row;
-      kernels::dw_gather<T>(terms, ptrs, wptrs, bias, out, static_cast<std::size_t>(cn));
+      dw_.dw_gather(terms, ptrs, wptrs, bias, out, static_cast<std::size_t>(cn));
       if (out == row)
         for (dim_t c = 0; c < cn; ++c) y[yo + c * ys[1]] = row[c];
       ++p;
@@ -731,7 +731,7 @@ class DepthwiseExecutor final : public Executor {
       if (direct_rows_ && ys[2 + last] == 1) {
         // Straight into the output, row by row (see direct_rows_).
         for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = plane + R * pitch + tap_off_[tap];
-        kernels::dw_rows<T>(static_cast<std::size_t>(taps_), shifted, wc + c * taps_, bias[c],
+        dw_.dw_rows(static_cast<std::size_t>(taps_), shifted, wc + c * taps_, bias[c],
                             static_cast<std::size_t>(rows), static_cast<std::ptrdiff_t>(pitch),
                             y + yo, static_cast<std::ptrdiff_t>(d >= 2 ? ys[2 + ra] : 0),
                             static_cast<std::size_t>(cols));
@@ -742,7 +742,7 @@ class DepthwiseExecutor final : public Executor {
         const dim_t nr = std::min(group, rows - r0);
         const T* base = plane + (R + r0) * pitch;
         for (dim_t tap = 0; tap < taps_; ++tap) shifted[tap] = base + tap_off_[tap];
-        kernels::dw_row<T>(static_cast<std::size_t>(taps_), shifted, wc + c * taps_, bias[c], wide,
+        dw_.dw_row(static_cast<std::size_t>(taps_), shifted, wc + c * taps_, bias[c], wide,
                            static_cast<std::size_t>((nr - 1) * pitch + cols));
         T* y0 = y + yo + (d >= 2 ? r0 * ys[2 + ra] : 0);
         if (ys[2 + last] == 1) {
@@ -885,7 +885,7 @@ class DepthwiseExecutor final : public Executor {
           wb[nb++] = wch[bwd_phase_taps_[2 * k + 1]];
         }
         const dim_t row_pitch = d == 2 ? xs[2] : 0;
-        kernels::dw_pair_rows<T>(na, pa, wa, nb, pb, wb, bias[c], static_cast<std::size_t>(n_rows),
+        dw_.dw_pair_rows(na, pa, wa, nb, pb, wb, bias[c], static_cast<std::size_t>(n_rows),
                                  static_cast<std::ptrdiff_t>(J_), dx + i_first * row_pitch + i0,
                                  static_cast<std::ptrdiff_t>(sr * row_pitch),
                                  static_cast<std::size_t>(i1 - i0));
@@ -911,7 +911,7 @@ class DepthwiseExecutor final : public Executor {
         if (nt == 0)
           std::fill_n(region, Jr * J_, T(0));
         else
-          kernels::dw_row<T>(nt, ptrs, wl, T(0), region, static_cast<std::size_t>(Jr * J_));
+          dw_.dw_row(nt, ptrs, wl, T(0), region, static_cast<std::size_t>(Jr * J_));
       }
     // The fold, one dx row at a time: the padded rows that fold onto it in ascending order;
     // of each, the sample at i + lo, then the padded columns the mode folds (fold_cols_).
@@ -1007,7 +1007,7 @@ class DepthwiseExecutor final : public Executor {
           b_ptr[i] = dy + yo;
           next_index(o, g_.out, d);
         }
-        kernels::dw_accumulate<T>(static_cast<std::size_t>(count), a_ptr, b_ptr, acc,
+        dw_.dw_accumulate(static_cast<std::size_t>(count), a_ptr, b_ptr, acc,
                                   static_cast<std::size_t>(g_.C));
       }
     }
@@ -1060,7 +1060,7 @@ class DepthwiseExecutor final : public Executor {
             g = dense;
             g_pitch = cols;
           }
-          kernels::dw_dots<T>(static_cast<std::size_t>(taps_), shifted,
+          dw_.dw_dots(static_cast<std::size_t>(taps_), shifted,
                               static_cast<std::ptrdiff_t>(J_), g,
                               static_cast<std::ptrdiff_t>(g_pitch), static_cast<std::size_t>(nr),
                               static_cast<std::size_t>(cols), acc);
@@ -1102,6 +1102,8 @@ class DepthwiseExecutor final : public Executor {
   }
 
   Geometry g_;
+  // The depthwise kernels of the ISA dispatched to when the plan was made, bound once.
+  const kernels::DwKernels<T>& dw_ = kernels::dw_kernels<T>();
   Op op_;
   mutable std::once_flag table_once_;
   mutable std::vector<std::vector<dim_t>> pad_table_;  // [axis][padded coordinate]

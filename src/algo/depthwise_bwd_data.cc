@@ -369,7 +369,7 @@ class GatherExecutor final : public Executor {
             in[q] = dy + ooff[q] + o_first * ys[2 + last];
             wp[q] = wf + otap[q] * g_.C;
           }
-          kernels::dw_channels_taps<T>(
+          dw_.dw_channels_taps(
               otap.size(), in, wp, static_cast<std::size_t>(kw), static_cast<std::size_t>(g_.C),
               static_cast<std::ptrdiff_t>(ys[2 + last]), static_cast<std::ptrdiff_t>(ys[2 + last]),
               bias, dx + p * xs[2 + last], static_cast<std::ptrdiff_t>(xs[2 + last]),
@@ -383,7 +383,7 @@ class GatherExecutor final : public Executor {
             in[nt] = dy + ooff[q] + L.out[k] * ys[2 + last];
             wp[nt++] = wt + (otap[q] + L.tap[k]) * g_.C;
           }
-        kernels::dw_channels_run<T>(nt, in, wp, static_cast<std::ptrdiff_t>(ys[2 + last]), bias,
+        dw_.dw_channels_run(nt, in, wp, static_cast<std::ptrdiff_t>(ys[2 + last]), bias,
                                     dx + p * xs[2 + last], static_cast<std::ptrdiff_t>(s * xs[2 + last]),
                                     static_cast<std::size_t>(len), static_cast<std::size_t>(g_.C));
         p += len * s;
@@ -435,7 +435,7 @@ class GatherExecutor final : public Executor {
       dim_t xo = 0;
       for (int a = 0; a < d; ++a) xo += i[a] * xs[2 + a];
       T* out = contiguous_out ? dx + xo : row;
-      kernels::dw_gather<T>(terms, in, wp, bias, out, static_cast<std::size_t>(g_.C));
+      dw_.dw_gather(terms, in, wp, bias, out, static_cast<std::size_t>(g_.C));
       if (!contiguous_out)
         for (dim_t c = 0; c < g_.C; ++c) dx[xo + c * xs[1]] = row[c];
       next_index(i, g_.in, d);
@@ -443,6 +443,8 @@ class GatherExecutor final : public Executor {
   }
 
   Geometry g_;
+  // The depthwise kernels of the ISA dispatched to when the plan was made, bound once.
+  const kernels::DwKernels<T>& dw_ = kernels::dw_kernels<T>();
   int slots_ = 1;
   dim_t taps_ = 1, in_positions_ = 1, out_positions_ = 1, terms_ = 1;
   // Built by the first run (build_lists).

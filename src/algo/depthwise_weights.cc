@@ -174,7 +174,7 @@ class WeightsExecutor final : public Executor {
         }
       }
       if (!channel_vectors) gather(xv, dyv, count, xp, gp, zeros, gathered.data());
-      kernels::dw_weights<T>(static_cast<std::size_t>(count), static_cast<std::size_t>(taps_), xp,
+      dw_.dw_weights(static_cast<std::size_t>(count), static_cast<std::size_t>(taps_), xp,
                              gp, acc, static_cast<std::size_t>(g_.C));
     }
   }
@@ -218,7 +218,7 @@ class WeightsExecutor final : public Executor {
         if (off == kNoSample) continue;
         T* acc_row = acc + r * KW * g_.C;
         if (jb > ja)
-          kernels::dw_weights_taps<T>(static_cast<std::size_t>(KW), x + off + (ja * s - lo) * xl,
+          dw_.dw_weights_taps(static_cast<std::size_t>(KW), x + off + (ja * s - lo) * xl,
                                       static_cast<std::ptrdiff_t>(dil * xl),
                                       static_cast<std::ptrdiff_t>(s * xl), dy + ja * ys[2 + last],
                                       static_cast<std::ptrdiff_t>(ys[2 + last]),
@@ -228,7 +228,7 @@ class WeightsExecutor final : public Executor {
           for (dim_t k = 0; k < KW; ++k) {
             const dim_t e = last_table[j * KW + k];
             if (e == kNoSample) continue;
-            kernels::dw_weights_taps<T>(1, x + off + e, 0, 0, dy + j * ys[2 + last], 0, 1,
+            dw_.dw_weights_taps(1, x + off + e, 0, 0, dy + j * ys[2 + last], 0, 1,
                                         acc_row + k * g_.C, C, C);
           }
         }
@@ -252,6 +252,8 @@ class WeightsExecutor final : public Executor {
   }
 
   Geometry g_;
+  // The depthwise kernels of the ISA dispatched to when the plan was made, bound once.
+  const kernels::DwKernels<T>& dw_ = kernels::dw_kernels<T>();
   int slots_ = 1;
   dim_t taps_ = 1, positions_ = 1, in_positions_ = 1, chunks_ = 1, block_ = 1;
   std::size_t partial_bytes_ = 0, zeros_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0;

@@ -85,7 +85,9 @@ const DwKernels<T>& dw_kernels() {
 }
 
 // kernels::dw_rows<T>(...) and the others: the kernel of the ISA dispatched to now, called with
-// the arguments of its line in dwconv_kernels.inc.
+// the arguments of its line in dwconv_kernels.inc (the per-target tests call these). The
+// algorithms instead keep dw_kernels<T>() from when their plan was made and call through it, so
+// that a plan runs the kernels of one ISA whatever Highway's target is later.
 #define CONVND_DW_KERNEL(name, body, ret, ...) \
   template <class T, class... Args>            \
   inline ret name(Args... args) {              \
