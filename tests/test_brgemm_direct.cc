@@ -14,6 +14,28 @@ namespace {
 
 const char* kAlgo = "brgemm_direct";
 
+// The workspace a plan reports is what its run uses (test_workspace.cc's measure), and a limit
+// one byte below it refuses the plan.
+void expect_workspace_covers_run(const Spec& s, int threads) {
+  SCOPED_TRACE(s.to_string());
+  const PassShapes sh = pass_shapes(s, Pass::forward);
+  Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K}), y(s.dtype, sh.out);
+  x.fill_integers(1);
+  w.fill_integers(2);
+  bias.fill_integers(3);
+  PlanOptions o;
+  o.algorithm = kAlgo;
+  o.threads = threads;
+  const Plan plan(s, Pass::forward, o);
+  ASSERT_GT(plan.workspace_bytes(), 0u);
+  detail::BufferStats::reset_peak();
+  const std::size_t before = detail::BufferStats::live();
+  plan.forward(x.view(), w.view(), bias.view(), y.view());
+  EXPECT_LE(detail::BufferStats::peak() - before, plan.workspace_bytes());
+  o.workspace_limit = plan.workspace_bytes() - 1;
+  EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+}
+
 TEST(BrgemmDirect, TilingEdges) {
   for (DType t : {DType::f32, DType::f64}) {
     const auto nr = static_cast<dim_t>(kernels::tile_shape(t).nr);
@@ -169,19 +191,7 @@ TEST(BrgemmDirect, ThreadCountDoesNotChangeBits) {
       s.layout = l;
       s.dtype = t;
       s.bias = true;
-      const PassShapes sh = pass_shapes(s, Pass::forward);
-      Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
-      x.fill_fractions(5);
-      w.fill_fractions(6);
-      bias.fill_integers(7);
-      PlanOptions one, two;
-      one.algorithm = two.algorithm = kAlgo;
-      one.threads = 1;
-      two.threads = 2;
-      const PassResult r1 = run_pass(s, Pass::forward, x, w, &bias, one);
-      const PassResult r2 = run_pass(s, Pass::forward, x, w, &bias, two);
-      EXPECT_EQ(r1.algorithm, std::string(kAlgo));
-      EXPECT_TRUE(bitwise_equal(r1.out, r2.out)) << s.to_string();
+      EXPECT_EQ(expect_threads_bitwise_equal(s, kAlgo).algorithm, std::string(kAlgo));
     }
 }
 
@@ -210,22 +220,7 @@ TEST(BrgemmDirect, WorkspaceCoversTheRun) {
     s.padding = Padding::uniform(2);
     s.layout = Layout::channels_last;
     s.bias = true;
-    const PassShapes sh = pass_shapes(s, Pass::forward);
-    Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K}), y(s.dtype, sh.out);
-    x.fill_integers(1);
-    w.fill_integers(2);
-    bias.fill_integers(3);
-    PlanOptions o;
-    o.algorithm = kAlgo;
-    o.threads = threads;
-    const Plan plan(s, Pass::forward, o);
-    ASSERT_GT(plan.workspace_bytes(), 0u);
-    detail::BufferStats::reset_peak();
-    const std::size_t before = detail::BufferStats::live();
-    plan.forward(x.view(), w.view(), bias.view(), y.view());
-    EXPECT_LE(detail::BufferStats::peak() - before, plan.workspace_bytes());
-    o.workspace_limit = plan.workspace_bytes() - 1;
-    EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+    expect_workspace_covers_run(s, threads);
   }
 }
 
@@ -324,19 +319,7 @@ TEST(BrgemmDirect, MergedRowsThreadCountDoesNotChangeBits) {
         s.layout = l;
         s.dtype = t;
         s.bias = true;
-        const PassShapes sh = pass_shapes(s, Pass::forward);
-        Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
-        x.fill_fractions(5);
-        w.fill_fractions(6);
-        bias.fill_integers(7);
-        PlanOptions one, two;
-        one.algorithm = two.algorithm = kAlgo;
-        one.threads = 1;
-        two.threads = 2;
-        const PassResult r1 = run_pass(s, Pass::forward, x, w, &bias, one);
-        const PassResult r2 = run_pass(s, Pass::forward, x, w, &bias, two);
-        EXPECT_EQ(r1.algorithm, std::string(kAlgo));
-        EXPECT_TRUE(bitwise_equal(r1.out, r2.out)) << s.to_string();
+        EXPECT_EQ(expect_threads_bitwise_equal(s, kAlgo).algorithm, std::string(kAlgo));
       }
 }
 
@@ -353,22 +336,7 @@ TEST(BrgemmDirect, MergedRowsWorkspaceCoversTheRun) {
       s.padding = Padding::uniform(3);
       s.layout = l;
       s.bias = true;
-      const PassShapes sh = pass_shapes(s, Pass::forward);
-      Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K}), y(s.dtype, sh.out);
-      x.fill_integers(1);
-      w.fill_integers(2);
-      bias.fill_integers(3);
-      PlanOptions o;
-      o.algorithm = kAlgo;
-      o.threads = threads;
-      const Plan plan(s, Pass::forward, o);
-      ASSERT_GT(plan.workspace_bytes(), 0u);
-      detail::BufferStats::reset_peak();
-      const std::size_t before = detail::BufferStats::live();
-      plan.forward(x.view(), w.view(), bias.view(), y.view());
-      EXPECT_LE(detail::BufferStats::peak() - before, plan.workspace_bytes());
-      o.workspace_limit = plan.workspace_bytes() - 1;
-      EXPECT_THROW(Plan(s, Pass::forward, o), Error);
+      expect_workspace_covers_run(s, threads);
     }
 }
 
