@@ -28,9 +28,10 @@
 // Positions as rows (gemm_tile_cols_seeded: mr positions x nr output channels, each column of A
 // a pointer into the buffer) suits many output channels and a channels-last output, where a
 // tile of mr consecutive outputs is summed in y itself (the kernel seeds it with the bias on the
-// first depth slice), and only the other tiles go through the accumulators and a store. Output channels as rows (gemm_bptr's narrow tile: 8 channels x 48
-// positions on AVX-512, weights broadcast, each B row a pointer to 48 consecutive grid
-// positions of one (channel, tap)) suits
+// first depth slice), and only the other tiles go through the accumulators and a store.
+// Output channels as rows (gemm_bptr's narrow tile: 8 channels x 48 positions on AVX-512,
+// weights broadcast, each B row a pointer to 48 consecutive grid positions of one (channel,
+// tap)) suits
 //   - few output channels per group (resnext's 8, a 3-D U-Net's 16), which would fill 8 or 16
 //     of a positions-as-rows tile's 32 columns, and
 //   - a channels-first output, whose channel rows it stores with memcpy where the other
