@@ -13,6 +13,7 @@ import threading
 import numpy as np
 
 from . import _core
+from ._docs import shared_doc
 from ._args import (PAD_MODES, as_input, as_output, check_dtype, dtype_name, int64, is_int,
                     layout_arg, padding_arg, per_axis, same_policy_arg, split_shape, str_arg)
 
@@ -198,6 +199,7 @@ def _plan_options(algorithm, threads, workspace_limit):
     return algorithm or "", int(threads), workspace_limit
 
 
+@shared_doc
 class Plan:
     """One convolution geometry, validated and planned once, run many times.
 
@@ -222,28 +224,8 @@ class Plan:
         Whether forward runs take a bias.
     transposed, output_padding, output_size
         As for conv_transpose.
-    stride, dilation : int or sequence of ints, optional
-        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
-    padding : int, sequence, str, optional
-        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
-        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
-    groups : int, optional
-        Channel groups; groups == C is a depthwise convolution.
-    padding_mode : str, optional
-        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
-        synonyms accepted); one mode for every axis.
-    same_policy : str, optional
-        How "same" splits its padding; default torch. Give it here or in the padding string,
-        not differently in both.
-    layout : {"channels_first", "channels_last"}, optional
-        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
-    algorithm : str, optional
-        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
-    threads : int, optional
-        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
-        same for any count.
-    precision : {"standard", "highest"}, optional
-        "highest" keeps to direct summation (no Winograd).
+    {GEOMETRY}
+    {RUN}
     strict : bool, optional
     workspace_limit : int, optional
         Bytes of scratch memory the chosen algorithm may use.
@@ -251,16 +233,7 @@ class Plan:
         A promise that every run gets the same weights (inference): the packed or transformed
         weights are kept between runs instead of being prepared on every call.
 
-    Raises
-    ------
-    ValueError
-        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
-        The message names the argument, the axis and the rule.
-    TypeError
-        A dtype other than float32/float64, or an argument of the wrong type.
-    MemoryError
-        Memory the core needed (a workspace, packed weights) could not be allocated; the
-        message says for what and how many bytes.
+    {RAISES}
 
     Examples
     --------
@@ -427,6 +400,7 @@ def cached_plan(input_shape, weight_shape, **kwargs):
     return plan
 
 
+@shared_doc
 def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
          same_policy=None, layout="channels_first", out=None, strict=False, algorithm=None,
          threads=0, precision="standard"):
@@ -439,28 +413,8 @@ def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_
     w : array_like, (K, C/groups, k0, ..)
         Weights, same dtype as x.
     bias : array_like, (K,), optional
-    stride, dilation : int or sequence of ints, optional
-        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
-    padding : int, sequence, str, optional
-        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
-        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
-    groups : int, optional
-        Channel groups; groups == C is a depthwise convolution.
-    padding_mode : str, optional
-        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
-        synonyms accepted); one mode for every axis.
-    same_policy : str, optional
-        How "same" splits its padding; default torch. Give it here or in the padding string,
-        not differently in both.
-    layout : {"channels_first", "channels_last"}, optional
-        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
-    algorithm : str, optional
-        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
-    threads : int, optional
-        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
-        same for any count.
-    precision : {"standard", "highest"}, optional
-        "highest" keeps to direct summation (no Winograd).
+    {GEOMETRY}
+    {RUN}
     out : numpy.ndarray, optional
         Written in place when given (shape and dtype of the result).
     strict : bool, optional
@@ -471,16 +425,7 @@ def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_
     numpy.ndarray
         y, (N, K, O0, ..) (or channels-last), in x's dtype.
 
-    Raises
-    ------
-    ValueError
-        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
-        The message names the argument, the axis and the rule.
-    TypeError
-        A dtype other than float32/float64, or an argument of the wrong type.
-    MemoryError
-        Memory the core needed (a workspace, packed weights) could not be allocated; the
-        message says for what and how many bytes.
+    {RAISES}
 
     Examples
     --------
@@ -500,6 +445,7 @@ def conv(x, w, bias=None, *, stride=1, padding=0, dilation=1, groups=1, padding_
     return plan.forward(x, w, bias, out)
 
 
+@shared_doc
 def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, dilation=1,
                    groups=1, output_size=None, padding_mode="zeros", layout="channels_first",
                    out=None, algorithm=None, threads=0, precision="standard"):
@@ -517,25 +463,12 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
         Extra extent on the high side, < max(stride, dilation) per axis.
     output_size : sequence of ints, optional
         The output's spatial extents (or its full shape); solves for output_padding.
-    stride, dilation : int or sequence of ints, optional
-        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
-    padding : int, sequence, str, optional
-        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
-        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
-    groups : int, optional
-        Channel groups; groups == C is a depthwise convolution.
-    padding_mode : str, optional
-        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
-        synonyms accepted); one mode for every axis.
-    layout : {"channels_first", "channels_last"}, optional
-        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
-    algorithm : str, optional
-        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
-    threads : int, optional
-        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
-        same for any count.
-    precision : {"standard", "highest"}, optional
-        "highest" keeps to direct summation (no Winograd).
+    {STRIDE_DILATION}
+    {PADDING}
+    {GROUPS}
+    {PADDING_MODE}
+    {LAYOUT}
+    {RUN}
     out : numpy.ndarray, optional
 
     Returns
@@ -543,16 +476,7 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
     numpy.ndarray
         (N, K, O0, ..) in x's dtype.
 
-    Raises
-    ------
-    ValueError
-        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
-        The message names the argument, the axis and the rule.
-    TypeError
-        A dtype other than float32/float64, or an argument of the wrong type.
-    MemoryError
-        Memory the core needed (a workspace, packed weights) could not be allocated; the
-        message says for what and how many bytes.
+    {RAISES}
 
     Examples
     --------
@@ -569,6 +493,7 @@ def conv_transpose(x, w, bias=None, *, stride=1, padding=0, output_padding=0, di
     return plan.forward(x, w, bias, out)
 
 
+@shared_doc
 def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilation=1, groups=1,
                        padding_mode="zeros", same_policy=None, layout="channels_first",
                        out=None, algorithm=None, threads=0, precision="standard"):
@@ -581,28 +506,8 @@ def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilatio
     w : array_like, (K, C/groups, k0, ..)
     input_shape : sequence of ints
         The shape of x.
-    stride, dilation : int or sequence of ints, optional
-        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
-    padding : int, sequence, str, optional
-        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
-        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
-    groups : int, optional
-        Channel groups; groups == C is a depthwise convolution.
-    padding_mode : str, optional
-        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
-        synonyms accepted); one mode for every axis.
-    same_policy : str, optional
-        How "same" splits its padding; default torch. Give it here or in the padding string,
-        not differently in both.
-    layout : {"channels_first", "channels_last"}, optional
-        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
-    algorithm : str, optional
-        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
-    threads : int, optional
-        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
-        same for any count.
-    precision : {"standard", "highest"}, optional
-        "highest" keeps to direct summation (no Winograd).
+    {GEOMETRY}
+    {RUN}
     out : numpy.ndarray, optional
 
     Returns
@@ -610,16 +515,7 @@ def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilatio
     numpy.ndarray
         dx, of shape `input_shape`, in grad_out's dtype.
 
-    Raises
-    ------
-    ValueError
-        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
-        The message names the argument, the axis and the rule.
-    TypeError
-        A dtype other than float32/float64, or an argument of the wrong type.
-    MemoryError
-        Memory the core needed (a workspace, packed weights) could not be allocated; the
-        message says for what and how many bytes.
+    {RAISES}
 
     Examples
     --------
@@ -635,6 +531,7 @@ def conv_backward_data(grad_out, w, input_shape, *, stride=1, padding=0, dilatio
     return plan.backward_data(dy, w, out)
 
 
+@shared_doc
 def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dilation=1,
                          groups=1, padding_mode="zeros", same_policy=None,
                          layout="channels_first", out=None, algorithm=None, threads=0,
@@ -648,28 +545,8 @@ def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dila
         The gradient of the loss with respect to conv's output.
     weight_shape : sequence of ints
         The shape of w, (K, C/groups, k0, ..); checked against x's channels.
-    stride, dilation : int or sequence of ints, optional
-        One value for every spatial axis or one per axis; dilation is 1-based (1 = dense).
-    padding : int, sequence, str, optional
-        An int, one int per axis, one (lo, hi) pair per axis, or "valid", "full", "causal",
-        "same" or "same:POLICY" (POLICY: torch, tf, tf_lower, numpy_ml, scipy).
-    groups : int, optional
-        Channel groups; groups == C is a depthwise convolution.
-    padding_mode : str, optional
-        zeros, reflect, symmetric, replicate or circular (numpy.pad and scipy.ndimage
-        synonyms accepted); one mode for every axis.
-    same_policy : str, optional
-        How "same" splits its padding; default torch. Give it here or in the padding string,
-        not differently in both.
-    layout : {"channels_first", "channels_last"}, optional
-        Where the channel axis of the activations is: (N, C, S..) or (N, S.., C).
-    algorithm : str, optional
-        Force one of `algorithms()`; by default dispatch picks the fastest that accepts.
-    threads : int, optional
-        0 (default): OpenMP's count (all cores, or OMP_NUM_THREADS); results are bitwise the
-        same for any count.
-    precision : {"standard", "highest"}, optional
-        "highest" keeps to direct summation (no Winograd).
+    {GEOMETRY}
+    {RUN}
     out : numpy.ndarray, optional
 
     Returns
@@ -677,16 +554,7 @@ def conv_backward_weight(x, grad_out, weight_shape, *, stride=1, padding=0, dila
     numpy.ndarray
         dw, of shape `weight_shape`, in x's dtype.
 
-    Raises
-    ------
-    ValueError
-        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
-        The message names the argument, the axis and the rule.
-    TypeError
-        A dtype other than float32/float64, or an argument of the wrong type.
-    MemoryError
-        Memory the core needed (a workspace, packed weights) could not be allocated; the
-        message says for what and how many bytes.
+    {RAISES}
 
     Examples
     --------
@@ -748,6 +616,7 @@ def _geometry(input_shape, weight_shape, stride, padding, dilation, groups, same
     return spec
 
 
+@shared_doc
 def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
                  same_policy=None, layout="channels_first", transposed=False,
                  output_padding=0, output_size=None):
@@ -755,28 +624,13 @@ def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, 
 
     Parameters
     ----------
-    input_shape, weight_shape : sequence of ints
-        Shapes of x and w, as conv (or conv_transpose with transposed=True) takes them.
-    stride, padding, dilation, groups, same_policy, layout
-        As for conv.
-    transposed : bool, optional
-    output_padding, output_size
-        As for conv_transpose.
+    {SHAPES}
 
     Returns
     -------
     tuple of int
 
-    Raises
-    ------
-    ValueError
-        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
-        The message names the argument, the axis and the rule.
-    TypeError
-        A dtype other than float32/float64, or an argument of the wrong type.
-    MemoryError
-        Memory the core needed (a workspace, packed weights) could not be allocated; the
-        message says for what and how many bytes.
+    {RAISES}
 
     Examples
     --------
@@ -789,6 +643,7 @@ def output_shape(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, 
     return tuple(spec.shapes()["y"])
 
 
+@shared_doc
 def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
                     same_policy=None, layout="channels_first", transposed=False,
                     output_padding=0, output_size=None):
@@ -796,28 +651,13 @@ def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=
 
     Parameters
     ----------
-    input_shape, weight_shape : sequence of ints
-        Shapes of x and w, as conv (or conv_transpose with transposed=True) takes them.
-    stride, padding, dilation, groups, same_policy, layout
-        As for conv.
-    transposed : bool, optional
-    output_padding, output_size
-        As for conv_transpose.
+    {SHAPES}
 
     Returns
     -------
     list of (int, int)
 
-    Raises
-    ------
-    ValueError
-        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
-        The message names the argument, the axis and the rule.
-    TypeError
-        A dtype other than float32/float64, or an argument of the wrong type.
-    MemoryError
-        Memory the core needed (a workspace, packed weights) could not be allocated; the
-        message says for what and how many bytes.
+    {RAISES}
 
     Examples
     --------
@@ -832,6 +672,7 @@ def resolve_padding(input_shape, weight_shape, *, stride=1, padding=0, dilation=
     return [tuple(p) for p in spec.resolve_padding()]
 
 
+@shared_doc
 def explain(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, groups=1,
             same_policy=None, layout="channels_first", transposed=False, output_padding=0,
             output_size=None, padding_mode="zeros"):
@@ -839,29 +680,14 @@ def explain(input_shape, weight_shape, *, stride=1, padding=0, dilation=1, group
 
     Parameters
     ----------
-    input_shape, weight_shape : sequence of ints
-        Shapes of x and w, as conv (or conv_transpose with transposed=True) takes them.
-    stride, padding, dilation, groups, same_policy, layout
-        As for conv.
-    transposed : bool, optional
-    output_padding, output_size
-        As for conv_transpose.
+    {SHAPES}
     padding_mode : str, optional
 
     Returns
     -------
     str
 
-    Raises
-    ------
-    ValueError
-        A bad value: shapes that do not fit together, a negative padding, a stride of 0, ...
-        The message names the argument, the axis and the rule.
-    TypeError
-        A dtype other than float32/float64, or an argument of the wrong type.
-    MemoryError
-        Memory the core needed (a workspace, packed weights) could not be allocated; the
-        message says for what and how many bytes.
+    {RAISES}
 
     Examples
     --------

@@ -98,3 +98,27 @@ def test_public_functions_have_numpydoc_sections():
             sections.append("Returns")
         for section in sections:
             assert f"{section}\n" in doc, f"{name}: no '{section}' section"
+        assert not re.search(r"(?m)^\s*\{[A-Z_]+\}\s*$", doc), f"{name}: a shared_doc token left"
+
+
+def test_shared_doc_fills_sections_and_rejects_unknown_tokens():
+    from convnd._docs import shared_doc
+
+    def documented():
+        """Doc.
+
+        Parameters
+        ----------
+    {LAYOUT}
+        """
+
+    assert "Where the channel axis of the activations is" in shared_doc(documented).__doc__
+
+    def misspelt():
+        """Doc.
+
+    {LAYUOT}
+        """
+
+    with pytest.raises(KeyError, match="LAYUOT"):
+        shared_doc(misspelt)
