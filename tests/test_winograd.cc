@@ -356,7 +356,10 @@ TEST(Winograd, ThreadSplitsAreBitwiseEqual) {
   struct Case {
     dim_t n, c, k, size;
   };
-  for (const Case& cs : {Case{1, 20, 70, 9}, Case{4, 12, 40, 30}, Case{1, 16, 16, 6}})
+  // Super blocks that the threads take whole, shared ones (one super block at batch 1), and
+  // both in one run (7 super blocks of F(4) on 2 or 3 threads: 6 whole, 1 shared).
+  for (const Case& cs : {Case{1, 20, 70, 9}, Case{4, 12, 40, 30}, Case{1, 16, 16, 6},
+                         Case{5, 8, 20, 30}})
     for (const char* v : kVariants) {
       Spec s;
       s.N = cs.n;
@@ -378,9 +381,12 @@ TEST(Winograd, ThreadSplitsAreBitwiseEqual) {
       two.threads = 2;
       ref.algorithm = "reference";
       const PassResult r1 = run_pass(s, Pass::forward, x, w, &b, one);
-      const PassResult r2 = run_pass(s, Pass::forward, x, w, &b, two);
       const PassResult want = run_pass(s, Pass::forward, x, w, &b, ref);
-      EXPECT_TRUE(bitwise_equal(r1.out, r2.out));
+      for (int threads : {2, 3}) {
+        two.threads = threads;
+        const PassResult r2 = run_pass(s, Pass::forward, x, w, &b, two);
+        EXPECT_TRUE(bitwise_equal(r1.out, r2.out)) << threads << " threads";
+      }
       const double tol = integer_data_tolerance(v, s, Pass::forward, x, w);
       EXPECT_TRUE(all_near(r1.out, want.out, tol, 0, v));
       s.bias = false;

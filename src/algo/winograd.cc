@@ -108,53 +108,75 @@ class WinogradExecutor final : public Executor {
         weights_cache_.get<T>(g_.constant_weights, args.b, 0, u_bytes_, reinterpret_cast<T*>(ws),
                               [&](T* out) { transform_weights(args.b, out, th); });
     char* per_thread = ws + u_bytes_;  // slots: scratch, V, M
-    // Several super blocks: each thread takes whole ones, with its own V and M, no barriers
-    // and nothing shared (shared super blocks ran 2x slower in about half of the processes on
-    // this machine, as if its two vCPUs did not share a cache). Fewer than two per thread: the
-    // threads share each super block's three sweeps. Either way every output is computed by the
-    // same instructions (super blocks are fixed by the problem), so the choice may follow the
+    // One job of up to four phases. Phase 0: whole super blocks, each taken by one thread with
+    // its own V and M, no barriers and nothing shared; as many as divide evenly among the
+    // threads (5 super blocks on 2 threads left one thread idle for a fifth of the run). The
+    // remaining ones (fewer than the threads; at batch 1 often the only one) are shared by all
+    // threads: phase 1 their input transforms, phase 2 their GEMMs, phase 3 their output
+    // transforms, super block j in the V and M of slot j. Either way every output is computed by
+    // the same instructions (super blocks are fixed by the problem), so the split may follow the
     // thread count without changing a bit.
-    if (supers_ >= 2 * th) {
-      parallel_tasks(supers_, th, [&](dim_t s) {
-        run_super(args, u, s, per_thread, thread_index(), 1, 0, kblocks_);
-      });
-    } else if (th > 1 && kblocks_ >= 2) {
-      // Few super blocks: each thread takes a share of the output channels of each, with its
-      // own V and M; the input transform is then done once per share (its cost, about a fifth,
-      // buys no sharing).
-      const dim_t parts = std::min<dim_t>(th, kblocks_), per = (kblocks_ + parts - 1) / parts;
-      for (dim_t s = 0; s < supers_; ++s)
-        parallel_tasks(parts, th, [&](dim_t p) {
-          run_super(args, u, s, per_thread, thread_index(), 1, p * per,
-                    std::min(kblocks_, (p + 1) * per));
-        });
-    } else {
-      for (dim_t s = 0; s < supers_; ++s) run_super(args, u, s, per_thread, 0, th, 0, kblocks_);
-    }
+    const dim_t rest = th > 1 ? supers_ % th : 0, whole = supers_ - rest;
+    const SuperTasks st = super_tasks();
+    parallel_phases({whole, rest * st.inputs, rest * st.gemms, rest * st.outputs}, th,
+                    [&](int phase, dim_t task) {
+                      if (phase == 0) {
+                        run_super(args, u, task, per_thread, thread_index());
+                        return;
+                      }
+                      const dim_t per = phase == 1 ? st.inputs : phase == 2 ? st.gemms : st.outputs;
+                      const dim_t j = task / per;
+                      run_super_task(args, u, whole + j, per_thread, static_cast<int>(j), phase,
+                                     task % per);
+                    });
   }
 
  private:
-  // The three sweeps over super block s for output-channel blocks [kb0, kb1), on `threads`
-  // threads, in the V and M of slot `owner`; the transforms' scratch is the running thread's.
-  void run_super(const OpArgs& args, const T* u, dim_t s, char* slots, int owner, int threads,
-                 dim_t kb0, dim_t kb1) const {
-    char* own = slots + static_cast<std::size_t>(owner) * slot_bytes_;
+  // Tasks of each sweep of a full super block (a last, shorter one has fewer real ones; its
+  // surplus tasks return at once).
+  struct SuperTasks {
+    dim_t inputs, gemms, outputs;
+  };
+  SuperTasks super_tasks() const {
+    const dim_t cchunks = (g_.Cg() + kChannelChunk - 1) / kChannelChunk;
+    const dim_t blocks = sb_blocks_;
+    const dim_t ochunks = (sb_tiles_ + kOutputTiles - 1) / kOutputTiles;
+    return {g_.groups * blocks * cchunks, E_ * g_.groups * kblocks_,
+            g_.groups * ochunks * kblocks_};
+  }
+  std::size_t slot_offset(dim_t slot) const { return static_cast<std::size_t>(slot) * slot_bytes_; }
+
+  // The three sweeps over super block s, one after the other on the calling thread, in the V
+  // and M of slot `owner`.
+  void run_super(const OpArgs& args, const T* u, dim_t s, char* slots, int owner) const {
+    const SuperTasks st = super_tasks();
+    for (int sweep = 1; sweep <= 3; ++sweep) {
+      const dim_t n = sweep == 1 ? st.inputs : sweep == 2 ? st.gemms : st.outputs;
+      for (dim_t t = 0; t < n; ++t) run_super_task(args, u, s, slots, owner, sweep, t);
+    }
+  }
+
+  // Task t of sweep 1 (input transform), 2 (GEMM) or 3 (output transform) of super block s,
+  // in the V and M of slot `owner`; the transforms' scratch is the running thread's slot.
+  void run_super_task(const OpArgs& args, const T* u, dim_t s, char* slots, int owner, int sweep,
+                      dim_t task) const {
+    char* own = slots + slot_offset(owner);
     T* v = reinterpret_cast<T*>(own + scratch_bytes_);
     T* mm = reinterpret_cast<T*>(own + scratch_bytes_ + v_bytes_);
-    const dim_t cchunks = (g_.Cg() + kChannelChunk - 1) / kChannelChunk;
+    char* scratch = slot(slots);
     const dim_t t0 = s * sb_tiles_;
     const dim_t tiles = std::min(sb_tiles_, total_tiles_ - t0);
-    const dim_t blocks = (tiles + block_tiles_ - 1) / block_tiles_;
-    const dim_t panels = (tiles + mr_ - 1) / mr_;
-    parallel_tasks(g_.groups * blocks * cchunks, threads, [&](dim_t task) {
-      const dim_t cc = task % cchunks, b = (task / cchunks) % blocks;
-      const dim_t grp = task / (cchunks * blocks);
+    if (sweep == 1) {
+      const dim_t cchunks = (g_.Cg() + kChannelChunk - 1) / kChannelChunk;
+      const dim_t blocks = (tiles + block_tiles_ - 1) / block_tiles_;
+      const dim_t cc = task % cchunks, b = (task / cchunks) % sb_blocks_;
+      const dim_t grp = task / (cchunks * sb_blocks_);
+      if (b >= blocks) return;
       transform_inputs(args.a, grp, t0, b, cc * kChannelChunk,
-                       std::min(g_.Cg(), (cc + 1) * kChannelChunk), v, slot(slots));
-    });
-    const dim_t nkb = kb1 - kb0;
-    parallel_tasks(E_ * g_.groups * nkb, threads, [&](dim_t task) {
-      const dim_t kb = kb0 + task % nkb, eg = task / nkb;  // eg = xi * groups + group
+                       std::min(g_.Cg(), (cc + 1) * kChannelChunk), v, scratch);
+    } else if (sweep == 2) {
+      const dim_t panels = (tiles + mr_ - 1) / mr_;
+      const dim_t kb = task % kblocks_, eg = task / kblocks_;  // eg = xi * groups + group
       const T* ub = u + (eg * kblocks_ + kb) * g_.Cg() * nr_;
       for (dim_t p = 0; p < panels; ++p) {
         T* c = mm + (eg * sb_tiles_ + p * mr_) * kpad_ + kb * nr_;
@@ -163,14 +185,15 @@ class WinogradExecutor final : public Executor {
                    v + (eg * (sb_tiles_ / mr_) + p) * g_.Cg() * mr_, ub, c,
                    static_cast<std::size_t>(kpad_));
       }
-    });
-    const dim_t ochunks = (tiles + kOutputTiles - 1) / kOutputTiles;
-    parallel_tasks(g_.groups * ochunks * nkb, threads, [&](dim_t task) {
-      const dim_t kb = kb0 + task % nkb, oc = (task / nkb) % ochunks;
-      const dim_t grp = task / (nkb * ochunks);
-      transform_outputs(args, grp, t0, oc * kOutputTiles, std::min(tiles, (oc + 1) * kOutputTiles),
-                        kb, mm, slot(slots));
-    });
+    } else {
+      const dim_t ochunks = (tiles + kOutputTiles - 1) / kOutputTiles;
+      const dim_t full_ochunks = (sb_tiles_ + kOutputTiles - 1) / kOutputTiles;
+      const dim_t kb = task % kblocks_, oc = (task / kblocks_) % full_ochunks;
+      const dim_t grp = task / (kblocks_ * full_ochunks);
+      if (oc >= ochunks) return;
+      transform_outputs(args, grp, t0, oc * kOutputTiles,
+                        std::min(tiles, (oc + 1) * kOutputTiles), kb, mm, scratch);
+    }
   }
 
   char* slot(char* slots) const {
