@@ -558,10 +558,12 @@ class BrgemmDirect final : public Algorithm {
   // channels: unet3d_b2 (32 channels, 27 taps, channels-last) 22.9 against 20.0, unet3d_c16_b2
   // (16) 7.1 against 2.3 (a pair's few steps do not pay for its pointers, and there half of each
   // 32-channel tile is padding).
-  // With the single-vector tile (at most a vector of output channels per group; one thread,
-  // CPU time, median of 3): unet3d_c16_b2 channels-last 2.45 ms against padded_igemm's 2.65,
-  // channels-first 2.74 against 2.54 (its padded copy gathers 16 planes), so channels-last
-  // 3-D layers from 16 channels per group come here.
+  // With the single-vector tile (at most a vector of output channels per group), unet3d_c16_b2
+  // channels-last: one thread, CPU time, A/B median of 5: 2.21 ms against padded_igemm's 2.20
+  // (a tie; the kernel runs at ~90 % of the peak, the pair lists, padded copy and stores take
+  // the rest); two threads, wall clock, median of 5 under load: 2.27 against 2.57. So
+  // channels-last 3-D layers from 16 channels per group come here; channels-first stays with
+  // padded_igemm (2.74 against 2.54: the copy gathers 16 planes).
   // Merged (fewer than 64 channels per group, see kMergeBelow), measured against the present
   // choice, channels-last, not faster below 32 channels per group: r50_conv1_b1 1.10 ms against
   // padded_igemm's 1.11 (a tie; channels-first 1.41 against 1.20, its copy gathers 3 planes),
