@@ -303,6 +303,45 @@ TEST(BrgemmDirect, MergedRowsLongerThanABlock) {
   }
 }
 
+// At most one vector of output channels per group: the single-vector tile (24 x 1 vector on
+// AVX-512). Output channels 1..17 around one vector of either dtype, positions not a multiple
+// of its rows, 1-D to 3-D, merged rows and a tap per pair (a dilated last axis), groups, both
+// layouts, every padding mode, and 1 vs 2 threads bit for bit (unet3d_c16-like).
+TEST(BrgemmDirect, SingleVectorTile) {
+  for (DType t : {DType::f32, DType::f64})
+    for (dim_t Kg : {1, 5, 7, 8, 9, 15, 16, 17}) {
+      ConvTester().input(2, 16, {5, 6, 7}).kernel(Kg, {3, 3, 3}).padding(Padding::uniform(1))
+          .layout(Layout::channels_last).dtype(t).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(1, 2 * 8, {25}).kernel(2 * Kg, {4}).groups(2).stride({5})
+          .padding(Padding::uniform(6)).layout(Layout::channels_first).dtype(t)
+          .test(kAlgo, Pass::forward);
+    }
+  for (DType t : {DType::f32, DType::f64})
+    for (Layout l : {Layout::channels_last, Layout::channels_first})
+      for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::replicate, PadMode::circular}) {
+        ConvTester().input(2, 32, {6, 5, 7}).kernel(32, {3, 3, 3}).groups(2)
+            .padding(Padding::uniform(1)).mode(m).layout(l).dtype(t).bias()
+            .test(kAlgo, Pass::forward);
+        ConvTester().input(1, 24, {9, 11}).kernel(12, {2, 3}).groups(3).dilation({1, 2})
+            .stride({1, 3}).padding(Padding::uniform(4)).mode(m).layout(l).dtype(t)
+            .strided_views(2).test(kAlgo, Pass::forward);
+      }
+  for (DType t : {DType::f32, DType::f64})
+    for (Layout l : {Layout::channels_last, Layout::channels_first}) {
+      Spec s;
+      s.N = 2;
+      s.C = 16;
+      s.K = 16;
+      s.input = {7, 6, 9};
+      s.kernel = {3, 3, 3};
+      s.padding = Padding::uniform(1);
+      s.layout = l;
+      s.dtype = t;
+      s.bias = true;
+      EXPECT_EQ(expect_threads_bitwise_equal(s, kAlgo).algorithm, std::string(kAlgo));
+    }
+}
+
 TEST(BrgemmDirect, MergedRowsThreadCountDoesNotChangeBits) {
   for (DType t : {DType::f32, DType::f64})
     for (Layout l : {Layout::channels_last, Layout::channels_first})

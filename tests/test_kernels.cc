@@ -113,10 +113,10 @@ TEST_P(GemmKernelTest, MatchesScalarLoop) {
   const GemmKernel k = gemm_kernel(id);
   EXPECT_STREQ(k.isa, hwy::TargetName(target));
   EXPECT_STREQ(isa_name(), hwy::TargetName(target));
-  // The tile must fit the target's registers (gemm_tile-inl.h, gemm_bptr-inl.h): at most 12
-  // rows, nr whole vectors.
+  // The tile must fit the target's registers (gemm_tile-inl.h, gemm_bptr-inl.h,
+  // gemm_batch-inl.h): at most 12 rows of two or more vectors, 24 of one, nr whole vectors.
   ASSERT_GE(k.mr, 1u);
-  ASSERT_LE(k.mr, 12u);
+  ASSERT_LE(k.mr, k.nr == k.lanes ? 24u : 12u);
   ASSERT_GE(k.lanes, 1u);
   ASSERT_EQ(k.nr % k.lanes, 0u);
   if (k.dtype == DType::f32)
