@@ -78,6 +78,43 @@ TEST(Pointwise, ScatteredOutputOfTransposedPhases) {
   }
 }
 
+// The same phases channels-last: pointwise_channels_last sums a tile in place when its positions
+// are evenly spaced in the output (12 positions inside one 20-wide row, 32 or more channels),
+// else in its scratch tile (positions 12..23 cross a row's end; channel tails). Rows of 5, 6, 7
+// and 20 positions, 1-D and 2-D, groups, f32 and f64, 1 and 2 threads.
+TEST(Pointwise, ScatteredChannelsLastOutputOfTransposedPhases) {
+  for (DType t : {DType::f32, DType::f64})
+    for (int threads : {1, 2}) {
+      ConvTester().input(1, 12, {5, 6}).kernel(10, {2, 2}).stride({2, 2}).transposed().bias()
+          .dtype(t).layout(Layout::channels_last).threads(threads).test("bwd_data_phases", Pass::forward);
+      ConvTester().input(2, 40, {9, 7}).kernel(26, {2, 2}).groups(2).stride({2, 2}).transposed()
+          .dtype(t).layout(Layout::channels_last).threads(threads).test("bwd_data_phases", Pass::forward);
+      ConvTester().input(1, 8, {37}).kernel(13, {3}).stride({3}).transposed().bias().dtype(t)
+          .layout(Layout::channels_last).threads(threads).test("bwd_data_phases", Pass::forward);
+      ConvTester().input(1, 70, {13, 20}).kernel(64, {2, 2}).stride({2, 2}).transposed().bias()
+          .dtype(t).layout(Layout::channels_last).threads(threads).test("bwd_data_phases", Pass::forward);
+      // Directly: an output view with a gap after every row (strided views), C in two slices.
+      ConvTester().input(1, 300, {5, 26}).kernel(70, {1, 1}).dtype(t).layout(Layout::channels_last)
+          .strided_views(2).threads(threads).bias().test(kAlgo, Pass::forward);
+    }
+}
+
+// 7x7 (49 positions) channels-last takes the narrow tile (7 positions x 3 vectors) where it
+// fills more than the wide one: full and partial column blocks (K = 100, 40), two kc slices
+// (C = 300), two position blocks (14 x 7), groups, f32 and f64, 1 and 2 threads.
+TEST(Pointwise, ChannelsLastNarrowTile) {
+  for (DType t : {DType::f32, DType::f64})
+    for (int threads : {1, 2}) {
+      const Layout cl = Layout::channels_last;
+      ConvTester().input(1, 300, {7, 7}).kernel(100, {1, 1}).dtype(t).layout(cl).bias()
+          .threads(threads).test(kAlgo, Pass::forward);
+      ConvTester().input(2, 33, {14, 7}).kernel(40, {1, 1}).dtype(t).layout(cl).threads(threads)
+          .test(kAlgo, Pass::forward);
+      ConvTester().input(1, 64, {7, 7}).kernel(192, {1, 1}).groups(2).dtype(t).layout(cl).bias()
+          .threads(threads).test(kAlgo, Pass::forward);
+    }
+}
+
 TEST(Pointwise, RejectsWhatIsNotOneByOne) {
   Spec s;
   s.C = 4;

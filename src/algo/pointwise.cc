@@ -14,7 +14,7 @@
 // which on a batch-1 7x7 layer (r50_res5_1x1_b1: 4 MB of weights, 49 positions) took about as
 // long as the GEMM itself.
 //
-// Channels-last views (channels contiguous, positions evenly spaced) go to
+// Channels-last views (channels contiguous, the input's positions evenly spaced) go to
 // pointwise_channels_last.cc (positions as rows, summed in place in y). Every other view (a
 // gap between rows, a channel stride of 1 with scattered positions, broadcast axes) runs here
 // with every tile's B rows gathered element by element into the scratch tile: slower, but the
