@@ -115,6 +115,24 @@ TEST(Pointwise, ChannelsLastNarrowTile) {
     }
 }
 
+// Channels-first channel rows a multiple of 1 KiB apart (16x16 f32, 8x16 f64, 32x32) are copied
+// into a contiguous panel before the k tiles read them: full and partial position tiles, two kc
+// slices (C = 300), channel tails, the transposed phases' scattered output, 1 and 2 threads.
+TEST(Pointwise, ChannelRowsAKibApartAreCopied) {
+  for (int threads : {1, 2}) {
+    ConvTester().input(1, 300, {16, 16}).kernel(40, {1, 1}).bias().threads(threads)
+        .test(kAlgo, Pass::forward);
+    ConvTester().input(2, 30, {8, 16}).kernel(29, {1, 1}).dtype(DType::f64).threads(threads)
+        .test(kAlgo, Pass::forward);
+    ConvTester().input(1, 20, {32, 32}).kernel(50, {1, 1}).groups(2).bias().threads(threads)
+        .test(kAlgo, Pass::forward);
+    ConvTester().input(1, 33, {16, 16}).kernel(40, {2, 2}).stride({2, 2}).transposed().bias()
+        .threads(threads).test("bwd_data_phases", Pass::forward);
+    ConvTester().input(1, 33, {8, 16}).kernel(27, {2, 2}).stride({2, 2}).transposed()
+        .dtype(DType::f64).threads(threads).test("bwd_data_phases", Pass::forward);
+  }
+}
+
 TEST(Pointwise, RejectsWhatIsNotOneByOne) {
   Spec s;
   s.C = 4;
