@@ -133,6 +133,28 @@ TEST(Pointwise, ChannelRowsAKibApartAreCopied) {
   }
 }
 
+// Dispatch: a channels-first 7x7 layer with constant weights goes to brgemm_direct (pointwise's
+// pays()); weights that change per call, channels-last, 14x14 and few channels stay here.
+TEST(Pointwise, FewPositionsChannelsFirstGoToBrgemmDirect) {
+  Spec s;
+  s.C = 128;
+  s.K = 64;
+  s.input = {7, 7};
+  s.kernel = {1, 1};
+  PlanOptions constant;
+  constant.constant_weights = true;
+  EXPECT_EQ(Plan(s, Pass::forward, constant).algorithm(), std::string("brgemm_direct"));
+  EXPECT_EQ(Plan(s, Pass::forward).algorithm(), std::string(kAlgo));
+  s.layout = Layout::channels_last;
+  EXPECT_EQ(Plan(s, Pass::forward, constant).algorithm(), std::string(kAlgo));
+  s.layout = Layout::channels_first;
+  s.input = {14, 14};
+  EXPECT_EQ(Plan(s, Pass::forward, constant).algorithm(), std::string(kAlgo));
+  s.input = {7, 7};
+  s.C = 32;
+  EXPECT_EQ(Plan(s, Pass::forward, constant).algorithm(), std::string(kAlgo));
+}
+
 TEST(Pointwise, RejectsWhatIsNotOneByOne) {
   Spec s;
   s.C = 4;
