@@ -78,6 +78,83 @@ TEST(Pointwise, ScatteredOutputOfTransposedPhases) {
   }
 }
 
+// The same phases channels-last: pointwise_channels_last sums a tile in place when its positions
+// are evenly spaced in the output (12 positions inside one 20-wide row, 32 or more channels),
+// else in its scratch tile (positions 12..23 cross a row's end; channel tails). Rows of 5, 6, 7
+// and 20 positions, 1-D and 2-D, groups, f32 and f64, 1 and 2 threads.
+TEST(Pointwise, ScatteredChannelsLastOutputOfTransposedPhases) {
+  for (DType t : {DType::f32, DType::f64})
+    for (int threads : {1, 2}) {
+      ConvTester().input(1, 12, {5, 6}).kernel(10, {2, 2}).stride({2, 2}).transposed().bias()
+          .dtype(t).layout(Layout::channels_last).threads(threads).test("bwd_data_phases", Pass::forward);
+      ConvTester().input(2, 40, {9, 7}).kernel(26, {2, 2}).groups(2).stride({2, 2}).transposed()
+          .dtype(t).layout(Layout::channels_last).threads(threads).test("bwd_data_phases", Pass::forward);
+      ConvTester().input(1, 8, {37}).kernel(13, {3}).stride({3}).transposed().bias().dtype(t)
+          .layout(Layout::channels_last).threads(threads).test("bwd_data_phases", Pass::forward);
+      ConvTester().input(1, 70, {13, 20}).kernel(64, {2, 2}).stride({2, 2}).transposed().bias()
+          .dtype(t).layout(Layout::channels_last).threads(threads).test("bwd_data_phases", Pass::forward);
+      // Directly: an output view with a gap after every row (strided views), C in two slices.
+      ConvTester().input(1, 300, {5, 26}).kernel(70, {1, 1}).dtype(t).layout(Layout::channels_last)
+          .strided_views(2).threads(threads).bias().test(kAlgo, Pass::forward);
+    }
+}
+
+// 7x7 (49 positions) channels-last takes the narrow tile (7 positions x 3 vectors) where it
+// fills more than the wide one: full and partial column blocks (K = 100, 40), two kc slices
+// (C = 300), two position blocks (14 x 7), groups, f32 and f64, 1 and 2 threads.
+TEST(Pointwise, ChannelsLastNarrowTile) {
+  for (DType t : {DType::f32, DType::f64})
+    for (int threads : {1, 2}) {
+      const Layout cl = Layout::channels_last;
+      ConvTester().input(1, 300, {7, 7}).kernel(100, {1, 1}).dtype(t).layout(cl).bias()
+          .threads(threads).test(kAlgo, Pass::forward);
+      ConvTester().input(2, 33, {14, 7}).kernel(40, {1, 1}).dtype(t).layout(cl).threads(threads)
+          .test(kAlgo, Pass::forward);
+      ConvTester().input(1, 64, {7, 7}).kernel(192, {1, 1}).groups(2).dtype(t).layout(cl).bias()
+          .threads(threads).test(kAlgo, Pass::forward);
+    }
+}
+
+// Channels-first channel rows a multiple of 1 KiB apart (16x16 f32, 8x16 f64, 32x32) are copied
+// into a contiguous panel before the k tiles read them: full and partial position tiles, two kc
+// slices (C = 300), channel tails, the transposed phases' scattered output, 1 and 2 threads.
+TEST(Pointwise, ChannelRowsAKibApartAreCopied) {
+  for (int threads : {1, 2}) {
+    ConvTester().input(1, 300, {16, 16}).kernel(40, {1, 1}).bias().threads(threads)
+        .test(kAlgo, Pass::forward);
+    ConvTester().input(2, 30, {8, 16}).kernel(29, {1, 1}).dtype(DType::f64).threads(threads)
+        .test(kAlgo, Pass::forward);
+    ConvTester().input(1, 20, {32, 32}).kernel(50, {1, 1}).groups(2).bias().threads(threads)
+        .test(kAlgo, Pass::forward);
+    ConvTester().input(1, 33, {16, 16}).kernel(40, {2, 2}).stride({2, 2}).transposed().bias()
+        .threads(threads).test("bwd_data_phases", Pass::forward);
+    ConvTester().input(1, 33, {8, 16}).kernel(27, {2, 2}).stride({2, 2}).transposed()
+        .dtype(DType::f64).threads(threads).test("bwd_data_phases", Pass::forward);
+  }
+}
+
+// Dispatch: a channels-first 7x7 layer with constant weights goes to brgemm_direct (pointwise's
+// pays()); weights that change per call, channels-last, 14x14 and few channels stay here.
+TEST(Pointwise, FewPositionsChannelsFirstGoToBrgemmDirect) {
+  Spec s;
+  s.C = 128;
+  s.K = 64;
+  s.input = {7, 7};
+  s.kernel = {1, 1};
+  PlanOptions constant;
+  constant.constant_weights = true;
+  EXPECT_EQ(Plan(s, Pass::forward, constant).algorithm(), std::string("brgemm_direct"));
+  EXPECT_EQ(Plan(s, Pass::forward).algorithm(), std::string(kAlgo));
+  s.layout = Layout::channels_last;
+  EXPECT_EQ(Plan(s, Pass::forward, constant).algorithm(), std::string(kAlgo));
+  s.layout = Layout::channels_first;
+  s.input = {14, 14};
+  EXPECT_EQ(Plan(s, Pass::forward, constant).algorithm(), std::string(kAlgo));
+  s.input = {7, 7};
+  s.C = 32;
+  EXPECT_EQ(Plan(s, Pass::forward, constant).algorithm(), std::string(kAlgo));
+}
+
 TEST(Pointwise, RejectsWhatIsNotOneByOne) {
   Spec s;
   s.C = 4;

@@ -14,7 +14,7 @@
 // which on a batch-1 7x7 layer (r50_res5_1x1_b1: 4 MB of weights, 49 positions) took about as
 // long as the GEMM itself.
 //
-// Channels-last views (channels contiguous, positions evenly spaced) go to
+// Channels-last views (channels contiguous, the input's positions evenly spaced) go to
 // pointwise_channels_last.cc (positions as rows, summed in place in y). Every other view (a
 // gap between rows, a channel stride of 1 with scattered positions, broadcast axes) runs here
 // with every tile's B rows gathered element by element into the scratch tile: slower, but the
@@ -38,6 +38,7 @@
 #include "algo/pointwise_channels_last.h"
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
+#include "kernels/gemm_tile.h"
 
 namespace convnd::detail {
 namespace {
@@ -61,15 +62,29 @@ bool dense_positions(const std::vector<dim_t>& strides, const std::vector<dim_t>
 // the spatial extents `extents` (the offsets of in-bounds elements of a valid view: no overflow).
 void view_offsets(dim_t p0, dim_t np, const std::vector<dim_t>& extents,
                   const std::vector<dim_t>& strides, dim_t* off) {
+  // By divisions only where a row of the last axis starts, then by its stride: divisions per axis
+  // and position cost a few % of a transposed 2x2/2 layer (unet_t2x2s2, both layouts).
   const int d = static_cast<int>(extents.size());
-  for (dim_t j = 0; j < np; ++j) {
+  const dim_t row = d > 0 ? extents[d - 1] : 1, step = d > 0 ? strides[2 + d - 1] : 0;
+  for (dim_t j = 0; j < np;) {
     dim_t p = p0 + j, o = 0;
+    const dim_t len = std::min(np - j, row - p % row);
     for (int ax = d - 1; ax >= 0; --ax) {
       o += (p % extents[ax]) * strides[2 + ax];
       p /= extents[ax];
     }
-    off[j] = o;
+    for (dim_t i = 0; i < len; ++i) off[j + i] = o + i * step;
+    j += len;
   }
+}
+
+// dst[0..n) = src[0..n), in chunks of 4 whose fixed-size copies the compiler turns into vector
+// moves (a libc memcpy call per 32-float row was 10 % of unet_t2x2s2's time).
+template <class T>
+void copy_row(const T* src, dim_t n, T* dst) {
+  dim_t j = 0;
+  for (; j + 4 <= n; j += 4) std::memcpy(dst + j, src + j, 4 * sizeof(T));
+  for (; j < n; ++j) dst[j] = src[j];
 }
 
 template <class T>
@@ -172,6 +187,10 @@ class PointwiseExecutor final : public Executor {
         sl.arows[i] = w + (kt * mr + std::min(i, last)) * args.b.strides[0] + c0;
       kernel_(kcs, sl.arows, sl.bptr, seed, c, ldcs);
     };
+    // Channel rows a multiple of 1 KiB apart (a 64x64 or 32x32 image) share a few L1 sets, so a
+    // slice's kc rows would evict each other between the k tiles that read them: they are
+    // copied into the contiguous panel first (once per slice, for all the task's k tiles).
+    const bool copy_rows = (xs1 * static_cast<dim_t>(sizeof(T))) % 1024 == 0 && kt1 - kt0 > 1;
     const dim_t p_begin = t.block * nr * kTilesPerTask;
     const dim_t p_end = std::min(positions_, p_begin + nr * kTilesPerTask);
 
@@ -187,7 +206,12 @@ class PointwiseExecutor final : public Executor {
       //    full k tile's weights.
       for (dim_t c0 = 0; c0 < g_.Cg() && x_in_place && np == nr; c0 += blk_.kc) {
         const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
-        for (dim_t c = 0; c < kc; ++c) sl.bptr[c] = x + (c0 + c) * xs1 + p0;
+        for (dim_t c = 0; c < kc; ++c) {
+          sl.bptr[c] = x + (c0 + c) * xs1 + p0;
+          if (!copy_rows) continue;
+          copy_row(sl.bptr[c], nr, sl.bpanel + c * nr);
+          sl.bptr[c] = sl.bpanel + c * nr;
+        }
         for (dim_t kt = kt0; kt < kt1; ++kt) {
           if (!full(kt, np)) continue;
           tile(kt, c0, kc, c0 == 0 ? sl.seeds + (kt - kt0) * mr : nullptr, y + kt * mr * ys1 + p0,
@@ -217,7 +241,7 @@ class PointwiseExecutor final : public Executor {
             continue;
           }
           const T* row = x + (c0 + c) * xs1 + p0;
-          if (np == nr) {
+          if (np == nr && !copy_rows) {
             sl.bptr[c] = row;
             continue;
           }
@@ -271,6 +295,22 @@ class Pointwise final : public Algorithm {
     Fits f;
     const dim_t bytes = f.mul(f.mul(g.groups, f.add(g.Kg(), 16)), g.Cg());
     if (!f || bytes > (dim_t{1} << 30)) return "packed weights over 2^30 elements";
+    return {};
+  }
+
+  // Constant weights, channels-first, 2-D, 64 or more channels per group, and so few positions
+  // that the last tile of nr leaves much of its width empty (a 7x7 image: 49 positions in two
+  // tiles of 32, 77 % filled): brgemm_direct, next in the list, takes positions as the rows of
+  // its 7-row tile and sums all C in registers; measured (one thread, --clock cpu) on
+  // r50_res5_1x1_b1 0.47 ms against 0.64. With weights that change per call it packs them on
+  // every call (4 MB there: 1.8 ms against 0.69), and at 14x14 (88 % filled) it is a tie.
+  std::string pays(const Geometry& g, Op) const override {
+    if (!g.constant_weights || g.in_channels_adjacent || g.rank() != 2 || g.Cg() < 64) return {};
+    const auto nr = static_cast<dim_t>(kernels::tile_shape(g.dtype).nr);
+    const dim_t positions = checked_product(g.in, "input");
+    const double fill = static_cast<double>(positions) /
+                        static_cast<double>((positions + nr - 1) / nr * nr);
+    if (fill < 0.8) return "few positions, channels-first: brgemm_direct measured faster";
     return {};
   }
 

@@ -4,10 +4,20 @@
 // p: one position's C channels) and its output Y[P x K]; per image and group, Y = X . W^T. The
 // row-pointer microkernel (kernels::gemm_tile_rows_seeded) takes mr positions as the rows, each read in
 // place over a kc-slice of channels, and nr output channels as the columns, from weights packed
-// once per run into nr-wide panels, and accumulates straight into y, whose rows (positions) are
-// evenly spaced, starting at the bias on the first kc-slice (no pass that fills y first). There
+// once per run into nr-wide panels, and accumulates straight into y (a tile's rows, positions,
+// evenly spaced), starting at the bias on the first kc-slice (no pass that fills y first). There
 // is no accumulator buffer and no store pass: implicit_gemm, which served these layers before,
 // sums into a per-task buffer and copies it out.
+//
+// The tile is the wide one (12 positions x 32 channels on AVX-512, float32) unless the batch-reduce
+// list's narrow one (7 x 48, run with a batch of one) fills clearly more of its rows and
+// columns: a 7x7 layer's 49 positions are 7 narrow tiles, but 5 wide ones of which the last
+// holds one position (r50_res5_1x1_b1).
+//
+// The output's positions need not be evenly spaced (the every-other-element phases of a
+// transposed 2x2 stride-2 layer, through bwd_data_phases.cc): each tile whose positions are
+// evenly spaced is still summed in place (its rows that far apart); the others, a tile that
+// straddles the end of an image row, go through the scratch tile.
 //
 // A task is a block of position tiles of one image and group, and a range of column blocks;
 // for each column block and kc-slice its weight panel (kc x nr, half of L1: gemm_driver.h)
@@ -27,6 +37,7 @@
 
 #include "algo/gemm_driver.h"
 #include "api/checked.h"
+#include "kernels/gemm_kernels.h"
 #include "kernels/gemm_tile.h"
 
 namespace convnd::detail {
@@ -49,15 +60,50 @@ dim_t position_step(const std::vector<dim_t>& strides, const std::vector<dim_t>&
   return step;
 }
 
+// The element offsets, in a view with `strides`, of the np positions from flat position p0 of
+// the spatial extents `extents` (the offsets of in-bounds elements of a valid view: no overflow).
+void position_offsets(dim_t p0, dim_t np, const std::vector<dim_t>& extents,
+                      const std::vector<dim_t>& strides, dim_t* off) {
+  // By divisions only where a row of the last axis starts, then by its stride: divisions per axis
+  // and position cost a few % of a transposed 2x2/2 layer (unet_t2x2s2, both layouts).
+  const int d = static_cast<int>(extents.size());
+  const dim_t row = d > 0 ? extents[d - 1] : 1, step = d > 0 ? strides[2 + d - 1] : 0;
+  for (dim_t j = 0; j < np;) {
+    dim_t p = p0 + j, o = 0;
+    const dim_t len = std::min(np - j, row - p % row);
+    for (int ax = d - 1; ax >= 0; --ax) {
+      o += (p % extents[ax]) * strides[2 + ax];
+      p /= extents[ax];
+    }
+    for (dim_t i = 0; i < len; ++i) off[j + i] = o + i * step;
+    j += len;
+  }
+}
+
+// The share of a tile of mr x nr that holds outputs, over `positions` rows and `channels` columns.
+double tile_fill(dim_t positions, dim_t channels, dim_t mr, dim_t nr) {
+  const auto part = [](dim_t n, dim_t side) {
+    return static_cast<double>(n) / static_cast<double>((n + side - 1) / side * side);
+  };
+  return part(positions, mr) * part(channels, nr);
+}
+
 template <class T>
 class ChannelsLastExecutor final : public Executor {
  public:
   explicit ChannelsLastExecutor(const Geometry& g) : g_(g), tk_(kernels::tile_kernel<T>()) {
+    positions_ = checked_product(g.in, "input");
+    const kernels::GemmKernel narrow =
+        kernels::gemm_kernel(CONVND_GEMM_ID(T, gemm_batch_rows_narrow));
+    const auto nmr = static_cast<dim_t>(narrow.mr), nnr = static_cast<dim_t>(narrow.nr);
+    dim_t mr = static_cast<dim_t>(tk_.mr), nr = static_cast<dim_t>(tk_.nr);
+    if (tile_fill(positions_, g.Kg(), nmr, nnr) > tile_fill(positions_, g.Kg(), mr, nr) + 0.03) {
+      batch_ = narrow.fn<kernels::GemmForm::batch_a_rows, T>();
+      mr = nmr, nr = nnr;
+    }
     // A kc-slice of one column block's weight panel (kc x nr) stays in L1 while the block's
     // position tiles go by.
-    blk_ = gemm_blocking(static_cast<dim_t>(tk_.mr), static_cast<dim_t>(tk_.nr), g.Cg(), sizeof(T),
-                         Resident::vector_panel);
-    positions_ = checked_product(g.in, "input");
+    blk_ = gemm_blocking(mr, nr, g.Cg(), sizeof(T), Resident::vector_panel);
     weights_.init(g, g.Cg(), blk_.nr);
     pos_blocks_ = (positions_ + blk_.mr * kTilesPerTask - 1) / (blk_.mr * kTilesPerTask);
     grid_ = TaskGrid(g.N, g.groups, pos_blocks_, weights_.blocks(), kTasksWanted);
@@ -69,9 +115,9 @@ class ChannelsLastExecutor final : public Executor {
 
   void run(const OpArgs& args, void* workspace, int threads) const override {
     const dim_t xstep = position_step(args.a.strides, g_.in);
-    const dim_t ystep = position_step(args.out.strides, g_.out);
+    const dim_t ystep = position_step(args.out.strides, g_.out);  // 0: not evenly spaced
     // pointwise.cc hands over only views that pointwise_channels_last_reads() accepts.
-    assert(args.a.strides[1] == 1 && args.out.strides[1] == 1 && xstep != 0 && ystep != 0);
+    assert(args.a.strides[1] == 1 && args.out.strides[1] == 1 && xstep != 0);
     const int th = std::min(threads, thread_slots());
     T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
     run_gemm_job(
@@ -86,16 +132,32 @@ class ChannelsLastExecutor final : public Executor {
   // The packed weights; then one thread's scratch.
   T* carve_shared(Carve& c) const { return c.take<T>(weights_.elems()); }
   struct Slot {
-    const T** rows;  // mr row pointers
-    T* tile;         // mr x nr scratch tile
-    T* seeds;        // per_part x nr: the task's channels' bias
+    const T** rows;   // mr row pointers
+    T* tile;          // mr x nr scratch tile
+    T* seeds;         // per_part x nr: the task's channels' bias
+    dim_t* yoff;      // kTilesPerTask x mr: each position's output offset
+    dim_t* pitch;     // kTilesPerTask: a tile's row pitch in y, 0 when it is not written in place
+    OutputRun* runs;  // mr runs of one tile's positions
   };
   Slot carve_slot(Carve& c) const {
     Slot sl;
-    sl.rows = c.take<const T*>(static_cast<std::size_t>(blk_.mr));
+    const auto mr = static_cast<std::size_t>(blk_.mr);
+    sl.rows = c.take<const T*>(mr);
     sl.tile = c.take<T>(static_cast<std::size_t>(blk_.mr * blk_.nr));
     sl.seeds = c.take<T>(static_cast<std::size_t>(grid_.per_part() * blk_.nr));
+    sl.yoff = c.take<dim_t>(static_cast<std::size_t>(kTilesPerTask) * mr);
+    sl.pitch = c.take<dim_t>(static_cast<std::size_t>(kTilesPerTask));
+    sl.runs = c.take<OutputRun>(mr);
     return sl;
+  }
+
+  // One kernel call: the mr rows times a kc-slice of a weight panel, into c (rows ldc apart),
+  // starting at seed when it is given.
+  void kernel(dim_t kc, const T* const* rows, const T* panel, const T* seed, T* c,
+              std::size_t ldc) const {
+    const auto kcs = static_cast<std::size_t>(kc);
+    if (batch_) return batch_(1, kcs, rows, &panel, seed, c, ldc);
+    tk_.rows_seeded(kcs, rows, panel, seed, c, ldc);
   }
 
   // Position tiles of the task's block, column blocks [t.b0, t.b1).
@@ -107,8 +169,23 @@ class ChannelsLastExecutor final : public Executor {
     bias_values(args.bias, grp, g_.Kg(), t.b0 * nr, t.b1 * nr, sl.seeds);
     const dim_t p_begin = t.block * mr * kTilesPerTask;
     const dim_t p_end = std::min(positions_, p_begin + mr * kTilesPerTask);
-    const dim_t full_end = p_begin + (p_end - p_begin) / mr * mr;  // end of the full tiles
-    const auto ldy = static_cast<std::size_t>(ystep);
+    const dim_t tiles = (p_end - p_begin + mr - 1) / mr;
+    // Each tile's output offsets, and its row pitch when it is full and its positions are
+    // evenly spaced in y (then it is summed in place).
+    const dim_t last_step = args.out.strides[2 + g_.rank() - 1];
+    for (dim_t i = 0; i < tiles; ++i) {
+      const dim_t p0 = p_begin + i * mr, np = std::min(mr, p_end - p0);
+      dim_t* off = sl.yoff + i * mr;
+      if (ystep != 0) {
+        for (dim_t j = 0; j < np; ++j) off[j] = (p0 + j) * ystep;
+      } else {
+        position_offsets(p0, np, g_.out, args.out.strides, off);
+      }
+      dim_t pitch = np == mr ? off[1] - off[0] : 0;
+      for (dim_t j = 2; j < np && pitch > 0; ++j)
+        if (off[j] - off[j - 1] != pitch) pitch = 0;
+      sl.pitch[i] = pitch > 0 ? pitch : 0;
+    }
 
     for (dim_t b = t.b0; b < t.b1; ++b) {
       const dim_t k0 = b * nr, nk = std::min(nr, g_.Kg() - k0);
@@ -117,36 +194,43 @@ class ChannelsLastExecutor final : public Executor {
         // Full tiles, in place: y starts at the bias (the kernel's seed on the first slice; a
         // fill pass only when there is no slice), then each kc-slice's panel serves every
         // position tile of the block.
-        if (g_.Cg() == 0)
-          seed_position_rows(y + p_begin * ystep + k0, ystep, full_end - p_begin, nr, seeds);
+        for (dim_t i = 0; i < tiles && g_.Cg() == 0; ++i)
+          if (sl.pitch[i] != 0)
+            seed_position_rows(y + sl.yoff[i * mr] + k0, sl.pitch[i], mr, nr, seeds);
         for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
           const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
-          for (dim_t p0 = p_begin; p0 < full_end; p0 += mr) {
-            for (dim_t i = 0; i < mr; ++i) sl.rows[i] = x + (p0 + i) * xstep + c0;
-            tk_.rows_seeded(static_cast<std::size_t>(kc), sl.rows, weights_.panel(w, grp, b, c0),
-                            c0 == 0 ? seeds : nullptr, y + p0 * ystep + k0, ldy);
+          for (dim_t i = 0; i < tiles; ++i) {
+            if (sl.pitch[i] == 0) continue;
+            const dim_t p0 = p_begin + i * mr;
+            for (dim_t r = 0; r < mr; ++r) sl.rows[r] = x + (p0 + r) * xstep + c0;
+            kernel(kc, sl.rows, weights_.panel(w, grp, b, c0), c0 == 0 ? seeds : nullptr,
+                   y + sl.yoff[i * mr] + k0, static_cast<std::size_t>(sl.pitch[i]));
           }
         }
       }
-      // Partial tiles (the block's last positions, or the last column block's channels) in
-      // the scratch tile; rows past the valid ones repeat the first (their sums are dropped).
-      for (dim_t p0 = nk == nr ? full_end : p_begin; p0 < p_end; p0 += mr) {
-        const dim_t np = std::min(mr, p_end - p0);
+      // The other tiles (the block's last positions, a tile whose positions are not evenly
+      // spaced in y, or the last column block's channels) in the scratch tile; rows past the
+      // valid ones repeat the first (their sums are dropped).
+      for (dim_t i = 0; i < tiles; ++i) {
+        if (nk == nr && sl.pitch[i] != 0) continue;
+        const dim_t p0 = p_begin + i * mr, np = std::min(mr, p_end - p0);
         if (g_.Cg() == 0) seed_position_rows(sl.tile, nr, mr, nr, seeds);
         for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
           const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
-          for (dim_t i = 0; i < mr; ++i) sl.rows[i] = x + (p0 + (i < np ? i : 0)) * xstep + c0;
-          tk_.rows_seeded(static_cast<std::size_t>(kc), sl.rows, weights_.panel(w, grp, b, c0),
-                          c0 == 0 ? seeds : nullptr, sl.tile, static_cast<std::size_t>(nr));
+          for (dim_t r = 0; r < mr; ++r) sl.rows[r] = x + (p0 + (r < np ? r : 0)) * xstep + c0;
+          kernel(kc, sl.rows, weights_.panel(w, grp, b, c0), c0 == 0 ? seeds : nullptr, sl.tile,
+                 static_cast<std::size_t>(nr));
         }
-        const OutputRun run{0, p0 * ystep, np};
-        store_position_rows(sl.tile, nr, nk, &run, 1, ystep, y + k0, dim_t{1});
+        const dim_t nruns = merge_runs(sl.yoff + i * mr, np, last_step, sl.runs);
+        store_position_rows(sl.tile, nr, nk, sl.runs, nruns, last_step, y + k0, dim_t{1});
       }
     }
   }
 
   Geometry g_;
-  kernels::TileKernel<T> tk_;  // bound once: its tile is blk_.mr x blk_.nr
+  kernels::TileKernel<T> tk_;  // the wide tile, bound once
+  // The narrow tile instead (blk_ is its tile), when it fills more (see the top).
+  kernels::GemmFn<kernels::GemmForm::batch_a_rows, T> batch_ = nullptr;
   GemmBlocking blk_;
   PackedWeights<T> weights_;  // W[group][column block][c][nr]
   TaskGrid grid_;
@@ -162,7 +246,7 @@ std::unique_ptr<Executor> make_pointwise_channels_last(const Geometry& g) {
 
 bool pointwise_channels_last_reads(const Geometry& g, const OpArgs& args) {
   return args.a.strides[1] == 1 && args.out.strides[1] == 1 &&
-         position_step(args.a.strides, g.in) != 0 && position_step(args.out.strides, g.out) != 0;
+         position_step(args.a.strides, g.in) != 0;
 }
 
 }  // namespace convnd::detail
