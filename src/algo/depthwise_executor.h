@@ -32,6 +32,9 @@
 // The weight gradient uses the same two layouts of work: channels-last accumulates channel
 // vectors of sample * gradient per tap (kernels::dw_accumulate); otherwise each tap's rows of
 // the padded plane are dotted with the output-gradient rows (kernels::dw_dots, 8 taps per pass).
+// Channels-first with 16 or more channels at a stride above 1, the weight gradient runs on
+// tiles as the forward pass does (weights_tiles: x and dy transposed, then
+// kernels::dw_weights_taps along each output row), tasks split over groups of images.
 // Backward data on channels-first planes: see run_bwd_data (1-D and 2-D).
 // Tasks are fixed chunks of positions (channels-last), planes, taps or channels: each output is
 // computed by one task, in one order, whatever the thread count.
@@ -131,7 +134,7 @@ class DepthwiseExecutor final : public Executor {
   void prepare_slot(const std::vector<dim_t>& xs, const std::vector<dim_t>& ys, dim_t* tables,
                     T* plane) const;
   void build_plane(const T* x, dim_t last_stride, const dim_t* tables, T* plane) const;
-  // depthwise_fwd_tiles.cc
+  // depthwise_fwd_tiles.cc (plan_tiles: the tiles of the forward pass and of the weight gradient)
   void plan_tiles(const Geometry& g, Op op);
   void run_tiles(const OpArgs& args, const T* wt, const T* bias, int n_threads, char* ws) const;
   // depthwise_fwd_channels_last.cc
@@ -152,6 +155,10 @@ class DepthwiseExecutor final : public Executor {
   void run_weights(const OpArgs& args, void* workspace, int threads) const;
   void weights_channels_last(const OpArgs& args, const T* zeros, dim_t tap, char* slot) const;
   void weights_plane(const OpArgs& args, dim_t c0, dim_t c1, char* slot) const;
+  // depthwise_wgrad_tiles.cc
+  // Channels [block * tile_channels_, + tile_channels_) summed over image group `group` into
+  // acc (taps x tile_channels_).
+  void weights_tiles(const OpArgs& args, dim_t block, dim_t group, T* acc, char* slot) const;
 
   // Input coordinate of padded coordinate q along axis a (-1: a zero sample).
   dim_t pad_index(int a, dim_t q) const { return pad_table_[a][q]; }
@@ -239,6 +246,8 @@ class DepthwiseExecutor final : public Executor {
   dim_t tile_in_elems_ = 0;     // elements of an input tile
   dim_t tile_channels_ = 1;     // channels of a tile (1, 2 or 4 lines)
   std::vector<dim_t> tile_in_strides_, tile_out_strides_;  // a tile's channels-last strides
+  dim_t wgrad_groups_ = 1;          // weights_tiles: groups of images per block of channels
+  std::size_t wgrad_partials_ = 0;  // their partial sums' offset in the shared workspace
 };
 
 }  // namespace convnd::detail::depthwise

@@ -1,11 +1,13 @@
 // Depthwise forward, channels-first with 16 or more channels and a stride above 1: tiles of
-// channels transposed channels-last, through run_channels_last, and transposed back.
+// channels transposed channels-last, through run_channels_last, and transposed back. plan_tiles
+// also plans the weight gradient's tiles (depthwise_wgrad_tiles.cc).
 #include "algo/depthwise_executor.h"
 
 namespace convnd::detail::depthwise {
 
-// Channels-first forward with enough channels for a vector (see pays()): run_tiles' channel
-// block, the dense channels-last strides of its input and output tiles, and their bytes.
+// Channels-first with enough channels for a vector (see pays()) at a stride above 1: forward
+// (run_tiles) or weight gradient (weights_tiles): the channel block, the dense channels-last
+// strides of the input and output tiles, and their bytes.
 template <class T>
 void DepthwiseExecutor<T>::plan_tiles(const Geometry& g, Op op) {
   // At stride 1 the planes' rows are as long as the input's and fill their vectors: measured
@@ -13,8 +15,11 @@ void DepthwiseExecutor<T>::plan_tiles(const Geometry& g, Op op) {
   // strided, mbv2_dw3x3s2_b16 0.9-1.05 / 0.48-0.55, effnet_dw5s2_b8 0.50-0.58 / 0.39.
   bool strided = false;
   for (dim_t s : g.stride) strided = strided || s > 1;
-  if (op != Op::fwd || g.layout != Layout::channels_first || g.C < kChannelVectorMin || !strided)
-    return;
+  const bool wgrad = op == Op::bwd_weights;
+  if (g.layout != Layout::channels_first || g.C < kChannelVectorMin) return;
+  // Weight gradient at stride 1 (1 thread, ms, planes or depthwise_wgrad / tiles):
+  // convnext_dw7_b1 0.39 / 0.78, its 16-channel tiles paying a kernel call per border tap.
+  if ((op != Op::fwd && !wgrad) || !strided) return;
   const int d = g.rank();
   // 1, 2 or 4 lines of channels: the channels-last kernels' per-position set-up (pointers,
   // border taps) is then shared by 2 or 4 vectors; as many as keep 8 tasks and fit the tile.
@@ -25,7 +30,8 @@ void DepthwiseExecutor<T>::plan_tiles(const Geometry& g, Op op) {
   dim_t cb = static_cast<dim_t>(kTileBytes / sizeof(T));
   for (dim_t k : {4, 2}) {
     const dim_t wide = k * cb;
-    if (g.N * ((g.C + wide - 1) / wide) >= 8 &&
+    // (The weight gradient's tasks split the images instead when the blocks are few.)
+    if ((wgrad ? 8 : g.N) * ((g.C + wide - 1) / wide) >= 8 &&
         wide * (in_positions + positions_) * static_cast<dim_t>(sizeof(T)) <=
             static_cast<dim_t>(kMaxTileBytes / 2)) {
       cb = wide;
@@ -48,6 +54,20 @@ void DepthwiseExecutor<T>::plan_tiles(const Geometry& g, Op op) {
   if (!f || elems > static_cast<dim_t>(kMaxTileBytes / sizeof(T))) return;
   tile_in_elems_ = pin;
   tile_bytes_ = static_cast<std::size_t>(elems) * sizeof(T) + kTileBytes;
+  if (wgrad) {
+    // Tasks are (group of images, block of channels), at least 8 where there are images enough
+    // (4-line blocks measured ~12 % faster than 2-line ones at mbv2_dw3x3s2_b16, 1 thread); each
+    // sums its images into its own taps x cb partials, added over the groups in order after.
+    const dim_t blocks = (g.C + cb - 1) / cb;
+    wgrad_groups_ = std::clamp<dim_t>((8 + blocks - 1) / blocks, 1, g.N);
+    const char* ws = "workspace";
+    wgrad_partials_ = align64(shared_bytes_);
+    shared_bytes_ = checked_size_add(
+        wgrad_partials_,
+        checked_bytes64(checked_mul(checked_mul(wgrad_groups_, blocks * cb, ws), taps_, ws),
+                        sizeof(T), ws),
+        ws);
+  }
 }
 
 // Channels-first forward by tiles: a task is a block of tile_channels_ channels of

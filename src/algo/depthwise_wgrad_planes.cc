@@ -18,6 +18,25 @@ void DepthwiseExecutor<T>::run_weights(const OpArgs& args, void* workspace, int 
     // Channels-last: one task per tap, vectorised over channels.
     parallel_tasks(taps_, n_threads,
                    [&](dim_t tap) { weights_channels_last(args, zeros, tap, slot()); });
+  } else if (tile_bytes_ > 0 && dense_planes(args.a.shape, args.a.strides) &&
+             dense_planes(args.b.shape, args.b.strides)) {
+    // Channels-first by tiles of channels (depthwise_wgrad_tiles.cc): a task per (group of
+    // images, block of channels), each into its own partial sums; then dw[c, t] adds the
+    // groups' partials in group order.
+    const dim_t cb = tile_channels_, blocks = (g_.C + cb - 1) / cb;
+    T* partial = reinterpret_cast<T*>(ws + wgrad_partials_);
+    parallel_tasks(wgrad_groups_ * blocks, n_threads, [&](dim_t task) {
+      weights_tiles(args, task % blocks, task / blocks, partial + task * taps_ * cb, slot());
+    });
+    T* dw = static_cast<T*>(args.out.data);
+    const std::vector<dim_t> tap_off = tap_offsets(g_, args.out.strides);
+    for (dim_t c = 0; c < g_.C; ++c)
+      for (dim_t t = 0; t < taps_; ++t) {
+        const T* p = partial + ((c / cb) * taps_ + t) * cb + c % cb;
+        T sum = p[0];
+        for (dim_t k = 1; k < wgrad_groups_; ++k) sum += p[k * blocks * taps_ * cb];
+        dw[c * args.out.strides[0] + tap_off[t]] = sum;
+      }
   } else {
     // Blocks of consecutive channels, image by image: a thread streams the block's planes in
     // order (see channels_per_task_); each channel's sums still run over images in order.
