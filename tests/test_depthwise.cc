@@ -175,5 +175,63 @@ TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) {
   EXPECT_TRUE(bitwise_equal(r1.out, r2.out));
 }
 
+// Channels-first weight gradient with 16 or more channels (depthwise_wgrad_tiles.cc: x and dy
+// of a block of channels transposed into channels-last tiles, image by image): channel counts
+// around the block (C 16-40 not multiples of the vector: last blocks of 1..15), kernels 1 to 7
+// (interior runs and border taps), strides 1-3, dilation, padding larger than the kernel in
+// every mode, 1-D to 3-D, f32 and f64, strided views (not dense: planes), 1 to 4 lines of
+// channels, images split into groups (N 2 and 3 over one block); some axis always strided
+// (stride 1 throughout keeps the planes).
+TEST(Depthwise, ChannelsFirstWeightTiles) {
+  for (dim_t C : {16, 17, 24, 31, 33, 40})
+    ConvTester().input(2, C, {9, 14}).kernel(C, {3, 3}).groups(C).stride({2})
+        .padding(Padding::uniform(1)).test(kAlgo, Pass::backward_weights);
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                    PadMode::circular})
+    for (dim_t s : {1, 2, 3})
+      for (dim_t k : {1, 2, 3, 5, 7}) {
+        const dim_t pad = std::min<dim_t>(k + 1, 5);  // larger than the kernel, inside reflect's reach
+        ConvTester().input(2, 19, {12, 13}).kernel(19, {k, k}).groups(19).stride({s, s == 1 ? 2 : s})
+            .padding(Padding::uniform(pad)).mode(m).test(kAlgo, Pass::backward_weights);
+        ConvTester().input(2, 17, {29}).kernel(17, {k}).groups(17).stride({s == 1 ? 2 : s}).dilation({2})
+            .padding(Padding::lo_hi({{pad, 1}})).mode(m).dtype(DType::f64).test(kAlgo, Pass::backward_weights);
+      }
+  for (dim_t s : {1, 2})
+    ConvTester().input(2, 20, {5, 6, 9}).kernel(20, {3, 2, 3}).groups(20).stride({s, 1, 2})
+        .padding(Padding::uniform(2)).mode(PadMode::reflect).test(kAlgo, Pass::backward_weights);
+  ConvTester().input(2, 36, {11, 10}).kernel(36, {5, 5}).groups(36).stride({2}).padding(Padding::uniform(2))
+      .strided_views(3).test(kAlgo, Pass::backward_weights);
+  ConvTester().input(1, 36, {11, 10}).kernel(36, {7, 7}).groups(36).stride({1, 2}).padding(Padding::uniform(3))
+      .dtype(DType::f64).test(kAlgo, Pass::backward_weights);
+  // Enough blocks for tiles of 2 lines of f32 channels and 4 of f64 (a last tile of 6).
+  for (DType t : {DType::f32, DType::f64})
+    ConvTester().input(2, 262, {5, 6}).kernel(262, {3, 3}).groups(262).stride({2}).padding(Padding::uniform(1))
+        .mode(PadMode::symmetric).dtype(t).test(kAlgo, Pass::backward_weights);
+}
+
+// The weight gradient's tasks are channel blocks, each summing over every image in order: 1 and
+// 2 threads agree bit for bit.
+TEST(Depthwise, ChannelsFirstWeightTilesThreadCountIndependent) {
+  Spec s;
+  s.N = 3;
+  s.C = s.K = s.groups = 40;
+  s.input = {17, 19};
+  s.kernel = {5, 5};
+  s.stride = {2, 2};
+  s.padding = Padding::uniform(2);
+  s.pad_mode = PadMode::reflect;
+  const PassShapes sh = pass_shapes(s, Pass::backward_weights);
+  Tensor a(s.dtype, sh.a), b(s.dtype, sh.b);
+  for (dim_t i = 0; i < a.size(); ++i) a.set(i, 0.37 * static_cast<double>(i % 101) - 11.1);
+  for (dim_t i = 0; i < b.size(); ++i) b.set(i, 0.13 * static_cast<double>(i % 89) - 5.3);
+  PlanOptions one, two;
+  one.algorithm = two.algorithm = kAlgo;
+  one.threads = 1;
+  two.threads = 2;
+  const PassResult r1 = run_pass(s, Pass::backward_weights, a, b, nullptr, one);
+  const PassResult r2 = run_pass(s, Pass::backward_weights, a, b, nullptr, two);
+  EXPECT_TRUE(bitwise_equal(r1.out, r2.out));
+}
+
 }  // namespace
 }  // namespace convnd::testing

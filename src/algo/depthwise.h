@@ -4,7 +4,8 @@
 
 namespace convnd::detail {
 
-// Depthwise forward convolution (groups == C == K), vectorised over outputs (depthwise.cc).
+// Depthwise convolution (groups == C == K) in every pass, vectorised over outputs (depthwise.cc;
+// the executor in depthwise_executor.h, its paths one per depthwise_*.cc file).
 const Algorithm& depthwise_algorithm();
 
 }  // namespace convnd::detail
