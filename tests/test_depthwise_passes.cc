@@ -58,6 +58,24 @@ TEST(DepthwisePasses, LongRows) {
           .test(kData, Pass::backward_data);
 }
 
+// Rows wide enough for whole blocks of positions: the weight gradient's blocks of 4 positions
+// sharing samples (stride 1 and 2), and backward data's phase runs through dw_channels_taps
+// (stride 2: 5 taps split 3 + 2, 3 taps 2 + 1; stride 3: 7 taps 3 + 2 + 2), each run's head and
+// tail blocks, zero and reflect padding.
+TEST(DepthwisePasses, WideRowsByPhase) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect})
+    for (dim_t k : {3, 5, 7})
+      for (dim_t s : {1, 2, 3})
+        for (DType t : {DType::f32, DType::f64}) {
+          SCOPED_TRACE(::testing::Message() << "kernel " << k << " stride " << s);
+          const auto tc = ConvTester().input(2, 32, {4, 45}).kernel(32, {2, k}).groups(32)
+              .stride({1, s}).padding(Padding::uniform(k / 2)).mode(m)
+              .layout(Layout::channels_last).dtype(t);
+          tc.test(kData, Pass::backward_data);
+          tc.test(kWeights, Pass::backward_weights);
+        }
+}
+
 TEST(DepthwisePasses, TransposedWithBias) {
   for (Layout l : kLayouts)
     for (dim_t s : {1, 2})

@@ -254,14 +254,14 @@ void check_copies(const char* target) {
   }
 }
 
-// dw_channels_taps: kernel rows of 3, 5 and 7 taps (the unrolled forms) and 1, 4 (scalar
-// forms), position steps of 1, 2 (unrolled) and 3 times the tap step, runs of every length up
+// dw_channels_taps: kernel rows of 2, 3, 5 and 7 taps (the unrolled forms; 2 only at step 1) and
+// 1, 4 (scalar forms), position steps of 1, 2 (unrolled) and 3 times the tap step, runs of every length up
 // to 8 and past it (the overlapping last block), 1 or 3 rows, counts around the vector widths.
 // Each row's run of samples and of weights is its own exact-size allocation.
 template <class T>
 void check_taps(const char* target) {
   for (std::size_t count : {1, 5, 16, 17, 31, 32, 33, 64, 65})
-    for (std::size_t taps : {1, 3, 4, 5, 7})
+    for (std::size_t taps : {1, 2, 3, 4, 5, 7})
       for (std::size_t S : {1, 2, 3})
         for (std::size_t rows : {1, 3})
           for (std::size_t positions : {1, 2, 3, 4, 5, 7, 8, 9, 13, 16, 21}) {
@@ -291,15 +291,16 @@ void check_taps(const char* target) {
 }
 
 // dw_weights_taps: kernel rows of 1..9 and 17 taps (groups of 8 and a rest), position steps of 1
-// and 2 times the tap step, runs of 1..13 positions, counts around the vector widths; the input
+// and 2 times the tap step (blocks of 4 positions sharing samples) and 3 (none shared), runs of
+// 1..13 positions (whole blocks of 4 and a rest), counts around the vector widths; the input
 // run, dy and the accumulators each an exact-size allocation (acc rows acc_step apart, with
 // sentinels between them).
 template <class T>
 void check_weights_taps(const char* target) {
   for (std::size_t count : {1, 5, 15, 16, 17, 31, 33, 64, 65})
     for (std::size_t taps : {1, 2, 3, 4, 5, 6, 7, 8, 9, 17})
-      for (std::size_t S : {1, 2})
-        for (std::size_t positions : {1, 2, 5, 13}) {
+      for (std::size_t S : {1, 2, 3})
+        for (std::size_t positions : {1, 2, 4, 5, 8, 13}) {
           SCOPED_TRACE(::testing::Message() << target << " count=" << count << " taps=" << taps
                                             << " S=" << S << " positions=" << positions);
           const std::size_t tap_step = count + 1, in_step = S * tap_step, dy_step = count + 3;

@@ -12,16 +12,16 @@
 //
 // The terms of a position are vectorised over channels (tap-major weights), so channels-last
 // runs in place. The positions of one stride phase of a row (at stride 1: the row), away from
-// the borders, gather the same taps from outputs one further each: kernels::dw_channels_run
-// computes 8 of them per weight-vector load (a task is a fixed segment of a row; other
-// positions are runs of 1); views whose channel stride is not 1 take the position-by-position
-// kernels::dw_gather. Channels-first activations are transposed to
-// channels-last in the workspace first (dy) and back at the end (dx) (kernels/transpose.h; at
-// stride 1 pays() passes channels-first plans of under 36 taps to bwd_data_phases, measured
-// faster, and at
-// stride 2 depthwise.cc's planes come first in the registry and measured faster still); pays()
-// also passes few channels (a vector that short is mostly scalar tail) to bwd_data_phases, whose
-// forward planes vectorise along the rows instead.
+// the borders, gather the same taps from outputs one further each: kernels::dw_channels_taps
+// (a kernel row's taps s apart, reversed, read consecutive dy samples, each loaded once for all
+// the pairs that read it) or kernels::dw_channels_run (8 positions per weight-vector load)
+// computes them (a task is a fixed segment of a row; other positions are runs of 1); views whose
+// channel stride is not 1 take the position-by-position kernels::dw_gather. Channels-first
+// activations are transposed to channels-last in the workspace first (dy) and back at the end (dx)
+// (kernels/transpose.h; at stride 1 pays() passes channels-first plans of under 36 taps to
+// bwd_data_phases, measured faster, and at stride 2 depthwise.cc's planes come first in the
+// registry and measured faster still); pays() also passes few channels (a vector that short is
+// mostly scalar tail) to bwd_data_phases, whose forward planes vectorise along the rows instead.
 //
 // Tasks are fixed segments of rows (or chunks of positions) of one image: each dx element is
 // written by one task, in one order, whatever the thread count.
@@ -202,11 +202,8 @@ class GatherExecutor final : public Executor {
     shared_bytes_ = checked_size_add(
         checked_size_add(checked_size_mul(2, wbytes, ws), checked_bytes64(g.C, sizeof(T), ws), ws),
         2 * kAlignSlack, ws);
-    // Stride-1 rows through kernels::dw_channels_taps (see gather_segment).
-    {
-      const dim_t kw = g.kernel[d - 1];
-      taps_rows_ = g.stride[d - 1] == 1 && g.dil[d - 1] == 1 && (kw == 3 || kw == 5 || kw == 7);
-    }
+    // Runs through kernels::dw_channels_taps (see gather_segment).
+    taps_rows_ = g.dil[d - 1] == 1 && g.kernel[d - 1] >= 2;
     // Channels-first: dy and dx of all images, channels-last and dense.
     const dim_t images = checked_mul(g.N, g.C, ws);
     copies_bytes_ = checked_size_add(
@@ -244,7 +241,7 @@ class GatherExecutor final : public Executor {
     const T* b = args.bias ? static_cast<const T*>(args.bias->data) : nullptr;
     for (dim_t c = 0; c < g_.C; ++c) bias[c] = b ? b[c * args.bias->strides[0]] : T(0);
     // Tap-major weights with the last axis reversed: wf[(r * KW + k) * C + c] =
-    // wt[(r * KW + KW - 1 - k) * C + c], so that a stride-1 row's taps read dy forwards.
+    // wt[(r * KW + KW - 1 - k) * C + c], so that a row's taps read dy forwards.
     T* wf = reinterpret_cast<T*>(ws + align64(sizeof(T) * g_.C * taps_) + 64 +
                                  align64(sizeof(T) * g_.C) + 64 + shift);
     if (taps_rows_) {
@@ -278,7 +275,8 @@ class GatherExecutor final : public Executor {
       return;
     }
     T* dy_cl = reinterpret_cast<T*>(ws + shared_bytes_);
-    T* dx_cl = reinterpret_cast<T*>(ws + shared_bytes_ + align64(sizeof(T) * g_.N * g_.C * out_positions_));
+    T* dx_cl = reinterpret_cast<T*>(ws + shared_bytes_ +
+                                    align64(sizeof(T) * g_.N * g_.C * out_positions_));
     const ConstTensorView dy_view(dy_cl, args.a.dtype, args.a.shape,
                                   dense_channels_last_strides(args.a.shape));
     const TensorView dx_view(dx_cl, args.out.dtype, args.out.shape,
@@ -311,7 +309,19 @@ class GatherExecutor final : public Executor {
     const dim_t terms = capped_terms(d, [&](int a) { return axes[a].longest; });
     if (terms > terms_)
       throw std::logic_error("depthwise_bwd_data: an input sample gathers more terms than bounded");
+    // row_taps[i]: the pairs of input index i (last axis) are taps t, t + s, ... reading
+    // outputs o, o - 1, ... (at dilation 1: every index away from the borders), so that in
+    // reverse they read consecutive outputs: a correlation of dy with every s-th flipped tap.
+    std::vector<char> row_taps(static_cast<std::size_t>(g_.in.back()), 0);
+    for (dim_t i = 0; i < g_.in.back(); ++i) {
+      const dim_t b = L.start[i], e = L.start[i + 1];
+      bool ok = e - b >= 2;
+      for (dim_t k = b; ok && k + 1 < e; ++k)
+        ok = L.tap[k + 1] - L.tap[k] == s && L.out[k + 1] - L.out[k] == -1;
+      row_taps[i] = ok;
+    }
     regular_ = std::move(regular);
+    row_taps_ = std::move(row_taps);
     axes_ = std::move(axes);
   }
 
@@ -320,14 +330,15 @@ class GatherExecutor final : public Executor {
   // those of the previous position of the phase moved by one output (regular_) form a run:
   // one kernels::dw_channels_run call, each weight vector loaded once for 8 positions, dy
   // stepping one output and dx one stride per position.
-  // At stride 1, dilation 1 and 3, 5 or 7 taps along the last axis, a run whose positions each
-  // gather every tap of the last axis is one kernels::dw_channels_taps call instead (a depthwise
-  // transposed convolution is a correlation with the taps reversed: per kernel row one dy
-  // pointer, its taps one output apart, with the flipped weights wf; each dy vector loaded once
-  // for every (position, tap) pair that reads it). Its sum runs over the rows, then the taps
-  // in reverse: a fixed order.
-  void gather_segment(const ConstTensorView& dyv, const TensorView& dxv, const T* wt,
-                      const T* wf, const T* bias, dim_t task, char* slot) const {
+  // At dilation 1, a run whose positions each gather 2, 3, 5 or 7 taps of the last axis, s
+  // apart and reading consecutive outputs (row_taps_: at stride 1 a whole kernel row, at
+  // stride 2 a 5-tap row's 3 or 2 taps of the position's phase), is one kernels::dw_channels_taps
+  // call instead (a depthwise transposed convolution is a correlation with the taps reversed:
+  // per kernel row one dy pointer, its taps one output apart, with the flipped weights wf every
+  // s taps; each dy vector loaded once for every (position, tap) pair that reads it). Its sum
+  // runs over the rows, then the taps in reverse: a fixed order.
+  void gather_segment(const ConstTensorView& dyv, const TensorView& dxv, const T* wt, const T* wf,
+                      const T* bias, dim_t task, char* slot) const {
     const int d = g_.rank(), last = d - 1;
     const T** in = reinterpret_cast<const T**>(slot);
     const T** wp = in + align64(sizeof(T*) * terms_) / sizeof(T*);
@@ -360,21 +371,23 @@ class GatherExecutor final : public Executor {
       for (dim_t p = i0 + r; p < i1;) {
         dim_t len = 1;
         while (p + len * s < i1 && regular_[p + len * s]) ++len;
-        const dim_t kw = g_.kernel[last];
-        if (taps_rows_ && len > 1 && L.start[p + 1] - L.start[p] == kw) {
-          // The list of p is taps 0..kw-1 (tap order), outputs descending: row q's dy pointer
-          // is the last one's (tap kw - 1).
+        const dim_t kw = g_.kernel[last], nk = L.start[p + 1] - L.start[p];
+        if (taps_rows_ && len > 1 && row_taps_[p] && (nk == 2 || nk == 3 || nk == 5 || nk == 7)) {
+          // The list of p is taps t, t + s, ... (tap order), outputs descending: row q's dy
+          // pointer is the last one's (tap t_last), and its weights run from t_last's flipped
+          // tap every s taps.
           const dim_t o_first = L.out[L.start[p + 1] - 1];
+          const dim_t t_flipped = kw - 1 - L.tap[L.start[p + 1] - 1];
           for (std::size_t q = 0; q < otap.size(); ++q) {
             in[q] = dy + ooff[q] + o_first * ys[2 + last];
-            wp[q] = wf + otap[q] * g_.C;
+            wp[q] = wf + (otap[q] + t_flipped) * g_.C;
           }
           dw_.dw_channels_taps(
-              otap.size(), in, wp, static_cast<std::size_t>(kw), static_cast<std::size_t>(g_.C),
+              otap.size(), in, wp, static_cast<std::size_t>(nk), static_cast<std::size_t>(s * g_.C),
               static_cast<std::ptrdiff_t>(ys[2 + last]), static_cast<std::ptrdiff_t>(ys[2 + last]),
-              bias, dx + p * xs[2 + last], static_cast<std::ptrdiff_t>(xs[2 + last]),
+              bias, dx + p * xs[2 + last], static_cast<std::ptrdiff_t>(s * xs[2 + last]),
               static_cast<std::size_t>(len), static_cast<std::size_t>(g_.C));
-          p += len;
+          p += len * s;
           continue;
         }
         std::size_t nt = 0;
@@ -384,8 +397,8 @@ class GatherExecutor final : public Executor {
             wp[nt++] = wt + (otap[q] + L.tap[k]) * g_.C;
           }
         dw_.dw_channels_run(nt, in, wp, static_cast<std::ptrdiff_t>(ys[2 + last]), bias,
-                                    dx + p * xs[2 + last], static_cast<std::ptrdiff_t>(s * xs[2 + last]),
-                                    static_cast<std::size_t>(len), static_cast<std::size_t>(g_.C));
+                            dx + p * xs[2 + last], static_cast<std::ptrdiff_t>(s * xs[2 + last]),
+                            static_cast<std::size_t>(len), static_cast<std::size_t>(g_.C));
         p += len * s;
       }
   }
@@ -450,9 +463,9 @@ class GatherExecutor final : public Executor {
   // Built by the first run (build_lists).
   mutable std::once_flag lists_once_;
   mutable std::vector<AxisTerms> axes_;
-  mutable std::vector<char> regular_;
+  mutable std::vector<char> regular_, row_taps_;
   std::vector<dim_t> tap_stride_;
-  bool taps_rows_ = false;  // stride-1 rows through dw_channels_taps (see gather_segment)
+  bool taps_rows_ = false;  // runs through dw_channels_taps (see gather_segment)
   std::size_t shared_bytes_ = 0, copies_bytes_ = 0, slot_bytes_ = 0, workspace_bytes_ = 0;
 };
 
@@ -473,7 +486,8 @@ class DepthwiseBwdData final : public Algorithm {
       if (g.kernel[a] > kMaxPairs / std::max<dim_t>(g.out[a], 1))
         return rule("axis ", a, ": more than 2^22 (tap, output) pairs to list (kernel ",
                     g.kernel[a], " x output ", g.out[a], ")");
-      if (g.in[a] > kMaxPairs) return rule("axis ", a, ": input extent above 2^22 (the lists' index)");
+      if (g.in[a] > kMaxPairs)
+        return rule("axis ", a, ": input extent above 2^22 (the lists' index)");
     }
     if (!copies_fit(g)) return "the channels-last copies of dy and dx would not fit in memory";
     dim_t taps = 1;

@@ -128,7 +128,8 @@ class WeightsExecutor final : public Executor {
     for (int a = 0; a < g_.rank(); ++a)
       for (dim_t o = 0; o < g_.out[a]; ++o)
         for (dim_t t = 0; t < g_.kernel[a]; ++t) {
-          const dim_t m = map_padded_index(o * g_.stride[a] - g_.lo[a] + t * g_.dil[a], g_.in[a], g_.mode);
+          const dim_t m =
+              map_padded_index(o * g_.stride[a] - g_.lo[a] + t * g_.dil[a], g_.in[a], g_.mode);
           table[a].push_back(m < 0 ? kNoSample : m * xs[2 + a]);
         }
     return table;
@@ -174,8 +175,8 @@ class WeightsExecutor final : public Executor {
         }
       }
       if (!channel_vectors) gather(xv, dyv, count, xp, gp, zeros, gathered.data());
-      dw_.dw_weights(static_cast<std::size_t>(count), static_cast<std::size_t>(taps_), xp,
-                             gp, acc, static_cast<std::size_t>(g_.C));
+      dw_.dw_weights(static_cast<std::size_t>(count), static_cast<std::size_t>(taps_), xp, gp, acc,
+                     static_cast<std::size_t>(g_.C));
     }
   }
 
@@ -219,17 +220,29 @@ class WeightsExecutor final : public Executor {
         T* acc_row = acc + r * KW * g_.C;
         if (jb > ja)
           dw_.dw_weights_taps(static_cast<std::size_t>(KW), x + off + (ja * s - lo) * xl,
-                                      static_cast<std::ptrdiff_t>(dil * xl),
-                                      static_cast<std::ptrdiff_t>(s * xl), dy + ja * ys[2 + last],
-                                      static_cast<std::ptrdiff_t>(ys[2 + last]),
-                                      static_cast<std::size_t>(jb - ja), acc_row, C, C);
+                              static_cast<std::ptrdiff_t>(dil * xl),
+                              static_cast<std::ptrdiff_t>(s * xl), dy + ja * ys[2 + last],
+                              static_cast<std::ptrdiff_t>(ys[2 + last]),
+                              static_cast<std::size_t>(jb - ja), acc_row, C, C);
+        // A border column's taps in runs whose samples lie dil apart (with zero padding, all
+        // its taps inside the input are one run): one call per run, not per tap.
+        const dim_t tap_step = dil * xl;
         for (dim_t j = j0; j < j1; ++j) {
           if (j >= ja && j < jb) continue;
-          for (dim_t k = 0; k < KW; ++k) {
-            const dim_t e = last_table[j * KW + k];
-            if (e == kNoSample) continue;
-            dw_.dw_weights_taps(1, x + off + e, 0, 0, dy + j * ys[2 + last], 0, 1,
-                                        acc_row + k * g_.C, C, C);
+          const dim_t* e = &last_table[j * KW];
+          for (dim_t k = 0; k < KW;) {
+            if (e[k] == kNoSample) {
+              ++k;
+              continue;
+            }
+            dim_t len = 1;
+            while (k + len < KW && e[k + len] != kNoSample &&
+                   e[k + len] - e[k + len - 1] == tap_step)
+              ++len;
+            dw_.dw_weights_taps(static_cast<std::size_t>(len), x + off + e[k],
+                                static_cast<std::ptrdiff_t>(tap_step), 0, dy + j * ys[2 + last], 0,
+                                1, acc_row + k * g_.C, C, C);
+            k += len;
           }
         }
       }

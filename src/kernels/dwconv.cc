@@ -2,15 +2,16 @@
 // FMA chains in flight per tap (each tap's FMA depends on the previous one for the same output).
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "kernels/dwconv.cc"
-#include <hwy/foreach_target.h>  // IWYU pragma: keep
+#include "kernels/dwconv.h"
+
 #include <hwy/cache_control.h>
+#include <hwy/foreach_target.h>  // IWYU pragma: keep
 #include <hwy/highway.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <type_traits>
-
-#include "kernels/dwconv.h"
+#include <utility>
 
 HWY_BEFORE_NAMESPACE();
 namespace convnd::kernels {
@@ -158,8 +159,8 @@ HWY_INLINE void RunBlock(D d, std::size_t terms, const T* const* in, const T* co
     for (int v = 0; v < V; ++v) {
       const auto wv = LoadLanes<kMasked>(d, m, w[i] + c + v * N);
       for (int r = 0; r < R; ++r)
-        acc[v * R + r] = hn::MulAdd(wv, LoadLanes<kMasked>(d, m, x + r * in_step + v * N),
-                                    acc[v * R + r]);
+        acc[v * R + r] =
+            hn::MulAdd(wv, LoadLanes<kMasked>(d, m, x + r * in_step + v * N), acc[v * R + r]);
     }
   }
   T* o = out + j * out_step + c;
@@ -177,10 +178,11 @@ HWY_INLINE void RunBlocks(std::size_t terms, const T* const* in, const T* const*
                           std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
                           std::ptrdiff_t j, std::size_t count, std::size_t first) {
   const hn::ScalableTag<T> d;
-  ChannelVectors<HWY_TARGET <= HWY_AVX3>(d, count, first, [&](std::ptrdiff_t c, auto v, auto masked, auto m) {
-    RunBlock<R, decltype(v)::value, decltype(masked)::value>(d, terms, in, w, in_step, bias, out,
-                                                             out_step, j, c, m);
-  });
+  ChannelVectors<HWY_TARGET <= HWY_AVX3>(
+      d, count, first, [&](std::ptrdiff_t c, auto v, auto masked, auto m) {
+        RunBlock<R, decltype(v)::value, decltype(masked)::value>(d, terms, in, w, in_step, bias,
+                                                                 out, out_step, j, c, m);
+      });
 }
 
 // 8 positions of one channel vector in registers: each weight vector, loaded once per term,
@@ -199,9 +201,12 @@ HWY_INLINE void ChannelsRun(std::size_t terms, const T* const* in, const T* cons
   if (vec_end > 0) {
     const std::size_t first = terms > 0 ? AlignedFirst(in[0], N) : 0;
     std::ptrdiff_t j = 0;
-    for (; j + 8 <= P; j += 8) RunBlocks<8>(terms, in, w, in_step, bias, out, out_step, j, count, first);
-    if (j + 4 <= P) RunBlocks<4>(terms, in, w, in_step, bias, out, out_step, j, count, first), j += 4;
-    if (j + 2 <= P) RunBlocks<2>(terms, in, w, in_step, bias, out, out_step, j, count, first), j += 2;
+    for (; j + 8 <= P; j += 8)
+      RunBlocks<8>(terms, in, w, in_step, bias, out, out_step, j, count, first);
+    if (j + 4 <= P)
+      RunBlocks<4>(terms, in, w, in_step, bias, out, out_step, j, count, first), j += 4;
+    if (j + 2 <= P)
+      RunBlocks<2>(terms, in, w, in_step, bias, out, out_step, j, count, first), j += 2;
     if (j < P) RunBlocks<1>(terms, in, w, in_step, bias, out, out_step, j, count, first);
   }
   for (std::size_t c = vec_end; c < count; ++c)  // scalar tail: no load may reach past `count`
@@ -210,6 +215,12 @@ HWY_INLINE void ChannelsRun(std::size_t terms, const T* const* in, const T* cons
       for (std::size_t i = 0; i < terms; ++i) a += w[i][c] * in[i][j * in_step + c];
       out[j * out_step + c] = a;
     }
+}
+
+// Calls f(std::integral_constant<int, I>()) for each I in order.
+template <class F, int... I>
+HWY_INLINE void ForEachIndex(std::integer_sequence<int, I...>, F&& f) {
+  (f(std::integral_constant<int, I>()), ...);
 }
 
 // # dw_channels_taps: a kernel row's taps share their input vectors
@@ -241,18 +252,36 @@ HWY_INLINE void TapsBlock(D d, std::size_t rows, const T* const* in, const T* co
       for (int v = 0; v < V; ++v) wv[v][k] = LoadLanes<kMasked>(d, lanes, wk + v * N);
       wk += w_step;
     }
-#pragma GCC unroll 32
-    for (int m = 0; m < kSamples; ++m) {
-      CONVND_DW_OPAQUE(x);
-      for (int v = 0; v < V; ++v) {
-        const auto xv = LoadLanes<kMasked>(d, lanes, x + v * N);
-#pragma GCC unroll 16
-        for (int r = 0; r < R; ++r) {
-          const int k = m - r * S;
-          if (k >= 0 && k < KW) acc[v][r] = hn::MulAdd(wv[v][k], xv, acc[v][r]);
+    if constexpr (S == 2) {
+      // Unrolled by a fold over compile-time indices: every accumulator and weight index is a
+      // constant, so they stay in registers also for blocks of 12 (a loop unrolled by pragma
+      // left them on the stack there). At stride 1 the pragma's loop measured faster
+      // (mbv2_dw3x3_b1 0.89x with the fold).
+      ForEachIndex(std::make_integer_sequence<int, kSamples>(), [&](auto m) {
+        CONVND_DW_OPAQUE(x);
+        for (int v = 0; v < V; ++v) {
+          const auto xv = LoadLanes<kMasked>(d, lanes, x + v * N);
+          ForEachIndex(std::make_integer_sequence<int, R>(), [&](auto r) {
+            constexpr int k = decltype(m)::value - decltype(r)::value * S;
+            if constexpr (k >= 0 && k < KW) acc[v][r] = hn::MulAdd(wv[v][k], xv, acc[v][r]);
+          });
         }
+        x += tap_step;
+      });
+    } else {
+#pragma GCC unroll 32
+      for (int m = 0; m < kSamples; ++m) {
+        CONVND_DW_OPAQUE(x);
+        for (int v = 0; v < V; ++v) {
+          const auto xv = LoadLanes<kMasked>(d, lanes, x + v * N);
+#pragma GCC unroll 16
+          for (int r = 0; r < R; ++r) {
+            const int k = m - r * S;
+            if (k >= 0 && k < KW) acc[v][r] = hn::MulAdd(wv[v][k], xv, acc[v][r]);
+          }
+        }
+        x += tap_step;
       }
-      x += tap_step;
     }
   }
   T* o = out + j * out_step + c;
@@ -276,15 +305,25 @@ HWY_INLINE void TapsBlocks(std::size_t rows, const T* const* in, const T* const*
   });
 }
 
-// The run's positions in blocks of 8, then at most one block each of 4, 2 and 1.
+// The run's positions in blocks of 12 (stride 2, 32 registers) or 8, then at most one block each
+// of 4, 2 and 1.
 template <int KW, int S, class T>
-HWY_INLINE void TapsRun(std::size_t rows, const T* const* in, const T* const* w,
-                        std::size_t w_step, std::ptrdiff_t tap_step, const T* bias, T* out,
-                        std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
+HWY_INLINE void TapsRun(std::size_t rows, const T* const* in, const T* const* w, std::size_t w_step,
+                        std::ptrdiff_t tap_step, const T* bias, T* out, std::ptrdiff_t out_step,
+                        std::size_t positions, std::size_t count) {
   const std::ptrdiff_t in_step = S * tap_step;
   const auto P = static_cast<std::ptrdiff_t>(positions);
   const std::size_t first = AlignedFirst(in[0], hn::Lanes(hn::ScalableTag<T>()));
   std::ptrdiff_t j = 0;
+#if HWY_TARGET <= HWY_AVX3
+  // Stride 2 runs one channel vector at a time, so 32 registers hold 12 positions (12
+  // accumulators, KW weights, a sample): a row of 12-13 outputs (stride-2 layers of 28 inputs)
+  // is one block, not 8 + 4 (a block of 4 reloads the row's weights for a third of the FMAs).
+  if constexpr (S == 2)
+    for (; j + 12 <= P; j += 12)
+      TapsBlocks<12, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
+                            first);
+#endif
   for (; j + 8 <= P; j += 8)
     TapsBlocks<8, KW, S>(rows, in, w, w_step, tap_step, in_step, bias, out, out_step, j, count,
                          first);
@@ -306,18 +345,19 @@ HWY_INLINE void TapsRun(std::size_t rows, const T* const* in, const T* const* w,
 template <class T>
 HWY_INLINE void ChannelsTaps(std::size_t rows, const T* const* in, const T* const* w,
                              std::size_t taps, std::size_t w_step, std::ptrdiff_t tap_step,
-                             std::ptrdiff_t in_step, const T* bias, T* out,
-                             std::ptrdiff_t out_step, std::size_t positions, std::size_t count) {
+                             std::ptrdiff_t in_step, const T* bias, T* out, std::ptrdiff_t out_step,
+                             std::size_t positions, std::size_t count) {
   const hn::ScalableTag<T> d;
   const std::size_t N = hn::Lanes(d);
   const std::size_t vec_end = count < N ? 0 : count;  // fewer channels than a vector: scalar
   const int S = in_step == tap_step ? 1 : in_step == 2 * tap_step ? 2 : 0;
   bool vectors = false;  // whether a vector path covered every channel
-#define CONVND_DW_TAPS(KW, STRIDE)                                                           \
-  if (!vectors && vec_end > 0 && rows > 0 && taps == KW && S == STRIDE) {                  \
+#define CONVND_DW_TAPS(KW, STRIDE)                                                             \
+  if (!vectors && vec_end > 0 && rows > 0 && taps == KW && S == STRIDE) {                      \
     TapsRun<KW, STRIDE>(rows, in, w, w_step, tap_step, bias, out, out_step, positions, count); \
-    vectors = true;                                                                         \
+    vectors = true;                                                                            \
   }
+  CONVND_DW_TAPS(2, 1)
   CONVND_DW_TAPS(3, 1)
   CONVND_DW_TAPS(3, 2)
   CONVND_DW_TAPS(5, 1)
@@ -349,11 +389,10 @@ HWY_INLINE void ChannelsTaps(std::size_t rows, const T* const* in, const T* cons
 // vector loaded once for KW FMAs and the sample addresses advanced by adds (dw_weights loads a
 // pointer per sample and each position's taps from a list). Per (tap, channel) the positions
 // are summed in order j = 0, 1, ...
-template <int KW, int V, bool kMasked, class D, class T = hn::TFromD<D>>
+template <int KW, int S, int V, bool kMasked, class D, class T = hn::TFromD<D>>
 HWY_INLINE void WeightsTapsBlock(D d, const T* in, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
-                                 const T* dy, std::ptrdiff_t dy_step, std::size_t positions,
-                                 T* acc, std::size_t acc_step, std::ptrdiff_t c,
-                                 hn::Mask<D> lanes) {
+                                 const T* dy, std::ptrdiff_t dy_step, std::size_t positions, T* acc,
+                                 std::size_t acc_step, std::ptrdiff_t c, hn::Mask<D> lanes) {
   const std::size_t N = hn::Lanes(d);
   hn::Vec<D> a[KW][V];
   for (int k = 0; k < KW; ++k)
@@ -361,7 +400,41 @@ HWY_INLINE void WeightsTapsBlock(D d, const T* in, std::ptrdiff_t tap_step, std:
       a[k][v] = LoadLanes<kMasked>(d, lanes, acc + k * acc_step + c + v * N);
   const T* x = in + c;
   const T* g = dy + c;
-  for (std::size_t j = 0; j < positions; ++j) {
+  std::size_t j = 0;
+  if constexpr (S > 0 && S < KW && KW <= 3) {
+    // in_step = S * tap_step: positions overlap in the samples they read, so R positions'
+    // (R - 1) * S + KW samples are each loaded once for every (position, tap) pair that reads
+    // them (3 taps at stride 2: 9 loads for 12 FMAs, not 12). For each tap the positions still
+    // meet its accumulator in order: the same sums, bit for bit, as one position at a time.
+    // Only up to 3 taps: at 5 and 7 (effnet_dw5s2_b8, convnext_dw7_b1) it measured 0.78x and
+    // 0.95x of one position at a time (1 thread, Zen 5); the loads were not what limited them.
+    constexpr int R = 4;
+    constexpr int kSamples = (R - 1) * S + KW;
+    for (; j + R <= positions; j += R) {
+      hn::Vec<D> gv[R][V];
+      for (int r = 0; r < R; ++r)
+        for (int v = 0; v < V; ++v)
+          gv[r][v] = LoadLanes<kMasked>(d, lanes, g + r * dy_step + v * N);
+      // Unrolled by a fold over compile-time indices, so that every accumulator index is a
+      // constant and the accumulators stay in registers (a loop with the tap computed from
+      // the sample and the position left them on the stack).
+      const T* xm = x;
+      ForEachIndex(std::make_integer_sequence<int, kSamples>(), [&](auto m) {
+        CONVND_DW_OPAQUE(xm);
+        for (int v = 0; v < V; ++v) {
+          const auto xv = LoadLanes<kMasked>(d, lanes, xm + v * N);
+          ForEachIndex(std::make_integer_sequence<int, R>(), [&](auto r) {
+            constexpr int k = decltype(m)::value - decltype(r)::value * S;
+            if constexpr (k >= 0 && k < KW) a[k][v] = hn::MulAdd(xv, gv[r][v], a[k][v]);
+          });
+        }
+        xm += tap_step;
+      });
+      x += R * in_step;
+      g += R * dy_step;
+    }
+  }
+  for (; j < positions; ++j) {
     hn::Vec<D> gv[V];
     for (int v = 0; v < V; ++v) gv[v] = LoadLanes<kMasked>(d, lanes, g + v * N);
     const T* xk = x;
@@ -381,7 +454,7 @@ HWY_INLINE void WeightsTapsBlock(D d, const T* in, std::ptrdiff_t tap_step, std:
 
 // KW taps (at most 8) over every channel: pairs of vectors where the target has 32 registers
 // (2 KW + 2 + 2 of them), with the aligned grid, head and tail of ChannelVectors.
-template <int KW, class T>
+template <int KW, int S, class T>
 HWY_INLINE void WeightsTapsRun(const T* in, std::ptrdiff_t tap_step, std::ptrdiff_t in_step,
                                const T* dy, std::ptrdiff_t dy_step, std::size_t positions, T* acc,
                                std::size_t acc_step, std::size_t count) {
@@ -389,7 +462,7 @@ HWY_INLINE void WeightsTapsRun(const T* in, std::ptrdiff_t tap_step, std::ptrdif
 #if CONVND_DW_MASKED
   ChannelVectors<HWY_TARGET <= HWY_AVX3>(
       d, count, AlignedFirst(in, hn::Lanes(d)), [&](std::ptrdiff_t c, auto v, auto masked, auto m) {
-        WeightsTapsBlock<KW, decltype(v)::value, decltype(masked)::value>(
+        WeightsTapsBlock<KW, S, decltype(v)::value, decltype(masked)::value>(
             d, in, tap_step, in_step, dy, dy_step, positions, acc, acc_step, c, m);
       });
 #else
@@ -399,8 +472,8 @@ HWY_INLINE void WeightsTapsRun(const T* in, std::ptrdiff_t tap_step, std::ptrdif
   const auto all = hn::FirstN(d, N);
   std::size_t c = 0;
   for (; c + N <= count; c += N)
-    WeightsTapsBlock<KW, 1, false>(d, in, tap_step, in_step, dy, dy_step, positions, acc,
-                                   acc_step, static_cast<std::ptrdiff_t>(c), all);
+    WeightsTapsBlock<KW, S, 1, false>(d, in, tap_step, in_step, dy, dy_step, positions, acc,
+                                      acc_step, static_cast<std::ptrdiff_t>(c), all);
   for (; c < count; ++c)
     for (int k = 0; k < KW; ++k) {
       T s = acc[k * acc_step + c];
@@ -423,20 +496,29 @@ HWY_INLINE void WeightsTaps(std::size_t taps, const T* in, std::ptrdiff_t tap_st
       for (std::size_t c = 0; c < count; ++c) {
         T s = acc[k * acc_step + c];
         for (std::size_t j = 0; j < positions; ++j)
-          s += in[static_cast<std::ptrdiff_t>(j) * in_step + static_cast<std::ptrdiff_t>(k) * tap_step + c] *
+          s += in[static_cast<std::ptrdiff_t>(j) * in_step +
+                  static_cast<std::ptrdiff_t>(k) * tap_step + c] *
                dy[static_cast<std::ptrdiff_t>(j) * dy_step + c];
         acc[k * acc_step + c] = s;
       }
     return;
   }
+  // Positions S samples apart (stride 1 or 2, dilation 1) share samples (WeightsTapsBlock);
+  // with too few positions for a block of 4 that path is never taken, so S = 0 skips it.
+  const int S = positions < 4 ? 0 : in_step == tap_step ? 1 : in_step == 2 * tap_step ? 2 : 0;
   // Groups of up to 8 taps (a kernel row longer than 8 runs over the positions once per group).
   for (std::size_t k0 = 0; k0 < taps; k0 += 8) {
     const T* x = in + static_cast<std::ptrdiff_t>(k0) * tap_step;
     T* a = acc + k0 * acc_step;
     switch (std::min<std::size_t>(8, taps - k0)) {
-#define CONVND_DW_WT(KW) \
-  case KW:               \
-    WeightsTapsRun<KW>(x, tap_step, in_step, dy, dy_step, positions, a, acc_step, count); \
+#define CONVND_DW_WT(KW)                                                                       \
+  case KW:                                                                                     \
+    if (S == 1)                                                                                \
+      WeightsTapsRun<KW, 1>(x, tap_step, in_step, dy, dy_step, positions, a, acc_step, count); \
+    else if (S == 2)                                                                           \
+      WeightsTapsRun<KW, 2>(x, tap_step, in_step, dy, dy_step, positions, a, acc_step, count); \
+    else                                                                                       \
+      WeightsTapsRun<KW, 0>(x, tap_step, in_step, dy, dy_step, positions, a, acc_step, count); \
     break;
       CONVND_DW_WT(1)
       CONVND_DW_WT(2)
@@ -550,10 +632,13 @@ HWY_INLINE void Gather(std::size_t terms, const T* const* in, const T* const* w,
   std::size_t c = first;
   for (; c + 8 * N <= count; c += 8 * N)
     from(c, 8), GatherBlock<8, false>(d, terms, in, w, bias, out, cs, alls);
-  if (c + 4 * N <= count) from(c, 4), GatherBlock<4, false>(d, terms, in, w, bias, out, cs, alls), c += 4 * N;
-  if (c + 2 * N <= count) from(c, 2), GatherBlock<2, false>(d, terms, in, w, bias, out, cs, alls), c += 2 * N;
-  if (c + N <= count) from(c, 1), GatherBlock<1, false>(d, terms, in, w, bias, out, cs, alls), c += N;
-  // The head (before `first`) and the tail (after c).
+  if (c + 4 * N <= count)
+    from(c, 4), GatherBlock<4, false>(d, terms, in, w, bias, out, cs, alls), c += 4 * N;
+  if (c + 2 * N <= count)
+    from(c, 2), GatherBlock<2, false>(d, terms, in, w, bias, out, cs, alls), c += 2 * N;
+  if (c + N <= count)
+    from(c, 1), GatherBlock<1, false>(d, terms, in, w, bias, out, cs, alls), c += N;
+    // The head (before `first`) and the tail (after c).
 #if CONVND_DW_MASKED
   M ms[2];
   int n = 0;

@@ -25,7 +25,8 @@
 //   dw_channels_taps: out[j * out_step + c] = bias[c] + sum_i sum_k w[i][k * w_step + c] *
 //     in[i][j * in_step + k * tap_step + c]   for j < positions, c < count, k < taps
 //     (channels-last runs by kernel rows: row i's taps read samples tap_step apart; with 3, 5 or
-//     7 taps and in_step = 1 or 2 times tap_step the row's input vectors are loaded once for
+//     7 taps and in_step = 1 or 2 times tap_step, or 2 taps and in_step = tap_step, the row's
+//     input vectors are loaded once for
 //     all (position, tap) pairs that read them; other shapes run scalar, so callers use
 //     dw_channels_run for them; the sum runs over i, then k, as dw_channels_run's over terms)
 //   dw_gather:   out[c] = bias[c] + sum_i w[i][c] * in[i][c]                   for c < count
