@@ -183,7 +183,7 @@ class ChannelsLastExecutor final : public Executor {
       sl.pitch[i] = pitch > 0 ? pitch : 0;
     }
 
-    // (Evenly spaced outputs need no tables: the tables cost ~5 % on shuffle_g3_b1.)
+    // (Evenly spaced outputs need no tables: they cost a few % on shuffle_g3_b1.)
     const auto tile_off = [&](dim_t i) {
       return ystep != 0 ? (p_begin + i * mr) * ystep : sl.yoff[i * mr];
     };
