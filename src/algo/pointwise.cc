@@ -308,8 +308,8 @@ class Pointwise final : public Algorithm {
     if (!g.constant_weights || g.in_channels_adjacent || g.rank() != 2 || g.Cg() < 64) return {};
     const auto nr = static_cast<dim_t>(kernels::tile_shape(g.dtype).nr);
     const dim_t positions = checked_product(g.in, "input");
-    const double fill = static_cast<double>(positions) /
-                        static_cast<double>((positions + nr - 1) / nr * nr);
+    const double fill =
+        static_cast<double>(positions) / static_cast<double>((positions + nr - 1) / nr * nr);
     if (fill < 0.8) return "few positions, channels-first: brgemm_direct measured faster";
     return {};
   }

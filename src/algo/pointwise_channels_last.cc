@@ -2,12 +2,12 @@
 //
 // With a 1x1 kernel, stride 1 and no padding, a channels-last image is the matrix X[P x C] (row
 // p: one position's C channels) and its output Y[P x K]; per image and group, Y = X . W^T. The
-// row-pointer microkernel (kernels::gemm_tile_rows_seeded) takes mr positions as the rows, each read in
-// place over a kc-slice of channels, and nr output channels as the columns, from weights packed
-// once per run into nr-wide panels, and accumulates straight into y (a tile's rows, positions,
-// evenly spaced), starting at the bias on the first kc-slice (no pass that fills y first). There
-// is no accumulator buffer and no store pass: implicit_gemm, which served these layers before,
-// sums into a per-task buffer and copies it out.
+// row-pointer microkernel (kernels::gemm_tile_rows_seeded) takes mr positions as the rows, each
+// read in place over a kc-slice of channels, and nr output channels as the columns, from weights
+// packed once per run into nr-wide panels, and accumulates straight into y (a tile's rows,
+// positions, evenly spaced), starting at the bias on the first kc-slice (no pass that fills y
+// first). There is no accumulator buffer and no store pass: implicit_gemm, which served these
+// layers before, sums into a per-task buffer and copies it out.
 //
 // The tile is the wide one (12 positions x 32 channels on AVX-512, float32) unless the batch-reduce
 // list's narrow one (7 x 48, run with a batch of one) fills clearly more of its rows and
@@ -173,20 +173,24 @@ class ChannelsLastExecutor final : public Executor {
     // Each tile's output offsets, and its row pitch when it is full and its positions are
     // evenly spaced in y (then it is summed in place).
     const dim_t last_step = args.out.strides[2 + g_.rank() - 1];
-    for (dim_t i = 0; i < tiles; ++i) {
+    for (dim_t i = 0; i < tiles && ystep == 0; ++i) {
       const dim_t p0 = p_begin + i * mr, np = std::min(mr, p_end - p0);
       dim_t* off = sl.yoff + i * mr;
-      if (ystep != 0) {
-        for (dim_t j = 0; j < np; ++j) off[j] = (p0 + j) * ystep;
-      } else {
-        position_offsets(p0, np, g_.out, args.out.strides, off);
-      }
+      position_offsets(p0, np, g_.out, args.out.strides, off);
       dim_t pitch = np == mr ? off[1] - off[0] : 0;
       for (dim_t j = 2; j < np && pitch > 0; ++j)
         if (off[j] - off[j - 1] != pitch) pitch = 0;
       sl.pitch[i] = pitch > 0 ? pitch : 0;
     }
 
+    // (Evenly spaced outputs need no tables: they cost a few % on shuffle_g3_b1.)
+    const auto tile_off = [&](dim_t i) {
+      return ystep != 0 ? (p_begin + i * mr) * ystep : sl.yoff[i * mr];
+    };
+    const auto tile_pitch = [&](dim_t i) {
+      if (ystep == 0) return sl.pitch[i];
+      return p_begin + (i + 1) * mr <= p_end ? ystep : dim_t{0};
+    };
     for (dim_t b = t.b0; b < t.b1; ++b) {
       const dim_t k0 = b * nr, nk = std::min(nr, g_.Kg() - k0);
       const T* seeds = sl.seeds + (b - t.b0) * nr;
@@ -195,16 +199,17 @@ class ChannelsLastExecutor final : public Executor {
         // fill pass only when there is no slice), then each kc-slice's panel serves every
         // position tile of the block.
         for (dim_t i = 0; i < tiles && g_.Cg() == 0; ++i)
-          if (sl.pitch[i] != 0)
-            seed_position_rows(y + sl.yoff[i * mr] + k0, sl.pitch[i], mr, nr, seeds);
+          if (tile_pitch(i) != 0)
+            seed_position_rows(y + tile_off(i) + k0, tile_pitch(i), mr, nr, seeds);
         for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
           const dim_t kc = std::min(blk_.kc, g_.Cg() - c0);
           for (dim_t i = 0; i < tiles; ++i) {
-            if (sl.pitch[i] == 0) continue;
+            const dim_t pitch = tile_pitch(i);
+            if (pitch == 0) continue;
             const dim_t p0 = p_begin + i * mr;
             for (dim_t r = 0; r < mr; ++r) sl.rows[r] = x + (p0 + r) * xstep + c0;
             kernel(kc, sl.rows, weights_.panel(w, grp, b, c0), c0 == 0 ? seeds : nullptr,
-                   y + sl.yoff[i * mr] + k0, static_cast<std::size_t>(sl.pitch[i]));
+                   y + tile_off(i) + k0, static_cast<std::size_t>(pitch));
           }
         }
       }
@@ -212,7 +217,7 @@ class ChannelsLastExecutor final : public Executor {
       // spaced in y, or the last column block's channels) in the scratch tile; rows past the
       // valid ones repeat the first (their sums are dropped).
       for (dim_t i = 0; i < tiles; ++i) {
-        if (nk == nr && sl.pitch[i] != 0) continue;
+        if (nk == nr && tile_pitch(i) != 0) continue;
         const dim_t p0 = p_begin + i * mr, np = std::min(mr, p_end - p0);
         if (g_.Cg() == 0) seed_position_rows(sl.tile, nr, mr, nr, seeds);
         for (dim_t c0 = 0; c0 < g_.Cg(); c0 += blk_.kc) {
@@ -220,6 +225,11 @@ class ChannelsLastExecutor final : public Executor {
           for (dim_t r = 0; r < mr; ++r) sl.rows[r] = x + (p0 + (r < np ? r : 0)) * xstep + c0;
           kernel(kc, sl.rows, weights_.panel(w, grp, b, c0), c0 == 0 ? seeds : nullptr, sl.tile,
                  static_cast<std::size_t>(nr));
+        }
+        if (ystep != 0) {
+          const OutputRun run{0, p0 * ystep, np};
+          store_position_rows(sl.tile, nr, nk, &run, 1, ystep, y + k0, dim_t{1});
+          continue;
         }
         const dim_t nruns = merge_runs(sl.yoff + i * mr, np, last_step, sl.runs);
         store_position_rows(sl.tile, nr, nk, sl.runs, nruns, last_step, y + k0, dim_t{1});
