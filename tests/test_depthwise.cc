@@ -199,6 +199,16 @@ TEST(Depthwise, ChannelsFirstWeightTiles) {
   for (dim_t s : {1, 2})
     ConvTester().input(2, 20, {5, 6, 9}).kernel(20, {3, 2, 3}).groups(20).stride({s, 1, 2})
         .padding(Padding::uniform(2)).mode(PadMode::reflect).test(kAlgo, Pass::backward_weights);
+  // Stride 1 throughout: tiles of 4 lines of channels (small planes), planes otherwise.
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::circular})
+    for (dim_t k : {1, 3, 5, 7}) {
+      ConvTester().input(3, 21, {10, 9}).kernel(21, {k, k}).groups(21).padding(Padding::uniform(k / 2 + 1))
+          .mode(m).test(kAlgo, Pass::backward_weights);
+      ConvTester().input(2, 18, {23}).kernel(18, {k}).groups(18).dilation({2}).padding(Padding::lo_hi({{k, 1}}))
+          .mode(m).dtype(DType::f64).test(kAlgo, Pass::backward_weights);
+    }
+  ConvTester().input(1, 16, {40, 40}).kernel(16, {3, 3}).groups(16).padding(Padding::uniform(1))
+      .test(kAlgo, Pass::backward_weights);
   ConvTester().input(2, 36, {11, 10}).kernel(36, {5, 5}).groups(36).stride({2}).padding(Padding::uniform(2))
       .strided_views(3).test(kAlgo, Pass::backward_weights);
   ConvTester().input(1, 36, {11, 10}).kernel(36, {7, 7}).groups(36).stride({1, 2}).padding(Padding::uniform(3))
