@@ -152,8 +152,8 @@ TEST(Depthwise, ChannelsFirstTiles) {
           .mode(PadMode::symmetric).dtype(t).bias().test(kAlgo, Pass::forward);
 }
 
-// Tasks are (image, channel block) tiles: 1 and 2 threads agree bit for bit.
-TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) {
+// 1 and 2 threads agree bit for bit on `pass` of a channels-first layer that runs on tiles.
+void expect_tiles_threads_agree(Pass pass) {
   Spec s;
   s.N = 3;
   s.C = s.K = s.groups = 40;
@@ -162,7 +162,7 @@ TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) {
   s.stride = {2, 2};
   s.padding = Padding::uniform(2);
   s.pad_mode = PadMode::reflect;
-  const PassShapes sh = pass_shapes(s, Pass::forward);
+  const PassShapes sh = pass_shapes(s, pass);
   Tensor a(s.dtype, sh.a), b(s.dtype, sh.b);
   for (dim_t i = 0; i < a.size(); ++i) a.set(i, 0.37 * static_cast<double>(i % 101) - 11.1);
   for (dim_t i = 0; i < b.size(); ++i) b.set(i, 0.13 * static_cast<double>(i % 89) - 5.3);
@@ -170,10 +170,13 @@ TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) {
   one.algorithm = two.algorithm = kAlgo;
   one.threads = 1;
   two.threads = 2;
-  const PassResult r1 = run_pass(s, Pass::forward, a, b, nullptr, one);
-  const PassResult r2 = run_pass(s, Pass::forward, a, b, nullptr, two);
+  const PassResult r1 = run_pass(s, pass, a, b, nullptr, one);
+  const PassResult r2 = run_pass(s, pass, a, b, nullptr, two);
   EXPECT_TRUE(bitwise_equal(r1.out, r2.out));
 }
+
+// Tasks are (image, channel block) tiles: 1 and 2 threads agree bit for bit.
+TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) { expect_tiles_threads_agree(Pass::forward); }
 
 // Channels-first weight gradient with 16 or more channels (depthwise_wgrad_tiles.cc: x and dy
 // of a block of channels transposed into channels-last tiles, image by image): channel counts
@@ -219,28 +222,10 @@ TEST(Depthwise, ChannelsFirstWeightTiles) {
         .mode(PadMode::symmetric).dtype(t).test(kAlgo, Pass::backward_weights);
 }
 
-// The weight gradient's tasks are channel blocks, each summing over every image in order: 1 and
-// 2 threads agree bit for bit.
+// The weight gradient's tasks are (group of images, channel block), their partials added in group
+// order: 1 and 2 threads agree bit for bit.
 TEST(Depthwise, ChannelsFirstWeightTilesThreadCountIndependent) {
-  Spec s;
-  s.N = 3;
-  s.C = s.K = s.groups = 40;
-  s.input = {17, 19};
-  s.kernel = {5, 5};
-  s.stride = {2, 2};
-  s.padding = Padding::uniform(2);
-  s.pad_mode = PadMode::reflect;
-  const PassShapes sh = pass_shapes(s, Pass::backward_weights);
-  Tensor a(s.dtype, sh.a), b(s.dtype, sh.b);
-  for (dim_t i = 0; i < a.size(); ++i) a.set(i, 0.37 * static_cast<double>(i % 101) - 11.1);
-  for (dim_t i = 0; i < b.size(); ++i) b.set(i, 0.13 * static_cast<double>(i % 89) - 5.3);
-  PlanOptions one, two;
-  one.algorithm = two.algorithm = kAlgo;
-  one.threads = 1;
-  two.threads = 2;
-  const PassResult r1 = run_pass(s, Pass::backward_weights, a, b, nullptr, one);
-  const PassResult r2 = run_pass(s, Pass::backward_weights, a, b, nullptr, two);
-  EXPECT_TRUE(bitwise_equal(r1.out, r2.out));
+  expect_tiles_threads_agree(Pass::backward_weights);
 }
 
 }  // namespace
