@@ -152,8 +152,8 @@ TEST(Depthwise, ChannelsFirstTiles) {
           .mode(PadMode::symmetric).dtype(t).bias().test(kAlgo, Pass::forward);
 }
 
-// Tasks are (image, channel block) tiles: 1 and 2 threads agree bit for bit.
-TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) {
+// 1 and 2 threads agree bit for bit on `pass` of a channels-first layer that runs on tiles.
+void expect_tiles_threads_agree(Pass pass) {
   Spec s;
   s.N = 3;
   s.C = s.K = s.groups = 40;
@@ -162,7 +162,7 @@ TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) {
   s.stride = {2, 2};
   s.padding = Padding::uniform(2);
   s.pad_mode = PadMode::reflect;
-  const PassShapes sh = pass_shapes(s, Pass::forward);
+  const PassShapes sh = pass_shapes(s, pass);
   Tensor a(s.dtype, sh.a), b(s.dtype, sh.b);
   for (dim_t i = 0; i < a.size(); ++i) a.set(i, 0.37 * static_cast<double>(i % 101) - 11.1);
   for (dim_t i = 0; i < b.size(); ++i) b.set(i, 0.13 * static_cast<double>(i % 89) - 5.3);
@@ -170,10 +170,13 @@ TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) {
   one.algorithm = two.algorithm = kAlgo;
   one.threads = 1;
   two.threads = 2;
-  const PassResult r1 = run_pass(s, Pass::forward, a, b, nullptr, one);
-  const PassResult r2 = run_pass(s, Pass::forward, a, b, nullptr, two);
+  const PassResult r1 = run_pass(s, pass, a, b, nullptr, one);
+  const PassResult r2 = run_pass(s, pass, a, b, nullptr, two);
   EXPECT_TRUE(bitwise_equal(r1.out, r2.out));
 }
+
+// Tasks are (image, channel block) tiles: 1 and 2 threads agree bit for bit.
+TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) { expect_tiles_threads_agree(Pass::forward); }
 
 // Channels-first weight gradient with 16 or more channels (depthwise_wgrad_tiles.cc: x and dy
 // of a block of channels transposed into channels-last tiles, image by image): channel counts
@@ -199,6 +202,16 @@ TEST(Depthwise, ChannelsFirstWeightTiles) {
   for (dim_t s : {1, 2})
     ConvTester().input(2, 20, {5, 6, 9}).kernel(20, {3, 2, 3}).groups(20).stride({s, 1, 2})
         .padding(Padding::uniform(2)).mode(PadMode::reflect).test(kAlgo, Pass::backward_weights);
+  // Stride 1 throughout: tiles of 4 lines of channels (small planes), planes otherwise.
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::circular})
+    for (dim_t k : {1, 3, 5, 7}) {
+      ConvTester().input(3, 21, {10, 9}).kernel(21, {k, k}).groups(21).padding(Padding::uniform(k / 2 + 1))
+          .mode(m).test(kAlgo, Pass::backward_weights);
+      ConvTester().input(2, 18, {23}).kernel(18, {k}).groups(18).dilation({2}).padding(Padding::lo_hi({{k, 1}}))
+          .mode(m).dtype(DType::f64).test(kAlgo, Pass::backward_weights);
+    }
+  ConvTester().input(1, 16, {40, 40}).kernel(16, {3, 3}).groups(16).padding(Padding::uniform(1))
+      .test(kAlgo, Pass::backward_weights);
   ConvTester().input(2, 36, {11, 10}).kernel(36, {5, 5}).groups(36).stride({2}).padding(Padding::uniform(2))
       .strided_views(3).test(kAlgo, Pass::backward_weights);
   ConvTester().input(1, 36, {11, 10}).kernel(36, {7, 7}).groups(36).stride({1, 2}).padding(Padding::uniform(3))
@@ -209,28 +222,10 @@ TEST(Depthwise, ChannelsFirstWeightTiles) {
         .mode(PadMode::symmetric).dtype(t).test(kAlgo, Pass::backward_weights);
 }
 
-// The weight gradient's tasks are channel blocks, each summing over every image in order: 1 and
-// 2 threads agree bit for bit.
+// The weight gradient's tasks are (group of images, channel block), their partials added in group
+// order: 1 and 2 threads agree bit for bit.
 TEST(Depthwise, ChannelsFirstWeightTilesThreadCountIndependent) {
-  Spec s;
-  s.N = 3;
-  s.C = s.K = s.groups = 40;
-  s.input = {17, 19};
-  s.kernel = {5, 5};
-  s.stride = {2, 2};
-  s.padding = Padding::uniform(2);
-  s.pad_mode = PadMode::reflect;
-  const PassShapes sh = pass_shapes(s, Pass::backward_weights);
-  Tensor a(s.dtype, sh.a), b(s.dtype, sh.b);
-  for (dim_t i = 0; i < a.size(); ++i) a.set(i, 0.37 * static_cast<double>(i % 101) - 11.1);
-  for (dim_t i = 0; i < b.size(); ++i) b.set(i, 0.13 * static_cast<double>(i % 89) - 5.3);
-  PlanOptions one, two;
-  one.algorithm = two.algorithm = kAlgo;
-  one.threads = 1;
-  two.threads = 2;
-  const PassResult r1 = run_pass(s, Pass::backward_weights, a, b, nullptr, one);
-  const PassResult r2 = run_pass(s, Pass::backward_weights, a, b, nullptr, two);
-  EXPECT_TRUE(bitwise_equal(r1.out, r2.out));
+  expect_tiles_threads_agree(Pass::backward_weights);
 }
 
 }  // namespace

@@ -5,9 +5,9 @@
 
 namespace convnd::detail::depthwise {
 
-// Channels-first with enough channels for a vector (see pays()) at a stride above 1: forward
-// (run_tiles) or weight gradient (weights_tiles): the channel block, the dense channels-last
-// strides of the input and output tiles, and their bytes.
+// Channels-first with enough channels for a vector (see pays()): forward at a stride above 1
+// (run_tiles) or weight gradient (weights_tiles; at stride 1 with 4 lines of channels): the channel
+// block, the dense channels-last strides of the input and output tiles, and their bytes.
 template <class T>
 void DepthwiseExecutor<T>::plan_tiles(const Geometry& g, Op op) {
   // At stride 1 the planes' rows are as long as the input's and fill their vectors: measured
@@ -17,9 +17,7 @@ void DepthwiseExecutor<T>::plan_tiles(const Geometry& g, Op op) {
   for (dim_t s : g.stride) strided = strided || s > 1;
   const bool wgrad = op == Op::bwd_weights;
   if (g.layout != Layout::channels_first || g.C < kChannelVectorMin) return;
-  // Weight gradient at stride 1 (1 thread, ms, planes or depthwise_wgrad / tiles):
-  // convnext_dw7_b1 0.39 / 0.78, its 16-channel tiles paying a kernel call per border tap.
-  if ((op != Op::fwd && !wgrad) || !strided) return;
+  if ((op != Op::fwd && !wgrad) || (!strided && !wgrad)) return;
   const int d = g.rank();
   // 1, 2 or 4 lines of channels: the channels-last kernels' per-position set-up (pointers,
   // border taps) is then shared by 2 or 4 vectors; as many as keep 8 tasks and fit the tile.
@@ -38,6 +36,11 @@ void DepthwiseExecutor<T>::plan_tiles(const Geometry& g, Op op) {
       break;
     }
   }
+  // The weight gradient at stride 1 only with 4 lines of channels (1 thread, CPU time, ms,
+  // planes / tiles, median of 7): N 8 C 96 28x28 5x5 (64 channels a tile) 0.83 / 0.57; N 1 C 144
+  // 56x56 3x3 0.19 / 0.30 and convnext_dw7_b1 0.57 / 0.78 (16 channels a tile: the border and
+  // call overheads are shared by one vector).
+  if (wgrad && !strided && cb < 4 * static_cast<dim_t>(kTileBytes / sizeof(T))) return;
   tile_channels_ = cb;
   tile_in_strides_.assign(d + 2, 0);
   tile_out_strides_.assign(d + 2, 0);

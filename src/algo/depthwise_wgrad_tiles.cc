@@ -66,7 +66,19 @@ void DepthwiseExecutor<T>::weights_tiles(const OpArgs& args, dim_t block, dim_t 
                               acc_row, step, C);
         for (dim_t j = 0; j < W; ++j) {
           if (j >= jl && j < jr) continue;
+          // A border column's taps inside the input, [ka, kb), are consecutive samples dil
+          // apart: one call for them (a call per tap was most of a 5x5 layer's border time);
+          // the others one by one where the mode maps them inside. Each tap's sum still adds
+          // the columns in order.
+          const dim_t q0 = j * s - lo, in = g_.in[last];
+          const dim_t ka = q0 >= 0 ? 0 : std::min(KW, (-q0 + dil - 1) / dil);
+          const dim_t kb = q0 >= in ? ka : std::max(ka, std::min(KW, (in - 1 - q0) / dil + 1));
+          if (kb > ka)
+            dw_.dw_weights_taps(static_cast<std::size_t>(kb - ka), x + (q0 + ka * dil) * xl,
+                                static_cast<std::ptrdiff_t>(dil * xl), 0, dy + j * cb, 0, 1,
+                                acc_row + ka * cb, step, C);
           for (dim_t k = 0; k < KW; ++k) {
+            if (k >= ka && k < kb) continue;
             const dim_t m = pad_index(last, j * s + k * dil);
             if (m < 0) continue;
             dw_.dw_weights_taps(1, x + m * xl, 0, 0, dy + j * cb, 0, 1, acc_row + k * cb, step, C);
