@@ -69,6 +69,8 @@ namespace {
 constexpr std::size_t kTilesPerTask = 8;
 // Planes copied together from a channels-last input (one transpose per line).
 constexpr dim_t kCopyChannels = 16;
+// Copy tasks wanted at least, when a channels-first input's planes are copied several per task.
+constexpr dim_t kMinCopyTasks = 16;
 // Output channels per group up to which channels are the tile's rows whatever the layout.
 constexpr dim_t kNarrowChannels = 16;
 
@@ -246,7 +248,13 @@ class PaddedExecutor final : public Executor {
     // copies the input planes, phase 1 is the GEMM sweep.
     // The copy: a task per plane, or per block of kCopyChannels planes when the channels are
     // contiguous (copy_planes transposes them together).
-    const dim_t per_copy = args.a.strides[1] == 1 ? kCopyChannels : 1;
+    // Channels-first: a task copies several planes too, line by line, when there are enough
+    // planes for kMinCopyTasks tasks: on small planes (resnext_g32's 28 x 28) each line's
+    // bookkeeping (source offset, destination block, padded ends) costs more than its copy,
+    // and across the planes of a block it is done once per line.
+    const dim_t per_copy =
+        args.a.strides[1] == 1 ? kCopyChannels
+                               : std::clamp<dim_t>(g_.N * g_.C / kMinCopyTasks, 1, kCopyChannels);
     const dim_t copy_blocks = (g_.C + per_copy - 1) / per_copy;
     const dim_t copies = g_.N * copy_blocks;
     run_gemm_job(
