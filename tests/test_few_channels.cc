@@ -122,6 +122,23 @@ TEST(FewChannels, ChannelsFirstPlanesCopiedInBlocks) {
       }
 }
 
+// A channels-last input is copied in blocks of N * C / (2 * threads) channels, 16 to 64 of
+// them (here 50, 25 and 16 + 16 + 16 + 2 for 1, 2, 3 threads), one transpose per line of a
+// block: every padding mode, stride and dilation, strided views, f32 and f64.
+TEST(FewChannels, ChannelsLastChannelsCopiedInBlocks) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                    PadMode::circular})
+    for (int threads : {1, 2, 3})
+      for (dim_t gap : {0, 2}) {
+        ConvTester().input(2, 50, {9, 14}).kernel(20, {3, 3}).groups(5).stride({1, 2})
+            .dilation({2, 1}).padding(Padding::uniform(3)).mode(m).threads(threads)
+            .strided_views(gap).layout(Layout::channels_last).bias().test(kAlgo, Pass::forward);
+        ConvTester().input(2, 50, {4, 5, 6}).kernel(25, {3, 2, 3}).groups(25).stride({2, 1, 2})
+            .padding(Padding::uniform(2)).mode(m).threads(threads).strided_views(gap)
+            .layout(Layout::channels_last).dtype(DType::f64).test(kAlgo, Pass::forward);
+      }
+}
+
 // Same inputs, 1 and 2 threads, non-integer data: identical bits.
 TEST(FewChannels, ThreadCountDoesNotChangeBits) {
   for (Layout l : {Layout::channels_first, Layout::channels_last})
