@@ -255,9 +255,9 @@ class PaddedExecutor final : public Executor {
     // The copy: a task per block of planes, copied line by line across the block, so that each
     // line's bookkeeping (source offset, destination block, padded ends) is done once per block.
     // Channels-last: 16 to kMaxCopyChannelsLast channels (one transpose per line), two tasks
-    // per thread where blocks of 16 allow. Channels-first: up to kCopyChannels small planes (resnext_g32's
-    // 28 x 28, whose lines cost more in bookkeeping than in copying), kMinCopyTasks tasks at
-    // least; larger planes one per task.
+    // per thread where blocks of 16 allow. Channels-first: up to kCopyChannels small planes
+    // (resnext_g32's 28 x 28, whose lines cost more in bookkeeping than in copying), kMinCopyTasks
+    // tasks at least; larger planes one per task.
     const dim_t per_copy =
         args.a.strides[1] == 1
             ? std::clamp<dim_t>(g_.N * g_.C / (2 * th), kCopyChannels, kMaxCopyChannelsLast)
