@@ -104,6 +104,41 @@ TEST(FewChannels, StridedViewsAndThreads) {
             .test(kAlgo, Pass::forward);
 }
 
+// A channels-first input is copied several planes per task (N * C / 16 of them, up to 16, so
+// here 3 of 25 channels: a last block of one), line by line across the block's planes: every
+// padding mode, stride 2 (two phases per axis), dilation, strided views (planes not adjacent),
+// 1 to 3 threads.
+TEST(FewChannels, ChannelsFirstPlanesCopiedInBlocks) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                    PadMode::circular})
+    for (int threads : {1, 2, 3})
+      for (dim_t gap : {0, 2}) {
+        ConvTester().input(2, 25, {11, 13}).kernel(15, {3, 3}).groups(5).stride({2, 1})
+            .dilation({1, 2}).padding(Padding::uniform(3)).mode(m).threads(threads)
+            .strided_views(gap).layout(Layout::channels_first).bias().test(kAlgo, Pass::forward);
+        ConvTester().input(3, 16, {6, 5, 7}).kernel(32, {2, 3, 3}).groups(16).stride({1, 2, 2})
+            .padding(Padding::uniform(2)).mode(m).threads(threads).strided_views(gap)
+            .layout(Layout::channels_first).dtype(DType::f64).test(kAlgo, Pass::forward);
+      }
+}
+
+// A channels-last input is copied in blocks of N * C / (2 * threads) channels, 16 to 64 of
+// them (here 50, 25 and 16 + 16 + 16 + 2 for 1, 2, 3 threads), one transpose per line of a
+// block: every padding mode, stride and dilation, strided views, f32 and f64.
+TEST(FewChannels, ChannelsLastChannelsCopiedInBlocks) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                    PadMode::circular})
+    for (int threads : {1, 2, 3})
+      for (dim_t gap : {0, 2}) {
+        ConvTester().input(2, 50, {9, 14}).kernel(20, {3, 3}).groups(5).stride({1, 2})
+            .dilation({2, 1}).padding(Padding::uniform(3)).mode(m).threads(threads)
+            .strided_views(gap).layout(Layout::channels_last).bias().test(kAlgo, Pass::forward);
+        ConvTester().input(2, 50, {4, 5, 6}).kernel(25, {3, 2, 3}).groups(25).stride({2, 1, 2})
+            .padding(Padding::uniform(2)).mode(m).threads(threads).strided_views(gap)
+            .layout(Layout::channels_last).dtype(DType::f64).test(kAlgo, Pass::forward);
+      }
+}
+
 // Same inputs, 1 and 2 threads, non-integer data: identical bits.
 TEST(FewChannels, ThreadCountDoesNotChangeBits) {
   for (Layout l : {Layout::channels_first, Layout::channels_last})

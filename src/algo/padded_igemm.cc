@@ -69,6 +69,14 @@ namespace {
 constexpr std::size_t kTilesPerTask = 8;
 // Planes copied together from a channels-last input (one transpose per line).
 constexpr dim_t kCopyChannels = 16;
+// Planes copied together from a channels-last input at most (resnext_g32_b1: 64 against 16,
+// 0.94x its one-thread time).
+constexpr dim_t kMaxCopyChannelsLast = 64;
+// Copy tasks wanted at least, when a channels-first input's planes are copied several per task.
+constexpr dim_t kMinCopyTasks = 16;
+// Channels-first planes copied in blocks only up to this size: measured faster at 900 elements
+// (resnext_g32_b1), 1.05-1.10x slower (within the noise, not ruled out) at 17576 (unet3d_c16_b2).
+constexpr dim_t kBlockedPlaneElems = 4096;
 // Output channels per group up to which channels are the tile's rows whatever the layout.
 constexpr dim_t kNarrowChannels = 16;
 
@@ -244,9 +252,18 @@ class PaddedExecutor final : public Executor {
     const int th = std::min(threads, thread_slots());
     // One job: phase 0 packs the weights (unless a constant-weights plan keeps them) and
     // copies the input planes, phase 1 is the GEMM sweep.
-    // The copy: a task per plane, or per block of kCopyChannels planes when the channels are
-    // contiguous (copy_planes transposes them together).
-    const dim_t per_copy = args.a.strides[1] == 1 ? kCopyChannels : 1;
+    // The copy: a task per block of planes, copied line by line across the block, so that each
+    // line's bookkeeping (source offset, destination block, padded ends) is done once per block.
+    // Channels-last: 16 to kMaxCopyChannelsLast channels (one transpose per line), two tasks
+    // per thread where blocks of 16 allow. Channels-first: up to kCopyChannels small planes
+    // (resnext_g32's 28 x 28, whose lines cost more in bookkeeping than in copying), kMinCopyTasks
+    // tasks at least; larger planes one per task.
+    const dim_t per_copy =
+        args.a.strides[1] == 1
+            ? std::clamp<dim_t>(g_.N * g_.C / (2 * th), kCopyChannels, kMaxCopyChannelsLast)
+        : pg_.plane > kBlockedPlaneElems
+            ? 1
+            : std::clamp<dim_t>(g_.N * g_.C / kMinCopyTasks, 1, kCopyChannels);
     const dim_t copy_blocks = (g_.C + per_copy - 1) / per_copy;
     const dim_t copies = g_.N * copy_blocks;
     run_gemm_job(
