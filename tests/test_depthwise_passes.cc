@@ -59,8 +59,8 @@ TEST(DepthwisePasses, LongRows) {
 }
 
 // Rows wide enough for whole blocks of positions: the weight gradient's blocks of 4 positions
-// sharing samples (stride 1 and 2), and backward data's phase runs through dw_channels_taps
-// (stride 2: 5 taps split 3 + 2, 3 taps 2 + 1; stride 3: 7 taps 3 + 2 + 2), each run's head and
+// sharing samples (3 taps at stride 1 and 2), backward data's rows through dw_channels_taps
+// (stride 1) and its phase runs through dw_channels_run (strides 2 and 3), each run's head and
 // tail blocks, zero and reflect padding.
 TEST(DepthwisePasses, WideRowsByPhase) {
   for (PadMode m : {PadMode::zeros, PadMode::reflect})

@@ -12,8 +12,8 @@
 //
 // The terms of a position are vectorised over channels (tap-major weights), so channels-last
 // runs in place. The positions of one stride phase of a row (at stride 1: the row), away from
-// the borders, gather the same taps from outputs one further each: kernels::dw_channels_taps
-// (a kernel row's taps s apart, reversed, read consecutive dy samples, each loaded once for all
+// the borders, gather the same taps from outputs one further each: kernels::dw_channels_taps at
+// stride 1 (a kernel row's taps, reversed, read consecutive dy samples, each loaded once for all
 // the pairs that read it) or kernels::dw_channels_run (8 positions per weight-vector load)
 // computes them (a task is a fixed segment of a row; other positions are runs of 1); views whose
 // channel stride is not 1 take the position-by-position kernels::dw_gather. Channels-first
@@ -202,8 +202,11 @@ class GatherExecutor final : public Executor {
     shared_bytes_ = checked_size_add(
         checked_size_add(checked_size_mul(2, wbytes, ws), checked_bytes64(g.C, sizeof(T), ws), ws),
         2 * kAlignSlack, ws);
-    // Runs through kernels::dw_channels_taps (see gather_segment).
-    taps_rows_ = g.dil[d - 1] == 1 && g.kernel[d - 1] >= 2;
+    // Runs through kernels::dw_channels_taps (see gather_segment): at stride 1 only. At stride
+    // 2 a phase's 2-3 taps per kernel row are too few to pay for the per-row weight loads: it
+    // measured 0.69x (mbv2_dw3x3s2_b16) and 0.77x (effnet_dw5s2_b8) of dw_channels_run
+    // (1 thread, Zen 5, median of 5, against a build of the same tree without it).
+    taps_rows_ = g.stride[d - 1] == 1 && g.dil[d - 1] == 1 && g.kernel[d - 1] >= 2;
     // Channels-first: dy and dx of all images, channels-last and dense.
     const dim_t images = checked_mul(g.N, g.C, ws);
     copies_bytes_ = checked_size_add(
@@ -330,9 +333,9 @@ class GatherExecutor final : public Executor {
   // those of the previous position of the phase moved by one output (regular_) form a run:
   // one kernels::dw_channels_run call, each weight vector loaded once for 8 positions, dy
   // stepping one output and dx one stride per position.
-  // At dilation 1, a run whose positions each gather 2, 3, 5 or 7 taps of the last axis, s
-  // apart and reading consecutive outputs (row_taps_: at stride 1 a whole kernel row, at
-  // stride 2 a 5-tap row's 3 or 2 taps of the position's phase), is one kernels::dw_channels_taps
+  // At stride 1 and dilation 1, a run whose positions each gather 2, 3, 5 or 7 taps of the last
+  // axis reading consecutive outputs (row_taps_; the code allows taps s apart, but taps_rows_
+  // keeps it to stride 1, see the constructor) is one kernels::dw_channels_taps
   // call instead (a depthwise transposed convolution is a correlation with the taps reversed:
   // per kernel row one dy pointer, its taps one output apart, with the flipped weights wf every
   // s taps; each dy vector loaded once for every (position, tap) pair that reads it). Its sum

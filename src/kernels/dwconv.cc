@@ -401,13 +401,13 @@ HWY_INLINE void WeightsTapsBlock(D d, const T* in, std::ptrdiff_t tap_step, std:
   const T* x = in + c;
   const T* g = dy + c;
   std::size_t j = 0;
-  if constexpr (S > 0 && S < KW && KW <= 3) {
+  if constexpr (S > 0 && S < KW) {
     // in_step = S * tap_step: positions overlap in the samples they read, so R positions'
     // (R - 1) * S + KW samples are each loaded once for every (position, tap) pair that reads
     // them (3 taps at stride 2: 9 loads for 12 FMAs, not 12). For each tap the positions still
     // meet its accumulator in order: the same sums, bit for bit, as one position at a time.
-    // Only up to 3 taps: at 5 and 7 (effnet_dw5s2_b8, convnext_dw7_b1) it measured 0.78x and
-    // 0.95x of one position at a time (1 thread, Zen 5); the loads were not what limited them.
+    // WeightsTaps takes it only for 3 taps (others get S = 0): at 5 and 7 (effnet_dw5s2_b8,
+    // convnext_dw7_b1) it measured 0.78x and 0.95x of one position at a time (1 thread, Zen 5).
     constexpr int R = 4;
     constexpr int kSamples = (R - 1) * S + KW;
     for (; j + R <= positions; j += R) {
@@ -513,9 +513,9 @@ HWY_INLINE void WeightsTaps(std::size_t taps, const T* in, std::ptrdiff_t tap_st
     switch (std::min<std::size_t>(8, taps - k0)) {
 #define CONVND_DW_WT(KW)                                                                       \
   case KW:                                                                                     \
-    if (S == 1)                                                                                \
+    if (KW == 3 && S == 1)                                                                     \
       WeightsTapsRun<KW, 1>(x, tap_step, in_step, dy, dy_step, positions, a, acc_step, count); \
-    else if (S == 2)                                                                           \
+    else if (KW == 3 && S == 2)                                                                \
       WeightsTapsRun<KW, 2>(x, tap_step, in_step, dy, dy_step, positions, a, acc_step, count); \
     else                                                                                       \
       WeightsTapsRun<KW, 0>(x, tap_step, in_step, dy, dy_step, positions, a, acc_step, count); \
