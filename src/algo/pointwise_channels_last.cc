@@ -36,6 +36,7 @@
 #include <vector>
 
 #include "algo/gemm_driver.h"
+#include "algo/view_offsets.h"
 #include "api/checked.h"
 #include "kernels/gemm_kernels.h"
 #include "kernels/gemm_tile.h"
@@ -58,26 +59,6 @@ dim_t position_step(const std::vector<dim_t>& strides, const std::vector<dim_t>&
     expect *= extents[a];
   }
   return step;
-}
-
-// The element offsets, in a view with `strides`, of the np positions from flat position p0 of
-// the spatial extents `extents` (the offsets of in-bounds elements of a valid view: no overflow).
-void position_offsets(dim_t p0, dim_t np, const std::vector<dim_t>& extents,
-                      const std::vector<dim_t>& strides, dim_t* off) {
-  // By divisions only where a row of the last axis starts, then by its stride: divisions per axis
-  // and position cost a few % of a transposed 2x2/2 layer (unet_t2x2s2, both layouts).
-  const int d = static_cast<int>(extents.size());
-  const dim_t row = d > 0 ? extents[d - 1] : 1, step = d > 0 ? strides[2 + d - 1] : 0;
-  for (dim_t j = 0; j < np;) {
-    dim_t p = p0 + j, o = 0;
-    const dim_t len = std::min(np - j, row - p % row);
-    for (int ax = d - 1; ax >= 0; --ax) {
-      o += (p % extents[ax]) * strides[2 + ax];
-      p /= extents[ax];
-    }
-    for (dim_t i = 0; i < len; ++i) off[j + i] = o + i * step;
-    j += len;
-  }
 }
 
 // The share of a tile of mr x nr that holds outputs, over `positions` rows and `channels` columns.
@@ -176,7 +157,7 @@ class ChannelsLastExecutor final : public Executor {
     for (dim_t i = 0; i < tiles && ystep == 0; ++i) {
       const dim_t p0 = p_begin + i * mr, np = std::min(mr, p_end - p0);
       dim_t* off = sl.yoff + i * mr;
-      position_offsets(p0, np, g_.out, args.out.strides, off);
+      view_offsets(p0, np, g_.out, args.out.strides, off);
       dim_t pitch = np == mr ? off[1] - off[0] : 0;
       for (dim_t j = 2; j < np && pitch > 0; ++j)
         if (off[j] - off[j - 1] != pitch) pitch = 0;
