@@ -217,6 +217,64 @@ TEST(Pointwise, WeightsInPlaceEqualPacked) {
   }
 }
 
+// Channels-last, weights that change per call and outweigh the input at least twice: the input
+// is transposed into a channels-first copy and the weights read in place (pointwise.cc), instead
+// of pointwise_channels_last packing them. Against the reference: position and channel tails,
+// two kc slices (C = 300), groups, 1-D to 3-D, one position, bias, f32 and f64, 1 to 3 threads.
+TEST(Pointwise, ChannelsLastTransposedInput) {
+  const Layout cl = Layout::channels_last;
+  for (DType t : {DType::f32, DType::f64})
+    for (int threads : {1, 2, 3}) {
+      ConvTester().input(1, 300, {7}).kernel(101, {1}).dtype(t).layout(cl).threads(threads).bias()
+          .test(kAlgo, Pass::forward);
+      ConvTester().input(1, 130, {7, 7}).kernel(143, {1, 1}).dtype(t).layout(cl).threads(threads)
+          .test(kAlgo, Pass::forward);
+      ConvTester().input(2, 24, {3, 3}).kernel(150, {1, 1}).groups(3).dtype(t).layout(cl)
+          .threads(threads).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(1, 70, {2, 3, 2}).kernel(50, {1, 1, 1}).dtype(t).layout(cl)
+          .threads(threads).bias().test(kAlgo, Pass::forward);
+      ConvTester().input(1, 9, {1}).kernel(13, {1}).dtype(t).layout(cl).threads(threads).bias()
+          .test(kAlgo, Pass::forward);
+    }
+}
+
+// The transposed input (weights read in place, per call) and the channels-last executor
+// (weights packed, constant) add the same products in the same order: bitwise the same outputs,
+// and the same again from an input whose positions are a gap apart, with 1 and 2 threads.
+TEST(Pointwise, ChannelsLastTransposedEqualsPacked) {
+  for (DType t : {DType::f32, DType::f64}) {
+    for (const auto& [C, K, groups, S] : std::vector<std::tuple<dim_t, dim_t, dim_t, dim_t>>{
+             {300, 101, 1, 7}, {2 * 23, 2 * 99, 2, 5}, {64, 300, 1, 1}}) {
+      Spec s;
+      s.dtype = t;
+      s.N = 2;
+      s.C = C;
+      s.K = K;
+      s.groups = groups;
+      s.input = {S, 3};
+      s.kernel = {1, 1};
+      s.bias = true;
+      s.layout = Layout::channels_last;
+      SCOPED_TRACE(s.to_string());
+      const PassShapes sh = pass_shapes(s, Pass::forward);
+      Tensor x(s.dtype, sh.a), gapped(s.dtype, sh.a, 3), w(s.dtype, sh.b), bias(s.dtype, {s.K});
+      x.fill_fractions(5);
+      gapped.fill_fractions(5);
+      w.fill_fractions(6);
+      bias.fill_fractions(7);
+      PlanOptions in_place, packed;
+      in_place.algorithm = packed.algorithm = kAlgo;
+      packed.constant_weights = true;
+      const Tensor want = run_pass(s, Pass::forward, x, w, &bias, packed).out;
+      for (int threads : {1, 2}) {
+        in_place.threads = threads;
+        EXPECT_TRUE(bitwise_equal(run_pass(s, Pass::forward, x, w, &bias, in_place).out, want));
+        EXPECT_TRUE(bitwise_equal(run_pass(s, Pass::forward, gapped, w, &bias, in_place).out, want));
+      }
+    }
+  }
+}
+
 // constant_weights: packed once, packed again when the weights move.
 TEST(Pointwise, ConstantWeightsRepackForNewPointers) {
   Spec s;

@@ -15,7 +15,12 @@
 // long as the GEMM itself.
 //
 // Channels-last views (channels contiguous, the input's positions evenly spaced) go to
-// pointwise_channels_last.cc (positions as rows, summed in place in y). Every other view (a
+// pointwise_channels_last.cc (positions as rows, summed in place in y), which packs the weights
+// into panels: on every call when they are not constant. When such weights outweigh the input
+// at least twice (r50_res5_1x1_b1 per call: 4 MB of weights, 400 KB of input) and their rows
+// are contiguous, the input is transposed instead, into a channels-first copy in the workspace
+// (a prep phase, in chunks of channels over the threads), and runs here with the weights read in
+// place; the channels-last output goes through the scratch tiles' store. Every other view (a
 // gap between rows, a channel stride of 1 with scattered positions, broadcast axes) runs here
 // with every tile's B rows gathered element by element into the scratch tile: slower, but the
 // plan runs the algorithm it names whatever views it is given. An output whose positions are
@@ -32,6 +37,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include "algo/gemm_driver.h"
@@ -40,6 +46,7 @@
 #include "api/checked.h"
 #include "kernels/gemm_bptr.h"
 #include "kernels/gemm_tile.h"
+#include "kernels/transpose.h"
 
 namespace convnd::detail {
 namespace {
@@ -48,6 +55,9 @@ namespace {
 // enough tasks without splitting the output channels (measured: r50_res2_1x1_b1 about 10 %
 // faster; each channel split re-reads the position tile's x from L3).
 constexpr dim_t kTilesPerTask = 4;
+
+// Channels per prep task of the input's transpose (see the top): 32 tasks on r50_res5_1x1_b1.
+constexpr dim_t kTransposeChannels = 64;
 
 // True when the spatial axes of a (canonical) view form one dense run of positions.
 bool dense_positions(const std::vector<dim_t>& strides, const std::vector<dim_t>& extents) {
@@ -79,6 +89,10 @@ class PointwiseExecutor final : public Executor {
     blk_ = gemm_blocking(static_cast<dim_t>(kernel_.mr), static_cast<dim_t>(kernel_.nr), g.Cg(),
                          sizeof(T), Resident::broadcast_panel);
     positions_ = checked_product(g.in, "input");
+    // The transposed input (see the top) only when per-call weights outweigh it twice over.
+    const dim_t x_elems = checked_mul(checked_mul(g.N, g.C, "input"), positions_, "input");
+    transpose_x_ = !g.constant_weights && x_elems <= checked_mul(g.K, g.Cg(), "weights") / 2;
+    if (transpose_x_) xt_elems_ = x_elems;
     weights_.init(g, g.Cg(), blk_.mr);
     pos_blocks_ = (positions_ + blk_.nr * kTilesPerTask - 1) / (blk_.nr * kTilesPerTask);
     // Few position blocks (7x7 at batch 1: one): the channel tiles are split over tasks too.
@@ -87,8 +101,17 @@ class PointwiseExecutor final : public Executor {
              thread_slots());
   }
 
-  // The packed weights; then one thread's scratch.
-  T* carve_shared(Carve& c) const { return c.take<T>(weights_.elems()); }
+  // The packed weights and the transposed input; then one thread's scratch.
+  struct Shared {
+    T* packed;
+    T* xt;  // N x C x positions, when the channels-last input is transposed (see the top)
+  };
+  Shared carve_shared(Carve& c) const {
+    Shared sh;
+    sh.packed = c.take<T>(weights_.elems());
+    sh.xt = c.take<T>(static_cast<std::size_t>(xt_elems_));
+    return sh;
+  }
   struct Slot {
     const T** bptr;   // kc B row pointers
     const T** arows;  // mr A row pointers, when the weights are read in place
@@ -124,18 +147,37 @@ class PointwiseExecutor final : public Executor {
     // output is written in place when its positions are dense too, else through the scratch
     // tiles (e.g. the every-other-element outputs of a transposed convolution's stride phases,
     // or a channels-last output).
-    const bool x_in_place = args.a.strides[1] != 1 && dense_positions(args.a.strides, g_.in);
-    if (!x_in_place && pointwise_channels_last_reads(g_, args))
+    bool x_in_place = args.a.strides[1] != 1 && dense_positions(args.a.strides, g_.in);
+    const bool w_in_place = !g_.constant_weights && args.b.strides[1] == 1;
+    const bool channels_last = !x_in_place && pointwise_channels_last_reads(g_, args);
+    if (channels_last && !(transpose_x_ && w_in_place))
       return channels_last_->run(args, workspace, threads);
     const bool y_in_place = dense_positions(args.out.strides, g_.out);
-    const bool w_in_place = !g_.constant_weights && args.b.strides[1] == 1;
     const int th = std::min(threads, thread_slots());
-    T* own = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    const Shared sh = ws_.shared(workspace, [&](Carve& c) { return carve_shared(c); });
+    // A channels-last input read through its transposed copy, channels-first and dense.
+    std::optional<OpArgs> transposed;
+    dim_t prep_tasks = 0;
+    const dim_t chunks = (g_.Cg() + kTransposeChannels - 1) / kTransposeChannels;
+    if (channels_last) {
+      transposed = args;
+      ConstTensorView& a = transposed->a;
+      a.data = sh.xt;
+      a.strides[a.strides.size() - 1] = 1;
+      for (std::size_t i = a.strides.size() - 1; i > 2; --i)
+        a.strides[i - 1] = a.strides[i] * g_.in[i - 2];
+      a.strides[1] = positions_;
+      a.strides[0] = g_.C * positions_;
+      x_in_place = true;
+      prep_tasks = g_.N * g_.groups * chunks;
+    }
+    const OpArgs& run_args = transposed ? *transposed : args;
     run_gemm_job(
-        g_, weights_, args.b, false, own, grid_, th, 0, [](dim_t) {},
+        g_, weights_, args.b, false, sh.packed, grid_, th, prep_tasks,
+        [&](dim_t task) { transpose_chunk(args, chunks, task, sh.xt); },
         [&](const T* a, const GemmTask& t) {
           const Slot sl = ws_.slot(workspace, [&](Carve& c) { return carve_slot(c); });
-          run_task(args, a, t, x_in_place, y_in_place, sl);
+          run_task(run_args, a, t, x_in_place, y_in_place, sl);
         },
         w_in_place);
   }
@@ -252,6 +294,17 @@ class PointwiseExecutor final : public Executor {
     }
   }
 
+  // Prep task `task` of the input's transpose: kTransposeChannels channels of one image and
+  // group, all positions (evenly spaced: pointwise_channels_last_reads), into xt[n][c][p].
+  void transpose_chunk(const OpArgs& args, dim_t chunks, dim_t task, T* xt) const {
+    const dim_t chunk = task % chunks, ng = task / chunks;
+    const dim_t n = ng / g_.groups, c0 = ng % g_.groups * g_.Cg() + chunk * kTransposeChannels;
+    const dim_t nc = std::min(kTransposeChannels, (ng % g_.groups + 1) * g_.Cg() - c0);
+    const T* x = static_cast<const T*>(args.a.data) + n * args.a.strides[0] + c0;
+    kernels::transpose(static_cast<std::size_t>(positions_), static_cast<std::size_t>(nc), x,
+                       args.a.strides.back(), xt + (n * g_.C + c0) * positions_, positions_);
+  }
+
   Geometry g_;
   std::unique_ptr<Executor> channels_last_;  // for channels-last views (see run())
   kernels::BptrKernel<T> kernel_;            // the wide tile, bound once: blk_.mr x blk_.nr
@@ -260,6 +313,8 @@ class PointwiseExecutor final : public Executor {
   TaskGrid grid_;
   WorkspaceLayout ws_;
   dim_t positions_ = 0, pos_blocks_ = 0;
+  bool transpose_x_ = false;  // channels-last input transposed when weights are not packed
+  dim_t xt_elems_ = 0;        // its size, else 0
 };
 
 class Pointwise final : public Algorithm {
