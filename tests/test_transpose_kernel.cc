@@ -7,7 +7,9 @@
 #include <gtest/gtest.h>
 #include <hwy/targets.h>
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 #include <vector>
 
 #include "kernels/transpose.h"
@@ -18,14 +20,19 @@ namespace {
 
 template <class T>
 void check_target(const char* target) {
-  const std::size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 49, 64, 65};
+  const std::size_t sizes[] = {1, 2, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 48, 49, 64, 65};
   for (std::size_t rows : sizes)
     for (std::size_t cols : sizes)
-      for (std::int64_t pad : {0, 3}) {
+      for (std::int64_t pad : {0, 3})
+        for (std::size_t off : {0, 1, 4, 8}) {
         SCOPED_TRACE(::testing::Message() << target << " rows=" << rows << " cols=" << cols
-                                          << " pad=" << pad);
+                                          << " pad=" << pad << " off=" << off);
         const std::int64_t ss = static_cast<std::int64_t>(cols) + pad;
         const std::int64_t ds = static_cast<std::int64_t>(rows) + 2 * pad + 1;
+        // Allocated on a cache line, read from `off` elements past it: rows a whole number of
+        // lines apart (pad 0, cols 16 or 32) start at every offset within a line (the first
+        // columns up to the line take the 128-bit blocks, the rest whole lines).
+        T* const line = static_cast<T*>(std::aligned_alloc(64, (rows * static_cast<std::size_t>(ss) + off) * sizeof(T) / 64 * 64 + 64));
         std::vector<T> src(rows * static_cast<std::size_t>(ss));
         for (std::size_t i = 0; i < src.size(); ++i) src[i] = static_cast<T>(i % 1009) - T(500);
         const T sentinel = T(-12345);
@@ -33,7 +40,9 @@ void check_target(const char* target) {
         for (std::size_t i = 0; i < rows; ++i)
           for (std::size_t j = 0; j < cols; ++j)
             want[j * static_cast<std::size_t>(ds) + i] = src[i * static_cast<std::size_t>(ss) + j];
-        transpose<T>(rows, cols, src.data(), ss, got.data(), ds);
+        std::copy(src.begin(), src.end(), line + off);
+        transpose<T>(rows, cols, line + off, ss, got.data(), ds);
+        std::free(line);
         ASSERT_EQ(got, want);
       }
 }
