@@ -140,7 +140,7 @@ constexpr size_t kPrefetchAhead = 4;
 // 128-bit blocks over the two remaining strips.
 template <class T, size_t B, size_t B0, class BigFn, class SmallFn>
 HWY_INLINE void TransposeBlocks(size_t rows, size_t cols, const T* src, int64_t ss, T* dst,
-                              int64_t ds, BigFn big, SmallFn small) {
+                                int64_t ds, BigFn big, SmallFn small) {
   const size_t rows_b = rows / B * B, cols_b = cols / B * B;
   for (size_t i = 0; i < rows_b; i += B) {
     const T* s = src + static_cast<int64_t>(i) * ss;
