@@ -152,12 +152,41 @@ TEST(Depthwise, ChannelsFirstTiles) {
           .mode(PadMode::symmetric).dtype(t).bias().test(kAlgo, Pass::forward);
 }
 
+// run_tiles band by band (depthwise_fwd_tiles.cc): rows of 70 and 45 inputs are wide enough
+// that a band is one or a few output rows, so the input is transposed in over several bands
+// (from positions that are no multiple of a block), the reflected, symmetric and circular rows
+// of a band reach back or ahead of it (circular's first band reads the last rows), and the
+// outputs go out across bands (rows of 35, 23, 15 positions: blocks straddle bands). Channel
+// counts with tails for the 1-, 2- and 4-line blocks, strides 2-3 (3 beyond a kernel of 1 and 2),
+// kernels 1-7, dilation, padding beyond the kernel, f32 and f64, 3-D (bands of planes), strided
+// views.
+TEST(Depthwise, ChannelsFirstTilesBands) {
+  for (PadMode m : {PadMode::zeros, PadMode::reflect, PadMode::symmetric, PadMode::replicate,
+                    PadMode::circular})
+    for (dim_t s : {2, 3})
+      for (dim_t k : {1, 2, 3, 5, 7}) {
+        const dim_t pad = std::min<dim_t>(k + 1, 5);
+        ConvTester().input(1, 21, {17, 70}).kernel(21, {k, k}).groups(21).stride({s})
+            .padding(Padding::uniform(pad)).mode(m).bias().test(kAlgo, Pass::forward);
+        ConvTester().input(1, 18, {19, 45}).kernel(18, {k, 3}).groups(18).stride({s, 2}).dilation({2, 1})
+            .padding(Padding::lo_hi({{pad, 1}, {1, pad}})).mode(m).dtype(DType::f64).test(kAlgo, Pass::forward);
+      }
+  for (dim_t C : {16, 33, 70})
+    for (DType t : {DType::f32, DType::f64})
+      ConvTester().input(8, C, {28, 28}).kernel(C, {3, 3}).groups(C).stride({2}).padding(Padding::uniform(1))
+          .dtype(t).bias().test(kAlgo, Pass::forward);
+  ConvTester().input(2, 20, {9, 8, 40}).kernel(20, {3, 3, 3}).groups(20).stride({2})
+      .padding(Padding::uniform(2)).mode(PadMode::circular).test(kAlgo, Pass::forward);
+  ConvTester().input(2, 36, {21, 50}).kernel(36, {5, 5}).groups(36).stride({2}).padding(Padding::uniform(2))
+      .strided_views(3).bias().threads(2).test(kAlgo, Pass::forward);
+}
+
 // 1 and 2 threads agree bit for bit on `pass` of a channels-first layer that runs on tiles.
-void expect_tiles_threads_agree(Pass pass) {
+void expect_tiles_threads_agree(Pass pass, std::vector<dim_t> input = {17, 19}) {
   Spec s;
   s.N = 3;
   s.C = s.K = s.groups = 40;
-  s.input = {17, 19};
+  s.input = std::move(input);
   s.kernel = {5, 5};
   s.stride = {2, 2};
   s.padding = Padding::uniform(2);
@@ -176,7 +205,10 @@ void expect_tiles_threads_agree(Pass pass) {
 }
 
 // Tasks are (image, channel block) tiles: 1 and 2 threads agree bit for bit.
-TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) { expect_tiles_threads_agree(Pass::forward); }
+TEST(Depthwise, ChannelsFirstTilesThreadCountIndependent) {
+  expect_tiles_threads_agree(Pass::forward);
+  expect_tiles_threads_agree(Pass::forward, {31, 70});  // bands of one or two output rows
+}
 
 // Channels-first weight gradient with 16 or more channels (depthwise_wgrad_tiles.cc: x and dy
 // of a block of channels transposed into channels-last tiles, image by image): channel counts
