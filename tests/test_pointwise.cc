@@ -187,6 +187,21 @@ TEST(Pointwise, ThreadCountDoesNotChangeBits) {
   expect_threads_bitwise_equal(s, kAlgo);
 }
 
+// A 1x1 layer of 2 images of S x 3 positions with bias: the in-place-vs-packed comparisons' case.
+Spec two_image_spec(DType t, dim_t C, dim_t K, dim_t groups, dim_t S, Layout layout) {
+  Spec s;
+  s.dtype = t;
+  s.N = 2;
+  s.C = C;
+  s.K = K;
+  s.groups = groups;
+  s.input = {S, 3};
+  s.kernel = {1, 1};
+  s.bias = true;
+  s.layout = layout;
+  return s;
+}
+
 // Weights that change per call are read in place (their rows are contiguous over C), constant
 // ones packed: the same products in the same order, so bitwise the same outputs. Channel tails
 // (K/groups % mr), two kc slices, position tails, groups, f32 and f64.
@@ -195,15 +210,7 @@ TEST(Pointwise, WeightsInPlaceEqualPacked) {
     const auto mr = static_cast<dim_t>(kernels::tile_shape(t).mr);
     for (const auto& [C, K, groups, S] : std::vector<std::tuple<dim_t, dim_t, dim_t, dim_t>>{
              {300, mr + 1, 1, 7}, {2 * 23, 2 * (2 * mr + 3), 2, 40}, {5, 1, 1, 33}}) {
-      Spec s;
-      s.dtype = t;
-      s.N = 2;
-      s.C = C;
-      s.K = K;
-      s.groups = groups;
-      s.input = {S, 3};
-      s.kernel = {1, 1};
-      s.bias = true;
+      const Spec s = two_image_spec(t, C, K, groups, S, Layout::channels_first);
       SCOPED_TRACE(s.to_string());
       const PassShapes sh = pass_shapes(s, Pass::forward);
       Tensor x(s.dtype, sh.a), w(s.dtype, sh.b), bias(s.dtype, {s.K});
@@ -247,16 +254,7 @@ TEST(Pointwise, ChannelsLastTransposedEqualsPacked) {
   for (DType t : {DType::f32, DType::f64}) {
     for (const auto& [C, K, groups, S] : std::vector<std::tuple<dim_t, dim_t, dim_t, dim_t>>{
              {300, 101, 1, 7}, {2 * 23, 2 * 99, 2, 5}, {64, 300, 1, 1}}) {
-      Spec s;
-      s.dtype = t;
-      s.N = 2;
-      s.C = C;
-      s.K = K;
-      s.groups = groups;
-      s.input = {S, 3};
-      s.kernel = {1, 1};
-      s.bias = true;
-      s.layout = Layout::channels_last;
+      const Spec s = two_image_spec(t, C, K, groups, S, Layout::channels_last);
       SCOPED_TRACE(s.to_string());
       const PassShapes sh = pass_shapes(s, Pass::forward);
       Tensor x(s.dtype, sh.a), gapped(s.dtype, sh.a, 3), w(s.dtype, sh.b), bias(s.dtype, {s.K});

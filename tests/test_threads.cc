@@ -52,6 +52,20 @@ TEST_P(Threads, EveryTaskOnceAndPhasesInOrder) {
   }
 }
 
+// Waits (up to a deadline) until a task has started on a thread other than the caller: task 0
+// of a 2-task job. True when one did.
+bool helper_joins_job() {
+  std::atomic<bool> helper_ran{false};
+  parallel_tasks(2, 2, [&](std::int64_t task) {
+    if (thread_index() != 0) helper_ran = true;
+    if (task != 0) return;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (!helper_ran.load() && std::chrono::steady_clock::now() < deadline)
+      std::this_thread::yield();
+  });
+  return helper_ran.load();
+}
+
 // A job asked for 2 threads runs on 2 even after OpenMP's count on the calling thread was
 // lowered to 1, as `import torch` does on some machines: the pool and the executors' scratch are
 // sized once, from the CPUs, not from that count. Task 0 waits until a task has started on
@@ -63,18 +77,11 @@ TEST_P(Threads, TwoThreadsWhateverOpenMPsCount) {
   omp_set_num_threads(1);
 #endif
   EXPECT_GE(thread_slots(), 2);
-  std::atomic<bool> helper_ran{false};
-  parallel_tasks(2, 2, [&](std::int64_t task) {
-    if (thread_index() != 0) helper_ran = true;
-    if (task != 0) return;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!helper_ran.load() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::yield();
-  });
+  const bool helper_ran = helper_joins_job();
 #if defined(_OPENMP)
   omp_set_num_threads(saved);
 #endif
-  EXPECT_TRUE(helper_ran.load()) << "a 2-thread job ran on one thread";
+  EXPECT_TRUE(helper_ran) << "a 2-thread job ran on one thread";
 }
 
 TEST_P(Threads, NestedJobsRunSeriallyAndCompletely) {
@@ -108,20 +115,6 @@ TEST_P(Threads, ScratchSlotsAreNotShared) {
     b.fetch_sub(1);
   });
   EXPECT_FALSE(clash.load());
-}
-
-// Waits (up to a deadline) until a task has started on a thread other than the caller: task 0
-// of a 2-task job. True when one did.
-bool helper_joins_job() {
-  std::atomic<bool> helper_ran{false};
-  parallel_tasks(2, 2, [&](std::int64_t task) {
-    if (thread_index() != 0) helper_ran = true;
-    if (task != 0) return;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
-    while (!helper_ran.load() && std::chrono::steady_clock::now() < deadline)
-      std::this_thread::yield();
-  });
-  return helper_ran.load();
 }
 
 // Jobs back to back (the helpers still watching for the next one when it is posted), of one to
